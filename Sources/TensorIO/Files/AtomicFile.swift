@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Writes files so that readers see either the old content or the complete new content, never a
+/// half-written file: data goes to a temporary file in the same folder, is flushed, then renamed
+/// over the destination.
+public enum AtomicFile {
+  /// Writes `bytes` to `path` atomically.
+  /// - Throws: ``FileError``.
+  public static func write(_ bytes: some Collection<UInt8>, to path: String) throws(FileError) {
+    try write(to: path) { (fd) throws(FileError) in
+      let array = Array(bytes)
+      let result = array.withUnsafeBytes { raw in Result { () throws(FileError) in try writeAll(fd: fd, raw, path: path) } }
+      try result.get()
+    }
+  }
+
+  /// Writes UTF-8 text to `path` atomically.
+  public static func write(text: String, to path: String) throws(FileError) {
+    try write(Array(text.utf8), to: path)
+  }
+
+  /// Creates a temporary file next to `path`, lets `body` fill it through its descriptor, then
+  /// syncs and renames it into place. On failure the temporary file is removed.
+  public static func write(to path: String, _ body: (Int32) throws(FileError) -> Void) throws(FileError) {
+    let temporary = temporaryPath(for: path)
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw FileError(operation: "create", path: temporary, errno: errno) }
+    do throws(FileError) {
+      try body(fd)
+      guard fsync(fd) == 0 else { throw FileError(operation: "fsync", path: temporary, errno: errno) }
+      guard close(fd) == 0 else { throw FileError(operation: "close", path: temporary, errno: errno) }
+    } catch {
+      close(fd)
+      unlink(temporary)
+      throw error
+    }
+    guard rename(temporary, path) == 0 else {
+      let code = errno
+      unlink(temporary)
+      throw FileError(operation: "rename", path: path, errno: code)
+    }
+  }
+
+  /// A unique sibling path for a temporary file or folder.
+  public static func temporaryPath(for path: String) -> String {
+    let slash = path.lastIndex(of: "/")
+    let folder = slash.map { String(path[...$0]) } ?? ""
+    let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+    return "\(folder).\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+  }
+
+  /// Writes all of `bytes` at the descriptor's current position, retrying short writes.
+  public static func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(FileError) {
+    var offset = 0
+    while offset < bytes.count {
+      let written = posixWrite(fd, bytes.baseAddress! + offset, bytes.count - offset)
+      if written < 0 {
+        if errno == EINTR { continue }
+        throw FileError(operation: "write", path: path, errno: errno)
+      }
+      offset += written
+    }
+  }
+}
+
+// At file scope `write` is the C function, not `AtomicFile.write`.
+private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { write(fd, buffer, count) }

@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The few file-system queries the readers need, without Foundation.
+public enum FileSystem {
+  /// What is at a path.
+  public enum Kind: Sendable { case file, directory, other, missing }
+
+  /// The kind of object at `path` (following symlinks).
+  public static func kind(of path: String) -> Kind {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return .missing }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: return .file
+    case S_IFDIR: return .directory
+    default: return .other
+    }
+  }
+
+  /// Whether a regular file exists at `path`.
+  public static func isFile(_ path: String) -> Bool { kind(of: path) == .file }
+
+  /// Reads a whole (small) file.
+  /// - Throws: ``FileError``.
+  public static func read(_ path: String) throws(FileError) -> [UInt8] {
+    let file = try MappedFile(path: path)
+    return file.withUnsafeBytes { Array($0) }
+  }
+
+  /// Reads up to `count` bytes from the start of a file.
+  public static func readPrefix(_ path: String, count: Int) throws(FileError) -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw FileError(operation: "open", path: path, errno: errno) }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: count)
+    var filled = 0
+    while filled < count {
+      let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, count - filled, off_t(filled)) }
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw FileError(operation: "read", path: path, errno: errno)
+      }
+      if n == 0 { break }
+      filled += n
+    }
+    return Array(buffer[0..<filled])
+  }
+
+  /// The names in a directory, sorted by their UTF-8 bytes.
+  public static func contents(ofDirectory path: String) throws(FileError) -> [String] {
+    guard let dir = opendir(path) else { throw FileError(operation: "opendir", path: path, errno: errno) }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+      let name = withUnsafePointer(to: entry.pointee.d_name) {
+        $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+      }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+  }
+
+  /// Creates a directory and its parents.
+  public static func createDirectory(_ path: String) throws(FileError) {
+    var current = path.hasPrefix("/") ? "/" : ""
+    for component in path.split(separator: "/") {
+      current += component + "/"
+      if mkdir(current, 0o755) != 0 && errno != EEXIST {
+        throw FileError(operation: "mkdir", path: current, errno: errno)
+      }
+    }
+  }
+
+  /// Joins path components with `/`.
+  public static func join(_ base: String, _ components: String...) -> String {
+    components.reduce(base) { path, next in
+      path.isEmpty ? next : (path.hasSuffix("/") ? path + next : path + "/" + next)
+    }
+  }
+
+  /// The last path component.
+  public static func lastComponent(_ path: String) -> String {
+    let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
+    return trimmed.split(separator: "/").last.map(String.init) ?? trimmed
+  }
+}

@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A read-only, memory-mapped file. Tensor bytes are views into it, so reading a tensor copies
+/// nothing and files larger than memory work: the kernel pages data in on demand.
+public final class MappedFile: Sendable {
+  /// The path it was opened from.
+  public let path: String
+  /// The file's size in bytes.
+  public let count: Int
+  // The mapping is never written and lives as long as the object, so sharing it is safe.
+  nonisolated(unsafe) private let base: UnsafeRawPointer?
+
+  /// Maps the whole file.
+  /// - Throws: ``FileError`` if it cannot be opened, stat-ed or mapped.
+  public init(path: String) throws(FileError) {
+    self.path = path
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw FileError(operation: "open", path: path, errno: errno) }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw FileError(operation: "stat", path: path, errno: errno) }
+    guard (info.st_mode & S_IFMT) == S_IFREG else {
+      throw FileError(operation: "open (not a regular file)", path: path, errno: EISDIR)
+    }
+    count = Int(info.st_size)
+    if count == 0 {
+      base = nil
+    } else {
+      guard let mapped = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
+        throw FileError(operation: "mmap", path: path, errno: errno)
+      }
+      base = UnsafeRawPointer(mapped)
+    }
+  }
+
+  deinit {
+    if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
+  }
+
+  /// The whole mapping. Valid while `self` is alive.
+  public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+  /// Calls `body` with the mapped bytes, keeping the mapping alive for the call.
+  public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+    try withExtendedLifetime(self) { () throws(E) -> R in try body(bytes) }
+  }
+}

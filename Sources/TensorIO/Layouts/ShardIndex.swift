@@ -1,0 +1,75 @@
+/// A sharded checkpoint's index (`model.safetensors.index.json`): which file holds each tensor.
+public struct ShardIndex: Sendable, Hashable {
+  /// The index file.
+  public var path: String
+  /// `metadata` as written (usually `{"total_size": N}`).
+  public var metadata: JSONObject
+  /// Tensor name → shard file name (relative to the index's folder), in written order.
+  public var weightMap: [(tensor: String, shard: String)]
+
+  public init(path: String, metadata: JSONObject, weightMap: [(tensor: String, shard: String)]) {
+    self.path = path
+    self.metadata = metadata
+    self.weightMap = weightMap
+  }
+
+  /// Shard file names in first-use order, each once.
+  public var shards: [String] {
+    var seen = Set<String>()
+    return weightMap.compactMap { seen.insert($0.shard).inserted ? $0.shard : nil }
+  }
+
+  /// Reads and validates an index file.
+  /// - Throws: ``LayoutError`` naming the field at fault, or ``FileError``.
+  public static func read(path: String) throws -> ShardIndex {
+    let json = try readJSON(path: path)
+    guard let root = json.objectValue else {
+      throw LayoutError.invalidField(path: path, field: "(root)", detail: "expected an object, found \(json.typeName)")
+    }
+    let metadata: JSONObject
+    switch root["metadata"] {
+    case nil, .null?: metadata = JSONObject()
+    case .object(let object)?: metadata = object
+    case let other?:
+      throw LayoutError.invalidField(path: path, field: "metadata", detail: "expected an object, found \(other.typeName)")
+    }
+    guard let map = root["weight_map"]?.objectValue else {
+      throw LayoutError.invalidField(path: path, field: "weight_map", detail: "missing or not an object")
+    }
+    var weightMap: [(String, String)] = []
+    for (tensor, value) in map {
+      guard let shard = value.stringValue else {
+        throw LayoutError.invalidField(
+          path: path, field: "weight_map.\(tensor)", detail: "expected a file name, found \(value.typeName)")
+      }
+      guard !shard.hasPrefix("/"), !shard.split(separator: "/").contains("..") else {
+        throw LayoutError.shardOutsideFolder(index: path, shard: shard)
+      }
+      weightMap.append((tensor, shard))
+    }
+    return ShardIndex(path: path, metadata: metadata, weightMap: weightMap)
+  }
+
+  public static func == (lhs: ShardIndex, rhs: ShardIndex) -> Bool {
+    lhs.path == rhs.path && lhs.metadata == rhs.metadata
+      && lhs.weightMap.elementsEqual(rhs.weightMap) { $0.tensor == $1.tensor && $0.shard == $1.shard }
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(path)
+    for entry in weightMap {
+      hasher.combine(entry.tensor)
+      hasher.combine(entry.shard)
+    }
+  }
+}
+
+/// Reads a small JSON file into a value, mapping parse failures to ``LayoutError/invalidJSON(path:_:)``.
+public func readJSON(path: String) throws -> JSONValue {
+  let file = try MappedFile(path: path)
+  do {
+    return try file.withUnsafeBytes { (raw) throws(JSONError) in try JSONValue.parse(raw) }
+  } catch {
+    throw LayoutError.invalidJSON(path: path, error)
+  }
+}

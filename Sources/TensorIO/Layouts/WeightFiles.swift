@@ -1,0 +1,69 @@
+/// The weight files of a model or adapter: one file, or shards listed by an index.
+public struct WeightFiles: Sendable, Hashable {
+  /// Their format.
+  public var format: CheckpointFormat
+  /// Files to read, in order.
+  public var files: [String]
+  /// The index, for a sharded checkpoint.
+  public var index: ShardIndex?
+
+  public init(format: CheckpointFormat, files: [String], index: ShardIndex? = nil) {
+    self.format = format
+    self.files = files
+    self.index = index
+  }
+}
+
+/// Hugging Face folder conventions: which file names a folder's weights may have.
+public enum FolderLayout {
+  /// A transformers model folder: `config.json` + `model.safetensors`, a sharded
+  /// `model.safetensors.index.json`, or the HDF5 equivalents (`model.h5`, `model.h5.index.json`).
+  public static let modelConfig = "config.json"
+  /// A PEFT adapter folder: `adapter_config.json` + `adapter_model.safetensors` or `adapter_model.h5`.
+  public static let adapterConfig = "adapter_config.json"
+
+  /// Base name of a model's weights (`model` → `model.safetensors`).
+  public static let modelWeightsStem = "model"
+  /// Base name of an adapter's weights.
+  public static let adapterWeightsStem = "adapter_model"
+
+  /// Name of shard `i` (1-based) of `n`, transformers style: `model-00001-of-00003.safetensors`.
+  public static func shardName(stem: String, index i: Int, of n: Int, format: CheckpointFormat) -> String {
+    func pad(_ v: Int) -> String {
+      let s = String(v)
+      return String(repeating: "0", count: max(0, 5 - s.count)) + s
+    }
+    return "\(stem)-\(pad(i))-of-\(pad(n)).\(format.fileExtension)"
+  }
+
+  /// Finds the weights in `folder` with the given stem. Sharded indexes win over single files
+  /// (as in transformers); safetensors wins over HDF5. Pickle checkpoints are recognised and refused.
+  /// - Throws: ``LayoutError`` if none is usable.
+  public static func findWeights(in folder: String, stem: String, allowShards: Bool) throws -> WeightFiles {
+    var looked: [String] = []
+    for format in CheckpointFormat.allCases {
+      let single = "\(stem).\(format.fileExtension)"
+      let indexName = "\(single).index.json"
+      if allowShards {
+        looked.append(indexName)
+        let indexPath = FileSystem.join(folder, indexName)
+        if FileSystem.isFile(indexPath) {
+          let index = try ShardIndex.read(path: indexPath)
+          let files = index.shards.map { FileSystem.join(folder, $0) }
+          for (shard, file) in zip(index.shards, files) where !FileSystem.isFile(file) {
+            throw LayoutError.missingShard(index: indexPath, shard: shard)
+          }
+          return WeightFiles(format: format, files: files, index: index)
+        }
+      }
+      looked.append(single)
+      let singlePath = FileSystem.join(folder, single)
+      if FileSystem.isFile(singlePath) { return WeightFiles(format: format, files: [singlePath]) }
+    }
+    let pickles = stem == modelWeightsStem ? ["pytorch_model.bin", "pytorch_model.bin.index.json"] : ["\(stem).bin"]
+    for name in pickles where FileSystem.isFile(FileSystem.join(folder, name)) {
+      throw LayoutError.unsupportedPickle(path: FileSystem.join(folder, name))
+    }
+    throw LayoutError.noWeights(folder: folder, looked: looked)
+  }
+}
