@@ -33,8 +33,7 @@ struct FieldReader {
 
   /// Declares a field as known and returns its value node, if present.
   mutating func value(_ name: String) -> YAMLNode? {
-    allowed.append(name)
-    read.insert(name)
+    if read.insert(name).inserted { allowed.append(name) }
     return fields.first { $0.name == name }?.value
   }
 
