@@ -180,6 +180,7 @@ struct LayoutReader {
       throw .invalidLayout(file: path, object: objectPath, reason: "tensor '\(name)' has no '\(HDF5Layout.indexAttribute)' attribute")
     }
     let index = try context.readInteger(dataset, HDF5Layout.indexAttribute, objectPath)
+    try checkStorageIsInFile(dataset, objectPath)
 
     let type = try context.handle(H5Dget_type(dataset), close: H5Tclose, objectPath, "H5Dget_type")
     if let stored = context.mismatch(type.id, for: dtype) {
@@ -191,6 +192,21 @@ struct LayoutReader {
     }
     let info = try tensorInfo(dtype, dims: dims, dataset, objectPath, name: name, attributes: names)
     return (index, TensorEntry(name: name, info: info, file: path), objectPath)
+  }
+
+  /// External raw-data files and virtual datasets would make a checkpoint read other files.
+  private func checkStorageIsInFile(_ dataset: hid_t, _ objectPath: String) throws(HDF5CheckpointError) {
+    let dcpl = try context.handle(H5Dget_create_plist(dataset), close: H5Pclose, objectPath, "H5Dget_create_plist")
+    let layout = H5Pget_layout(dcpl.id)
+    guard layout == H5D_CONTIGUOUS || layout == H5D_CHUNKED || layout == H5D_COMPACT else {
+      let kind = layout == H5D_VIRTUAL ? "virtual" : "unknown"
+      throw .invalidLayout(file: path, object: objectPath, reason: "\(kind) dataset storage is not part of the layout")
+    }
+    let external = H5Pget_external_count(dcpl.id)
+    guard external >= 0 else { throw context.failure(objectPath, "H5Pget_external_count") }
+    guard external == 0 else {
+      throw .invalidLayout(file: path, object: objectPath, reason: "raw data in external files is not part of the layout")
+    }
   }
 
   private func readName(_ dataset: hid_t, _ objectPath: String, attributes: Set<String>) throws(HDF5CheckpointError)
