@@ -60,21 +60,4 @@ struct CorpusCommand: ParsableCommand {
 }
 
 /// Writes a line to standard error.
-func printError(_ text: String) {
-  var stderr = StandardError()
-  print(text, to: &stderr)
-}
-
-struct StandardError: TextOutputStream {
-  mutating func write(_ string: String) {
-    var bytes = Array(string.utf8)
-    bytes.withUnsafeMutableBytes { raw in
-      var offset = 0
-      while offset < raw.count {
-        let written = systemWrite(2, raw.baseAddress! + offset, raw.count - offset)
-        if written <= 0 { return }
-        offset += written
-      }
-    }
-  }
-}
+func printError(_ text: String) { CLIFailure.printError(text) }

@@ -49,7 +49,10 @@ final class ScratchFolder {
     let model = try ModelFolder(path: folder.path)
     #expect(model.config["model_type"]?.stringValue == "llama")
     #expect(model.weights.format == .safetensors)
-    #expect(model.weights.files.map(FileSystem.lastComponent) == ["model-00002-of-00002.safetensors", "model-00001-of-00002.safetensors"])
+    #expect(
+      model.weights.files.map(FileSystem.lastComponent) == [
+        "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+      ])
     #expect(model.weights.index?.weightMap.map(\.tensor) == ["b", "a"])
   }
 

@@ -476,8 +476,8 @@ public struct CaseDecoder: Sendable {
       if let formatNode = fields.value("format_error"),
         let text = FieldReader.string(formatNode, "expect.error.format_error", &sink)
       {
-        formatError = text
-        if !vocabulary.formatErrors.contains(text) {
+        formatError = FormatErrorName.canonical(text)
+        if !vocabulary.formatErrors.contains(FormatErrorName.canonical(text)) {
           sink.error(
             formatNode, "unknown format error '\(text)'",
             expected: Suggestions.expected(text, among: vocabulary.formatErrors))

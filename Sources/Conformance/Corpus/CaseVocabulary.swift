@@ -99,12 +99,15 @@ extension CaseVocabulary {
       MutationSchema("transpose_factors"),
     ],
     formatErrors: [
-      // safetensors: the Rust reference's `SafeTensorError` variants, plus duplicate keys.
-      "HeaderTooSmall", "HeaderTooLarge", "InvalidHeaderLength", "InvalidHeader", "InvalidHeaderDeserialization",
-      "InvalidOffset", "ValidationOverflow", "MisalignedSlice", "TensorInvalidInfo", "MetadataIncompleteBuffer",
-      "InvalidTensorView", "DuplicateKey",
-      // HDF5
-      "NotHDF5", "InvalidHDF5Layout", "UnsupportedHDF5Type",
+      // safetensors: the Rust reference's `SafeTensorError` variants in lower camel case, as the
+      // SafeTensors module's `kind` names them, plus the strict reader's duplicate checks.
+      "headerTooSmall", "headerTooLarge", "invalidHeaderLength", "invalidHeader", "invalidHeaderDeserialization",
+      "invalidOffset", "validationOverflow", "misalignedSlice", "tensorInvalidInfo", "metadataIncompleteBuffer",
+      "invalidTensorView", "duplicateKey", "duplicateMetadataKey",
+      // HDF5: the HDF5Checkpoint module's error kinds.
+      "not-hdf5", "corrupt-file", "not-adaptest-layout", "unsupported-version", "invalid-layout", "unknown-dtype",
+      "dtype-mismatch", "shape-mismatch", "unreadable-dataset", "name-collision", "invalid-tensor",
+      "payload-size-mismatch",
     ],
     diagnosticCodes: [
       "adapter-key-missing", "checkpoint-key-unexpected", "shape-mismatch", "target-not-found",

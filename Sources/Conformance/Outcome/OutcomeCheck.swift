@@ -18,7 +18,7 @@ public enum OutcomeCheck {
             if let type = want.type, reports.contains(.errorType), got.type != type {
               problems.append("expected error type \(type), got \(got.type ?? "none")")
             }
-            if let format = want.formatError, got.formatError != format {
+            if let format = want.formatError, !FormatErrorName.same(got.formatError, format) {
               problems.append("expected format error \(format), got \(got.formatError ?? "an unclassified one"): \(got.message)")
             }
           }
