@@ -51,7 +51,8 @@ public struct ConformanceRunner: Sendable {
     _ runs: [CaseRun], progress: (@Sendable (RunProgress) -> Void)? = nil
   ) async -> (loaders: [LoaderInfo], results: [CaseResult]) {
     let started = await startLoaders()
-    let expectationFiles = loaders.map { expectations($0.id) }
+    // A driver given as a command learns its id in the handshake; expectations follow that id.
+    let expectationFiles = zip(loaders, started).map { loader, start in expectations((try? start.get())?.id ?? loader.id) }
     try? FileSystem.createDirectory(scratch)
 
     var results = [[CaseResult]](repeating: [], count: runs.count)
