@@ -1,0 +1,76 @@
+"""Records what a library call says besides its return value: Python warnings and log records."""
+
+import contextlib
+import logging
+import warnings
+
+# Loggers whose records are part of a case's outcome. Child loggers (e.g.
+# "transformers.modeling_utils") reach these through propagation.
+CAPTURED_LOGGERS = ("transformers", "peft")
+CAPTURED_LEVEL = logging.WARNING
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, sink):
+        super().__init__(level=CAPTURED_LEVEL)
+        self._sink = sink
+
+    def emit(self, record):
+        try:
+            message = record.getMessage()
+        except Exception as error:  # a malformed record must not fail the case
+            message = f"{record.msg!r} (unformattable: {error})"
+        self._sink.append({"logger": record.name, "level": record.levelname, "message": message})
+
+
+class Capture:
+    """The warnings and log records seen inside one `recording()` block, in emission order."""
+
+    def __init__(self):
+        self.warnings = []
+        self.log = []
+
+    @contextlib.contextmanager
+    def recording(self):
+        handler = _ListHandler(self.log)
+        loggers = [logging.getLogger(name) for name in CAPTURED_LOGGERS]
+        saved_levels = []
+        for logger in loggers:
+            saved_levels.append(logger.level)
+            # A logger left at NOTSET or a quieter level would drop WARNING records before any
+            # handler sees them.
+            if logger.level == logging.NOTSET or logger.level > CAPTURED_LEVEL:
+                logger.setLevel(CAPTURED_LEVEL)
+            logger.addHandler(handler)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                # "always": a warning repeated from an earlier case is still reported.
+                warnings.simplefilter("always")
+                try:
+                    yield self
+                finally:
+                    for item in caught:
+                        self.warnings.append(
+                            {"category": item.category.__name__, "message": str(item.message)}
+                        )
+        finally:
+            for logger, level in zip(loggers, saved_levels):
+                logger.removeHandler(handler)
+                logger.setLevel(level)
+
+
+def reset_once_caches():
+    """Forgets which messages transformers already logged with `warning_once`/`info_once`.
+
+    Those helpers are process-wide LRU caches; without a reset, a message would be reported only
+    for the first case that triggers it, making outcomes depend on case order.
+    """
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        return
+    for name in ("warning_once", "info_once"):
+        helper = getattr(hf_logging, name, None)
+        cache_clear = getattr(helper, "cache_clear", None)
+        if callable(cache_clear):
+            cache_clear()
