@@ -4,9 +4,10 @@ import contextlib
 import logging
 import warnings
 
-# Loggers whose records are part of a case's outcome. Child loggers (e.g.
-# "transformers.modeling_utils") reach these through propagation.
-CAPTURED_LOGGERS = ("transformers", "peft")
+# Log records that are part of a case's outcome: everything at WARNING or above that reaches the
+# root logger, plus the library loggers that do not propagate to it (transformers installs its own
+# handler and sets propagate=False).
+LIBRARY_LOGGERS = ("transformers", "peft", "torch", "accelerate", "huggingface_hub", "safetensors")
 CAPTURED_LEVEL = logging.WARNING
 
 
@@ -14,8 +15,13 @@ class _ListHandler(logging.Handler):
     def __init__(self, sink):
         super().__init__(level=CAPTURED_LEVEL)
         self._sink = sink
+        self._seen = {}  # id -> record; holding the record keeps its id from being reused
 
     def emit(self, record):
+        # A record can reach two of the handler's loggers; report it once.
+        if id(record) in self._seen:
+            return
+        self._seen[id(record)] = record
         try:
             message = record.getMessage()
         except Exception as error:  # a malformed record must not fail the case
@@ -33,12 +39,16 @@ class Capture:
     @contextlib.contextmanager
     def recording(self):
         handler = _ListHandler(self.log)
-        loggers = [logging.getLogger(name) for name in CAPTURED_LOGGERS]
+        loggers = [logging.getLogger()]
+        loggers += [
+            logger
+            for logger in map(logging.getLogger, LIBRARY_LOGGERS)
+            if not logger.propagate
+        ]
         saved_levels = []
         for logger in loggers:
             saved_levels.append(logger.level)
-            # A logger left at NOTSET or a quieter level would drop WARNING records before any
-            # handler sees them.
+            # A logger at a quieter level would drop WARNING records before any handler sees them.
             if logger.level == logging.NOTSET or logger.level > CAPTURED_LEVEL:
                 logger.setLevel(CAPTURED_LEVEL)
             logger.addHandler(handler)

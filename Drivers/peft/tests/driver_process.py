@@ -21,7 +21,7 @@ def interpreter():
 
 
 class DriverProcess:
-    def __init__(self, cwd=None):
+    def __init__(self, cwd=None, env=None):
         self._stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [interpreter(), str(DRIVER)],
@@ -29,6 +29,7 @@ class DriverProcess:
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             cwd=cwd,
+            env=env,
         )
         self._lines = queue.Queue()
         self._reader = threading.Thread(target=self._pump, daemon=True)
