@@ -3,17 +3,20 @@
 import contextlib
 import functools
 import inspect
+import os
 import shutil
 import sys
 import tempfile
 import time
 import traceback
 
+import peft.utils.save_and_load as save_and_load
 import torch
 from peft import PeftModel
 
 import capture
 import config_strip
+import error_kinds
 from base_models import BaseCache
 from protocol import ProtocolError
 
@@ -28,14 +31,24 @@ def _accepts(function, name):
     return name in parameters
 
 
-# Feature detection: keyword arguments this PEFT's entry points take explicitly.
+# Feature detection, so that one driver serves every PEFT version.
 SUPPORTS_LOW_CPU_MEM_USAGE = _accepts(PeftModel.load_adapter, "low_cpu_mem_usage") and _accepts(
     PeftModel.from_pretrained, "low_cpu_mem_usage"
 )
+# set_peft_model_state_dict delegates the ignore_mismatched_sizes check to this helper, which
+# returns the skipped (key, checkpoint shape, model shape) triples.
+REPORTS_MISMATCHED_KEYS = callable(getattr(save_and_load, "_find_mismatched_keys", None))
+
+
+class DriverFailure(Exception):
+    """The case cannot be run at all (a path is missing, a `loaded` adapter fails to load).
+
+    Answered with a protocol `error` message, not with an outcome.
+    """
 
 
 class LoadRequest:
-    """A validated `load` request."""
+    """A validated `load` request (fields the driver does not know are ignored)."""
 
     def __init__(self, message):
         self.id = message.get("id")
@@ -45,6 +58,7 @@ class LoadRequest:
         self.adapter = _string(message, "adapter")
         self.adapter_name = _string(message, "adapter_name", "default")
         self.ignore_mismatched_sizes = _flag(message, "ignore_mismatched_sizes")
+        # Extensions of the protocol (see Drivers/peft/README.md).
         self.low_cpu_mem_usage = _flag(message, "low_cpu_mem_usage")
         self.strip_unknown_config_fields = _flag(message, "strip_unknown_config_fields")
         loaded = message.get("loaded", [])
@@ -79,8 +93,8 @@ def _flag(message, key):
     return value
 
 
-class CaseFailure(Exception):
-    """An exception raised by the libraries, tagged with the step that raised it."""
+class _LoadFailed(Exception):
+    """An exception raised by the libraries during the part of the case under test."""
 
     def __init__(self, phase, error):
         super().__init__(str(error))
@@ -149,100 +163,168 @@ def recording_load_adapter_results():
             setattr(owner, "load_adapter", original)
 
 
+@contextlib.contextmanager
+def recording_mismatched_keys():
+    """Collects the keys `ignore_mismatched_sizes` made PEFT skip, with both shapes."""
+    skipped = []
+    if not REPORTS_MISMATCHED_KEYS:
+        yield skipped
+        return
+    original = save_and_load._find_mismatched_keys
+
+    @functools.wraps(original)
+    def wrapper(*args, **kwargs):
+        state_dict, mismatched = original(*args, **kwargs)
+        for key, checkpoint_shape, model_shape in mismatched:
+            skipped.append(
+                {
+                    "key": str(key),
+                    "checkpoint_shape": [int(n) for n in checkpoint_shape],
+                    "model_shape": [int(n) for n in model_shape],
+                }
+            )
+        return state_dict, mismatched
+
+    save_and_load._find_mismatched_keys = wrapper
+    try:
+        yield skipped
+    finally:
+        save_and_load._find_mismatched_keys = original
+
+
 class CaseRunner:
     def __init__(self, base_cache=None):
         self._bases = base_cache if base_cache is not None else BaseCache()
 
     def run(self, request):
-        """Returns the outcome dict of one validated LoadRequest; never raises for library errors."""
-        outcome_capture = capture.Capture()
-        missing, unexpected, error = [], [], None
+        """The outcome dict of one validated LoadRequest.
+
+        Library exceptions while building the base or loading the adapter under test become
+        `outcome.error`; a case that cannot be set up raises DriverFailure.
+        """
+        _require_folders(request)
+        seen = capture.Capture()
         scratch = tempfile.mkdtemp(prefix="adaptest-peft-")
+        missing, unexpected, mismatched, error = [], [], [], None
         try:
             capture.reset_once_caches()
             torch.manual_seed(0)
-            missing, unexpected = self._load(request, outcome_capture, scratch)
-        except CaseFailure as failure:
-            error = {
-                "kind": type(failure.error).__name__,
-                "message": str(failure.error),
-                "phase": failure.phase,
-            }
+            missing, unexpected, mismatched = self._load(request, seen, scratch)
+        except _LoadFailed as failure:
+            error = error_kinds.classify(failure.error, failure.phase)
+            missing, unexpected, mismatched = [], [], []
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        return {
-            "missing_keys": missing,
-            "unexpected_keys": unexpected,
-            "error": error,
-            "warnings": outcome_capture.warnings,
-            "log": outcome_capture.log,
-        }
+        outcome = {"missing_keys": missing, "unexpected_keys": unexpected}
+        if REPORTS_MISMATCHED_KEYS:
+            outcome["mismatched_keys"] = mismatched
+        outcome.update({"error": error, "warnings": seen.warnings, "log": seen.log})
+        return outcome
 
-    def _load(self, request, outcome_capture, scratch):
-        base = _step("base", self._bases.get, request.base)
-        strip_count = 0
+    def _load(self, request, seen, scratch):
+        """Steps 1-3 of the protocol; returns (missing, unexpected, mismatched)."""
+        try:
+            base, base_warnings, base_log = self._bases.get(request.base)
+        except Exception as error:
+            _log_traceback(request, "building the base")
+            raise _LoadFailed("base", error) from error
+        seen.warnings.extend(base_warnings)
+        seen.log.extend(base_log)
 
-        def folder(path):
-            nonlocal strip_count
-            if not request.strip_unknown_config_fields:
-                return path
-            strip_count += 1
-            loadable, removed = config_strip.stripped_copy(path, f"{scratch}/{strip_count}")
-            if removed:
-                print(f"driver: {request.id}: stripped {removed} from {path}", file=sys.stderr)
-            return loadable
+        folders = _AdapterFolders(request, scratch)
+        adapter = folders.get(request.adapter)
+        kwargs = self._load_kwargs(request)
 
         if request.method == "from_pretrained":
-            kwargs = {"adapter_name": request.adapter_name}
-            kwargs.update(self._load_kwargs(request))
-            adapter = _step("setup", folder, request.adapter)
-            with outcome_capture.recording(), recording_load_adapter_results() as results:
-                _step("load", PeftModel.from_pretrained, base, adapter, **kwargs)
-            return _keys_of(results[-1] if results else None)
+            with seen.recording(), recording_load_adapter_results() as results, \
+                    recording_mismatched_keys() as mismatched:
+                _under_test(request, PeftModel.from_pretrained, base, adapter,
+                            adapter_name=request.adapter_name, **kwargs)
+            return (*_keys_of(results[-1] if results else None), mismatched)
 
-        (first_name, first_path), others = request.loaded[0], request.loaded[1:]
-        model = _step(
-            "setup", PeftModel.from_pretrained, base, folder(first_path), adapter_name=first_name
-        )
-        for name, path in others:
-            _step("setup", model.load_adapter, folder(path), adapter_name=name)
-        adapter = _step("setup", folder, request.adapter)
-        with outcome_capture.recording():
-            result = _step(
-                "load",
-                model.load_adapter,
-                adapter,
-                adapter_name=request.adapter_name,
-                **self._load_kwargs(request),
-            )
-        return _keys_of(result)
+        model = self._set_up_loaded(request, base, folders)
+        with seen.recording(), recording_mismatched_keys() as mismatched:
+            result = _under_test(request, model.load_adapter, adapter,
+                                 adapter_name=request.adapter_name, **kwargs)
+        return (*_keys_of(result), mismatched)
+
+    @staticmethod
+    def _set_up_loaded(request, base, folders):
+        """from_pretrained for the first `loaded` adapter, load_adapter for the others.
+
+        What they warn is not part of the outcome (it goes to stderr); if they raise, the case
+        could not be set up.
+        """
+        model = None
+        for name, path in request.loaded:
+            try:
+                with capture.Capture().recording():
+                    if model is None:
+                        model = PeftModel.from_pretrained(base, folders.get(path), adapter_name=name)
+                    else:
+                        model.load_adapter(folders.get(path), adapter_name=name)
+            except Exception as error:
+                _log_traceback(request, f"loading the already-loaded adapter '{name}'")
+                raise DriverFailure(
+                    f"could not load the already-loaded adapter '{name}' from {path}: "
+                    f"{type(error).__name__}: {error}"
+                ) from error
+        return model
 
     @staticmethod
     def _load_kwargs(request):
-        kwargs = {"ignore_mismatched_sizes": request.ignore_mismatched_sizes}
-        if SUPPORTS_LOW_CPU_MEM_USAGE:
-            kwargs["low_cpu_mem_usage"] = request.low_cpu_mem_usage
-        elif request.low_cpu_mem_usage:
-            raise CaseFailure(
-                "setup",
-                UnsupportedOption("this PEFT version has no low_cpu_mem_usage option"),
-            )
+        # Options are passed only when set, so the calls match a plain user's call.
+        kwargs = {}
+        if request.ignore_mismatched_sizes:
+            kwargs["ignore_mismatched_sizes"] = True
+        if request.low_cpu_mem_usage:
+            if not SUPPORTS_LOW_CPU_MEM_USAGE:
+                raise DriverFailure("this PEFT version has no low_cpu_mem_usage option")
+            kwargs["low_cpu_mem_usage"] = True
         return kwargs
 
 
-class UnsupportedOption(Exception):
-    """The request asks for a loading option the installed PEFT does not have."""
+class _AdapterFolders:
+    """Hands out the folder to load for each adapter path of a request (a config-stripped copy
+    when the request asks for `strip_unknown_config_fields`)."""
+
+    def __init__(self, request, scratch):
+        self._request = request
+        self._scratch = scratch
+        self._count = 0
+
+    def get(self, path):
+        if not self._request.strip_unknown_config_fields:
+            return path
+        self._count += 1
+        try:
+            loadable, removed = config_strip.stripped_copy(path, os.path.join(self._scratch, str(self._count)))
+        except OSError as error:
+            raise DriverFailure(f"cannot make a config-stripped copy of {path}: {error}") from error
+        if removed:
+            print(f"driver: {self._request.id}: stripped {removed} from {path}", file=sys.stderr)
+        return loadable
 
 
-def _step(phase, function, *args, **kwargs):
+def _require_folders(request):
+    paths = [("base", request.base), ("adapter", request.adapter)]
+    paths += [(f"loaded adapter '{name}'", path) for name, path in request.loaded]
+    for role, path in paths:
+        if not os.path.isdir(path):
+            raise DriverFailure(f"{role} folder does not exist: {path}")
+
+
+def _under_test(request, function, *args, **kwargs):
     try:
         return function(*args, **kwargs)
-    except CaseFailure:
-        raise
     except Exception as error:
-        print(f"driver: {phase} step raised:", file=sys.stderr)
-        traceback.print_exc(file=sys.stderr)
-        raise CaseFailure(phase, error) from error
+        _log_traceback(request, f"{request.method} of the adapter under test")
+        raise _LoadFailed("load", error) from error
+
+
+def _log_traceback(request, what):
+    print(f"driver: {request.id}: {what} raised:", file=sys.stderr)
+    traceback.print_exc(file=sys.stderr)
 
 
 def elapsed_ms(started):

@@ -8,6 +8,8 @@ import os
 import torch
 import transformers
 
+import capture
+
 _DTYPES = {
     "float32": torch.float32,
     "float16": torch.float16,
@@ -114,8 +116,10 @@ class BaseCache:
 
     PEFT mutates the model it wraps (it injects adapter layers), so every case needs a fresh
     base; copying an already-loaded model gives the same parameters, buffers and tied weights as
-    loading the folder again, at a fraction of the cost. A folder whose files changed is
-    reloaded. `capacity=0` disables caching.
+    loading the folder again, at a fraction of the cost. What loading the folder warned or logged
+    is kept with the model and handed out again with every copy, so a case's outcome does not
+    depend on whether its base came from the cache. A folder whose files changed is reloaded.
+    `capacity=0` disables caching.
     """
 
     def __init__(self, capacity=4):
@@ -123,17 +127,20 @@ class BaseCache:
         self._entries = collections.OrderedDict()
 
     def get(self, base_dir):
-        if self._capacity <= 0:
-            return load_base(base_dir)
+        """Returns (model, warnings, log records) of building the base; raises what loading raised."""
         key = os.path.realpath(base_dir)
-        fingerprint = _fingerprint(key)
+        fingerprint = _fingerprint(key) if self._capacity > 0 else None
         entry = self._entries.get(key)
-        if entry is not None and entry[0] == fingerprint:
-            self._entries.move_to_end(key)
-            return copy.deepcopy(entry[1])
-        model = load_base(base_dir)
-        self._entries[key] = (fingerprint, model)
+        if entry is None or entry[0] != fingerprint:
+            seen = capture.Capture()
+            with seen.recording():
+                model = load_base(base_dir)
+            entry = (fingerprint, model, seen.warnings, seen.log)
+            if self._capacity <= 0:
+                return model, list(seen.warnings), list(seen.log)
+            self._entries[key] = entry
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
         self._entries.move_to_end(key)
-        while len(self._entries) > self._capacity:
-            self._entries.popitem(last=False)
-        return copy.deepcopy(model)
+        _, model, warnings, log = entry
+        return copy.deepcopy(model), [dict(w) for w in warnings], [dict(r) for r in log]

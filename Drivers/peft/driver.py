@@ -12,6 +12,7 @@ Run it with the interpreter of a venv made by setup-venv.sh:  <venv>/bin/python 
 import os
 import sys
 import time
+import traceback
 
 # PEFT keeps target_modules in a Python set, so the order in adapter configs and in messages
 # depends on string hashing: pin it. The variable only takes effect at interpreter start-up, so
@@ -58,9 +59,19 @@ def import_stack():
     log(f"imported torch/transformers/peft in {time.perf_counter() - started:.2f} s")
 
 
+def _version_of(distribution):
+    try:
+        from importlib import metadata
+
+        return metadata.version(distribution)
+    except Exception:
+        return None
+
+
 def hello_message():
-    import peft
     import platform
+
+    import peft
     import safetensors
     import torch
     import transformers
@@ -69,34 +80,46 @@ def hello_message():
 
     mapping = getattr(peft, "PEFT_TYPE_TO_CONFIG_MAPPING", {})
     tuners = sorted(str(getattr(key, "value", key)) for key in mapping)
-    options = ["ignore_mismatched_sizes", "strip_unknown_config_fields"]
+    versions = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "peft": peft.__version__,
+        "safetensors": safetensors.__version__,
+    }
+    for extra in ("accelerate", "huggingface_hub"):
+        version = _version_of(extra)
+        if version:
+            versions[extra] = version
+    reports = ["missing_keys", "unexpected_keys", "error", "error_type", "warnings"]
+    if adapter_loading.REPORTS_MISMATCHED_KEYS:
+        reports.insert(2, "mismatched_keys")
+    options = ["strip_unknown_config_fields"]
     if adapter_loading.SUPPORTS_LOW_CPU_MEM_USAGE:
-        options.append("low_cpu_mem_usage")
+        options.insert(0, "low_cpu_mem_usage")
     return {
         "type": "hello",
         "protocol": PROTOCOL_VERSION,
         "name": DRIVER_NAME,
         "version": peft.__version__,
-        "versions": {
-            "torch": torch.__version__,
-            "transformers": transformers.__version__,
-            "safetensors": safetensors.__version__,
-            "python": platform.python_version(),
-        },
+        "versions": versions,
         "capabilities": {
             "formats": ["safetensors"],
             "tuners": tuners,
             "methods": list(adapter_loading.METHODS),
-            "options": sorted(options),
+            "reports": reports,
+            # Request fields beyond protocol 1 that this driver understands.
+            "options": options,
         },
     }
 
 
-def error_message(ident, kind, message):
-    return {"type": "error", "id": ident, "error": {"kind": kind, "message": message}}
+def error_message(ident, message):
+    return {"type": "error", "id": ident, "message": message}
 
 
 def serve(channel):
+    """Answers requests until shutdown or end of input; returns the exit status."""
     import adapter_loading
 
     runner = adapter_loading.CaseRunner()
@@ -104,27 +127,42 @@ def serve(channel):
         line = channel.read_line()
         if line is None:
             log("end of input; exiting")
-            return
+            return 0
         try:
             message = decode(line)
         except ProtocolError as error:
             log(f"bad request line: {error}")
-            channel.send(error_message(None, "ProtocolError", str(error)))
+            channel.send(error_message(None, f"bad request: {error}"))
             continue
         kind = message["type"]
         ident = request_id(message)
         if kind == "hello":
             if message.get("protocol") != PROTOCOL_VERSION:
-                log(f"runner speaks protocol {message.get('protocol')!r}, driver {PROTOCOL_VERSION}")
+                text = (
+                    f"driver speaks protocol {PROTOCOL_VERSION}, "
+                    f"runner asked for {message.get('protocol')!r}"
+                )
+                log(text)
+                channel.send({"type": "error", "message": text})
+                return 1
             channel.send(hello_message())
         elif kind == "load":
             started = time.perf_counter()
             try:
                 request = adapter_loading.LoadRequest(message)
+                outcome = runner.run(request)
             except ProtocolError as error:
-                channel.send(error_message(ident, "ProtocolError", str(error)))
+                channel.send(error_message(ident, f"bad load request: {error}"))
                 continue
-            outcome = runner.run(request)
+            except adapter_loading.DriverFailure as failure:
+                log(f"{ident}: {failure}")
+                channel.send(error_message(ident, str(failure)))
+                continue
+            except Exception as error:  # a driver bug must cost one case, not the process
+                log(f"{ident}: internal error")
+                traceback.print_exc(file=sys.stderr)
+                channel.send(error_message(ident, f"driver error: {type(error).__name__}: {error}"))
+                continue
             channel.send(
                 {
                     "type": "result",
@@ -135,16 +173,15 @@ def serve(channel):
             )
         elif kind == "shutdown":
             log("shutdown requested")
-            return
+            return 0
         else:
-            channel.send(error_message(ident, "ProtocolError", f'unknown request type "{kind}"'))
+            channel.send(error_message(ident, f'unknown request type "{kind}"'))
 
 
 def main():
     channel = Channel.take_over_stdio()
     import_stack()
-    serve(channel)
-    return 0
+    return serve(channel)
 
 
 if __name__ == "__main__":

@@ -86,6 +86,28 @@ def lora_key(layer, module, matrix, adapter=None):
     return f"base_model.model.model.layers.{layer}.self_attn.{module}.{middle}.weight"
 
 
+def _damaged_copies(paths):
+    """Adapter folders whose adapter_model.safetensors breaks one rule of the format."""
+    import struct
+
+    original = (paths["lora"] / "adapter_model.safetensors").read_bytes()
+    (header_length,) = struct.unpack("<Q", original[:8])
+    header = original[8 : 8 + header_length]
+    damaged = {
+        # a header length far beyond the reader's 100 MB limit
+        "header_too_large": struct.pack("<Q", 10**12) + original[8:],
+        # the last tensor's bytes cut short: the offsets no longer cover the data
+        "truncated": original[:-4],
+        # the header is not JSON
+        "invalid_json": struct.pack("<Q", len(header)) + b"[" + header[1:] + original[8 + header_length :],
+    }
+    for name, data in damaged.items():
+        folder = paths["root"] / f"lora-{name}"
+        shutil.copytree(paths["lora"], folder)
+        (folder / "adapter_model.safetensors").write_bytes(data)
+        paths[f"lora_{name}"] = folder
+
+
 @pytest.fixture(scope="session")
 def models(tmp_path_factory):
     """Folders: llama bases (vocab 128 and resized to 140), LoRA adapters and broken variants."""
@@ -122,6 +144,12 @@ def models(tmp_path_factory):
 
     paths["lora_extra"] = root / "lora-extra"
     _rewrite_checkpoint(paths["lora"], paths["lora_extra"], add_unknown)
+
+    _damaged_copies(paths)
+
+    paths["base_without_config"] = root / "llama-no-config"
+    shutil.copytree(paths["llama"], paths["base_without_config"])
+    (paths["base_without_config"] / "config.json").unlink()
 
     paths["lora_future"] = root / "lora-future-config"
     shutil.copytree(paths["lora"], paths["lora_future"])

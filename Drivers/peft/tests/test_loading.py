@@ -144,7 +144,7 @@ def test_size_mismatch_raises(driver, models, method):
                   loaded=loaded_for(method, models))
     error = outcome["error"]
     assert error is not None
-    assert error["kind"] == "RuntimeError"
+    assert (error["kind"], error["type"], error["format_error"]) == ("size-mismatch", "RuntimeError", None)
     assert error["phase"] == "load"
     assert error["message"].startswith("Error(s) in loading state_dict for ")
     assert (
@@ -152,6 +152,7 @@ def test_size_mismatch_raises(driver, models, method):
         "torch.Size([8, 16]) from checkpoint, the shape in current model is torch.Size([4, 16])."
     ) in error["message"]
     assert outcome["missing_keys"] == [] and outcome["unexpected_keys"] == []
+    assert outcome["mismatched_keys"] == []
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -167,6 +168,9 @@ def test_size_mismatch_ignored(driver, models, method):
         f"- {key}: found shape torch.Size([8, 16]) in the checkpoint and torch.Size([4, 16]) "
         "in the model instantiated"
     ) in mismatch[0]["message"]
+    assert outcome["mismatched_keys"] == [
+        {"key": key, "checkpoint_shape": [8, 16], "model_shape": [4, 16]}
+    ]
     if FILTERED:
         assert outcome["missing_keys"] == [key]
     else:
@@ -193,7 +197,7 @@ def test_config_field_unknown_to_this_peft(driver, models, strip):
                   "from_pretrained", strip_unknown_config_fields=strip)
     mentions = [w for w in outcome["warnings"] if "adaptest_future_field" in w["message"]]
     if STRICT_CONFIG and not strip:
-        assert outcome["error"]["kind"] == "TypeError"
+        assert (outcome["error"]["kind"], outcome["error"]["type"]) == ("invalid-adapter-config", "TypeError")
         assert "unexpected keyword argument 'adaptest_future_field'" in outcome["error"]["message"]
         return
     assert outcome["error"] is None
@@ -223,17 +227,34 @@ def test_other_architectures_get_their_model_class(driver, models, family):
         assert all(".lora_" not in key for key in outcome["missing_keys"])
 
 
-def test_missing_base_folder_is_a_base_error(driver, models):
-    outcome = run(driver, "no-base", models["root"] / "absent", models["lora"], "from_pretrained")
-    assert outcome["error"]["phase"] == "base"
-    assert "config.json" in outcome["error"]["message"]
+def test_base_folder_without_config_is_a_base_error(driver, models):
+    outcome = run(driver, "no-config", models["base_without_config"], models["lora"], "from_pretrained")
+    error = outcome["error"]
+    assert (error["kind"], error["phase"]) == ("invalid-base-config", "base")
+    assert "config.json" in error["message"]
 
 
-def test_failing_setup_adapter_is_a_setup_error(driver, models):
-    outcome = run(driver, "bad-setup", models["llama"], models["lora"], "load_adapter",
-                  loaded=[("default", models["lora_rank8_a"])])
-    assert outcome["error"]["phase"] == "setup"
-    assert outcome["error"]["kind"] == "RuntimeError"
+def test_failing_setup_adapter_is_a_driver_side_failure(driver, models):
+    request = load_request("bad-setup", models["llama"], models["lora"], name="other",
+                           loaded=[("default", models["lora_rank8_a"])])
+    answer = driver.request(request)
+    assert (answer["type"], answer["id"]) == ("error", "bad-setup")
+    assert answer["message"].startswith("could not load the already-loaded adapter 'default'")
+    assert "size mismatch" in answer["message"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("damage, variant", [
+    ("header_too_large", "HeaderTooLarge"),
+    ("truncated", "MetadataIncompleteBuffer"),
+    ("invalid_json", "InvalidHeaderDeserialization"),
+])
+def test_malformed_adapter_weights_are_format_errors(driver, models, method, damage, variant):
+    outcome = run(driver, f"{damage}-{method}", models["llama"], models[f"lora_{damage}"], method,
+                  loaded=loaded_for(method, models))
+    error = outcome["error"]
+    assert (error["kind"], error["format_error"], error["phase"]) == ("format-error", variant, "load")
+    assert error["type"] == "SafetensorError"
 
 
 def test_repeated_case_gives_identical_outcome(driver, models):

@@ -17,11 +17,13 @@ def test_handshake_names_the_installed_stack(driver):
     assert hello["protocol"] == 1
     assert hello["name"] == "peft"
     assert hello["version"] == peft.__version__
-    assert hello["versions"] == {
+    versions = hello["versions"]
+    assert {key: versions[key] for key in ("python", "torch", "transformers", "peft", "safetensors")} == {
+        "python": platform.python_version(),
         "torch": torch.__version__,
         "transformers": transformers.__version__,
+        "peft": peft.__version__,
         "safetensors": safetensors.__version__,
-        "python": platform.python_version(),
     }
     capabilities = hello["capabilities"]
     assert capabilities["formats"] == ["safetensors"]
@@ -29,22 +31,27 @@ def test_handshake_names_the_installed_stack(driver):
     for tuner in ("LORA", "ADALORA", "LOHA", "LOKR", "IA3", "VERA", "PROMPT_TUNING"):
         assert tuner in capabilities["tuners"]
     assert capabilities["tuners"] == sorted(set(capabilities["tuners"]))
+    for field in ("missing_keys", "unexpected_keys", "mismatched_keys", "error", "warnings"):
+        assert field in capabilities["reports"]
+
+
+def test_unsupported_protocol_version_is_refused(fresh_driver):
+    answer = fresh_driver.request({"type": "hello", "protocol": 2}, timeout=180)
+    assert answer["type"] == "error"
+    assert "protocol" in answer["message"]
+    assert fresh_driver.proc.wait(timeout=60) != 0
 
 
 def test_garbage_line_gets_an_error_and_the_driver_keeps_serving(driver, models):
     driver.send_raw(b"this is not json\n")
     answer = driver.receive()
-    assert answer == {
-        "type": "error",
-        "id": None,
-        "error": {"kind": "ProtocolError", "message": answer["error"]["message"]},
-    }
-    assert "not JSON" in answer["error"]["message"]
+    assert set(answer) == {"type", "id", "message"}
+    assert (answer["type"], answer["id"]) == ("error", None)
+    assert "not JSON" in answer["message"]
 
-    driver.send_raw(b"\xff\xfe\n")
-    assert driver.receive()["error"]["kind"] == "ProtocolError"
-    driver.send_raw(b"[1, 2]\n")
-    assert driver.receive()["error"]["kind"] == "ProtocolError"
+    for line in (b"\xff\xfe\n", b"[1, 2]\n", b"{}\n", b"\n"):
+        driver.send_raw(line)
+        assert driver.receive()["type"] == "error"
 
     result = driver.request(load_request("after-garbage", models["llama"], models["lora"]))
     assert result["type"] == "result"
@@ -54,17 +61,15 @@ def test_garbage_line_gets_an_error_and_the_driver_keeps_serving(driver, models)
 
 def test_unknown_request_type_is_answered_for_its_id(driver):
     answer = driver.request({"type": "unload", "id": "case-7"})
-    assert answer["type"] == "error"
-    assert answer["id"] == "case-7"
-    assert answer["error"]["kind"] == "ProtocolError"
-    assert "unload" in answer["error"]["message"]
+    assert (answer["type"], answer["id"]) == ("error", "case-7")
+    assert "unload" in answer["message"]
 
 
 def test_malformed_load_request_is_answered_for_its_id(driver, models):
     request = load_request("bad-method", models["llama"], models["lora"], method="merge")
     answer = driver.request(request)
     assert (answer["type"], answer["id"]) == ("error", "bad-method")
-    assert "merge" in answer["error"]["message"]
+    assert "merge" in answer["message"]
 
     request = load_request("no-loaded", models["llama"], models["lora"], method="load_adapter")
     answer = driver.request(request)
@@ -76,10 +81,32 @@ def test_malformed_load_request_is_answered_for_its_id(driver, models):
     assert (answer["type"], answer["id"]) == ("error", "bad-flag")
 
 
+def test_unknown_request_fields_are_ignored(driver, models):
+    request = load_request("extra-fields", models["llama"], models["lora"])
+    request["future_option"] = {"anything": [1, 2]}
+    answer = driver.request(request)
+    assert answer["type"] == "result" and answer["outcome"]["error"] is None
+
+
+def test_missing_folders_are_driver_side_failures(driver, models):
+    absent = models["root"] / "absent"
+    for case_id, request in (
+        ("no-base", load_request("no-base", absent, models["lora"])),
+        ("no-adapter", load_request("no-adapter", models["llama"], absent)),
+        ("no-loaded", load_request("no-loaded", models["llama"], models["lora"],
+                                   name="other", loaded=[("default", absent)])),
+    ):
+        answer = driver.request(request)
+        assert (answer["type"], answer["id"]) == ("error", case_id)
+        assert str(absent) in answer["message"]
+
+
 def test_result_line_shape(driver, models):
     result = driver.request(load_request("shape", models["llama"], models["lora"]))
     assert set(result) == {"type", "id", "outcome", "elapsed_ms"}
-    assert set(result["outcome"]) == {"missing_keys", "unexpected_keys", "error", "warnings", "log"}
+    assert set(result["outcome"]) == {
+        "missing_keys", "unexpected_keys", "mismatched_keys", "error", "warnings", "log",
+    }
     assert isinstance(result["elapsed_ms"], float) and result["elapsed_ms"] > 0
     for warning in result["outcome"]["warnings"]:
         assert set(warning) == {"category", "message"}
