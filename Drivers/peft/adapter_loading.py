@@ -15,6 +15,7 @@ import torch
 from peft import PeftModel
 
 import capture
+import case_isolation
 import config_strip
 import error_kinds
 from base_models import BaseCache
@@ -207,7 +208,7 @@ class CaseRunner:
         scratch = tempfile.mkdtemp(prefix="adaptest-peft-")
         missing, unexpected, mismatched, error = [], [], [], None
         try:
-            capture.reset_once_caches()
+            case_isolation.reset()
             torch.manual_seed(0)
             missing, unexpected, mismatched = self._load(request, seen, scratch)
         except _LoadFailed as failure:

@@ -68,19 +68,3 @@ class Capture:
                 logger.removeHandler(handler)
                 logger.setLevel(level)
 
-
-def reset_once_caches():
-    """Forgets which messages transformers already logged with `warning_once`/`info_once`.
-
-    Those helpers are process-wide LRU caches; without a reset, a message would be reported only
-    for the first case that triggers it, making outcomes depend on case order.
-    """
-    try:
-        from transformers.utils import logging as hf_logging
-    except ImportError:
-        return
-    for name in ("warning_once", "info_once"):
-        helper = getattr(hf_logging, name, None)
-        cache_clear = getattr(helper, "cache_clear", None)
-        if callable(cache_clear):
-            cache_clear()

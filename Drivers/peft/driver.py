@@ -9,8 +9,11 @@ with one `result` line (missing/unexpected keys, error, warnings, log records, t
 Run it with the interpreter of a venv made by setup-venv.sh:  <venv>/bin/python driver.py
 """
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 import time
 import traceback
 
@@ -26,6 +29,11 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# JIT-built torch extensions (BOFT tries to build one) go to a folder of this process, not to the
+# user's cache; removed at exit.
+_EXTENSIONS_DIR = tempfile.mkdtemp(prefix="adaptest-torch-ext-")
+os.environ["TORCH_EXTENSIONS_DIR"] = _EXTENSIONS_DIR
+atexit.register(shutil.rmtree, _EXTENSIONS_DIR, True)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
