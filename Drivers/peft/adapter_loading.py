@@ -193,9 +193,17 @@ def recording_mismatched_keys():
         save_and_load._find_mismatched_keys = original
 
 
+def _base_cache_capacity():
+    """$ADAPTEST_PEFT_BASE_CACHE: how many pristine bases to keep (default 4; 0 reloads every time)."""
+    try:
+        return max(0, int(os.environ.get("ADAPTEST_PEFT_BASE_CACHE", "4")))
+    except ValueError:
+        return 4
+
+
 class CaseRunner:
     def __init__(self, base_cache=None):
-        self._bases = base_cache if base_cache is not None else BaseCache()
+        self._bases = base_cache if base_cache is not None else BaseCache(_base_cache_capacity())
 
     def run(self, request):
         """The outcome dict of one validated LoadRequest.

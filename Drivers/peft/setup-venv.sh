@@ -47,12 +47,14 @@ stamp="$venv/$STAMP_NAME"
 vpy="$venv/bin/python"
 
 # The transformers release each PEFT line works with. PEFT 0.13 breaks on transformers > 4.46 and
-# 0.14.0 was observed with 4.46.3; PEFT 0.16/0.17 do not import with transformers 5.x, so 0.15-0.17
-# get the last 4.x (not exercised here); PEFT 0.18.1 and later run with the newest transformers.
+# 0.14.0 was observed with 4.46.3. PEFT 0.16/0.17 do not import with transformers 5.x, and 0.18.1
+# imports but cannot wrap encoder-decoders (PeftModelForSeq2SeqLM needs a generation hook that
+# transformers 5 removed), so 0.15-0.18 get the last 4.x. 0.21 runs with the newest transformers
+# (0.19/0.20 are assumed to, not verified).
 transformers_spec_for() {
   local major minor
   IFS=. read -r major minor _ <<<"$1"
-  if [ "$major" != "0" ] || [ "$minor" -ge 18 ]; then
+  if [ "$major" != "0" ] || [ "$minor" -ge 19 ]; then
     echo "transformers"
   elif [ "$minor" -le 14 ]; then
     echo "transformers==4.46.3"
@@ -71,14 +73,18 @@ print(f"python={platform.python_version()}")
 EOF
 }
 
-# Reuse: a stamped venv whose python still runs and still holds the requested PEFT.
+transformers_spec="${ADAPTEST_TRANSFORMERS_SPEC:-$(transformers_spec_for "$peft_version")}"
+
+# Reuse: a stamped venv whose python still runs, still holds the requested PEFT and was made for
+# the same transformers requirement.
 if [ -f "$stamp" ] && [ -x "$vpy" ]; then
-  if have="$(installed_versions 2>/dev/null)" && grep -qx "peft=$peft_version" <<<"$have"; then
+  if have="$(installed_versions 2>/dev/null)" && grep -qx "peft=$peft_version" <<<"$have" \
+    && grep -qxF "transformers_spec=$transformers_spec" "$stamp"; then
     say "reusing $venv ($(paste -sd' ' <<<"$have"))"
     echo "$vpy"
     exit 0
   fi
-  say "stamp present but the venv is broken or holds another PEFT; repairing it"
+  say "stamp present but the venv is broken or was made for other requirements; updating it"
   rm -f "$stamp"
 fi
 
@@ -120,7 +126,6 @@ if [ -z "$torch_spec" ]; then
     say "'$CPU_TORCH' does not resolve here; falling back to plain torch (a much larger download)"
   fi
 fi
-transformers_spec="${ADAPTEST_TRANSFORMERS_SPEC:-$(transformers_spec_for "$peft_version")}"
 
 requirements=("$torch_spec" "peft==$peft_version" "$transformers_spec" "safetensors" "pytest")
 say "installing ${requirements[*]}"
@@ -138,7 +143,7 @@ if peft.__version__ != sys.argv[1]:
 
 have="$(installed_versions)" || die "cannot list the installed packages; rerun: $0 $peft_version${2:+ $2}"
 tmp_stamp="$(mktemp "$venv/.stamp.XXXXXX")"
-printf '%s\n' "$have" >"$tmp_stamp"
+printf '%s\n' "$have" "transformers_spec=$transformers_spec" >"$tmp_stamp"
 mv -f "$tmp_stamp" "$stamp"
 say "ready in $((SECONDS - started)) s: $venv ($(paste -sd' ' <<<"$have"))"
 echo "$vpy"
