@@ -96,12 +96,26 @@ import Testing
     }
   }
 
+  @Test func parallelChunksGiveTheElementFormulaEverywhere() {
+    let count = TensorDataGenerator.parallelChunkElements * 2 + 3
+    var raw = [UInt8](repeating: 0, count: count * 2)
+    raw.withUnsafeMutableBytes { TensorDataGenerator.fill($0, key: 77, dtype: .bf16, distribution: .weights) }
+    let scale = TensorDataGenerator.scale(0.02)
+    for i in [0, 1, TensorDataGenerator.parallelChunkElements - 1, TensorDataGenerator.parallelChunkElements, count - 1] {
+      let expected = FloatEncoding.bfloat16Bits(TensorDataGenerator.normal(SplitMix64.element(i, of: 77), scale: scale))
+      #expect(UInt16(raw[2 * i]) | UInt16(raw[2 * i + 1]) << 8 == expected, "element \(i)")
+    }
+  }
+
   @Test func constantsFillEveryElement() {
     let generator = TensorDataGenerator(seed: 0)
     #expect(bytes(generator, "n", .f32, 5, .ones) == Array(repeating: [0x00, 0x00, 0x80, 0x3F], count: 5).flatMap { $0 })
     #expect(bytes(generator, "n", .bf16, 7, .ones) == Array(repeating: [0x80, 0x3F], count: 7).flatMap { $0 })
     #expect(bytes(generator, "n", .f16, 3, .ones) == [0x00, 0x3C, 0x00, 0x3C, 0x00, 0x3C])
     #expect(bytes(generator, "b", .f32, 9, .zeros) == Array(repeating: 0, count: 36))
+    // Larger than the 64 KiB block the fill copies along.
+    let big = bytes(generator, "n", .f16, 100_003, .ones)
+    #expect(big == Array(repeating: [0x00, 0x3C], count: 100_003).flatMap { $0 })
   }
 
   @Test func sparseDataLeavesHoles() throws {

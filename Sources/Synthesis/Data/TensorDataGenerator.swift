@@ -1,3 +1,4 @@
+import Dispatch
 import TensorIO
 
 /// Deterministic tensor contents from a seed.
@@ -54,7 +55,8 @@ public struct TensorDataGenerator: Sendable, Hashable {
   }
 
   /// Fills `buffer` with the tensor's bytes. Elements are `buffer.count / dtype size`; dtypes
-  /// outside ``supportedDTypes`` are zero-filled.
+  /// outside ``supportedDTypes`` are zero-filled. Large buffers are filled in parallel chunks
+  /// (each element depends only on its index, so the bytes do not depend on the chunking).
   public static func fill(
     _ buffer: UnsafeMutableRawBufferPointer, key: UInt64, dtype: DType, distribution: ValueDistribution
   ) {
@@ -63,30 +65,62 @@ public struct TensorDataGenerator: Sendable, Hashable {
     case .constant(let value):
       fillConstant(base, count: buffer.count, dtype: dtype, value: value)
     case .normal(let std):
-      let scale = scale(std)
-      switch dtype {
-      case .f32:
-        for i in 0..<buffer.count / 4 {
-          let v = normal(SplitMix64.element(i, of: key), scale: scale)
-          base.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: i &* 4, as: UInt32.self)
-        }
-      case .bf16:
-        for i in 0..<buffer.count / 2 {
-          let v = normal(SplitMix64.element(i, of: key), scale: scale)
-          base.storeBytes(of: FloatEncoding.bfloat16Bits(v).littleEndian, toByteOffset: i &* 2, as: UInt16.self)
-        }
-      case .f16:
-        for i in 0..<buffer.count / 2 {
-          let v = normal(SplitMix64.element(i, of: key), scale: scale)
-          base.storeBytes(of: FloatEncoding.float16Bits(v).littleEndian, toByteOffset: i &* 2, as: UInt16.self)
-        }
-      case .f64:
-        for i in 0..<buffer.count / 8 {
-          let v = Double(normal(SplitMix64.element(i, of: key), scale: scale))
-          base.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: i &* 8, as: UInt64.self)
-        }
-      default:
+      guard supportedDTypes.contains(dtype) else {
         base.initializeMemory(as: UInt8.self, repeating: 0, count: buffer.count)
+        return
+      }
+      let width = dtype.bitWidth / 8
+      let count = buffer.count / width
+      let chunk = parallelChunkElements
+      let chunks = (count + chunk - 1) / chunk
+      let scale = scale(std)
+      // Chunks write disjoint element ranges of the caller's buffer.
+      nonisolated(unsafe) let target = base
+      let fillChunk: @Sendable (Int) -> Void = { c in
+        let start = c * chunk
+        fillNormal(target, from: start, to: min(count, start + chunk), key: key, scale: scale, dtype: dtype)
+      }
+      if chunks > 1 {
+        DispatchQueue.concurrentPerform(iterations: chunks, execute: fillChunk)
+      } else {
+        fillChunk(0)
+      }
+    }
+  }
+
+  /// Elements per parallel work item (4 Mi elements: large enough to amortise scheduling).
+  static let parallelChunkElements = 1 << 22
+
+  /// Writes elements `start..<end`. The state is advanced by ``SplitMix64/gamma`` per element, which
+  /// gives exactly `SplitMix64.element(i, of: key)` without a multiplication per element.
+  private static func fillNormal(
+    _ base: UnsafeMutableRawPointer, from start: Int, to end: Int, key: UInt64, scale: Float, dtype: DType
+  ) {
+    var state = key &+ UInt64(truncatingIfNeeded: start) &* SplitMix64.gamma
+    switch dtype {
+    case .f32:
+      for i in start..<end {
+        state &+= SplitMix64.gamma
+        let v = normal(SplitMix64.mix(state), scale: scale)
+        base.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: i &* 4, as: UInt32.self)
+      }
+    case .bf16:
+      for i in start..<end {
+        state &+= SplitMix64.gamma
+        let v = normal(SplitMix64.mix(state), scale: scale)
+        base.storeBytes(of: FloatEncoding.bfloat16Bits(v).littleEndian, toByteOffset: i &* 2, as: UInt16.self)
+      }
+    case .f16:
+      for i in start..<end {
+        state &+= SplitMix64.gamma
+        let v = normal(SplitMix64.mix(state), scale: scale)
+        base.storeBytes(of: FloatEncoding.float16Bits(v).littleEndian, toByteOffset: i &* 2, as: UInt16.self)
+      }
+    default:
+      for i in start..<end {
+        state &+= SplitMix64.gamma
+        let v = Double(normal(SplitMix64.mix(state), scale: scale))
+        base.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: i &* 8, as: UInt64.self)
       }
     }
   }
@@ -104,16 +138,23 @@ public struct TensorDataGenerator: Sendable, Hashable {
       base.initializeMemory(as: UInt8.self, repeating: 0, count: count)
       return
     }
-    // Write one element, then double the filled prefix: memcpy-speed fill for any pattern width.
+    // Write one element, double the filled prefix up to 64 KiB, then copy that block along: the
+    // source stays in cache, so the fill runs at memcpy speed for any pattern width.
     let width = pattern.count
-    guard count >= width else { return }
+    let usable = count - count % width
+    guard usable >= width else { return }
     pattern.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: width) }
     var filled = width
-    let usable = count - count % width
+    let block = min(usable, (65536 / width) * width)
+    while filled < block {
+      let piece = min(filled, block - filled)
+      (base + filled).copyMemory(from: base, byteCount: piece)
+      filled += piece
+    }
     while filled < usable {
-      let chunk = min(filled, usable - filled)
-      (base + filled).copyMemory(from: base, byteCount: chunk)
-      filled += chunk
+      let piece = min(block, usable - filled)
+      (base + filled).copyMemory(from: base, byteCount: piece)
+      filled += piece
     }
   }
 }
