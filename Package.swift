@@ -44,7 +44,7 @@ let package = Package(
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
       name: "HDF5CheckpointTests", dependencies: ["HDF5Checkpoint", "TensorIO"],
-      swiftSettings: strictSettings),
+      resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
       name: "CheckpointsTests", dependencies: ["Checkpoints", "SafeTensors", "HDF5Checkpoint", "TensorIO"],
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),

@@ -47,7 +47,8 @@ public struct CheckpointConversion: Sendable {
   }
 
   private func convertFolder(
-    _ input: String, to output: String, weights: Checkpoint, stem: String, format: CheckpointFormat, overwrite: Bool
+    _ input: String, to output: String, weights: Checkpoint, stem: String, format: CheckpointFormat,
+    overwrite: Bool
   ) throws -> Summary {
     let staging = AtomicFile.temporaryPath(for: output)
     try FileSystem.createDirectory(staging)
@@ -64,14 +65,11 @@ public struct CheckpointConversion: Sendable {
       var written: [String] = []
       var tensorCount = 0
       var byteCount = 0
-      let shardCount = weights.files.count
       var weightMap = JSONObject()
-      for (i, file) in weights.files.enumerated() {
+      for file in weights.files {
         let tensors = try Self.writable(try Checkpoint(files: [file], index: nil, format: file.format))
-        let name =
-          weights.index == nil
-          ? "\(stem).\(format.fileExtension)"
-          : FolderLayout.shardName(stem: stem, index: i + 1, of: shardCount, format: format)
+        // Shards keep their names (and so their numbering); only the extension changes.
+        let name = Self.renamed(FileSystem.lastComponent(file.path), from: weights.format, to: format)
         try writer.write(tensors, metadata: file.metadata, to: FileSystem.join(staging, name))
         written.append(FileSystem.join(output, name))
         tensorCount += tensors.count
@@ -93,6 +91,13 @@ public struct CheckpointConversion: Sendable {
       try? Self.removeTree(staging)
       throw error
     }
+  }
+
+  /// `model-00001-of-00002.safetensors` → `model-00001-of-00002.h5`.
+  static func renamed(_ name: String, from: CheckpointFormat, to: CheckpointFormat) -> String {
+    let suffix = "." + from.fileExtension
+    let stem = name.hasSuffix(suffix) ? String(name.dropLast(suffix.count)) : name
+    return stem + "." + to.fileExtension
   }
 
   /// Every tensor of a checkpoint as a writable tensor whose payload is a view of its bytes.

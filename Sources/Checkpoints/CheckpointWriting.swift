@@ -12,8 +12,9 @@ public struct CheckpointWriting: Sendable {
   public enum Sharding: Sendable, Hashable {
     /// One file, `<stem>.<ext>`, no index.
     case single
-    /// Exactly `n` files (tensors split in order into contiguous groups of near-equal byte size),
-    /// named `<stem>-0000i-of-0000n.<ext>`, plus `<stem>.<ext>.index.json`.
+    /// `n` files (tensors split in order into contiguous groups of near-equal byte size; fewer when
+    /// there are fewer tensors) named `<stem>-0000i-of-0000n.<ext>`, plus `<stem>.<ext>.index.json`.
+    /// One group is written as a single file without an index, as transformers does.
     case count(Int)
   }
 
@@ -35,6 +36,8 @@ public struct CheckpointWriting: Sendable {
     case .count(let n):
       guard n >= 1 else { throw CheckpointError.invalidShardCount(n) }
       let groups = try Self.split(tensors, into: n)
+      // As transformers: a checkpoint that fits in one shard is a plain file without an index.
+      if groups.count == 1 { return try write(tensors, metadata: metadata, folder: folder, stem: stem, format: format) }
       var written: [String] = []
       var weightMap = JSONObject()
       var totalSize = 0
