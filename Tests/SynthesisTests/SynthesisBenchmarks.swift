@@ -62,4 +62,40 @@ import Testing
   static func rate(_ bytes: Int, _ seconds: Double) -> String {
     String(format: "%.2f GB/s", Double(bytes) / seconds / 1e9)
   }
+
+  @Test(.disabled(if: disabled, reason), arguments: CheckpointFormat.allCases)
+  func sparseRealSizePresets(format: CheckpointFormat) throws {
+    let folder = try TemporaryFolder("bench-sparse")
+    defer { folder.cleanup() }
+    let writer = BaseModelWriter(formats: TestFormats.all)
+    for preset in BasePreset.allCases {
+      let model = try preset.model.describe()
+      let path = FileSystem.join(folder.path, preset.rawValue)
+      let time = try Self.seconds { try writer.write(model, to: path, format: format, data: .sparse) }
+      let bytes = try model.savedTensors.reduce(0) { $0 + (try model.info(of: $1).byteCount()) }
+      print(
+        "sparse \(format.rawValue) \(preset.rawValue): \(model.savedTensors.count) tensors, "
+          + String(format: "%.1f GB in %.0f ms", Double(bytes) / 1e9, time * 1000))
+      #expect(time > 0)
+    }
+  }
+
+  @Test(.disabled(if: disabled, reason), arguments: CheckpointFormat.allCases)
+  func denseWriteToDisk(format: CheckpointFormat) throws {
+    let folder = try TemporaryFolder("bench-dense")
+    defer { folder.cleanup() }
+    let model = try BaseModel(
+      architecture: .llama,
+      dimensions: ModelDimensions(
+        vocabSize: 32000, hiddenSize: 1024, intermediateSize: 2816, layers: 4, attentionHeads: 16, keyValueHeads: 4),
+      dtype: .bf16
+    ).describe()
+    let bytes = try model.savedTensors.reduce(0) { $0 + (try model.info(of: $1).byteCount()) }
+    let writer = BaseModelWriter(formats: TestFormats.all)
+    let time = try Self.seconds {
+      try writer.write(model, to: folder.path, format: format, data: .dense(seed: 1))
+    }
+    print("dense \(format.rawValue) \(bytes >> 20) MiB to disk (fsync included): \(Self.rate(bytes, time))")
+    #expect(time > 0)
+  }
 }

@@ -93,6 +93,7 @@ public struct BaseModel: Sendable, Hashable {
     config["vocab_size"] = ConfigValue.int(dims.vocabSize)
     for token in specialTokens { config[token.key] = ConfigValue.optionalInt(token.id) }
     for (key, value) in configOverrides { config[key] = value }
+    config = ConfigValue.sortedKeys(config)
 
     let inputKeys =
       ["architectures", "model_type", "dtype", "tie_word_embeddings", "transformers_version", "vocab_size"]

@@ -18,4 +18,18 @@ enum ConfigValue {
     object["rope_type"] = .string("default")
     return .object(object)
   }
+
+  /// The object with its keys (recursively) in the order `json.dumps(sort_keys=True)` writes them,
+  /// so the value in memory equals the file read back.
+  static func sortedKeys(_ object: JSONObject) -> JSONObject {
+    func sorted(_ value: JSONValue) -> JSONValue {
+      switch value {
+      case .object(let inner): .object(sortedKeys(inner))
+      case .array(let elements): .array(elements.map(sorted))
+      default: value
+      }
+    }
+    return JSONObject(
+      object.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { ($0.key, sorted($0.value)) })
+  }
 }

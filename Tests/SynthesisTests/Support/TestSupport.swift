@@ -18,9 +18,9 @@ struct TemporaryFolder {
   func cleanup() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// The codecs registered for tests: the writers of the codec modules once they exist.
+/// The codecs the tests write and read with.
 enum TestFormats {
-  static let all = CheckpointFormats(openers: [:], writers: [:])
+  static let all = CheckpointFormats.standard
 
   static var canWriteSafeTensors: Bool { all.writers[.safetensors] != nil }
 }
