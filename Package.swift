@@ -16,6 +16,7 @@ let package = Package(
     .library(name: "HDF5Checkpoint", targets: ["HDF5Checkpoint"]),
     .library(name: "Checkpoints", targets: ["Checkpoints"]),
     .library(name: "AdapterLoading", targets: ["AdapterLoading"]),
+    .library(name: "Synthesis", targets: ["Synthesis"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,6 +30,7 @@ let package = Package(
       name: "Checkpoints", dependencies: ["TensorIO", "SafeTensors", "HDF5Checkpoint"],
       swiftSettings: strictSettings),
     .target(name: "AdapterLoading", dependencies: ["TensorIO"], swiftSettings: strictSettings),
+    .target(name: "Synthesis", dependencies: ["TensorIO", "Checkpoints"], swiftSettings: strictSettings),
     .executableTarget(
       name: "adaptest",
       dependencies: [
@@ -49,6 +51,8 @@ let package = Package(
     .testTarget(
       name: "AdapterLoadingTests", dependencies: ["AdapterLoading", "Checkpoints", "TensorIO"],
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+    .testTarget(
+      name: "SynthesisTests", dependencies: ["Synthesis", "Checkpoints", "TensorIO"], swiftSettings: strictSettings),
   ],
   swiftLanguageModes: [.v6]
 )
