@@ -20,7 +20,7 @@ extension PeftModel {
     }
     let usesTargetParameters = tuner.supportsTargetParameters && !(config.targetParameters ?? []).isEmpty
     if config.targetModules == nil && !usesTargetParameters {
-      guard let defaults = tuner.defaultTargetModules(modelType: base.architecture.modelType) else {
+      guard let defaults = tuner.defaultTargetModules(for: base) else {
         throw .valueError("Please specify `target_modules` in `peft_config`")
       }
       config.targetModules = defaults
@@ -316,39 +316,9 @@ extension BaseModel {
       layerNormEps: numberText(config["layer_norm_epsilon"] ?? config["layer_norm_eps"]))
   }
 
+  /// Python's `json` writes floats with `repr`, so the literal text is what torch prints.
   private func numberText(_ value: JSONValue?) -> String? {
-    guard case .number(let text)? = value, let d = Double(text) else { return nil }
-    return pythonFloatRepr(d)
-  }
-}
-
-/// Python's `repr(float)` for the small set of values configs use (`1e-06`, `1e-05`, `0.1`).
-func pythonFloatRepr(_ value: Double) -> String {
-  if value != 0 && (abs(value) < 1e-4 || abs(value) >= 1e16) {
-    let exponent = Int((abs(value)).exponentInBase10)
-    let mantissa = value / pow10(exponent)
-    let m = mantissa == mantissa.rounded() ? String(Int(mantissa)) : "\(mantissa)"
-    let e = exponent < 0 ? "-" + twoDigits(-exponent) : "+" + twoDigits(exponent)
-    return "\(m)e\(e)"
-  }
-  if value == value.rounded() && abs(value) < 1e16 { return "\(Int(value)).0" }
-  return "\(value)"
-}
-
-private func twoDigits(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-
-private func pow10(_ e: Int) -> Double {
-  var r = 1.0
-  if e >= 0 { for _ in 0..<e { r *= 10 } } else { for _ in 0..<(-e) { r /= 10 } }
-  return r
-}
-
-extension Double {
-  fileprivate var exponentInBase10: Double {
-    var e = 0.0
-    var v = self
-    while v >= 10 { v /= 10; e += 1 }
-    while v < 1 && v > 0 { v *= 10; e -= 1 }
-    return e
+    guard case .number(let text)? = value else { return nil }
+    return text
   }
 }

@@ -17,6 +17,17 @@ extension PeftModel {
       config.tokenDim = modelConfig["hidden_size"]?.intValue ?? modelConfig["n_embd"]?.intValue
         ?? modelConfig["d_model"]?.intValue
     }
+    if config.numAttentionHeads == nil {
+      config.numAttentionHeads = modelConfig["num_attention_heads"]?.intValue ?? modelConfig["n_head"]?.intValue
+        ?? modelConfig["num_heads"]?.intValue ?? modelConfig["encoder_attention_heads"]?.intValue
+    }
+    // Grouped-query attention (PEFT #1901): the prefix is sized for the key/value heads.
+    if config.peftType == .prefixTuning, let kvHeads = modelConfig["num_key_value_heads"]?.intValue {
+      let headDim = modelConfig["head_dim"]?.intValue
+        ?? ((config.tokenDim ?? 0) / max(config.numAttentionHeads ?? 1, 1))
+      config.tokenDim = headDim * kvHeads
+      config.numAttentionHeads = kvHeads
+    }
     if config.numTransformerSubmodules == nil {
       config.numTransformerSubmodules = config.taskType == "SEQ_2_SEQ_LM" ? 2 : 1
     }

@@ -20,7 +20,7 @@ public struct BOFTTuner: Tuner {
     [LayerAttribute("boft_dropout", .moduleDict), LayerAttribute("boft_R", .parameterDict), LayerAttribute("boft_s", .parameterDict)]
   }
 
-  public func defaultTargetModules(modelType: String) -> TargetModules? { TunerSupport.loraDefaults(modelType) }
+  public func defaultTargetModules(for base: BaseModel) -> TargetModules? { TunerSupport.loraDefaults(base.architecture.modelType) }
 
   public func plan(_ target: InjectionTarget, config: inout AdapterConfig, adapterName: String, context: inout InjectionContext)
     throws(PythonError) -> LayerPlan
@@ -39,6 +39,11 @@ public struct BOFTTuner: Tuner {
     _ = outFeatures
     var blockSize = config.boftBlockSize ?? 4
     var blockNum = config.boftBlockNum ?? 0
+    if !context.boftCUDAExtension {
+      // PEFT retries building its CUDA extension for every layer and warns each time.
+      context.warn("Failed to load the CUDA extension: (the extension cannot be built here), check if ninja is available.")
+      context.warn("Setting boft_n_butterfly_factor to 1 to speed up the finetuning process.")
+    }
     var factor = (context.boftCUDAExtension ? (config.boftNButterflyFactor ?? 1) : 1) - 1
     if factor < 0 {
       throw .valueError("You can only specify boft_n_butterfly_factor \(factor + 1) to be a positive integer number.")

@@ -22,7 +22,9 @@ public struct IA3Tuner: Tuner {
     "gpt2": ["c_attn", "mlp.c_proj"], "t5": ["k", "v", "wo"], "bert": ["key", "value", "output.dense"],
     "mixtral": ["k_proj", "v_proj", "w2"],
   ]
-  public func defaultTargetModules(modelType: String) -> TargetModules? { Self.targets[modelType].map(TargetModules.names) }
+  public func defaultTargetModules(for base: BaseModel) -> TargetModules? {
+    Self.targets[base.architecture.modelType].map(TargetModules.names)
+  }
 
   public func validate(_ config: AdapterConfig, warnings: inout [PythonWarning]) throws(PythonError) {
     if case .names(let targets)? = config.targetModules, case .names(let ff)? = config.feedforwardModules,

@@ -19,11 +19,16 @@ public struct LNTuningTuner: Tuner {
     "gemma2": ["input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm", "norm"],
     "gpt2": ["ln_1", "ln_2", "ln_f"], "t5": ["layer_norm", "final_layer_norm"],
   ]
-  public func defaultTargetModules(modelType: String) -> TargetModules? { Self.targets[modelType].map(TargetModules.names) }
+  public func defaultTargetModules(for base: BaseModel) -> TargetModules? {
+    Self.targets[base.architecture.modelType].map(TargetModules.names)
+  }
 
   public func plan(_ target: InjectionTarget, config: inout AdapterConfig, adapterName: String, context: inout InjectionContext)
     throws(PythonError) -> LayerPlan
   {
+    if target.existingLayer == nil && target.base.inOutFeatures == nil {
+      context.warn("Unsupported layer type '\(target.typeRepr)' encountered, proceed at your own risk.")
+    }
     let copy = target.baseTensors.filter { !$0.isBuffer || $0.persistent }.map { tensor -> ModuleTensor in
       var t = tensor
       t.tiedTo = nil

@@ -13,6 +13,11 @@ public struct TrainableTokensTuner: Tuner {
     [LayerAttribute("trainable_tokens_delta", .parameterDict), LayerAttribute("trainable_tokens_original", .bufferDict(persistent: false))]
   }
 
+  /// `_prepare_adapter_config`: the input embedding's name (`embed_tokens` when unknown).
+  public func defaultTargetModules(for base: BaseModel) -> TargetModules? {
+    .pattern(base.inputEmbeddingPath ?? "embed_tokens")
+  }
+
   public func plan(_ target: InjectionTarget, config: inout AdapterConfig, adapterName: String, context: inout InjectionContext)
     throws(PythonError) -> LayerPlan
   {

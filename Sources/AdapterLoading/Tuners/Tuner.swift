@@ -20,7 +20,7 @@ public protocol Tuner: Sendable {
   /// Containers the tuner model registers after `model`, shared by its layers (VeRA's projections).
   func modelAttributes(_ config: AdapterConfig) -> [LayerAttribute]
   /// `target_modules` PEFT uses when a config has none (`TRANSFORMERS_MODELS_TO_*_TARGET_MODULES_MAPPING`).
-  func defaultTargetModules(modelType: String) -> TargetModules?
+  func defaultTargetModules(for base: BaseModel) -> TargetModules?
 
   /// Checks PEFT runs when the config is created (`__post_init__`), with the warnings it emits.
   func validate(_ config: AdapterConfig, warnings: inout [PythonWarning]) throws(PythonError)

@@ -18,7 +18,7 @@ public struct LoadRequest: Sendable {
 
 extension Tuner {
   public func modelAttributes(_ config: AdapterConfig) -> [LayerAttribute] { [] }
-  public func defaultTargetModules(modelType: String) -> TargetModules? { nil }
+  public func defaultTargetModules(for base: BaseModel) -> TargetModules? { nil }
   public func validate(_ config: AdapterConfig, warnings: inout [PythonWarning]) throws(PythonError) {}
   public func checkNewAdapter(_ config: AdapterConfig, existing: [NamedAdapter]) throws(PythonError) {}
   public func modelLevelEntries(_ config: AdapterConfig, targets: [InjectionTarget], adapterName: String)

@@ -30,7 +30,7 @@ public struct VeRATuner: Tuner {
     return [LayerAttribute("vera_A", .bufferDict(persistent: persistent)), LayerAttribute("vera_B", .bufferDict(persistent: persistent))]
   }
 
-  public func defaultTargetModules(modelType: String) -> TargetModules? { TunerSupport.loraDefaults(modelType) }
+  public func defaultTargetModules(for base: BaseModel) -> TargetModules? { TunerSupport.loraDefaults(base.architecture.modelType) }
 
   public func validate(_ config: AdapterConfig, warnings: inout [PythonWarning]) throws(PythonError) {
     if config.saveProjection == false {
