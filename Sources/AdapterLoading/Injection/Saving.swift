@@ -11,7 +11,7 @@ public enum SaveEmbeddingLayers: Hashable, Sendable {
 }
 
 /// The checkpoint an adapter would save, with the warnings PEFT emits while building it.
-public struct AdapterCheckpoint: Hashable, Sendable {
+public struct SavedCheckpoint: Hashable, Sendable {
   /// Checkpoint keys (no adapter name) in the order PEFT writes them.
   public var stateDict: StateDict
   public var warnings: [PythonWarning]
@@ -23,7 +23,7 @@ extension PeftModel {
   /// - Throws: the ``PythonError`` PEFT raises (VeRA's projection check, a `KeyError` for a trainable-tokens
   ///   wrapper that does not serve this adapter).
   public func adapterCheckpoint(_ adapterName: String, saveEmbeddingLayers: SaveEmbeddingLayers = .auto())
-    throws(PythonError) -> AdapterCheckpoint
+    throws(PythonError) -> SavedCheckpoint
   {
     guard let config = config(of: adapterName) else { throw .keyError(adapterName) }
     var warnings: [PythonWarning] = []
@@ -70,7 +70,7 @@ extension PeftModel {
       e.tiedTo = nil
       return e
     })
-    return AdapterCheckpoint(stateDict: renamed, warnings: warnings)
+    return SavedCheckpoint(stateDict: renamed, warnings: warnings)
   }
 
   /// PEFT's embedding-layer saving (`EMBEDDING_LAYER_NAMES = ["embed_tokens", "lm_head"]`).
