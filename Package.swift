@@ -19,7 +19,6 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
   ],
   targets: [
     .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
@@ -43,7 +42,7 @@ let package = Package(
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
       name: "HDF5CheckpointTests", dependencies: ["HDF5Checkpoint", "TensorIO"],
-      swiftSettings: strictSettings),
+      resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
       name: "CheckpointsTests", dependencies: ["Checkpoints", "SafeTensors", "HDF5Checkpoint", "TensorIO"],
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),

@@ -18,6 +18,7 @@ static inline hid_t chdf5_p_file_create(void) { return H5P_FILE_CREATE; }
 static inline hid_t chdf5_p_dataset_create(void) { return H5P_DATASET_CREATE; }
 static inline hid_t chdf5_p_group_create(void) { return H5P_GROUP_CREATE; }
 static inline hid_t chdf5_p_link_create(void) { return H5P_LINK_CREATE; }
+static inline hid_t chdf5_p_attribute_create(void) { return H5P_ATTRIBUTE_CREATE; }
 
 static inline hid_t chdf5_t_c_s1(void) { return H5T_C_S1; }
 static inline hid_t chdf5_t_native_b8(void) { return H5T_NATIVE_B8; }
@@ -34,5 +35,6 @@ static inline hid_t chdf5_t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
 static inline hid_t chdf5_t_ieee_f64le(void) { return H5T_IEEE_F64LE; }
 static inline hid_t chdf5_t_native_uint8(void) { return H5T_NATIVE_UINT8; }
 static inline hid_t chdf5_t_native_int8(void) { return H5T_NATIVE_INT8; }
+static inline hid_t chdf5_t_native_int64(void) { return H5T_NATIVE_INT64; }
 
 #endif

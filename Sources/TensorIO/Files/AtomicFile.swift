@@ -26,10 +26,11 @@ public enum AtomicFile {
   }
 
   /// Creates a temporary file next to `path`, lets `body` fill it through its descriptor, then
-  /// syncs and renames it into place. On failure the temporary file is removed.
+  /// syncs and renames it into place. On failure the temporary file is removed. The descriptor is
+  /// open for reading and writing, so `body` may also map the file to fill it in place.
   public static func write(to path: String, _ body: (Int32) throws(FileError) -> Void) throws(FileError) {
     let temporary = temporaryPath(for: path)
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    let fd = open(temporary, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw FileError(operation: "create", path: temporary, errno: errno) }
     do throws(FileError) {
       try body(fd)

@@ -11,10 +11,11 @@ public enum FileSystem {
   /// What is at a path.
   public enum Kind: Sendable { case file, directory, other, missing }
 
-  /// The kind of object at `path` (following symlinks).
-  public static func kind(of path: String) -> Kind {
+  /// The kind of object at `path`, following symlinks unless `followLinks` is false (then a
+  /// symlink is `.other`).
+  public static func kind(of path: String, followLinks: Bool = true) -> Kind {
     var info = stat()
-    guard stat(path, &info) == 0 else { return .missing }
+    guard (followLinks ? stat(path, &info) : lstat(path, &info)) == 0 else { return .missing }
     switch info.st_mode & S_IFMT {
     case S_IFREG: return .file
     case S_IFDIR: return .directory

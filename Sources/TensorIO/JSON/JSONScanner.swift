@@ -10,10 +10,10 @@ public struct JSONScanner {
 
   public let bytes: UnsafeRawBufferPointer
   /// The current byte offset.
-  public private(set) var position: Int
+  public internal(set) var position: Int
   /// Maximum nesting of arrays and objects.
   public let depthLimit: Int
-  private var depth = 0
+  var depth = 0
 
   public init(bytes: UnsafeRawBufferPointer, position: Int = 0, depthLimit: Int = JSONScanner.defaultDepthLimit) {
     self.bytes = bytes
@@ -56,7 +56,7 @@ public struct JSONScanner {
     guard position == bytes.count else { throw JSONError(.trailingCharacters, at: position) }
   }
 
-  private mutating func enter() throws(JSONError) {
+  mutating func enter() throws(JSONError) {
     depth += 1
     guard depth <= depthLimit else { throw JSONError(.tooDeep(limit: depthLimit), at: position) }
   }
@@ -149,7 +149,7 @@ public struct JSONScanner {
     return text
   }
 
-  private mutating func readEscape(into utf8: inout [UInt8]) throws(JSONError) {
+  mutating func readEscape(into utf8: inout [UInt8]) throws(JSONError) {
     guard position < bytes.count else { throw JSONError(.unexpectedEnd, at: position) }
     let byte = bytes[position]
     position += 1

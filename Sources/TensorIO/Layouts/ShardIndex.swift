@@ -13,10 +13,9 @@ public struct ShardIndex: Sendable, Hashable {
     self.weightMap = weightMap
   }
 
-  /// Shard file names in first-use order, each once.
+  /// Shard file names, each once, in name order (`model-00001-of-00003…` first).
   public var shards: [String] {
-    var seen = Set<String>()
-    return weightMap.compactMap { seen.insert($0.shard).inserted ? $0.shard : nil }
+    Set(weightMap.map(\.shard)).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
   }
 
   /// Reads and validates an index file.

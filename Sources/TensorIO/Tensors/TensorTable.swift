@@ -78,5 +78,6 @@ public struct TensorTable: Sendable, Hashable, RandomAccessCollection {
 /// A tensor name occurs twice where names must be unique.
 public struct DuplicateTensorName: Error, Hashable, Sendable, CustomStringConvertible {
   public var name: String
+  public init(name: String) { self.name = name }
   public var description: String { "duplicate tensor name '\(name)'" }
 }

@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+import TensorIO
+
+/// Converts checkpoints between formats bit-exactly: single files, or whole model/adapter folders
+/// with their shard layout and every non-weight file (configs, tokenizer files) carried over.
+public struct CheckpointConversion: Sendable {
+  public let formats: CheckpointFormats
+
+  public init(formats: CheckpointFormats) {
+    self.formats = formats
+  }
+
+  /// What a conversion wrote.
+  public struct Summary: Sendable, Hashable {
+    public var tensorCount: Int
+    public var byteCount: Int
+    public var files: [String]
+  }
+
+  /// Converts `input` (a file or folder) to `output` in `format`.
+  /// A folder is assembled in a temporary sibling and renamed into place, so `output` is never
+  /// half-written; an existing `output` is an error unless `overwrite` is set.
+  public func convert(_ input: String, to output: String, format: CheckpointFormat, overwrite: Bool = false)
+    throws -> Summary
+  {
+    if FileSystem.kind(of: output) != .missing, !overwrite { throw CheckpointError.destinationExists(path: output) }
+    switch try OpenedCheckpoint.open(input, formats: formats) {
+    case .file(let reader):
+      let tensors = try Self.writable(try Checkpoint(files: [reader], index: nil, format: reader.format))
+      try formats.writer(for: format).write(tensors, metadata: reader.metadata, to: output)
+      return Summary(tensorCount: tensors.count, byteCount: try Self.byteCount(tensors), files: [output])
+    case .model(let model):
+      return try convertFolder(
+        input, to: output, weights: model.weights, stem: FolderLayout.modelWeightsStem, format: format,
+        overwrite: overwrite)
+    case .adapter(let adapter):
+      return try convertFolder(
+        input, to: output, weights: adapter.weights, stem: FolderLayout.adapterWeightsStem, format: format,
+        overwrite: overwrite)
+    }
+  }
+
+  private func convertFolder(
+    _ input: String, to output: String, weights: Checkpoint, stem: String, format: CheckpointFormat,
+    overwrite: Bool
+  ) throws -> Summary {
+    let staging = AtomicFile.temporaryPath(for: output)
+    try FileSystem.createDirectory(staging)
+    do {
+      let weightFiles = Set(weights.files.map { FileSystem.lastComponent($0.path) })
+      let indexName = weights.index.map { FileSystem.lastComponent($0.path) }
+      for name in try FileSystem.contents(ofDirectory: input)
+      where !weightFiles.contains(name) && name != indexName
+        && FileSystem.isFile(FileSystem.join(input, name))
+      {
+        try AtomicFile.write(try FileSystem.read(FileSystem.join(input, name)), to: FileSystem.join(staging, name))
+      }
+      let writer = try formats.writer(for: format)
+      var written: [String] = []
+      var tensorCount = 0
+      var byteCount = 0
+      var weightMap = JSONObject()
+      for file in weights.files {
+        let tensors = try Self.writable(try Checkpoint(files: [file], index: nil, format: file.format))
+        // Shards keep their names (and so their numbering); only the extension changes.
+        let name = Self.renamed(FileSystem.lastComponent(file.path), from: weights.format, to: format)
+        try writer.write(tensors, metadata: file.metadata, to: FileSystem.join(staging, name))
+        written.append(FileSystem.join(output, name))
+        tensorCount += tensors.count
+        byteCount += try Self.byteCount(tensors)
+        for tensor in tensors { weightMap[tensor.name] = .string(name) }
+      }
+      if let index = weights.index {
+        var metadata = index.metadata
+        metadata["total_size"] = .number(String(byteCount))
+        let json = JSONValue.object(JSONObject([("metadata", .object(metadata)), ("weight_map", .object(weightMap))]))
+        let name = "\(stem).\(format.fileExtension).index.json"
+        try AtomicFile.write(text: JSONWriter.pythonSorted.string(json) + "\n", to: FileSystem.join(staging, name))
+        written.append(FileSystem.join(output, name))
+      }
+      if overwrite, FileSystem.kind(of: output) != .missing { try Self.removeTree(output) }
+      guard rename(staging, output) == 0 else { throw FileError(operation: "rename", path: output, errno: errno) }
+      return Summary(tensorCount: tensorCount, byteCount: byteCount, files: written)
+    } catch {
+      try? Self.removeTree(staging)
+      throw error
+    }
+  }
+
+  /// `model-00001-of-00002.safetensors` → `model-00001-of-00002.h5`.
+  static func renamed(_ name: String, from: CheckpointFormat, to: CheckpointFormat) -> String {
+    let suffix = "." + from.fileExtension
+    let stem = name.hasSuffix(suffix) ? String(name.dropLast(suffix.count)) : name
+    return stem + "." + to.fileExtension
+  }
+
+  /// Every tensor of a checkpoint as a writable tensor whose payload is a view of its bytes.
+  public static func writable(_ checkpoint: Checkpoint) throws -> [WritableTensor] {
+    try checkpoint.tensors.map { entry in
+      WritableTensor(name: entry.name, info: entry.info, payload: .bytes(try checkpoint.bytes(of: entry.name)))
+    }
+  }
+
+  private static func byteCount(_ tensors: [WritableTensor]) throws -> Int {
+    try tensors.reduce(0) { $0 + (try $1.info.byteCount()) }
+  }
+
+  /// Removes a folder tree this code created (no symlink following).
+  static func removeTree(_ path: String) throws {
+    if FileSystem.kind(of: path, followLinks: false) == .directory {
+      for name in try FileSystem.contents(ofDirectory: path) { try removeTree(FileSystem.join(path, name)) }
+      guard rmdir(path) == 0 else { throw FileError(operation: "rmdir", path: path, errno: errno) }
+    } else if unlink(path) != 0 {
+      throw FileError(operation: "unlink", path: path, errno: errno)
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import TensorIO
+
+/// Failures of folder-level checkpoint handling that are not a single codec's.
+public enum CheckpointError: Error, Hashable, Sendable, CustomStringConvertible {
+  /// No writer is registered for the format.
+  case noWriter(CheckpointFormat)
+  /// The same tensor name occurs in two shards.
+  case duplicateTensorAcrossShards(tensor: String, first: String, second: String)
+  /// The destination of a write already exists and overwriting was not asked for.
+  case destinationExists(path: String)
+  /// A shard count that cannot be used.
+  case invalidShardCount(Int)
+  /// A path that is neither a checkpoint file nor a model or adapter folder.
+  case notACheckpoint(path: String)
+
+  public var description: String {
+    switch self {
+    case .noWriter(let format): "no writer for \(format.rawValue)"
+    case .duplicateTensorAcrossShards(let tensor, let first, let second):
+      "tensor '\(tensor)' is stored in both \(first) and \(second)"
+    case .destinationExists(let path): "\(path) already exists"
+    case .invalidShardCount(let n): "invalid shard count \(n): must be at least 1"
+    case .notACheckpoint(let path):
+      "\(path): not a checkpoint file and no config.json or adapter_config.json in it"
+    }
+  }
+}

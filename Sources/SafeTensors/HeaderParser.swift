@@ -1,0 +1,249 @@
+import TensorIO
+
+/// One tensor entry as written in the header, before the offsets are validated. Numbers are
+/// `UInt64` because the reference reads them as `usize`; they become `Int` only once validated.
+struct HeaderEntry: Sendable, Hashable {
+  var name: String
+  var dtype: DType
+  var shape: [UInt64]
+  var begin: UInt64
+  var end: UInt64
+}
+
+/// A header after JSON decoding (the reference's `HashMetadata`), before validation.
+struct ParsedHeader: Sendable {
+  /// Entries in header order; with `lastWins` a repeated name keeps only its last entry.
+  var entries: [HeaderEntry]
+  /// `__metadata__`: `nil` when absent or `null`.
+  var metadata: [String: String]?
+  /// With `reject`, the first tensor name seen twice.
+  var firstDuplicate: String?
+  /// With `reject`, the first `__metadata__` key seen twice.
+  var firstDuplicateMetadataKey: String?
+}
+
+/// Decodes a safetensors header as serde does in the reference (`HashMetadata` with a flattened
+/// tensor map), on top of ``JSONScanner``.
+///
+/// The caller has validated the header as UTF-8, as the reference does before parsing, so strings
+/// are not re-validated. Every failure is a ``JSONError``, which the reader reports as
+/// `invalidHeaderDeserialization`.
+struct HeaderParser {
+  /// serde_json's recursion limit of 128 fails on *reaching* the 128th level, so 127 levels is the
+  /// deepest it accepts.
+  static let depthLimit = 127
+
+  private var scanner: JSONScanner
+  private let options: SafeTensorsReadOptions
+
+  init(header: UnsafeRawBufferPointer, options: SafeTensorsReadOptions) {
+    scanner = JSONScanner(bytes: header, depthLimit: Self.depthLimit)
+    self.options = options
+  }
+
+  mutating func parse() throws(JSONError) -> ParsedHeader {
+    guard let first = scanner.peek() else { throw JSONError(.unexpectedEnd, at: scanner.position) }
+    guard first == UInt8(ascii: "{") else {
+      throw JSONError(.typeMismatch(expected: "an object", field: "the header"), at: scanner.position)
+    }
+    try scanner.beginObject()
+    var result = ParsedHeader(entries: [], metadata: nil)
+    var indexByName: [String: Int] = [:]
+    var removed = 0
+    var entries: [HeaderEntry?] = []
+    var sawMetadata = false
+    var isFirst = true
+    while let key = try scanner.nextRawKey(first: isFirst) {
+      isFirst = false
+      if scanner.content(of: key, equals: "__metadata__") {
+        let at = scanner.position
+        guard !sawMetadata else { throw JSONError(.typeMismatch(expected: "one __metadata__ field", field: "__metadata__"), at: at) }
+        sawMetadata = true
+        result.metadata = try parseMetadata(&result.firstDuplicateMetadataKey)
+        continue
+      }
+      let name = string(key)
+      let entry = try parseEntry(name: name)
+      if let previous = indexByName[name] {
+        switch options.duplicateKeys {
+        case .reject:
+          if result.firstDuplicate == nil { result.firstDuplicate = name }
+        case .lastWins:
+          entries[previous] = nil
+          removed += 1
+        }
+      }
+      indexByName[name] = entries.count
+      entries.append(entry)
+    }
+    try scanner.expectEnd()
+    if removed == 0 {
+      result.entries = entries.map { $0! }
+    } else {
+      result.entries = entries.compactMap { $0 }
+    }
+    return result
+  }
+
+  // MARK: Parts
+
+  private mutating func parseMetadata(_ firstDuplicate: inout String?) throws(JSONError) -> [String: String]? {
+    if try scanner.readNullIfPresent() { return nil }
+    guard try scanner.peekToken() == .object else {
+      throw JSONError(.typeMismatch(expected: "an object of strings or null", field: "__metadata__"), at: scanner.position)
+    }
+    try scanner.beginObject()
+    var metadata: [String: String] = [:]
+    var isFirst = true
+    while let key = try scanner.nextRawKey(first: isFirst) {
+      isFirst = false
+      let name = string(key)
+      guard try scanner.peekToken() == .string else {
+        throw JSONError(.typeMismatch(expected: "a string", field: "__metadata__.\(name)"), at: scanner.position)
+      }
+      let value = string(try scanner.readRawString())
+      if metadata.updateValue(value, forKey: name) != nil, firstDuplicate == nil, options.duplicateKeys == .reject {
+        firstDuplicate = name
+      }
+    }
+    return metadata
+  }
+
+  private mutating func parseEntry(name: String) throws(JSONError) -> HeaderEntry {
+    switch try scanner.peekToken() {
+    case .object: return try parseEntryObject(name: name)
+    case .array where options.acceptsSerdeAlternateForms: return try parseEntryArray(name: name)
+    default:
+      throw JSONError(.typeMismatch(expected: "an object with dtype, shape and data_offsets", field: name), at: scanner.position)
+    }
+  }
+
+  private mutating func parseEntryObject(name: String) throws(JSONError) -> HeaderEntry {
+    let start = scanner.position
+    try scanner.beginObject()
+    var dtype: DType?
+    var shape: [UInt64]?
+    var offsets: (UInt64, UInt64)?
+    var isFirst = true
+    while let key = try scanner.nextRawKey(first: isFirst) {
+      isFirst = false
+      let at = scanner.position
+      if scanner.content(of: key, equals: "dtype") {
+        guard dtype == nil else { throw duplicateField("dtype", of: name, at: at) }
+        dtype = try parseDType(name: name)
+      } else if scanner.content(of: key, equals: "shape") {
+        guard shape == nil else { throw duplicateField("shape", of: name, at: at) }
+        shape = try parseShape(name: name)
+      } else if scanner.content(of: key, equals: "data_offsets") {
+        guard offsets == nil else { throw duplicateField("data_offsets", of: name, at: at) }
+        offsets = try parseOffsets(name: name)
+      } else {
+        // Unknown fields are ignored, as serde does without `deny_unknown_fields`.
+        try scanner.skipValue()
+      }
+    }
+    guard let dtype else { throw missingField("dtype", of: name, at: start) }
+    guard let shape else { throw missingField("shape", of: name, at: start) }
+    guard let offsets else { throw missingField("data_offsets", of: name, at: start) }
+    return HeaderEntry(name: name, dtype: dtype, shape: shape, begin: offsets.0, end: offsets.1)
+  }
+
+  /// serde also reads a struct from a sequence of its fields in declaration order.
+  private mutating func parseEntryArray(name: String) throws(JSONError) -> HeaderEntry {
+    let start = scanner.position
+    try scanner.beginArray()
+    let wrongLength = JSONError(.typeMismatch(expected: "3 elements (dtype, shape, data_offsets)", field: name), at: start)
+    guard try scanner.hasNextElement(first: true) else { throw wrongLength }
+    let dtype = try parseDType(name: name)
+    guard try scanner.hasNextElement(first: false) else { throw wrongLength }
+    let shape = try parseShape(name: name)
+    guard try scanner.hasNextElement(first: false) else { throw wrongLength }
+    let offsets = try parseOffsets(name: name)
+    guard try !scanner.hasNextElement(first: false) else { throw wrongLength }
+    return HeaderEntry(name: name, dtype: dtype, shape: shape, begin: offsets.0, end: offsets.1)
+  }
+
+  private mutating func parseDType(name: String) throws(JSONError) -> DType {
+    let at = scanner.position
+    switch try scanner.peekToken() {
+    case .string:
+      let raw = try scanner.readRawString()
+      guard let dtype = dtype(raw) else { throw unknownDType(raw, of: name, at: at) }
+      return dtype
+    case .object where options.acceptsSerdeAlternateForms:
+      // A unit enum variant may also be written `{"F32": null}`.
+      try scanner.beginObject()
+      guard let raw = try scanner.nextRawKey(first: true) else {
+        throw JSONError(.typeMismatch(expected: "a dtype", field: "\(name).dtype"), at: at)
+      }
+      guard let dtype = dtype(raw) else { throw unknownDType(raw, of: name, at: at) }
+      guard try scanner.readNullIfPresent(), try scanner.nextRawKey(first: false) == nil else {
+        throw JSONError(.typeMismatch(expected: "a dtype", field: "\(name).dtype"), at: at)
+      }
+      return dtype
+    default:
+      throw JSONError(.typeMismatch(expected: "a dtype name", field: "\(name).dtype"), at: at)
+    }
+  }
+
+  private mutating func parseShape(name: String) throws(JSONError) -> [UInt64] {
+    guard try scanner.peekToken() == .array else {
+      throw JSONError(.typeMismatch(expected: "an array of non-negative integers", field: "\(name).shape"), at: scanner.position)
+    }
+    try scanner.beginArray()
+    var shape: [UInt64] = []
+    var isFirst = true
+    while try scanner.hasNextElement(first: isFirst) {
+      isFirst = false
+      shape.append(try scanner.readUInt64(field: "\(name).shape"))
+    }
+    return shape
+  }
+
+  private mutating func parseOffsets(name: String) throws(JSONError) -> (UInt64, UInt64) {
+    let at = scanner.position
+    let wrong = JSONError(.typeMismatch(expected: "an array of 2 non-negative integers", field: "\(name).data_offsets"), at: at)
+    guard try scanner.peekToken() == .array else { throw wrong }
+    try scanner.beginArray()
+    guard try scanner.hasNextElement(first: true) else { throw wrong }
+    let begin = try scanner.readUInt64(field: "\(name).data_offsets")
+    guard try scanner.hasNextElement(first: false) else { throw wrong }
+    let end = try scanner.readUInt64(field: "\(name).data_offsets")
+    guard try !scanner.hasNextElement(first: false) else { throw wrong }
+    return (begin, end)
+  }
+
+  // MARK: Helpers
+
+  private func string(_ raw: JSONScanner.RawString) -> String {
+    scanner.withContent(of: raw) { String(decoding: $0, as: UTF8.self) }
+  }
+
+  private func dtype(_ raw: JSONScanner.RawString) -> DType? {
+    scanner.withContent(of: raw) { DTypeNames.lookup($0) }
+  }
+
+  private func unknownDType(_ raw: JSONScanner.RawString, of name: String, at offset: Int) -> JSONError {
+    JSONError(.typeMismatch(expected: "a known dtype, not '\(string(raw))'", field: "\(name).dtype"), at: offset)
+  }
+
+  private func duplicateField(_ field: String, of name: String, at offset: Int) -> JSONError {
+    JSONError(.typeMismatch(expected: "one '\(field)' field", field: name), at: offset)
+  }
+
+  private func missingField(_ field: String, of name: String, at offset: Int) -> JSONError {
+    JSONError(.typeMismatch(expected: "a '\(field)' field", field: name), at: offset)
+  }
+}
+
+/// Dtype names as bytes, for matching header strings without building a `String`.
+enum DTypeNames {
+  private static let table: [(bytes: [UInt8], dtype: DType)] = DType.allCases.map { (Array($0.name.utf8), $0) }
+
+  static func lookup(_ raw: UnsafeRawBufferPointer) -> DType? {
+    for (bytes, dtype) in table where bytes.count == raw.count {
+      if bytes.withUnsafeBytes({ $0.elementsEqual(raw) }) { return dtype }
+    }
+    return nil
+  }
+}

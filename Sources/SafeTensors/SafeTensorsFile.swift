@@ -1,0 +1,134 @@
+import TensorIO
+
+/// A safetensors file opened for reading: the header is parsed and validated as strictly as the
+/// Rust reference does, and tensor bytes are zero-copy views of a memory-mapped file (so files
+/// larger than memory work; only the pages touched are read).
+///
+/// ```swift
+/// let file = try SafeTensorsFile(path: "adapter_model.safetensors")
+/// for entry in file.tensors { print(entry.name, entry.info) }
+/// let bytes = try file.bytes(of: "base_model.model.lm_head.lora_A.weight")
+/// ```
+///
+/// ``tensors`` lists tensors in **offset order**, the order the reference returns them in
+/// (`offset_keys()`); ``headerOrder`` keeps the order the header wrote them in.
+public struct SafeTensorsFile: TensorFileReader {
+  /// The reference's `MAX_HEADER_SIZE`.
+  public static let maxHeaderLength: UInt64 = 100_000_000
+
+  public let path: String
+  public var format: CheckpointFormat { .safetensors }
+  /// Tensors in offset order. Each entry's `dataOffsets` is relative to ``dataOffset``.
+  public let tensors: TensorTable
+  /// Tensor names in the order the header lists them (after resolving repeats with `lastWins`).
+  public let headerOrder: [String]
+  /// `__metadata__`; empty when the header has none.
+  public var metadata: [String: String] { declaredMetadata ?? [:] }
+  /// `__metadata__` as declared: `nil` when the field is absent or `null`.
+  public let declaredMetadata: [String: String]?
+  /// The header length `N` from the first 8 bytes (including any padding).
+  public let headerLength: Int
+  /// Where the data section starts: `8 + N`.
+  public var dataOffset: Int { 8 + headerLength }
+  /// The bytes of the whole file.
+  public let storage: any ByteStorage
+
+  /// Maps and validates the file at `path`.
+  /// - Throws: ``SafeTensorsError`` naming the file and, where there is one, the tensor.
+  public init(path: String, options: SafeTensorsReadOptions = .strict) throws(SafeTensorsError) {
+    let mapped: MappedFile
+    do {
+      mapped = try MappedFile(path: path)
+    } catch {
+      throw SafeTensorsError(file: path, kind: .io(error))
+    }
+    try self.init(storage: mapped, path: path, options: options)
+  }
+
+  /// Validates a safetensors image held in `storage` (a mapped file or bytes in memory).
+  /// - Parameter path: the name to report in errors.
+  /// - Throws: ``SafeTensorsError``.
+  public init(storage: any ByteStorage, path: String, options: SafeTensorsReadOptions = .strict)
+    throws(SafeTensorsError)
+  {
+    self.path = path
+    self.storage = storage
+    let result = withExtendedLifetime(storage) {
+      Result { () throws(SafeTensorsError.Kind) in try Self.read(storage.bytes, options: options, path: path) }
+    }
+    switch result {
+    case .success(let contents):
+      tensors = contents.tensors
+      headerOrder = contents.headerOrder
+      declaredMetadata = contents.metadata
+      headerLength = contents.headerLength
+    case .failure(let kind):
+      throw SafeTensorsError(file: path, kind: kind)
+    }
+  }
+
+  /// The file's size in bytes.
+  public var fileSize: Int { storage.bytes.count }
+
+  /// A zero-copy view of one tensor's bytes.
+  /// - Throws: ``SafeTensorsError/Kind/tensorNotFound(tensor:)``.
+  public func bytes(of name: String) throws(SafeTensorsError) -> TensorBytes {
+    guard let entry = tensors[name], let offsets = entry.dataOffsets else {
+      throw SafeTensorsError(file: path, kind: .tensorNotFound(tensor: name))
+    }
+    return TensorBytes(storage: storage, range: dataOffset + offsets.lowerBound..<dataOffset + offsets.upperBound)
+  }
+
+  // MARK: Reading
+
+  private struct Contents {
+    var tensors: TensorTable
+    var headerOrder: [String]
+    var metadata: [String: String]?
+    var headerLength: Int
+  }
+
+  /// The reference's `read_metadata`, check by check and in its order.
+  private static func read(_ buffer: UnsafeRawBufferPointer, options: SafeTensorsReadOptions, path: String)
+    throws(SafeTensorsError.Kind) -> Contents
+  {
+    guard buffer.count >= 8 else { throw .headerTooSmall }
+    let claimed = UInt64(littleEndian: buffer.loadUnaligned(as: UInt64.self))
+    guard claimed <= maxHeaderLength else { throw .headerTooLarge(headerLength: claimed) }
+    let headerLength = Int(claimed)
+    guard headerLength <= buffer.count - 8 else {
+      throw .invalidHeaderLength(headerLength: claimed, fileSize: buffer.count)
+    }
+    let header = UnsafeRawBufferPointer(rebasing: buffer[8..<8 + headerLength])
+    if let offset = UTF8Validation.firstInvalidOffset(header) { throw .invalidHeader(offset: offset) }
+
+    var parser = HeaderParser(header: header, options: options)
+    let parsed: ParsedHeader
+    do {
+      parsed = try parser.parse()
+    } catch {
+      throw .invalidHeaderDeserialization(error.description)
+    }
+    if let name = parsed.firstDuplicate { throw .duplicateKey(tensor: name) }
+    if let key = parsed.firstDuplicateMetadataKey { throw .duplicateMetadataKey(key) }
+
+    let layout = try HeaderValidation.validate(parsed.entries)
+    let (fileEnd, overflow) = layout.dataEnd.addingReportingOverflow(UInt64(8 + headerLength))
+    guard !overflow, fileEnd == UInt64(buffer.count) else {
+      throw .metadataIncompleteBuffer(dataEnd: overflow ? .max : fileEnd, fileSize: buffer.count)
+    }
+
+    // Every offset and dimension is now known to fit: offsets end within the file, dimensions were
+    // checked by the validation.
+    var table = TensorTable()
+    for index in layout.order {
+      let entry = parsed.entries[index]
+      let info = TensorInfo(dtype: entry.dtype, shape: entry.shape.map { Int($0) })
+      // Names are unique here, so appending cannot fail.
+      try? table.append(
+        TensorEntry(name: entry.name, info: info, dataOffsets: Int(entry.begin)..<Int(entry.end), file: path))
+    }
+    return Contents(
+      tensors: table, headerOrder: parsed.entries.map(\.name), metadata: parsed.metadata, headerLength: headerLength)
+  }
+}

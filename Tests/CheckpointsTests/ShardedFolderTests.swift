@@ -1,0 +1,95 @@
+import Checkpoints
+import Testing
+import TensorIO
+
+@Suite struct ShardedFolderTests {
+  /// Twelve small tensors with distinct byte patterns.
+  static func tensors() -> [WritableTensor] {
+    (0..<12).map { i in
+      let info = TensorInfo(dtype: i % 3 == 0 ? .bf16 : .f32, shape: [i + 1, 3])
+      let count = (try? info.byteCount()) ?? 0
+      let bytes = OwnedBytes(count: count) { buffer in
+        for j in 0..<count { buffer[j] = UInt8(truncatingIfNeeded: i * 31 + j) }
+      }
+      return WritableTensor(name: "model.layers.\(i).mlp.weight", info: info, payload: .bytes(TensorBytes(bytes)))
+    }
+  }
+
+  static func writeModel(in folder: String, format: CheckpointFormat, shards: Int) throws {
+    try FileSystem.createDirectory(folder)
+    try AtomicFile.write(text: #"{"model_type": "llama"}"#, to: FileSystem.join(folder, "config.json"))
+    try CheckpointWriting(formats: .standard).write(
+      tensors(), metadata: ["format": "pt"], folder: folder, stem: "model", format: format, sharding: .count(shards))
+  }
+
+  @Test(arguments: CheckpointFormat.allCases)
+  func shardedModelReadsBackAsOneTable(format: CheckpointFormat) throws {
+    let scratch = try Scratch()
+    try Self.writeModel(in: scratch.path("m"), format: format, shards: 3)
+    let model = try ModelCheckpoint(path: scratch.path("m"), formats: .standard)
+    #expect(model.weights.files.count == 3)
+    #expect(Set(model.weights.tensors.names) == Set(Self.tensors().map(\.name)))
+    for tensor in Self.tensors() {
+      guard case .bytes(let expected) = tensor.payload else { continue }
+      #expect(try model.weights.bytes(of: tensor.name).array == expected.array)
+      #expect(model.weights.tensors[tensor.name]?.info == tensor.info)
+    }
+  }
+
+  @Test func shardedFolderConvertsThroughHDF5ByteIdentically() throws {
+    let scratch = try Scratch()
+    try Self.writeModel(in: scratch.path("a"), format: .safetensors, shards: 4)
+    let conversion = CheckpointConversion(formats: .standard)
+    _ = try conversion.convert(scratch.path("a"), to: scratch.path("b"), format: .hdf5)
+    _ = try conversion.convert(scratch.path("b"), to: scratch.path("c"), format: .safetensors)
+    let names = try FileSystem.contents(ofDirectory: scratch.path("a"))
+    #expect(try FileSystem.contents(ofDirectory: scratch.path("c")) == names)
+    #expect(names.contains("model.safetensors.index.json"))
+    for name in names {
+      #expect(try FileSystem.read(scratch.path("c/\(name)")) == FileSystem.read(scratch.path("a/\(name)")), "\(name)")
+    }
+  }
+
+  @Test func conversionNeverOverwritesUnlessAsked() throws {
+    let scratch = try Scratch()
+    try Self.writeModel(in: scratch.path("a"), format: .safetensors, shards: 1)
+    try FileSystem.createDirectory(scratch.path("b"))
+    let conversion = CheckpointConversion(formats: .standard)
+    #expect(throws: CheckpointError.destinationExists(path: scratch.path("b"))) {
+      try conversion.convert(scratch.path("a"), to: scratch.path("b"), format: .hdf5)
+    }
+    _ = try conversion.convert(scratch.path("a"), to: scratch.path("b"), format: .hdf5, overwrite: true)
+    #expect(FileSystem.isFile(scratch.path("b/model.h5")))
+  }
+
+  @Test func indexThatDisagreesWithItsShardsIsRejected() throws {
+    let scratch = try Scratch()
+    let folder = scratch.path("m")
+    try Self.writeModel(in: folder, format: .safetensors, shards: 2)
+    let indexPath = FileSystem.join(folder, "model.safetensors.index.json")
+    let original = try readJSON(path: indexPath)
+    var root = try #require(original.objectValue)
+    var map = try #require(root["weight_map"]?.objectValue)
+    let first = try #require(map.keys.first)
+    let otherShard = map[first]?.stringValue == "model-00001-of-00002.safetensors"
+      ? "model-00002-of-00002.safetensors" : "model-00001-of-00002.safetensors"
+    map[first] = .string(otherShard)
+    root["weight_map"] = .object(map)
+    try AtomicFile.write(text: JSONWriter.pythonSorted.string(.object(root)), to: indexPath)
+    #expect(throws: LayoutError.tensorMissingFromShard(index: indexPath, tensor: first, shard: otherShard)) {
+      try ModelCheckpoint(path: folder, formats: .standard)
+    }
+    map[first] = nil
+    root["weight_map"] = .object(map)
+    try AtomicFile.write(text: JSONWriter.pythonSorted.string(.object(root)), to: indexPath)
+    #expect(throws: LayoutError.self) { try ModelCheckpoint(path: folder, formats: .standard) }
+  }
+
+  @Test func pickleCheckpointGetsAConvertFirstError() throws {
+    let scratch = try Scratch()
+    try AtomicFile.write([0x50, 0x4B, 0x03, 0x04, 0, 0], to: scratch.path("adapter_model.safetensors"))
+    #expect(throws: LayoutError.unsupportedPickle(path: scratch.path("adapter_model.safetensors"))) {
+      try OpenedCheckpoint.open(scratch.path("adapter_model.safetensors"), formats: .standard)
+    }
+  }
+}

@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+import SafeTensors
+import TensorIO
+import Testing
+
+@Suite struct SafeTensorsFileTests {
+  // Two tensors listed against offset order, with metadata: "b" holds 1.0 and 2.0 as F32,
+  // "a" holds the bytes 1, 2, 3 as U8.
+  static let twoTensors = TestImages.image(
+    header: #"{"__metadata__":{"format":"pt"},"a":{"dtype":"U8","shape":[3],"data_offsets":[8,11]},"#
+      + #""b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#,
+    data: [0, 0, 0x80, 0x3F, 0, 0, 0, 0x40, 1, 2, 3])
+
+  @Test func readsTensorsInOffsetOrderAndKeepsHeaderOrder() throws {
+    let file = try TestImages.read(Self.twoTensors)
+    #expect(file.tensors.names == ["b", "a"])
+    #expect(file.headerOrder == ["a", "b"])
+    #expect(file.tensors["a"]?.info == TensorInfo(dtype: .u8, shape: [3]))
+    #expect(file.tensors["b"]?.info == TensorInfo(dtype: .f32, shape: [2]))
+    #expect(file.tensors["a"]?.dataOffsets == 8..<11)
+    #expect(file.metadata == ["format": "pt"])
+    #expect(file.format == .safetensors)
+  }
+
+  @Test func bytesAreViewsOfTheImage() throws {
+    let file = try TestImages.read(Self.twoTensors)
+    let a = try file.bytes(of: "a")
+    #expect(a.array == [1, 2, 3])
+    #expect(a.storage === file.storage)
+    let b = try file.bytes(of: "b")
+    let values = b.withUnsafeBytes { raw in (0..<2).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) } }
+    #expect(values == [1.0, 2.0])
+  }
+
+  @Test func lookupOfAnAbsentNameIsTensorNotFound() throws {
+    let file = try TestImages.read(Self.twoTensors)
+    #expect(throws: SafeTensorsError(file: "memory.safetensors", kind: .tensorNotFound(tensor: "c"))) {
+      try file.bytes(of: "c")
+    }
+  }
+
+  @Test func emptyHeaderAndNullMetadataAreAccepted() throws {
+    let empty = try TestImages.read(TestImages.image(header: "{}"))
+    #expect(empty.tensors.isEmpty)
+    #expect(empty.declaredMetadata == nil)
+    let null = try TestImages.read(TestImages.image(header: #"  {"__metadata__":null}"#))
+    #expect(null.declaredMetadata == nil)
+    let declared = try TestImages.read(TestImages.image(header: #"{"__metadata__":{}}"#))
+    #expect(declared.declaredMetadata == [:])
+  }
+
+  @Test func duplicateNamesAreRejectedByDefaultAndLastWinsOnRequest() throws {
+    // The second "a" covers the data; the first one's offsets are then a hole for the reference.
+    let image = TestImages.image(
+      header: #"{"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]},"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}"#,
+      data: [7, 9])
+    #expect(TestImages.errorKind(image) == .duplicateKey(tensor: "a"))
+    let file = try TestImages.read(image, options: .duplicateKeys(.lastWins))
+    #expect(file.tensors.names == ["a"])
+    #expect(file.tensors["a"]?.info.shape == [2])
+    #expect(try file.bytes(of: "a").array == [7, 9])
+  }
+
+  @Test func errorMessagesNameTheFileAndTensor() {
+    let image = TestImages.image(header: #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0])
+    do {
+      _ = try TestImages.read(image)
+      Issue.record("expected an error")
+    } catch {
+      #expect(error.kind == .tensorInvalidInfo(tensor: "w"))
+      #expect(error.description.contains("memory.safetensors"))
+      #expect(error.description.contains("'w'"))
+    }
+  }
+
+  @Test func missingFileIsAnIOError() {
+    do {
+      _ = try SafeTensorsFile(path: "/nonexistent/x.safetensors")
+      Issue.record("expected an error")
+    } catch {
+      #expect(error.kind.code == "io")
+      #expect(error.file == "/nonexistent/x.safetensors")
+    }
+  }
+
+  /// A few-GiB sparse file: opening it touches only the header pages, and a view of a tensor in
+  /// the middle reads zeros.
+  @Test func sparseFileLargerThanTypicalMemoryBudgets() throws {
+    let folder = TemporaryFolder()
+    defer { folder.remove() }
+    let path = folder.file("big.safetensors")
+    let size: UInt64 = 3 << 30
+    let header = #"{"big":{"dtype":"U8","shape":[\#(size)],"data_offsets":[0,\#(size)]}}"#
+    let padded = header + String(repeating: " ", count: (8 - header.utf8.count % 8) % 8)
+    let prefix = TestImages.littleEndian(UInt64(padded.utf8.count)) + Array(padded.utf8)
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    #expect(fd >= 0)
+    _ = prefix.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    #expect(ftruncate(fd, off_t(prefix.count) + off_t(size)) == 0)
+    close(fd)
+
+    let file = try SafeTensorsFile(path: path)
+    let bytes = try file.bytes(of: "big")
+    #expect(bytes.count == Int(size))
+    let middle = bytes.withUnsafeBytes { $0[Int(size / 2)] }
+    #expect(middle == 0)
+  }
+}

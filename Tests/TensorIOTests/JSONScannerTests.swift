@@ -1,0 +1,124 @@
+import Testing
+import TensorIO
+
+@Suite struct JSONValueTests {
+  @Test func parsesNestedValuesKeepingMemberOrder() throws {
+    let value = try JSONValue.parse(#" {"b": [1, -2.5e3, true, null], "a": {"x": "y\n\u00e9\ud83d\ude00"}} "#)
+    let object = try #require(value.objectValue)
+    #expect(object.keys == ["b", "a"])
+    #expect(value["b"] == .array([.number("1"), .number("-2.5e3"), .bool(true), .null]))
+    #expect(value["a"]?["x"]?.stringValue == "y\né😀")
+  }
+
+  @Test func duplicateKeysLastWinsByDefaultAndCanBeRejected() throws {
+    let text = #"{"a": 1, "b": 2, "a": 3}"#
+    #expect(try JSONValue.parse(text)["a"] == .number("3"))
+    #expect {
+      try JSONValue.parse(text, duplicateKeys: .reject)
+    } throws: { error in
+      (error as? JSONError)?.reason == .duplicateKey("a")
+    }
+  }
+
+  static let malformed: [(String, JSONError.Reason)] = [
+    ("", .unexpectedEnd),
+    ("{", .unexpectedEnd),
+    (#"{"a" 1}"#, .unexpectedByte(UInt8(ascii: "1"))),
+    (#"{"a": 01}"#, .unexpectedByte(UInt8(ascii: "1"))),
+    (#"{"a": 1.}"#, .invalidNumber),
+    (#"{"a": -}"#, .invalidNumber),
+    (#"{"a": tru}"#, .invalidLiteral),
+    ("{\"a\": \"x\ty\"}", .controlCharacterInString),
+    (#"{"a": "\x"}"#, .invalidEscape),
+    (#"{"a": "\ud800"}"#, .loneSurrogate),
+    (#"{"a": "\udc00"}"#, .loneSurrogate),
+    (#"{"a": 1} x"#, .trailingCharacters),
+    (#"{"a": 1,}"#, .unexpectedByte(UInt8(ascii: "}"))),
+    ("[1 2]", .unexpectedByte(UInt8(ascii: "2"))),
+  ]
+
+  @Test(arguments: malformed)
+  func rejectsMalformedText(text: String, reason: JSONError.Reason) {
+    #expect {
+      try JSONValue.parse(text)
+    } throws: { error in
+      (error as? JSONError)?.reason == reason
+    }
+  }
+
+  @Test func rejectsInvalidUTF8InStrings() {
+    let bytes: [UInt8] = Array(#"{"a": ""#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8)
+    #expect {
+      try JSONValue.parse(bytes)
+    } throws: { error in
+      (error as? JSONError)?.reason == .invalidUTF8
+    }
+  }
+
+  @Test func boundsNestingDepthWithoutExhaustingTheStack() {
+    let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+    #expect {
+      try JSONValue.parse(deep)
+    } throws: { error in
+      (error as? JSONError)?.reason == .tooDeep(limit: JSONScanner.defaultDepthLimit)
+    }
+    let ok = String(repeating: "[", count: 128) + String(repeating: "]", count: 128)
+    #expect(throws: Never.self) { try JSONValue.parse(ok) }
+  }
+
+  @Test(arguments: [
+    ("0", UInt64(0)), ("18446744073709551615", UInt64.max), ("  42", UInt64(42)),
+  ])
+  func readsUnsignedIntegers(text: String, expected: UInt64) throws {
+    let bytes = Array(text.utf8)
+    let value = try bytes.withUnsafeBytes { raw in
+      Result { () throws(JSONError) in
+        var scanner = JSONScanner(bytes: raw)
+        return try scanner.readUInt64(field: "n")
+      }
+    }.get()
+    #expect(value == expected)
+  }
+
+  @Test(arguments: ["-1", "1.0", "1e3", "\"1\"", "18446744073709551616"])
+  func rejectsNonUnsignedIntegers(text: String) {
+    let bytes = Array(text.utf8)
+    let result = bytes.withUnsafeBytes { raw in
+      Result { () throws(JSONError) in
+        var scanner = JSONScanner(bytes: raw)
+        return try scanner.readUInt64(field: "n")
+      }
+    }
+    #expect(throws: JSONError.self) { try result.get() }
+  }
+
+  @Test func writerMatchesPythonJSONDumpsWithIndentAndSortedKeys() {
+    // Expected text is what `json.dumps(v, indent=2, sort_keys=True)` prints for this value.
+    let value = JSONValue.object(
+      JSONObject([
+        ("r", .number("8")), ("alpha", .array([.string("q_proj"), .string("é")])), ("empty", .array([])),
+        ("obj", .object(JSONObject())), ("none", .null),
+      ]))
+    let expected = """
+      {
+        "alpha": [
+          "q_proj",
+          "\\u00e9"
+        ],
+        "empty": [],
+        "none": null,
+        "obj": {},
+        "r": 8
+      }
+      """
+    #expect(JSONWriter.pythonSorted.string(value) == expected)
+  }
+
+  @Test func writerOutputParsesBackToTheSameValue() throws {
+    let value = JSONValue.object(
+      JSONObject([("k\"ey\\", .string("line\nbreak\u{1}\u{1F600}")), ("n", .array([.number("-0.5"), .bool(false)]))]))
+    for writer in [JSONWriter.compact, .pythonSorted, JSONWriter(indent: 4)] {
+      #expect(try JSONValue.parse(writer.string(value)) == value)
+    }
+  }
+}
