@@ -16,6 +16,7 @@ let package = Package(
     .library(name: "HDF5Checkpoint", targets: ["HDF5Checkpoint"]),
     .library(name: "Checkpoints", targets: ["Checkpoints"]),
     .library(name: "AdapterLoading", targets: ["AdapterLoading"]),
+    .library(name: "Synthesis", targets: ["Synthesis"]),
     .library(name: "Conformance", targets: ["Conformance"]),
   ],
   dependencies: [
@@ -31,6 +32,7 @@ let package = Package(
       name: "Checkpoints", dependencies: ["TensorIO", "SafeTensors", "HDF5Checkpoint"],
       swiftSettings: strictSettings),
     .target(name: "AdapterLoading", dependencies: ["TensorIO"], swiftSettings: strictSettings),
+    .target(name: "Synthesis", dependencies: ["TensorIO", "Checkpoints"], swiftSettings: strictSettings),
     .target(
       name: "Conformance", dependencies: ["TensorIO", .product(name: "Yams", package: "Yams")],
       swiftSettings: strictSettings),
@@ -55,6 +57,7 @@ let package = Package(
       name: "AdapterLoadingTests", dependencies: ["AdapterLoading", "Checkpoints", "TensorIO"],
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
+      name: "SynthesisTests", dependencies: ["Synthesis", "Checkpoints", "TensorIO"], swiftSettings: strictSettings),
       name: "ConformanceTests", dependencies: ["Conformance", "TensorIO"], swiftSettings: strictSettings),
   ],
   swiftLanguageModes: [.v6]
