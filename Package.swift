@@ -58,6 +58,7 @@ let package = Package(
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
       name: "SynthesisTests", dependencies: ["Synthesis", "Checkpoints", "TensorIO"], swiftSettings: strictSettings),
+    .testTarget(
       name: "ConformanceTests", dependencies: ["Conformance", "TensorIO"], swiftSettings: strictSettings),
   ],
   swiftLanguageModes: [.v6]
