@@ -79,6 +79,18 @@ public struct Corpus: Sendable {
       firstFile[spec.id] = file
       cases.append(spec)
     }
+    // The generated malformed corpora's manifests add one case per rejected file.
+    let (derived, manifestProblems) = MalformedManifests.cases(root: root, vocabulary: vocabulary)
+    diagnostics += manifestProblems
+    for spec in derived {
+      if let other = firstFile[spec.id] {
+        diagnostics.append(
+          LintDiagnostic(.error, at: SourceLocation(file: other, line: 1, column: 1), "case id '\(spec.id)' is also derived from \(spec.source)"))
+        continue
+      }
+      firstFile[spec.id] = spec.source
+      cases.append(spec)
+    }
     cases.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
 
     var expectations: [String: LoaderExpectations] = [:]
