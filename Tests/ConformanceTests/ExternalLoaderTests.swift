@@ -64,10 +64,15 @@ enum FakeDriver {
             break
     """#
 
-  static var python: String? {
-    for candidate in ["/usr/bin/python3", "/usr/local/bin/python3"] where FileSystem.isFile(candidate) { return candidate }
+  /// `python3` from `PATH`.
+  static let python: String? = {
+    let path = DriverLocator.processEnvironment()["PATH"] ?? "/usr/bin:/bin"
+    for folder in path.split(separator: ":") {
+      let candidate = FileSystem.join(String(folder), "python3")
+      if FileSystem.isFile(candidate) { return candidate }
+    }
     return nil
-  }
+  }()
 
   static func loader(
     _ dir: TemporaryDirectory, mode: String = "", version: String = "1.2.3", required: String? = nil,
