@@ -79,7 +79,7 @@ extension CaseVocabulary {
       MutationSchema("hidden_size", [.init("to", .positiveInt, required: true)]),
       MutationSchema("intermediate_size", [.init("to", .positiveInt, required: true)]),
       MutationSchema("num_layers", [.init("to", .positiveInt, required: true)]),
-      MutationSchema("num_heads", [.init("to", .positiveInt, required: true), .init("key_value_heads", .positiveInt)]),
+      MutationSchema("num_heads", [.init("to", .positiveInt, required: true)]),
       MutationSchema("tie_embeddings"),
       MutationSchema("untie_embeddings"),
       MutationSchema("rename_modules", [.init("from", .string, required: true), .init("to", .string, required: true)]),
@@ -88,16 +88,15 @@ extension CaseVocabulary {
       MutationSchema("shard", [.init("files", .positiveInt, required: true)]),
     ],
     adapterMutations: [
-      // Checkpoint keys given exactly, or as a `.`-suffix matching every layer (`lora_B.weight`).
-      MutationSchema("drop_keys", [.init("keys", .stringList, required: true)]),
-      MutationSchema("add_key", [.init("name", .string, required: true), .init("shape", .intList, required: true)]),
+      MutationSchema("drop_keys", [.init("keys", .stringList), .init("match", .string)], oneOf: [["keys", "match"]]),
       MutationSchema(
-        "wrong_rank",
-        [.init("key", .string, required: true), .init("dimension", .int, required: true), .init("size", .positiveInt, required: true)]),
-      MutationSchema("keep_adapter_name", [.init("name", .string, required: true)]),
+        "add_key", [.init("name", .string, required: true), .init("shape", .intList, required: true), .init("dtype", .dtype)]),
+      MutationSchema("wrong_rank", [.init("r", .positiveInt, required: true), .init("modules", .stringList)]),
+      MutationSchema("keep_adapter_name", [.init("name", .string)]),
       MutationSchema("strip_prefix"),
       MutationSchema("dtype", [.init("to", .dtype, required: true)]),
       MutationSchema("save_embeddings", [.init("vocab", .positiveInt, required: true)]),
+      MutationSchema("transpose_factors"),
     ],
     formatErrors: [
       // safetensors: the Rust reference's `SafeTensorError` variants in lower camel case, as the
