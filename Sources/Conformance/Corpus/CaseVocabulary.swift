@@ -79,7 +79,7 @@ extension CaseVocabulary {
       MutationSchema("hidden_size", [.init("to", .positiveInt, required: true)]),
       MutationSchema("intermediate_size", [.init("to", .positiveInt, required: true)]),
       MutationSchema("num_layers", [.init("to", .positiveInt, required: true)]),
-      MutationSchema("num_heads", [.init("to", .positiveInt, required: true)]),
+      MutationSchema("num_heads", [.init("to", .positiveInt, required: true), .init("kv", .positiveInt)]),
       MutationSchema("tie_embeddings"),
       MutationSchema("untie_embeddings"),
       MutationSchema("rename_modules", [.init("from", .string, required: true), .init("to", .string, required: true)]),
