@@ -84,8 +84,8 @@ import Testing
   func denseWriteToDisk(format: CheckpointFormat) throws {
     let folder = try TemporaryFolder("bench-dense")
     defer { folder.cleanup() }
-    let model = try BaseModel(
-      architecture: .llama,
+    let model = try BaseModelSpec(
+      family: .llama,
       dimensions: ModelDimensions(
         vocabSize: 32000, hiddenSize: 1024, intermediateSize: 2816, layers: 4, attentionHeads: 16, keyValueHeads: 4),
       dtype: .bf16

@@ -30,7 +30,7 @@ struct LayoutBuilder {
 
   /// A parameter with an explicit name, shape and save form.
   mutating func add(
-    _ name: String, _ shape: [Int], _ module: ModuleKind, _ distribution: ValueDistribution, saved: SavedForm = .asIs
+    _ name: String, _ shape: [Int], _ module: LayerKind, _ distribution: ValueDistribution, saved: SavedForm = .asIs
   ) {
     entries.append(
       LayoutEntry(ParameterSpec(name: name, shape: shape, module: module, distribution: distribution), saved: saved))

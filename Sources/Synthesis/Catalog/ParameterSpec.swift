@@ -23,7 +23,7 @@ public enum ValueDistribution: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The kind of module a parameter belongs to: what an adapter targeting it sees.
-public enum ModuleKind: String, Sendable, Hashable, Codable {
+public enum LayerKind: String, Sendable, Hashable, Codable {
   /// `nn.Linear`: weight `(out, in)`.
   case linear
   /// GPT-2's `Conv1D`: weight `(in, out)`, transposed relative to `nn.Linear`.
@@ -45,11 +45,11 @@ public struct ParameterSpec: Sendable, Hashable, CustomStringConvertible {
   /// Its shape, outermost first.
   public var shape: [Int]
   /// The module it belongs to.
-  public var module: ModuleKind
+  public var module: LayerKind
   /// How its values are generated.
   public var distribution: ValueDistribution
 
-  public init(name: String, shape: [Int], module: ModuleKind, distribution: ValueDistribution) {
+  public init(name: String, shape: [Int], module: LayerKind, distribution: ValueDistribution) {
     self.name = name
     self.shape = shape
     self.module = module

@@ -3,10 +3,10 @@ import TensorIO
 /// What the catalog knows about one architecture: its transformers classes, which dimensions it
 /// has, the parameters `save_pretrained` writes in state-dict (module registration) order, and the
 /// fields of the `config.json` transformers writes for it.
-public struct ArchitectureDefinition: Sendable {
-  public let architecture: Architecture
+public struct ModelFamilyDefinition: Sendable {
+  public let family: ModelFamily
   /// The config's `model_type`.
-  public var modelType: String { architecture.rawValue }
+  public var modelType: String { family.rawValue }
   /// The model class in `architectures` (`LlamaForCausalLM`).
   public let modelClass: String
   /// The transformers auto class that builds it (`AutoModelForCausalLM`).
@@ -29,18 +29,18 @@ public struct ArchitectureDefinition: Sendable {
   public let configDimensionKeys: [String]
   /// The state dict in registration order, with how each parameter is saved.
   let layout: @Sendable (_ dims: ResolvedDimensions, _ tieWordEmbeddings: Bool) -> [LayoutEntry]
-  /// The architecture-specific config fields (the common ones are added by ``BaseModel``).
+  /// The architecture-specific config fields (the common ones are added by ``BaseModelSpec``).
   let configFields: @Sendable (_ dims: ResolvedDimensions) -> JSONObject
 
   init(
-    architecture: Architecture, modelClass: String, autoClass: String, defaultTieWordEmbeddings: Bool,
+    family: ModelFamily, modelClass: String, autoClass: String, defaultTieWordEmbeddings: Bool,
     tyingIsFixed: Bool = false, optionalDimensions: Set<ModelDimensions.Field>,
     requiredDimensions: Set<ModelDimensions.Field> = [], defaultMaxPositionEmbeddings: Int,
     specialTokenDefaults: [(key: String, value: Int?)], tinyDimensions: ModelDimensions,
     configDimensionKeys: [String], layout: @escaping @Sendable (ResolvedDimensions, Bool) -> [LayoutEntry],
     configFields: @escaping @Sendable (ResolvedDimensions) -> JSONObject
   ) {
-    self.architecture = architecture
+    self.family = family
     self.modelClass = modelClass
     self.autoClass = autoClass
     self.defaultTieWordEmbeddings = defaultTieWordEmbeddings

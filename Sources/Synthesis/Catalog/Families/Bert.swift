@@ -1,13 +1,13 @@
 import TensorIO
 
-extension ArchitectureDefinition {
+extension ModelFamilyDefinition {
   /// `BertForMaskedLM` (no pooler): `bert.embeddings` (word, position, token type, LayerNorm),
   /// `bert.encoder.layer.N`, and the `cls.predictions` head, whose own `bias` is registered before
   /// its children. With tied embeddings `cls.predictions.decoder.weight` is the word embedding and
   /// `cls.predictions.decoder.bias` is `cls.predictions.bias`; neither alias is saved. The
   /// `position_ids`/`token_type_ids` buffers are not persistent.
-  static let bert = ArchitectureDefinition(
-    architecture: .bert, modelClass: "BertForMaskedLM", autoClass: "AutoModelForMaskedLM",
+  static let bert = ModelFamilyDefinition(
+    family: .bert, modelClass: "BertForMaskedLM", autoClass: "AutoModelForMaskedLM",
     defaultTieWordEmbeddings: true, optionalDimensions: [.maxPositionEmbeddings],
     defaultMaxPositionEmbeddings: 512,
     specialTokenDefaults: [("bos_token_id", nil), ("eos_token_id", nil), ("pad_token_id", 0)],

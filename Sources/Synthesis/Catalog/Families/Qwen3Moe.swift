@@ -1,12 +1,12 @@
 import TensorIO
 
-extension ArchitectureDefinition {
+extension ModelFamilyDefinition {
   /// `Qwen3MoeForCausalLM` as transformers 5 builds it: per-head `q_norm`/`k_norm`, fused 3-D expert
   /// parameters `mlp.experts.gate_up_proj (E, 2·I, H)` / `mlp.experts.down_proj (E, H, I)` in the
   /// state dict, written by `save_pretrained` as per-expert `mlp.experts.N.{gate,up,down}_proj.weight`
   /// (the layout of the published checkpoints; Qwen3-30B-A3B has 18,867 tensors that way).
-  static let qwen3Moe = ArchitectureDefinition(
-    architecture: .qwen3Moe, modelClass: "Qwen3MoeForCausalLM", autoClass: "AutoModelForCausalLM",
+  static let qwen3Moe = ModelFamilyDefinition(
+    family: .qwen3Moe, modelClass: "Qwen3MoeForCausalLM", autoClass: "AutoModelForCausalLM",
     defaultTieWordEmbeddings: false,
     optionalDimensions: [
       .keyValueHeads, .headDim, .experts, .expertsPerToken, .expertIntermediateSize, .maxPositionEmbeddings,

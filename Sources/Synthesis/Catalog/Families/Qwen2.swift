@@ -1,10 +1,10 @@
 import TensorIO
 
-extension ArchitectureDefinition {
+extension ModelFamilyDefinition {
   /// `Qwen2ForCausalLM`: Llama's layout plus biases on `q_proj`, `k_proj`, `v_proj`; no `head_dim`
   /// field (it is always `hidden_size / num_attention_heads`).
-  static let qwen2 = ArchitectureDefinition(
-    architecture: .qwen2, modelClass: "Qwen2ForCausalLM", autoClass: "AutoModelForCausalLM",
+  static let qwen2 = ModelFamilyDefinition(
+    family: .qwen2, modelClass: "Qwen2ForCausalLM", autoClass: "AutoModelForCausalLM",
     defaultTieWordEmbeddings: false, optionalDimensions: [.keyValueHeads, .maxPositionEmbeddings],
     defaultMaxPositionEmbeddings: 32768,
     specialTokenDefaults: [("bos_token_id", nil), ("eos_token_id", nil), ("pad_token_id", nil)],

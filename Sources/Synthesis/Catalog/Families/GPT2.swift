@@ -1,11 +1,11 @@
 import TensorIO
 
-extension ArchitectureDefinition {
+extension ModelFamilyDefinition {
   /// `GPT2LMHeadModel`: `Conv1D` projections whose weights are `(in, out)`, a fused `c_attn`
   /// `(H, 3·H)`, learned positions `wpe`, and `lm_head` tied to `wte` by default. The causal-mask
   /// buffer `attn.bias` is not persistent in transformers 5, so nothing but parameters is saved.
-  static let gpt2 = ArchitectureDefinition(
-    architecture: .gpt2, modelClass: "GPT2LMHeadModel", autoClass: "AutoModelForCausalLM",
+  static let gpt2 = ModelFamilyDefinition(
+    family: .gpt2, modelClass: "GPT2LMHeadModel", autoClass: "AutoModelForCausalLM",
     defaultTieWordEmbeddings: true, optionalDimensions: [.maxPositionEmbeddings],
     defaultMaxPositionEmbeddings: 1024,
     specialTokenDefaults: [("bos_token_id", 50256), ("eos_token_id", 50256), ("pad_token_id", nil)],

@@ -1,10 +1,10 @@
 import TensorIO
 
-extension ArchitectureDefinition {
+extension ModelFamilyDefinition {
   /// `Phi3ForCausalLM`: fused `self_attn.qkv_proj (Q + 2·KV, H)` and `mlp.gate_up_proj (2·I, H)`;
   /// `o_proj` is registered before `qkv_proj`.
-  static let phi3 = ArchitectureDefinition(
-    architecture: .phi3, modelClass: "Phi3ForCausalLM", autoClass: "AutoModelForCausalLM",
+  static let phi3 = ModelFamilyDefinition(
+    family: .phi3, modelClass: "Phi3ForCausalLM", autoClass: "AutoModelForCausalLM",
     defaultTieWordEmbeddings: false, optionalDimensions: [.keyValueHeads, .maxPositionEmbeddings],
     defaultMaxPositionEmbeddings: 4096,
     specialTokenDefaults: [("bos_token_id", 1), ("eos_token_id", 32000), ("pad_token_id", 32000)],

@@ -1,11 +1,11 @@
 import TensorIO
 
-extension ArchitectureDefinition {
+extension ModelFamilyDefinition {
   /// `MixtralForCausalLM` as transformers 5 builds it: router `mlp.gate.weight` then fused
   /// `mlp.experts.gate_up_proj`/`down_proj` in the state dict; `save_pretrained` writes the original
   /// `block_sparse_moe.gate.weight` and `block_sparse_moe.experts.N.w1/w2/w3.weight`.
-  static let mixtral = ArchitectureDefinition(
-    architecture: .mixtral, modelClass: "MixtralForCausalLM", autoClass: "AutoModelForCausalLM",
+  static let mixtral = ModelFamilyDefinition(
+    family: .mixtral, modelClass: "MixtralForCausalLM", autoClass: "AutoModelForCausalLM",
     defaultTieWordEmbeddings: false,
     optionalDimensions: [.keyValueHeads, .headDim, .experts, .expertsPerToken, .maxPositionEmbeddings],
     requiredDimensions: [.experts], defaultMaxPositionEmbeddings: 131072,

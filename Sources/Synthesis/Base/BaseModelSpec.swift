@@ -3,8 +3,8 @@ import TensorIO
 /// A base model to synthesize: an architecture, its size, and the options transformers' config and
 /// `save_pretrained` depend on. A plain value: mutations return changed copies, and
 /// ``describe()`` derives the config and tensor list from it.
-public struct BaseModel: Sendable, Hashable {
-  public var architecture: Architecture
+public struct BaseModelSpec: Sendable, Hashable {
+  public var family: ModelFamily
   public var dimensions: ModelDimensions
   /// The weights' dtype and the config's `dtype`: F32, F16 or BF16.
   public var dtype: DType
@@ -34,23 +34,23 @@ public struct BaseModel: Sendable, Hashable {
   /// A model with transformers' defaults for the architecture. Default special-token ids that do
   /// not fit the vocabulary are written as `null`, since torch refuses a padding index outside it.
   public init(
-    architecture: Architecture, dimensions: ModelDimensions? = nil, dtype: DType = .f32,
+    family: ModelFamily, dimensions: ModelDimensions? = nil, dtype: DType = .f32,
     tieWordEmbeddings: Bool? = nil
   ) {
-    let definition = architecture.definition
-    self.architecture = architecture
+    let definition = family.definition
+    self.family = family
     self.dimensions = dimensions ?? definition.tinyDimensions
     self.dtype = dtype
     self.tieWordEmbeddings = tieWordEmbeddings ?? definition.defaultTieWordEmbeddings
-    self.specialTokens = Self.defaultSpecialTokens(for: architecture, vocabSize: self.dimensions.vocabSize)
+    self.specialTokens = Self.defaultSpecialTokens(for: family, vocabSize: self.dimensions.vocabSize)
     self.renames = []
     self.shardCount = 1
     self.configOverrides = JSONObject()
   }
 
   /// The architecture's special-token defaults, with ids outside `0..<vocabSize` set to `nil`.
-  public static func defaultSpecialTokens(for architecture: Architecture, vocabSize: Int) -> [SpecialToken] {
-    architecture.definition.specialTokenDefaults.map { key, id in
+  public static func defaultSpecialTokens(for family: ModelFamily, vocabSize: Int) -> [SpecialToken] {
+    family.definition.specialTokenDefaults.map { key, id in
       SpecialToken(key: key, id: id.flatMap { $0 < vocabSize ? $0 : nil })
     }
   }
@@ -70,11 +70,11 @@ public struct BaseModel: Sendable, Hashable {
   /// Checks every field and derives the config and tensors.
   /// - Throws: ``SynthesisError`` naming the field at fault.
   public func describe() throws(SynthesisError) -> BaseModelDescription {
-    let definition = architecture.definition
+    let definition = family.definition
     let dims: ResolvedDimensions
     do { dims = try definition.resolve(dimensions) } catch { throw error.within("dimensions") }
     if definition.tyingIsFixed, !tieWordEmbeddings {
-      throw SynthesisError(field: "tie_word_embeddings", .tyingFixed(architecture: architecture.rawValue))
+      throw SynthesisError(field: "tie_word_embeddings", .tyingFixed(architecture: family.rawValue))
     }
     guard shardCount >= 1 else { throw SynthesisError(field: "shards", .tooSmall(shardCount, minimum: 1)) }
     let dtypeName = try Self.configDTypeName(dtype)
@@ -99,7 +99,7 @@ public struct BaseModel: Sendable, Hashable {
       ["architectures", "model_type", "dtype", "tie_word_embeddings", "transformers_version", "vocab_size"]
       + specialTokens.map(\.key) + definition.configDimensionKeys + configOverrides.keys
     let description = BaseModelDescription(
-      architecture: architecture, dimensions: dims, config: config, dtype: dtype, layout: layout,
+      family: family, dimensions: dims, config: config, dtype: dtype, layout: layout,
       shardCount: shardCount, configInputKeys: inputKeys)
     for tensor in description.savedTensors {
       guard (try? description.info(of: tensor).byteCount()) != nil else {

@@ -1,13 +1,13 @@
 import TensorIO
 
-extension ArchitectureDefinition {
+extension ModelFamilyDefinition {
   /// `T5ForConditionalGeneration` (non-gated `relu` feed-forward): `shared` embedding, encoder and
   /// decoder stacks with relative attention bias in block 0 only, `EncDecAttention` in the decoder.
   /// transformers 5 always ties `encoder.embed_tokens`, `decoder.embed_tokens` and `lm_head` to
   /// `shared` (the config's `tie_word_embeddings: false` only turns off output scaling), so only
   /// `shared.weight` is saved.
-  static let t5 = ArchitectureDefinition(
-    architecture: .t5, modelClass: "T5ForConditionalGeneration", autoClass: "AutoModelForSeq2SeqLM",
+  static let t5 = ModelFamilyDefinition(
+    family: .t5, modelClass: "T5ForConditionalGeneration", autoClass: "AutoModelForSeq2SeqLM",
     defaultTieWordEmbeddings: true, tyingIsFixed: true, optionalDimensions: [.headDim],
     defaultMaxPositionEmbeddings: 0,
     specialTokenDefaults: [("eos_token_id", 1), ("pad_token_id", 0)],

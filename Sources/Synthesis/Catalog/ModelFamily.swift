@@ -1,5 +1,5 @@
 /// The model families Adaptest can synthesize, named by their transformers `model_type`.
-public enum Architecture: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+public enum ModelFamily: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
   case llama
   case mistral
   case qwen2
@@ -19,7 +19,7 @@ public enum Architecture: String, Sendable, Hashable, CaseIterable, CustomString
   case phi3
 
   /// The catalog entry.
-  public var definition: ArchitectureDefinition {
+  public var definition: ModelFamilyDefinition {
     switch self {
     case .llama: .llama
     case .mistral: .mistral
@@ -36,11 +36,11 @@ public enum Architecture: String, Sendable, Hashable, CaseIterable, CustomString
 
   /// Looks an architecture up by its `model_type`.
   /// - Throws: ``SynthesisError`` (at the empty field; callers add theirs) for unknown names.
-  public static func named(_ name: String) throws(SynthesisError) -> Architecture {
-    guard let architecture = Architecture(rawValue: name) else {
+  public static func named(_ name: String) throws(SynthesisError) -> ModelFamily {
+    guard let family = ModelFamily(rawValue: name) else {
       throw SynthesisError(field: "", .unknownArchitecture(name, known: allCases.map(\.rawValue)))
     }
-    return architecture
+    return family
   }
 
   public var description: String { rawValue }
