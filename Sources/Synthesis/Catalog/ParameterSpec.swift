@@ -48,12 +48,18 @@ public struct ParameterSpec: Sendable, Hashable, CustomStringConvertible {
   public var module: LayerKind
   /// How its values are generated.
   public var distribution: ValueDistribution
+  /// Whether it is the model's input or output embedding (`get_input_embeddings()` /
+  /// `get_output_embeddings()`): what `resize_token_embeddings` and PEFT's embedding saving touch.
+  public var embedding: EmbeddingRole?
 
-  public init(name: String, shape: [Int], module: LayerKind, distribution: ValueDistribution) {
+  public init(
+    name: String, shape: [Int], module: LayerKind, distribution: ValueDistribution, embedding: EmbeddingRole? = nil
+  ) {
     self.name = name
     self.shape = shape
     self.module = module
     self.distribution = distribution
+    self.embedding = embedding
   }
 
   /// The dotted path of the module that owns it (`…q_proj` for `…q_proj.weight`).
@@ -64,6 +70,12 @@ public struct ParameterSpec: Sendable, Hashable, CustomStringConvertible {
 
   /// `name F32[4, 16]`-style text without the dtype.
   public var description: String { "\(name) [\(shape.map(String.init).joined(separator: ", "))]" }
+}
+
+/// A parameter of the input or the output embedding module.
+public enum EmbeddingRole: String, Sendable, Hashable {
+  case input
+  case output
 }
 
 /// How `save_pretrained` writes one state-dict parameter.

@@ -17,7 +17,7 @@ extension ModelFamilyDefinition {
     layout: { d, tie in
       var b = LayoutBuilder()
       let h = d.hiddenSize
-      b.embedding("bert.embeddings.word_embeddings", count: d.vocabSize, dim: h)
+      b.embedding("bert.embeddings.word_embeddings", count: d.vocabSize, dim: h, embedding: .input)
       b.embedding("bert.embeddings.position_embeddings", count: d.maxPositionEmbeddings, dim: h)
       b.embedding("bert.embeddings.token_type_embeddings", count: 2, dim: h)
       b.norm("bert.embeddings.LayerNorm", dim: h, bias: true)
@@ -37,10 +37,10 @@ extension ModelFamilyDefinition {
       b.norm("cls.predictions.transform.LayerNorm", dim: h, bias: true)
       b.add(
         "cls.predictions.decoder.weight", [d.vocabSize, h], .linear, .weights,
-        saved: tie ? .tied(to: "bert.embeddings.word_embeddings.weight") : .asIs)
+        saved: tie ? .tied(to: "bert.embeddings.word_embeddings.weight") : .asIs, embedding: .output)
       b.add(
         "cls.predictions.decoder.bias", [d.vocabSize], .linear, .zeros,
-        saved: tie ? .tied(to: "cls.predictions.bias") : .asIs)
+        saved: tie ? .tied(to: "cls.predictions.bias") : .asIs, embedding: .output)
       return b.entries
     },
     configFields: { d in

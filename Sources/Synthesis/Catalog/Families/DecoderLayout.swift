@@ -23,7 +23,7 @@ struct DecoderLayout {
   func entries(_ d: ResolvedDimensions, tieWordEmbeddings: Bool) -> [LayoutEntry] {
     var b = LayoutBuilder()
     let h = d.hiddenSize
-    b.embedding("model.embed_tokens", count: d.vocabSize, dim: h)
+    b.embedding("model.embed_tokens", count: d.vocabSize, dim: h, embedding: .input)
     for i in 0..<d.layers {
       let p = "model.layers.\(i)"
       b.linear("\(p).self_attn.q_proj", in: h, out: d.queryWidth, bias: qkvBias)
@@ -68,7 +68,8 @@ struct DecoderLayout {
     }
     b.norm("model.norm", dim: h, scale: normScale)
     b.linear(
-      "lm_head", in: h, out: d.vocabSize, saved: tieWordEmbeddings ? .tied(to: "model.embed_tokens.weight") : .asIs)
+      "lm_head", in: h, out: d.vocabSize, saved: tieWordEmbeddings ? .tied(to: "model.embed_tokens.weight") : .asIs,
+      embedding: .output)
     return b.entries
   }
 

@@ -15,7 +15,7 @@ extension ModelFamilyDefinition {
     layout: { d, tie in
       var b = LayoutBuilder()
       let h = d.hiddenSize
-      b.embedding("transformer.wte", count: d.vocabSize, dim: h)
+      b.embedding("transformer.wte", count: d.vocabSize, dim: h, embedding: .input)
       b.embedding("transformer.wpe", count: d.maxPositionEmbeddings, dim: h)
       for i in 0..<d.layers {
         let p = "transformer.h.\(i)"
@@ -27,7 +27,8 @@ extension ModelFamilyDefinition {
         b.conv1D("\(p).mlp.c_proj", in: d.intermediateSize, out: h)
       }
       b.norm("transformer.ln_f", dim: h, bias: true)
-      b.linear("lm_head", in: h, out: d.vocabSize, saved: tie ? .tied(to: "transformer.wte.weight") : .asIs)
+      b.linear("lm_head", in: h, out: d.vocabSize, saved: tie ? .tied(to: "transformer.wte.weight") : .asIs,
+        embedding: .output)
       return b.entries
     },
     configFields: { d in

@@ -14,7 +14,7 @@ extension ModelFamilyDefinition {
     layout: { d, tie in
       var b = LayoutBuilder()
       let h = d.hiddenSize
-      b.embedding("model.embed_tokens", count: d.vocabSize, dim: h)
+      b.embedding("model.embed_tokens", count: d.vocabSize, dim: h, embedding: .input)
       for i in 0..<d.layers {
         let p = "model.layers.\(i)"
         b.linear("\(p).self_attn.o_proj", in: d.queryWidth, out: h)
@@ -25,7 +25,8 @@ extension ModelFamilyDefinition {
         b.norm("\(p).post_attention_layernorm", dim: h)
       }
       b.norm("model.norm", dim: h)
-      b.linear("lm_head", in: h, out: d.vocabSize, saved: tie ? .tied(to: "model.embed_tokens.weight") : .asIs)
+      b.linear("lm_head", in: h, out: d.vocabSize, saved: tie ? .tied(to: "model.embed_tokens.weight") : .asIs,
+        embedding: .output)
       return b.entries
     },
     configFields: { d in

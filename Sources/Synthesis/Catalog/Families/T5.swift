@@ -18,7 +18,7 @@ extension ModelFamilyDefinition {
       let h = d.hiddenSize
       let inner = d.queryWidth
       let buckets = 32
-      b.embedding("shared", count: d.vocabSize, dim: h)
+      b.embedding("shared", count: d.vocabSize, dim: h, embedding: .input)
       for stack in ["encoder", "decoder"] {
         b.embedding("\(stack).embed_tokens", count: d.vocabSize, dim: h, saved: .tied(to: "shared.weight"))
         for i in 0..<d.layers {
@@ -42,7 +42,7 @@ extension ModelFamilyDefinition {
         }
         b.norm("\(stack).final_layer_norm", dim: h)
       }
-      b.linear("lm_head", in: h, out: d.vocabSize, saved: .tied(to: "shared.weight"))
+      b.linear("lm_head", in: h, out: d.vocabSize, saved: .tied(to: "shared.weight"), embedding: .output)
       return b.entries
     },
     configFields: { d in
