@@ -17,9 +17,11 @@ let package = Package(
     .library(name: "Checkpoints", targets: ["Checkpoints"]),
     .library(name: "AdapterLoading", targets: ["AdapterLoading"]),
     .library(name: "Synthesis", targets: ["Synthesis"]),
+    .library(name: "Conformance", targets: ["Conformance"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
   ],
   targets: [
     .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
@@ -31,10 +33,13 @@ let package = Package(
       swiftSettings: strictSettings),
     .target(name: "AdapterLoading", dependencies: ["TensorIO"], swiftSettings: strictSettings),
     .target(name: "Synthesis", dependencies: ["TensorIO", "Checkpoints"], swiftSettings: strictSettings),
+    .target(
+      name: "Conformance", dependencies: ["TensorIO", .product(name: "Yams", package: "Yams")],
+      swiftSettings: strictSettings),
     .executableTarget(
       name: "adaptest",
       dependencies: [
-        "TensorIO", "SafeTensors", "HDF5Checkpoint", "Checkpoints", "AdapterLoading",
+        "TensorIO", "SafeTensors", "HDF5Checkpoint", "Checkpoints", "AdapterLoading", "Conformance",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strictSettings),
@@ -53,6 +58,8 @@ let package = Package(
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
       name: "SynthesisTests", dependencies: ["Synthesis", "Checkpoints", "TensorIO"], swiftSettings: strictSettings),
+    .testTarget(
+      name: "ConformanceTests", dependencies: ["Conformance", "TensorIO"], swiftSettings: strictSettings),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -5,5 +5,7 @@ struct Adaptest: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "adaptest",
     abstract: "Predicts and checks what happens when a PEFT adapter is loaded into a base model.",
-    subcommands: [InspectCommand.self, ConvertCommand.self])
+    subcommands: [
+      InspectCommand.self, ConvertCommand.self, CorpusCommand.self, ReportCommand.self, DiffCommand.self,
+    ])
 }

@@ -1,0 +1,170 @@
+import TensorIO
+
+/// The outcome of matching one module name against a config, as PEFT's `check_target_module_exists`.
+public enum TargetMatch: Hashable, Sendable {
+  case matched
+  /// Excluded by `exclude_modules` or because `modules_to_save` claims the module.
+  case excluded
+  case unmatched
+}
+
+/// PEFT's module selection rules (`check_target_module_exists`, PEFT 0.21.2), applied to module names.
+///
+/// - `exclude_modules` first: a string must match the whole name; a list entry must equal the name
+///   or be a `.`-suffix of it.
+/// - A module claimed by `modules_to_save` (`(^|.*\.)<entry>($|\..*)`) is never targeted.
+/// - `target_modules` as a string: `re.fullmatch`. As a list: the name itself or a `.`-suffix; then
+///   `layers_to_transform` keeps only modules whose layer index (the first numeric path component
+///   after `layers_pattern`, or the first numeric component at depth ≥ 2) is selected.
+struct TargetMatcher {
+  let targetModules: TargetModules?
+  let targetParameters: [String]?
+  let layersToTransform: LayerIndices?
+  let layersPattern: [String]?
+  private let targetRegex: PythonRegex?
+  private let excludeNames: Set<String>
+  private let excludeRegex: PythonRegex?
+  private let excludeList: [String]
+  private let modulesToSave: [ModulesToSaveRule]
+  private let layerPatterns: [LayerPattern]
+
+  /// - Parameter targetModules: the config's `target_modules`, after `all-linear` resolution.
+  init(config: AdapterConfig, targetModules: TargetModules?) throws(InvalidPattern) {
+    self.targetModules = targetModules
+    targetParameters = config.targetParameters
+    layersToTransform = config.layersToTransform
+    layersPattern = config.layersPattern
+    if case .pattern(let p) = targetModules { targetRegex = try PythonRegex(p) } else { targetRegex = nil }
+    switch config.excludeModules {
+    case .pattern(let p)?:
+      excludeRegex = try PythonRegex(p)
+      excludeNames = []
+      excludeList = []
+    case .names(let names)?:
+      excludeRegex = nil
+      excludeNames = Set(names)
+      excludeList = names
+    case nil:
+      excludeRegex = nil
+      excludeNames = []
+      excludeList = []
+    }
+    var rules: [ModulesToSaveRule] = []
+    for entry in config.modulesToSave ?? [] {
+      rules.append(try ModulesToSaveRule(entry))
+    }
+    modulesToSave = rules
+    var patterns: [LayerPattern] = []
+    for p in config.layersPattern ?? [] { patterns.append(try LayerPattern(p)) }
+    layerPatterns = patterns
+  }
+
+  func check(_ key: String) -> TargetMatch {
+    if let excludeRegex {
+      if excludeRegex.fullMatch(key) { return .excluded }
+    } else if !excludeList.isEmpty {
+      if excludeNames.contains(key) || excludeList.contains(where: { key.hasSuffix("." + $0) }) { return .excluded }
+    }
+    if modulesToSave.contains(where: { $0.claims(key) }) { return .excluded }
+    guard let targetModules else { return .unmatched }
+    switch targetModules {
+    case .pattern:
+      return targetRegex?.fullMatch(key) == true ? .matched : .unmatched
+    case .names(let names):
+      if names.contains(key) { return .matched }
+      guard names.contains(where: { key.hasSuffix("." + $0) }) else { return .unmatched }
+      guard let layersToTransform, layersToTransform.isActive else { return .matched }
+      guard let index = layerIndex(of: key) else { return .unmatched }
+      return layersToTransform.contains(index) ? .matched : .unmatched
+    }
+  }
+
+  /// The layer index PEFT reads from a module name for `layers_to_transform`.
+  func layerIndex(of key: String) -> Int? {
+    let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    if layerPatterns.isEmpty {
+      // `.*?\.[^.]*\.(?P<idx>\d+)\.`: the first all-digit component at position ≥ 2 that is not last.
+      guard parts.count >= 4 else { return nil }
+      for i in 2..<(parts.count - 1) where Self.isDigits(parts[i]) { return Int(parts[i]) }
+      return nil
+    }
+    for pattern in layerPatterns {
+      if let index = pattern.index(in: key, parts: parts) { return index }
+    }
+    return nil
+  }
+
+  static func isDigits(_ s: String) -> Bool { !s.isEmpty && s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
+}
+
+/// One `modules_to_save` entry as PEFT's matcher sees it: `re.match(rf"(^|.*\.){m}($|\..*)", key)`.
+private struct ModulesToSaveRule {
+  let literal: String?
+  let regex: PythonRegex?
+
+  init(_ entry: String) throws(InvalidPattern) {
+    if PythonRegex.isLiteral(entry) {
+      literal = entry
+      regex = nil
+    } else {
+      literal = nil
+      regex = try PythonRegex("(^|.*\\.)\(entry)($|\\..*)")
+    }
+  }
+
+  func claims(_ key: String) -> Bool {
+    if let literal {
+      // A whole dotted component sequence equal to the entry, anywhere in the name.
+      return key.split(separator: ".").contains { $0 == literal }
+    }
+    return regex?.prefixMatch(key) != nil
+  }
+}
+
+/// One `layers_pattern` entry: `(?:^|.*?\.){pattern}\.(?P<idx>\d+)\.`, first match wins.
+private struct LayerPattern {
+  let literal: String?
+  let regex: PythonRegex?
+
+  init(_ pattern: String) throws(InvalidPattern) {
+    if PythonRegex.isLiteral(pattern) {
+      literal = pattern
+      regex = nil
+    } else {
+      literal = nil
+      regex = try PythonRegex("(?:^|.*?\\.)\(pattern)\\.(?P<idx>\\d+)\\.")
+    }
+  }
+
+  func index(in key: String, parts: [String]) -> Int? {
+    if let literal {
+      guard parts.count >= 3 else { return nil }
+      for i in 0..<(parts.count - 2) where parts[i] == literal && TargetMatcher.isDigits(parts[i + 1]) {
+        return Int(parts[i + 1])
+      }
+      return nil
+    }
+    guard let match = regex?.prefixMatch(key), let group = match["idx"]?.substring else { return nil }
+    return Int(group)
+  }
+}
+
+/// PEFT's `get_pattern_key`: the first `rank_pattern`/`alpha_pattern` key that matches the module
+/// name as `(.*\.)?(<key>)$`, in the config's written order; `nil` when none does (PEFT then falls
+/// back to the config-wide value).
+func patternKey(_ patterns: [String], for key: String) -> String? {
+  for pattern in patterns {
+    if PythonRegex.isLiteral(pattern) {
+      if key == pattern || key.hasSuffix("." + pattern) { return pattern }
+    } else if let regex = try? PythonRegex("(.*\\.)?(\(pattern))$"), regex.prefixMatch(key) != nil {
+      return pattern
+    }
+  }
+  return nil
+}
+
+/// The value of the first matching `rank_pattern`/`alpha_pattern` entry.
+func patternValue(_ entries: [PatternEntry], for key: String) -> Double? {
+  guard let hit = patternKey(entries.map(\.pattern), for: key) else { return nil }
+  return entries.first { $0.pattern == hit }?.value
+}

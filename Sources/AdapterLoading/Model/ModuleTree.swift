@@ -1,0 +1,145 @@
+import TensorIO
+
+/// One tensor registered on a module: a parameter or a buffer.
+public struct ModuleTensor: Hashable, Sendable {
+  /// The attribute name (`weight`, `bias`, `default`, `gate_up_proj`).
+  public var name: String
+  public var info: TensorInfo
+  /// Whether it is a buffer rather than a parameter.
+  public var isBuffer: Bool
+  /// Buffers registered with `persistent=False` are not in the state dict.
+  public var persistent: Bool
+  /// The state-dict key of the tensor this one is tied to (the same storage), if any.
+  public var tiedTo: String?
+
+  public init(name: String, info: TensorInfo, isBuffer: Bool = false, persistent: Bool = true, tiedTo: String? = nil) {
+    self.name = name
+    self.info = info
+    self.isBuffer = isBuffer
+    self.persistent = persistent
+    self.tiedTo = tiedTo
+  }
+}
+
+/// A module: its kind, class name, own tensors and children, each in torch registration order.
+public struct Module: Hashable, Sendable {
+  public var kind: ModuleKind
+  /// The Python class name (`Linear`, `LlamaRMSNorm`, `ModuleDict`), for messages.
+  public var className: String
+  public var tensors: [ModuleTensor]
+  /// Children as indices into the owning ``ModuleTree``; one module may be the child of several
+  /// parents (PEFT's shared `vera_A`), which torch's `state_dict()` visits under every path.
+  public var children: [(name: String, node: Int)]
+
+  public init(kind: ModuleKind, className: String, tensors: [ModuleTensor] = [], children: [(String, Int)] = []) {
+    self.kind = kind
+    self.className = className
+    self.tensors = tensors
+    self.children = children.map { (name: $0.0, node: $0.1) }
+  }
+
+  public func child(_ name: String) -> Int? { children.first { $0.name == name }?.node }
+
+  public static func == (lhs: Module, rhs: Module) -> Bool {
+    lhs.kind == rhs.kind && lhs.className == rhs.className && lhs.tensors == rhs.tensors
+      && lhs.children.elementsEqual(rhs.children) { $0.name == $1.name && $0.node == $1.node }
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(kind)
+    hasher.combine(className)
+    hasher.combine(tensors)
+    for c in children {
+      hasher.combine(c.name)
+      hasher.combine(c.node)
+    }
+  }
+}
+
+/// A torch-like module tree stored as an arena of ``Module`` values, so that modules can be shared
+/// between parents and replaced in place, as PEFT does when it injects tuner layers.
+public struct ModuleTree: Hashable, Sendable {
+  public private(set) var modules: [Module]
+  /// The root module's index.
+  public var root: Int
+
+  public init(root: Module) {
+    modules = [root]
+    self.root = 0
+  }
+
+  /// Adds a module and returns its index (not yet attached to any parent).
+  public mutating func add(_ module: Module) -> Int {
+    modules.append(module)
+    return modules.count - 1
+  }
+
+  public subscript(index: Int) -> Module {
+    get { modules[index] }
+    set { modules[index] = newValue }
+  }
+
+  /// Registers `child` under `name` on `parent`, replacing an existing child of that name in place
+  /// (torch keeps the registration position when an attribute is reassigned).
+  public mutating func setChild(_ parent: Int, _ name: String, _ child: Int) {
+    if let i = modules[parent].children.firstIndex(where: { $0.name == name }) {
+      modules[parent].children[i].node = child
+    } else {
+      modules[parent].children.append((name, child))
+    }
+  }
+
+  /// Registers a tensor on a module, replacing one of the same name in place.
+  public mutating func setTensor(_ module: Int, _ tensor: ModuleTensor) {
+    if let i = modules[module].tensors.firstIndex(where: { $0.name == tensor.name }) {
+      modules[module].tensors[i] = tensor
+    } else {
+      modules[module].tensors.append(tensor)
+    }
+  }
+
+  /// The module at a dotted path below `from` (root by default), following children only.
+  public func module(at path: String, from start: Int? = nil) -> Int? {
+    var node = start ?? root
+    if path.isEmpty { return node }
+    for part in path.split(separator: ".", omittingEmptySubsequences: false) {
+      guard let next = modules[node].child(String(part)) else { return nil }
+      node = next
+    }
+    return node
+  }
+
+  /// `named_modules()`: pre-order, each module once (the first path that reaches it), root as `""`.
+  public func namedModules(from start: Int? = nil, removeDuplicates: Bool = true) -> [(name: String, node: Int)] {
+    var result: [(name: String, node: Int)] = []
+    var seen = Set<Int>()
+    var stack: [(String, Int)] = [("", start ?? root)]
+    while let (name, node) = stack.popLast() {
+      if removeDuplicates {
+        guard seen.insert(node).inserted else { continue }
+      }
+      result.append((name, node))
+      for child in modules[node].children.reversed() {
+        stack.append((name.isEmpty ? child.name : name + "." + child.name, child.node))
+      }
+    }
+    return result
+  }
+
+  /// `state_dict()`: every parameter and persistent buffer under every path, in torch order (a
+  /// module's own tensors, then its children depth-first in registration order).
+  public func stateDict(from start: Int? = nil, prefix: String = "") -> StateDict {
+    var entries: [StateDict.Entry] = []
+    var stack: [(String, Int)] = [(prefix, start ?? root)]
+    while let (path, node) = stack.popLast() {
+      let module = modules[node]
+      for tensor in module.tensors where !tensor.isBuffer || tensor.persistent {
+        entries.append(StateDict.Entry(key: path + tensor.name, info: tensor.info, tiedTo: tensor.tiedTo))
+      }
+      for child in module.children.reversed() {
+        stack.append((path + child.name + ".", child.node))
+      }
+    }
+    return StateDict(uniqueEntries: entries)
+  }
+}

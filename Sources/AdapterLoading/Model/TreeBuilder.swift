@@ -1,0 +1,197 @@
+import TensorIO
+
+/// Builds a ``ModuleTree`` from state-dict keys: every key's parent path is a module, its last
+/// component a tensor; siblings are then ordered as the ``Architecture`` registers them.
+struct TreeBuilder {
+  private(set) var tree: ModuleTree
+  private var pathIndex: [String: Int] = ["": 0]
+  let architecture: Architecture
+  let source: String
+
+  init(architecture: Architecture, source: String) {
+    self.architecture = architecture
+    self.source = source
+    tree = ModuleTree(root: Module(kind: .container, className: "Module"))
+  }
+
+  mutating func insert(key: String, info: TensorInfo) throws(BaseModelError) {
+    let (path, name) = splitKey(key)
+    guard !name.isEmpty, !key.hasPrefix("."), !key.contains("..") else {
+      throw BaseModelError(source: source, subject: key, detail: "not a valid parameter name")
+    }
+    let node = module(at: path)
+    tree.setTensor(node, ModuleTensor(name: name, info: info))
+  }
+
+  private mutating func module(at path: String) -> Int {
+    if let node = pathIndex[path] { return node }
+    let parent = module(at: parentPath(path))
+    let name = path.split(separator: ".").last.map(String.init) ?? path
+    let node = tree.add(Module(kind: .container, className: "Module"))
+    tree.setChild(parent, name, node)
+    pathIndex[path] = node
+    return node
+  }
+
+  /// Orders everything and assigns kinds.
+  func finish() -> ModuleTree {
+    var tree = self.tree
+    for (path, node) in pathIndex {
+      Self.sortChildren(&tree, node: node, architecture)
+      Self.sortTensors(&tree, node: node)
+      let name = path.split(separator: ".").last.map(String.init) ?? ""
+      tree[node].kind = Self.kind(of: tree[node], name: name, architecture: architecture)
+      tree[node].className = Self.className(of: tree[node], name: name, architecture: architecture)
+    }
+    tree[tree.root].className = "Module"
+    return tree
+  }
+
+  // MARK: Ordering
+
+  static func sortChildren(_ tree: inout ModuleTree, node: Int, _ architecture: Architecture) {
+    tree[node].children.sort { siblingPrecedes($0.name, $1.name, architecture) }
+  }
+
+  static func sortTensors(_ tree: inout ModuleTree, node: Int) {
+    tree[node].tensors.sort { a, b in
+      let ra = Architecture.tensorOrder[a.name] ?? Int.max
+      let rb = Architecture.tensorOrder[b.name] ?? Int.max
+      if ra != rb { return ra < rb }
+      return naturalPrecedes(a.name, b.name)
+    }
+  }
+
+  static func siblingPrecedes(_ a: String, _ b: String, _ architecture: Architecture) -> Bool {
+    let ra = architecture.rank(of: a) ?? Int.max
+    let rb = architecture.rank(of: b) ?? Int.max
+    if ra != rb { return ra < rb }
+    return naturalPrecedes(a, b)
+  }
+
+  /// Numbers by value, then names by code point (`2` before `10`, digits before letters).
+  static func naturalPrecedes(_ a: String, _ b: String) -> Bool {
+    let na = Int(a)
+    let nb = Int(b)
+    switch (na, nb) {
+    case (let x?, let y?): return x < y
+    case (_?, nil): return true
+    case (nil, _?): return false
+    default: return a < b
+    }
+  }
+
+  // MARK: Kinds
+
+  static func kind(of module: Module, name: String, architecture: Architecture) -> ModuleKind {
+    let weight = module.tensors.first { $0.name == "weight" }?.info.shape
+    let bias = module.tensors.contains { $0.name == "bias" }
+    if let w = weight {
+      switch w.count {
+      case 2:
+        let embeddingNames = architecture.isKnown ? architecture.embeddingNames : Architecture.genericEmbeddingNames
+        if embeddingNames.contains(name) { return .embedding(numEmbeddings: w[0], embeddingDim: w[1]) }
+        if architecture.conv1DNames.contains(name) { return .conv1D(inFeatures: w[0], outFeatures: w[1], bias: bias) }
+        return .linear(inFeatures: w[1], outFeatures: w[0], bias: bias)
+      case 1:
+        return bias ? .layerNorm(shape: w, bias: true) : .rmsNorm(shape: w)
+      case 3, 4, 5:
+        return .conv(dimensions: w.count - 2, inChannels: w[1], outChannels: w[0], kernel: Array(w[2...]), bias: bias)
+      default:
+        return .other
+      }
+    }
+    if module.tensors.contains(where: { $0.info.shape.count == 3 }) { return .experts }
+    return module.tensors.isEmpty ? .container : .other
+  }
+
+  static func className(of module: Module, name: String, architecture: Architecture) -> String {
+    let prefix = architecture.classPrefix
+    switch module.kind {
+    case .linear: return "Linear"
+    case .embedding:
+      if ["gemma", "gemma2", "gemma3_text"].contains(architecture.modelType), name == "embed_tokens" {
+        return "\(prefix)TextScaledWordEmbedding"
+      }
+      return "Embedding"
+    case .conv1D: return "Conv1D"
+    case .conv(let d, _, _, _, _): return "Conv\(d)d"
+    case .layerNorm: return "LayerNorm"
+    case .rmsNorm:
+      if architecture.modelType == "t5" { return "T5LayerNorm" }
+      return prefix.isEmpty ? "RMSNorm" : "\(prefix)RMSNorm"
+    case .experts: return "\(prefix)Experts"
+    case .container:
+      return module.children.allSatisfy({ Int($0.name) != nil }) && !module.children.isEmpty ? "ModuleList" : "Module"
+    default: return "Module"
+    }
+  }
+}
+
+/// transformers v5's MoE conversion: `….experts.<i>.<gate>.weight` + `<up>` → `….experts.gate_up_proj`
+/// `(E, 2·I, H)`, and `<down>` → `….experts.down_proj` `(E, H, I)`.
+struct ExpertFuser {
+  let fusion: ExpertFusion
+  let source: String
+
+  func fuse(_ keys: [(String, TensorInfo)], notes: inout [String]) throws(BaseModelError) -> [(String, TensorInfo)] {
+    struct Group {
+      var gate: [Int: TensorInfo] = [:]
+      var up: [Int: TensorInfo] = [:]
+      var down: [Int: TensorInfo] = [:]
+    }
+    var groups: [String: Group] = [:]
+    var order: [String] = []
+    var rest: [(String, TensorInfo)] = []
+    for (key, info) in keys {
+      guard let (owner, expert, projection) = parse(key) else {
+        rest.append((key, info))
+        continue
+      }
+      if groups[owner] == nil { order.append(owner) }
+      switch projection {
+      case fusion.gate: groups[owner, default: Group()].gate[expert] = info
+      case fusion.up: groups[owner, default: Group()].up[expert] = info
+      default: groups[owner, default: Group()].down[expert] = info
+      }
+    }
+    guard !order.isEmpty else { return keys }
+    for owner in order {
+      guard let group = groups[owner] else { continue }
+      let count = group.down.count
+      let subject = "\(owner).experts"
+      guard count > 0, group.gate.count == count, group.up.count == count,
+        (0..<count).allSatisfy({ group.gate[$0] != nil && group.up[$0] != nil && group.down[$0] != nil })
+      else {
+        throw BaseModelError(
+          source: source, subject: subject,
+          detail: "per-expert weights are incomplete (\(group.gate.count) \(fusion.gate), \(group.up.count) "
+            + "\(fusion.up), \(group.down.count) \(fusion.down))")
+      }
+      guard let g0 = group.gate[0], let d0 = group.down[0], g0.shape.count == 2, d0.shape.count == 2,
+        (0..<count).allSatisfy({ group.gate[$0]?.shape == g0.shape && group.up[$0]?.shape == g0.shape
+          && group.down[$0]?.shape == d0.shape })
+      else {
+        throw BaseModelError(source: source, subject: subject, detail: "experts have inconsistent shapes")
+      }
+      let (twice, overflow) = g0.shape[0].multipliedReportingOverflow(by: 2)
+      guard !overflow else { throw BaseModelError(source: source, subject: subject, detail: "shape overflows") }
+      rest.append(("\(owner).experts.gate_up_proj", TensorInfo(dtype: g0.dtype, shape: [count, twice, g0.shape[1]])))
+      rest.append(("\(owner).experts.down_proj", TensorInfo(dtype: d0.dtype, shape: [count] + d0.shape)))
+    }
+    notes.append("fused the per-expert weights of \(order.count) MoE block(s) into 3-D parameters, as transformers 5 does")
+    return rest
+  }
+
+  /// `(owner, expert index, projection)` for `<owner>.experts.<i>.<projection>.weight`.
+  private func parse(_ key: String) -> (String, Int, String)? {
+    guard key.hasSuffix(".weight") else { return nil }
+    let parts = key.split(separator: ".", omittingEmptySubsequences: false)
+    guard parts.count >= 5, parts[parts.count - 4] == "experts", let index = Int(parts[parts.count - 3]) else {
+      return nil
+    }
+    let projection = String(parts[parts.count - 2])
+    guard [fusion.gate, fusion.up, fusion.down].contains(projection) else { return nil }
+    return (parts[..<(parts.count - 4)].joined(separator: "."), index, projection)
+  }
+}

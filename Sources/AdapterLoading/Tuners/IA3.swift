@@ -1,0 +1,74 @@
+import TensorIO
+
+/// IA³ (`peft.tuners.ia3`): one learned scaling vector per module, `ia3_l (out, 1)`, or `(1, in)` for
+/// modules listed in `feedforward_modules` (a layer keeps the kind its first adapter gave it).
+public struct IA3Tuner: Tuner {
+  public init() {}
+  public var peftType: PeftType { .ia3 }
+  public var configClassName: String { "IA3Config" }
+  public var modelClassName: String { "IA3Model" }
+  public var configFields: Set<String> {
+    commonConfigFields.union([
+      "target_modules", "exclude_modules", "feedforward_modules", "fan_in_fan_out", "modules_to_save",
+      "init_ia3_weights",
+    ])
+  }
+  public var layerAttributes: [LayerAttribute] { [LayerAttribute("ia3_l", .parameterDict)] }
+
+  static let targets: [String: [String]] = [
+    "llama": ["k_proj", "v_proj", "down_proj"], "mistral": ["k_proj", "v_proj", "down_proj"],
+    "qwen2": ["q_proj", "v_proj", "down_proj"], "qwen3": ["q_proj", "v_proj", "down_proj"],
+    "gemma": ["q_proj", "v_proj", "down_proj"], "gemma2": ["q_proj", "v_proj", "down_proj"],
+    "gpt2": ["c_attn", "mlp.c_proj"], "t5": ["k", "v", "wo"], "bert": ["key", "value", "output.dense"],
+    "mixtral": ["k_proj", "v_proj", "w2"],
+  ]
+  public func defaultTargetModules(for base: BaseModel) -> TargetModules? {
+    Self.targets[base.architecture.modelType].map(TargetModules.names)
+  }
+
+  public func validate(_ config: AdapterConfig, warnings: inout [PythonWarning]) throws(PythonError) {
+    if case .names(let targets)? = config.targetModules, case .names(let ff)? = config.feedforwardModules,
+      !Set(ff).isSubset(of: Set(targets))
+    {
+      throw .valueError("`feedforward_modules` should be a subset of `target_modules`")
+    }
+  }
+
+  public func plan(_ target: InjectionTarget, config: inout AdapterConfig, adapterName: String, context: inout InjectionContext)
+    throws(PythonError) -> LayerPlan
+  {
+    let feedforward: Bool
+    if let remembered = target.layerFacts["is_feedforward"] {
+      feedforward = remembered == "1"
+    } else {
+      switch config.feedforwardModules {
+      case .pattern(let p)?: feedforward = (try? PythonRegex(p))?.fullMatch(target.key) ?? false
+      case .names(let names)?: feedforward = names.contains { target.key.hasSuffix($0) }
+      case nil: feedforward = false
+      }
+    }
+    let facts = ["is_feedforward": feedforward ? "1" : "0"]
+    switch target.base {
+    case .linear(let i, let o, _), .conv1D(let i, let o, _), .embedding(let i, let o):
+      if target.existingLayer == nil {
+        if case .embedding = target.base {
+          throw .valueError(
+            "Target module \(target.repr) is not supported. Currently, only `torch.nn.Linear`, `torch.nn.Conv2d`, "
+              + "and `Conv1D` are supported.")
+        }
+        TunerSupport.adjustFanInFanOut(target, config: &config, context: &context)
+      }
+      return LayerPlan(
+        layerClassName: "Linear", entries: [.parameter("ia3_l", feedforward ? [1, i] : [o, 1])], layerFacts: facts)
+    case .conv(let d, let i, let o, _, _) where d == 2 || d == 3:
+      let ones = Array(repeating: 1, count: d)
+      return LayerPlan(
+        layerClassName: "Conv\(d)d", entries: [.parameter("ia3_l", feedforward ? [1, i] + ones : [1, o] + ones)],
+        layerFacts: facts)
+    default:
+      throw .valueError(
+        "Target module \(target.repr) is not supported. Currently, only `torch.nn.Linear`, `torch.nn.Conv2d`, and "
+          + "`Conv1D` are supported.")
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import TensorIO
+
+/// What a tuner needs to select the tensors an adapter saves.
+public struct SaveRequest: Sendable {
+  public var model: PeftModel
+  public var config: AdapterConfig
+  public var adapterName: String
+  /// The model's state dict without the other adapters' entries (PEFT's first filter).
+  public var stateDict: StateDict
+}
+
+/// What a tuner needs to map checkpoint keys to model keys.
+public struct LoadRequest: Sendable {
+  public var model: PeftModel
+  public var config: AdapterConfig
+  public var adapterName: String
+}
+
+extension Tuner {
+  public func modelAttributes(_ config: AdapterConfig) -> [LayerAttribute] { [] }
+  public func defaultTargetModules(for base: BaseModel) -> TargetModules? { nil }
+  public func validate(_ config: AdapterConfig, warnings: inout [PythonWarning]) throws(PythonError) {}
+  public func checkNewAdapter(_ config: AdapterConfig, existing: [NamedAdapter]) throws(PythonError) {}
+  public func modelLevelEntries(_ config: AdapterConfig, targets: [InjectionTarget], adapterName: String)
+    throws(PythonError) -> [AdapterEntry]
+  { [] }
+  public var supportsTargetParameters: Bool { false }
+  public func postInjection(_ model: inout PeftModel, adapterName: String, config: AdapterConfig) throws(PythonError) {}
+
+  public func checkpointKey(forModelKey key: String, adapterName: String) -> String {
+    removeAdapterName(from: key, adapterName: adapterName)
+  }
+
+  public func adapterStateDict(_ request: SaveRequest) throws(PythonError) -> StateDict {
+    defaultAdapterStateDict(request)
+  }
+
+  /// `BaseTuner._get_adapter_state_dict`: the structural prefixes (all adapters) plus learnable biases.
+  public func defaultAdapterStateDict(_ request: SaveRequest) -> StateDict {
+    let prefixes = request.model.tunerKeyPrefixes()
+    var result = StateDict(request.stateDict.entries.filter { isKeyUnderPrefixes($0.key, prefixes) })
+    for entry in learnableBiases(request) where !result.contains(entry.key) { result[entry.key] = entry }
+    return result
+  }
+
+  /// `_get_learnable_bias_state_dict`: `bias="all"` saves every bias, `"<x>_only"` the biases of the
+  /// targeted layers.
+  func learnableBiases(_ request: SaveRequest) -> [StateDict.Entry] {
+    let bias = request.config.bias ?? "none"
+    if bias == "none" { return [] }
+    if bias == "all" {
+      return request.stateDict.entries.filter { $0.key == "bias" || $0.key.hasSuffix(".bias") }
+    }
+    guard bias.hasSuffix("_only") else { return [] }
+    var result: [StateDict.Entry] = []
+    for (name, node) in request.model.tree.namedModules() where request.model.isTunerLayer(node) {
+      let key = name.isEmpty ? "base_layer.bias" : name + ".base_layer.bias"
+      if let entry = request.stateDict[key] { result.append(entry) }
+    }
+    return result
+  }
+
+  public func remapForLoad(_ checkpoint: StateDict, request: inout LoadRequest, warnings: inout [PythonWarning])
+    throws(PythonError) -> StateDict
+  {
+    defaultRemap(checkpoint, request: request)
+  }
+
+  /// `BaseTuner._remap_adapter_state_dict_for_load`: every model key under this adapter's structural
+  /// prefixes, with the adapter name removed, is the checkpoint key that loads into it; other
+  /// checkpoint keys pass through unchanged.
+  public func defaultRemap(_ checkpoint: StateDict, request: LoadRequest) -> StateDict {
+    let prefixes = request.model.tunerKeyPrefixes(adapterName: request.adapterName)
+    var mapping: [String: String] = [:]
+    for entry in request.model.stateDict.entries where isKeyUnderPrefixes(entry.key, prefixes) {
+      let checkpointKey = self.checkpointKey(forModelKey: entry.key, adapterName: request.adapterName)
+      mapping[checkpointKey] = entry.key
+      if !entry.key.hasPrefix("base_model.model.") {
+        mapping["base_model.model." + checkpointKey] = entry.key
+      }
+    }
+    return StateDict(checkpoint.entries.map { entry in
+      var e = entry
+      e.key = mapping[entry.key] ?? entry.key
+      return e
+    })
+  }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+import TensorIO
+
+@testable import AdapterLoading
+
+/// The base-model schema against what transformers 5.24 really builds (recorded by
+/// `scripts/adapter-loading/record_architectures.py`): state-dict names, shapes and order, tied weights,
+/// fused MoE experts.
+@Suite("Base model schema")
+struct BaseModelTests {
+  static let cases = Fixtures.names(in: "architectures")
+
+  @Test("state_dict() order and shapes match transformers", arguments: cases)
+  func stateDictMatchesTransformers(_ name: String) throws {
+    let record = try Fixtures.object("architectures/\(name).json")
+    let config = try #require(record["config"]?.objectValue)
+    let saved = try #require(record["saved_tensors"]).tensorList()
+    let expected = try #require(record["state_dict"]).tensorList()
+    let model = try BaseModel(config: config, weights: try table(saved), source: name)
+    let actual = model.stateDict.entries.map { ($0.key, $0.info.shape) }
+    #expect(actual.map(\.0) == expected.map(\.0))
+    #expect(actual.map(\.1) == expected.map(\.1.shape))
+  }
+
+  @Test("module kinds follow the classes transformers instantiates", arguments: cases)
+  func moduleKinds(_ name: String) throws {
+    let record = try Fixtures.object("architectures/\(name).json")
+    let config = try #require(record["config"]?.objectValue)
+    let model = try BaseModel(config: config, weights: try table(try #require(record["saved_tensors"]).tensorList()))
+    let classes = try #require(record["modules"]?.arrayValue).compactMap { row -> (String, String)? in
+      guard let items = row.arrayValue, items.count == 2, let n = items[0].stringValue, let c = items[1].stringValue else {
+        return nil
+      }
+      return (n, c)
+    }
+    for (path, className) in classes where !path.isEmpty {
+      guard let node = model.tree.module(at: path) else { continue }  // parameter-free modules are not in the file
+      let kind = model.tree[node].kind
+      switch className {
+      case "Linear": #expect(isLinear(kind), "\(path)")
+      case "Conv1D": #expect(isConv1D(kind), "\(path)")
+      case "Embedding", _ where className.hasSuffix("ScaledWordEmbedding"): #expect(isEmbedding(kind), "\(path)")
+      case "LayerNorm": #expect(isLayerNorm(kind), "\(path)")
+      case _ where className.hasSuffix("RMSNorm") || className == "T5LayerNorm": #expect(isRMSNorm(kind), "\(path)")
+      case _ where className.hasSuffix("Experts"): #expect(kind == .experts, "\(path)")
+      default: break
+      }
+    }
+  }
+
+  @Test("tie flags and embedding locations")
+  func tiesAndEmbeddings() throws {
+    let gpt2 = try load("gpt2")
+    #expect(gpt2.tieWordEmbeddings)
+    #expect(gpt2.inputEmbeddingPath == "transformer.wte")
+    #expect(gpt2.outputEmbeddingPath == "lm_head")
+    #expect(gpt2.stateDict["lm_head.weight"]?.tiedTo == "transformer.wte.weight")
+    let t5 = try load("t5")
+    #expect(t5.inputEmbeddingPath == "shared")
+    #expect(t5.stateDict["decoder.embed_tokens.weight"]?.tiedTo == "shared.weight")
+    let llama = try load("llama")
+    #expect(!llama.tieWordEmbeddings)
+    #expect(llama.stateDict["lm_head.weight"]?.tiedTo == nil)
+    let bert = try load("bert")
+    #expect(bert.outputEmbeddingPath == nil)
+    #expect(bert.inputEmbeddingPath == "bert.embeddings.word_embeddings")
+  }
+
+  @Test("a legacy GPT-2 checkpoint without the `transformer.` prefix gets it, and old buffers are dropped")
+  func legacyPrefix() throws {
+    let record = try Fixtures.object("architectures/gpt2.json")
+    let config = try #require(record["config"]?.objectValue)
+    var saved = try #require(record["saved_tensors"]).tensorList()
+    saved = saved.map { (String($0.0.dropFirst("transformer.".count)), $0.1) }
+    saved.append(("h.0.attn.bias", TensorInfo(dtype: .f32, shape: [1, 1, 32, 32])))
+    let model = try BaseModel(config: config, weights: try table(saved))
+    let expected = try #require(record["state_dict"]).tensorList().map(\.0)
+    #expect(model.stateDict.keys == expected)
+  }
+
+  @Test("inconsistent expert weights are a typed error naming the block")
+  func badExperts() throws {
+    let record = try Fixtures.object("architectures/mixtral.json")
+    let config = try #require(record["config"]?.objectValue)
+    let saved = try #require(record["saved_tensors"]).tensorList().filter { $0.0 != "model.layers.0.block_sparse_moe.experts.1.w2.weight" }
+    #expect(throws: BaseModelError.self) { try BaseModel(config: config, weights: try table(saved)) }
+  }
+
+  private func load(_ name: String) throws -> BaseModel {
+    let record = try Fixtures.object("architectures/\(name).json")
+    return try BaseModel(
+      config: try #require(record["config"]?.objectValue), weights: try table(try #require(record["saved_tensors"]).tensorList()))
+  }
+
+  private func isLinear(_ k: ModuleKind) -> Bool { if case .linear = k { true } else { false } }
+  private func isConv1D(_ k: ModuleKind) -> Bool { if case .conv1D = k { true } else { false } }
+  private func isEmbedding(_ k: ModuleKind) -> Bool { if case .embedding = k { true } else { false } }
+  private func isLayerNorm(_ k: ModuleKind) -> Bool { if case .layerNorm = k { true } else { false } }
+  private func isRMSNorm(_ k: ModuleKind) -> Bool { if case .rmsNorm = k { true } else { false } }
+}

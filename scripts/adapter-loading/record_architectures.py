@@ -1,0 +1,75 @@
+"""Records, for tiny instances of the architectures Adaptest knows, what transformers saves and what the
+model's torch state_dict() is: the ground truth for the base-model schema (names, shapes, order, ties).
+
+Usage: $ADAPTEST_PYTHON record_architectures.py OUTPUT_DIR   (offline; needs torch + transformers)
+Writes OUTPUT_DIR/<case>.json with: transformers version, config.json as saved, the saved safetensors
+header (names, dtypes, shapes), the model's state_dict() (names, shapes, in order) and named_modules()
+(names and class names).
+"""
+import json
+import os
+import sys
+import tempfile
+
+import torch
+import transformers
+from safetensors import safe_open
+from transformers import AutoConfig
+
+DT = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.int64: "I64"}
+
+LLAMA = dict(vocab_size=128, hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=4,
+             num_key_value_heads=2)
+CASES = {
+    "llama": ("llama", "LlamaForCausalLM", LLAMA),
+    "llama-tied": ("llama", "LlamaForCausalLM", dict(LLAMA, tie_word_embeddings=True)),
+    "mistral": ("mistral", "MistralForCausalLM", LLAMA),
+    "qwen2": ("qwen2", "Qwen2ForCausalLM", dict(LLAMA, tie_word_embeddings=True)),
+    "qwen3": ("qwen3", "Qwen3ForCausalLM", dict(LLAMA, head_dim=4)),
+    "gemma": ("gemma", "GemmaForCausalLM", dict(LLAMA, head_dim=4)),
+    "gemma2": ("gemma2", "Gemma2ForCausalLM", dict(LLAMA, head_dim=4)),
+    "phi3": ("phi3", "Phi3ForCausalLM", dict(LLAMA, pad_token_id=0)),
+    "gpt2": ("gpt2", "GPT2LMHeadModel", dict(vocab_size=128, n_embd=16, n_layer=2, n_head=4, n_positions=32)),
+    "t5": ("t5", "T5ForConditionalGeneration",
+           dict(vocab_size=128, d_model=16, d_kv=4, d_ff=32, num_layers=2, num_heads=4)),
+    "t5-gated": ("t5", "T5ForConditionalGeneration",
+                 dict(vocab_size=128, d_model=16, d_kv=4, d_ff=32, num_layers=2, num_heads=4,
+                      feed_forward_proj="gated-gelu", tie_word_embeddings=False)),
+    "bert": ("bert", "BertForSequenceClassification",
+             dict(vocab_size=128, hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=4,
+                  max_position_embeddings=32)),
+    "bert-mlm": ("bert", "BertForMaskedLM",
+                 dict(vocab_size=128, hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=4,
+                      max_position_embeddings=32)),
+    "mixtral": ("mixtral", "MixtralForCausalLM", dict(LLAMA, num_local_experts=4)),
+    "qwen3_moe": ("qwen3_moe", "Qwen3MoeForCausalLM",
+                  dict(LLAMA, moe_intermediate_size=8, num_experts=4, num_experts_per_tok=2, head_dim=4)),
+}
+
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+torch.manual_seed(0)
+for case, (model_type, arch, kwargs) in CASES.items():
+    config = AutoConfig.for_model(model_type, **kwargs)
+    config.architectures = [arch]
+    model = getattr(transformers, arch)(config)
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp)
+        saved_config = json.load(open(os.path.join(tmp, "config.json")))
+        with safe_open(os.path.join(tmp, "model.safetensors"), "pt") as f:
+            tensors = []
+            for name in f.keys():
+                sl = f.get_slice(name)
+                tensors.append([name, sl.get_dtype(), list(sl.get_shape())])
+    record = {
+        "transformers_version": transformers.__version__,
+        "architecture": arch,
+        "config": saved_config,
+        "saved_tensors": tensors,
+        "state_dict": [[k, list(v.shape)] for k, v in model.state_dict().items()],
+        "modules": [[n, type(m).__name__] for n, m in model.named_modules()],
+    }
+    with open(os.path.join(out, f"{case}.json"), "w") as fh:
+        json.dump(record, fh, indent=1, sort_keys=False)
+        fh.write("\n")
+print(f"transformers {transformers.__version__}: wrote {len(CASES)} cases to {out}")
