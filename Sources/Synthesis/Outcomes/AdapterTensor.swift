@@ -1,3 +1,5 @@
+import TensorIO
+
 /// One tensor of an adapter as PEFT saves it, with what the rule table needs to know about it.
 public struct AdapterTensor: Sendable, Hashable, CustomStringConvertible {
   /// What it is, for the rules that single out embeddings and shared weights.
@@ -25,19 +27,29 @@ public struct AdapterTensor: Sendable, Hashable, CustomStringConvertible {
   /// `modules_to_save.{name}` for a `modules_to_save` copy.
   public var adapterNameInfix: String
 
+  /// The stored dtype as PEFT saves it (F32, or an integer type for VB-LoRA's top-k indices).
+  public var dtype: DType
+  /// A model key that does not follow the insertion rule (prompt learning's `prompt_embeddings`
+  /// lives in the prompt encoder): used as is, whatever the adapter name.
+  public var fixedModelKey: String?
+
   public init(
-    name: String, shape: [Int], role: Role = .adapter, adapterNameDepth: Int = 1, adapterNameInfix: String = "{name}"
+    name: String, shape: [Int], role: Role = .adapter, adapterNameDepth: Int = 1, adapterNameInfix: String = "{name}",
+    dtype: DType = .f32, fixedModelKey: String? = nil
   ) {
     self.name = name
     self.shape = shape
     self.role = role
     self.adapterNameDepth = adapterNameDepth
     self.adapterNameInfix = adapterNameInfix
+    self.dtype = dtype
+    self.fixedModelKey = fixedModelKey
   }
 
   /// The key the PEFT-wrapped model has for this tensor under adapter `adapterName` (a base weight
   /// keeps its name).
   public func modelKey(adapterName: String) -> String {
+    if let fixedModelKey { return fixedModelKey }
     guard role != .baseWeight else { return name }
     var components = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
     let position = max(0, components.count - adapterNameDepth)

@@ -68,9 +68,9 @@ public enum OutcomeRules {
 
   /// The expected outcome.
   /// - Throws: ``SynthesisError`` when an adapter mutation cannot apply.
-  public static func outcome(_ inputs: Inputs) throws(SynthesisError) -> ExpectedOutcome {
-    var outcome = ExpectedOutcome()
-    var codes = Set<ExpectedOutcome.Code>()
+  public static func outcome(_ inputs: Inputs) throws(SynthesisError) -> DerivedOutcome {
+    var outcome = DerivedOutcome()
+    var codes = Set<DerivedOutcome.Code>()
     let name = inputs.context.adapterName
 
     if inputs.expected.isEmpty {

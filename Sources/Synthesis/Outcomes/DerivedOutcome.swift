@@ -2,7 +2,7 @@ import TensorIO
 
 /// What a correct loader reports when the adapter of a generated pair is loaded into its base:
 /// the expectation of a conformance case, derived from how the pair was built.
-public struct ExpectedOutcome: Sendable, Hashable {
+public struct DerivedOutcome: Sendable, Hashable {
   /// Model keys of adapter parameters the checkpoint does not fill, in checkpoint order.
   public var missingKeys: [String] = []
   /// Checkpoint keys that are no parameter of the model, as written.
