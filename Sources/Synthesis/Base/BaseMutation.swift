@@ -81,7 +81,8 @@ public enum BaseMutation: Sendable, Hashable, CustomStringConvertible {
     case .hiddenSize: error.field = "hidden_size"
     case .intermediateSize: error.field = "intermediate_size"
     case .layerCount: error.field = "num_layers"
-    case .headCount: error.field = error.field.hasSuffix("num_kv_heads") ? "num_kv_heads" : "num_heads"
+    case .headCount(_, let keyValueHeads):
+      error.field = keyValueHeads != nil && error.field.hasSuffix("num_kv_heads") ? "num_kv_heads" : "num_heads"
     case .tieWordEmbeddings: error.field = "tie_word_embeddings"
     case .dtype: error.field = "dtype"
     case .shards: error.field = "shards"

@@ -8,9 +8,13 @@ public enum AdapterMutation: Sendable, Hashable, CustomStringConvertible {
   /// layer).
   case dropKeys([String])
   /// Adds a key no model has.
-  case addUnknownKey(String, shape: [Int])
+  case addUnknownKey(String, shape: [Int], dtype: DType = .f32)
   /// Gives one tensor another size along `dimension` (a rank the model does not have).
   case wrongRank(key: String, dimension: Int, size: Int)
+  /// Gives tensors other shapes (an adapter saved with another rank than its config says).
+  case setShapes([TensorShape])
+  /// Swaps the dimensions of every two-dimensional adapter weight (A and B factors saved transposed).
+  case transposeFactors
   /// Saves keys the way the model names them, adapter name included (`lora_A.default.weight`).
   case keepAdapterName(String)
   /// Saves keys without PEFT's `base_model.model.` prefix (the transformers integration's form).
@@ -36,11 +40,34 @@ public enum AdapterMutation: Sendable, Hashable, CustomStringConvertible {
         }
       }
       return result
-    case .addUnknownKey(let name, let shape):
+    case .addUnknownKey(let name, let shape, let dtype):
       guard !tensors.contains(where: { $0.name == name }) else {
-        throw SynthesisError(field: "key", .duplicateName(name))
+        throw SynthesisError(field: "name", .duplicateName(name))
       }
-      return tensors + [AdapterTensor(name: name, shape: shape)]
+      guard shape.allSatisfy({ $0 >= 0 }) else {
+        throw SynthesisError(field: "shape", .invalidValue("dimensions must not be negative"))
+      }
+      guard (try? TensorInfo(dtype: dtype, shape: shape).byteCount()) != nil else {
+        throw SynthesisError(field: "shape", .sizeOverflow(tensor: name))
+      }
+      return tensors + [AdapterTensor(name: name, shape: shape, dtype: dtype)]
+    case .setShapes(let shapes):
+      var result = tensors
+      for change in shapes {
+        guard let index = result.firstIndex(where: { $0.name == change.name }) else {
+          throw SynthesisError(field: "modules", .invalidValue("no checkpoint key '\(change.name)'"))
+        }
+        result[index].shape = change.shape
+      }
+      return result
+    case .transposeFactors:
+      return tensors.map { tensor in
+        var transposed = tensor
+        if tensor.shape.count == 2, tensor.role == .adapter || tensor.role == .vocabulary {
+          transposed.shape.reverse()
+        }
+        return transposed
+      }
     case .wrongRank(let key, let dimension, let size):
       guard let index = tensors.firstIndex(where: { $0.name == key }) else {
         throw SynthesisError(field: "key", .invalidValue("no checkpoint key '\(key)'"))
@@ -91,12 +118,25 @@ public enum AdapterMutation: Sendable, Hashable, CustomStringConvertible {
   public var description: String {
     switch self {
     case .dropKeys(let keys): "drop \(keys.joined(separator: ", "))"
-    case .addUnknownKey(let key, _): "add unknown key \(key)"
+    case .addUnknownKey(let key, _, _): "add unknown key \(key)"
+    case .setShapes(let shapes): "reshape \(shapes.map(\.name).joined(separator: ", "))"
+    case .transposeFactors: "A/B factors transposed"
     case .wrongRank(let key, let dimension, let size): "\(key) dimension \(dimension) = \(size)"
     case .keepAdapterName(let name): "keys keep '.\(name).'"
     case .stripPrefix: "keys without base_model.model."
     case .dtype(let dtype): "adapter dtype \(dtype.name)"
     case .saveEmbeddings(let vocabSize): "embeddings saved for vocab \(vocabSize)"
     }
+  }
+}
+
+/// A tensor name with a new shape.
+public struct TensorShape: Sendable, Hashable {
+  public var name: String
+  public var shape: [Int]
+
+  public init(name: String, shape: [Int]) {
+    self.name = name
+    self.shape = shape
   }
 }
