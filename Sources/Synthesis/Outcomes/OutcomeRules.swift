@@ -23,7 +23,8 @@ public enum OutcomeRules {
   public struct Inputs: Sendable {
     /// The tensors PEFT saved on the training base (before adapter mutations).
     public var trained: [AdapterTensor]
-    /// The tensors the same adapter config gives on the loading base: what the model expects.
+    /// The tensors the same adapter config gives on the loading base: what the model expects
+    /// (base weights among them, such as a targeted embedding's `base_layer`, may be present or not).
     public var expected: [AdapterTensor]
     /// The base the adapter is loaded into (after base mutations).
     public var loadingBase: BaseModelDescription
@@ -95,6 +96,10 @@ public enum OutcomeRules {
     for tensor in checkpoint {
       if let parameter = expectedByKey[tensor.name] {
         filled.insert(parameter.name)
+        if parameter.role == .baseWeight {
+          codes.insert(.baseWeightInCheckpoint)
+          outcome.reasons.append("\(tensor.name) is a base weight: loading overwrites it")
+        }
         if parameter.shape != tensor.shape {
           outcome.mismatched.append(.init(key: tensor.name, checkpointShape: tensor.shape, modelShape: parameter.shape))
           codes.insert(.shapeMismatch)
@@ -114,8 +119,10 @@ public enum OutcomeRules {
       }
     }
     for tensor in inputs.expected where !filled.contains(tensor.name) {
-      // Shared weights a config does not save are rebuilt from their seed, not missing.
+      // Shared weights a config does not save are rebuilt from their seed, and base weights a
+      // checkpoint may carry (a targeted embedding's `base_layer`) are the base's: neither is missing.
       if tensor.role == .shared, inputs.sharedWeightsRegenerated { continue }
+      if tensor.role == .baseWeight { continue }
       outcome.missingKeys.append(tensor.modelKey(adapterName: name))
     }
 

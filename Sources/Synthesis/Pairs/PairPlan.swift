@@ -54,9 +54,9 @@ public struct PairPlan: Sendable {
     } catch { throw error.within("adapter") }
     let expected: [AdapterTensor]
     do {
-      expected = (try AdapterCatalog.savedTensors(
-        config: adapterConfig, base: loadingBase, adapterName: spec.load.adapterName) ?? [])
-        .filter { $0.role != .baseWeight }
+      expected =
+        try AdapterCatalog.savedTensors(config: adapterConfig, base: loadingBase, adapterName: spec.load.adapterName)
+        ?? []
     } catch { throw error.within("adapter") }
 
     var mutations: [AdapterMutation] = []
