@@ -18,6 +18,25 @@ public enum AdapterCatalog {
     }
   }
 
+  /// `target_modules` as PEFT writes it after injection: the architecture's defaults when the config
+  /// gives none, `all-linear` expanded to module names. `nil` when nothing matches.
+  public static func resolvedTargetModules(config json: JSONObject, base: BaseModelDescription) throws(SynthesisError)
+    -> JSONValue?
+  {
+    let config: AdapterConfig
+    do { config = try AdapterConfig(json: json, source: "adapter_config.json") } catch {
+      throw SynthesisError(field: "config", .invalidValue("\(error)"))
+    }
+    var warnings: [PythonWarning] = []
+    guard let peft = try? PeftModel(base: try baseModel(base), config: config, warnings: &warnings),
+      let resolved = peft.config(of: "default")?.targetModules
+    else { return nil }
+    switch resolved {
+    case .names(let names): return .array(names.sorted().map { .string($0) })
+    case .pattern(let pattern): return .string(pattern)
+    }
+  }
+
   /// The tensors `save_pretrained` writes for an adapter with this `adapter_config.json` on `base`,
   /// registered under `adapterName`; `nil` when no module matches the targets
   /// (`NoMatchingPeftModuleError`).

@@ -120,10 +120,26 @@ public struct PairSpec: Sendable, Hashable {
     for ignored in ["description", "refs", "expect", "malformed"] { _ = r.value(ignored) }
 
     var b = try FieldReader(try r.required("base"), path: "base")
-    let familyName = try b.requiredString("architecture")
-    let family: ModelFamily
-    do { family = try ModelFamily.named(familyName) } catch { throw error.within("base.architecture") }
-    let base = try BaseModelSpec(family: family, config: try b.object("config") ?? JSONObject(), path: "base.config")
+    let base: BaseModelSpec
+    if let presetName = try b.string("preset") {
+      // A real-size shape from a public config (for performance runs with --sparse).
+      guard let preset = BasePreset(rawValue: presetName) else {
+        let known = BasePreset.allCases.map(\.rawValue).joined(separator: ", ")
+        throw SynthesisError(field: "base.preset", .invalidValue("unknown preset '\(presetName)' (known: \(known))"))
+      }
+      base = preset.model
+      if let name = try b.string("architecture"), name != base.family.rawValue {
+        throw SynthesisError(field: "base.architecture", .invalidValue("preset '\(presetName)' is \(base.family.rawValue)"))
+      }
+      if b.value("config") != nil {
+        throw SynthesisError(field: "base.config", .invalidValue("a preset's config cannot be overridden"))
+      }
+    } else {
+      let familyName = try b.requiredString("architecture")
+      let family: ModelFamily
+      do { family = try ModelFamily.named(familyName) } catch { throw error.within("base.architecture") }
+      base = try BaseModelSpec(family: family, config: try b.object("config") ?? JSONObject(), path: "base.config")
+    }
     var baseMutations: [Located<BaseMutation>] = []
     for named in try NamedMutation.list(b.value("mutations"), path: "base.mutations") {
       baseMutations.append(Located(try BaseMutation.decode(named), path: named.path))

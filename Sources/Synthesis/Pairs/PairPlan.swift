@@ -45,6 +45,16 @@ public struct PairPlan: Sendable {
     do { adapterConfig = try AdapterConfigBuilder.config(spec.adapter, base: trainingBase) } catch {
       throw error.within("adapter")
     }
+    // Without `target_modules` PEFT uses the architecture's defaults and saves them in the config.
+    if !PEFTConfigDefaults.promptLearningTypes.contains(spec.adapter.peftType), adapterConfig["target_modules"] == .null,
+      adapterConfig["target_parameters"] == .null || adapterConfig["target_parameters"] == nil
+    {
+      do {
+        if let resolved = try AdapterCatalog.resolvedTargetModules(config: adapterConfig, base: trainingBase) {
+          adapterConfig["target_modules"] = resolved
+        }
+      } catch { throw error.within("adapter") }
+    }
     let trained: [AdapterTensor]
     do throws(SynthesisError) {
       guard let tensors = try AdapterCatalog.savedTensors(config: adapterConfig, base: trainingBase) else {
