@@ -59,7 +59,7 @@ let package = Package(
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
       name: "SynthesisTests", dependencies: ["Synthesis", "AdapterLoading", "Checkpoints", "TensorIO"],
-      swiftSettings: strictSettings),
+      resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
       name: "ConformanceTests", dependencies: ["Conformance", "TensorIO"], swiftSettings: strictSettings),
   ],

@@ -25,7 +25,7 @@ import Testing
     var planned: [String: PairPlan] = [:]
     var skipped: [String: SynthesisError] = [:]
     for (id, json) in try MatrixSpec.decode(try JSONValue.parse(Self.matrix)).cases {
-      do { planned[id] = try PairPlan(try PairSpec.decode(json, id: id)) } catch let error as SynthesisError {
+      do { planned[id] = try PairPlan(try PairSpec.decode(json, id: id)) } catch {
         skipped[id] = error
       }
     }

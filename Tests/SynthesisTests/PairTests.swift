@@ -56,6 +56,8 @@ import Testing
     (#"{"base": {"architecture": "llama"}, "adapter": {"tuner": "LORA", "config": {"target_modules": ["q_proj"]}, "mutations": [{"wrong_rank": {"r": 8}}]}}"#, "adapter.mutations[0].wrong_rank.r"),
     (#"{"base": {"architecture": "llama"}, "adapter": {"tuner": "LORA"}, "formats": ["onnx"]}"#, "formats[0]"),
     (#"{"base": {"architecture": "llama"}, "adapter": {"tuner": "LORA"}, "laod": {}}"#, "laod"),
+    (#"{"base": {"architecture": "llama", "mutations": [{"resize_vocab": {"to": 100}}]}, "adapter": {"tuner": "TRAINABLE_TOKENS", "config": {"target_modules": ["embed_tokens"], "token_indices": [3, 120]}}}"#, "base.mutations[0].resize_vocab.to"),
+    (#"{"base": {"architecture": "llama"}, "adapter": {"tuner": "LORA", "config": {"trainable_token_indices": [300]}}}"#, "adapter.config.trainable_token_indices"),
   ])
   func badCasesNameTheirField(text: String, field: String) throws {
     do {

@@ -55,6 +55,7 @@ public struct PairPlan: Sendable {
         }
       } catch { throw error.within("adapter") }
     }
+    try Self.checkTokenIndices(adapterConfig, spec: spec, training: trainingBase, loading: loadingBase)
     let trained: [AdapterTensor]
     do throws(SynthesisError) {
       guard let tensors = try AdapterCatalog.savedTensors(config: adapterConfig, base: trainingBase) else {
@@ -111,6 +112,30 @@ public struct PairPlan: Sendable {
         }
         loadedAdapters.append(LoadedAdapter(name: loaded.name, config: config, tensors: tensors))
       } catch { throw error.within("load.loaded[\(i)]") }
+    }
+  }
+
+  /// Trainable token indices must exist in both vocabularies: an index the training base does not
+  /// have is a bad adapter config; one a shrunk base lost is a resize that cannot apply.
+  static func checkTokenIndices(
+    _ config: JSONObject, spec: PairSpec, training: BaseModelDescription, loading: BaseModelDescription
+  ) throws(SynthesisError) {
+    for field in ["token_indices", "trainable_token_indices"] {
+      guard let value = config[field] else { continue }
+      let lists = value.arrayValue.map { [$0] } ?? value.objectValue?.members.compactMap(\.value.arrayValue) ?? []
+      guard let highest = lists.joined().compactMap(\.intValue).max() else { continue }
+      if highest >= training.dimensions.vocabSize {
+        throw SynthesisError(
+          field: "adapter.config.\(field)",
+          .invalidValue("token \(highest) is outside the base's vocabulary of \(training.dimensions.vocabSize)"))
+      }
+      if highest >= loading.dimensions.vocabSize {
+        let resize = spec.baseMutations.last { if case .resizeVocab = $0.value { true } else { false } }
+        throw SynthesisError(
+          field: resize.map { "\($0.path).to" } ?? "base.mutations",
+          .invalidValue(
+            "shrinks the vocabulary to \(loading.dimensions.vocabSize), below trainable token \(highest) (adapter.config.\(field))"))
+      }
     }
   }
 
