@@ -1,11 +1,13 @@
 import TensorIO
 
 /// One tensor entry as written in the header, before the offsets are validated. Numbers are
-/// `UInt64` because the reference reads them as `usize`; they become `Int` only once validated.
+/// read as `UInt64`, as the reference reads `usize`; `shape` holds their bit patterns so that the
+/// array can become the tensor's `[Int]` shape without a copy once validation has shown every
+/// dimension fits.
 struct HeaderEntry: Sendable, Hashable {
   var name: String
   var dtype: DType
-  var shape: [UInt64]
+  var shape: [Int]
   var begin: UInt64
   var end: UInt64
 }
@@ -20,6 +22,8 @@ struct ParsedHeader: Sendable {
   var firstDuplicate: String?
   /// With `reject`, the first `__metadata__` key seen twice.
   var firstDuplicateMetadataKey: String?
+  /// Name → index into `entries`; `nil` when `lastWins` dropped entries (indices moved).
+  var indexByName: [String: Int]?
 }
 
 /// Decodes a safetensors header as serde does in the reference (`HashMetadata` with a flattened
@@ -35,6 +39,7 @@ struct HeaderParser {
 
   private var scanner: JSONScanner
   private let options: SafeTensorsReadOptions
+  private var scratch: [Int] = []
 
   init(header: UnsafeRawBufferPointer, options: SafeTensorsReadOptions) {
     scanner = JSONScanner(bytes: header, depthLimit: Self.depthLimit)
@@ -48,9 +53,14 @@ struct HeaderParser {
     }
     try scanner.beginObject()
     var result = ParsedHeader(entries: [], metadata: nil)
+    // Real entries take 100 bytes or more; reserving for that many avoids rehashing every name as
+    // the table grows. The estimate is bounded by the header's real size, already checked.
+    let estimate = scanner.bytes.count / 96
     var indexByName: [String: Int] = [:]
-    var removed = 0
-    var entries: [HeaderEntry?] = []
+    indexByName.reserveCapacity(estimate)
+    var removed: Set<Int> = []
+    var entries: [HeaderEntry] = []
+    entries.reserveCapacity(estimate)
     var sawMetadata = false
     var isFirst = true
     while let key = try scanner.nextRawKey(first: isFirst) {
@@ -64,23 +74,23 @@ struct HeaderParser {
       }
       let name = string(key)
       let entry = try parseEntry(name: name)
-      if let previous = indexByName[name] {
+      // One hash per name: insert and learn about a previous entry at once.
+      if let previous = indexByName.updateValue(entries.count, forKey: name) {
         switch options.duplicateKeys {
         case .reject:
           if result.firstDuplicate == nil { result.firstDuplicate = name }
         case .lastWins:
-          entries[previous] = nil
-          removed += 1
+          removed.insert(previous)
         }
       }
-      indexByName[name] = entries.count
       entries.append(entry)
     }
     try scanner.expectEnd()
-    if removed == 0 {
-      result.entries = entries.map { $0! }
+    if removed.isEmpty {
+      result.entries = entries
+      result.indexByName = result.firstDuplicate == nil ? indexByName : nil
     } else {
-      result.entries = entries.compactMap { $0 }
+      result.entries = entries.indices.filter { !removed.contains($0) }.map { entries[$0] }
     }
     return result
   }
@@ -110,6 +120,11 @@ struct HeaderParser {
   }
 
   private mutating func parseEntry(name: String) throws(JSONError) -> HeaderEntry {
+    scanner.skipWhitespace()
+    if let entry = CanonicalEntry.parse(scanner.bytes, at: scanner.position, scratch: &scratch) {
+      scanner.position = entry.next
+      return HeaderEntry(name: name, dtype: entry.dtype, shape: entry.shape, begin: entry.begin, end: entry.end)
+    }
     switch try scanner.peekToken() {
     case .object: return try parseEntryObject(name: name)
     case .array where options.acceptsSerdeAlternateForms: return try parseEntryArray(name: name)
@@ -122,7 +137,7 @@ struct HeaderParser {
     let start = scanner.position
     try scanner.beginObject()
     var dtype: DType?
-    var shape: [UInt64]?
+    var shape: [Int]?
     var offsets: (UInt64, UInt64)?
     var isFirst = true
     while let key = try scanner.nextRawKey(first: isFirst) {
@@ -151,15 +166,17 @@ struct HeaderParser {
   /// serde also reads a struct from a sequence of its fields in declaration order.
   private mutating func parseEntryArray(name: String) throws(JSONError) -> HeaderEntry {
     let start = scanner.position
+    func wrongLength() -> JSONError {
+      JSONError(.typeMismatch(expected: "3 elements (dtype, shape, data_offsets)", field: name), at: start)
+    }
     try scanner.beginArray()
-    let wrongLength = JSONError(.typeMismatch(expected: "3 elements (dtype, shape, data_offsets)", field: name), at: start)
-    guard try scanner.hasNextElement(first: true) else { throw wrongLength }
+    guard try scanner.hasNextElement(first: true) else { throw wrongLength() }
     let dtype = try parseDType(name: name)
-    guard try scanner.hasNextElement(first: false) else { throw wrongLength }
+    guard try scanner.hasNextElement(first: false) else { throw wrongLength() }
     let shape = try parseShape(name: name)
-    guard try scanner.hasNextElement(first: false) else { throw wrongLength }
+    guard try scanner.hasNextElement(first: false) else { throw wrongLength() }
     let offsets = try parseOffsets(name: name)
-    guard try !scanner.hasNextElement(first: false) else { throw wrongLength }
+    guard try !scanner.hasNextElement(first: false) else { throw wrongLength() }
     return HeaderEntry(name: name, dtype: dtype, shape: shape, begin: offsets.0, end: offsets.1)
   }
 
@@ -186,30 +203,33 @@ struct HeaderParser {
     }
   }
 
-  private mutating func parseShape(name: String) throws(JSONError) -> [UInt64] {
+  private mutating func parseShape(name: String) throws(JSONError) -> [Int] {
     guard try scanner.peekToken() == .array else {
       throw JSONError(.typeMismatch(expected: "an array of non-negative integers", field: "\(name).shape"), at: scanner.position)
     }
     try scanner.beginArray()
-    var shape: [UInt64] = []
+    var shape: [Int] = []
+    shape.reserveCapacity(4)
     var isFirst = true
     while try scanner.hasNextElement(first: isFirst) {
       isFirst = false
-      shape.append(try scanner.readUInt64(field: "\(name).shape"))
+      shape.append(Int(bitPattern: UInt(try scanner.readUInt64(field: "\(name).shape"))))
     }
     return shape
   }
 
   private mutating func parseOffsets(name: String) throws(JSONError) -> (UInt64, UInt64) {
     let at = scanner.position
-    let wrong = JSONError(.typeMismatch(expected: "an array of 2 non-negative integers", field: "\(name).data_offsets"), at: at)
-    guard try scanner.peekToken() == .array else { throw wrong }
+    func wrong() -> JSONError {
+      JSONError(.typeMismatch(expected: "an array of 2 non-negative integers", field: "\(name).data_offsets"), at: at)
+    }
+    guard try scanner.peekToken() == .array else { throw wrong() }
     try scanner.beginArray()
-    guard try scanner.hasNextElement(first: true) else { throw wrong }
+    guard try scanner.hasNextElement(first: true) else { throw wrong() }
     let begin = try scanner.readUInt64(field: "\(name).data_offsets")
-    guard try scanner.hasNextElement(first: false) else { throw wrong }
+    guard try scanner.hasNextElement(first: false) else { throw wrong() }
     let end = try scanner.readUInt64(field: "\(name).data_offsets")
-    guard try !scanner.hasNextElement(first: false) else { throw wrong }
+    guard try !scanner.hasNextElement(first: false) else { throw wrong() }
     return (begin, end)
   }
 
@@ -233,17 +253,5 @@ struct HeaderParser {
 
   private func missingField(_ field: String, of name: String, at offset: Int) -> JSONError {
     JSONError(.typeMismatch(expected: "a '\(field)' field", field: name), at: offset)
-  }
-}
-
-/// Dtype names as bytes, for matching header strings without building a `String`.
-enum DTypeNames {
-  private static let table: [(bytes: [UInt8], dtype: DType)] = DType.allCases.map { (Array($0.name.utf8), $0) }
-
-  static func lookup(_ raw: UnsafeRawBufferPointer) -> DType? {
-    for (bytes, dtype) in table where bytes.count == raw.count {
-      if bytes.withUnsafeBytes({ $0.elementsEqual(raw) }) { return dtype }
-    }
-    return nil
   }
 }

@@ -4,8 +4,8 @@ import TensorIO
 enum HeaderValidation {
   /// The result of a successful walk.
   struct Layout {
-    /// Indices into the entries, in offset order.
-    var order: [Int]
+    /// Indices into the entries, in offset order; `nil` when that is header order.
+    var order: [Int]?
     /// Where the last tensor ends, relative to the data section.
     var dataEnd: UInt64
   }
@@ -33,7 +33,7 @@ enum HeaderValidation {
       start = key.end
       var elements: UInt64 = 1
       for dimension in entry.shape {
-        let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
+        let (product, overflow) = elements.multipliedReportingOverflow(by: UInt64(UInt(bitPattern: dimension)))
         guard !overflow else { throw .validationOverflow(tensor: entry.name) }
         elements = product
       }
@@ -43,8 +43,8 @@ enum HeaderValidation {
       guard key.end - key.begin == bits / 8 else { throw .tensorInvalidInfo(tensor: entry.name) }
       // Not in the reference: a dimension above Int.max can only pass the checks above when
       // another dimension is 0, and no Swift (or NumPy, or PyTorch) shape can hold it.
-      guard entry.shape.allSatisfy({ $0 <= UInt64(Int.max) }) else { throw .validationOverflow(tensor: entry.name) }
+      guard entry.shape.allSatisfy({ $0 >= 0 }) else { throw .validationOverflow(tensor: entry.name) }
     }
-    return Layout(order: keys.map(\.index), dataEnd: start)
+    return Layout(order: sorted ? nil : keys.map(\.index), dataEnd: start)
   }
 }

@@ -21,7 +21,9 @@ public struct SafeTensorsFile: TensorFileReader {
   /// Tensors in offset order. Each entry's `dataOffsets` is relative to ``dataOffset``.
   public let tensors: TensorTable
   /// Tensor names in the order the header lists them (after resolving repeats with `lastWins`).
-  public let headerOrder: [String]
+  public var headerOrder: [String] { headerOrderIfDifferent ?? tensors.names }
+  // Kept only when it differs from offset order, which writers make rare.
+  private let headerOrderIfDifferent: [String]?
   /// `__metadata__`; empty when the header has none.
   public var metadata: [String: String] { declaredMetadata ?? [:] }
   /// `__metadata__` as declared: `nil` when the field is absent or `null`.
@@ -59,7 +61,7 @@ public struct SafeTensorsFile: TensorFileReader {
     switch result {
     case .success(let contents):
       tensors = contents.tensors
-      headerOrder = contents.headerOrder
+      headerOrderIfDifferent = contents.headerOrder
       declaredMetadata = contents.metadata
       headerLength = contents.headerLength
     case .failure(let kind):
@@ -83,7 +85,7 @@ public struct SafeTensorsFile: TensorFileReader {
 
   private struct Contents {
     var tensors: TensorTable
-    var headerOrder: [String]
+    var headerOrder: [String]?
     var metadata: [String: String]?
     var headerLength: Int
   }
@@ -120,15 +122,25 @@ public struct SafeTensorsFile: TensorFileReader {
 
     // Every offset and dimension is now known to fit: offsets end within the file, dimensions were
     // checked by the validation.
-    var table = TensorTable()
-    for index in layout.order {
-      let entry = parsed.entries[index]
-      let info = TensorInfo(dtype: entry.dtype, shape: entry.shape.map { Int($0) })
-      // Names are unique here, so appending cannot fail.
-      try? table.append(
-        TensorEntry(name: entry.name, info: info, dataOffsets: Int(entry.begin)..<Int(entry.end), file: path))
+    func tableEntry(_ entry: HeaderEntry) -> TensorEntry {
+      TensorEntry(
+        name: entry.name, info: TensorInfo(dtype: entry.dtype, shape: entry.shape),
+        dataOffsets: Int(entry.begin)..<Int(entry.end), file: path)
+    }
+    let table: TensorTable
+    let headerOrder: [String]? = layout.order == nil ? nil : parsed.entries.map(\.name)
+    if layout.order == nil, let indexByName = parsed.indexByName {
+      // Header order is offset order, as every known writer produces: reuse the parser's index.
+      table = TensorTable(entries: parsed.entries.map(tableEntry), indexByName: indexByName)
+    } else {
+      var reordered = TensorTable()
+      for index in layout.order ?? Array(parsed.entries.indices) {
+        // Names are unique here, so appending cannot fail.
+        try? reordered.append(tableEntry(parsed.entries[index]))
+      }
+      table = reordered
     }
     return Contents(
-      tensors: table, headerOrder: parsed.entries.map(\.name), metadata: parsed.metadata, headerLength: headerLength)
+      tensors: table, headerOrder: headerOrder, metadata: parsed.metadata, headerLength: headerLength)
   }
 }
