@@ -1,13 +1,7 @@
 import TensorIO
 
-/// One tensor entry as written in the header, before the offsets are validated. Numbers are
-/// read as `UInt64`, as the reference reads `usize`; `shape` holds their bit patterns so that the
-/// array can become the tensor's `[Int]` shape without a copy once validation has shown every
-/// dimension fits.
-struct HeaderEntry: Sendable, Hashable {
-  var name: String
-  var dtype: DType
-  var shape: [Int]
+/// A tensor's `data_offsets` as read (the reference reads `usize`), before validation.
+struct RawOffsets: Sendable, Hashable {
   var begin: UInt64
   var end: UInt64
 }
@@ -15,7 +9,14 @@ struct HeaderEntry: Sendable, Hashable {
 /// A header after JSON decoding (the reference's `HashMetadata`), before validation.
 struct ParsedHeader: Sendable {
   /// Entries in header order; with `lastWins` a repeated name keeps only its last entry.
-  var entries: [HeaderEntry]
+  ///
+  /// Their shapes hold the bit patterns of the `UInt64` values read (so a dimension above `Int.max`
+  /// is negative until validation rejects it) and their `dataOffsets` are `nil` until validation
+  /// fills them in from ``offsets``; built this way, the validated entries become the table
+  /// without being copied.
+  var entries: [TensorEntry]
+  /// Each entry's offsets, as read.
+  var offsets: [RawOffsets]
   /// `__metadata__`: `nil` when absent or `null`.
   var metadata: [String: String]?
   /// With `reject`, the first tensor name seen twice.
@@ -39,11 +40,14 @@ struct HeaderParser {
 
   private var scanner: JSONScanner
   private let options: SafeTensorsReadOptions
+  private let file: String
   private var scratch: [Int] = []
 
-  init(header: UnsafeRawBufferPointer, options: SafeTensorsReadOptions) {
+  /// - Parameter file: the path recorded in every entry.
+  init(header: UnsafeRawBufferPointer, options: SafeTensorsReadOptions, file: String) {
     scanner = JSONScanner(bytes: header, depthLimit: Self.depthLimit)
     self.options = options
+    self.file = file
   }
 
   mutating func parse() throws(JSONError) -> ParsedHeader {
@@ -52,15 +56,17 @@ struct HeaderParser {
       throw JSONError(.typeMismatch(expected: "an object", field: "the header"), at: scanner.position)
     }
     try scanner.beginObject()
-    var result = ParsedHeader(entries: [], metadata: nil)
+    var result = ParsedHeader(entries: [], offsets: [], metadata: nil)
     // Real entries take 100 bytes or more; reserving for that many avoids rehashing every name as
     // the table grows. The estimate is bounded by the header's real size, already checked.
     let estimate = scanner.bytes.count / 96
     var indexByName: [String: Int] = [:]
     indexByName.reserveCapacity(estimate)
     var removed: Set<Int> = []
-    var entries: [HeaderEntry] = []
+    var entries: [TensorEntry] = []
     entries.reserveCapacity(estimate)
+    var offsets: [RawOffsets] = []
+    offsets.reserveCapacity(estimate)
     var sawMetadata = false
     var isFirst = true
     while let key = try scanner.nextRawKey(first: isFirst) {
@@ -73,7 +79,7 @@ struct HeaderParser {
         continue
       }
       let name = string(key)
-      let entry = try parseEntry(name: name)
+      let (info, rawOffsets) = try parseEntry(name: name)
       // One hash per name: insert and learn about a previous entry at once.
       if let previous = indexByName.updateValue(entries.count, forKey: name) {
         switch options.duplicateKeys {
@@ -83,14 +89,18 @@ struct HeaderParser {
           removed.insert(previous)
         }
       }
-      entries.append(entry)
+      entries.append(TensorEntry(name: name, info: info, dataOffsets: nil, file: file))
+      offsets.append(rawOffsets)
     }
     try scanner.expectEnd()
     if removed.isEmpty {
       result.entries = entries
+      result.offsets = offsets
       result.indexByName = result.firstDuplicate == nil ? indexByName : nil
     } else {
-      result.entries = entries.indices.filter { !removed.contains($0) }.map { entries[$0] }
+      let kept = entries.indices.filter { !removed.contains($0) }
+      result.entries = kept.map { entries[$0] }
+      result.offsets = kept.map { offsets[$0] }
     }
     return result
   }
@@ -119,11 +129,11 @@ struct HeaderParser {
     return metadata
   }
 
-  private mutating func parseEntry(name: String) throws(JSONError) -> HeaderEntry {
+  private mutating func parseEntry(name: String) throws(JSONError) -> (TensorInfo, RawOffsets) {
     scanner.skipWhitespace()
     if let entry = CanonicalEntry.parse(scanner.bytes, at: scanner.position, scratch: &scratch) {
       scanner.position = entry.next
-      return HeaderEntry(name: name, dtype: entry.dtype, shape: entry.shape, begin: entry.begin, end: entry.end)
+      return (TensorInfo(dtype: entry.dtype, shape: entry.shape), RawOffsets(begin: entry.begin, end: entry.end))
     }
     switch try scanner.peekToken() {
     case .object: return try parseEntryObject(name: name)
@@ -133,7 +143,7 @@ struct HeaderParser {
     }
   }
 
-  private mutating func parseEntryObject(name: String) throws(JSONError) -> HeaderEntry {
+  private mutating func parseEntryObject(name: String) throws(JSONError) -> (TensorInfo, RawOffsets) {
     let start = scanner.position
     try scanner.beginObject()
     var dtype: DType?
@@ -160,11 +170,11 @@ struct HeaderParser {
     guard let dtype else { throw missingField("dtype", of: name, at: start) }
     guard let shape else { throw missingField("shape", of: name, at: start) }
     guard let offsets else { throw missingField("data_offsets", of: name, at: start) }
-    return HeaderEntry(name: name, dtype: dtype, shape: shape, begin: offsets.0, end: offsets.1)
+    return (TensorInfo(dtype: dtype, shape: shape), RawOffsets(begin: offsets.0, end: offsets.1))
   }
 
   /// serde also reads a struct from a sequence of its fields in declaration order.
-  private mutating func parseEntryArray(name: String) throws(JSONError) -> HeaderEntry {
+  private mutating func parseEntryArray(name: String) throws(JSONError) -> (TensorInfo, RawOffsets) {
     let start = scanner.position
     func wrongLength() -> JSONError {
       JSONError(.typeMismatch(expected: "3 elements (dtype, shape, data_offsets)", field: name), at: start)
@@ -177,7 +187,7 @@ struct HeaderParser {
     guard try scanner.hasNextElement(first: false) else { throw wrongLength() }
     let offsets = try parseOffsets(name: name)
     guard try !scanner.hasNextElement(first: false) else { throw wrongLength() }
-    return HeaderEntry(name: name, dtype: dtype, shape: shape, begin: offsets.0, end: offsets.1)
+    return (TensorInfo(dtype: dtype, shape: shape), RawOffsets(begin: offsets.0, end: offsets.1))
   }
 
   private mutating func parseDType(name: String) throws(JSONError) -> DType {

@@ -104,8 +104,8 @@ public struct SafeTensorsFile: TensorFileReader {
     let header = UnsafeRawBufferPointer(rebasing: buffer[8..<8 + headerLength])
     if let offset = UTF8Validation.firstInvalidOffset(header) { throw .invalidHeader(offset: offset) }
 
-    var parser = HeaderParser(header: header, options: options)
-    let parsed: ParsedHeader
+    var parser = HeaderParser(header: header, options: options, file: path)
+    var parsed: ParsedHeader
     do {
       parsed = try parser.parse()
     } catch {
@@ -114,7 +114,7 @@ public struct SafeTensorsFile: TensorFileReader {
     if let name = parsed.firstDuplicate { throw .duplicateKey(tensor: name) }
     if let key = parsed.firstDuplicateMetadataKey { throw .duplicateMetadataKey(key) }
 
-    let layout = try HeaderValidation.validate(parsed.entries)
+    let layout = try HeaderValidation.validate(parsed.entries, parsed.offsets)
     let (fileEnd, overflow) = layout.dataEnd.addingReportingOverflow(UInt64(8 + headerLength))
     guard !overflow, fileEnd == UInt64(buffer.count) else {
       throw .metadataIncompleteBuffer(dataEnd: overflow ? .max : fileEnd, fileSize: buffer.count)
@@ -122,23 +122,29 @@ public struct SafeTensorsFile: TensorFileReader {
 
     // Every offset and dimension is now known to fit: offsets end within the file, dimensions were
     // checked by the validation.
-    func tableEntry(_ entry: HeaderEntry) -> TensorEntry {
-      TensorEntry(
-        name: entry.name, info: TensorInfo(dtype: entry.dtype, shape: entry.shape),
-        dataOffsets: Int(entry.begin)..<Int(entry.end), file: path)
+    // Moved out, so that filling in the offsets does not copy the array.
+    var entries = parsed.entries
+    parsed.entries = []
+    for index in entries.indices {
+      entries[index].dataOffsets = Int(parsed.offsets[index].begin)..<Int(parsed.offsets[index].end)
     }
     let table: TensorTable
-    let headerOrder: [String]? = layout.order == nil ? nil : parsed.entries.map(\.name)
-    if layout.order == nil, let indexByName = parsed.indexByName {
-      // Header order is offset order, as every known writer produces: reuse the parser's index.
-      table = TensorTable(entries: parsed.entries.map(tableEntry), indexByName: indexByName)
-    } else {
+    let headerOrder: [String]?
+    if let order = layout.order {
+      headerOrder = entries.map(\.name)
       var reordered = TensorTable()
-      for index in layout.order ?? Array(parsed.entries.indices) {
-        // Names are unique here, so appending cannot fail.
-        try? reordered.append(tableEntry(parsed.entries[index]))
-      }
+      // Names are unique here, so appending cannot fail.
+      for index in order { try? reordered.append(entries[index]) }
       table = reordered
+    } else if let indexByName = parsed.indexByName {
+      // Header order is offset order, as every known writer produces: reuse the parser's index.
+      headerOrder = nil
+      table = TensorTable(entries: entries, indexByName: indexByName)
+    } else {
+      headerOrder = nil
+      var rebuilt = TensorTable()
+      for entry in entries { try? rebuilt.append(entry) }
+      table = rebuilt
     }
     return Contents(
       tensors: table, headerOrder: headerOrder, metadata: parsed.metadata, headerLength: headerLength)

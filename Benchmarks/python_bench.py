@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""The Python half of Benchmarks/run.py: times the `safetensors` package (Rust core) on a file.
+
+Usage: $ADAPTEST_PYTHON python_bench.py (safe_open|deserialize|get_tensor) FILE ITERATIONS
+
+Prints {"<name>_s": median seconds} as JSON:
+  safe_open    safe_open(FILE, "numpy") + keys() + get_slice(k).get_shape() for every key
+  deserialize  deserialize(bytes) + every shape (the file is read into memory before timing)
+  get_tensor   safe_open(FILE, "numpy").get_tensor("big"): a tensor's bytes into a NumPy array
+"""
+import json
+import statistics
+import sys
+import time
+
+import safetensors
+
+
+def safe_open_shapes(path):
+    total = 0
+    with safetensors.safe_open(path, "numpy") as f:
+        for key in f.keys():
+            total += sum(f.get_slice(key).get_shape())
+    return total
+
+
+def deserialize_shapes(data):
+    return sum(sum(info["shape"]) for _, info in safetensors.deserialize(data))
+
+
+def get_tensor(path):
+    with safetensors.safe_open(path, "numpy") as f:
+        return int(f.get_tensor("big")[-1])
+
+
+def median(iterations, body, warmup=1):
+    for _ in range(warmup):
+        body()
+    samples = []
+    for _ in range(iterations):
+        start = time.perf_counter()
+        body()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main():
+    what, path, iterations = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if what == "safe_open":
+        seconds = median(iterations, lambda: safe_open_shapes(path))
+    elif what == "deserialize":
+        with open(path, "rb") as f:
+            data = f.read()
+        seconds = median(iterations, lambda: deserialize_shapes(data))
+    elif what == "get_tensor":
+        seconds = median(iterations, lambda: get_tensor(path))
+    else:
+        raise SystemExit(f"unknown benchmark {what}")
+    print(json.dumps({f"{what}_s": seconds, "version": safetensors.__version__}))
+
+
+if __name__ == "__main__":
+    main()
