@@ -3,7 +3,7 @@
 
 Usage: $ADAPTEST_PYTHON python_bench.py (safe_open|deserialize|get_tensor) FILE ITERATIONS
 
-Prints {"<name>_s": median seconds} as JSON:
+Prints {"<name>_s": median wall seconds, "<name>_cpu_s": median process CPU seconds} as JSON:
   safe_open    safe_open(FILE, "numpy") + keys() + get_slice(k).get_shape() for every key
   deserialize  deserialize(bytes) + every shape (the file is read into memory before timing)
   get_tensor   safe_open(FILE, "numpy").get_tensor("big"): a tensor's bytes into a NumPy array
@@ -36,12 +36,13 @@ def get_tensor(path):
 def median(iterations, body, warmup=1):
     for _ in range(warmup):
         body()
-    samples = []
+    wall, cpu = [], []
     for _ in range(iterations):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         body()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        cpu.append(time.process_time() - cpu_start)
+        wall.append(time.perf_counter() - start)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main():
@@ -56,7 +57,7 @@ def main():
         seconds = median(iterations, lambda: get_tensor(path))
     else:
         raise SystemExit(f"unknown benchmark {what}")
-    print(json.dumps({f"{what}_s": seconds, "version": safetensors.__version__}))
+    print(json.dumps({f"{what}_s": seconds[0], f"{what}_cpu_s": seconds[1], "version": safetensors.__version__}))
 
 
 if __name__ == "__main__":

@@ -23,17 +23,17 @@ enum DataBenchmarks {
     // Warm the page cache.
     _ = try probe.bytes(of: "big").withUnsafeBytes { sum($0) }
 
-    let memcpyTime = Timing.median(iterations: iterations) { memcpy(target.baseAddress!, source.baseAddress!, count) }
-    let heapSum = Timing.median(iterations: iterations) { blackHole(sum(UnsafeRawBufferPointer(source))) }
+    let memcpyTime = Timing.median(iterations: iterations) { memcpy(target.baseAddress!, source.baseAddress!, count) }.wall
+    let heapSum = Timing.median(iterations: iterations) { blackHole(sum(UnsafeRawBufferPointer(source))) }.wall
     // Each timed read opens the file afresh, so the mapping's page faults are part of the cost.
     let copyOut = try Timing.median(iterations: iterations) {
       let file = try SafeTensorsFile(path: path)
       _ = try file.bytes(of: "big").withUnsafeBytes { memcpy(target.baseAddress!, $0.baseAddress!, $0.count) }
-    }
+    }.wall
     let viewSum = try Timing.median(iterations: iterations) {
       let file = try SafeTensorsFile(path: path)
       blackHole(try file.bytes(of: "big").withUnsafeBytes { sum($0) })
-    }
+    }.wall
     let gb = Double(count) / 1e9
     return [
       ("bytes", Double(count)), ("memcpy_s", memcpyTime), ("view_copy_s", copyOut), ("heap_sum_s", heapSum),

@@ -44,6 +44,12 @@ public struct SafeTensorsFile: TensorFileReader {
     } catch {
       throw SafeTensorsError(file: path, kind: .io(error))
     }
+    // The header is read whole: map it in one step. N is only a hint here; prefault clamps it to
+    // the file, and the reader checks it properly.
+    if mapped.count >= 8 {
+      let claimed = mapped.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+      mapped.prefault(0..<8 + Int(min(claimed, SafeTensorsFile.maxHeaderLength, UInt64(mapped.count - 8))))
+    }
     try self.init(storage: mapped, path: path, options: options)
   }
 
