@@ -24,6 +24,36 @@ enum CanonicalEntry {
     var next: Int
   }
 
+  /// Reads an object key written compactly, `"name":` (preceded by `,` unless `first`), whose
+  /// content has no escapes and no control characters; `nil` for anything else (including the end
+  /// of the object), which the general path then reads from the same place.
+  static func key(_ bytes: UnsafeRawBufferPointer, at start: Int, first: Bool) -> (content: Range<Int>, next: Int)? {
+    var position = start
+    if !first {
+      guard position < bytes.count, bytes[position] == UInt8(ascii: ",") else { return nil }
+      position += 1
+    }
+    guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return nil }
+    position += 1
+    let contentStart = position
+    guard let base = bytes.baseAddress,
+      let quote = memchr(base + position, Int32(UInt8(ascii: "\"")), bytes.count - position)
+    else { return nil }
+    let contentEnd = base.distance(to: UnsafeRawPointer(quote))
+    // Escapes and control characters are the general path's business.
+    while position + 8 <= contentEnd {
+      if JSONScanner.mayHaveSpecialByte(bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)) { return nil }
+      position += 8
+    }
+    while position < contentEnd {
+      let byte = bytes[position]
+      guard byte != UInt8(ascii: "\\"), byte >= 0x20 else { return nil }
+      position += 1
+    }
+    guard contentEnd + 1 < bytes.count, bytes[contentEnd + 1] == UInt8(ascii: ":") else { return nil }
+    return (contentStart..<contentEnd, contentEnd + 2)
+  }
+
   /// - Parameter scratch: reused between calls, so each shape is allocated once at its final size.
   static func parse(_ bytes: UnsafeRawBufferPointer, at start: Int, scratch: inout [Int]) -> Entry? {
     var cursor = Cursor(bytes: bytes, position: start)

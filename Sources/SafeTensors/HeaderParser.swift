@@ -69,7 +69,7 @@ struct HeaderParser {
     offsets.reserveCapacity(estimate)
     var sawMetadata = false
     var isFirst = true
-    while let key = try scanner.nextRawKey(first: isFirst) {
+    while let key = try nextKey(first: isFirst) {
       isFirst = false
       if scanner.content(of: key, equals: "__metadata__") {
         let at = scanner.position
@@ -106,6 +106,16 @@ struct HeaderParser {
   }
 
   // MARK: Parts
+
+  /// The next top-level key: through ``CanonicalEntry/key(_:at:first:)`` when it is written
+  /// compactly, otherwise through the scanner (same result, any form).
+  private mutating func nextKey(first: Bool) throws(JSONError) -> JSONScanner.RawString? {
+    if let key = CanonicalEntry.key(scanner.bytes, at: scanner.position, first: first) {
+      scanner.position = key.next
+      return .span(key.content)
+    }
+    return try scanner.nextRawKey(first: first)
+  }
 
   private mutating func parseMetadata(_ firstDuplicate: inout String?) throws(JSONError) -> [String: String]? {
     if try scanner.readNullIfPresent() { return nil }

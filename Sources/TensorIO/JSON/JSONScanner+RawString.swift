@@ -54,11 +54,11 @@ extension JSONScanner {
   }
 
   /// Whether any byte of `word` may be `"`, `\\` or below 0x20 (never a false "no").
-  @inline(__always)
-  static func mayHaveSpecialByte(_ word: UInt64) -> Bool {
+  @inlinable @inline(__always)
+  public static func mayHaveSpecialByte(_ word: UInt64) -> Bool {
     let ones: UInt64 = 0x0101_0101_0101_0101
     let highs: UInt64 = 0x8080_8080_8080_8080
-    @inline(__always) func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+    func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
     let quote = word ^ (ones &* 0x22)
     let backslash = word ^ (ones &* 0x5C)
     let control = (word &- ones &* 0x20) & ~word & highs
