@@ -43,6 +43,9 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strictSettings),
+    .executableTarget(
+      name: "safetensors-bench", dependencies: ["SafeTensors", "TensorIO"], path: "Benchmarks/SafeTensorsBench",
+      swiftSettings: strictSettings),
     .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"], swiftSettings: strictSettings),
     .testTarget(
       name: "SafeTensorsTests", dependencies: ["SafeTensors", "TensorIO"],
