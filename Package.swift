@@ -48,7 +48,7 @@ let package = Package(
       swiftSettings: strictSettings),
     .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"], swiftSettings: strictSettings),
     .testTarget(
-      name: "SafeTensorsTests", dependencies: ["SafeTensors", "TensorIO"],
+      name: "SafeTensorsTests", dependencies: ["SafeTensors", "Checkpoints", "TensorIO"],
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
       name: "HDF5CheckpointTests", dependencies: ["HDF5Checkpoint", "TensorIO"],

@@ -1,3 +1,4 @@
+import Checkpoints
 import SafeTensors
 import TensorIO
 import Testing
@@ -57,12 +58,13 @@ struct SwiftWrittenInteropTests {
   @Test func pythonFindsShardsConsistentWithTheirIndex() throws {
     let folder = TemporaryFolder()
     defer { folder.remove() }
-    let shards = try SafeTensorsSharding.split(Self.tensors.map(\.0), shardCount: 3)
-    let written = try SafeTensorsSharding.write(shards, metadata: ["format": "pt"], to: folder.path)
-    let index = try #require(written.index)
+    let written = try CheckpointWriting(formats: .standard).write(
+      Self.tensors.map(\.0), metadata: ["format": "pt"], folder: folder.path, stem: "model", format: .safetensors,
+      sharding: .count(3))
+    let index = try #require(written.last)
     let script = Fixtures.repositoryRoot + "/scripts/describe-safetensors.py"
-    let report = try JSONValue.parse(try ReferencePython.run(script, [index.path]))
-    #expect(report[index.path]?["consistent"] == .bool(true))
-    #expect(report[index.path]?["shards"]?.arrayValue?.count == 3)
+    let report = try JSONValue.parse(try ReferencePython.run(script, [index]))
+    #expect(report[index]?["consistent"] == .bool(true))
+    #expect(report[index]?["shards"]?.arrayValue?.count == 3)
   }
 }
