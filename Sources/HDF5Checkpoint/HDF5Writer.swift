@@ -108,6 +108,7 @@ private struct WritePlan {
     // the 1.8 file format: both make the bytes a function of the content only.
     let fcpl = try context.propertyList(chdf5_p_file_create(), root)
     try context.check(H5Pset_obj_track_times(fcpl.id, false), root, "H5Pset_obj_track_times")
+    try keepCompact(fcpl.id, context)
     let fapl = try context.fileAccessList()
     try context.check(H5Pset_libver_bounds(fapl.id, H5F_LIBVER_V18, H5F_LIBVER_V18), root, "H5Pset_libver_bounds")
     let lcpl = try context.propertyList(chdf5_p_link_create(), root)
@@ -116,6 +117,7 @@ private struct WritePlan {
     try context.check(H5Pset_char_encoding(acpl.id, H5T_CSET_UTF8), root, "H5Pset_char_encoding")
     let gcpl = try context.propertyList(chdf5_p_group_create(), root)
     try context.check(H5Pset_obj_track_times(gcpl.id, false), root, "H5Pset_obj_track_times")
+    try keepCompact(gcpl.id, context)
     let dcpl = try context.propertyList(chdf5_p_dataset_create(), root)
     try context.check(H5Pset_obj_track_times(dcpl.id, false), root, "H5Pset_obj_track_times")
     try context.check(H5Pset_layout(dcpl.id, H5D_CONTIGUOUS), root, "H5Pset_layout")
@@ -157,6 +159,16 @@ private struct WritePlan {
     }
 
     guard file.close() >= 0 else { throw context.failure(root, "H5Fclose") }
+  }
+
+  /// Keeps links and attributes in the object headers (compact storage) up to the format's limit,
+  /// instead of moving them to dense storage (fractal heap + B-tree) beyond 8. Object headers are
+  /// checksummed and fail cleanly when damaged; libhdf5 1.10's dense-storage error paths can free
+  /// uninitialised memory (Corpus/malformed/hdf5/crashers). Attributes too large for an object
+  /// header still go to dense storage.
+  private func keepCompact(_ groupCreation: hid_t, _ context: HDF5Context) throws(HDF5CheckpointError) {
+    try context.check(H5Pset_link_phase_change(groupCreation, 65535, 65535), "/", "H5Pset_link_phase_change")
+    try context.check(H5Pset_attr_phase_change(groupCreation, 65535, 65535), "/", "H5Pset_attr_phase_change")
   }
 
   private func writeTensor(_ index: Int, file: hid_t, context: HDF5Context, lcpl: hid_t, acpl: hid_t, dcpl: hid_t)
