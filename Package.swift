@@ -44,9 +44,12 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strictSettings),
+    .executableTarget(
+      name: "safetensors-bench", dependencies: ["SafeTensors", "TensorIO"], path: "Benchmarks/SafeTensorsBench",
+      swiftSettings: strictSettings),
     .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"], swiftSettings: strictSettings),
     .testTarget(
-      name: "SafeTensorsTests", dependencies: ["SafeTensors", "TensorIO"],
+      name: "SafeTensorsTests", dependencies: ["SafeTensors", "Checkpoints", "TensorIO"],
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
       name: "HDF5CheckpointTests", dependencies: ["HDF5Checkpoint", "TensorIO"],
