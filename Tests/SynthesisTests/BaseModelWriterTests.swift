@@ -73,6 +73,10 @@ import Testing
     let checkpoint = try ModelCheckpoint(path: folder.path, formats: TestFormats.all)
     #expect(Set(checkpoint.weights.tensors.names) == Set(model.savedTensors.map(\.name)))
     #expect(checkpoint.weights.index?.shards.count == 3)
+    // Embedding and head 2 · 128 · 16, per layer q/o 2 · 16 · 16, k/v 2 · 8 · 16, MLP 3 · 32 · 16 and
+    // two norms of 16, two layers, the final norm: what `model.num_parameters()` counts.
+    let perLayer = 2 * 16 * 16 + 2 * 8 * 16 + 3 * 32 * 16 + 2 * 16
+    #expect(checkpoint.weights.index?.metadata["total_parameters"] == .number(String(2 * 128 * 16 + 2 * perLayer + 16)))
   }
 
   @Test func configIsWrittenTheWayTransformersWritesIt() throws {
