@@ -59,6 +59,9 @@ public struct LoadOutcome: Hashable, Sendable {
     public static func < (lhs: Status, rhs: Status) -> Bool { lhs.rawValue < rhs.rawValue }
   }
 
+  /// Warning categories that say nothing about the adapter (library deprecations).
+  static let environmentCategories: Set<String> = ["FutureWarning", "DeprecationWarning"]
+
   /// The outcome's status: `fails` when the loader raises (or, for `recommended`, an error diagnostic),
   /// `warnings` when anything is reported, else `clean`.
   public var status: Status {
@@ -67,7 +70,8 @@ public struct LoadOutcome: Hashable, Sendable {
     case .recommended:
       return diagnostics.contains { $0.severity == .warning } ? .warnings : .clean
     case .peft, .peft013:
-      return missingKeys.isEmpty && unexpectedKeys.isEmpty && mismatched.isEmpty && warnings.isEmpty ? .clean : .warnings
+      let relevant = warnings.filter { !Self.environmentCategories.contains($0.category) }
+      return missingKeys.isEmpty && unexpectedKeys.isEmpty && mismatched.isEmpty && relevant.isEmpty ? .clean : .warnings
     }
   }
 }

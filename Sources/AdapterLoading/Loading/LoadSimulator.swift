@@ -85,7 +85,8 @@ struct LoadEngine {
     } catch {
       outcome.error = error
     }
-    outcome.warnings = warnings
+    outcome.warnings = profile == .recommended
+      ? warnings.filter { !LoadOutcome.environmentCategories.contains($0.category) } : warnings
     if let weights, let model {
       report(weights, model: model, into: &outcome)
     }
@@ -233,10 +234,10 @@ struct LoadEngine {
     }
 
     let raw = TorchStateDictLoader.load(model.tree, remapped)
-    sizeMismatches = remapped.entries.compactMap { entry in
-      guard let m = modelState[entry.key], m.info.shape != entry.info.shape else { return nil }
-      return Mismatch(key: entry.key, checkpointShape: entry.info.shape, modelShape: m.info.shape)
-    } + mismatched
+    sizeMismatches = (modelState.entries.compactMap { m -> Mismatch? in
+      guard let entry = remapped[m.key], m.info.shape != entry.info.shape else { return nil }
+      return Mismatch(key: m.key, checkpointShape: entry.info.shape, modelShape: m.info.shape)
+    }) + mismatched
     if !raw.errorMessages.isEmpty {
       throw .runtimeError(TorchStateDictLoader.errorText(className: model.className, messages: raw.errorMessages))
     }
