@@ -75,8 +75,15 @@ struct CheckCommand: ParsableCommand {
 /// Reads `check`'s folders into the library's inputs (names, dtypes and shapes only).
 enum CheckInputs {
   static func base(_ path: String) throws -> BaseModel {
-    let checkpoint = try ModelCheckpoint(path: path, formats: .standard)
-    return try BaseModel(config: checkpoint.folder.config, weights: checkpoint.weights.tensors, source: path)
+    let folder = try ModelFolder(path: path)
+    let tensors: TensorTable
+    if folder.weights.files.count == 1 {
+      // One file: its table as read (the shard cross-checks of `Checkpoint` have nothing to check).
+      tensors = try CheckpointFormats.standard.openFile(folder.weights.files[0]).tensors
+    } else {
+      tensors = try Checkpoint(weights: folder.weights, formats: .standard).tensors
+    }
+    return try BaseModel(config: folder.config, weights: tensors, source: path)
   }
 
   static func adapter(_ path: String) throws -> AdapterSource {

@@ -269,9 +269,9 @@ struct LoadEngine {
 
     var metaKeys: [String] = []
     if context.lowCPUMemUsage {
-      let prefixes = model.tunerKeyPrefixes(adapterName: adapterName)
+      let prefixes = PrefixSet(model.tunerKeyPrefixes(adapterName: adapterName))
       let loaded = Set(raw.loadedKeys)
-      metaKeys = modelState.keys.filter { isKeyUnderPrefixes($0, prefixes) && !loaded.contains($0) && !isSharedReference($0, model) }
+      metaKeys = modelState.keys.filter { prefixes.covers($0) && !loaded.contains($0) && !isSharedReference($0, model) }
     }
     return WeightsResult(
       raw: raw, mismatched: mismatched, auxiliaryMissing: auxiliaryMissing, checkpointAfterRemap: remapped,
@@ -280,7 +280,7 @@ struct LoadEngine {
 
   /// Per-layer references to model-level shared state (VeRA projections, VB-LoRA vector bank).
   func isSharedReference(_ key: String, _ model: PeftModel) -> Bool {
-    (key.contains(".vera_A.") || key.contains(".vera_B.") || key.contains(".vblora_vector_bank."))
+    (key.hasSubstring(".vera_A.") || key.hasSubstring(".vera_B.") || key.hasSubstring(".vblora_vector_bank."))
       && !key.hasPrefix("base_model.vera_") && !key.hasPrefix("base_model.vblora_vector_bank")
   }
 
@@ -301,17 +301,17 @@ struct LoadEngine {
     case .peft:
       missing = peftFilter(weights.raw.missingKeys, model: model)
     case .recommended:
-      let prefixes = model.tunerKeyPrefixes(adapterName: name)
-      let own = weights.raw.missingKeys.filter { key in
-        isKeyUnderPrefixes(key, prefixes) && !isSharedReference(key, model)
-      }
+      let prefixes = PrefixSet(model.tunerKeyPrefixes(adapterName: name))
+      let own = weights.raw.missingKeys.filter { key in prefixes.covers(key) && !isSharedReference(key, model) }
       missing = own + weights.auxiliaryMissing
     }
 
     outcome.missingKeys = missing
     if context.call == .fromPretrained && profile == .peft {
       // from_pretrained does not return the keys; it warns about them, minus shared parameters.
-      let shown = missing.filter { !($0.contains("vblora_vector_bank") || $0.contains("prompt_encoder") || $0.contains(".tinylora_v.")) }
+      let shown = missing.filter {
+        !($0.hasSubstring("vblora_vector_bank") || $0.hasSubstring("prompt_encoder") || $0.hasSubstring(".tinylora_v."))
+      }
       guard !shown.isEmpty else { return }
       var message = "Found missing adapter keys while loading the checkpoint: \(pythonListRepr(shown))."
       if let prefix = model.peftType.prefix, prefix.contains(name) {
@@ -327,9 +327,9 @@ struct LoadEngine {
     let prefix = model.peftType.prefix ?? ""
     let name = context.adapterName
     return keys.filter { key in
-      guard key.contains(prefix), key.contains(name) else { return false }
-      if key.contains(".tinylora_v.") { return false }
-      if model.peftType == .unilora && key.contains(".unilora_theta_d.") && !key.hasPrefix("base_model.unilora_theta_d.") {
+      guard key.hasSubstring(prefix), key.hasSubstring(name) else { return false }
+      if key.hasSubstring(".tinylora_v.") { return false }
+      if model.peftType == .unilora && key.hasSubstring(".unilora_theta_d.") && !key.hasPrefix("base_model.unilora_theta_d.") {
         return false
       }
       return true

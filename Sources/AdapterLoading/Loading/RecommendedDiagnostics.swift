@@ -121,9 +121,9 @@ struct RecommendedDiagnostics {
     guard let model, let weights else { return result }
     // PEFT's substring filter would blame keys that are not this adapter's.
     let prefix = model.peftType.prefix ?? ""
-    let own = model.tunerKeyPrefixes(adapterName: name)
+    let own = PrefixSet(model.tunerKeyPrefixes(adapterName: name))
     let falsePositives = weights.raw.missingKeys.filter { key in
-      key.contains(prefix) && key.contains(name) && !isKeyUnderPrefixes(key, own)
+      key.hasSubstring(prefix) && key.hasSubstring(name) && !own.covers(key)
     }
     if !falsePositives.isEmpty {
       result.append(
@@ -168,15 +168,16 @@ struct RecommendedDiagnostics {
           fix: fix))
     }
     // Base weights the checkpoint overwrites.
-    let prefixes = model.tunerKeyPrefixes(adapterName: name)
+    let prefixes = PrefixSet(model.tunerKeyPrefixes(adapterName: name))
     let embeddingModules = [base.inputEmbeddingPath, base.outputEmbeddingPath].compactMap { $0 }.map { model.basePrefix + $0 }
     let loaded = Set(weights.raw.loadedKeys)
     let baseKeys = weights.checkpointAfterRemap.keys.filter { key in
-      loaded.contains(key) && !isKeyUnderPrefixes(key, prefixes) && !key.contains(".modules_to_save.")
+      loaded.contains(key) && !prefixes.covers(key) && !key.hasSubstring(".modules_to_save.")
         && !key.contains(".token_adapter.trainable_tokens_delta.")
     }
     let embeddingKeys = baseKeys.filter { key in embeddingModules.contains { key.hasPrefix($0 + ".") } }
-    let otherKeys = baseKeys.filter { !embeddingKeys.contains($0) }
+    let embeddingSet = Set(embeddingKeys)
+    let otherKeys = baseKeys.filter { !embeddingSet.contains($0) }
     if !embeddingKeys.isEmpty {
       result.append(
         Diagnostic(
@@ -207,9 +208,10 @@ struct RecommendedDiagnostics {
           message: "\(casts.count) tensor(s) are converted on load (\(pairs.sorted().joined(separator: ", ")))"))
     }
     // The base keys PEFT ≤ 0.13 reported as missing: the base provides them.
+    let allTunerPrefixes = PrefixSet(model.tunerKeyPrefixes())
     let baseProvided = weights.raw.missingKeys.filter { key in
-      !key.hasPrefix("prompt_encoder.") && !isKeyUnderPrefixes(key, model.tunerKeyPrefixes()) && !key.contains(".modules_to_save.")
-        && !key.contains(".token_adapter.")
+      !key.hasPrefix("prompt_encoder.") && !allTunerPrefixes.covers(key) && !key.hasSubstring(".modules_to_save.")
+        && !key.hasSubstring(".token_adapter.")
     }
     if !baseProvided.isEmpty {
       result.append(
