@@ -149,7 +149,7 @@ struct ExpertFuser {
     var lastOwner = ""
     var lastGroup = -1
     for (key, info) in keys {
-      guard let (owner, expert, projection) = parse(key) else {
+      guard let (owner, expert, projection) = parse(key, previousOwner: lastOwner) else {
         rest.append((key, info))
         continue
       }
@@ -198,25 +198,41 @@ struct ExpertFuser {
   }
 
   /// `(owner, expert index, projection)` for `<owner>.experts.<i>.<projection>.weight` (scanned on UTF-8
-  /// bytes: this runs once per tensor of 19k-tensor MoE checkpoints).
-  private func parse(_ key: String) -> (String, Int, String)? {
+  /// bytes: this runs once per tensor of 19k-tensor MoE checkpoints). The owner string is only built
+  /// when it differs from `previousOwner` (consecutive keys share it).
+  private func parse(_ key: String, previousOwner: String) -> (String, Int, String)? {
     let utf8 = key.utf8
     guard utf8.count > 16, key.hasSuffix(".weight") else { return nil }
     let dot = UInt8(ascii: ".")
     var end = utf8.index(utf8.endIndex, offsetBy: -7)  // before ".weight"
     guard let projectionDot = utf8[..<end].lastIndex(of: dot) else { return nil }
-    let projection = String(decoding: utf8[utf8.index(after: projectionDot)..<end], as: UTF8.self)
-    guard projection == fusion.gate || projection == fusion.up || projection == fusion.down else { return nil }
+    let projectionBytes = utf8[utf8.index(after: projectionDot)..<end]
+    let projection: String
+    if projectionBytes.elementsEqual(fusion.gate.utf8) {
+      projection = fusion.gate
+    } else if projectionBytes.elementsEqual(fusion.up.utf8) {
+      projection = fusion.up
+    } else if projectionBytes.elementsEqual(fusion.down.utf8) {
+      projection = fusion.down
+    } else {
+      return nil
+    }
     end = projectionDot
     guard let indexDot = utf8[..<end].lastIndex(of: dot) else { return nil }
-    let digits = utf8[utf8.index(after: indexDot)..<end]
-    guard !digits.isEmpty, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-      let index = Int(String(decoding: digits, as: UTF8.self))
-    else { return nil }
+    var index = 0
+    var digits = 0
+    for b in utf8[utf8.index(after: indexDot)..<end] {
+      guard b >= 0x30 && b <= 0x39, digits < 9 else { return nil }
+      index = index * 10 + Int(b - 0x30)
+      digits += 1
+    }
+    guard digits > 0 else { return nil }
     end = indexDot
     guard let expertsDot = utf8[..<end].lastIndex(of: dot),
       utf8[utf8.index(after: expertsDot)..<end].elementsEqual("experts".utf8)
     else { return nil }
-    return (String(decoding: utf8[..<expertsDot], as: UTF8.self), index, projection)
+    let ownerBytes = utf8[..<expertsDot]
+    let owner = ownerBytes.elementsEqual(previousOwner.utf8) ? previousOwner : String(decoding: ownerBytes, as: UTF8.self)
+    return (owner, index, projection)
   }
 }
