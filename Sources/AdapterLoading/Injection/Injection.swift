@@ -272,7 +272,7 @@ extension PeftModel {
           kind: "NoMatchingPeftModuleError",
           message: "All modules were excluded. This is likely unintended. Check your `target_modules`, "
             + "`exclude_modules` and `modules_to_save` configuration.")
-      } else if excluded.isEmpty && !unmatched.isEmpty && (config.targetModules == nil || config.targetModules!.isEmpty) {
+      } else if excluded.isEmpty && !unmatched.isEmpty && (config.targetModules?.isEmpty ?? true) {
         throw PythonError(
           kind: "NoMatchingPeftModuleError",
           message: "No `target_modules` passed but also no `target_parameters` found. Please check the values for "

@@ -53,7 +53,7 @@ public struct LoKrTuner: Tuner {
         let k = d == 2 ? kernel : kernel + [1]
         entries += [.parameter("lokr_t2", [r, r] + k), .parameter("lokr_w2_a", [r, outK]), .parameter("lokr_w2_b", [r, inN])]
       } else {
-        entries += [.parameter("lokr_w2_a", [outK, r]), .parameter("lokr_w2_b", [r, kernel.reduce(inN, *)])]
+        entries += [.parameter("lokr_w2_a", [outK, r]), .parameter("lokr_w2_b", [r, try Checked.product([inN] + kernel)])]
       }
       return LayerPlan(layerClassName: "Conv\(d)d", entries: entries)
     default:
