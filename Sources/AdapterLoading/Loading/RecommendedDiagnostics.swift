@@ -31,7 +31,7 @@ struct RecommendedDiagnostics {
     if !config.unknownFields.isEmpty {
       result.append(
         Diagnostic(
-          code: .unknownConfigFields, severity: .info, keys: config.unknownFields,
+          code: .unknownConfigFields, severity: .warning, keys: config.unknownFields,
           message: "unknown fields kept: \(config.unknownFields.joined(separator: ", ")) (PEFT 0.21 ignores them)",
           fix: "check that the adapter does not rely on a newer PEFT feature"))
     }
