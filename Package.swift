@@ -16,9 +16,12 @@ let package = Package(
     .library(name: "HDF5Checkpoint", targets: ["HDF5Checkpoint"]),
     .library(name: "Checkpoints", targets: ["Checkpoints"]),
     .library(name: "AdapterLoading", targets: ["AdapterLoading"]),
+    .library(name: "Synthesis", targets: ["Synthesis"]),
+    .library(name: "Conformance", targets: ["Conformance"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
   ],
   targets: [
     .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
@@ -29,12 +32,19 @@ let package = Package(
       name: "Checkpoints", dependencies: ["TensorIO", "SafeTensors", "HDF5Checkpoint"],
       swiftSettings: strictSettings),
     .target(name: "AdapterLoading", dependencies: ["TensorIO"], swiftSettings: strictSettings),
+    .target(name: "Synthesis", dependencies: ["TensorIO", "Checkpoints"], swiftSettings: strictSettings),
+    .target(
+      name: "Conformance", dependencies: ["TensorIO", .product(name: "Yams", package: "Yams")],
+      swiftSettings: strictSettings),
     .executableTarget(
       name: "adaptest",
       dependencies: [
-        "TensorIO", "SafeTensors", "HDF5Checkpoint", "Checkpoints", "AdapterLoading",
+        "TensorIO", "SafeTensors", "HDF5Checkpoint", "Checkpoints", "AdapterLoading", "Conformance",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
+      swiftSettings: strictSettings),
+    .executableTarget(
+      name: "safetensors-bench", dependencies: ["SafeTensors", "TensorIO"], path: "Benchmarks/SafeTensorsBench",
       swiftSettings: strictSettings),
     .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"], swiftSettings: strictSettings),
     .testTarget(
@@ -49,6 +59,10 @@ let package = Package(
     .testTarget(
       name: "AdapterLoadingTests", dependencies: ["AdapterLoading", "Checkpoints", "TensorIO"],
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+    .testTarget(
+      name: "SynthesisTests", dependencies: ["Synthesis", "Checkpoints", "TensorIO"], swiftSettings: strictSettings),
+    .testTarget(
+      name: "ConformanceTests", dependencies: ["Conformance", "TensorIO"], swiftSettings: strictSettings),
   ],
   swiftLanguageModes: [.v6]
 )

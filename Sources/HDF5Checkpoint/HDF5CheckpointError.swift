@@ -72,6 +72,21 @@ public enum HDF5CheckpointError: Error, Hashable, Sendable, CustomStringConverti
     }
   }
 
+  /// The tensor concerned, for the cases about one tensor (its name, or its dataset path when the
+  /// name could not be read), else `nil`.
+  public var tensor: String? {
+    switch self {
+    case .unknownDType(_, let tensor, _), .dtypeMismatch(_, let tensor, _, _), .shapeMismatch(_, let tensor, _),
+      .unreadableDataset(_, let tensor, _), .tensorNotFound(_, let tensor), .nameCollision(_, let tensor),
+      .invalidTensor(_, let tensor, _), .payloadSizeMismatch(_, let tensor, _, _),
+      .allocationFailed(_, let tensor, _):
+      tensor
+    case .invalidLayout(_, let object, _): object
+    case .library(_, let object, _, _): object
+    default: nil
+    }
+  }
+
   public var description: String {
     switch self {
     case .notHDF5(let file):

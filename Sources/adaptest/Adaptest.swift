@@ -5,5 +5,8 @@ struct Adaptest: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "adaptest",
     abstract: "Predicts and checks what happens when a PEFT adapter is loaded into a base model.",
-    subcommands: [InspectCommand.self, ConvertCommand.self, CheckCommand.self])
+    subcommands: [
+      InspectCommand.self, ConvertCommand.self, CheckCommand.self, CorpusCommand.self, ReportCommand.self,
+      DiffCommand.self,
+    ])
 }

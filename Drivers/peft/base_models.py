@@ -1,0 +1,146 @@
+"""Builds the base model of a case from its folder (config.json + weights) on CPU."""
+
+import collections
+import copy
+import json
+import os
+
+import torch
+import transformers
+
+import capture
+
+_DTYPES = {
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "float64": torch.float64,
+}
+
+# Used when config.json names no architecture, or one this transformers does not have.
+_AUTO_BY_SUFFIX = (
+    ("ForCausalLM", "AutoModelForCausalLM"),
+    ("LMHeadModel", "AutoModelForCausalLM"),
+    ("ForConditionalGeneration", "AutoModelForSeq2SeqLM"),
+    ("ForMaskedLM", "AutoModelForMaskedLM"),
+    ("ForSequenceClassification", "AutoModelForSequenceClassification"),
+    ("ForTokenClassification", "AutoModelForTokenClassification"),
+    ("ForQuestionAnswering", "AutoModelForQuestionAnswering"),
+)
+
+
+class BaseModelError(Exception):
+    """The base folder cannot be turned into a model (no config.json, unreadable config)."""
+
+
+def _transformers_version():
+    parts = []
+    for piece in transformers.__version__.split(".")[:2]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+# transformers 4.56 renamed from_pretrained's `torch_dtype` to `dtype` (the old name warns).
+_DTYPE_KWARG = "dtype" if _transformers_version() >= (4, 56) else "torch_dtype"
+
+
+def read_config(base_dir):
+    path = os.path.join(base_dir, "config.json")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            config = json.load(handle)
+    except FileNotFoundError:
+        raise BaseModelError(f"base folder has no config.json: {base_dir}") from None
+    except (OSError, ValueError) as error:
+        raise BaseModelError(f"cannot read {path}: {error}") from None
+    if not isinstance(config, dict):
+        raise BaseModelError(f"{path} is not a JSON object")
+    return config
+
+
+def model_class_for(config):
+    """The transformers class to instantiate: the first `architectures` entry when this
+    transformers has it, else the Auto class its name suffix implies, else one chosen from the
+    config (seq2seq for encoder-decoders, causal LM otherwise)."""
+    architectures = config.get("architectures") or []
+    name = architectures[0] if architectures and isinstance(architectures[0], str) else None
+    if name:
+        cls = getattr(transformers, name, None)
+        if isinstance(cls, type):
+            return cls
+        for suffix, auto_name in _AUTO_BY_SUFFIX:
+            if name.endswith(suffix):
+                return getattr(transformers, auto_name)
+        return transformers.AutoModel
+    if config.get("is_encoder_decoder"):
+        return transformers.AutoModelForSeq2SeqLM
+    return transformers.AutoModelForCausalLM
+
+
+def dtype_for(config):
+    """The dtype the config declares (`torch_dtype`, or `dtype` in transformers 5), else float32."""
+    for key in ("dtype", "torch_dtype"):
+        value = config.get(key)
+        if isinstance(value, str) and value in _DTYPES:
+            return _DTYPES[value]
+    return torch.float32
+
+
+def _fingerprint(base_dir):
+    """Identifies a base folder's current contents cheaply (names, sizes, mtimes)."""
+    entries = []
+    for root, dirs, files in os.walk(base_dir):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue
+            entries.append((os.path.relpath(path, base_dir), stat.st_size, stat.st_mtime_ns))
+    return tuple(entries)
+
+
+def load_base(base_dir):
+    config = read_config(base_dir)
+    cls = model_class_for(config)
+    kwargs = {_DTYPE_KWARG: dtype_for(config), "local_files_only": True}
+    model = cls.from_pretrained(base_dir, **kwargs)
+    model.eval()
+    return model
+
+
+class BaseCache:
+    """Keeps the last few pristine base models and hands out deep copies.
+
+    PEFT mutates the model it wraps (it injects adapter layers), so every case needs a fresh
+    base; copying an already-loaded model gives the same parameters, buffers and tied weights as
+    loading the folder again, at a fraction of the cost. What loading the folder warned or logged
+    is kept with the model and handed out again with every copy, so a case's outcome does not
+    depend on whether its base came from the cache. A folder whose files changed is reloaded.
+    `capacity=0` disables caching.
+    """
+
+    def __init__(self, capacity=4):
+        self._capacity = capacity
+        self._entries = collections.OrderedDict()
+
+    def get(self, base_dir):
+        """Returns (model, warnings, log records) of building the base; raises what loading raised."""
+        key = os.path.realpath(base_dir)
+        fingerprint = _fingerprint(key) if self._capacity > 0 else None
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != fingerprint:
+            seen = capture.Capture()
+            with seen.recording():
+                model = load_base(base_dir)
+            entry = (fingerprint, model, seen.warnings, seen.log)
+            if self._capacity <= 0:
+                return model, list(seen.warnings), list(seen.log)
+            self._entries[key] = entry
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
+        self._entries.move_to_end(key)
+        _, model, warnings, log = entry
+        return copy.deepcopy(model), [dict(w) for w in warnings], [dict(r) for r in log]

@@ -1,0 +1,555 @@
+import TensorIO
+
+/// Turns one case file into a ``CaseSpec``, reporting every problem with its line and column:
+/// unknown fields, wrong types, names missing from the ``CaseVocabulary``, and expectations no
+/// loader could ever meet. Never traps; a file with errors yields no case.
+public struct CaseDecoder: Sendable {
+  public var vocabulary: CaseVocabulary
+  /// Whether a path under `Corpus/malformed/` exists (injected so decoding stays free of I/O).
+  public var malformedFileExists: @Sendable (String) -> Bool
+
+  public init(
+    vocabulary: CaseVocabulary = .standard, malformedFileExists: @escaping @Sendable (String) -> Bool = { _ in true }
+  ) {
+    self.vocabulary = vocabulary
+    self.malformedFileExists = malformedFileExists
+  }
+
+  /// The fields a case file may have, in the order the scaffold writes them.
+  public static let topLevelFields = [
+    "id", "description", "refs", "base", "adapter", "load", "formats", "malformed", "expect",
+  ]
+
+  /// Decodes a case.
+  /// - Parameters:
+  ///   - text: the YAML text.
+  ///   - file: the file's path relative to the corpus root, for diagnostics and ``CaseSpec/source``.
+  ///   - expectedID: the id the file's location implies; a different `id` is an error.
+  /// - Returns: the case (nil when there were errors) and every diagnostic.
+  public func decode(_ text: String, file: String, expectedID: String? = nil) -> (CaseSpec?, [LintDiagnostic]) {
+    var sink = LintSink(file: file)
+    let root: YAMLNode?
+    do {
+      root = try YAMLDocument.parse(text)
+    } catch {
+      sink.append(
+        LintDiagnostic(.error, at: SourceLocation(file: file, line: error.line, column: error.column), error.message))
+      return (nil, sink.diagnostics)
+    }
+    guard let root else {
+      sink.error(nil, "the file is empty", expected: "a case mapping (run `adaptest corpus new NAME` for a template)")
+      return (nil, sink.diagnostics)
+    }
+    let spec = decodeCase(root, file: file, expectedID: expectedID, &sink)
+    return (sink.hasErrors ? nil : spec, sink.diagnostics.sorted())
+  }
+
+  // MARK: - Case
+
+  private func decodeCase(_ root: YAMLNode, file: String, expectedID: String?, _ sink: inout LintSink) -> CaseSpec? {
+    guard var fields = FieldReader(root, section: "the case", sink: &sink) else { return nil }
+    let id = fields.requiredString("id", &sink)
+    if let id, let idNode = fields.value("id") {
+      if !Self.isValidID(id) {
+        sink.error(idNode, "invalid case id '\(id)'", expected: "lower-case words of [a-z0-9._-] separated by '/'")
+      } else if let expectedID, id != expectedID {
+        sink.error(idNode, "case id '\(id)' does not match the file's location", expected: "'\(expectedID)'")
+      }
+    }
+    let description = fields.requiredString("description", &sink)
+    if let description, description.allSatisfy(\.isWhitespace), let node = fields.value("description") {
+      sink.error(node, "description is empty", expected: "a sentence saying what the case checks")
+    }
+    let refs = fields.stringList("refs", &sink) ?? []
+    let base = fields.value("base").flatMap { decodeBase($0, &sink) }
+    if !fields.contains("base") { sink.error(root, "the case is missing the required field 'base'") }
+    let adapter = fields.value("adapter").flatMap { decodeAdapter($0, &sink) }
+    if !fields.contains("adapter") { sink.error(root, "the case is missing the required field 'adapter'") }
+    let load = fields.value("load").map { decodeLoad($0, &sink) } ?? LoadSpec()
+    let malformed = fields.value("malformed").flatMap { decodeMalformed($0, &sink) }
+    let formatsNode = fields.value("formats")
+    var formats = formatsNode.flatMap { decodeFormats($0, &sink) } ?? [malformed?.format ?? .safetensors]
+    if formats.isEmpty { formats = [.safetensors] }
+    let expectNode = fields.value("expect")
+    let expect = expectNode.flatMap { decodeExpect($0, &sink) }
+    if expectNode == nil {
+      sink.error(root, "the case is missing the required field 'expect'", expected: "what a correct loader reports")
+    }
+    fields.finish(&sink)
+
+    guard let id, let description, let base, let adapter, let expect else { return nil }
+    let spec = CaseSpec(
+      id: id, description: description, refs: refs, base: base, adapter: adapter, load: load, formats: formats,
+      malformed: malformed, expect: expect, source: file)
+    checkConsistency(spec, root: root, expectNode: expectNode, formatsNode: formatsNode, &sink)
+    return spec
+  }
+
+  /// `a/b-c/d.e_f`: lower-case path segments.
+  public static func isValidID(_ id: String) -> Bool {
+    guard !id.isEmpty, id.utf8.count <= 200 else { return false }
+    return id.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { segment in
+      guard let first = segment.unicodeScalars.first, isIDScalar(first), first != ".", first != "-", first != "_"
+      else { return false }
+      return segment.unicodeScalars.allSatisfy(isIDScalar)
+    }
+  }
+
+  private static func isIDScalar(_ s: Unicode.Scalar) -> Bool {
+    ("a"..."z").contains(s) || ("0"..."9").contains(s) || s == "." || s == "_" || s == "-"
+  }
+
+  // MARK: - Base and adapter
+
+  private func decodeBase(_ node: YAMLNode, _ sink: inout LintSink) -> BaseSpec? {
+    guard var fields = FieldReader(node, section: "base", sink: &sink) else { return nil }
+    let architecture = fields.requiredString("architecture", &sink)
+    if let architecture, !vocabulary.architectures.contains(architecture), let at = fields.value("architecture") {
+      sink.error(
+        at, "unknown architecture '\(architecture)'",
+        expected: Suggestions.expected(architecture, among: vocabulary.architectures))
+    }
+    let config = fields.value("config").flatMap { decodeConfig($0, "base.config", &sink) } ?? JSONObject()
+    let mutations =
+      fields.value("mutations").flatMap {
+        decodeMutations($0, "base.mutations", schemas: vocabulary.baseMutations, &sink)
+      } ?? []
+    fields.finish(&sink)
+    guard let architecture else { return nil }
+    return BaseSpec(architecture: architecture, config: config, mutations: mutations)
+  }
+
+  private func decodeAdapter(_ node: YAMLNode, _ sink: inout LintSink) -> AdapterSpec? {
+    guard var fields = FieldReader(node, section: "adapter", sink: &sink) else { return nil }
+    let tuner = fields.requiredString("tuner", &sink)
+    if let tuner, let at = fields.value("tuner") { checkTuner(tuner, at, &sink) }
+    let config = fields.value("config").flatMap { decodeConfig($0, "adapter.config", &sink) } ?? JSONObject()
+    let mutations =
+      fields.value("mutations").flatMap {
+        decodeMutations($0, "adapter.mutations", schemas: vocabulary.adapterMutations, &sink)
+      } ?? []
+    fields.finish(&sink)
+    guard let tuner else { return nil }
+    return AdapterSpec(tuner: tuner, config: config, mutations: mutations)
+  }
+
+  private func checkTuner(_ tuner: String, _ node: YAMLNode, _ sink: inout LintSink) {
+    guard !vocabulary.tuners.contains(tuner) else { return }
+    sink.error(node, "unknown tuner '\(tuner)'", expected: Suggestions.expected(tuner, among: vocabulary.tuners))
+  }
+
+  private func decodeConfig(_ node: YAMLNode, _ path: String, _ sink: inout LintSink) -> JSONObject? {
+    guard let pairs = node.mapping else {
+      sink.error(node, "\(path) must be a mapping of config fields, found \(node.typeName)")
+      return nil
+    }
+    var object = JSONObject()
+    for pair in pairs {
+      guard let key = pair.key.string else {
+        sink.error(pair.key, "\(path): field names must be strings, found \(pair.key.typeName)")
+        continue
+      }
+      if object[key] != nil {
+        sink.error(pair.key, "\(path): field '\(key)' is given twice")
+        continue
+      }
+      guard let value = pair.value.jsonValue() else {
+        sink.error(pair.value, "\(path).\(key) has a value JSON cannot hold", expected: "finite numbers and strings")
+        continue
+      }
+      object[key] = value
+    }
+    return object
+  }
+
+  // MARK: - Mutations
+
+  private func decodeMutations(
+    _ node: YAMLNode, _ path: String, schemas: [MutationSchema], _ sink: inout LintSink
+  ) -> [Mutation]? {
+    guard let items = node.sequence else {
+      sink.error(node, "\(path) must be a list, found \(node.typeName)", expected: "'- name: {arguments}' items")
+      return nil
+    }
+    var mutations: [Mutation] = []
+    for (i, item) in items.enumerated() {
+      if let mutation = decodeMutation(item, "\(path)[\(i)]", schemas: schemas, &sink) { mutations.append(mutation) }
+    }
+    return mutations
+  }
+
+  private func decodeMutation(
+    _ node: YAMLNode, _ path: String, schemas: [MutationSchema], _ sink: inout LintSink
+  ) -> Mutation? {
+    let nameNode: YAMLNode
+    let argumentsNode: YAMLNode?
+    if case .scalar(_, .string) = node.kind {
+      nameNode = node
+      argumentsNode = nil
+    } else if let pairs = node.mapping, pairs.count == 1 {
+      nameNode = pairs[0].key
+      argumentsNode = pairs[0].value.isNull ? nil : pairs[0].value
+    } else {
+      sink.error(node, "\(path) must name one mutation", expected: "'- name' or '- name: {argument: value}'")
+      return nil
+    }
+    guard let name = nameNode.string else {
+      sink.error(nameNode, "\(path): a mutation name must be a string, found \(nameNode.typeName)")
+      return nil
+    }
+    guard let schema = schemas.first(where: { $0.name == name }) else {
+      sink.error(
+        nameNode, "unknown mutation '\(name)' in \(path)", expected: Suggestions.expected(name, among: schemas.map(\.name)))
+      return nil
+    }
+    var arguments = JSONObject()
+    if let argumentsNode {
+      guard var fields = FieldReader(argumentsNode, section: "\(path) (\(name))", sink: &sink) else { return nil }
+      for parameter in schema.parameters {
+        guard let value = fields.value(parameter.name) else { continue }
+        if let json = checkArgument(value, parameter, "\(path).\(parameter.name)", &sink) {
+          arguments[parameter.name] = json
+        }
+      }
+      fields.finish(&sink)
+    }
+    for parameter in schema.parameters where parameter.required && arguments[parameter.name] == nil {
+      if argumentsNode.flatMap({ $0.mapping?.contains { $0.key.scalarText == parameter.name } }) != true {
+        sink.error(node, "mutation '\(name)' needs the argument '\(parameter.name)' (\(parameter.type.rawValue))")
+      }
+    }
+    for group in schema.oneOf {
+      let given = group.filter { arguments[$0] != nil }
+      if given.count != 1 {
+        sink.error(
+          node, "mutation '\(name)' takes exactly one of \(group.joined(separator: ", ")), got \(given.count)")
+      }
+    }
+    return Mutation(name, arguments)
+  }
+
+  private func checkArgument(
+    _ node: YAMLNode, _ parameter: MutationSchema.Parameter, _ path: String, _ sink: inout LintSink
+  ) -> JSONValue? {
+    func fail(_ detail: String = "") -> JSONValue? {
+      sink.error(node, "\(path) must be \(parameter.type.rawValue), found \(node.typeName)\(detail)")
+      return nil
+    }
+    switch parameter.type {
+    case .int:
+      guard let value = node.int else { return fail() }
+      return .number(String(value))
+    case .positiveInt:
+      guard let value = node.int else { return fail() }
+      guard value > 0 else { return fail(" \(value)") }
+      return .number(String(value))
+    case .bool:
+      guard let value = node.bool else { return fail() }
+      return .bool(value)
+    case .string:
+      guard let value = node.string else { return fail() }
+      return .string(value)
+    case .dtype:
+      guard let value = node.string else { return fail() }
+      guard DType(name: value) != nil else {
+        sink.error(
+          node, "unknown dtype '\(value)' in \(path)",
+          expected: Suggestions.expected(value, among: DType.allCases.map(\.name)))
+        return nil
+      }
+      return .string(value)
+    case .architecture:
+      guard let value = node.string else { return fail() }
+      guard vocabulary.architectures.contains(value) else {
+        sink.error(
+          node, "unknown architecture '\(value)' in \(path)",
+          expected: Suggestions.expected(value, among: vocabulary.architectures))
+        return nil
+      }
+      return .string(value)
+    case .stringList:
+      guard let values = FieldReader.stringList(node, path, &sink) else { return nil }
+      return .array(values.map(JSONValue.string))
+    case .intList:
+      guard let items = node.sequence else { return fail() }
+      var values: [JSONValue] = []
+      for item in items {
+        guard let value = item.int, value >= 0 else { return fail(" (an item is not a non-negative integer)") }
+        values.append(.number(String(value)))
+      }
+      return .array(values)
+    }
+  }
+
+  // MARK: - Load, formats, malformed
+
+  private func decodeLoad(_ node: YAMLNode, _ sink: inout LintSink) -> LoadSpec {
+    guard var fields = FieldReader(node, section: "load", sink: &sink) else { return LoadSpec() }
+    let name = fields.string("adapter_name", &sink) ?? "default"
+    if let at = fields.value("adapter_name"), name.isEmpty { sink.error(at, "load.adapter_name is empty") }
+    var loaded: [LoadedAdapter] = []
+    if let loadedNode = fields.value("loaded") {
+      if let items = loadedNode.sequence {
+        for (i, item) in items.enumerated() {
+          if let adapter = decodeLoaded(item, "load.loaded[\(i)]", &sink) { loaded.append(adapter) }
+        }
+      } else {
+        sink.error(loadedNode, "load.loaded must be a list, found \(loadedNode.typeName)", expected: "[default]")
+      }
+    }
+    let ignore = fields.bool("ignore_mismatched_sizes", &sink) ?? false
+    var method: LoadSpec.Method?
+    if let methodNode = fields.value("method"), let text = FieldReader.string(methodNode, "load.method", &sink) {
+      method = LoadSpec.Method(rawValue: text)
+      if method == nil {
+        sink.error(
+          methodNode, "unknown load method '\(text)'",
+          expected: Suggestions.expected(text, among: LoadSpec.Method.allCases.map(\.rawValue)))
+      }
+    }
+    fields.finish(&sink)
+    return LoadSpec(adapterName: name, loaded: loaded, ignoreMismatchedSizes: ignore, method: method)
+  }
+
+  private func decodeLoaded(_ node: YAMLNode, _ path: String, _ sink: inout LintSink) -> LoadedAdapter? {
+    if case .scalar = node.kind {
+      guard let name = FieldReader.string(node, path, &sink) else { return nil }
+      return LoadedAdapter(name: name)
+    }
+    guard var fields = FieldReader(node, section: path, sink: &sink) else { return nil }
+    let name = fields.requiredString("name", &sink)
+    let tuner = fields.string("tuner", &sink)
+    if let tuner, let at = fields.value("tuner") { checkTuner(tuner, at, &sink) }
+    let config = fields.value("config").flatMap { decodeConfig($0, "\(path).config", &sink) }
+    let mutations =
+      fields.value("mutations").flatMap {
+        decodeMutations($0, "\(path).mutations", schemas: vocabulary.adapterMutations, &sink)
+      } ?? []
+    fields.finish(&sink)
+    guard let name else { return nil }
+    return LoadedAdapter(name: name, tuner: tuner, config: config, mutations: mutations)
+  }
+
+  private func decodeFormats(_ node: YAMLNode, _ sink: inout LintSink) -> [CheckpointFormat]? {
+    guard let names = FieldReader.stringList(node, "formats", &sink) else { return nil }
+    var formats: [CheckpointFormat] = []
+    for (name, item) in zip(names, node.sequence ?? []) {
+      guard let format = CheckpointFormat(rawValue: name) else {
+        sink.error(
+          item, "unknown format '\(name)'",
+          expected: Suggestions.expected(name, among: CheckpointFormat.allCases.map(\.rawValue)))
+        continue
+      }
+      if formats.contains(format) {
+        sink.error(item, "format '\(name)' is listed twice")
+        continue
+      }
+      formats.append(format)
+    }
+    if names.isEmpty { sink.error(node, "formats is empty", expected: "at least one of safetensors, hdf5") }
+    return formats
+  }
+
+  private func decodeMalformed(_ node: YAMLNode, _ sink: inout LintSink) -> MalformedInput? {
+    guard var fields = FieldReader(node, section: "malformed", sink: &sink) else { return nil }
+    let file = fields.requiredString("file", &sink)
+    var replaces = MalformedInput.Role.adapter
+    if let at = fields.value("replaces"), let text = FieldReader.string(at, "malformed.replaces", &sink) {
+      if let role = MalformedInput.Role(rawValue: text) {
+        replaces = role
+      } else {
+        sink.error(
+          at, "unknown value '\(text)' for malformed.replaces",
+          expected: Suggestions.expected(text, among: MalformedInput.Role.allCases.map(\.rawValue)))
+      }
+    }
+    let fileNode = fields.value("file")
+    fields.finish(&sink)
+    guard let file else { return nil }
+    let input = MalformedInput(file: file, replaces: replaces)
+    let parts = file.split(separator: "/", omittingEmptySubsequences: false)
+    if file.hasPrefix("/") || parts.contains("..") || parts.contains("") {
+      sink.error(fileNode, "malformed.file '\(file)' must be a plain path inside Corpus/malformed/")
+    } else if input.format == nil {
+      sink.error(fileNode, "malformed.file '\(file)' has no known extension", expected: ".safetensors, .h5 or .hdf5")
+    } else if !malformedFileExists(file) {
+      sink.error(fileNode, "malformed.file '\(file)' does not exist under Corpus/malformed/")
+    }
+    return input
+  }
+
+  // MARK: - Expect
+
+  /// The fields `expect` may have.
+  public static let expectFields = [
+    "missing_keys", "unexpected_keys", "mismatched_keys", "error", "diagnostics", "warnings",
+  ]
+
+  private func decodeExpect(_ node: YAMLNode, _ sink: inout LintSink) -> ExpectedOutcome? {
+    guard var fields = FieldReader(node, section: "expect", sink: &sink) else { return nil }
+    var expect = ExpectedOutcome()
+    expect.missingKeys = fields.value("missing_keys").flatMap { decodeSet($0, "expect.missing_keys", nil, &sink) }
+    expect.unexpectedKeys = fields.value("unexpected_keys").flatMap {
+      decodeSet($0, "expect.unexpected_keys", nil, &sink)
+    }
+    expect.mismatchedKeys = fields.value("mismatched_keys").flatMap {
+      decodeSet($0, "expect.mismatched_keys", nil, &sink)
+    }
+    expect.error = fields.value("error").flatMap { decodeError($0, &sink) }
+    expect.diagnostics = fields.value("diagnostics").flatMap {
+      decodeSet($0, "expect.diagnostics", ("diagnostic code", vocabulary.diagnosticCodes), &sink)
+    }
+    expect.warnings = fields.value("warnings").flatMap {
+      decodeSet($0, "expect.warnings", ("warning category", vocabulary.warningCategories), &sink)
+    }
+    fields.finish(&sink)
+    return expect
+  }
+
+  private func decodeSet(
+    _ node: YAMLNode, _ path: String, _ vocabulary: (noun: String, names: [String])?, _ sink: inout LintSink
+  ) -> SetExpectation? {
+    func check(_ values: [String], _ items: [YAMLNode], _ listPath: String) -> Bool {
+      var seen: Set<String> = []
+      var ok = true
+      for (value, item) in zip(values, items) {
+        if !seen.insert(value).inserted {
+          sink.error(item, "'\(value)' is listed twice in \(listPath)")
+          ok = false
+        }
+        if let vocabulary, !vocabulary.names.contains(value) {
+          sink.error(
+            item, "unknown \(vocabulary.noun) '\(value)' in \(listPath)",
+            expected: Suggestions.expected(value, among: vocabulary.names))
+          ok = false
+        }
+      }
+      return ok
+    }
+    if node.sequence != nil {
+      guard let values = FieldReader.stringList(node, path, &sink) else { return nil }
+      return check(values, node.sequence ?? [], path) ? .exactly(values) : nil
+    }
+    guard node.mapping != nil else {
+      sink.error(
+        node, "\(path) must be a list (exactly these) or a mapping with includes/excludes, found \(node.typeName)",
+        expected: "[] for none")
+      return nil
+    }
+    guard var fields = FieldReader(node, section: path, sink: &sink) else { return nil }
+    let includesNode = fields.value("includes")
+    let excludesNode = fields.value("excludes")
+    fields.finish(&sink)
+    let includes = includesNode.flatMap { FieldReader.stringList($0, "\(path).includes", &sink) } ?? []
+    let excludes = excludesNode.flatMap { FieldReader.stringList($0, "\(path).excludes", &sink) } ?? []
+    if includesNode == nil && excludesNode == nil {
+      sink.error(node, "\(path) asserts nothing", expected: "includes and/or excludes")
+      return nil
+    }
+    var ok = check(includes, includesNode?.sequence ?? [], "\(path).includes")
+    ok = check(excludes, excludesNode?.sequence ?? [], "\(path).excludes") && ok
+    for (value, item) in zip(excludes, excludesNode?.sequence ?? []) where includes.contains(value) {
+      sink.error(item, "'\(value)' is both included and excluded in \(path): no loader can satisfy that")
+      ok = false
+    }
+    return ok ? .constrained(includes: includes, excludes: excludes) : nil
+  }
+
+  private func decodeError(_ node: YAMLNode, _ sink: inout LintSink) -> ErrorExpectation? {
+    if node.isNull { return ErrorExpectation.none }
+    let kindNode: YAMLNode
+    var type: String?
+    var formatError: String?
+    if case .scalar = node.kind {
+      kindNode = node
+    } else {
+      guard var fields = FieldReader(node, section: "expect.error", sink: &sink) else { return nil }
+      guard let value = fields.value("kind") else {
+        sink.error(node, "expect.error is missing the required field 'kind'")
+        _ = fields.value("type")
+        _ = fields.value("format_error")
+        fields.finish(&sink)
+        return nil
+      }
+      kindNode = value
+      type = fields.string("type", &sink)
+      if let formatNode = fields.value("format_error"),
+        let text = FieldReader.string(formatNode, "expect.error.format_error", &sink)
+      {
+        formatError = FormatErrorName.canonical(text)
+        if !vocabulary.formatErrors.contains(FormatErrorName.canonical(text)) {
+          sink.error(
+            formatNode, "unknown format error '\(text)'",
+            expected: Suggestions.expected(text, among: vocabulary.formatErrors))
+        }
+      }
+      fields.finish(&sink)
+    }
+    guard let kindText = FieldReader.string(kindNode, "expect.error.kind", &sink) else { return nil }
+    let kind = ErrorKind(kindText)
+    guard vocabulary.errorKinds.contains(kind) else {
+      sink.error(
+        kindNode, "unknown error kind '\(kindText)'",
+        expected: Suggestions.expected(kindText, among: vocabulary.errorKinds.map(\.rawValue)) + ", or null for success")
+      return nil
+    }
+    if formatError != nil && kind != .formatError {
+      sink.error(node, "expect.error.format_error is only meaningful with kind 'format-error', not '\(kindText)'")
+    }
+    return .error(ExpectedError(kind: kind, type: type, formatError: formatError))
+  }
+
+  // MARK: - Impossible expectations
+
+  private func checkConsistency(
+    _ spec: CaseSpec, root: YAMLNode, expectNode: YAMLNode?, formatsNode: YAMLNode?, _ sink: inout LintSink
+  ) {
+    let expect = spec.expect
+    let at = expectNode ?? root
+    if expect.isEmpty {
+      sink.error(at, "expect asserts nothing", expected: "at least one of \(Self.expectFields.joined(separator: ", "))")
+    }
+    if case .error(let error) = expect.error {
+      if expect.assertsKeys {
+        sink.error(
+          at, "expect names key lists and an error '\(error.kind)': a failed load reports no keys",
+          expected: "either key lists with error: null, or the error alone")
+      }
+      if error.kind == .sizeMismatch && spec.load.ignoreMismatchedSizes {
+        sink.error(at, "expect a size-mismatch error, but ignore_mismatched_sizes is true: the mismatch is skipped instead")
+      }
+    }
+    if let mismatched = expect.mismatchedKeys, !mismatched.required.isEmpty, !spec.load.ignoreMismatchedSizes {
+      sink.error(
+        at, "expect mismatched_keys, but ignore_mismatched_sizes is false: a mismatch fails the load",
+        expected: "load.ignore_mismatched_sizes: true, or error: {kind: size-mismatch}")
+    }
+    let missing = Set(expect.missingKeys?.required ?? [])
+    for key in expect.unexpectedKeys?.required ?? [] where missing.contains(key) {
+      sink.error(at, "key '\(key)' is expected both missing and unexpected: a key is either in the model or not")
+    }
+    // Loading order and names.
+    if spec.load.method == .fromPretrained && !spec.load.loaded.isEmpty {
+      sink.error(root, "load.method from_pretrained builds a fresh model, so load.loaded must be empty",
+        expected: "method: load_adapter")
+    }
+    var names: Set<String> = []
+    for loaded in spec.load.loaded where !names.insert(loaded.name).inserted {
+      sink.error(root, "adapter '\(loaded.name)' is listed twice in load.loaded")
+    }
+    // Malformed inputs fail with a format error, in the file's own format.
+    if let malformed = spec.malformed {
+      switch expect.error {
+      case .error(let error) where error.kind == .formatError: break
+      default:
+        sink.error(
+          at, "a malformed-input case must expect the load to fail with a format error",
+          expected: "error: {kind: format-error, format_error: …}")
+      }
+      if let format = malformed.format, spec.formats != [format] {
+        sink.error(
+          formatsNode ?? root, "malformed.file is \(format.rawValue), so formats must be [\(format.rawValue)]")
+      }
+    }
+  }
+}

@@ -1,0 +1,138 @@
+import TensorIO
+
+/// The hand-written corpus: every case under `cases/`, every loader expectation file under
+/// `expectations/`, and the hand-made broken files under `malformed/`.
+///
+/// ```
+/// Corpus/
+///   cases/<family>/<name>.yaml      one case per file; id = path without .yaml
+///   expectations/<loader>.yaml      xfail/skip entries per loader
+///   malformed/<format>/<file>       broken weights files named by cases
+/// ```
+public struct Corpus: Sendable {
+  /// The corpus folder.
+  public var root: String
+  /// Valid cases, sorted by id.
+  public var cases: [CaseSpec]
+  /// Valid expectation files by loader name.
+  public var expectations: [String: LoaderExpectations]
+  /// Every problem found, sorted by location. Cases and files with errors are left out above.
+  public var diagnostics: [LintDiagnostic]
+  /// SHA-256 over every corpus file's relative path and bytes, in path order: identifies the
+  /// corpus a report was made from.
+  public var hash: String
+
+  /// Whether any diagnostic is an error.
+  public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+  /// The expectations that apply to a loader id (`peft@0.21.2` falls back to `peft`).
+  public func expectations(forLoader id: String) -> LoaderExpectations {
+    for name in LoaderExpectations.candidateNames(for: id) {
+      if let found = expectations[name] { return found }
+    }
+    return LoaderExpectations(loader: id)
+  }
+
+  /// Reads and lints a corpus folder.
+  /// - Parameters:
+  ///   - root: the corpus folder (holding `cases/`).
+  ///   - vocabulary: the names cases may use.
+  ///   - extraCaseIDs: ids of cases from elsewhere (the generated matrix), so that expectation
+  ///     entries for them are not flagged as stale.
+  /// - Throws: ``FileError`` when the folder cannot be read at all.
+  public static func load(
+    root: String, vocabulary: CaseVocabulary = .standard, extraCaseIDs: [String] = []
+  ) throws(FileError) -> Corpus {
+    var diagnostics: [LintDiagnostic] = []
+    var hasher = SHA256()
+    let casesRoot = FileSystem.join(root, "cases")
+    guard FileSystem.kind(of: casesRoot) == .directory else {
+      throw FileError(operation: "open corpus cases folder", path: casesRoot, errno: 2)
+    }
+    let malformedRoot = FileSystem.join(root, "malformed")
+    let decoder = CaseDecoder(vocabulary: vocabulary) { path in FileSystem.isFile(FileSystem.join(malformedRoot, path)) }
+
+    var cases: [CaseSpec] = []
+    var firstFile: [String: String] = [:]
+    for relative in try files(under: casesRoot) {
+      let file = "cases/" + relative
+      let bytes = try FileSystem.read(FileSystem.join(casesRoot, relative))
+      hash(file, bytes, into: &hasher)
+      guard relative.hasSuffix(".yaml") else {
+        diagnostics.append(
+          LintDiagnostic(.error, at: SourceLocation(file: file), "not a case file", expected: "a .yaml file"))
+        continue
+      }
+      guard let text = String(validating: bytes, as: UTF8.self) else {
+        diagnostics.append(LintDiagnostic(.error, at: SourceLocation(file: file), "the file is not valid UTF-8"))
+        continue
+      }
+      let expectedID = String(relative.dropLast(".yaml".count))
+      let (spec, found) = decoder.decode(text, file: file, expectedID: expectedID)
+      diagnostics += found
+      guard let spec else { continue }
+      if let other = firstFile[spec.id] {
+        diagnostics.append(
+          LintDiagnostic(.error, at: SourceLocation(file: file, line: 1, column: 1), "case id '\(spec.id)' is also used by \(other)"))
+        continue
+      }
+      firstFile[spec.id] = file
+      cases.append(spec)
+    }
+    cases.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+
+    var expectations: [String: LoaderExpectations] = [:]
+    let expectationsRoot = FileSystem.join(root, "expectations")
+    if FileSystem.kind(of: expectationsRoot) == .directory {
+      let ids = cases.map(\.id) + extraCaseIDs
+      for relative in try files(under: expectationsRoot) {
+        let file = "expectations/" + relative
+        let bytes = try FileSystem.read(FileSystem.join(expectationsRoot, relative))
+        hash(file, bytes, into: &hasher)
+        guard relative.hasSuffix(".yaml"), !relative.contains("/") else {
+          diagnostics.append(
+            LintDiagnostic(.error, at: SourceLocation(file: file), "not an expectation file", expected: "<loader>.yaml directly in expectations/"))
+          continue
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+          diagnostics.append(LintDiagnostic(.error, at: SourceLocation(file: file), "the file is not valid UTF-8"))
+          continue
+        }
+        let loader = String(relative.dropLast(".yaml".count))
+        let (decoded, found) = LoaderExpectationsDecoder.decode(text, file: file, loader: loader, caseIDs: ids)
+        diagnostics += found
+        if let decoded { expectations[loader] = decoded }
+      }
+    }
+    if FileSystem.kind(of: malformedRoot) == .directory {
+      for relative in try files(under: malformedRoot) {
+        hash("malformed/" + relative, try FileSystem.read(FileSystem.join(malformedRoot, relative)), into: &hasher)
+      }
+    }
+    return Corpus(
+      root: root, cases: cases, expectations: expectations, diagnostics: diagnostics.sorted(),
+      hash: hasher.finalize())
+  }
+
+  private static func hash(_ file: String, _ bytes: [UInt8], into hasher: inout SHA256) {
+    hasher.update(file)
+    hasher.update([0])
+    hasher.update(String(bytes.count))
+    hasher.update([0])
+    hasher.update(bytes)
+  }
+
+  /// Regular files under `folder`, as sorted relative paths; hidden files are skipped.
+  static func files(under folder: String) throws(FileError) -> [String] {
+    var result: [String] = []
+    for name in try FileSystem.contents(ofDirectory: folder) where !name.hasPrefix(".") {
+      let path = FileSystem.join(folder, name)
+      switch FileSystem.kind(of: path) {
+      case .directory: result += try files(under: path).map { name + "/" + $0 }
+      case .file: result.append(name)
+      default: continue
+      }
+    }
+    return result.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+  }
+}

@@ -1,0 +1,63 @@
+/// The category of a failed load, shared by every loader so that results compare across them
+/// (never the message text). An open set: a loader may report a kind the corpus does not know yet,
+/// which then simply fails to match.
+public struct ErrorKind: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible {
+  public var rawValue: String
+
+  public init(rawValue: String) { self.rawValue = rawValue }
+  public init(_ rawValue: String) { self.rawValue = rawValue }
+
+  public var description: String { rawValue }
+
+  public static func < (lhs: ErrorKind, rhs: ErrorKind) -> Bool {
+    lhs.rawValue.utf8.lexicographicallyPrecedes(rhs.rawValue.utf8)
+  }
+
+  /// A checkpoint tensor's shape differs from the model parameter it loads into (torch's
+  /// `size mismatch for …` `RuntimeError`).
+  public static let sizeMismatch = ErrorKind("size-mismatch")
+  /// A `modules_to_save` or trainable-tokens tensor is absent from the checkpoint (PEFT's `KeyError`).
+  public static let missingAuxiliaryKey = ErrorKind("missing-auxiliary-key")
+  /// No module of the base matches the adapter's targets (`NoMatchingPeftModuleError`).
+  public static let targetNotFound = ErrorKind("target-not-found")
+  /// Shared weights the config says are saved are absent (VeRA's `vera_A`/`vera_B` `ValueError`).
+  public static let missingSharedWeights = ErrorKind("missing-shared-weights")
+  /// A checkpoint layout this loader no longer supports (old OFT `oft_r`).
+  public static let unsupportedCheckpoint = ErrorKind("unsupported-checkpoint")
+  /// Adapters of different tuner types combined in one model.
+  public static let incompatibleAdapters = ErrorKind("incompatible-adapters")
+  /// An adapter with this name already exists and the loader refuses to overwrite it.
+  public static let adapterNameConflict = ErrorKind("adapter-name-conflict")
+  /// `adapter_config.json` is unreadable or rejected (unknown fields on old PEFT, unknown type).
+  public static let invalidAdapterConfig = ErrorKind("invalid-adapter-config")
+  /// The base model's `config.json` is unreadable or names an unsupported architecture.
+  public static let invalidBaseConfig = ErrorKind("invalid-base-config")
+  /// The adapter or base folder has no weights file the loader can read.
+  public static let weightsNotFound = ErrorKind("weights-not-found")
+  /// A weights file is malformed (safetensors or HDF5); `format_error` says how.
+  public static let formatError = ErrorKind("format-error")
+  /// A failure the loader could not classify.
+  public static let other = ErrorKind("other")
+
+  /// Every kind the corpus may name, for linting.
+  public static let known: [ErrorKind] = [
+    .sizeMismatch, .missingAuxiliaryKey, .targetNotFound, .missingSharedWeights, .unsupportedCheckpoint,
+    .incompatibleAdapters, .adapterNameConflict, .invalidAdapterConfig, .invalidBaseConfig, .weightsNotFound,
+    .formatError, .other,
+  ]
+}
+
+/// Format-error names: the safetensors reference's variants may be written `InvalidOffset` (Rust,
+/// drivers) or `invalidOffset` (the SafeTensors module); both mean the same.
+public enum FormatErrorName {
+  /// The form used in the corpus: lower camel case for safetensors variants, HDF5 kinds as they are.
+  public static func canonical(_ name: String) -> String {
+    guard let first = name.first, first.isUppercase, !name.contains("-") else { return name }
+    return first.lowercased() + name.dropFirst()
+  }
+
+  /// Whether two names denote the same format error.
+  public static func same(_ a: String?, _ b: String?) -> Bool {
+    a.map(canonical) == b.map(canonical)
+  }
+}

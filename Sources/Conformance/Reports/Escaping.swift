@@ -1,0 +1,115 @@
+/// Escaping of untrusted text (case ids, key names, loader messages) for each report format.
+public enum Escaping {
+  /// Text for HTML element content and quoted attribute values.
+  public static func html(_ text: String) -> String {
+    var out = ""
+    out.reserveCapacity(text.utf8.count)
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "\"": out += "&quot;"
+      case "'": out += "&#39;"
+      default:
+        if isForbiddenInMarkup(scalar) { out += "\u{FFFD}" } else { out.unicodeScalars.append(scalar) }
+      }
+    }
+    return out
+  }
+
+  /// Text for XML 1.0 content and attributes. Characters XML 1.0 cannot hold at all (most C0
+  /// controls) become U+FFFD; newlines and tabs in attributes become character references.
+  public static func xml(_ text: String, attribute: Bool = false) -> String {
+    var out = ""
+    out.reserveCapacity(text.utf8.count)
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "\"": out += attribute ? "&quot;" : "\""
+      case "'": out += attribute ? "&apos;" : "'"
+      case "\n": out += attribute ? "&#10;" : "\n"
+      case "\r": out += "&#13;"
+      case "\t": out += attribute ? "&#9;" : "\t"
+      default:
+        if isForbiddenInMarkup(scalar) { out += "\u{FFFD}" } else { out.unicodeScalars.append(scalar) }
+      }
+    }
+    return out
+  }
+
+  /// Plain Markdown text on one line: markup characters are backslash-escaped, HTML is defused,
+  /// line breaks become spaces (so a message cannot start a heading or a table row).
+  public static func markdown(_ text: String) -> String {
+    var out = ""
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\\", "`", "*", "_", "[", "]", "|", "~":
+        out += "\\"
+        out.unicodeScalars.append(scalar)
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "&": out += "&amp;"
+      case "\n", "\r", "\t": out += " "
+      default:
+        if isForbiddenInMarkup(scalar) { out += "\u{FFFD}" } else { out.unicodeScalars.append(scalar) }
+      }
+    }
+    return out
+  }
+
+  /// Markdown inline code. Backticks inside are handled by a longer fence, as CommonMark allows.
+  public static func markdownCode(_ text: String) -> String {
+    let flat = String(String.UnicodeScalarView(text.unicodeScalars.map { s in
+      s == "\n" || s == "\r" || s == "\t" ? " " : isForbiddenInMarkup(s) ? "\u{FFFD}" : s
+    }))
+    // `|` would end a table cell even inside code on GitHub.
+    let safe = flat.replacingAll("|", with: "\\|")
+    var longest = 0
+    var run = 0
+    for c in safe.unicodeScalars {
+      run = c == "`" ? run + 1 : 0
+      longest = max(longest, run)
+    }
+    let fence = String(repeating: "`", count: longest + 1)
+    let pad = safe.hasPrefix("`") || safe.hasSuffix("`") || longest > 0 ? " " : ""
+    return fence + pad + safe + pad + fence
+  }
+
+  /// JSON for embedding in an HTML `<script>` element: `<`, `>`, `&` and the JavaScript line
+  /// separators are written as `\u` escapes so the text cannot close the element.
+  public static func scriptJSON(_ json: String) -> String {
+    var out = ""
+    out.reserveCapacity(json.utf8.count)
+    for scalar in json.unicodeScalars {
+      switch scalar {
+      case "<": out += "\\u003c"
+      case ">": out += "\\u003e"
+      case "&": out += "\\u0026"
+      case "\u{2028}": out += "\\u2028"
+      case "\u{2029}": out += "\\u2029"
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    return out
+  }
+
+  /// C0 controls other than tab/newline/carriage return, and the non-characters U+FFFE/U+FFFF.
+  static func isForbiddenInMarkup(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x09, 0x0A, 0x0D: false
+    case 0..<0x20, 0x7F, 0xFFFE, 0xFFFF: true
+    default: false
+    }
+  }
+}
+
+extension String {
+  func replacingAll(_ target: Character, with replacement: String) -> String {
+    var out = ""
+    for c in self { if c == target { out += replacement } else { out.append(c) } }
+    return out
+  }
+}

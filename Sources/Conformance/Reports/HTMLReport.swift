@@ -1,0 +1,300 @@
+import TensorIO
+
+/// `index.html`: a self-contained page (inline CSS and JavaScript, no network) showing each
+/// architecture's mutation × tuner matrix as coloured cells; clicking a cell lists its cases with
+/// expected and actual outcomes.
+///
+/// Untrusted strings never reach the markup: run data is embedded as escaped JSON and the script
+/// inserts it with `textContent`; the few strings written into the static part are HTML-escaped.
+public enum HTMLReport {
+  /// The page.
+  public static func render(_ run: RunResults, diff: ResultsDiff? = nil) -> String {
+    let data = Escaping.scriptJSON(JSONWriter.compact.string(payload(run, diff: diff)))
+    let unexpected = run.unexpected.count
+    let title = unexpected == 0 ? "all as expected" : "\(unexpected) unexpected"
+    var page = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    page += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    page += "<title>Adaptest conformance — \(Escaping.html(title))</title>\n"
+    page += "<style>\n\(css)</style>\n</head>\n<body>\n"
+    page += "<header><h1>Adaptest conformance</h1><p class=\"meta\">"
+    page += "adaptest \(Escaping.html(run.info.toolVersion)) · corpus <code>\(Escaping.html(String(run.info.corpusHash.prefix(12))))</code>"
+    page += " · \(Escaping.html(run.info.timestamp))"
+    if let filter = run.info.filter { page += " · filter <code>\(Escaping.html(filter))</code>" }
+    if !run.info.shards.isEmpty { page += " · shards \(Escaping.html(run.info.shards.joined(separator: ", ")))" }
+    page += "</p></header>\n"
+    page += "<main>\n<section id=\"loaders\" class=\"cards\"></section>\n"
+    page += "<section id=\"baseline\"></section>\n"
+    page += """
+      <section class="controls">
+        <div id="loader-tabs" class="tabs" role="tablist"></div>
+        <input id="search" type="search" placeholder="Filter case ids…" aria-label="Filter case ids">
+        <label><input id="only-bad" type="checkbox"> only unexpected</label>
+        <div id="legend" class="legend"></div>
+      </section>
+      <section id="matrix"></section>
+      <section><h2>Unexpected results</h2><div id="unexpected"></div></section>
+      </main>
+      <aside id="drawer" hidden><div class="drawer-head"><h2 id="drawer-title"></h2>
+      <button id="drawer-close" aria-label="Close">×</button></div><div id="drawer-body"></div></aside>
+      <noscript><p class="noscript">This report needs JavaScript to draw the matrix; results.json has the same data.</p></noscript>
+
+      """
+    page += "<script id=\"data\" type=\"application/json\">\(data)</script>\n"
+    page += "<script>\n\(script)</script>\n</body>\n</html>\n"
+    return page
+  }
+
+  // MARK: Data
+
+  static func payload(_ run: RunResults, diff: ResultsDiff?) -> JSONValue {
+    var loaders: [JSONValue] = []
+    let loaderIDs = run.loaderIDs
+    for id in loaderIDs {
+      let info = run.info.loaders.first { $0.id == id }
+      var object = JSONObject([("id", .string(id)), ("version", .string(info?.version ?? ""))])
+      object["versions"] = .string(
+        (info?.versions ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: " · "))
+      let counts = run.counts(loader: id)
+      object["counts"] = .object(JSONObject(CaseStatus.allCases.map { ($0.rawValue, JSONValue.int(counts[$0] ?? 0)) }))
+      loaders.append(.object(object))
+    }
+    var results: [JSONValue] = []
+    results.reserveCapacity(run.results.count)
+    for result in run.results {
+      var r = JSONObject()
+      r["l"] = .int(loaderIDs.firstIndex(of: result.loader) ?? 0)
+      r["i"] = .string(result.id)
+      r["f"] = .string(result.format?.rawValue ?? "")
+      r["s"] = .string(result.status.rawValue)
+      r["a"] = .string(result.coordinates.architecture ?? "(none)")
+      r["m"] = .string(result.coordinates.mutation ?? "(none)")
+      r["t"] = .string(result.coordinates.tuner ?? "(none)")
+      if !result.message.isEmpty { r["msg"] = .string(result.message) }
+      if result.status != .pass {
+        if !result.description.isEmpty { r["d"] = .string(result.description) }
+        if let expected = result.expected { r["e"] = .string(JSONWriter(indent: 2).string(expected)) }
+        if let actual = result.actual { r["o"] = .string(JSONWriter(indent: 2).string(actual)) }
+        if let note = result.expectation { r["x"] = .string("\(note.status.rawValue): \(note.reason) (\(note.ref))") }
+      }
+      results.append(.object(r))
+    }
+    var object = JSONObject([("loaders", .array(loaders)), ("results", .array(results))])
+    if let diff {
+      func changes(_ list: [ResultsDiff.Change]) -> JSONValue {
+        .array(
+          list.prefix(500).map { c in
+            .object(
+              JSONObject([
+                ("l", .string(c.key.loader)), ("i", .string(c.key.id)), ("f", .string(c.key.format)),
+                ("old", .string(c.old.rawValue)), ("new", .string(c.new.rawValue)), ("msg", .string(c.message)),
+              ]))
+          })
+      }
+      object["diff"] = .object(
+        JSONObject([
+          ("regressed", changes(diff.regressed)), ("improved", changes(diff.improved)),
+          ("counts", .strings([
+            "\(diff.regressed.count) regressed", "\(diff.improved.count) improved", "\(diff.changed.count) changed",
+            "\(diff.added.count) added", "\(diff.removed.count) removed", "\(diff.unchanged) unchanged",
+          ])),
+        ]))
+    }
+    return .object(object)
+  }
+
+  // MARK: Static parts
+
+  static let css = """
+    :root { --pass:#1a7f37; --fail:#cf222e; --error:#8250df; --timeout:#bc4c00; --xpass:#0969da;
+      --xfail:#d4a72c; --skip:#afb8c1; --ink:#1f2328; --muted:#59636e; --line:#d1d9e0; --bg:#f6f8fa; }
+    * { box-sizing: border-box; }
+    body { margin:0; font:14px/1.45 -apple-system, "Segoe UI", "Noto Sans", Helvetica, Arial, sans-serif; color:var(--ink); background:#fff; }
+    header { padding:18px 28px 10px; border-bottom:1px solid var(--line); background:var(--bg); }
+    h1 { margin:0; font-size:22px; } h2 { font-size:16px; margin:22px 0 8px; }
+    .meta { margin:4px 0 0; color:var(--muted); } code { font:12px ui-monospace, SFMono-Regular, Menlo, monospace; }
+    main { padding:8px 28px 40px; }
+    .cards { display:flex; flex-wrap:wrap; gap:12px; margin-top:14px; }
+    .card { border:1px solid var(--line); border-radius:8px; padding:10px 14px; min-width:260px; flex:1 1 260px; max-width:440px; }
+    .card h3 { margin:0 0 2px; font-size:15px; } .card .versions { color:var(--muted); font-size:12px; min-height:16px; }
+    .bar { display:flex; height:10px; border-radius:5px; overflow:hidden; margin:8px 0 6px; background:var(--bg); }
+    .counts { display:flex; flex-wrap:wrap; gap:4px 10px; font-size:12px; color:var(--muted); }
+    .counts b { color:var(--ink); }
+    .dot { display:inline-block; width:9px; height:9px; border-radius:2px; margin-right:4px; vertical-align:baseline; }
+    .controls { display:flex; flex-wrap:wrap; align-items:center; gap:10px 16px; margin:18px 0 6px; position:sticky; top:0; background:#fff; padding:8px 0; z-index:2; border-bottom:1px solid var(--line); }
+    .tabs button { border:1px solid var(--line); background:#fff; padding:5px 12px; font:inherit; cursor:pointer; margin-right:-1px; }
+    .tabs button:first-child { border-radius:6px 0 0 6px; } .tabs button:last-child { border-radius:0 6px 6px 0; }
+    .tabs button[aria-selected=true] { background:var(--ink); color:#fff; border-color:var(--ink); }
+    #search { padding:5px 9px; border:1px solid var(--line); border-radius:6px; font:inherit; width:220px; }
+    .legend { display:flex; gap:10px; font-size:12px; color:var(--muted); margin-left:auto; }
+    .arch { margin-top:18px; } .arch h2 { margin-bottom:6px; } .arch h2 span { color:var(--muted); font-weight:normal; font-size:13px; }
+    .scroll { overflow-x:auto; }
+    table.grid { border-collapse:separate; border-spacing:3px; }
+    table.grid th { font-weight:600; font-size:12px; color:var(--muted); padding:2px 6px; white-space:nowrap; }
+    table.grid thead th.corner { writing-mode:horizontal-tb; transform:none; height:auto; text-align:right; font-weight:normal; }
+    table.grid thead th { writing-mode:vertical-rl; transform:rotate(180deg); text-align:left; vertical-align:bottom; height:110px; }
+    table.grid tbody th { text-align:right; font-family:ui-monospace, Menlo, monospace; font-weight:normal; color:var(--ink); max-width:320px; overflow:hidden; text-overflow:ellipsis; }
+    td.cell { width:34px; min-width:34px; height:26px; border-radius:4px; text-align:center; font-size:11px; color:#fff; cursor:pointer; font-weight:600; }
+    td.cell:hover { outline:2px solid var(--ink); outline-offset:1px; }
+    td.empty { background:repeating-linear-gradient(45deg,#fff,#fff 3px,#eef1f4 3px,#eef1f4 6px); cursor:default; }
+    td.empty:hover { outline:none; }
+    .s-PASS { background:var(--pass); } .s-FAIL { background:var(--fail); } .s-ERROR { background:var(--error); }
+    .s-TIMEOUT { background:var(--timeout); } .s-XPASS { background:var(--xpass); } .s-XFAIL { background:var(--xfail); color:#3d2e00 !important; }
+    .s-SKIP { background:var(--skip); color:#24292f !important; }
+    .pill { display:inline-block; padding:1px 7px; border-radius:10px; color:#fff; font-size:11px; font-weight:700; letter-spacing:.02em; }
+    table.list { border-collapse:collapse; width:100%; } table.list td, table.list th { border-bottom:1px solid var(--line); padding:5px 8px; text-align:left; vertical-align:top; }
+    table.list tr.row { cursor:pointer; } table.list tr.row:hover { background:var(--bg); }
+    table.list td.msg { color:var(--muted); word-break:break-word; }
+    .none { color:var(--muted); font-style:italic; }
+    aside#drawer { position:fixed; top:0; right:0; bottom:0; width:min(720px, 96vw); background:#fff; border-left:1px solid var(--line);
+      box-shadow:-8px 0 24px rgba(0,0,0,.12); overflow-y:auto; z-index:5; padding:0 20px 30px; }
+    .drawer-head { display:flex; align-items:center; justify-content:space-between; position:sticky; top:0; background:#fff; padding:14px 0 8px; border-bottom:1px solid var(--line); }
+    .drawer-head h2 { margin:0; font-size:15px; font-family:ui-monospace, Menlo, monospace; word-break:break-all; }
+    #drawer-close { border:0; background:none; font-size:26px; cursor:pointer; line-height:1; color:var(--muted); }
+    .case { border:1px solid var(--line); border-radius:8px; margin:12px 0; padding:10px 12px; }
+    .case h3 { margin:0 0 4px; font-size:13px; font-family:ui-monospace, Menlo, monospace; word-break:break-all; }
+    .case .loader { color:var(--muted); font-size:12px; margin-left:6px; }
+    .case p { margin:6px 0; } .case .why { color:var(--fail); white-space:pre-wrap; word-break:break-word; }
+    .case .quiet { color:var(--muted); }
+    .case .note { color:#7d4e00; background:#fff8c5; padding:4px 8px; border-radius:6px; }
+    .pair { display:grid; grid-template-columns:1fr 1fr; gap:8px; }
+    .pair div span { font-size:11px; color:var(--muted); text-transform:uppercase; letter-spacing:.05em; }
+    pre { background:var(--bg); border:1px solid var(--line); border-radius:6px; padding:8px; margin:2px 0 0; font:11.5px/1.4 ui-monospace, Menlo, monospace; overflow-x:auto; max-height:320px; white-space:pre; }
+    .banner { padding:8px 12px; border-radius:6px; margin-top:14px; }
+    .banner.bad { background:#ffebe9; border:1px solid #ffcecb; } .banner.good { background:#dafbe1; border:1px solid #aceebb; }
+    .noscript { padding:20px 28px; }
+
+    """
+
+  static let script = #"""
+    (function () {
+      "use strict";
+      const data = JSON.parse(document.getElementById("data").textContent);
+      const order = ["ERROR", "TIMEOUT", "FAIL", "XPASS", "XFAIL", "PASS", "SKIP"];
+      const rank = Object.fromEntries(order.map((s, i) => [s, i]));
+      const unexpected = new Set(["FAIL", "ERROR", "TIMEOUT", "XPASS"]);
+      const el = (tag, attrs, ...children) => {
+        const node = document.createElement(tag);
+        for (const [k, v] of Object.entries(attrs || {})) {
+          if (k === "class") node.className = v; else if (k === "text") node.textContent = v;
+          else if (k.startsWith("on")) node.addEventListener(k.slice(2), v); else node.setAttribute(k, v);
+        }
+        for (const c of children) if (c != null) node.append(c);
+        return node;
+      };
+      const pill = (s) => el("span", { class: "pill s-" + s, text: s });
+      const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+      let loader = data.loaders.length > 1 ? -1 : 0;
+      const state = { search: "", onlyBad: false };
+
+      // Loader cards
+      const cards = document.getElementById("loaders");
+      data.loaders.forEach((l) => {
+        const total = order.reduce((n, s) => n + l.counts[s], 0);
+        const bar = el("div", { class: "bar" });
+        order.forEach((s) => { if (l.counts[s]) bar.append(el("div", { class: "s-" + s, style: "width:" + (100 * l.counts[s] / total) + "%", title: s + ": " + l.counts[s] })); });
+        const counts = el("div", { class: "counts" });
+        order.forEach((s) => { if (l.counts[s]) counts.append(el("span", {}, el("span", { class: "dot s-" + s }), el("b", { text: String(l.counts[s]) }), " " + s)); });
+        cards.append(el("div", { class: "card" }, el("h3", { text: l.id + (l.version && !l.id.includes("@") ? " " + l.version : "") }),
+          el("div", { class: "versions", text: l.versions }), bar, counts));
+      });
+
+      // Baseline
+      if (data.diff) {
+        const box = document.getElementById("baseline");
+        const bad = data.diff.regressed.length > 0;
+        const banner = el("div", { class: "banner " + (bad ? "bad" : "good") }, el("b", { text: bad ? "Regressions against the baseline. " : "No regressions against the baseline. " }), data.diff.counts.join(", ") + ".");
+        box.append(banner);
+        if (bad) {
+          const table = el("table", { class: "list" });
+          data.diff.regressed.forEach((c) => table.append(el("tr", {}, el("td", {}, pill(c.old), " → ", pill(c.new)), el("td", {}, el("code", { text: c.i + (c.f ? " [" + c.f + "]" : "") })), el("td", { text: c.l }), el("td", { class: "msg", text: c.msg }))));
+          box.append(table);
+        }
+      }
+
+      // Controls
+      const tabs = document.getElementById("loader-tabs");
+      const choices = data.loaders.length > 1 ? [[-1, "All loaders"]] : [];
+      data.loaders.forEach((l, i) => choices.push([i, l.id]));
+      choices.forEach(([i, name]) => tabs.append(el("button", { role: "tab", "data-i": String(i), text: name, onclick: () => { loader = i; draw(); } })));
+      document.getElementById("search").addEventListener("input", (e) => { state.search = e.target.value.trim(); draw(); });
+      document.getElementById("only-bad").addEventListener("change", (e) => { state.onlyBad = e.target.checked; draw(); });
+      const legend = document.getElementById("legend");
+      order.forEach((s) => legend.append(el("span", {}, el("span", { class: "dot s-" + s }), s)));
+
+      const visible = () => data.results.filter((r) => (loader < 0 || r.l === loader) && (!state.search || r.i.includes(state.search)) && (!state.onlyBad || unexpected.has(r.s)));
+
+      function draw() {
+        for (const b of tabs.children) b.setAttribute("aria-selected", String(Number(b.dataset.i) === loader));
+        const rows = visible();
+        const tuners = [...new Set(data.results.map((r) => r.t))].sort(cmp);
+        const byArch = new Map();
+        for (const r of rows) {
+          if (!byArch.has(r.a)) byArch.set(r.a, new Map());
+          const muts = byArch.get(r.a);
+          if (!muts.has(r.m)) muts.set(r.m, new Map());
+          const cells = muts.get(r.m);
+          if (!cells.has(r.t)) cells.set(r.t, []);
+          cells.get(r.t).push(r);
+        }
+        const matrix = document.getElementById("matrix");
+        matrix.replaceChildren();
+        if (rows.length === 0) matrix.append(el("p", { class: "none", text: "No results match." }));
+        [...byArch.keys()].sort(cmp).forEach((arch) => {
+          const muts = byArch.get(arch);
+          const used = tuners.filter((t) => [...muts.values()].some((c) => c.has(t)));
+          const count = [...muts.values()].reduce((n, c) => n + [...c.values()].reduce((m, l) => m + l.length, 0), 0);
+          const head = el("tr", {}, el("th", { class: "corner", text: "mutation ╲ tuner" }));
+          used.forEach((t) => head.append(el("th", { text: t })));
+          const body = el("tbody");
+          [...muts.keys()].sort(cmp).forEach((m) => {
+            const tr = el("tr", {}, el("th", { text: m, title: m }));
+            used.forEach((t) => {
+              const list = muts.get(m).get(t);
+              if (!list) { tr.append(el("td", { class: "cell empty", title: "no case" })); return; }
+              const worst = list.reduce((w, r) => (rank[r.s] < rank[w] ? r.s : w), "SKIP");
+              const good = list.filter((r) => r.s === "PASS" || r.s === "XPASS").length;
+              const ran = list.filter((r) => r.s !== "SKIP").length;
+              const label = ran === 0 ? "–" : good === ran ? "✓" : String(ran - good);
+              tr.append(el("td", { class: "cell s-" + worst, text: label, title: arch + " · " + m + " · " + t + ": " + good + "/" + ran + " passing" + (list.length > ran ? ", " + (list.length - ran) + " skipped" : ""),
+                onclick: () => openDrawer(arch + " · " + m + " · " + t, list) }));
+            });
+            body.append(tr);
+          });
+          matrix.append(el("div", { class: "arch" }, el("h2", {}, arch + " ", el("span", { text: count + " result(s)" })), el("div", { class: "scroll" }, el("table", { class: "grid" }, el("thead", {}, head), body))));
+        });
+
+        const bad = rows.filter((r) => unexpected.has(r.s)).sort((a, b) => rank[a.s] - rank[b.s] || cmp(a.i, b.i));
+        const list = document.getElementById("unexpected");
+        list.replaceChildren();
+        if (bad.length === 0) { list.append(el("p", { class: "none", text: "None." })); return; }
+        const table = el("table", { class: "list" }, el("tr", {}, el("th", { text: "status" }), el("th", { text: "case" }), el("th", { text: "loader" }), el("th", { text: "why" })));
+        bad.slice(0, 1000).forEach((r) => table.append(el("tr", { class: "row", onclick: () => openDrawer(r.i, [r]) }, el("td", {}, pill(r.s)), el("td", {}, el("code", { text: r.i + (r.f ? " [" + r.f + "]" : "") })), el("td", { text: data.loaders[r.l].id }), el("td", { class: "msg", text: r.msg || "" }))));
+        list.append(table);
+        if (bad.length > 1000) list.append(el("p", { class: "none", text: (bad.length - 1000) + " more in results.json" }));
+      }
+
+      const drawer = document.getElementById("drawer");
+      function openDrawer(title, list) {
+        document.getElementById("drawer-title").textContent = title;
+        const body = document.getElementById("drawer-body");
+        body.replaceChildren();
+        [...list].sort((a, b) => rank[a.s] - rank[b.s] || cmp(a.i, b.i) || a.l - b.l).forEach((r) => {
+          const box = el("div", { class: "case" }, el("h3", {}, pill(r.s), " ", r.i + (r.f ? " [" + r.f + "]" : ""), el("span", { class: "loader", text: data.loaders[r.l].id })));
+          if (r.d) box.append(el("p", { text: r.d }));
+          if (r.msg) box.append(el("p", { class: unexpected.has(r.s) || r.s === "XFAIL" ? "why" : "quiet", text: r.msg }));
+          if (r.x) box.append(el("p", { class: "note", text: r.x }));
+          if (r.s !== "SKIP" && (r.e || r.o)) box.append(el("div", { class: "pair" }, el("div", {}, el("span", { text: "expected" }), el("pre", { text: r.e || "—" })), el("div", {}, el("span", { text: "actual" }), el("pre", { text: r.o || "—" }))));
+          body.append(box);
+        });
+        drawer.hidden = false;
+        document.getElementById("drawer-close").focus();
+      }
+      document.getElementById("drawer-close").addEventListener("click", () => { drawer.hidden = true; });
+      document.addEventListener("keydown", (e) => { if (e.key === "Escape") drawer.hidden = true; });
+      draw();
+      const open = new URLSearchParams(location.hash.slice(1)).get("case");
+      if (open) { const hit = data.results.filter((r) => r.i === open); if (hit.length) openDrawer(open, hit); }
+    })();
+
+    """#
+}

@@ -1,0 +1,63 @@
+/// `junit.xml` for CI systems: one `<testsuite>` per loader, one `<testcase>` per case and format.
+/// FAIL and XPASS are failures, ERROR and TIMEOUT errors, SKIP and XFAIL skipped (as pytest
+/// reports xfail).
+public enum JUnitReport {
+  /// The XML text.
+  public static func render(_ run: RunResults) -> String {
+    let all = run.counts()
+    var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    out += "<testsuites name=\"adaptest conformance\" tests=\"\(run.results.count)\""
+    out += " failures=\"\((all[.fail] ?? 0) + (all[.xpass] ?? 0))\" errors=\"\((all[.error] ?? 0) + (all[.timeout] ?? 0))\""
+    out += " skipped=\"\((all[.skip] ?? 0) + (all[.xfail] ?? 0))\" timestamp=\"\(Escaping.xml(run.info.timestamp, attribute: true))\">\n"
+    for loader in run.loaderIDs {
+      let results = run.results.filter { $0.loader == loader }
+      let c = run.counts(loader: loader)
+      out += "  <testsuite name=\"\(Escaping.xml(loader, attribute: true))\" tests=\"\(results.count)\""
+      out += " failures=\"\((c[.fail] ?? 0) + (c[.xpass] ?? 0))\" errors=\"\((c[.error] ?? 0) + (c[.timeout] ?? 0))\""
+      out += " skipped=\"\((c[.skip] ?? 0) + (c[.xfail] ?? 0))\" timestamp=\"\(Escaping.xml(run.info.timestamp, attribute: true))\">\n"
+      out += "    <properties>\n"
+      out += property("corpus_hash", run.info.corpusHash)
+      out += property("tool_version", run.info.toolVersion)
+      if let info = run.info.loaders.first(where: { $0.id == loader }) {
+        out += property("loader_version", info.version)
+        for (name, version) in info.versions.sorted(by: { $0.key < $1.key }) { out += property("version." + name, version) }
+      }
+      out += "    </properties>\n"
+      for result in results { out += testcase(result) }
+      out += "  </testsuite>\n"
+    }
+    out += "</testsuites>\n"
+    return out
+  }
+
+  private static func property(_ name: String, _ value: String) -> String {
+    "      <property name=\"\(Escaping.xml(name, attribute: true))\" value=\"\(Escaping.xml(value, attribute: true))\"/>\n"
+  }
+
+  private static func testcase(_ result: CaseResult) -> String {
+    let family = result.id.split(separator: "/").dropLast().joined(separator: ".")
+    let classname = family.isEmpty ? result.loader : "\(result.loader).\(family)"
+    var out = "    <testcase classname=\"\(Escaping.xml(classname, attribute: true))\""
+    out += " name=\"\(Escaping.xml(result.displayName, attribute: true))\" time=\"0\""
+    let message = SummaryReport.truncate(result.message, to: 1000)
+    let details = [
+      result.message, result.description.isEmpty ? "" : "case: \(result.description)",
+      result.expectation.map { "expectation: \($0.status.rawValue): \($0.reason) (\($0.ref))" } ?? "",
+    ].filter { !$0.isEmpty }.joined(separator: "\n")
+    switch result.status {
+    case .pass:
+      return out + "/>\n"
+    case .fail, .xpass:
+      let text = result.status == .xpass ? "unexpected pass: the expectation file says this case fails" : message
+      out += ">\n      <failure type=\"\(result.status.rawValue)\" message=\"\(Escaping.xml(text, attribute: true))\">"
+      out += Escaping.xml(details) + "</failure>\n"
+    case .error, .timeout:
+      out += ">\n      <error type=\"\(result.status.rawValue)\" message=\"\(Escaping.xml(message, attribute: true))\">"
+      out += Escaping.xml(details) + "</error>\n"
+    case .skip, .xfail:
+      let text = result.status == .xfail ? "xfail: \(result.expectation?.reason ?? message)" : message
+      out += ">\n      <skipped message=\"\(Escaping.xml(text, attribute: true))\"/>\n"
+    }
+    return out + "    </testcase>\n"
+  }
+}

@@ -1,0 +1,117 @@
+import TensorIO
+
+/// Where a case sits in the matrix architecture × mutation × tuner (× format), for grouping in
+/// reports.
+public struct CaseCoordinates: Sendable, Hashable {
+  public var architecture: String?
+  /// The mutations applied, as one label (`resize_vocab`, `resize_vocab+drop_keys`, `none`).
+  public var mutation: String?
+  public var tuner: String?
+
+  public init(architecture: String? = nil, mutation: String? = nil, tuner: String? = nil) {
+    self.architecture = architecture
+    self.mutation = mutation
+    self.tuner = tuner
+  }
+}
+
+extension CaseSpec {
+  /// The case's place in the report matrix.
+  public var coordinates: CaseCoordinates {
+    let names = base.mutations.map(\.name) + adapter.mutations.map(\.name)
+    let mutation = malformed != nil ? "malformed" : names.isEmpty ? "none" : names.joined(separator: "+")
+    return CaseCoordinates(architecture: base.architecture, mutation: mutation, tuner: adapter.tuner)
+  }
+}
+
+/// The expectation-file entry that applied to a result.
+public struct ExpectationNote: Sendable, Hashable {
+  public var status: LoaderExpectations.Entry.Status
+  public var reason: String
+  public var ref: String
+
+  public init(status: LoaderExpectations.Entry.Status, reason: String, ref: String) {
+    self.status = status
+    self.reason = reason
+    self.ref = ref
+  }
+}
+
+/// One case run by one loader.
+public struct CaseResult: Sendable, Hashable {
+  /// The loader id (`recommended`, `peft@0.21.2`).
+  public var loader: String
+  public var id: String
+  public var format: CheckpointFormat?
+  public var status: CaseStatus
+  /// The case's `expect` block, as JSON in the corpus's vocabulary.
+  public var expected: JSONValue?
+  /// What the loader reported, as JSON in the driver protocol's vocabulary; `nil` when it did not run.
+  public var actual: JSONValue?
+  /// Why the status is what it is: discrepancies, the error, the skip reason. Empty for a plain pass.
+  public var message: String
+  /// The expectation-file entry that applied, if any.
+  public var expectation: ExpectationNote?
+  public var coordinates: CaseCoordinates
+  /// The case's description, for people reading a report.
+  public var description: String
+
+  public init(
+    loader: String, id: String, format: CheckpointFormat?, status: CaseStatus, expected: JSONValue? = nil,
+    actual: JSONValue? = nil, message: String = "", expectation: ExpectationNote? = nil,
+    coordinates: CaseCoordinates = CaseCoordinates(), description: String = ""
+  ) {
+    self.loader = loader
+    self.id = id
+    self.format = format
+    self.status = status
+    self.expected = expected?.canonical()
+    self.actual = actual?.canonical()
+    self.message = message
+    self.expectation = expectation
+    self.coordinates = coordinates
+    self.description = description
+  }
+
+  /// Identifies the result across runs: loader, case id and format.
+  public var key: ResultKey { ResultKey(loader: loader, id: id, format: format?.rawValue ?? "") }
+
+  /// `id [format]`, for lists and test names.
+  public var displayName: String { format.map { "\(id) [\($0.rawValue)]" } ?? id }
+}
+
+/// Loader, case id and format: what makes a result unique in a run.
+public struct ResultKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+  public var loader: String
+  public var id: String
+  public var format: String
+
+  public init(loader: String, id: String, format: String) {
+    self.loader = loader
+    self.id = id
+    self.format = format
+  }
+
+  public static func < (lhs: ResultKey, rhs: ResultKey) -> Bool {
+    for (a, b) in [(lhs.loader, rhs.loader), (lhs.id, rhs.id), (lhs.format, rhs.format)] where a != b {
+      return a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+    return false
+  }
+
+  public var description: String { format.isEmpty ? "\(loader): \(id)" : "\(loader): \(id) [\(format)]" }
+}
+
+extension JSONValue {
+  /// The same value with every object's members sorted by key, so that equal documents compare
+  /// equal however they were written or read.
+  func canonical() -> JSONValue {
+    switch self {
+    case .array(let items): return .array(items.map { $0.canonical() })
+    case .object(let object):
+      let sorted = object.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+      return .object(JSONObject(sorted.map { ($0.key, $0.value.canonical()) }))
+    default: return self
+    }
+  }
+}

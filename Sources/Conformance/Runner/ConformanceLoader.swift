@@ -1,0 +1,89 @@
+import TensorIO
+
+/// A loader under test: a built-in profile or an external driver. The runner asks it only for
+/// cases inside its ``LoaderCapabilities``.
+public protocol ConformanceLoader: Sendable {
+  /// The id results are filed under (`recommended`, `peft@0.21.2`), known before ``start()``.
+  var id: String { get }
+
+  /// Gets the loader ready (a driver's handshake) and says what it is and can do.
+  /// - Throws: when the loader cannot be used at all; every case is then an ERROR.
+  func start() async throws -> LoaderInfo
+
+  /// Loads one prepared case and reports what happened. A thrown error makes the case an ERROR
+  /// (the loader crashed, or could not run it); the run goes on.
+  func run(_ prepared: PreparedCase) async throws -> LoaderAnswer
+
+  /// Releases the loader (ends a driver process).
+  func shutdown() async
+}
+
+extension ConformanceLoader {
+  public func shutdown() async {}
+}
+
+/// A loader's answer for one case.
+public enum LoaderAnswer: Sendable, Hashable {
+  /// The loader answered (the load may have failed: that is in the outcome).
+  case outcome(ObservedOutcome)
+  /// The loader did not answer in time.
+  case timedOut(String)
+  /// The loader could not run the case (a driver-side error, a crash); the message says why.
+  case failed(String)
+}
+
+/// One case in one format: the unit the runner schedules.
+public struct CaseRun: Sendable, Hashable {
+  public var spec: CaseSpec
+  public var format: CheckpointFormat
+
+  public init(spec: CaseSpec, format: CheckpointFormat) {
+    self.spec = spec
+    self.format = format
+  }
+
+  /// `id[format]`: unique within a run, used in driver requests and folder names.
+  public var runID: String { "\(spec.id)[\(format.rawValue)]" }
+}
+
+/// A case made concrete: folders on disk (and, where the materializer offers it, the same data in
+/// memory) plus how to load it.
+public struct PreparedCase: Sendable {
+  public var run: CaseRun
+  /// The base model folder (`config.json` + weights).
+  public var base: String
+  /// The adapter folder (`adapter_config.json` + weights).
+  public var adapter: String
+  /// Adapters already in the model, in loading order.
+  public var loaded: [LoadedFolder]
+  /// Anything the materializer can hand over without a round trip through files (tables).
+  public var inMemory: (any Sendable)?
+
+  public init(run: CaseRun, base: String, adapter: String, loaded: [LoadedFolder] = [], inMemory: (any Sendable)? = nil) {
+    self.run = run
+    self.base = base
+    self.adapter = adapter
+    self.loaded = loaded
+    self.inMemory = inMemory
+  }
+
+  public var load: LoadSpec { run.spec.load }
+
+  /// A named adapter folder.
+  public struct LoadedFolder: Sendable, Hashable {
+    public var name: String
+    public var path: String
+
+    public init(name: String, path: String) {
+      self.name = name
+      self.path = path
+    }
+  }
+}
+
+/// Builds the files of a case (base, adapter, already-loaded adapters) into a folder.
+public protocol CaseMaterializer: Sendable {
+  /// Writes the case's folders under `folder` (which exists and is empty).
+  /// - Throws: when the case cannot be built; the case is then an ERROR for every loader.
+  func prepare(_ run: CaseRun, in folder: String) async throws -> PreparedCase
+}

@@ -1,0 +1,201 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+import TensorIO
+
+/// Progress of a run, reported after each case run.
+public struct RunProgress: Sendable {
+  public var done: Int
+  public var total: Int
+  /// Results so far with an unexpected status.
+  public var unexpected: Int
+}
+
+/// Runs case runs against loaders, in parallel, and returns the results in a fixed order
+/// (loader, case id, format) whatever order they complete in.
+public struct ConformanceRunner: Sendable {
+  public var loaders: [any ConformanceLoader]
+  public var materializer: any CaseMaterializer
+  /// Per-loader expectations (xfail/skip), looked up by loader id.
+  public var expectations: @Sendable (String) -> LoaderExpectations
+  /// How many case runs are in flight at once.
+  public var jobs: Int
+  /// Where case folders are built; each case run gets its own sub-folder, removed afterwards.
+  public var scratch: String
+  /// Keep the case folders (for debugging a failure).
+  public var keepArtifacts: Bool
+
+  public init(
+    loaders: [any ConformanceLoader], materializer: any CaseMaterializer,
+    expectations: @escaping @Sendable (String) -> LoaderExpectations = { LoaderExpectations(loader: $0) },
+    jobs: Int = ConformanceRunner.processorCount, scratch: String, keepArtifacts: Bool = false
+  ) {
+    self.loaders = loaders
+    self.materializer = materializer
+    self.expectations = expectations
+    self.jobs = max(1, jobs)
+    self.scratch = scratch
+    self.keepArtifacts = keepArtifacts
+  }
+
+  /// The number of online processors.
+  public static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+  /// Starts every loader, runs every case run, shuts the loaders down.
+  /// - Returns: the loaders' infos (in the given order) and one result per loader × case run.
+  public func run(
+    _ runs: [CaseRun], progress: (@Sendable (RunProgress) -> Void)? = nil
+  ) async -> (loaders: [LoaderInfo], results: [CaseResult]) {
+    let started = await startLoaders()
+    let expectationFiles = loaders.map { expectations($0.id) }
+    try? FileSystem.createDirectory(scratch)
+
+    var results = [[CaseResult]](repeating: [], count: runs.count)
+    var done = 0
+    var unexpected = 0
+    await withTaskGroup(of: (Int, [CaseResult]).self) { group in
+      var next = 0
+      func schedule(_ group: inout TaskGroup<(Int, [CaseResult])>) {
+        guard next < runs.count else { return }
+        let index = next
+        next += 1
+        group.addTask {
+          (index, await self.execute(runs[index], index: index, started: started, expectations: expectationFiles))
+        }
+      }
+      for _ in 0..<min(jobs, runs.count) { schedule(&group) }
+      for await (index, caseResults) in group {
+        results[index] = caseResults
+        done += 1
+        unexpected += caseResults.filter { $0.status.isUnexpected }.count
+        progress?(RunProgress(done: done, total: runs.count, unexpected: unexpected))
+        schedule(&group)
+      }
+    }
+    for loader in loaders { await loader.shutdown() }
+    let infos = zip(loaders, started).map { loader, start in
+      (try? start.get()) ?? LoaderInfo(id: loader.id, name: loader.id, version: "unavailable")
+    }
+    return (infos, results.flatMap { $0 }.sorted { $0.key < $1.key })
+  }
+
+  private func startLoaders() async -> [Result<LoaderInfo, LoaderStartError>] {
+    await withTaskGroup(of: (Int, Result<LoaderInfo, LoaderStartError>).self) { group in
+      for (i, loader) in loaders.enumerated() {
+        group.addTask {
+          do {
+            return (i, .success(try await loader.start()))
+          } catch {
+            return (i, .failure(LoaderStartError(message: "\(error)")))
+          }
+        }
+      }
+      var started = [Result<LoaderInfo, LoaderStartError>](repeating: .failure(LoaderStartError(message: "")), count: loaders.count)
+      for await (i, result) in group { started[i] = result }
+      return started
+    }
+  }
+
+  /// Runs one case run against every loader, building its files once, only if some loader needs them.
+  private func execute(
+    _ run: CaseRun, index: Int, started: [Result<LoaderInfo, LoaderStartError>], expectations: [LoaderExpectations]
+  ) async -> [CaseResult] {
+    let spec = run.spec
+    let expectedJSON = OutcomeJSON.encode(spec.expect)
+    func result(_ loader: String, _ status: CaseStatus, actual: JSONValue? = nil, message: String, note: ExpectationNote? = nil) -> CaseResult {
+      CaseResult(
+        loader: loader, id: spec.id, format: run.format, status: status, expected: expectedJSON, actual: actual,
+        message: message, expectation: note, coordinates: spec.coordinates, description: spec.description)
+    }
+
+    var prepared: Result<PreparedCase, any Error>?
+    let folder = FileSystem.join(scratch, String(format6(index)))
+    var results: [CaseResult] = []
+    for (i, loader) in loaders.enumerated() {
+      let info: LoaderInfo
+      switch started[i] {
+      case .failure(let error):
+        results.append(result(loader.id, .error, message: "the loader did not start: \(error.message)"))
+        continue
+      case .success(let value): info = value
+      }
+      let entry = expectations[i].entry(for: spec.id, format: run.format)
+      let note = entry.map { ExpectationNote(status: $0.status, reason: $0.reason, ref: $0.ref) }
+      if let reason = info.capabilities.reasonToSkip(spec, format: run.format) {
+        results.append(result(info.id, .skip, message: reason, note: note))
+        continue
+      }
+      if let entry, entry.status == .skip {
+        results.append(result(info.id, .skip, message: "skipped: \(entry.reason)", note: note))
+        continue
+      }
+      if prepared == nil {
+        prepared = await prepare(run, folder: folder)
+      }
+      guard case .success(let ready) = prepared else {
+        if case .failure(let error) = prepared {
+          results.append(result(info.id, .error, message: "the case could not be built: \(error)", note: note))
+        }
+        continue
+      }
+      let answer: LoaderAnswer
+      do {
+        answer = try await loader.run(ready)
+      } catch {
+        answer = .failed("\(error)")
+      }
+      switch answer {
+      case .timedOut(let message):
+        results.append(result(info.id, .timeout, message: message, note: note))
+      case .failed(let message):
+        results.append(result(info.id, .error, message: message, note: note))
+      case .outcome(let outcome):
+        let problems = OutcomeCheck.discrepancies(expected: spec.expect, observed: outcome, reports: info.capabilities.reports)
+        let status = CaseStatus.judge(discrepancies: problems, expectation: entry?.status)
+        var message = problems.joined(separator: "; ")
+        if status == .xpass { message = "passes, but the expectation file says it fails: \(entry?.reason ?? "")" }
+        results.append(
+          result(
+            info.id, status, actual: OutcomeJSON.encode(outcome, reports: info.capabilities.reports), message: message,
+            note: note))
+      }
+    }
+    if prepared != nil && !keepArtifacts { removeTree(folder) }
+    return results
+  }
+
+  private func prepare(_ run: CaseRun, folder: String) async -> Result<PreparedCase, any Error> {
+    do {
+      try FileSystem.createDirectory(folder)
+      return .success(try await materializer.prepare(run, in: folder))
+    } catch {
+      return .failure(error)
+    }
+  }
+
+  private func format6(_ n: Int) -> String {
+    let s = String(n)
+    return String(repeating: "0", count: max(0, 6 - s.count)) + s
+  }
+}
+
+/// Why a loader could not start.
+struct LoaderStartError: Error, CustomStringConvertible {
+  var message: String
+  var description: String { message }
+}
+
+/// Removes a file or a folder with everything in it; missing paths are ignored.
+func removeTree(_ path: String) {
+  switch FileSystem.kind(of: path, followLinks: false) {
+  case .directory:
+    for name in (try? FileSystem.contents(ofDirectory: path)) ?? [] { removeTree(FileSystem.join(path, name)) }
+    rmdir(path)
+  case .missing: return
+  default: unlink(path)
+  }
+}

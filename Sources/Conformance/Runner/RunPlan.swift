@@ -1,0 +1,32 @@
+import TensorIO
+
+/// `--shard I/N`: the I-th of N slices of the case runs (1-based), for fanning out over CI machines.
+public struct Shard: Sendable, Hashable, CustomStringConvertible {
+  public var index: Int
+  public var count: Int
+
+  /// Parses `I/N` with 1 ≤ I ≤ N.
+  public init?(_ text: String) {
+    let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+    guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, (1...n).contains(i) else { return nil }
+    index = i
+    count = n
+  }
+
+  public var description: String { "\(index)/\(count)" }
+
+  /// Whether the run at position `position` (in id order) belongs to this shard. Round-robin
+  /// over the sorted runs keeps shards balanced across case families.
+  public func contains(position: Int) -> Bool { position % count == index - 1 }
+}
+
+/// Which case runs a run covers: every case × format, filtered, then sharded, in id order.
+public enum RunPlan {
+  public static func runs(_ cases: [CaseSpec], filter: Pattern? = nil, shard: Shard? = nil) -> [CaseRun] {
+    let all = cases.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+      .flatMap { spec in spec.formats.sorted { $0.rawValue < $1.rawValue }.map { CaseRun(spec: spec, format: $0) } }
+    let filtered = filter.map { pattern in all.filter { pattern.matches($0.spec.id) } } ?? all
+    guard let shard else { return filtered }
+    return filtered.enumerated().filter { shard.contains(position: $0.offset) }.map(\.element)
+  }
+}

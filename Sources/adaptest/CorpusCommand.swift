@@ -1,0 +1,63 @@
+import ArgumentParser
+import Conformance
+import TensorIO
+
+/// `adaptest corpus …`: work on the hand-written case corpus.
+struct CorpusCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "corpus", abstract: "Check and extend the conformance corpus.",
+    subcommands: [Lint.self, New.self])
+
+  struct Lint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Report every problem in the corpus's case and expectation files, with file:line:column.")
+
+    @Option(help: "The corpus folder.") var corpus = "Corpus"
+
+    func run() throws {
+      let loaded: Corpus
+      do {
+        loaded = try Corpus.load(root: corpus)
+      } catch {
+        printError("adaptest: \(error)")
+        throw ExitCode(3)
+      }
+      for diagnostic in loaded.diagnostics { print(DisplayText.terminalSafe(diagnostic.description)) }
+      let errors = loaded.diagnostics.filter { $0.severity == .error }.count
+      let warnings = loaded.diagnostics.count - errors
+      print(
+        "\(loaded.cases.count) valid case(s), \(loaded.expectations.count) expectation file(s): "
+          + "\(errors) error(s), \(warnings) warning(s)")
+      if errors > 0 { throw ExitCode(1) }
+    }
+  }
+
+  struct New: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Write a new case file from the template.",
+      discussion: "NAME is the case id, e.g. vocab/resized-down; the file is Corpus/cases/NAME.yaml.")
+
+    @Argument(help: "The case id (lower-case path segments).") var name: String
+    @Option(help: "The corpus folder.") var corpus = "Corpus"
+
+    func validate() throws {
+      guard CaseDecoder.isValidID(name) else {
+        throw ValidationError("'\(DisplayText.terminalSafe(name))' is not a valid case id: use lower-case [a-z0-9._-] segments separated by '/'")
+      }
+    }
+
+    func run() throws {
+      let path = FileSystem.join(corpus, "cases", name + ".yaml")
+      guard FileSystem.kind(of: path) == .missing else {
+        printError("adaptest: \(path) already exists")
+        throw ExitCode(1)
+      }
+      if let slash = path.lastIndex(of: "/") { try FileSystem.createDirectory(String(path[..<slash])) }
+      try AtomicFile.write(text: CaseScaffold.text(id: name), to: path)
+      print(path)
+    }
+  }
+}
+
+/// Writes a line to standard error.
+func printError(_ text: String) { CLIFailure.printError(text) }

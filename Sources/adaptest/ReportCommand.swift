@@ -1,0 +1,110 @@
+import ArgumentParser
+import Conformance
+import TensorIO
+
+/// `adaptest report …`: rebuild and combine report folders.
+struct ReportCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "report", abstract: "Combine and re-render conformance reports.",
+    subcommands: [Merge.self, Render.self])
+
+  struct Merge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Merge results.json files of sharded runs into one report folder.")
+
+    @Argument(help: "results.json files (or report folders holding one).") var inputs: [String]
+    @Option(help: "The output folder.") var out: String
+    @Option(help: "A results.json to report regressions against.") var baseline: String?
+
+    func run() throws {
+      let runs = try inputs.map { try readResults($0) }
+      let merged: RunResults
+      do {
+        merged = try RunResults.merge(runs)
+      } catch {
+        printError("adaptest: cannot merge: \(error)")
+        throw ExitCode(3)
+      }
+      let diff = try ReportWriter.write(merged, baseline: try baseline.map { try readResults($0) }, to: out)
+      printRunSummary(merged, diff: diff)
+      print("reports written to \(out)")
+    }
+  }
+
+  struct Render: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write summary.md, junit.xml and index.html for a results.json.")
+
+    @Argument(help: "A results.json (or a report folder holding one).") var input: String
+    @Option(help: "The output folder.") var out: String
+    @Option(help: "A results.json to report regressions against.") var baseline: String?
+
+    func run() throws {
+      let run = try readResults(input)
+      try ReportWriter.write(run, baseline: try baseline.map { try readResults($0) }, to: out)
+      print("reports written to \(out)")
+    }
+  }
+}
+
+/// `adaptest diff OLD NEW`.
+struct DiffCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "diff", abstract: "Compare two results.json files: improved, regressed, changed, added, removed.",
+    discussion: "Exits with status 1 when anything regressed.")
+
+  @Argument(help: "The earlier results.json (or report folder).") var old: String
+  @Argument(help: "The later results.json (or report folder).") var new: String
+  @Flag(help: "Also list changed, added and removed results.") var verbose = false
+
+  func run() throws {
+    let before = try readResults(old)
+    let after = try readResults(new)
+    let diff = ResultsDiff.compare(old: before, new: after)
+    print(
+      "\(diff.regressed.count) regressed, \(diff.improved.count) improved, \(diff.changed.count) changed, "
+        + "\(diff.added.count) added, \(diff.removed.count) removed, \(diff.unchanged) unchanged")
+    printChanges("regressed", diff.regressed)
+    printChanges("improved", diff.improved)
+    if verbose {
+      printChanges("changed", diff.changed)
+      for result in diff.added { print("added: \(DisplayText.terminalSafe(result.key.description)) \(result.status)") }
+      for result in diff.removed { print("removed: \(DisplayText.terminalSafe(result.key.description)) \(result.status)") }
+    }
+    if diff.hasRegressions { throw ExitCode(1) }
+  }
+}
+
+func printChanges(_ label: String, _ changes: [ResultsDiff.Change], limit: Int = 50) {
+  for change in changes.prefix(limit) {
+    var line = "\(label): \(change.key) \(change.old) → \(change.new)"
+    if !change.message.isEmpty { line += ": \(change.message)" }
+    print(DisplayText.terminalSafe(String(line.prefix(400))))
+  }
+  if changes.count > limit { print("\(label): … and \(changes.count - limit) more") }
+}
+
+/// Reads a results.json, given directly or as the report folder holding it.
+func readResults(_ path: String) throws -> RunResults {
+  let file = FileSystem.kind(of: path) == .directory ? FileSystem.join(path, "results.json") : path
+  do {
+    return try ReportWriter.read(file)
+  } catch {
+    printError("adaptest: \(error)")
+    throw ExitCode(3)
+  }
+}
+
+/// Counts per loader and status, one line each.
+func printRunSummary(_ run: RunResults, diff: ResultsDiff?) {
+  for loader in run.loaderIDs {
+    let counts = run.counts(loader: loader)
+    let parts = CaseStatus.allCases.compactMap { status in (counts[status] ?? 0) > 0 ? "\(counts[status]!) \(status)" : nil }
+    print("\(DisplayText.terminalSafe(loader)): \(parts.joined(separator: ", "))")
+  }
+  if let diff {
+    print(
+      "against the baseline: \(diff.regressed.count) regressed, \(diff.improved.count) improved, "
+        + "\(diff.changed.count) changed, \(diff.added.count) added, \(diff.removed.count) removed")
+    printChanges("regressed", diff.regressed, limit: 20)
+  }
+}

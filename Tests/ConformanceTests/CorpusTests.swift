@@ -1,0 +1,99 @@
+import TensorIO
+import Testing
+
+@testable import Conformance
+
+@Suite("Corpus folder")
+struct CorpusTests {
+  static func validCase(_ id: String, tuner: String = "LORA") -> String {
+    """
+    id: \(id)
+    description: a clean round trip
+    base: {architecture: llama}
+    adapter: {tuner: \(tuner)}
+    expect: {missing_keys: [], unexpected_keys: [], error: null}
+
+    """
+  }
+
+  @Test func loadsCasesSortedAndLintsTheRest() throws {
+    let dir = TemporaryDirectory()
+    try dir.write("cases/b/two.yaml", Self.validCase("b/two"))
+    try dir.write("cases/a/one.yaml", Self.validCase("a/one", tuner: "LOHA"))
+    try dir.write("cases/a/bad.yaml", Self.validCase("a/bad", tuner: "LOAH"))
+    try dir.write("cases/a/notes.txt", "not a case")
+    try dir.write("cases/a/wrong-id.yaml", Self.validCase("a/one"))
+    let corpus = try Corpus.load(root: dir.path)
+    #expect(corpus.cases.map(\.id) == ["a/one", "b/two"])
+    #expect(corpus.cases.map(\.source) == ["cases/a/one.yaml", "cases/b/two.yaml"])
+    let rendered = corpus.diagnostics.map(\.description)
+    #expect(rendered.contains { $0.hasPrefix("cases/a/bad.yaml:4:18: error: unknown tuner 'LOAH'") }, "\(rendered)")
+    #expect(rendered.contains { $0.hasPrefix("cases/a/notes.txt: error: not a case file") })
+    #expect(rendered.contains { $0.hasPrefix("cases/a/wrong-id.yaml:1:5: error: case id 'a/one' does not match") })
+    #expect(corpus.hasErrors)
+  }
+
+  @Test func hashChangesWithAnyFileAndOnlyThen() throws {
+    let dir = TemporaryDirectory()
+    try dir.write("cases/a.yaml", Self.validCase("a"))
+    let first = try Corpus.load(root: dir.path).hash
+    #expect(try Corpus.load(root: dir.path).hash == first)
+    #expect(first.count == 64)
+    try dir.write("malformed/safetensors/x.safetensors", [0, 1, 2])
+    let second = try Corpus.load(root: dir.path).hash
+    #expect(second != first)
+    try dir.write("expectations/peft.yaml", "loader: peft\nentries: []\n")
+    #expect(try Corpus.load(root: dir.path).hash != second)
+  }
+
+  @Test func missingCasesFolderThrows() {
+    let dir = TemporaryDirectory()
+    #expect(throws: FileError.self) { try Corpus.load(root: dir.path) }
+  }
+
+  @Test func malformedFilesAreCheckedForExistence() throws {
+    let dir = TemporaryDirectory()
+    let text = """
+      id: m
+      description: header length beyond the file
+      base: {architecture: llama}
+      adapter: {tuner: LORA}
+      malformed: {file: safetensors/short.safetensors}
+      expect: {error: {kind: format-error, format_error: InvalidHeaderLength}}
+      """
+    try dir.write("cases/m.yaml", text)
+    #expect(try Corpus.load(root: dir.path).diagnostics.contains { $0.message.contains("does not exist") })
+    try dir.write("malformed/safetensors/short.safetensors", [8, 0, 0, 0, 0, 0, 0, 0, 0x7B])
+    let corpus = try Corpus.load(root: dir.path)
+    #expect(corpus.diagnostics.isEmpty, "\(corpus.diagnostics)")
+    #expect(corpus.cases.first?.formats == [.safetensors], "the format follows the file")
+  }
+
+  @Test func scaffoldIsAValidCase() {
+    let (spec, diagnostics) = CaseDecoder().decode(
+      CaseScaffold.text(id: "family/new-case"), file: "cases/family/new-case.yaml", expectedID: "family/new-case")
+    #expect(diagnostics.isEmpty, "\(diagnostics)")
+    #expect(spec?.formats == [.safetensors, .hdf5])
+    #expect(spec?.expect.error == ErrorExpectation.none)
+  }
+
+  @Test(arguments: [
+    ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+    ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+    (
+      "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+    ),
+  ])
+  func sha256KnownAnswers(_ input: String, _ digest: String) {
+    var hasher = SHA256()
+    hasher.update(input)
+    #expect(hasher.finalize() == digest)
+  }
+
+  @Test func sha256MillionA() {
+    var hasher = SHA256()
+    hasher.update([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000))
+    #expect(hasher.finalize() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+  }
+}

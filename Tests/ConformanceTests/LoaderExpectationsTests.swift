@@ -1,0 +1,98 @@
+import TensorIO
+import Testing
+
+@testable import Conformance
+
+@Suite("Loader expectation files")
+struct LoaderExpectationsTests {
+  static let text = """
+    loader: peft
+    entries:
+      - match: '^names/def-after-default$'
+        status: xfail
+        reason: PEFT's missing-key filter is a substring test
+        ref: peft-semantics§6.19
+      - match: 'hdf5-only'
+        status: skip
+        reason: PEFT cannot read HDF5
+        ref: peft-semantics§0
+        formats: [hdf5]
+      - match: '^names/'
+        status: skip
+        reason: later entries lose to earlier ones
+        ref: docs/corpus.md
+    """
+
+  @Test func decodesAndMatchesFirstEntry() throws {
+    let (decoded, diagnostics) = LoaderExpectationsDecoder.decode(
+      Self.text, file: "expectations/peft.yaml", loader: "peft",
+      caseIDs: ["names/def-after-default", "x/hdf5-only", "names/other"])
+    #expect(diagnostics.isEmpty, "\(diagnostics)")
+    let file = try #require(decoded)
+    #expect(file.entries.count == 3)
+    #expect(file.entry(for: "names/def-after-default", format: .safetensors)?.status == .xfail)
+    #expect(file.entry(for: "names/other", format: .safetensors)?.status == .skip)
+    #expect(file.entry(for: "x/hdf5-only", format: .hdf5)?.status == .skip)
+    #expect(file.entry(for: "x/hdf5-only", format: .safetensors) == nil, "restricted to hdf5")
+    #expect(file.entry(for: "unrelated", format: nil) == nil)
+    #expect(file.entries[0].location == SourceLocation(file: "expectations/peft.yaml", line: 3, column: 5))
+  }
+
+  struct Problem: Sendable, CustomTestStringConvertible {
+    var name: String
+    var text: String
+    var message: String
+    var line: Int
+    var severity: LintDiagnostic.Severity = .error
+    var testDescription: String { name }
+  }
+
+  static let problems: [Problem] = [
+    Problem(name: "wrong loader", text: "loader: pft\nentries: []\n", message: "does not match the file name", line: 1),
+    Problem(
+      name: "bad regex", text: "loader: peft\nentries:\n  - {match: '(', status: xfail, reason: r, ref: f}\n",
+      message: "invalid regular expression", line: 3),
+    Problem(
+      name: "bad status", text: "loader: peft\nentries:\n  - {match: a, status: xfial, reason: r, ref: f}\n",
+      message: "unknown status 'xfial'", line: 3),
+    Problem(
+      name: "missing reason", text: "loader: peft\nentries:\n  - {match: a, status: xfail, ref: f}\n",
+      message: "missing the required field 'reason'", line: 3),
+    Problem(
+      name: "empty ref", text: "loader: peft\nentries:\n  - {match: a, status: xfail, reason: r, ref: ' '}\n",
+      message: "ref is empty", line: 3),
+    Problem(
+      name: "unknown field", text: "loader: peft\nentries:\n  - {match: a, status: xfail, reason: r, ref: f, bug: 1}\n",
+      message: "unknown field 'bug'", line: 3),
+    Problem(
+      name: "duplicate pattern",
+      text: "loader: peft\nentries:\n  - {match: a, status: xfail, reason: r, ref: f}\n  - {match: a, status: skip, reason: r, ref: f}\n",
+      message: "listed twice", line: 4),
+    Problem(
+      name: "stale pattern", text: "loader: peft\nentries:\n  - {match: zzz, status: xfail, reason: r, ref: f}\n",
+      message: "matches no case", line: 3, severity: .warning),
+  ]
+
+  @Test(arguments: problems) func lints(_ problem: Problem) {
+    let (_, diagnostics) = LoaderExpectationsDecoder.decode(
+      problem.text, file: "expectations/peft.yaml", loader: "peft", caseIDs: ["a"])
+    let match = diagnostics.first { $0.message.contains(problem.message) }
+    #expect(match?.severity == problem.severity, "\(diagnostics)")
+    #expect(match?.location.line == problem.line)
+  }
+
+  @Test func candidateFileNames() {
+    #expect(LoaderExpectations.candidateNames(for: "peft@0.21.2") == ["peft@0.21.2", "peft@0.21", "peft"])
+    #expect(LoaderExpectations.candidateNames(for: "peft-0.13") == ["peft-0.13"])
+  }
+
+  @Test func corpusFallsBackToTheLoaderName() throws {
+    let dir = TemporaryDirectory()
+    try dir.write("cases/a.yaml", CorpusTests.validCase("a"))
+    try dir.write("expectations/peft.yaml", "loader: peft\nentries:\n  - {match: '^a$', status: xfail, reason: r, ref: f}\n")
+    let corpus = try Corpus.load(root: dir.path)
+    #expect(corpus.diagnostics.isEmpty, "\(corpus.diagnostics)")
+    #expect(corpus.expectations(forLoader: "peft@0.21.2").entries.count == 1)
+    #expect(corpus.expectations(forLoader: "recommended").entries.isEmpty)
+  }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import FoundationXML
+import TensorIO
+import Testing
+
+@testable import Conformance
+
+@Suite("Results and reports")
+struct ReportTests {
+  @Test func resultsAreSortedByLoaderIDAndFormat() {
+    let keys = ReportFixtures.run().results.map(\.key.description)
+    #expect(keys == keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } || keys == ReportFixtures.run().results.map(\.key).sorted().map(\.description))
+    #expect(ReportFixtures.run().results.map(\.key) == ReportFixtures.run().results.map(\.key).sorted())
+  }
+
+  @Test func resultsJSONRoundTrips() throws {
+    let run = ReportFixtures.run()
+    let text = ResultsFile.encode(run)
+    let decoded = try ResultsFile.decode(Array(text.utf8))
+    #expect(decoded.results == run.results)
+    #expect(decoded.info.corpusHash == run.info.corpusHash)
+    #expect(decoded.info.loaders.map(\.id) == ["recommended", "peft@0.21.2"])
+    #expect(decoded.info.loaders[1].capabilities.tuners == ["LORA", "LOHA"])
+    #expect(decoded.info.loaders[1].versions == ["torch": "2.13.0", "peft": "0.21.2"])
+    #expect(ResultsFile.encode(decoded) == text, "decode then encode gives the same bytes")
+  }
+
+  @Test func onlyTheTimestampVaries() {
+    let a = ResultsFile.encode(ReportFixtures.run(timestamp: "2026-01-01T00:00:00Z"))
+    let b = ResultsFile.encode(ReportFixtures.run(timestamp: "2027-12-31T23:59:59Z"))
+    let differing = zip(a.split(separator: "\n"), b.split(separator: "\n")).filter { $0 != $1 }
+    #expect(differing.count == 1)
+    #expect(differing.first?.0.contains("\"timestamp\"") == true)
+    // Building the same run twice from shuffled input gives identical bytes.
+    var shuffled = ReportFixtures.run().results
+    shuffled.reverse()
+    #expect(ResultsFile.encode(RunResults(info: ReportFixtures.info(), results: shuffled)) == ResultsFile.encode(ReportFixtures.run()))
+  }
+
+  @Test func totalsCountEveryStatus() throws {
+    let json = try JSONValue.parse(ResultsFile.encode(ReportFixtures.run()))
+    #expect(json["totals"]?["peft@0.21.2"]?["XFAIL"]?.intValue == 1)
+    #expect(json["totals"]?["peft@0.21.2"]?["ERROR"]?.intValue == 1)
+    #expect(json["totals"]?["recommended"]?["PASS"]?.intValue == 1)
+    #expect(json["totals"]?["recommended"]?["XPASS"]?.intValue == 0)
+  }
+
+  @Test(arguments: [
+    ("{}", "format: missing"),
+    ("[]", "expected an object"),
+    ("{\"format\":\"x\"}", "not an adaptest results file"),
+    ("not json", "not valid JSON"),
+  ])
+  func rejectsOtherDocuments(_ text: String, _ message: String) {
+    #expect {
+      _ = try ResultsFile.decode(Array(text.utf8))
+    } throws: { error in
+      (error as? JSONShapeError)?.description.contains(message) == true
+    }
+  }
+
+  @Test func rejectsUnknownStatus() {
+    let text = ResultsFile.encode(ReportFixtures.run()).replacingOccurrences("\"XPASS\"", "\"MAYBE\"")
+    #expect(throws: JSONShapeError.self) { try ResultsFile.decode(Array(text.utf8)) }
+  }
+
+  @Test func junitIsWellFormedAndCounts() throws {
+    let xml = JUnitReport.render(ReportFixtures.run())
+    let parser = XMLParser(data: Data(xml.utf8))
+    let collector = XMLCollector()
+    parser.delegate = collector
+    #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
+    #expect(collector.elements.filter { $0.name == "testcase" }.count == 7)
+    let suites = collector.elements.filter { $0.name == "testsuite" }
+    #expect(suites.map { $0.attributes["name"] } == ["recommended", "peft@0.21.2"])
+    #expect(suites[1].attributes["failures"] == "1", "XPASS is a failure")
+    #expect(suites[1].attributes["errors"] == "1")
+    #expect(suites[1].attributes["skipped"] == "2", "SKIP and XFAIL")
+    #expect(suites[0].attributes["errors"] == "1", "TIMEOUT is an error")
+    let nastyCase = collector.elements.first { $0.name == "testcase" && $0.attributes["name"]?.contains("alert") == true }
+    #expect(nastyCase?.attributes["name"]?.contains("</script>") == true, "the name survives escaping")
+  }
+
+  @Test func htmlEmbedsDataThatCannotCloseTheScript() {
+    let html = HTMLReport.render(ReportFixtures.run())
+    #expect(html.components("</script>").count - 1 == 2, "only the two real script elements close")
+    #expect(!html.contains("<!--"))
+    #expect(html.contains("alert(1)"), "the data is there, escaped")
+    #expect(!html.contains("http://") && !html.contains("https://"), "no network")
+    #expect(html == HTMLReport.render(ReportFixtures.run()))
+  }
+
+  @Test func summaryListsUnexpectedResultsEscaped() {
+    let md = SummaryReport.render(ReportFixtures.run())
+    #expect(md.hasPrefix("# Adaptest conformance: 4 unexpected result(s) of 7\n"))
+    #expect(md.contains("| `peft@0.21.2` | 0.21.2 | 0 | 0 | 1 | 0 | 1 | 1 | 1 | 4 |"))
+    #expect(md.contains("- **FAIL** `a/one [safetensors]` — missing\\_keys: expected none, got 1: k"))
+    #expect(!md.contains("\n# h"), "a message cannot start a heading")
+    #expect(md.contains("— &lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp;"), "HTML in messages is defused")
+    #expect(!md.contains("\u{1B}"))
+  }
+
+  @Test func escapingPerFormat() {
+    #expect(Escaping.html("<a href='x'>&</a>") == "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;")
+    #expect(Escaping.xml("a\"b\n\u{1}", attribute: true) == "a&quot;b&#10;\u{FFFD}")
+    #expect(Escaping.markdown("*x* [y](z) | a\nb") == "\\*x\\* \\[y\\](z) \\| a b")
+    #expect(Escaping.markdownCode("a`b") == "`` a`b ``")
+    #expect(Escaping.markdownCode("plain") == "`plain`")
+    #expect(Escaping.scriptJSON("\"</script>\u{2028}\"") == "\"\\u003c/script\\u003e\\u2028\"")
+  }
+
+  @Test func writesTheFourFiles() throws {
+    let dir = TemporaryDirectory()
+    let out = dir.file("reports/latest")
+    let diff = try ReportWriter.write(ReportFixtures.run(), baseline: ReportFixtures.run(), to: out)
+    #expect(diff?.hasRegressions == false)
+    for name in ReportWriter.fileNames { #expect(FileSystem.isFile(FileSystem.join(out, name)), "\(name)") }
+    let reread = try ReportWriter.read(FileSystem.join(out, "results.json"))
+    #expect(reread == ReportFixtures.run())
+    #expect(try FileSystem.contents(ofDirectory: out).count == 4, "no temporary files left behind")
+  }
+}
+
+/// Collects element names and attributes from an XML document.
+final class XMLCollector: NSObject, XMLParserDelegate {
+  struct Element {
+    var name: String
+    var attributes: [String: String]
+  }
+  var elements: [Element] = []
+
+  func parser(
+    _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
+    attributes: [String: String] = [:]
+  ) {
+    elements.append(Element(name: elementName, attributes: attributes))
+  }
+}
+
+extension String {
+  func components(_ separator: String) -> [String] { components(separatedBy: separator) }
+
+  func replacingOccurrences(_ target: String, _ replacement: String) -> String {
+    replacingOccurrences(of: target, with: replacement)
+  }
+}

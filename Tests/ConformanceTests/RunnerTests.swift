@@ -1,0 +1,180 @@
+import TensorIO
+import Testing
+
+@testable import Conformance
+
+/// Test doubles of the runner's seams: a loader that answers from a table and a materializer that
+/// only hands out paths.
+actor CallLog {
+  var inFlight = 0
+  var maxInFlight = 0
+  var prepared: [String] = []
+
+  func enter() {
+    inFlight += 1
+    maxInFlight = max(maxInFlight, inFlight)
+  }
+  func leave() { inFlight -= 1 }
+  func prepared(_ id: String) { prepared.append(id) }
+}
+
+struct ScriptedLoader: ConformanceLoader {
+  let id: String
+  var capabilities = LoaderCapabilities(reports: [.missingKeys, .unexpectedKeys, .error])
+  var startError: String?
+  var log = CallLog()
+  /// What to answer for a case id; throws for ids in `throwing`.
+  var answer: @Sendable (CaseRun) async throws -> LoaderAnswer
+
+  func start() async throws -> LoaderInfo {
+    if let startError { throw LoaderStartError(message: startError) }
+    return LoaderInfo(id: id, name: id, version: "1.0", capabilities: capabilities)
+  }
+
+  func run(_ prepared: PreparedCase) async throws -> LoaderAnswer {
+    await log.enter()
+    do {
+      let result = try await answer(prepared.run)
+      await log.leave()
+      return result
+    } catch {
+      await log.leave()
+      throw error
+    }
+  }
+}
+
+struct PathMaterializer: CaseMaterializer {
+  var log = CallLog()
+  var failing: Set<String> = []
+
+  func prepare(_ run: CaseRun, in folder: String) async throws -> PreparedCase {
+    await log.prepared(run.runID)
+    if failing.contains(run.spec.id) { throw LoaderStartError(message: "cannot build \(run.spec.id)") }
+    return PreparedCase(run: run, base: folder + "/base", adapter: folder + "/adapter")
+  }
+}
+
+struct Boom: Error, CustomStringConvertible {
+  var description: String { "loader exploded" }
+}
+
+@Suite("Runner")
+struct RunnerTests {
+  static func spec(_ id: String, formats: [CheckpointFormat] = [.safetensors], tuner: String = "LORA") -> CaseSpec {
+    CaseSpec(
+      id: id, description: "case \(id)", base: BaseSpec(architecture: "llama"), adapter: AdapterSpec(tuner: tuner),
+      formats: formats, expect: ExpectedOutcome(missingKeys: .exactly([]), error: ErrorExpectation.none))
+  }
+
+  static let clean = LoaderAnswer.outcome(ObservedOutcome())
+  static let spurious = LoaderAnswer.outcome(ObservedOutcome(missingKeys: ["base_model.model.lm_head.weight"]))
+
+  @Test func resultsComeInKeyOrderWhateverTheCompletionOrder() async {
+    let specs = (0..<40).map { Self.spec("c" + ($0 < 10 ? "0" : "") + String($0), formats: [.safetensors, .hdf5]) }
+    let loader = ScriptedLoader(id: "slowfast") { run in
+      // Later cases finish first.
+      let n = Int(run.spec.id.dropFirst()) ?? 0
+      try await Task.sleep(for: .milliseconds(40 - n))
+      return Self.clean
+    }
+    let dir = TemporaryDirectory()
+    let runner = ConformanceRunner(loaders: [loader], materializer: PathMaterializer(), jobs: 8, scratch: dir.path)
+    let (_, results) = await runner.run(RunPlan.runs(specs))
+    #expect(results.count == 80)
+    #expect(results.map(\.key) == results.map(\.key).sorted())
+    #expect(results.allSatisfy { $0.status == .pass })
+    let max = await loader.log.maxInFlight
+    #expect(max > 1 && max <= 8, "bounded parallelism, got \(max)")
+  }
+
+  @Test func statusesFromCapabilitiesExpectationsAndAnswers() async throws {
+    let specs = [
+      Self.spec("ok"), Self.spec("wrong"), Self.spec("known-wrong"), Self.spec("known-but-right"),
+      Self.spec("throws"), Self.spec("hangs"), Self.spec("driver-error"), Self.spec("hdf5-only", formats: [.hdf5]),
+      Self.spec("skipped"), Self.spec("other-tuner", tuner: "VERA"),
+    ]
+    let loader = ScriptedLoader(
+      id: "peft", capabilities: LoaderCapabilities(formats: [.safetensors], tuners: ["LORA"], reports: [.missingKeys, .error])
+    ) { run in
+      switch run.spec.id {
+      case "wrong", "known-wrong": return Self.spurious
+      case "throws": throw Boom()
+      case "hangs": return .timedOut("no answer within 1 s")
+      case "driver-error": return .failed("driver: could not set up")
+      default: return Self.clean
+      }
+    }
+    let expectations = LoaderExpectations(
+      loader: "peft",
+      entries: [
+        .init(pattern: try! Pattern("^known-"), status: .xfail, reason: "substring filter", ref: "peft#1"),
+        .init(pattern: try! Pattern("^skipped$"), status: .skip, reason: "hangs forever", ref: "peft#2"),
+      ])
+    let materializer = PathMaterializer()
+    let dir = TemporaryDirectory()
+    let runner = ConformanceRunner(
+      loaders: [loader], materializer: materializer, expectations: { _ in expectations }, jobs: 3, scratch: dir.path)
+    let (infos, results) = await runner.run(RunPlan.runs(specs))
+    let status = Dictionary(uniqueKeysWithValues: results.map { ($0.id, $0.status) })
+    #expect(
+      status == [
+        "ok": .pass, "wrong": .fail, "known-wrong": .xfail, "known-but-right": .xpass, "throws": .error, "hangs": .timeout,
+        "driver-error": .error, "hdf5-only": .skip, "skipped": .skip, "other-tuner": .skip,
+      ])
+    let byID = Dictionary(uniqueKeysWithValues: results.map { ($0.id, $0) })
+    #expect(byID["wrong"]?.message == "missing_keys: expected none, got 1: base_model.model.lm_head.weight")
+    #expect(byID["throws"]?.message == "loader exploded")
+    #expect(byID["hdf5-only"]?.message == "the loader does not read hdf5")
+    #expect(byID["other-tuner"]?.message == "the loader does not support VERA")
+    #expect(byID["known-wrong"]?.expectation?.ref == "peft#1")
+    #expect(byID["wrong"]?.actual == .object(JSONObject([("error", .null), ("missing_keys", .strings(["base_model.model.lm_head.weight"]))])))
+    #expect(infos.map(\.id) == ["peft"])
+    let prepared = await materializer.log.prepared
+    #expect(!prepared.contains("hdf5-only[hdf5]") && !prepared.contains("skipped[safetensors]"), "nothing built for skipped cases")
+    #expect(try FileSystem.contents(ofDirectory: dir.path).isEmpty, "case folders are removed")
+  }
+
+  @Test func aLoaderThatCannotStartErrorsEveryCaseAndOthersGoOn() async {
+    let broken = ScriptedLoader(id: "broken", startError: "handshake failed") { _ in Self.clean }
+    let fine = ScriptedLoader(id: "fine") { _ in Self.clean }
+    let dir = TemporaryDirectory()
+    let runner = ConformanceRunner(loaders: [broken, fine], materializer: PathMaterializer(), scratch: dir.path)
+    let (infos, results) = await runner.run(RunPlan.runs([Self.spec("a"), Self.spec("b")]))
+    #expect(results.filter { $0.loader == "broken" }.allSatisfy { $0.status == .error && $0.message.contains("handshake failed") })
+    #expect(results.filter { $0.loader == "fine" }.map(\.status) == [.pass, .pass])
+    #expect(infos.map(\.version) == ["unavailable", "1.0"])
+  }
+
+  @Test func aCaseThatCannotBeBuiltIsAnError() async {
+    let loader = ScriptedLoader(id: "l") { _ in Self.clean }
+    let dir = TemporaryDirectory()
+    let runner = ConformanceRunner(
+      loaders: [loader], materializer: PathMaterializer(failing: ["bad"]), scratch: dir.path)
+    let (_, results) = await runner.run(RunPlan.runs([Self.spec("bad"), Self.spec("good")]))
+    #expect(results.map(\.status) == [.error, .pass])
+    #expect(results[0].message == "the case could not be built: cannot build bad")
+  }
+
+  @Test func filterAndShardsPartitionTheRuns() throws {
+    let specs = (0..<25).map { Self.spec("family-\($0 % 3)/case-\($0)", formats: [.safetensors, .hdf5]) }
+    let all = RunPlan.runs(specs)
+    #expect(all.count == 50)
+    var seen: [String] = []
+    for i in 1...4 {
+      let shard = try #require(Shard("\(i)/4"))
+      let part = RunPlan.runs(specs, shard: shard)
+      #expect(part.count >= 12 && part.count <= 13, "balanced")
+      seen += part.map(\.runID)
+    }
+    #expect(seen.sorted() == all.map(\.runID).sorted(), "shards are disjoint and cover everything")
+    let filtered = RunPlan.runs(specs, filter: try Pattern("^family-1/"))
+    #expect(filtered.count == 16)
+    #expect(filtered.allSatisfy { $0.spec.id.hasPrefix("family-1/") })
+  }
+
+  @Test(arguments: ["0/4", "5/4", "1/0", "x", "1/2/3", "", "-1/2"])
+  func rejectsBadShards(_ text: String) {
+    #expect(Shard(text) == nil)
+  }
+}
