@@ -141,3 +141,27 @@ struct ProfileTests {
     #expect(text.contains("fix: resize the base's token embeddings to 140 before loading"))
   }
 }
+
+/// Error categories of the recorded real-PEFT failures (the loader-independent vocabulary).
+@Suite("Error categories")
+struct ErrorCategoryTests {
+  static let expected: [(String, String)] = [
+    ("mutated--lora-r4--wrong-rank", "size-mismatch"),
+    ("embeddings--lora-v140-embeddings--llama-v128", "size-mismatch"),
+    ("mutated--lora-mts-lmhead--no-lmhead", "missing-auxiliary-key"),
+    ("mutated--lora-trainable-tokens--no-delta", "missing-auxiliary-key"),
+    ("cross-arch--lora-r4--gpt2-v128", "target-not-found"),
+    ("mutated--vera-proj--no-vera-a", "missing-shared-weights"),
+    ("names--mixed-tuner-types", "incompatible-adapters"),
+    ("names--prompt-after-lora", "incompatible-adapters"),
+  ]
+
+  @Test(arguments: expected.map(\.0))
+  func category(_ id: String) throws {
+    let (outcome, recorded) = try ProfileTests.run(id, profile: .peft)
+    let want = try #require(Self.expected.first { $0.0 == id }?.1)
+    #expect(recorded["error"]?.objectValue != nil)
+    #expect(outcome.error?.category == want)
+    #expect(outcome.json["error"]?["category"] == .string(want))
+  }
+}

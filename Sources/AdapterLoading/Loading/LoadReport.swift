@@ -3,7 +3,7 @@ import TensorIO
 /// Renders a ``LoadOutcome`` for people (`adaptest check`) and for programs (`--json`).
 extension LoadOutcome {
   /// The JSON report: `profile`, `call`, `adapter_name`, `status`, `missing_keys`, `unexpected_keys`,
-  /// `mismatched [{key, checkpoint_shape, model_shape}]`, `error {kind, message}` (or `null`),
+  /// `mismatched [{key, checkpoint_shape, model_shape}]`, `error {kind, message, category}` (or `null`),
   /// `warnings [{category, message}]`, `diagnostics [{code, severity, keys, message, fix}]`, `meta_keys`.
   public var json: JSONValue {
     func strings(_ items: [String]) -> JSONValue { .array(items.map { .string($0) }) }
@@ -18,7 +18,9 @@ extension LoadOutcome {
     object["mismatched"] = .array(mismatched.map { m in
       .object(JSONObject([("key", .string(m.key)), ("checkpoint_shape", shape(m.checkpointShape)), ("model_shape", shape(m.modelShape))]))
     })
-    object["error"] = error.map { .object(JSONObject([("kind", .string($0.kind)), ("message", .string($0.message))])) } ?? .null
+    object["error"] = error.map {
+      .object(JSONObject([("kind", .string($0.kind)), ("message", .string($0.message)), ("category", .string($0.category))]))
+    } ?? .null
     object["warnings"] = .array(warnings.map { w in
       .object(JSONObject([("category", .string(w.category)), ("message", .string(w.message))]))
     })
