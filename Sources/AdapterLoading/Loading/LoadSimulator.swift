@@ -134,7 +134,8 @@ struct LoadEngine {
     let model = try PeftModel(
       base: base, adapterName: name, config: config, options: context.injection, catalog: catalog, validated: true,
       warnings: &injectionWarnings)
-    if context.gradientCheckpointingDeprecation {
+    // transformers 5 only; PEFT 0.13 ran with transformers 4.
+    if context.gradientCheckpointingDeprecation && profile != .peft013 {
       injectionWarnings.append(
         PythonWarning(
           category: "FutureWarning",
