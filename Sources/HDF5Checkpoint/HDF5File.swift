@@ -33,11 +33,11 @@ public struct HDF5File: TensorFileReader {
     guard try Self.hasSignature(path) else { throw .notHDF5(file: path) }
     let context = HDF5Context(file: path)
     let (file, contents) = try HDF5Library.withLock { () throws(HDF5CheckpointError) in
-      let fapl = try context.propertyList(chdf5_p_file_access(), "/")
-      try context.check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), "/", "H5Pset_fclose_degree")
+      let fapl = try context.fileAccessList()
       let id = H5Fopen(path, chdf5_f_acc_rdonly(), fapl.id)
       guard id >= 0 else { throw .corruptFile(file: path, message: HDF5Library.takeErrorMessage()) }
       let file = OpenHDF5File(id: id)
+      context.closeOnExec(id, fapl: fapl.id)
       return (file, try LayoutReader(context: context, file: id).read())
     }
     self.file = file
@@ -78,7 +78,7 @@ public struct HDF5File: TensorFileReader {
       defer { _ = H5Tclose(type) }
       let zeros = try Self.checkStorage(dataset, byteCount: byteCount, unreadable: unreadable)
 
-      guard let memory = AnonymousMemory(count: byteCount) else {
+      guard let memory = TensorMemory(count: byteCount, willFill: !zeros) else {
         throw .allocationFailed(file: path, tensor: name, byteCount: byteCount)
       }
       if byteCount > 0 && !zeros {
