@@ -72,7 +72,7 @@ struct RunCommand: AsyncParsableCommand {
     let corpusValue = loaded
     let suite = ConformanceSuite(
       cases: loaded.cases, corpusHash: loaded.hash, expectations: { corpusValue.expectations(forLoader: $0) },
-      loaders: instances, materializer: StandardMaterializer(), filter: pattern, shard: shard.flatMap(Shard.init),
+      loaders: instances, materializer: SynthesisMaterializer(corpusRoot: corpus), filter: pattern, shard: shard.flatMap(Shard.init),
       jobs: jobs ?? ConformanceRunner.processorCount, scratch: scratch, keepArtifacts: keepArtifacts)
     let planned = suite.plannedRuns.count
     print("adaptest run: \(planned) case run(s) × \(instances.count) loader(s) (\(selected.joined(separator: ", ")))")
