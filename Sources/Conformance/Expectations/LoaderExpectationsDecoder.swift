@@ -92,9 +92,19 @@ public enum LoaderExpectationsDecoder {
         }
       }
     }
+    var expectedLoad: LoaderExpectations.Entry.ExpectedLoad?
+    if let at = fields.value("expected_load"), let text = FieldReader.string(at, "\(path).expected_load", &sink) {
+      expectedLoad = .init(rawValue: text)
+      if expectedLoad == nil {
+        sink.error(
+          at, "unknown value '\(text)' for expected_load",
+          expected: Suggestions.expected(text, among: LoaderExpectations.Entry.ExpectedLoad.allCases.map(\.rawValue)))
+      }
+    }
     fields.finish(&sink)
     guard let pattern, let status, let reason, let ref else { return nil }
     return .init(
-      pattern: pattern, status: status, reason: reason, ref: ref, formats: formats, location: sink.location(node))
+      pattern: pattern, status: status, reason: reason, ref: ref, formats: formats, expectedLoad: expectedLoad,
+      location: sink.location(node))
   }
 }

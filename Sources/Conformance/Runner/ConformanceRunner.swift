@@ -124,8 +124,12 @@ public struct ConformanceRunner: Sendable {
         continue
       case .success(let value): info = value
       }
-      let entry = expectations[i].entry(for: spec.id, format: run.format)
+      let entry = expectations[i].entry(for: spec, format: run.format)
       let note = entry.map { ExpectationNote(status: $0.status, reason: $0.reason, ref: $0.ref) }
+      if let reason = spec.unbuildable {
+        results.append(result(info.id, .skip, message: "impossible combination: \(reason)", note: note))
+        continue
+      }
       if let reason = info.capabilities.reasonToSkip(spec, format: run.format) {
         results.append(result(info.id, .skip, message: reason, note: note))
         continue
