@@ -40,6 +40,7 @@ struct RunCommand: AsyncParsableCommand {
       printError("adaptest: \(error)")
       throw ExitCode(3)
     }
+    let corpusSeconds = Monotonic.seconds() - started
     let lintErrors = loaded.diagnostics.filter { $0.severity == .error }
     for diagnostic in lintErrors { printError(DisplayText.terminalSafe(diagnostic.description)) }
 
@@ -77,9 +78,12 @@ struct RunCommand: AsyncParsableCommand {
     let planned = suite.plannedRuns.count
     print("adaptest run: \(planned) case run(s) × \(instances.count) loader(s) (\(selected.joined(separator: ", ")))")
     let bar = ProgressBar(interactive: isTerminal(1))
-    let results = await suite.run { bar.update($0) }
+    let runStarted = Monotonic.seconds()
+    let (results, timings) = await suite.runTimed { bar.update($0) }
     bar.finish()
+    let runSeconds = Monotonic.seconds() - runStarted
 
+    let reportStarted = Monotonic.seconds()
     let baselineRun: RunResults? = FileSystem.isFile(baseline) ? try readResults(baseline) : nil
     let diff: ResultsDiff?
     do {
@@ -89,6 +93,7 @@ struct RunCommand: AsyncParsableCommand {
       printError("adaptest: cannot write reports: \(error)")
       throw ExitCode(3)
     }
+    let reportSeconds = Monotonic.seconds() - reportStarted
     printRunSummary(results, diff: diff)
     let unexpected = results.unexpected
     for result in unexpected.prefix(20) {
@@ -98,6 +103,11 @@ struct RunCommand: AsyncParsableCommand {
     let seconds = Monotonic.seconds() - started
     let rate = seconds > 0 ? Double(results.results.count) / seconds : 0
     print("reports: \(out)/{summary.md,junit.xml,index.html,results.json}; \(results.results.count) result(s) in \(formatSeconds(seconds)) (\(Int(rate)) per second)")
+    var phases = "time: corpus and matrix planning \(formatSeconds(corpusSeconds)), run \(formatSeconds(runSeconds)) "
+    phases += "(summed over \(suite.jobs) job(s): building cases \(formatSeconds(timings.building))"
+    for id in results.loaderIDs { phases += ", \(id) \(formatSeconds(timings.loaders[id] ?? 0))" }
+    phases += "), reports \(formatSeconds(reportSeconds))"
+    print(DisplayText.terminalSafe(phases))
     if keepArtifacts { print("case folders kept in \(scratch)") }
     if updateBaseline { print("baseline updated: \(baseline)") }
     if !lintErrors.isEmpty { throw ExitCode(3) }

@@ -35,8 +35,9 @@ public enum LoaderExpectationsDecoder {
         var patterns: Set<String> = []
         for (i, item) in items.enumerated() {
           guard let entry = decodeEntry(item, "entries[\(i)]", &sink) else { continue }
-          if !patterns.insert(entry.pattern.source).inserted {
-            sink.error(item, "pattern '\(entry.pattern.source)' is listed twice")
+          let key = "\(entry.pattern.source)\u{0}\(entry.formats?.map(\.rawValue) ?? [])\u{0}\(entry.expectedLoad?.rawValue ?? "")"
+          if !patterns.insert(key).inserted {
+            sink.error(item, "pattern '\(entry.pattern.source)' is listed twice with the same conditions")
           }
           if let caseIDs, !caseIDs.contains(where: { entry.applies(to: $0, format: nil) }) {
             sink.warning(item, "pattern '\(entry.pattern.source)' matches no case (stale entry?)")

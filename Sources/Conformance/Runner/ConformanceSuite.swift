@@ -42,14 +42,19 @@ public struct ConformanceSuite: Sendable {
 
   /// Runs everything.
   public func run(progress: (@Sendable (RunProgress) -> Void)? = nil) async -> RunResults {
+    await runTimed(progress: progress).results
+  }
+
+  /// ``run(progress:)``, also saying where the time went.
+  public func runTimed(progress: (@Sendable (RunProgress) -> Void)? = nil) async -> (results: RunResults, timings: RunTimings) {
     let timestamp = Timestamp.now()
     let runner = ConformanceRunner(
       loaders: loaders, materializer: materializer, expectations: expectations, jobs: jobs, scratch: scratch,
       keepArtifacts: keepArtifacts)
-    let (infos, results) = await runner.run(plannedRuns, progress: progress)
+    let (infos, results, timings) = await runner.runTimed(plannedRuns, progress: progress)
     let info = RunInfo(
       toolVersion: AdaptestVersion.current, corpusHash: corpusHash, timestamp: timestamp, loaders: infos,
       filter: filter?.source, shards: shard.map { [$0.description] } ?? [])
-    return RunResults(info: info, results: results)
+    return (RunResults(info: info, results: results), timings)
   }
 }
