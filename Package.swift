@@ -32,20 +32,24 @@ let package = Package(
       name: "Checkpoints", dependencies: ["TensorIO", "SafeTensors", "HDF5Checkpoint"],
       swiftSettings: strictSettings),
     .target(name: "AdapterLoading", dependencies: ["TensorIO"], swiftSettings: strictSettings),
-    .target(name: "Synthesis", dependencies: ["TensorIO", "Checkpoints"], swiftSettings: strictSettings),
+    .target(
+      name: "Synthesis", dependencies: ["TensorIO", "Checkpoints", "AdapterLoading"], swiftSettings: strictSettings),
     .target(
       name: "Conformance", dependencies: ["TensorIO", .product(name: "Yams", package: "Yams")],
       swiftSettings: strictSettings),
     .executableTarget(
       name: "adaptest",
       dependencies: [
-        "TensorIO", "SafeTensors", "HDF5Checkpoint", "Checkpoints", "AdapterLoading", "Conformance",
+        "TensorIO", "SafeTensors", "HDF5Checkpoint", "Checkpoints", "AdapterLoading", "Conformance", "Synthesis",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strictSettings),
+    .executableTarget(
+      name: "safetensors-bench", dependencies: ["SafeTensors", "TensorIO"], path: "Benchmarks/SafeTensorsBench",
+      swiftSettings: strictSettings),
     .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"], swiftSettings: strictSettings),
     .testTarget(
-      name: "SafeTensorsTests", dependencies: ["SafeTensors", "TensorIO"],
+      name: "SafeTensorsTests", dependencies: ["SafeTensors", "Checkpoints", "TensorIO"],
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
       name: "HDF5CheckpointTests", dependencies: ["HDF5Checkpoint", "TensorIO"],
@@ -57,7 +61,8 @@ let package = Package(
       name: "AdapterLoadingTests", dependencies: ["AdapterLoading", "Checkpoints", "TensorIO"],
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
-      name: "SynthesisTests", dependencies: ["Synthesis", "Checkpoints", "TensorIO"], swiftSettings: strictSettings),
+      name: "SynthesisTests", dependencies: ["Synthesis", "AdapterLoading", "Checkpoints", "TensorIO"],
+      resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
       name: "ConformanceTests", dependencies: ["Conformance", "TensorIO"], swiftSettings: strictSettings),
   ],

@@ -202,8 +202,9 @@ def _base_cache_capacity():
 
 
 class CaseRunner:
-    def __init__(self, base_cache=None):
+    def __init__(self, base_cache=None, scratch_root=None):
         self._bases = base_cache if base_cache is not None else BaseCache(_base_cache_capacity())
+        self._scratch_root = scratch_root
 
     def run(self, request):
         """The outcome dict of one validated LoadRequest.
@@ -213,7 +214,7 @@ class CaseRunner:
         """
         _require_folders(request)
         seen = capture.Capture()
-        scratch = tempfile.mkdtemp(prefix="adaptest-peft-")
+        scratch = tempfile.mkdtemp(prefix="case-", dir=self._scratch_root)
         missing, unexpected, mismatched, error = [], [], [], None
         try:
             case_isolation.reset()

@@ -9,11 +9,9 @@ with one `result` line (missing/unexpected keys, error, warnings, log records, t
 Run it with the interpreter of a venv made by setup-venv.sh:  <venv>/bin/python driver.py
 """
 
-import atexit
 import os
-import shutil
+import signal
 import sys
-import tempfile
 import time
 import traceback
 
@@ -29,15 +27,20 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-# JIT-built torch extensions (BOFT tries to build one) go to a folder of this process, not to the
-# user's cache; removed at exit.
-_EXTENSIONS_DIR = tempfile.mkdtemp(prefix="adaptest-torch-ext-")
-os.environ["TORCH_EXTENSIONS_DIR"] = _EXTENSIONS_DIR
-atexit.register(shutil.rmtree, _EXTENSIONS_DIR, True)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import scratch_space  # noqa: E402
 from protocol import PROTOCOL_VERSION, Channel, ProtocolError, decode, request_id  # noqa: E402
+
+# Temporary files live in one folder of this process (removed at exit, or by the next driver if
+# this one is killed). JIT-built torch extensions (BOFT tries to build one) go there too, not to
+# the user's cache.
+scratch_space.remove_stale()
+SCRATCH = scratch_space.create()
+os.environ["TORCH_EXTENSIONS_DIR"] = os.path.join(SCRATCH, "torch-extensions")
+# SIGTERM (the runner's polite stop) runs the exit handlers too.
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 DRIVER_NAME = "peft"
 
@@ -130,7 +133,7 @@ def serve(channel):
     """Answers requests until shutdown or end of input; returns the exit status."""
     import adapter_loading
 
-    runner = adapter_loading.CaseRunner()
+    runner = adapter_loading.CaseRunner(scratch_root=SCRATCH)
     while True:
         line = channel.read_line()
         if line is None:

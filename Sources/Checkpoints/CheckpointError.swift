@@ -12,6 +12,10 @@ public enum CheckpointError: Error, Hashable, Sendable, CustomStringConvertible 
   case invalidShardCount(Int)
   /// A path that is neither a checkpoint file nor a model or adapter folder.
   case notACheckpoint(path: String)
+  /// A tensor to write whose byte size cannot be computed.
+  case tensorSize(tensor: String, TensorSizeError)
+  /// Two tensors to write with the same name.
+  case duplicateTensor(String)
 
   public var description: String {
     switch self {
@@ -20,6 +24,8 @@ public enum CheckpointError: Error, Hashable, Sendable, CustomStringConvertible 
       "tensor '\(tensor)' is stored in both \(first) and \(second)"
     case .destinationExists(let path): "\(path) already exists"
     case .invalidShardCount(let n): "invalid shard count \(n): must be at least 1"
+    case .tensorSize(let tensor, let error): "tensor '\(tensor)': \(error)"
+    case .duplicateTensor(let name): "tensor '\(name)' is given twice"
     case .notACheckpoint(let path):
       "\(path): not a checkpoint file and no config.json or adapter_config.json in it"
     }

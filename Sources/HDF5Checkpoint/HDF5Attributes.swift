@@ -12,8 +12,9 @@ import TensorIO
 // Reading and writing the small scalar attributes of the layout. Attribute values in a file being
 // read are untrusted: every type, shape and size is checked before memory is touched.
 extension HDF5Context {
-  /// Upper bound on a fixed-length string attribute we are willing to read.
-  private static let maxStringBytes = 16 << 20
+  /// Upper bound on a fixed-length string attribute we are willing to read: the safetensors limit
+  /// for a whole header, which holds every name and metadata value.
+  private static let maxStringBytes = 100_000_000
 
   /// The names of an object's attributes, in name order.
   func attributeNames(of object: hid_t, _ path: String) throws(HDF5CheckpointError) -> [String] {
@@ -140,20 +141,25 @@ extension HDF5Context {
 
   // MARK: Writing
 
-  /// Creates an attribute and writes `value` as a variable-length UTF-8 string.
+  /// Creates an attribute and writes `value` as a fixed-length, NUL-padded UTF-8 string of its byte
+  /// count (at least 1).
+  ///
+  /// Fixed-length rather than variable-length strings keep attribute values inside the object
+  /// headers, which the 1.8 file format checksums. Variable-length strings live in the global heap,
+  /// which has no checksum, and libhdf5 1.10 reads damaged global heap entries out of bounds.
   func writeString(_ object: hid_t, _ name: String, _ value: String, _ path: String, acpl: hid_t)
     throws(HDF5CheckpointError)
   {
+    var bytes = Array(value.utf8)
+    if bytes.isEmpty { bytes = [0] }
     let type = try copyType(chdf5_t_c_s1(), path)
-    try check(H5Tset_size(type.id, chdf5_t_variable()), path, "H5Tset_size")
+    try check(H5Tset_size(type.id, bytes.count), path, "H5Tset_size")
+    try check(H5Tset_strpad(type.id, H5T_STR_NULLPAD), path, "H5Tset_strpad")
     try check(H5Tset_cset(type.id, H5T_CSET_UTF8), path, "H5Tset_cset")
     let space = try scalarSpace(path)
     let attribute = try handle(
       H5Acreate2(object, name, type.id, space.id, acpl, defaultPlist), close: H5Aclose, path, "H5Acreate2 '\(name)'")
-    let status = value.withCString { text in
-      var pointer: UnsafePointer<CChar>? = text
-      return H5Awrite(attribute.id, type.id, &pointer)
-    }
+    let status = bytes.withUnsafeBytes { H5Awrite(attribute.id, type.id, $0.baseAddress) }
     try check(status, path, "H5Awrite '\(name)'")
   }
 

@@ -1,6 +1,14 @@
 import CHDF5
 import TensorIO
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// Checked libhdf5 calls for one file: every failed call becomes a typed error naming the file,
 /// the object and the operation, with the text of HDF5's error stack.
 struct HDF5Context {
@@ -67,10 +75,32 @@ struct HDF5Context {
     }
   }
 
-  // MARK: Property lists
+  // MARK: Files
 
   func propertyList(_ cls: hid_t, _ object: String) throws(HDF5CheckpointError) -> HDF5Handle {
     try handle(H5Pcreate(cls), close: H5Pclose, object, "H5Pcreate")
+  }
+
+  /// A file access property list for Adaptest's files: objects closed with the file, and no
+  /// `flock`. libhdf5 opens files without `O_CLOEXEC`, so a process spawned by another thread
+  /// while a file is open inherits the descriptor and its lock, and the next open of that file then
+  /// fails with EAGAIN. Writes are atomic renames, so readers need no lock.
+  func fileAccessList() throws(HDF5CheckpointError) -> HDF5Handle {
+    let fapl = try propertyList(chdf5_p_file_access(), "/")
+    try check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), "/", "H5Pset_fclose_degree")
+    try check(H5Pset_file_locking(fapl.id, false, true), "/", "H5Pset_file_locking")
+    return fapl
+  }
+
+  /// Marks an open file's descriptor close-on-exec, so child processes do not keep the file open.
+  func closeOnExec(_ file: hid_t, fapl: hid_t) {
+    var handle: UnsafeMutableRawPointer?
+    guard H5Fget_vfd_handle(file, fapl, &handle) >= 0, let handle else {
+      _ = HDF5Library.takeErrorMessage()
+      return
+    }
+    let fd = handle.load(as: Int32.self)
+    _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
   }
 }
 

@@ -83,7 +83,7 @@ public struct HDF5File: TensorFileReader {
   public func bytes(of name: String) throws(HDF5CheckpointError) -> TensorBytes {
     let path = self.path
     return try withDataset(name) { (dataset, type, byteCount, zeros, unreadable) throws(HDF5CheckpointError) in
-      guard let memory = AnonymousMemory(count: byteCount) else {
+      guard let memory = TensorMemory(count: byteCount, willFill: !zeros) else {
         throw .allocationFailed(file: path, tensor: name, byteCount: byteCount)
       }
       if byteCount > 0 && !zeros {
@@ -211,10 +211,10 @@ private final class HDF5FileHandle: @unchecked Sendable {
 
   /// Opens `path` read-only. Call inside ``HDF5Library/withLock(_:)``.
   static func open(_ path: String, context: HDF5Context) throws(HDF5CheckpointError) -> hid_t {
-    let fapl = try context.propertyList(chdf5_p_file_access(), "/")
-    try context.check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), "/", "H5Pset_fclose_degree")
+    let fapl = try context.fileAccessList()
     let id = H5Fopen(path, chdf5_f_acc_rdonly(), fapl.id)
     guard id >= 0 else { throw .corruptFile(file: path, message: HDF5Library.takeErrorMessage()) }
+    context.closeOnExec(id, fapl: fapl.id)
     return id
   }
 

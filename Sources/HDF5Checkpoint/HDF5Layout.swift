@@ -30,17 +30,20 @@ public enum HDF5Layout {
   /// Group holding tensors whose names cannot be mirrored as a group path.
   public static let escapedGroup = "__adaptest_escaped__"
 
+  /// The deepest group path a name is mirrored to; deeper names are escaped (real checkpoints use
+  /// about a dozen components, and each component costs a group).
+  public static let maxMirroredComponents = 32
+
   /// Where a writer puts each tensor's dataset (absolute HDF5 paths), given all names of a file in
   /// order (docs/hdf5-layout.md §2.1). Names must be unique.
   public static func datasetPaths(for names: [String]) -> [String] {
     let components = names.map(plainComponents)
     // Every proper prefix of a plain name must be a group, so a tensor there cannot be a dataset.
-    var groupPrefixes = Set<[Substring]>()
-    for case let parts? in components where parts.count > 1 {
-      for length in 1..<parts.count { groupPrefixes.insert(Array(parts[0..<length])) }
-    }
-    return components.enumerated().map { index, parts in
-      if let parts, !groupPrefixes.contains(parts) {
+    // A trie of the plain names finds them in time linear in the number of components.
+    var trie = PrefixTrie()
+    let nodes = components.map { parts in parts.map { trie.insert($0) } }
+    return components.indices.map { index in
+      if let parts = components[index], let node = nodes[index], !trie.hasChildren(node) {
         return "/" + parts.joined(separator: "/")
       }
       return "/\(escapedGroup)/\(index)"
@@ -49,8 +52,9 @@ public enum HDF5Layout {
 
   /// The dotted components of a plain name, or `nil` if the name must be escaped.
   static func plainComponents(_ name: String) -> [Substring]? {
-    let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-    guard let first = parts.first, first != escapedGroup else { return nil }
+    let parts = name.split(
+      separator: ".", maxSplits: maxMirroredComponents, omittingEmptySubsequences: false)
+    guard parts.count <= maxMirroredComponents, let first = parts.first, first != escapedGroup else { return nil }
     for part in parts where part.isEmpty || part.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == 0 }) {
       return nil
     }
@@ -61,4 +65,26 @@ public enum HDF5Layout {
   static func isPlainMetadata(key: String, value: String) -> Bool {
     !key.isEmpty && !key.utf8.contains(0) && !key.hasPrefix(reservedPrefix) && !value.utf8.contains(0)
   }
+}
+
+/// Component paths as a trie: node 0 is the root; each node maps a component to a child node.
+private struct PrefixTrie {
+  private var children: [[Substring: Int]] = [[:]]
+
+  /// Inserts a path; returns the node of its last component.
+  mutating func insert(_ parts: [Substring]) -> Int {
+    var node = 0
+    for part in parts {
+      if let next = children[node][part] {
+        node = next
+      } else {
+        children.append([:])
+        children[node][part] = children.count - 1
+        node = children.count - 1
+      }
+    }
+    return node
+  }
+
+  func hasChildren(_ node: Int) -> Bool { !children[node].isEmpty }
 }

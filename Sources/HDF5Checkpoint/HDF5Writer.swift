@@ -110,22 +110,29 @@ private struct WritePlan {
     // the 1.8 file format: both make the bytes a function of the content only.
     let fcpl = try context.propertyList(chdf5_p_file_create(), root)
     try context.check(H5Pset_obj_track_times(fcpl.id, false), root, "H5Pset_obj_track_times")
-    let fapl = try context.propertyList(chdf5_p_file_access(), root)
+    try keepCompact(fcpl.id, context)
+    let fapl = try context.fileAccessList()
     try context.check(H5Pset_libver_bounds(fapl.id, H5F_LIBVER_V18, H5F_LIBVER_V18), root, "H5Pset_libver_bounds")
-    try context.check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), root, "H5Pset_fclose_degree")
     let lcpl = try context.propertyList(chdf5_p_link_create(), root)
     try context.check(H5Pset_char_encoding(lcpl.id, H5T_CSET_UTF8), root, "H5Pset_char_encoding")
     let acpl = try context.propertyList(chdf5_p_attribute_create(), root)
     try context.check(H5Pset_char_encoding(acpl.id, H5T_CSET_UTF8), root, "H5Pset_char_encoding")
     let gcpl = try context.propertyList(chdf5_p_group_create(), root)
     try context.check(H5Pset_obj_track_times(gcpl.id, false), root, "H5Pset_obj_track_times")
+    try keepCompact(gcpl.id, context)
     let dcpl = try context.propertyList(chdf5_p_dataset_create(), root)
     try context.check(H5Pset_obj_track_times(dcpl.id, false), root, "H5Pset_obj_track_times")
     try context.check(H5Pset_layout(dcpl.id, H5D_CONTIGUOUS), root, "H5Pset_layout")
     try context.check(H5Pset_alloc_time(dcpl.id, H5D_ALLOC_TIME_LATE), root, "H5Pset_alloc_time")
+    // Datasets that get written in full need no fill: without this libhdf5 1.10 writes the fill
+    // value over the whole extent first, doubling the I/O. Holes keep the default fill time, so
+    // every HDF5 reader sees their zeros.
+    let filledDcpl = try context.handle(H5Pcopy(dcpl.id), close: H5Pclose, root, "H5Pcopy")
+    try context.check(H5Pset_fill_time(filledDcpl.id, H5D_FILL_TIME_NEVER), root, "H5Pset_fill_time")
 
     let file = try context.handle(
       H5Fcreate(temporary, chdf5_f_acc_excl(), fcpl.id, fapl.id), close: H5Fclose, root, "H5Fcreate")
+    context.closeOnExec(file.id, fapl: fapl.id)
 
     for (name, value) in rootAttributes() {
       switch value {
@@ -148,10 +155,22 @@ private struct WritePlan {
         }
         slash = path.index(after: next)
       }
-      try writeTensor(index, file: file.id, context: context, lcpl: lcpl.id, acpl: acpl.id, dcpl: dcpl.id)
+      let written = byteCounts[index] > 0 && !tensors[index].payload.isHole
+      try writeTensor(
+        index, file: file.id, context: context, lcpl: lcpl.id, acpl: acpl.id, dcpl: written ? filledDcpl.id : dcpl.id)
     }
 
     guard file.close() >= 0 else { throw context.failure(root, "H5Fclose") }
+  }
+
+  /// Keeps links and attributes in the object headers (compact storage) up to the format's limit,
+  /// instead of moving them to dense storage (fractal heap + B-tree) beyond 8. Object headers are
+  /// checksummed and fail cleanly when damaged; libhdf5 1.10's dense-storage error paths can free
+  /// uninitialised memory (Corpus/malformed/hdf5/crashers). Attributes too large for an object
+  /// header still go to dense storage.
+  private func keepCompact(_ groupCreation: hid_t, _ context: HDF5Context) throws(HDF5CheckpointError) {
+    try context.check(H5Pset_link_phase_change(groupCreation, 65535, 65535), "/", "H5Pset_link_phase_change")
+    try context.check(H5Pset_attr_phase_change(groupCreation, 65535, 65535), "/", "H5Pset_attr_phase_change")
   }
 
   private func writeTensor(_ index: Int, file: hid_t, context: HDF5Context, lcpl: hid_t, acpl: hid_t, dcpl: hid_t)
@@ -196,7 +215,7 @@ private struct WritePlan {
         H5Dwrite(dataset.id, type.id, chdf5_s_all(), chdf5_s_all(), defaultPlist, raw.baseAddress)
       }
     case .generate(let fill):
-      guard let memory = AnonymousMemory(count: byteCount) else {
+      guard let memory = TensorMemory(count: byteCount, willFill: true) else {
         throw .allocationFailed(file: context.file, tensor: tensor.name, byteCount: byteCount)
       }
       fill(memory.mutableBytes)
@@ -206,5 +225,11 @@ private struct WritePlan {
       throw .library(
         file: context.file, object: tensor.name, operation: "H5Dwrite", message: HDF5Library.takeErrorMessage())
     }
+  }
+}
+
+extension TensorPayload {
+  fileprivate var isHole: Bool {
+    if case .hole = self { true } else { false }
   }
 }

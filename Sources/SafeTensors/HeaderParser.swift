@@ -1,11 +1,7 @@
 import TensorIO
 
-/// One tensor entry as written in the header, before the offsets are validated. Numbers are
-/// `UInt64` because the reference reads them as `usize`; they become `Int` only once validated.
-struct HeaderEntry: Sendable, Hashable {
-  var name: String
-  var dtype: DType
-  var shape: [UInt64]
+/// A tensor's `data_offsets` as read (the reference reads `usize`), before validation.
+struct RawOffsets: Sendable, Hashable {
   var begin: UInt64
   var end: UInt64
 }
@@ -13,13 +9,22 @@ struct HeaderEntry: Sendable, Hashable {
 /// A header after JSON decoding (the reference's `HashMetadata`), before validation.
 struct ParsedHeader: Sendable {
   /// Entries in header order; with `lastWins` a repeated name keeps only its last entry.
-  var entries: [HeaderEntry]
+  ///
+  /// Their shapes hold the bit patterns of the `UInt64` values read (so a dimension above `Int.max`
+  /// is negative until validation rejects it) and their `dataOffsets` are `nil` until validation
+  /// fills them in from ``offsets``; built this way, the validated entries become the table
+  /// without being copied.
+  var entries: [TensorEntry]
+  /// Each entry's offsets, as read.
+  var offsets: [RawOffsets]
   /// `__metadata__`: `nil` when absent or `null`.
   var metadata: [String: String]?
   /// With `reject`, the first tensor name seen twice.
   var firstDuplicate: String?
   /// With `reject`, the first `__metadata__` key seen twice.
   var firstDuplicateMetadataKey: String?
+  /// Name → index into `entries`; `nil` when `lastWins` dropped entries (indices moved).
+  var indexByName: [String: Int]?
 }
 
 /// Decodes a safetensors header as serde does in the reference (`HashMetadata` with a flattened
@@ -35,10 +40,14 @@ struct HeaderParser {
 
   private var scanner: JSONScanner
   private let options: SafeTensorsReadOptions
+  private let file: String
+  private var scratch: [Int] = []
 
-  init(header: UnsafeRawBufferPointer, options: SafeTensorsReadOptions) {
+  /// - Parameter file: the path recorded in every entry.
+  init(header: UnsafeRawBufferPointer, options: SafeTensorsReadOptions, file: String) {
     scanner = JSONScanner(bytes: header, depthLimit: Self.depthLimit)
     self.options = options
+    self.file = file
   }
 
   mutating func parse() throws(JSONError) -> ParsedHeader {
@@ -47,13 +56,20 @@ struct HeaderParser {
       throw JSONError(.typeMismatch(expected: "an object", field: "the header"), at: scanner.position)
     }
     try scanner.beginObject()
-    var result = ParsedHeader(entries: [], metadata: nil)
+    var result = ParsedHeader(entries: [], offsets: [], metadata: nil)
+    // Real entries take 100 bytes or more; reserving for that many avoids rehashing every name as
+    // the table grows. The estimate is bounded by the header's real size, already checked.
+    let estimate = scanner.bytes.count / 96
     var indexByName: [String: Int] = [:]
-    var removed = 0
-    var entries: [HeaderEntry?] = []
+    indexByName.reserveCapacity(estimate)
+    var removed: Set<Int> = []
+    var entries: [TensorEntry] = []
+    entries.reserveCapacity(estimate)
+    var offsets: [RawOffsets] = []
+    offsets.reserveCapacity(estimate)
     var sawMetadata = false
     var isFirst = true
-    while let key = try scanner.nextRawKey(first: isFirst) {
+    while let key = try nextKey(first: isFirst) {
       isFirst = false
       if scanner.content(of: key, equals: "__metadata__") {
         let at = scanner.position
@@ -63,29 +79,43 @@ struct HeaderParser {
         continue
       }
       let name = string(key)
-      let entry = try parseEntry(name: name)
-      if let previous = indexByName[name] {
+      let (info, rawOffsets) = try parseEntry(name: name)
+      // One hash per name: insert and learn about a previous entry at once.
+      if let previous = indexByName.updateValue(entries.count, forKey: name) {
         switch options.duplicateKeys {
         case .reject:
           if result.firstDuplicate == nil { result.firstDuplicate = name }
         case .lastWins:
-          entries[previous] = nil
-          removed += 1
+          removed.insert(previous)
         }
       }
-      indexByName[name] = entries.count
-      entries.append(entry)
+      entries.append(TensorEntry(name: name, info: info, dataOffsets: nil, file: file))
+      offsets.append(rawOffsets)
     }
     try scanner.expectEnd()
-    if removed == 0 {
-      result.entries = entries.map { $0! }
+    if removed.isEmpty {
+      result.entries = entries
+      result.offsets = offsets
+      result.indexByName = result.firstDuplicate == nil ? indexByName : nil
     } else {
-      result.entries = entries.compactMap { $0 }
+      let kept = entries.indices.filter { !removed.contains($0) }
+      result.entries = kept.map { entries[$0] }
+      result.offsets = kept.map { offsets[$0] }
     }
     return result
   }
 
   // MARK: Parts
+
+  /// The next top-level key: through ``CanonicalEntry/key(_:at:first:)`` when it is written
+  /// compactly, otherwise through the scanner (same result, any form).
+  private mutating func nextKey(first: Bool) throws(JSONError) -> JSONScanner.RawString? {
+    if let key = CanonicalEntry.key(scanner.bytes, at: scanner.position, first: first) {
+      scanner.position = key.next
+      return .span(key.content)
+    }
+    return try scanner.nextRawKey(first: first)
+  }
 
   private mutating func parseMetadata(_ firstDuplicate: inout String?) throws(JSONError) -> [String: String]? {
     if try scanner.readNullIfPresent() { return nil }
@@ -109,7 +139,12 @@ struct HeaderParser {
     return metadata
   }
 
-  private mutating func parseEntry(name: String) throws(JSONError) -> HeaderEntry {
+  private mutating func parseEntry(name: String) throws(JSONError) -> (TensorInfo, RawOffsets) {
+    scanner.skipWhitespace()
+    if let entry = CanonicalEntry.parse(scanner.bytes, at: scanner.position, scratch: &scratch) {
+      scanner.position = entry.next
+      return (TensorInfo(dtype: entry.dtype, shape: entry.shape), RawOffsets(begin: entry.begin, end: entry.end))
+    }
     switch try scanner.peekToken() {
     case .object: return try parseEntryObject(name: name)
     case .array where options.acceptsSerdeAlternateForms: return try parseEntryArray(name: name)
@@ -118,11 +153,11 @@ struct HeaderParser {
     }
   }
 
-  private mutating func parseEntryObject(name: String) throws(JSONError) -> HeaderEntry {
+  private mutating func parseEntryObject(name: String) throws(JSONError) -> (TensorInfo, RawOffsets) {
     let start = scanner.position
     try scanner.beginObject()
     var dtype: DType?
-    var shape: [UInt64]?
+    var shape: [Int]?
     var offsets: (UInt64, UInt64)?
     var isFirst = true
     while let key = try scanner.nextRawKey(first: isFirst) {
@@ -145,22 +180,24 @@ struct HeaderParser {
     guard let dtype else { throw missingField("dtype", of: name, at: start) }
     guard let shape else { throw missingField("shape", of: name, at: start) }
     guard let offsets else { throw missingField("data_offsets", of: name, at: start) }
-    return HeaderEntry(name: name, dtype: dtype, shape: shape, begin: offsets.0, end: offsets.1)
+    return (TensorInfo(dtype: dtype, shape: shape), RawOffsets(begin: offsets.0, end: offsets.1))
   }
 
   /// serde also reads a struct from a sequence of its fields in declaration order.
-  private mutating func parseEntryArray(name: String) throws(JSONError) -> HeaderEntry {
+  private mutating func parseEntryArray(name: String) throws(JSONError) -> (TensorInfo, RawOffsets) {
     let start = scanner.position
+    func wrongLength() -> JSONError {
+      JSONError(.typeMismatch(expected: "3 elements (dtype, shape, data_offsets)", field: name), at: start)
+    }
     try scanner.beginArray()
-    let wrongLength = JSONError(.typeMismatch(expected: "3 elements (dtype, shape, data_offsets)", field: name), at: start)
-    guard try scanner.hasNextElement(first: true) else { throw wrongLength }
+    guard try scanner.hasNextElement(first: true) else { throw wrongLength() }
     let dtype = try parseDType(name: name)
-    guard try scanner.hasNextElement(first: false) else { throw wrongLength }
+    guard try scanner.hasNextElement(first: false) else { throw wrongLength() }
     let shape = try parseShape(name: name)
-    guard try scanner.hasNextElement(first: false) else { throw wrongLength }
+    guard try scanner.hasNextElement(first: false) else { throw wrongLength() }
     let offsets = try parseOffsets(name: name)
-    guard try !scanner.hasNextElement(first: false) else { throw wrongLength }
-    return HeaderEntry(name: name, dtype: dtype, shape: shape, begin: offsets.0, end: offsets.1)
+    guard try !scanner.hasNextElement(first: false) else { throw wrongLength() }
+    return (TensorInfo(dtype: dtype, shape: shape), RawOffsets(begin: offsets.0, end: offsets.1))
   }
 
   private mutating func parseDType(name: String) throws(JSONError) -> DType {
@@ -186,30 +223,33 @@ struct HeaderParser {
     }
   }
 
-  private mutating func parseShape(name: String) throws(JSONError) -> [UInt64] {
+  private mutating func parseShape(name: String) throws(JSONError) -> [Int] {
     guard try scanner.peekToken() == .array else {
       throw JSONError(.typeMismatch(expected: "an array of non-negative integers", field: "\(name).shape"), at: scanner.position)
     }
     try scanner.beginArray()
-    var shape: [UInt64] = []
+    var shape: [Int] = []
+    shape.reserveCapacity(4)
     var isFirst = true
     while try scanner.hasNextElement(first: isFirst) {
       isFirst = false
-      shape.append(try scanner.readUInt64(field: "\(name).shape"))
+      shape.append(Int(bitPattern: UInt(try scanner.readUInt64(field: "\(name).shape"))))
     }
     return shape
   }
 
   private mutating func parseOffsets(name: String) throws(JSONError) -> (UInt64, UInt64) {
     let at = scanner.position
-    let wrong = JSONError(.typeMismatch(expected: "an array of 2 non-negative integers", field: "\(name).data_offsets"), at: at)
-    guard try scanner.peekToken() == .array else { throw wrong }
+    func wrong() -> JSONError {
+      JSONError(.typeMismatch(expected: "an array of 2 non-negative integers", field: "\(name).data_offsets"), at: at)
+    }
+    guard try scanner.peekToken() == .array else { throw wrong() }
     try scanner.beginArray()
-    guard try scanner.hasNextElement(first: true) else { throw wrong }
+    guard try scanner.hasNextElement(first: true) else { throw wrong() }
     let begin = try scanner.readUInt64(field: "\(name).data_offsets")
-    guard try scanner.hasNextElement(first: false) else { throw wrong }
+    guard try scanner.hasNextElement(first: false) else { throw wrong() }
     let end = try scanner.readUInt64(field: "\(name).data_offsets")
-    guard try !scanner.hasNextElement(first: false) else { throw wrong }
+    guard try !scanner.hasNextElement(first: false) else { throw wrong() }
     return (begin, end)
   }
 
@@ -233,17 +273,5 @@ struct HeaderParser {
 
   private func missingField(_ field: String, of name: String, at offset: Int) -> JSONError {
     JSONError(.typeMismatch(expected: "a '\(field)' field", field: name), at: offset)
-  }
-}
-
-/// Dtype names as bytes, for matching header strings without building a `String`.
-enum DTypeNames {
-  private static let table: [(bytes: [UInt8], dtype: DType)] = DType.allCases.map { (Array($0.name.utf8), $0) }
-
-  static func lookup(_ raw: UnsafeRawBufferPointer) -> DType? {
-    for (bytes, dtype) in table where bytes.count == raw.count {
-      if bytes.withUnsafeBytes({ $0.elementsEqual(raw) }) { return dtype }
-    }
-    return nil
   }
 }

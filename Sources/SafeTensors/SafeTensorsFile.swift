@@ -21,7 +21,9 @@ public struct SafeTensorsFile: TensorFileReader {
   /// Tensors in offset order. Each entry's `dataOffsets` is relative to ``dataOffset``.
   public let tensors: TensorTable
   /// Tensor names in the order the header lists them (after resolving repeats with `lastWins`).
-  public let headerOrder: [String]
+  public var headerOrder: [String] { headerOrderIfDifferent ?? tensors.names }
+  // Kept only when it differs from offset order, which writers make rare.
+  private let headerOrderIfDifferent: [String]?
   /// `__metadata__`; empty when the header has none.
   public var metadata: [String: String] { declaredMetadata ?? [:] }
   /// `__metadata__` as declared: `nil` when the field is absent or `null`.
@@ -42,6 +44,12 @@ public struct SafeTensorsFile: TensorFileReader {
     } catch {
       throw SafeTensorsError(file: path, kind: .io(error))
     }
+    // The header is read whole: map it in one step. N is only a hint here; prefault clamps it to
+    // the file, and the reader checks it properly.
+    if mapped.count >= 8 {
+      let claimed = mapped.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+      mapped.prefault(0..<8 + Int(min(claimed, SafeTensorsFile.maxHeaderLength, UInt64(mapped.count - 8))))
+    }
     try self.init(storage: mapped, path: path, options: options)
   }
 
@@ -59,7 +67,7 @@ public struct SafeTensorsFile: TensorFileReader {
     switch result {
     case .success(let contents):
       tensors = contents.tensors
-      headerOrder = contents.headerOrder
+      headerOrderIfDifferent = contents.headerOrder
       declaredMetadata = contents.metadata
       headerLength = contents.headerLength
     case .failure(let kind):
@@ -83,7 +91,7 @@ public struct SafeTensorsFile: TensorFileReader {
 
   private struct Contents {
     var tensors: TensorTable
-    var headerOrder: [String]
+    var headerOrder: [String]?
     var metadata: [String: String]?
     var headerLength: Int
   }
@@ -102,8 +110,8 @@ public struct SafeTensorsFile: TensorFileReader {
     let header = UnsafeRawBufferPointer(rebasing: buffer[8..<8 + headerLength])
     if let offset = UTF8Validation.firstInvalidOffset(header) { throw .invalidHeader(offset: offset) }
 
-    var parser = HeaderParser(header: header, options: options)
-    let parsed: ParsedHeader
+    var parser = HeaderParser(header: header, options: options, file: path)
+    var parsed: ParsedHeader
     do {
       parsed = try parser.parse()
     } catch {
@@ -112,7 +120,7 @@ public struct SafeTensorsFile: TensorFileReader {
     if let name = parsed.firstDuplicate { throw .duplicateKey(tensor: name) }
     if let key = parsed.firstDuplicateMetadataKey { throw .duplicateMetadataKey(key) }
 
-    let layout = try HeaderValidation.validate(parsed.entries)
+    let layout = try HeaderValidation.validate(parsed.entries, parsed.offsets)
     let (fileEnd, overflow) = layout.dataEnd.addingReportingOverflow(UInt64(8 + headerLength))
     guard !overflow, fileEnd == UInt64(buffer.count) else {
       throw .metadataIncompleteBuffer(dataEnd: overflow ? .max : fileEnd, fileSize: buffer.count)
@@ -120,15 +128,31 @@ public struct SafeTensorsFile: TensorFileReader {
 
     // Every offset and dimension is now known to fit: offsets end within the file, dimensions were
     // checked by the validation.
-    var table = TensorTable()
-    for index in layout.order {
-      let entry = parsed.entries[index]
-      let info = TensorInfo(dtype: entry.dtype, shape: entry.shape.map { Int($0) })
+    // Moved out, so that filling in the offsets does not copy the array.
+    var entries = parsed.entries
+    parsed.entries = []
+    for index in entries.indices {
+      entries[index].dataOffsets = Int(parsed.offsets[index].begin)..<Int(parsed.offsets[index].end)
+    }
+    let table: TensorTable
+    let headerOrder: [String]?
+    if let order = layout.order {
+      headerOrder = entries.map(\.name)
+      var reordered = TensorTable()
       // Names are unique here, so appending cannot fail.
-      try? table.append(
-        TensorEntry(name: entry.name, info: info, dataOffsets: Int(entry.begin)..<Int(entry.end), file: path))
+      for index in order { try? reordered.append(entries[index]) }
+      table = reordered
+    } else if let indexByName = parsed.indexByName {
+      // Header order is offset order, as every known writer produces: reuse the parser's index.
+      headerOrder = nil
+      table = TensorTable(entries: entries, indexByName: indexByName)
+    } else {
+      headerOrder = nil
+      var rebuilt = TensorTable()
+      for entry in entries { try? rebuilt.append(entry) }
+      table = rebuilt
     }
     return Contents(
-      tensors: table, headerOrder: parsed.entries.map(\.name), metadata: parsed.metadata, headerLength: headerLength)
+      tensors: table, headerOrder: headerOrder, metadata: parsed.metadata, headerLength: headerLength)
   }
 }

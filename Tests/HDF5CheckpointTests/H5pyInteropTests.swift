@@ -63,6 +63,10 @@ import Testing
       Case(
         name: "z.empty", path: "/z/empty", dtype: .f32, shape: [0, 3], bytes: [], numpyDType: "float32",
         datasetShape: [0, 3], values: []),
+      // Written as a hole (never written): every reader must see zeros (layout §4).
+      Case(
+        name: "z.hole", path: "/z/hole", dtype: .f32, shape: [4], bytes: [], numpyDType: "float32",
+        datasetShape: [4], values: numbers(["0.0", "0.0", "0.0", "0.0"])),
     ]
   }()
 
@@ -72,8 +76,12 @@ import Testing
     let dir = TemporaryDirectory()
     let path = dir.file("swift.h5")
     let metadata = ["format": "pt", "ünï": "名前"]
-    try HDF5Writer().write(
-      Self.cases.map { .bytes($0.name, $0.dtype, $0.shape, $0.bytes) }, metadata: metadata, to: path)
+    let written = Self.cases.map { item in
+      item.name == "z.hole"
+        ? WritableTensor(name: item.name, info: TensorInfo(dtype: item.dtype, shape: item.shape), payload: .hole)
+        : .bytes(item.name, item.dtype, item.shape, item.bytes)
+    }
+    try HDF5Writer().write(written, metadata: metadata, to: path)
 
     var tensors: [JSONValue] = []
     for item in Self.cases {

@@ -79,7 +79,7 @@ import Testing
     let names = [
       "model.layers.0.weight", "", ".", "..", ".lead", "trail.", "double..dot", "slash/inside.x", "a.b", "a.b.c",
       "__adaptest_escaped__.x", "with space.and\ttab", "ünï.名前.🙂", "nul\u{0}inside", "percent%2F.x", "adaptest_name",
-      "a.b.d",
+      "a.b.d", String(repeating: "deep.", count: 32) + "w", String(repeating: "deep.", count: 31) + "w",
     ]
     let tensors = names.enumerated().map { i, name in WritableTensor.bytes(name, .i8, [], [UInt8(i)]) }
     let file = try roundTrip(tensors)
@@ -94,6 +94,9 @@ import Testing
       "a.b": escaped + "8", "a.b.c": "/a/b/c", "__adaptest_escaped__.x": escaped + "10",
       "with space.and\ttab": "/with space/and\ttab", "ünï.名前.🙂": "/ünï/名前/🙂", "nul\u{0}inside": escaped + "13",
       "percent%2F.x": "/percent%2F/x", "adaptest_name": "/adaptest_name", "a.b.d": "/a/b/d",
+      // 33 components: deeper than the mirrored maximum of 32; 32 components: mirrored.
+      String(repeating: "deep.", count: 32) + "w": escaped + "17",
+      String(repeating: "deep.", count: 31) + "w": String(repeating: "/deep", count: 31) + "/w",
     ]
     for name in names { #expect(file.datasetPath(of: name) == expected[name], "\(name.debugDescription)") }
   }
@@ -105,6 +108,17 @@ import Testing
     ]
     let file = try roundTrip([.bytes("t", .u8, [1], [7])], metadata: metadata)
     #expect(file.metadata == metadata)
+  }
+
+  /// Attribute values beyond the 64 KiB object header message limit (libhdf5 moves them to dense storage).
+  @Test func longNamesAndMetadataValues() throws {
+    let longName = String(repeating: "a_long_component_name_", count: 5_000) + ".weight"
+    let longValue = String(repeating: "0123456789", count: 30_000)
+    let metadata = ["config": longValue, "other": "x"]
+    let file = try roundTrip([.bytes(longName, .u8, [1], [3]), .bytes("short", .u8, [1], [4])], metadata: metadata)
+    #expect(file.tensors.names == [longName, "short"])
+    #expect(file.metadata == metadata)
+    #expect(try file.bytes(of: longName).array == [3])
   }
 
   @Test func emptyCheckpoint() throws {

@@ -18,7 +18,7 @@ import Testing
   func sameSeedWritesIdenticalBytes(format: CheckpointFormat) throws {
     let folder = try TemporaryFolder("determinism")
     defer { folder.cleanup() }
-    let model = try BaseModel(architecture: .qwen3Moe).applying([.dtype(.bf16)]).describe()
+    let model = try BaseModelSpec(family: .qwen3Moe).applying([.dtype(.bf16)]).describe()
     for (name, seed) in [("a", UInt64(5)), ("b", 5), ("c", 6)] {
       try writer.write(model, to: FileSystem.join(folder.path, name), format: format, data: .dense(seed: seed))
     }
@@ -34,7 +34,7 @@ import Testing
   @Test func bothFormatsHoldTheSameTensorBytes() throws {
     let folder = try TemporaryFolder("formats")
     defer { folder.cleanup() }
-    let model = try BaseModel(architecture: .gpt2).applying([.dtype(.f16)]).describe()
+    let model = try BaseModelSpec(family: .gpt2).applying([.dtype(.f16)]).describe()
     var checkpoints: [ModelCheckpoint] = []
     for format in CheckpointFormat.allCases {
       let path = FileSystem.join(folder.path, format.rawValue)
@@ -63,7 +63,7 @@ import Testing
   @Test func shardsAreSplitWithAnIndex() throws {
     let folder = try TemporaryFolder("shards")
     defer { folder.cleanup() }
-    let model = try BaseModel(architecture: .llama).applying([.shards(3)]).describe()
+    let model = try BaseModelSpec(family: .llama).applying([.shards(3)]).describe()
     let written = try writer.write(model, to: folder.path, format: .safetensors, data: .dense(seed: 1))
     #expect(
       written.map(FileSystem.lastComponent) == [
@@ -73,12 +73,16 @@ import Testing
     let checkpoint = try ModelCheckpoint(path: folder.path, formats: TestFormats.all)
     #expect(Set(checkpoint.weights.tensors.names) == Set(model.savedTensors.map(\.name)))
     #expect(checkpoint.weights.index?.shards.count == 3)
+    // Embedding and head 2 · 128 · 16, per layer q/o 2 · 16 · 16, k/v 2 · 8 · 16, MLP 3 · 32 · 16 and
+    // two norms of 16, two layers, the final norm: what `model.num_parameters()` counts.
+    let perLayer = 2 * 16 * 16 + 2 * 8 * 16 + 3 * 32 * 16 + 2 * 16
+    #expect(checkpoint.weights.index?.metadata["total_parameters"] == .number(String(2 * 128 * 16 + 2 * perLayer + 16)))
   }
 
   @Test func configIsWrittenTheWayTransformersWritesIt() throws {
     let folder = try TemporaryFolder("config")
     defer { folder.cleanup() }
-    let model = try BaseModel(architecture: .llama).describe()
+    let model = try BaseModelSpec(family: .llama).describe()
     try writer.write(model, to: folder.path, format: .safetensors, data: .sparse)
     let text = String(decoding: try FileSystem.read(FileSystem.join(folder.path, "config.json")), as: UTF8.self)
     // json.dumps(indent=2, sort_keys=True) + "\n": the observed transformers 5.24 output for this model starts so.

@@ -4,9 +4,9 @@ import Testing
 @testable import Synthesis
 
 @Suite struct CatalogTests {
-  @Test(arguments: Architecture.allCases)
-  func tinyModelsDescribeConsistently(architecture: Architecture) throws {
-    let model = try BaseModel(architecture: architecture).describe()
+  @Test(arguments: ModelFamily.allCases)
+  func tinyModelsDescribeConsistently(family: ModelFamily) throws {
+    let model = try BaseModelSpec(family: family).describe()
     let stateNames = model.stateDict.map(\.name)
     #expect(Set(stateNames).count == stateNames.count, "state-dict names are unique")
     let savedNames = model.savedTensors.map(\.name)
@@ -15,8 +15,8 @@ import Testing
       #expect(stateNames.contains(source), "\(alias) is tied to a parameter of the model")
       #expect(!savedNames.contains(alias))
     }
-    #expect(model.config["model_type"] == .string(architecture.rawValue))
-    #expect(model.config["architectures"] == .array([.string(architecture.definition.modelClass)]))
+    #expect(model.config["model_type"] == .string(family.rawValue))
+    #expect(model.config["architectures"] == .array([.string(family.definition.modelClass)]))
     #expect(model.config["dtype"] == .string("float32"))
     #expect(model.config["transformers_version"] == .string("5.24.0"))
   }
@@ -24,7 +24,7 @@ import Testing
   // Layer-0 state-dict order as transformers 5.24 registers the modules (observed with
   // `model.state_dict()` on tiny configs).
   @Test func llamaLayerOrderMatchesTransformers() throws {
-    let names = try BaseModel(architecture: .llama).describe().stateDict.map(\.name)
+    let names = try BaseModelSpec(family: .llama).describe().stateDict.map(\.name)
     #expect(
       Array(names.prefix(11)) == [
         "model.embed_tokens.weight",
@@ -38,7 +38,7 @@ import Testing
   }
 
   @Test func phi3RegistersOutputProjectionFirst() throws {
-    let model = try BaseModel(architecture: .phi3).describe()
+    let model = try BaseModelSpec(family: .phi3).describe()
     #expect(
       model.stateDict.prefix(5).map(\.description) == [
         "model.embed_tokens.weight [128, 16]",
@@ -51,7 +51,7 @@ import Testing
   }
 
   @Test func gpt2UsesTransposedConv1DAndTiesTheHead() throws {
-    let model = try BaseModel(architecture: .gpt2).describe()
+    let model = try BaseModelSpec(family: .gpt2).describe()
     let byName = Dictionary(uniqueKeysWithValues: model.stateDict.map { ($0.name, $0) })
     #expect(byName["transformer.h.0.attn.c_attn.weight"]?.shape == [16, 48])
     #expect(byName["transformer.h.0.attn.c_attn.weight"]?.module == .conv1D)
@@ -62,7 +62,7 @@ import Testing
   }
 
   @Test func t5TiesBothStacksAndTheHeadToShared() throws {
-    let model = try BaseModel(architecture: .t5).describe()
+    let model = try BaseModelSpec(family: .t5).describe()
     #expect(
       model.tiedWeights.map { [$0.alias, $0.source] } == [
         ["encoder.embed_tokens.weight", "shared.weight"], ["decoder.embed_tokens.weight", "shared.weight"],
@@ -74,24 +74,24 @@ import Testing
     #expect(names.contains("decoder.block.1.layer.1.EncDecAttention.q.weight"))
     #expect(names.contains("decoder.block.1.layer.2.DenseReluDense.wo.weight"))
     #expect(throws: SynthesisError(field: "tie_word_embeddings", .tyingFixed(architecture: "t5"))) {
-      try BaseModel(architecture: .t5, tieWordEmbeddings: false).describe()
+      try BaseModelSpec(family: .t5, tieWordEmbeddings: false).describe()
     }
   }
 
   @Test func bertTiesDecoderWeightAndBias() throws {
-    let tied = try BaseModel(architecture: .bert).describe()
+    let tied = try BaseModelSpec(family: .bert).describe()
     #expect(
       tied.tiedWeights.map { [$0.alias, $0.source] } == [
         ["cls.predictions.decoder.weight", "bert.embeddings.word_embeddings.weight"],
         ["cls.predictions.decoder.bias", "cls.predictions.bias"],
       ])
-    let untied = try BaseModel(architecture: .bert, tieWordEmbeddings: false).describe()
+    let untied = try BaseModelSpec(family: .bert, tieWordEmbeddings: false).describe()
     #expect(untied.tiedWeights.isEmpty)
     #expect(untied.savedTensors.count == tied.savedTensors.count + 2)
   }
 
   @Test func moeExpertsAreFusedInMemoryAndPerExpertOnDisk() throws {
-    let qwen = try BaseModel(architecture: .qwen3Moe).describe()
+    let qwen = try BaseModelSpec(family: .qwen3Moe).describe()
     let state = Dictionary(uniqueKeysWithValues: qwen.stateDict.map { ($0.name, $0.shape) })
     // (experts, 2 · moe_intermediate_size, hidden) and (experts, hidden, moe_intermediate_size).
     #expect(state["model.layers.0.mlp.experts.gate_up_proj"] == [4, 16, 16])
@@ -101,7 +101,7 @@ import Testing
     #expect(saved["model.layers.0.mlp.experts.3.down_proj.weight"] == [16, 8])
     #expect(saved["model.layers.0.mlp.experts.gate_up_proj"] == nil)
 
-    let mixtral = try BaseModel(architecture: .mixtral).describe()
+    let mixtral = try BaseModelSpec(family: .mixtral).describe()
     let names = mixtral.stateDict.map(\.name)
     #expect(names.firstIndex(of: "model.layers.0.mlp.gate.weight")! < names.firstIndex(of: "model.layers.0.mlp.experts.gate_up_proj")!)
     let mixtralSaved = Set(mixtral.savedTensors.map(\.name))
@@ -110,19 +110,19 @@ import Testing
   }
 
   @Test func unsupportedAndMissingDimensionsNameTheirField() {
-    var gpt2 = BaseModel(architecture: .gpt2)
+    var gpt2 = BaseModelSpec(family: .gpt2)
     gpt2.dimensions.keyValueHeads = 2
     #expect(
       throws: SynthesisError(
         field: "dimensions.num_kv_heads", .dimensionNotSupported(architecture: "gpt2", dimension: "num_kv_heads"))
     ) { try gpt2.describe() }
-    var moe = BaseModel(architecture: .qwen3Moe)
+    var moe = BaseModelSpec(family: .qwen3Moe)
     moe.dimensions.experts = nil
     #expect(
       throws: SynthesisError(
         field: "dimensions.num_experts", .dimensionRequired(architecture: "qwen3_moe", dimension: "num_experts"))
     ) { try moe.describe() }
-    var huge = BaseModel(architecture: .llama)
+    var huge = BaseModelSpec(family: .llama)
     huge.dimensions.vocabSize = Int.max / 2
     #expect(throws: SynthesisError(field: "dimensions", .sizeOverflow(tensor: "model.embed_tokens.weight"))) {
       try huge.describe()
@@ -130,9 +130,9 @@ import Testing
   }
 
   @Test func unknownArchitectureListsTheKnownOnes() {
-    #expect(throws: SynthesisError.self) { try Architecture.named("falcon") }
+    #expect(throws: SynthesisError.self) { try ModelFamily.named("falcon") }
     do {
-      _ = try Architecture.named("falcon")
+      _ = try ModelFamily.named("falcon")
     } catch {
       #expect(error.description.contains("unknown architecture 'falcon'"))
       #expect(error.description.contains("qwen3_moe"))

@@ -47,6 +47,30 @@ import Testing
     #expect(FloatEncoding.float16Bits(value) == bits)
   }
 
+  @Test func float16MatchesTheStandardConversionEverywhere() {
+    // Every float32 exponent, with a spread of mantissas, both signs, plus the specials.
+    var samples: [Float] = [0, -0, .infinity, -.infinity, .nan, 65504, 65519.99, 65520, 6.1e-5, 5.96e-8, 2.98e-8, 2.99e-8]
+    var rng = SplitMix64(seed: 3)
+    for exponent in UInt32(0)...255 {
+      for _ in 0..<64 {
+        let mantissa = UInt32(truncatingIfNeeded: rng.next()) & 0x7F_FFFF
+        samples.append(Float(bitPattern: exponent << 23 | mantissa))
+        samples.append(-Float(bitPattern: exponent << 23 | mantissa))
+      }
+      samples.append(Float(bitPattern: exponent << 23 | 0x1000))  // exact ties
+      samples.append(Float(bitPattern: exponent << 23 | 0x3000))
+    }
+    for value in samples {
+      let expected = Float16(value).bitPattern
+      let actual = FloatEncoding.float16Bits(value)
+      if value.isNaN {
+        #expect(actual & 0x7C00 == 0x7C00 && actual & 0x03FF != 0)
+      } else {
+        #expect(actual == expected, "\(value) (bits \(String(value.bitPattern, radix: 16)))")
+      }
+    }
+  }
+
   func bytes(_ generator: TensorDataGenerator, _ name: String, _ dtype: DType, _ count: Int, _ d: ValueDistribution)
     -> [UInt8]
   {

@@ -4,35 +4,35 @@ import Testing
 @testable import Synthesis
 
 @Suite struct MutationTests {
-  func shapes(_ model: BaseModel) throws -> [String: [Int]] {
+  func shapes(_ model: BaseModelSpec) throws -> [String: [Int]] {
     Dictionary(uniqueKeysWithValues: try model.describe().stateDict.map { ($0.name, $0.shape) })
   }
 
   @Test func vocabResizeMovesEmbeddingAndOutputRowsAndPads() throws {
-    let model = try BaseModel(architecture: .llama).applying([.resizeVocab(to: 131, padToMultipleOf: 8)])
+    let model = try BaseModelSpec(family: .llama).applying([.resizeVocab(to: 131, padToMultipleOf: 8)])
     // ceil(131 / 8) · 8, as resize_token_embeddings(131, pad_to_multiple_of=8).
     #expect(model.dimensions.vocabSize == 136)
     let s = try shapes(model)
     #expect(s["model.embed_tokens.weight"] == [136, 16])
     #expect(s["lm_head.weight"] == [136, 16])
     #expect(try model.describe().config["vocab_size"] == .number("136"))
-    let padded = try BaseModel(architecture: .llama).applying([.resizeVocab(to: nil, padToMultipleOf: 96)])
+    let padded = try BaseModelSpec(family: .llama).applying([.resizeVocab(to: nil, padToMultipleOf: 96)])
     #expect(padded.dimensions.vocabSize == 192)
-    let down = try BaseModel(architecture: .llama).applying([.resizeVocab(to: 100, padToMultipleOf: nil)])
+    let down = try BaseModelSpec(family: .llama).applying([.resizeVocab(to: 100, padToMultipleOf: nil)])
     #expect(try shapes(down)["lm_head.weight"] == [100, 16])
   }
 
   @Test func vocabResizeOfTiedModelsResizesTheSharedTensorAndBertBias() throws {
-    let gemma = try BaseModel(architecture: .gemma).applying([.resizeVocab(to: 200, padToMultipleOf: nil)]).describe()
+    let gemma = try BaseModelSpec(family: .gemma).applying([.resizeVocab(to: 200, padToMultipleOf: nil)]).describe()
     #expect(gemma.savedTensors.first?.shape == [200, 16])
     #expect(!gemma.savedTensors.contains { $0.name == "lm_head.weight" })
-    let bert = try shapes(BaseModel(architecture: .bert).applying([.resizeVocab(to: 70, padToMultipleOf: nil)]))
+    let bert = try shapes(BaseModelSpec(family: .bert).applying([.resizeVocab(to: 70, padToMultipleOf: nil)]))
     #expect(bert["cls.predictions.bias"] == [70])
     #expect(bert["cls.predictions.decoder.weight"] == [70, 16])
   }
 
   @Test func widthDepthAndHeadsChangeEveryDependentShape() throws {
-    let model = try BaseModel(architecture: .llama).applying([
+    let model = try BaseModelSpec(family: .llama).applying([
       .hiddenSize(32), .intermediateSize(48), .layerCount(3), .headCount(heads: 8, keyValueHeads: 4),
     ])
     let s = try shapes(model)
@@ -46,7 +46,7 @@ import Testing
   }
 
   @Test func invalidSizesAreErrorsNamingTheMutationField() {
-    let llama = BaseModel(architecture: .llama)
+    let llama = BaseModelSpec(family: .llama)
     #expect(
       throws: SynthesisError(
         field: "mutations[1].num_heads",
@@ -74,58 +74,58 @@ import Testing
     }
     #expect(
       throws: SynthesisError(field: "mutations[0].tie_word_embeddings", .tyingFixed(architecture: "t5"))
-    ) { try BaseModel(architecture: .t5).applying([.tieWordEmbeddings(false)]) }
+    ) { try BaseModelSpec(family: .t5).applying([.tieWordEmbeddings(false)]) }
   }
 
   @Test func tyingDropsOrRestoresTheSavedHead() throws {
-    let tied = try BaseModel(architecture: .llama).applying([.tieWordEmbeddings(true)]).describe()
+    let tied = try BaseModelSpec(family: .llama).applying([.tieWordEmbeddings(true)]).describe()
     #expect(tied.config["tie_word_embeddings"] == .bool(true))
     #expect(tied.tiedWeights.map(\.alias) == ["lm_head.weight"])
-    let untied = try BaseModel(architecture: .gpt2).applying([.tieWordEmbeddings(false)]).describe()
+    let untied = try BaseModelSpec(family: .gpt2).applying([.tieWordEmbeddings(false)]).describe()
     #expect(untied.savedTensors.contains { $0.name == "lm_head.weight" })
   }
 
   @Test func renamesApplyWithWildcardsAndAreValidated() throws {
-    let renamed = try BaseModel(architecture: .llama).applying([
+    let renamed = try BaseModelSpec(family: .llama).applying([
       .renameModule(ModuleRename(from: "model.layers.*.self_attn.q_proj", to: "model.layers.*.attention.query"))
     ]).describe()
     let names = renamed.savedTensors.map(\.name)
     #expect(names.contains("model.layers.1.attention.query.weight"))
     #expect(!names.contains { $0.hasSuffix("q_proj.weight") })
-    let head = try BaseModel(architecture: .gpt2).applying([
+    let head = try BaseModelSpec(family: .gpt2).applying([
       .renameModule(ModuleRename(from: "transformer.wte", to: "transformer.tokens"))
     ]).describe()
     #expect(head.tiedWeights.map(\.source) == ["transformer.tokens.weight"])
 
     #expect(throws: SynthesisError(field: "mutations[0].from", .moduleNotFound("model.decoder"))) {
-      try BaseModel(architecture: .llama).applying([.renameModule(ModuleRename(from: "model.decoder", to: "x"))])
+      try BaseModelSpec(family: .llama).applying([.renameModule(ModuleRename(from: "model.decoder", to: "x"))])
     }
     #expect(
       throws: SynthesisError(field: "mutations[0].to", .duplicateName("model.layers.0.self_attn.k_proj.weight"))
     ) {
-      try BaseModel(architecture: .llama).applying([
+      try BaseModelSpec(family: .llama).applying([
         .renameModule(ModuleRename(from: "model.layers.*.self_attn.q_proj", to: "model.layers.*.self_attn.k_proj"))
       ])
     }
   }
 
   @Test func architectureSwapKeepsDimensionsAndChangesNamingAndConfig() throws {
-    let mistral = try BaseModel(architecture: .llama).applying([.swapArchitecture(.mistral)]).describe()
+    let mistral = try BaseModelSpec(family: .llama).applying([.swapArchitecture(.mistral)]).describe()
     #expect(mistral.config["model_type"] == .string("mistral"))
     #expect(mistral.config["sliding_window"] == .number("4096"))
-    #expect(try BaseModel(architecture: .llama).describe().stateDict == mistral.stateDict)
-    let qwen = try BaseModel(architecture: .llama).applying([.swapArchitecture(.qwen2)]).describe()
+    #expect(try BaseModelSpec(family: .llama).describe().stateDict == mistral.stateDict)
+    let qwen = try BaseModelSpec(family: .llama).applying([.swapArchitecture(.qwen2)]).describe()
     #expect(qwen.savedTensors.contains { $0.name == "model.layers.0.self_attn.q_proj.bias" })
     #expect(
       throws: SynthesisError(
         field: "mutations[0].architecture",
         .dimensionNotSupported(architecture: "gpt2", dimension: "num_kv_heads"))
-    ) { try BaseModel(architecture: .llama).applying([.swapArchitecture(.gpt2)]) }
+    ) { try BaseModelSpec(family: .llama).applying([.swapArchitecture(.gpt2)]) }
   }
 
   @Test func dtypeAndShardsChangeOnlyWhatTheySay() throws {
-    let base = try BaseModel(architecture: .phi3).describe()
-    let changed = try BaseModel(architecture: .phi3).applying([.dtype(.bf16), .shards(3)]).describe()
+    let base = try BaseModelSpec(family: .phi3).describe()
+    let changed = try BaseModelSpec(family: .phi3).applying([.dtype(.bf16), .shards(3)]).describe()
     #expect(changed.config["dtype"] == .string("bfloat16"))
     #expect(changed.shardCount == 3)
     #expect(changed.savedTensors == base.savedTensors)
@@ -133,7 +133,7 @@ import Testing
   }
 
   @Test func mutationsAreValuesAndLeaveTheOriginalAlone() throws {
-    let original = BaseModel(architecture: .llama)
+    let original = BaseModelSpec(family: .llama)
     let copy = original
     _ = try original.applying([.hiddenSize(64), .tieWordEmbeddings(true)])
     #expect(original == copy)

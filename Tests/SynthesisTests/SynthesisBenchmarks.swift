@@ -84,8 +84,8 @@ import Testing
   func denseWriteToDisk(format: CheckpointFormat) throws {
     let folder = try TemporaryFolder("bench-dense")
     defer { folder.cleanup() }
-    let model = try BaseModel(
-      architecture: .llama,
+    let model = try BaseModelSpec(
+      family: .llama,
       dimensions: ModelDimensions(
         vocabSize: 32000, hiddenSize: 1024, intermediateSize: 2816, layers: 4, attentionHeads: 16, keyValueHeads: 4),
       dtype: .bf16
@@ -97,5 +97,17 @@ import Testing
     }
     print("dense \(format.rawValue) \(bytes >> 20) MiB to disk (fsync included): \(Self.rate(bytes, time))")
     #expect(time > 0)
+  }
+
+  @Test(.disabled(if: disabled, reason)) func planningPairs() throws {
+    let matrix = try MatrixSpec.decode(try JSONValue.parse(MatrixTests.matrix))
+    var planned = 0
+    let time = Self.seconds {
+      for (id, json) in matrix.cases {
+        if (try? PairPlan(try PairSpec.decode(json, id: id))) != nil { planned += 1 }
+      }
+    }
+    print("planned \(matrix.cases.count) cases (\(planned) possible) in \(String(format: "%.1f", time * 1000)) ms: \(String(format: "%.0f", Double(matrix.cases.count) / time)) cases/s")
+    #expect(planned > 0)
   }
 }

@@ -10,10 +10,10 @@ import Testing
   static let pythonMissing = PythonTools.interpreter == nil
 
   /// Every architecture at its tiny size, plus mutations that change what is saved.
-  static var models: [(String, BaseModel)] {
-    var models: [(String, BaseModel)] = Architecture.allCases.map { ($0.rawValue, BaseModel(architecture: $0)) }
-    func mutated(_ name: String, _ architecture: Architecture, _ mutations: [BaseMutation]) {
-      models.append((name, try! BaseModel(architecture: architecture).applying(mutations)))
+  static var models: [(String, BaseModelSpec)] {
+    var models: [(String, BaseModelSpec)] = ModelFamily.allCases.map { ($0.rawValue, BaseModelSpec(family: $0)) }
+    func mutated(_ name: String, _ family: ModelFamily, _ mutations: [BaseMutation]) {
+      models.append((name, try! BaseModelSpec(family: family).applying(mutations)))
     }
     mutated("llama-tied-bf16", .llama, [.tieWordEmbeddings(true), .dtype(.bf16)])
     mutated("gpt2-untied-f16", .gpt2, [.tieWordEmbeddings(false), .dtype(.f16)])
@@ -75,15 +75,15 @@ import Testing
   func checkerRejectsWrongDescriptions() throws {
     let folder = try TemporaryFolder("transformers-negative")
     defer { folder.cleanup() }
-    var swapped = try BaseModel(architecture: .llama).describe()
+    var swapped = try BaseModelSpec(family: .llama).describe()
     swapped.layout.swapAt(1, 2)
-    var untied = try BaseModel(architecture: .gpt2).describe()
+    var untied = try BaseModelSpec(family: .gpt2).describe()
     untied.layout[untied.layout.count - 1].saved = .asIs
-    var wrongDefault = try BaseModel(architecture: .llama).describe()
+    var wrongDefault = try BaseModelSpec(family: .llama).describe()
     wrongDefault.config["rms_norm_eps"] = .number("1e-05")
-    var unknownField = try BaseModel(architecture: .qwen2).describe()
+    var unknownField = try BaseModelSpec(family: .qwen2).describe()
     unknownField.config["num_experts"] = .number("4")
-    var wrongShape = try BaseModel(architecture: .phi3).describe()
+    var wrongShape = try BaseModelSpec(family: .phi3).describe()
     wrongShape.layout[2].parameter.shape = [16, 16]
     let broken = [
       ("swapped", swapped), ("untied", untied), ("default", wrongDefault), ("unknown", unknownField),

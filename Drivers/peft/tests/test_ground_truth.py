@@ -14,6 +14,7 @@ import os
 import re
 import site
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -69,7 +70,11 @@ SUBSTITUTIONS = _substitutions()
 def scrub(text):
     for prefix, replacement in SUBSTITUTIONS:
         text = text.replace(prefix, replacement)
-    text = re.sub(r"/tmp/adaptest-torch-ext-[^/\s'\"]*", "<torch_extensions_dir>", text)
+    text = re.sub(
+        re.escape(tempfile.gettempdir()) + r"/adaptest-peft-driver-[^/\s'\"]*/torch-extensions",
+        "<torch_extensions_dir>",
+        text,
+    )
     return re.sub(r" at 0x[0-9a-fA-F]+", " at 0x<addr>", text)
 
 

@@ -2,6 +2,11 @@
 
 import os
 import platform
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 from driver_process import DriverProcess, load_request
 
@@ -149,5 +154,34 @@ def test_library_output_never_reaches_the_protocol_stream(tmp_path, models):
         assert process.pending_output() == []
         assert "noisy import of peft" in process.stderr_tail(limit=10**7)
         assert "raw write to fd 1" in process.stderr_tail(limit=10**7)
+    finally:
+        process.close()
+
+
+def _driver_folders():
+    root = Path(tempfile.gettempdir())
+    return {path.name for path in root.glob("adaptest-peft-driver-*")}
+
+
+def test_temporary_folders_are_removed(models):
+    # A folder left by a driver that was killed: its pid no longer runs.
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+    stale = Path(tempfile.gettempdir()) / f"adaptest-peft-driver-{finished.stdout.strip()}-stale"
+    (stale / "case-1").mkdir(parents=True)
+    before = _driver_folders()
+
+    process = DriverProcess()
+    try:
+        process.handshake()
+        assert not stale.exists()
+        answer = process.request(load_request("temp", models["llama"], models["lora_future"],
+                                              strip_unknown_config_fields=True))
+        assert answer["type"] == "result"
+        own = _driver_folders() - before
+        assert len(own) == 1 and next(iter(own)).startswith(f"adaptest-peft-driver-{process.proc.pid}-")
+        process.proc.send_signal(signal.SIGTERM)
+        assert process.proc.wait(timeout=60) == 128 + signal.SIGTERM
+        assert _driver_folders() - before == set()
     finally:
         process.close()

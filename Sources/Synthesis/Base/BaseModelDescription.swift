@@ -6,7 +6,7 @@ public struct BaseModelDescription: Sendable, Hashable {
   /// The transformers version whose `save_pretrained` output this reproduces.
   public static let transformersVersion = "5.24.0"
 
-  public var architecture: Architecture
+  public var family: ModelFamily
   public var dimensions: ResolvedDimensions
   /// `config.json`, written with sorted keys and two-space indentation as transformers does.
   public var config: JSONObject
@@ -65,9 +65,9 @@ public struct BaseModelDescription: Sendable, Hashable {
     }
     return .object(
       JSONObject([
-        ("architecture", .string(architecture.rawValue)),
-        ("model_class", .string(architecture.definition.modelClass)),
-        ("auto_class", .string(architecture.definition.autoClass)),
+        ("architecture", .string(family.rawValue)),
+        ("model_class", .string(family.definition.modelClass)),
+        ("auto_class", .string(family.definition.autoClass)),
         ("dtype", .string(dtype.name)),
         ("config", .object(config)),
         ("state_dict", tensors(stateDict)),

@@ -20,7 +20,7 @@ public enum BaseMutation: Sendable, Hashable, CustomStringConvertible {
   /// Renames a module path in the saved weights.
   case renameModule(ModuleRename)
   /// The same dimensions under another architecture's names and config (llama → mistral).
-  case swapArchitecture(Architecture)
+  case swapArchitecture(ModelFamily)
   /// Another weight dtype (F32, F16, BF16).
   case dtype(DType)
   /// Writes the weights as this many shards.
@@ -28,7 +28,7 @@ public enum BaseMutation: Sendable, Hashable, CustomStringConvertible {
 
   /// The changed model.
   /// - Throws: ``SynthesisError`` whose field is this mutation's own (`vocab_size`, `num_heads`, …).
-  public func apply(to model: BaseModel) throws(SynthesisError) -> BaseModel {
+  public func apply(to model: BaseModelSpec) throws(SynthesisError) -> BaseModelSpec {
     var result = model
     switch self {
     case .resizeVocab(let size, let multiple):
@@ -51,13 +51,13 @@ public enum BaseMutation: Sendable, Hashable, CustomStringConvertible {
       if let keyValueHeads { result.dimensions.keyValueHeads = keyValueHeads }
     case .tieWordEmbeddings(let tie): result.tieWordEmbeddings = tie
     case .renameModule(let rename): result.renames.append(rename)
-    case .swapArchitecture(let architecture):
-      result.architecture = architecture
-      result.specialTokens = BaseModel.defaultSpecialTokens(for: architecture, vocabSize: model.dimensions.vocabSize)
+    case .swapArchitecture(let family):
+      result.family = family
+      result.specialTokens = BaseModelSpec.defaultSpecialTokens(for: family, vocabSize: model.dimensions.vocabSize)
       result.configOverrides = JSONObject()
-      if architecture.definition.tyingIsFixed { result.tieWordEmbeddings = true }
+      if family.definition.tyingIsFixed { result.tieWordEmbeddings = true }
     case .dtype(let dtype):
-      _ = try BaseModel.configDTypeName(dtype)
+      _ = try BaseModelSpec.configDTypeName(dtype)
       result.dtype = dtype
     case .shards(let count):
       guard count >= 1 else { throw SynthesisError(field: "shards", .tooSmall(count, minimum: 1)) }
@@ -81,7 +81,8 @@ public enum BaseMutation: Sendable, Hashable, CustomStringConvertible {
     case .hiddenSize: error.field = "hidden_size"
     case .intermediateSize: error.field = "intermediate_size"
     case .layerCount: error.field = "num_layers"
-    case .headCount: error.field = error.field.hasSuffix("num_kv_heads") ? "num_kv_heads" : "num_heads"
+    case .headCount(_, let keyValueHeads):
+      error.field = keyValueHeads != nil && error.field.hasSuffix("num_kv_heads") ? "num_kv_heads" : "num_heads"
     case .tieWordEmbeddings: error.field = "tie_word_embeddings"
     case .dtype: error.field = "dtype"
     case .shards: error.field = "shards"
@@ -102,17 +103,17 @@ public enum BaseMutation: Sendable, Hashable, CustomStringConvertible {
     case .headCount(let heads, let kv): "\(heads) heads" + (kv.map { ", \($0) key/value heads" } ?? "")
     case .tieWordEmbeddings(let tie): tie ? "tie word embeddings" : "untie word embeddings"
     case .renameModule(let rename): "rename \(rename)"
-    case .swapArchitecture(let architecture): "as \(architecture)"
+    case .swapArchitecture(let family): "as \(family)"
     case .dtype(let dtype): "dtype \(dtype.name)"
     case .shards(let count): "\(count) shards"
     }
   }
 }
 
-extension BaseModel {
+extension BaseModelSpec {
   /// Applies mutations in order.
   /// - Throws: ``SynthesisError`` at `mutations[i].<field>` for the first one that cannot apply.
-  public func applying(_ mutations: [BaseMutation]) throws(SynthesisError) -> BaseModel {
+  public func applying(_ mutations: [BaseMutation]) throws(SynthesisError) -> BaseModelSpec {
     var model = self
     for (i, mutation) in mutations.enumerated() {
       do { model = try mutation.apply(to: model) } catch { throw error.within("mutations[\(i)]") }

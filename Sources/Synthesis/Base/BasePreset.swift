@@ -11,7 +11,7 @@ public enum BasePreset: String, Sendable, Hashable, CaseIterable {
   case qwen3_30B_A3B = "qwen3-30b-a3b"
 
   /// The model.
-  public var model: BaseModel {
+  public var model: BaseModelSpec {
     switch self {
     case .llama3_8B:
       Self.llama3(hidden: 4096, intermediate: 14336, layers: 32, heads: 32)
@@ -19,8 +19,8 @@ public enum BasePreset: String, Sendable, Hashable, CaseIterable {
       Self.llama3(hidden: 8192, intermediate: 28672, layers: 80, heads: 64)
     case .qwen3_30B_A3B:
       {
-        var model = BaseModel(
-          architecture: .qwen3Moe,
+        var model = BaseModelSpec(
+          family: .qwen3Moe,
           dimensions: ModelDimensions(
             vocabSize: 151936, hiddenSize: 2048, intermediateSize: 6144, layers: 48, attentionHeads: 32,
             keyValueHeads: 4, headDim: 128, experts: 128, expertsPerToken: 8, expertIntermediateSize: 768,
@@ -37,9 +37,9 @@ public enum BasePreset: String, Sendable, Hashable, CaseIterable {
     }
   }
 
-  private static func llama3(hidden: Int, intermediate: Int, layers: Int, heads: Int) -> BaseModel {
-    var model = BaseModel(
-      architecture: .llama,
+  private static func llama3(hidden: Int, intermediate: Int, layers: Int, heads: Int) -> BaseModelSpec {
+    var model = BaseModelSpec(
+      family: .llama,
       dimensions: ModelDimensions(
         vocabSize: 128256, hiddenSize: hidden, intermediateSize: intermediate, layers: layers,
         attentionHeads: heads, keyValueHeads: 8, maxPositionEmbeddings: 8192),

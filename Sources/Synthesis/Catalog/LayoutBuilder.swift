@@ -5,9 +5,10 @@ struct LayoutBuilder {
 
   /// `nn.Linear(in, out)`: weight `(out, in)`, then bias `(out,)`.
   mutating func linear(
-    _ path: String, in inFeatures: Int, out outFeatures: Int, bias: Bool = false, saved: SavedForm = .asIs
+    _ path: String, in inFeatures: Int, out outFeatures: Int, bias: Bool = false, saved: SavedForm = .asIs,
+    embedding: EmbeddingRole? = nil
   ) {
-    add(path + ".weight", [outFeatures, inFeatures], .linear, .weights, saved: saved)
+    add(path + ".weight", [outFeatures, inFeatures], .linear, .weights, saved: saved, embedding: embedding)
     if bias { add(path + ".bias", [outFeatures], .linear, .zeros) }
   }
 
@@ -18,8 +19,10 @@ struct LayoutBuilder {
   }
 
   /// `nn.Embedding(count, dim)`: weight `(count, dim)`.
-  mutating func embedding(_ path: String, count: Int, dim: Int, saved: SavedForm = .asIs) {
-    add(path + ".weight", [count, dim], .embedding, .weights, saved: saved)
+  mutating func embedding(
+    _ path: String, count: Int, dim: Int, saved: SavedForm = .asIs, embedding: EmbeddingRole? = nil
+  ) {
+    add(path + ".weight", [count, dim], .embedding, .weights, saved: saved, embedding: embedding)
   }
 
   /// LayerNorm / RMSNorm of width `dim`: weight (at `scale`), then bias if it has one.
@@ -30,9 +33,10 @@ struct LayoutBuilder {
 
   /// A parameter with an explicit name, shape and save form.
   mutating func add(
-    _ name: String, _ shape: [Int], _ module: ModuleKind, _ distribution: ValueDistribution, saved: SavedForm = .asIs
+    _ name: String, _ shape: [Int], _ module: LayerKind, _ distribution: ValueDistribution, saved: SavedForm = .asIs,
+    embedding: EmbeddingRole? = nil
   ) {
-    entries.append(
-      LayoutEntry(ParameterSpec(name: name, shape: shape, module: module, distribution: distribution), saved: saved))
+    let spec = ParameterSpec(name: name, shape: shape, module: module, distribution: distribution, embedding: embedding)
+    entries.append(LayoutEntry(spec, saved: saved))
   }
 }

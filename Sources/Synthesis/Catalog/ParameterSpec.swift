@@ -23,7 +23,7 @@ public enum ValueDistribution: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The kind of module a parameter belongs to: what an adapter targeting it sees.
-public enum ModuleKind: String, Sendable, Hashable, Codable {
+public enum LayerKind: String, Sendable, Hashable, Codable {
   /// `nn.Linear`: weight `(out, in)`.
   case linear
   /// GPT-2's `Conv1D`: weight `(in, out)`, transposed relative to `nn.Linear`.
@@ -45,15 +45,21 @@ public struct ParameterSpec: Sendable, Hashable, CustomStringConvertible {
   /// Its shape, outermost first.
   public var shape: [Int]
   /// The module it belongs to.
-  public var module: ModuleKind
+  public var module: LayerKind
   /// How its values are generated.
   public var distribution: ValueDistribution
+  /// Whether it is the model's input or output embedding (`get_input_embeddings()` /
+  /// `get_output_embeddings()`): what `resize_token_embeddings` and PEFT's embedding saving touch.
+  public var embedding: EmbeddingRole?
 
-  public init(name: String, shape: [Int], module: ModuleKind, distribution: ValueDistribution) {
+  public init(
+    name: String, shape: [Int], module: LayerKind, distribution: ValueDistribution, embedding: EmbeddingRole? = nil
+  ) {
     self.name = name
     self.shape = shape
     self.module = module
     self.distribution = distribution
+    self.embedding = embedding
   }
 
   /// The dotted path of the module that owns it (`…q_proj` for `…q_proj.weight`).
@@ -64,6 +70,12 @@ public struct ParameterSpec: Sendable, Hashable, CustomStringConvertible {
 
   /// `name F32[4, 16]`-style text without the dtype.
   public var description: String { "\(name) [\(shape.map(String.init).joined(separator: ", "))]" }
+}
+
+/// A parameter of the input or the output embedding module.
+public enum EmbeddingRole: String, Sendable, Hashable {
+  case input
+  case output
 }
 
 /// How `save_pretrained` writes one state-dict parameter.

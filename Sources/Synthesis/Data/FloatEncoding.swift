@@ -10,9 +10,27 @@ enum FloatEncoding {
     return UInt16(truncatingIfNeeded: (bits &+ roundingBias) >> 16)
   }
 
-  /// IEEE binary16 bits of `value`, rounded to nearest even (overflow gives infinity).
+  /// IEEE binary16 bits of `value`, rounded to nearest even (overflow gives infinity, NaN a quiet
+  /// NaN). Integer arithmetic on the float32 bits (F. Giesen's `float_to_half_fast3_rtne`): much
+  /// faster than the software conversion `Float16(_:)` gets on CPUs without F16C, same results.
   @inline(__always)
   static func float16Bits(_ value: Float) -> UInt16 {
-    Float16(value).bitPattern
+    var bits = value.bitPattern
+    let sign = bits & 0x8000_0000
+    bits ^= sign
+    let half: UInt32
+    if bits >= 0x4780_0000 {
+      // |value| ≥ 65536, infinity or NaN.
+      half = bits > 0x7F80_0000 ? 0x7E00 : 0x7C00
+    } else if bits < 0x3880_0000 {
+      // Below the smallest normal half (2⁻¹⁴): let the FPU round the subnormal by adding 0.5.
+      let magic: UInt32 = 0x3F00_0000
+      half = (Float(bitPattern: bits) + Float(bitPattern: magic)).bitPattern &- magic
+    } else {
+      let mantissaOdd = (bits >> 13) & 1
+      bits = bits &+ 0xC800_0FFF  // rebias the exponent by (15 − 127) << 23, add the rounding bias
+      half = (bits &+ mantissaOdd) >> 13
+    }
+    return UInt16(truncatingIfNeeded: half | (sign >> 16))
   }
 }

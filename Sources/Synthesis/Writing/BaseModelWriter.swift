@@ -36,10 +36,12 @@ public struct BaseModelWriter: Sendable {
     try FileSystem.createDirectory(folder)
     let configPath = FileSystem.join(folder, FolderLayout.modelConfig)
     try AtomicFile.write(text: model.configText, to: configPath)
+    // `model.num_parameters()`: every parameter once, tied aliases not again.
+    let parameters = try model.savedTensors.reduce(0) { $0 + (try model.info(of: $1).elementCount()) }
     let weights = try CheckpointWriting(formats: formats).write(
       Self.writableTensors(model, data: data), metadata: Self.weightsMetadata, folder: folder,
       stem: FolderLayout.modelWeightsStem, format: format,
-      sharding: model.shardCount > 1 ? .count(model.shardCount) : .single)
+      sharding: model.shardCount > 1 ? .count(model.shardCount) : .single, totalParameters: parameters)
     return [configPath] + weights
   }
 }

@@ -46,6 +46,19 @@ public final class MappedFile: Sendable {
   /// The whole mapping. Valid while `self` is alive.
   public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
+  /// Asks the kernel to map `range` in one step rather than page fault by page fault (worth it for
+  /// a region about to be read whole, such as a header). Only a hint: failures are ignored, and
+  /// systems without `MADV_POPULATE_READ` (Linux before 5.14, macOS) skip it.
+  public func prefault(_ range: Range<Int>) {
+    #if os(Linux)
+      guard let base, range.lowerBound >= 0, range.upperBound <= count, !range.isEmpty else { return }
+      let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+      let start = range.lowerBound / page * page
+      // MADV_POPULATE_READ (22) is missing from older headers; an old kernel answers EINVAL.
+      _ = madvise(UnsafeMutableRawPointer(mutating: base + start), range.upperBound - start, 22)
+    #endif
+  }
+
   /// Calls `body` with the mapped bytes, keeping the mapping alive for the call.
   public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
     try withExtendedLifetime(self) { () throws(E) -> R in try body(bytes) }

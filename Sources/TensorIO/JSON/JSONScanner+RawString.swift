@@ -15,6 +15,13 @@ extension JSONScanner {
   public mutating func readRawString() throws(JSONError) -> RawString {
     try expect(UInt8(ascii: "\""))
     let start = position
+    // Skip eight plain bytes at a time; any quote, backslash or control byte (or a false alarm)
+    // drops to the byte loop below.
+    while position + 8 <= bytes.count {
+      let word = bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+      if Self.mayHaveSpecialByte(word) { break }
+      position += 8
+    }
     while position < bytes.count {
       let byte = bytes[position]
       if byte == UInt8(ascii: "\"") {
@@ -44,6 +51,18 @@ extension JSONScanner {
       }
     }
     throw JSONError(.unexpectedEnd, at: position)
+  }
+
+  /// Whether any byte of `word` may be `"`, `\\` or below 0x20 (never a false "no").
+  @inlinable @inline(__always)
+  public static func mayHaveSpecialByte(_ word: UInt64) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+    let quote = word ^ (ones &* 0x22)
+    let backslash = word ^ (ones &* 0x5C)
+    let control = (word &- ones &* 0x20) & ~word & highs
+    return hasZeroByte(quote) || hasZeroByte(backslash) || control != 0
   }
 
   /// Like ``nextKey(first:)``, returning the key as a ``RawString`` (UTF-8 not validated).

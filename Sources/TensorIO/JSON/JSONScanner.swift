@@ -9,8 +9,10 @@ public struct JSONScanner {
   public static let defaultDepthLimit = 128
 
   public let bytes: UnsafeRawBufferPointer
-  /// The current byte offset.
-  public internal(set) var position: Int
+  /// The current byte offset. Decoders that recognise a run of bytes themselves (a fast path for
+  /// a fixed layout) may move it past that run; it must stay within `bytes` and on a token
+  /// boundary at the same nesting depth.
+  public var position: Int
   /// Maximum nesting of arrays and objects.
   public let depthLimit: Int
   var depth = 0

@@ -37,6 +37,14 @@ public struct TensorTable: Sendable, Hashable, RandomAccessCollection {
     for entry in entries { try append(entry) }
   }
 
+  /// Adopts entries whose names the caller already indexed (`indexByName[entries[i].name] == i`
+  /// for every `i`, names unique), so a codec that hashed every name while parsing does not hash
+  /// them again. Visible to the package's codecs only.
+  package init(entries: [TensorEntry], indexByName: [String: Int]) {
+    self.entries = entries
+    self.indexByName = indexByName
+  }
+
   /// Appends an entry.
   /// - Throws: ``DuplicateTensorName`` if the name is already present.
   public mutating func append(_ entry: TensorEntry) throws(DuplicateTensorName) {

@@ -1,0 +1,135 @@
+import AdapterLoading
+import TensorIO
+
+/// The save side of PEFT, from AdapterLoading's tuner catalog: which tensors an adapter config gives
+/// on a synthesized base, under which checkpoint and model keys. (Only injection and saving are used
+/// here, never the load simulation.)
+public enum AdapterCatalog {
+  /// AdapterLoading's view of a synthesized base: its config and the tensors it saves.
+  public static func baseModel(_ base: BaseModelDescription) throws(SynthesisError) -> BaseModel {
+    var table = TensorTable()
+    for spec in base.savedTensors {
+      try? table.append(TensorEntry(name: spec.name, info: base.info(of: spec), file: "model.safetensors"))
+    }
+    do {
+      return try BaseModel(config: base.config, weights: table, source: "synthesized \(base.family.rawValue)")
+    } catch {
+      throw SynthesisError(field: "base", .invalidValue("the adapter catalog cannot read the base: \(error)"))
+    }
+  }
+
+  /// `target_modules` as PEFT writes it after injection: the architecture's defaults when the config
+  /// gives none, `all-linear` expanded to module names. `nil` when nothing matches.
+  public static func resolvedTargetModules(config json: JSONObject, base: BaseModelDescription) throws(SynthesisError)
+    -> JSONValue?
+  {
+    let config: AdapterConfig
+    do { config = try AdapterConfig(json: json, source: "adapter_config.json") } catch {
+      throw SynthesisError(field: "config", .invalidValue("\(error)"))
+    }
+    var warnings: [PythonWarning] = []
+    guard let peft = try? PeftModel(base: try baseModel(base), config: config, warnings: &warnings),
+      let resolved = peft.config(of: "default")?.targetModules
+    else { return nil }
+    switch resolved {
+    case .names(let names): return .array(names.sorted().map { .string($0) })
+    case .pattern(let pattern): return .string(pattern)
+    }
+  }
+
+  /// The tensors `save_pretrained` writes for an adapter with this `adapter_config.json` on `base`,
+  /// registered under `adapterName`; `nil` when no module matches the targets
+  /// (`NoMatchingPeftModuleError`).
+  /// - Throws: ``SynthesisError`` at `adapter.config` when the config is invalid or PEFT would refuse it.
+  public static func savedTensors(
+    config json: JSONObject, base: BaseModelDescription, adapterName: String = "default"
+  ) throws(SynthesisError) -> [AdapterTensor]? {
+    let config: AdapterConfig
+    do { config = try AdapterConfig(json: json, source: "adapter_config.json") } catch {
+      throw SynthesisError(field: "config", .invalidValue("\(error)"))
+    }
+    let model = try baseModel(base)
+    var warnings: [PythonWarning] = []
+    let peft: PeftModel
+    do {
+      peft = try PeftModel(base: model, adapterName: adapterName, config: config, warnings: &warnings)
+    } catch {
+      if error.kind == "NoMatchingPeftModuleError" { return nil }
+      throw SynthesisError(field: "config", .invalidValue("PEFT would refuse this adapter: \(error)"))
+    }
+    let saved: SavedCheckpoint
+    do { saved = try peft.adapterCheckpoint(adapterName, saveEmbeddingLayers: .auto()) } catch {
+      throw SynthesisError(field: "config", .invalidValue("PEFT cannot save this adapter: \(error)"))
+    }
+    guard let tuner = TunerCatalog.standard.tuner(for: config.peftType) else {
+      throw SynthesisError(field: "peft_type", .invalidValue("the adapter catalog has no tuner \(config.peftType)"))
+    }
+    var modelKeyByCheckpointKey: [String: String] = [:]
+    for entry in peft.stateDict {
+      let checkpointKey = tuner.checkpointKey(forModelKey: entry.key, adapterName: adapterName)
+      if checkpointKey != entry.key, modelKeyByCheckpointKey[checkpointKey] == nil {
+        modelKeyByCheckpointKey[checkpointKey] = entry.key
+      }
+    }
+    let modelKeys = Set(peft.stateDict.keys)
+    let embeddingModules = base.stateDict.compactMap { $0.embedding == nil ? nil : $0.modulePath }
+    return saved.stateDict.map { entry in
+      tensor(
+        entry.key, info: entry.info,
+        modelKey: modelKeyByCheckpointKey[entry.key] ?? auxiliaryModelKey(entry.key, adapterName, modelKeys),
+        adapterName: adapterName, isBaseWeight: modelKeys.contains(entry.key), embeddingModules: embeddingModules,
+        isPromptLearning: config.isPromptLearning)
+    }
+  }
+
+  /// The model key of an auxiliary wrapper's tensor, which the tuner's key mapping does not cover:
+  /// `modules_to_save` copies (`lm_head.weight` → `lm_head.modules_to_save.<name>.weight`) and
+  /// trainable-token deltas (`…trainable_tokens_delta` → `…trainable_tokens_delta.<name>`), and
+  /// DoRA magnitudes, saved without the `.weight` their model key has.
+  static func auxiliaryModelKey(_ key: String, _ adapterName: String, _ modelKeys: Set<String>) -> String? {
+    guard !modelKeys.contains(key) else { return nil }
+    var components = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    let last = components.removeLast()
+    let candidates = [
+      key + "." + adapterName,
+      key + "." + adapterName + ".weight",
+      (components + ["modules_to_save", adapterName, last]).joined(separator: "."),
+      (components + [adapterName, last]).joined(separator: "."),
+    ]
+    return candidates.first { modelKeys.contains($0) }
+  }
+
+  /// A saved entry as a rule-table tensor: where the adapter name goes, and what role it has.
+  static func tensor(
+    _ key: String, info: TensorInfo, modelKey: String?, adapterName: String, isBaseWeight: Bool,
+    embeddingModules: [String], isPromptLearning: Bool
+  ) -> AdapterTensor {
+    let prefix = AdapterMutation.peftPrefix
+    let modulePath = key.hasPrefix(prefix) ? String(key.dropFirst(prefix.count)) : key
+    let reachesVocabulary = embeddingModules.contains { modulePath.hasPrefix($0 + ".") }
+    guard let modelKey else {
+      if isPromptLearning {
+        return AdapterTensor(name: key, shape: info.shape, dtype: info.dtype, fixedModelKey: key)
+      }
+      let role: AdapterTensor.Role = isBaseWeight ? .baseWeight : .adapter
+      return AdapterTensor(name: key, shape: info.shape, role: role, adapterNameDepth: 0, dtype: info.dtype)
+    }
+    // The model key is the checkpoint key with something inserted: find it between the common
+    // leading and trailing components.
+    let c = key.split(separator: ".", omittingEmptySubsequences: false)
+    let m = modelKey.split(separator: ".", omittingEmptySubsequences: false)
+    var lead = 0
+    while lead < c.count, lead < m.count, c[lead] == m[lead] { lead += 1 }
+    var trail = 0
+    while trail < c.count - lead, trail < m.count - lead, c[c.count - 1 - trail] == m[m.count - 1 - trail] { trail += 1 }
+    let inserted = m[lead..<(m.count - trail)].map { $0 == Substring(adapterName) ? "{name}" : String($0) }
+    let role: AdapterTensor.Role =
+      key.hasPrefix("base_model.") && !key.hasPrefix(prefix) ? .shared : (reachesVocabulary ? .vocabulary : .adapter)
+    guard lead + trail == c.count, !inserted.isEmpty else {
+      return AdapterTensor(name: key, shape: info.shape, role: role, dtype: info.dtype, fixedModelKey: modelKey)
+    }
+    return AdapterTensor(
+      name: key, shape: info.shape, role: role, adapterNameDepth: trail,
+      adapterNameInfix: inserted.joined(separator: "."), dtype: info.dtype)
+  }
+}

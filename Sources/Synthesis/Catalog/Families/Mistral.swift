@@ -1,0 +1,32 @@
+import TensorIO
+
+extension ModelFamilyDefinition {
+  /// `MistralForCausalLM`: Llama's parameter names, its own config fields (`sliding_window`).
+  static let mistral = ModelFamilyDefinition(
+    family: .mistral, modelClass: "MistralForCausalLM", autoClass: "AutoModelForCausalLM",
+    defaultTieWordEmbeddings: false, optionalDimensions: [.keyValueHeads, .headDim, .maxPositionEmbeddings],
+    defaultMaxPositionEmbeddings: 131072,
+    specialTokenDefaults: [("bos_token_id", 1), ("eos_token_id", 2), ("pad_token_id", nil)],
+    tinyDimensions: ModelDimensions(
+      vocabSize: 128, hiddenSize: 16, intermediateSize: 32, layers: 2, attentionHeads: 4, keyValueHeads: 2),
+    configDimensionKeys: ["head_dim", "hidden_size", "intermediate_size", "max_position_embeddings", "num_attention_heads", "num_hidden_layers", "num_key_value_heads"],
+    layout: { d, tie in DecoderLayout().entries(d, tieWordEmbeddings: tie) },
+    configFields: { d in
+      JSONObject([
+        ("attention_dropout", ConfigValue.float("0.0")),
+        ("head_dim", ConfigValue.int(d.headDim)),
+        ("hidden_act", .string("silu")),
+        ("hidden_size", ConfigValue.int(d.hiddenSize)),
+        ("initializer_range", ConfigValue.float("0.02")),
+        ("intermediate_size", ConfigValue.int(d.intermediateSize)),
+        ("max_position_embeddings", ConfigValue.int(d.maxPositionEmbeddings)),
+        ("num_attention_heads", ConfigValue.int(d.attentionHeads)),
+        ("num_hidden_layers", ConfigValue.int(d.layers)),
+        ("num_key_value_heads", ConfigValue.int(d.keyValueHeads)),
+        ("rms_norm_eps", ConfigValue.float("1e-06")),
+        ("rope_parameters", ConfigValue.rope(theta: "10000.0")),
+        ("sliding_window", ConfigValue.int(4096)),
+        ("use_cache", .bool(true)),
+      ])
+    })
+}

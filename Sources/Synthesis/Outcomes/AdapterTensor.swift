@@ -1,0 +1,62 @@
+import TensorIO
+
+/// One tensor of an adapter as PEFT saves it, with what the rule table needs to know about it.
+public struct AdapterTensor: Sendable, Hashable, CustomStringConvertible {
+  /// What it is, for the rules that single out embeddings and shared weights.
+  public enum Role: String, Sendable, Hashable {
+    /// A per-module adapter weight (`lora_A`, `hada_w1_a`, `vera_lambda_b`, …).
+    case adapter
+    /// An adapter weight whose shape follows the vocabulary (`lora_embedding_A`, `lm_head`'s `lora_B`,
+    /// trainable-token deltas).
+    case vocabulary
+    /// A model-level shared weight (`base_model.vera_A`, `base_model.vblora_vector_bank`).
+    case shared
+    /// A base-model weight saved with the adapter (`modules_to_save`, embeddings of a resized vocab).
+    case baseWeight
+  }
+
+  /// Checkpoint name (`base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight`).
+  public var name: String
+  public var shape: [Int]
+  public var role: Role
+  /// Where the adapter name goes in the model's key: the number of trailing name components
+  /// before which ``adapterNameInfix`` is inserted (1 for `lora_A.weight` → `lora_A.<name>.weight`,
+  /// 0 for bare parameters such as `vera_lambda_b` → `vera_lambda_b.<name>`).
+  public var adapterNameDepth: Int
+  /// What is inserted, `{name}` standing for the adapter name: `{name}` for tuner parameters,
+  /// `modules_to_save.{name}` for a `modules_to_save` copy.
+  public var adapterNameInfix: String
+
+  /// The stored dtype as PEFT saves it (F32, or an integer type for VB-LoRA's top-k indices).
+  public var dtype: DType
+  /// A model key that does not follow the insertion rule (prompt learning's `prompt_embeddings`
+  /// lives in the prompt encoder): used as is, whatever the adapter name.
+  public var fixedModelKey: String?
+
+  public init(
+    name: String, shape: [Int], role: Role = .adapter, adapterNameDepth: Int = 1, adapterNameInfix: String = "{name}",
+    dtype: DType = .f32, fixedModelKey: String? = nil
+  ) {
+    self.name = name
+    self.shape = shape
+    self.role = role
+    self.adapterNameDepth = adapterNameDepth
+    self.adapterNameInfix = adapterNameInfix
+    self.dtype = dtype
+    self.fixedModelKey = fixedModelKey
+  }
+
+  /// The key the PEFT-wrapped model has for this tensor under adapter `adapterName` (a base weight
+  /// keeps its name).
+  public func modelKey(adapterName: String) -> String {
+    if let fixedModelKey { return fixedModelKey }
+    guard role != .baseWeight else { return name }
+    var components = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    let position = max(0, components.count - adapterNameDepth)
+    let infix = adapterNameInfix.replacing("{name}", with: adapterName)
+    components.insert(infix, at: position)
+    return components.joined(separator: ".")
+  }
+
+  public var description: String { "\(name) [\(shape.map(String.init).joined(separator: ", "))]" }
+}

@@ -1,0 +1,173 @@
+import TensorIO
+
+/// The rule table: what a correct loader reports for a generated pair, derived from how the pair
+/// was built and never from a loader (this file must not call the load simulation).
+///
+/// The inputs are the adapter's tensors as PEFT saved them on the training base, the tensors the
+/// same adapter config gives on the (mutated) loading base, and the mutations. The rules:
+///
+/// | Construction | Expectation |
+/// |---|---|
+/// | checkpoint key the loading model has, same shape | loads; nothing reported |
+/// | adapter parameter of the loading model absent from the checkpoint (dropped key, layer added, module renamed) | its model key is **missing** (`adapter-key-missing`) |
+/// | checkpoint key the loading model does not have (unknown key, layer removed, keys without `base_model.model.`, keys naming another adapter) | **unexpected**, as written (`checkpoint-key-unexpected`) |
+/// | checkpoint key with another shape (wrong rank, hidden/intermediate/head change on a targeted module, vocab change reaching the adapter) | **mismatched**; the load fails with `size-mismatch` (`shape-mismatch`, plus `embedding-size-mismatch` for vocabulary-shaped tensors); with `ignore_mismatched_sizes` it is skipped and its key is missing instead |
+/// | base weight saved in the checkpoint (embeddings of a resized vocab) | overwrites the base weight (`base-weight-in-checkpoint`) |
+/// | the adapter config targets no module of the loading base | the load fails with `target-not-found` |
+/// | base mutated, every adapter tensor unaffected | clean (`base-drift-ignored`) |
+/// | shared projections not saved (VeRA `save_projection: false`) | clean (`shared-weights-regenerated`) |
+/// | adapter name inside the tuner prefix, or a substring of another loaded adapter's name or vice versa | clean (`adapter-name-collision`) |
+/// | adapter dtype differs from the base's | clean (`dtype-cast`) |
+public enum OutcomeRules {
+  /// Everything the rules look at.
+  public struct Inputs: Sendable {
+    /// The tensors PEFT saved on the training base (before adapter mutations).
+    public var trained: [AdapterTensor]
+    /// The tensors the same adapter config gives on the loading base: what the model expects
+    /// (base weights among them, such as a targeted embedding's `base_layer`, may be present or not).
+    public var expected: [AdapterTensor]
+    /// The base the adapter is loaded into (after base mutations).
+    public var loadingBase: BaseModelDescription
+    public var baseMutations: [BaseMutation]
+    public var adapterMutations: [AdapterMutation]
+    /// The dtype the adapter is stored in.
+    public var adapterDType: DType
+    /// PEFT's parameter prefix for the tuner (`lora_`, `hada_`, …).
+    public var tunerPrefix: String
+    /// The config leaves model-level shared weights out of the checkpoint (VeRA without projections).
+    public var sharedWeightsRegenerated: Bool
+    public var context: LoadContext
+
+    public init(
+      trained: [AdapterTensor], expected: [AdapterTensor], loadingBase: BaseModelDescription,
+      baseMutations: [BaseMutation] = [], adapterMutations: [AdapterMutation] = [], adapterDType: DType,
+      tunerPrefix: String, sharedWeightsRegenerated: Bool = false, context: LoadContext = LoadContext()
+    ) {
+      self.trained = trained
+      self.expected = expected
+      self.loadingBase = loadingBase
+      self.baseMutations = baseMutations
+      self.adapterMutations = adapterMutations
+      self.adapterDType = adapterDType
+      self.tunerPrefix = tunerPrefix
+      self.sharedWeightsRegenerated = sharedWeightsRegenerated
+      self.context = context
+    }
+  }
+
+  /// The checkpoint the generator writes: the trained tensors with every adapter mutation applied.
+  /// - Throws: ``SynthesisError`` at `mutations[i].<field>`.
+  public static func checkpoint(_ inputs: Inputs) throws(SynthesisError) -> [AdapterTensor] {
+    var tensors = inputs.trained
+    for (i, mutation) in inputs.adapterMutations.enumerated() {
+      do { tensors = try mutation.apply(to: tensors, base: inputs.loadingBase) } catch {
+        throw error.within("mutations[\(i)]")
+      }
+    }
+    return tensors
+  }
+
+  /// The expected outcome.
+  /// - Throws: ``SynthesisError`` when an adapter mutation cannot apply.
+  public static func outcome(_ inputs: Inputs) throws(SynthesisError) -> DerivedOutcome {
+    var outcome = DerivedOutcome()
+    var codes = Set<DerivedOutcome.Code>()
+    let name = inputs.context.adapterName
+
+    if inputs.expected.isEmpty {
+      outcome.error = .targetNotFound
+      outcome.reasons.append("the adapter config targets no module of the loading base")
+      outcome.diagnostics = [.targetNotFound]
+      return outcome
+    }
+
+    let checkpoint = try checkpoint(inputs)
+    // A checkpoint key fills a model parameter when it is the parameter's checkpoint name or, as
+    // PEFT accepts too, its model key under the loading adapter's name.
+    var expectedByKey: [String: AdapterTensor] = [:]
+    for tensor in inputs.expected {
+      expectedByKey[tensor.name] = tensor
+      expectedByKey[tensor.modelKey(adapterName: name)] = tensor
+    }
+    let baseShapes = Dictionary(
+      inputs.loadingBase.stateDict.map { (AdapterMutation.peftPrefix + $0.name, $0) }, uniquingKeysWith: { a, _ in a })
+
+    var filled = Set<String>()
+    for tensor in checkpoint {
+      if let parameter = expectedByKey[tensor.name] {
+        filled.insert(parameter.name)
+        if parameter.role == .baseWeight {
+          codes.insert(.baseWeightInCheckpoint)
+          outcome.reasons.append("\(tensor.name) is a base weight: loading overwrites it")
+        }
+        if parameter.shape != tensor.shape {
+          outcome.mismatched.append(.init(key: tensor.name, checkpointShape: tensor.shape, modelShape: parameter.shape))
+          codes.insert(.shapeMismatch)
+          if parameter.role == .vocabulary { codes.insert(.embeddingSizeMismatch) }
+          if inputs.context.ignoreMismatchedSizes { filled.remove(parameter.name) }
+        }
+      } else if let base = baseShapes[tensor.name] {
+        codes.insert(.baseWeightInCheckpoint)
+        outcome.reasons.append("\(tensor.name) is a base weight: loading overwrites it")
+        if base.shape != tensor.shape {
+          outcome.mismatched.append(.init(key: tensor.name, checkpointShape: tensor.shape, modelShape: base.shape))
+          codes.insert(.shapeMismatch)
+          if base.embedding != nil { codes.insert(.embeddingSizeMismatch) }
+        }
+      } else {
+        outcome.unexpectedKeys.append(tensor.name)
+      }
+    }
+    for tensor in inputs.expected where !filled.contains(tensor.name) {
+      // Shared weights a config does not save are rebuilt from their seed, and base weights a
+      // checkpoint may carry (a targeted embedding's `base_layer`) are the base's: neither is missing.
+      if tensor.role == .shared, inputs.sharedWeightsRegenerated { continue }
+      if tensor.role == .baseWeight { continue }
+      outcome.missingKeys.append(tensor.modelKey(adapterName: name))
+    }
+
+    if !outcome.missingKeys.isEmpty {
+      codes.insert(.adapterKeyMissing)
+      outcome.reasons.append("\(outcome.missingKeys.count) adapter parameter(s) of the model are not in the checkpoint")
+    }
+    if !outcome.unexpectedKeys.isEmpty {
+      codes.insert(.checkpointKeyUnexpected)
+      outcome.reasons.append("\(outcome.unexpectedKeys.count) checkpoint key(s) are no parameter of the model")
+    }
+    if !outcome.mismatched.isEmpty {
+      if inputs.context.ignoreMismatchedSizes {
+        outcome.reasons.append("\(outcome.mismatched.count) tensor(s) have another shape: skipped (ignore_mismatched_sizes)")
+      } else {
+        outcome.error = .sizeMismatch
+        outcome.reasons.append("\(outcome.mismatched.count) tensor(s) have another shape: the load fails")
+      }
+    }
+    if !inputs.baseMutations.isEmpty, outcome.isClean, !codes.contains(.baseWeightInCheckpoint) {
+      codes.insert(.baseDriftIgnored)
+      outcome.reasons.append("the base changed (\(inputs.baseMutations.map(\.description).joined(separator: "; "))) where the adapter does not reach")
+    }
+    if inputs.sharedWeightsRegenerated {
+      codes.insert(.sharedWeightsRegenerated)
+      outcome.reasons.append("shared weights are not saved: the loader regenerates them from their seed")
+    }
+    if let collision = nameCollision(name, prefix: inputs.tunerPrefix, loaded: inputs.context.loadedAdapters) {
+      codes.insert(.adapterNameCollision)
+      outcome.reasons.append(collision)
+    }
+    if inputs.adapterDType != inputs.loadingBase.dtype {
+      codes.insert(.dtypeCast)
+      outcome.reasons.append("adapter \(inputs.adapterDType.name) into a \(inputs.loadingBase.dtype.name) base: cast on load")
+    }
+    outcome.diagnostics = codes.sorted()
+    return outcome
+  }
+
+  /// Why an adapter name trips PEFT's substring tests, if it does.
+  static func nameCollision(_ name: String, prefix: String, loaded: [String]) -> String? {
+    if !prefix.isEmpty, prefix.contains(name) { return "adapter name '\(name)' is contained in the tuner prefix '\(prefix)'" }
+    for other in loaded where other != name && (other.contains(name) || name.contains(other)) {
+      return "adapter name '\(name)' and loaded adapter '\(other)' contain one another"
+    }
+    return nil
+  }
+}
