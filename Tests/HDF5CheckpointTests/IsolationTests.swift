@@ -172,3 +172,53 @@ extension IsolationTests {
     }
   }
 }
+
+/// The recorded libhdf5 crashers (`Corpus/malformed/hdf5/crashers/`): in process each would end the
+/// test run; through the validator each is one typed error and the caller goes on.
+extension IsolationTests {
+  static let crashers = Repository.malformed + "/crashers"
+
+  /// Short limits: the endless loop spins until the CPU limit stops it.
+  static func crasherIsolation() throws -> HDF5Isolation {
+    try isolation(HDF5Validator.Limits(wallSeconds: 20, cpuSeconds: 2))
+  }
+
+  @Test(
+    "a file on which libhdf5 crashes or loops is a typed error",
+    arguments: ["global-heap-oob-read-1.h5", "global-heap-oob-read-2.h5", "global-heap-oob-read-3.h5", "global-heap-endless-loop.h5"])
+  func crasher(_ name: String) throws {
+    let path = Self.crashers + "/" + name
+    let error = try #require(hdf5Error { _ = try HDF5File(path: path, isolation: try Self.crasherIsolation()) })
+    #expect(error.code == "corrupt-file", "\(error)")
+    #expect(error.file == path)
+  }
+
+  @Test("the dense-links pair, opened in the order that corrupts libhdf5's free lists, is refused without harm")
+  func denseLinksPair() throws {
+    let isolation = try Self.crasherIsolation()
+    let valid = Self.crashers + "/dense-links-1-valid.h5"
+    let damaged = Self.crashers + "/dense-links-2-damaged.h5"
+    let first = try HDF5File(path: valid, isolation: isolation)
+    #expect(first.wasValidatedInChildProcess)
+    for entry in first.tensors { _ = try first.bytes(of: entry.name) }
+    // In process, this second open is the one that aborts; each validation is a fresh process.
+    let error = try #require(hdf5Error { _ = try HDF5File(path: damaged, isolation: isolation) })
+    #expect(error.code == "library", "\(error)")
+    // This process is still fine, and libhdf5 in it still works.
+    #expect(try HDF5File(path: valid, isolation: .inProcess).tensors == first.tensors)
+  }
+}
+
+extension IsolationTests {
+  @Test("adaptest inspect on a crasher: exit status 3 and a message, not a crash")
+  func commandLine() throws {
+    let adaptest = try #require(Self.adaptest)
+    let path = Self.crashers + "/global-heap-oob-read-1.h5"
+    let result = try Subprocess.run([adaptest, "inspect", path])
+    #expect(result.status == 3, "\(result.output)")
+    #expect(result.output.contains("crashed"), "\(result.output)")
+    // The same file with isolation would have killed an in-process reader with SIGSEGV (status 139).
+    let valid = try Subprocess.run([adaptest, "inspect", Self.layoutFixture])
+    #expect(valid.status == 0, "\(valid.output)")
+  }
+}
