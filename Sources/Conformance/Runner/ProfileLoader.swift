@@ -34,7 +34,12 @@ public struct ProfileLoader: ConformanceLoader {
   }
 
   public func run(_ prepared: PreparedCase) async throws -> LoaderAnswer {
-    .outcome(observe(prepared))
+    let observed = observe(prepared)
+    // A load the engine cannot simulate is the profile's limitation, not the loader's answer.
+    if let error = observed.error, error.kind.rawValue == "not-simulated" {
+      return .failed("the \(profile.rawValue) profile cannot simulate this load: \(error.message)")
+    }
+    return .outcome(observed)
   }
 
   /// Reads the folders and simulates the load.
@@ -74,7 +79,7 @@ public struct ProfileLoader: ConformanceLoader {
         LoadDiagnostic(code: $0.code.rawValue, severity: $0.severity.rawValue, keys: $0.keys, message: $0.message, fix: $0.fix)
       })
     if let error = outcome.error {
-      observed.error = LoadError(kind: ErrorClassifier.kind(type: error.kind, message: error.message), type: error.kind, message: error.message)
+      observed.error = LoadError(kind: ErrorKind(error.category), type: error.kind, message: error.message)
       observed.missingKeys = []
       observed.unexpectedKeys = []
     }
