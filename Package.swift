@@ -35,7 +35,11 @@ let package = Package(
     .target(
       name: "Synthesis", dependencies: ["TensorIO", "Checkpoints", "AdapterLoading"], swiftSettings: strictSettings),
     .target(
-      name: "Conformance", dependencies: ["TensorIO", .product(name: "Yams", package: "Yams")],
+      name: "Conformance",
+      dependencies: [
+        "TensorIO", "SafeTensors", "HDF5Checkpoint", "Checkpoints", "AdapterLoading", "Synthesis",
+        .product(name: "Yams", package: "Yams"),
+      ],
       swiftSettings: strictSettings),
     .executableTarget(
       name: "adaptest",

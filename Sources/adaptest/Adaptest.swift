@@ -6,6 +6,7 @@ struct Adaptest: AsyncParsableCommand {
     commandName: "adaptest",
     abstract: "Predicts and checks what happens when a PEFT adapter is loaded into a base model.",
     subcommands: [
-      InspectCommand.self, ConvertCommand.self, GenerateCommand.self, CorpusCommand.self, ReportCommand.self, DiffCommand.self,
+      InspectCommand.self, ConvertCommand.self, CheckCommand.self, GenerateCommand.self, CorpusCommand.self,
+      RunCommand.self, ReportCommand.self, DiffCommand.self,
     ])
 }

@@ -148,3 +148,24 @@ struct TargetMatchingTests {
     }
   }
 }
+
+/// LoKr's `factorization` against values real PEFT returned.
+@Suite("LoKr factorization")
+struct LoKrFactorizationTests {
+  @Test func matchesPEFT() throws {
+    let rows = try #require(try Fixtures.json("lokr-factorization.json").arrayValue)
+    #expect(rows.count == 80)
+    for row in rows {
+      let items = try #require(row.arrayValue)
+      let d = try #require(items[0].intValue)
+      let f = try #require(items[1].intValue)
+      let expected = try #require(items[2].arrayValue).compactMap(\.intValue)
+      let (m, n) = try LoKrTuner.factorization(d, f)
+      #expect([m, n] == expected, "factorization(\(d), \(f))")
+    }
+  }
+
+  @Test func hugeDimensionsAreRefusedNotLoopedOver() {
+    #expect(throws: PythonError.self) { try LoKrTuner.factorization(Int.max - 24, -1) }
+  }
+}

@@ -97,3 +97,48 @@ struct CorpusTests {
     #expect(hasher.finalize() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
   }
 }
+
+@Suite("Malformed manifests")
+struct MalformedManifestTests {
+  @Test func everyRejectedFileBecomesACase() throws {
+    let dir = TemporaryDirectory()
+    try dir.write("cases/a.yaml", CorpusTests.validCase("a"))
+    try dir.write(
+      "malformed/safetensors/expected.json",
+      """
+      {"cases": [
+        {"file": "hole.safetensors", "expected": {"error": "invalidOffset", "tensor": "b"}, "note": "a hole"},
+        {"file": "dup.safetensors", "expected": {"ok": ["a"]}, "strict": {"error": "duplicateKey", "tensor": "a"}, "note": "twice"},
+        {"file": "fine.safetensors", "expected": {"ok": []}, "note": "valid"}
+      ]}
+      """)
+    try dir.write(
+      "malformed/hdf5/manifest.json",
+      """
+      {"format": "adaptest-malformed-hdf5", "cases": [
+        {"file": "text.h5", "error": "not-hdf5", "stage": "open", "why": "a text file"},
+        {"file": "odd.h5", "error": "no-such-kind", "stage": "open", "why": "typo"}
+      ]}
+      """)
+    let corpus = try Corpus.load(root: dir.path)
+    #expect(corpus.cases.map(\.id) == ["a", "malformed/hdf5/odd", "malformed/hdf5/text", "malformed/safetensors/dup", "malformed/safetensors/hole"])
+    let dup = try #require(corpus.cases.first { $0.id == "malformed/safetensors/dup" })
+    #expect(dup.expect.error == .error(ExpectedError(kind: .formatError, formatError: "duplicateKey")), "strict wins")
+    #expect(dup.malformed == MalformedInput(file: "safetensors/dup.safetensors", replaces: .adapter))
+    #expect(dup.formats == [.safetensors])
+    #expect(dup.source == "malformed/safetensors/expected.json")
+    let text = try #require(corpus.cases.first { $0.id == "malformed/hdf5/text" })
+    #expect(text.formats == [.hdf5])
+    #expect(text.description.contains("a text file"))
+    #expect(corpus.diagnostics.map(\.description) == [
+      "malformed/hdf5/manifest.json: error: cases[1]: unknown format error 'no-such-kind'; expected one of "
+        + CaseVocabulary.standard.formatErrors.sortedUTF8().joined(separator: ", ")
+    ])
+  }
+
+  @Test func theRepositoryCorpusLintsClean() throws {
+    let corpus = try Corpus.load(root: Repository.corpus)
+    #expect(corpus.diagnostics.isEmpty, "\(corpus.diagnostics.map(\.description).joined(separator: "\n"))")
+    #expect(corpus.cases.count >= 100)
+  }
+}

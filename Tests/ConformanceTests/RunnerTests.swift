@@ -178,3 +178,24 @@ struct RunnerTests {
     #expect(Shard(text) == nil)
   }
 }
+
+@Suite("Runner overhead")
+struct RunnerOverheadTests {
+  /// The runner, checking and reports must cost little next to the loaders: 2,000 case runs × 3
+  /// instant loaders, then all four reports.
+  @Test func thousandsOfCasesRunAndReportQuickly() async throws {
+    let specs = (0..<1000).map { RunnerTests.spec("family-\($0 % 7)/case-\($0)", formats: [.safetensors, .hdf5]) }
+    let loaders = ["a", "b", "c"].map { id in ScriptedLoader(id: id) { _ in RunnerTests.clean } }
+    let dir = TemporaryDirectory()
+    let started = Monotonic.now
+    let runner = ConformanceRunner(loaders: loaders, materializer: PathMaterializer(), scratch: dir.file("scratch"))
+    let (infos, results) = await runner.run(RunPlan.runs(specs))
+    let ran = Monotonic.now
+    let run = RunResults(info: RunInfo(toolVersion: "t", corpusHash: "h", timestamp: "t", loaders: infos), results: results)
+    try ReportWriter.write(run, to: dir.file("reports"))
+    let reported = Monotonic.now
+    #expect(results.count == 6000)
+    print("runner: 6000 results in \(ran - started) s; reports in \(reported - ran) s")
+    #expect(reported - started < 20, "generous bound for a loaded debug build")
+  }
+}

@@ -47,3 +47,15 @@ final class TemporaryDirectory {
     }
   }
 }
+
+/// The repository's folders, found from this file's path (no absolute paths in the sources).
+enum Repository {
+  static let root: String = {
+    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+    // …/Tests/ConformanceTests/TemporaryDirectory.swift → …
+    parts.removeLast(3)
+    return parts.joined(separator: "/")
+  }()
+
+  static var corpus: String { root + "/Corpus" }
+}

@@ -19,6 +19,13 @@ import TensorIO
     #expect(Self.sniff([4, 0, 0, 0, 0, 0, 0, 0] + Array("  {}".utf8)) == .safetensors)
   }
 
+  /// A header of 0x0580 bytes starts with 0x80 0x05, like a protocol-5 pickle (seen on a real PEFT
+  /// AdaLoRA adapter); the `{` at byte 8 decides.
+  @Test func headerLengthThatLooksLikeAPickleOpcodeIsStillSafetensors() {
+    #expect(Self.sniff([0x80, 0x05, 0, 0, 0, 0, 0, 0] + Array("{\"__metadata__\":{}}".utf8)) == .safetensors)
+    #expect(Self.sniff([0x80, 0x05, 0x95, 0x10, 0, 0, 0, 0, 0, 0, 0x7D, 0x94]) == .pickle)
+  }
+
   @Test func findsHDF5SignatureAfterAUserBlock() {
     var bytes = [UInt8](repeating: 0, count: 520)
     bytes.replaceSubrange(512..<520, with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A])

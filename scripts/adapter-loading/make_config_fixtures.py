@@ -107,3 +107,12 @@ matching["rank_pattern"] = {"patterns": pattern_keys, "results": [get_pattern_ke
 with open(os.path.join(out, "..", "target-matching.json"), "w") as fh:
     json.dump(matching, fh, indent=1)
     fh.write("\n")
+
+# LoKr's factorization(dimension, factor), which decides LoKr's parameter shapes.
+from peft.tuners.lokr.layer import factorization
+
+dims = [1, 2, 7, 12, 16, 32, 48, 64, 96, 128, 127, 256, 1000, 4096, 11008, 14336, 8192, 1155, 65536, 999983]
+rows = [[d, f, list(factorization(d, f))] for d in dims for f in [-1, 4, 8, 3]]
+with open(os.path.join(out, "..", "lokr-factorization.json"), "w") as fh:
+    json.dump(rows, fh)
+    fh.write("\n")

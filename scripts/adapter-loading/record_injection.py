@@ -20,6 +20,18 @@ from peft.auto import MODEL_TYPE_TO_PEFT_MODEL_MAPPING
 from peft.utils import get_peft_model_state_dict
 from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 
+import tempfile
+
+# BOFT's warnings name the torch extension folder; keep machine paths out of the fixtures.
+EXTENSIONS = tempfile.mkdtemp(prefix="torch-extensions-")
+os.environ["TORCH_EXTENSIONS_DIR"] = EXTENSIONS
+HOME = os.path.expanduser("~")
+
+
+def scrub(text):
+    return text.replace(EXTENSIONS, "<torch_extensions_dir>").replace(HOME, "<home>")
+
+
 FIX = sys.argv[1]
 OUT = os.path.join(FIX, "injection")
 os.makedirs(OUT, exist_ok=True)
@@ -71,8 +83,8 @@ def run(name, base, adapters, save_embedding_layers="auto"):
                 else:
                     peft_model.add_adapter(adapter_name, config)
         except Exception as exc:  # the error PEFT raises is part of the record
-            record["error"] = {"kind": type(exc).__name__, "message": str(exc)}
-    record["warnings"] = [[w.category.__name__, str(w.message)] for w in caught
+            record["error"] = {"kind": type(exc).__name__, "message": scrub(str(exc))}
+    record["warnings"] = [[w.category.__name__, scrub(str(w.message))] for w in caught
                           if not issubclass(w.category, (DeprecationWarning, FutureWarning))]
     if peft_model is not None and record["error"] is None:
         record["class"] = type(peft_model).__name__

@@ -18,6 +18,7 @@ extension PeftModel {
       }
       try tuner.checkNewAdapter(config, existing: existing)
     }
+    checkTiedModules(config, context: &context)
     let usesTargetParameters = tuner.supportsTargetParameters && !(config.targetParameters ?? []).isEmpty
     if config.targetModules == nil && !usesTargetParameters {
       guard let defaults = tuner.defaultTargetModules(for: base) else {
@@ -78,6 +79,40 @@ extension PeftModel {
     try addAuxiliaryModules(adapterName, config: config, warnings: &context.warnings)
     let tuner = self.tuner
     try tuner.postInjection(&self, adapterName: adapterName, config: config)
+  }
+
+  /// `BaseTuner._check_tied_modules`: warns when a tied embedding is part of the adapter.
+  func checkTiedModules(_ config: AdapterConfig, context: inout InjectionContext) {
+    let embeddingNames = ["embed_tokens", "lm_head"]
+    let toSave = (config.modulesToSave ?? []).contains { embeddingNames.contains(String($0.split(separator: ".").last ?? "")) }
+    let inTarget: Bool
+    switch config.targetModules {
+    case .pattern(let p)?:
+      let regex = try? PythonRegex(p)
+      inTarget = embeddingNames.contains { regex?.fullMatch($0) == true }
+    case .names(let names)?:
+      inTarget = names.contains { embeddingNames.contains(String($0.split(separator: ".").last ?? "")) }
+    case nil:
+      inTarget = false
+    }
+    let tied = tiedEmbeddingModuleNames()
+    let hasTyingOption = tuner.configFields.contains("ensure_weight_tying")
+    if config.json["ensure_weight_tying"]?.boolValue == true {
+      if tied.isEmpty {
+        context.warn("You have requested `ensure_weight_tying`, but no tied modules were found in the model")
+      } else if !toSave && !inTarget {
+        context.warn(
+          "You have requested `ensure_weight_tying`, but no tied modules are added in either `modules_to_save` or "
+            + "`target_modules`")
+      }
+    } else if (toSave || inTarget) && !tied.isEmpty {
+      let middle = hasTyingOption
+        ? "but `ensure_weight_tying` is not set to True. " : "but no implementation exists to tie the adapters. "
+      context.warn(
+        "Model has `tie_word_embeddings=True` and a tied layer is part of the adapter, " + middle
+          + "This can lead to complications, for example when merging the adapter or converting your model to "
+          + "formats other than safetensors. Check the discussion here: https://github.com/huggingface/peft/issues/2777")
+    }
   }
 
   // MARK: Targets
@@ -237,7 +272,7 @@ extension PeftModel {
           kind: "NoMatchingPeftModuleError",
           message: "All modules were excluded. This is likely unintended. Check your `target_modules`, "
             + "`exclude_modules` and `modules_to_save` configuration.")
-      } else if excluded.isEmpty && !unmatched.isEmpty && (config.targetModules == nil || config.targetModules!.isEmpty) {
+      } else if excluded.isEmpty && !unmatched.isEmpty && (config.targetModules?.isEmpty ?? true) {
         throw PythonError(
           kind: "NoMatchingPeftModuleError",
           message: "No `target_modules` passed but also no `target_parameters` found. Please check the values for "

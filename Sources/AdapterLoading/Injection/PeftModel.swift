@@ -54,11 +54,13 @@ public struct PeftModel: Sendable {
   /// - Throws: the ``PythonError`` PEFT raises (`NoMatchingPeftModuleError`, `ValueError`, `TypeError`).
   public init(
     base: BaseModel, adapterName: String = "default", config: AdapterConfig, options: InjectionOptions = .init(),
-    catalog: TunerCatalog = .standard, warnings: inout [PythonWarning]
+    catalog: TunerCatalog = .standard, validated: Bool = false, warnings: inout [PythonWarning]
   ) throws(PythonError) {
     guard let tuner = catalog.tuner(for: config.peftType) else { throw Self.unsupported(config.peftType) }
-    try PeftModel.validateCommon(config)
-    try tuner.validate(config, warnings: &warnings)
+    if !validated {
+      try PeftModel.validateCommon(config)
+      try tuner.validate(config, warnings: &warnings)
+    }
     self.base = base
     self.tuner = tuner
     self.options = options
@@ -96,9 +98,9 @@ public struct PeftModel: Sendable {
 
   /// Adds another adapter (`PeftModel.add_adapter`, which `load_adapter` calls for a new name).
   /// The model is unchanged when this throws.
-  public mutating func addAdapter(_ name: String, config: AdapterConfig, warnings: inout [PythonWarning])
-    throws(PythonError)
-  {
+  public mutating func addAdapter(
+    _ name: String, config: AdapterConfig, validated: Bool = false, warnings: inout [PythonWarning]
+  ) throws(PythonError) {
     if adapters.contains(where: { $0.name == name }) {
       throw .valueError("Adapter with name '\(name)' already exists.")
     }
@@ -113,8 +115,10 @@ public struct PeftModel: Sendable {
         "Cannot combine adapters with different peft types. Found \(peftType.pythonDescription) and "
           + "\(config.peftType.pythonDescription).")
     }
-    try PeftModel.validateCommon(config)
-    try tuner.validate(config, warnings: &warnings)
+    if !validated {
+      try PeftModel.validateCommon(config)
+      try tuner.validate(config, warnings: &warnings)
+    }
     var copy = self
     var config = config
     if className == "PeftModelForSequenceClassification" {

@@ -25,7 +25,7 @@ extension PeftModel {
     if config.peftType == .prefixTuning, let kvHeads = modelConfig["num_key_value_heads"]?.intValue {
       let headDim = modelConfig["head_dim"]?.intValue
         ?? ((config.tokenDim ?? 0) / max(config.numAttentionHeads ?? 1, 1))
-      config.tokenDim = headDim * kvHeads
+      config.tokenDim = try Checked.product([headDim, kvHeads])
       config.numAttentionHeads = kvHeads
     }
     if config.numTransformerSubmodules == nil {
@@ -50,14 +50,14 @@ extension PeftModel {
     case .prefixTuning:
       guard let layers = config.numLayers else { throw .typeError("unsupported operand type(s) for *: 'NoneType' and 'int'") }
       rows = virtualTokens
-      width = layers * 2 * tokenDim
+      width = try Checked.product([layers, 2, tokenDim])
       encoderClass = "PrefixEncoder"
     case .pTuning:
-      rows = virtualTokens * (config.numTransformerSubmodules ?? 1)
+      rows = try Checked.product([virtualTokens, config.numTransformerSubmodules ?? 1])
       width = tokenDim
       encoderClass = "PromptEncoder"
     default:
-      rows = virtualTokens * (config.numTransformerSubmodules ?? 1)
+      rows = try Checked.product([virtualTokens, config.numTransformerSubmodules ?? 1])
       width = tokenDim
       encoderClass = "PromptEmbedding"
     }
@@ -84,10 +84,9 @@ extension PeftModel {
       if case .container = tree[child.node].kind { return !tree[child.node].children.isEmpty }
       return false
     }?.node ?? baseRoot
-    for (_, node) in tree.namedModules(from: backbone) {
-      if let weight = tree[node].tensors.first(where: { !$0.isBuffer }), weight.info.shape.first == vocab {
-        return node
-      }
+    for (_, node) in tree.namedModules(from: backbone)
+    where tree[node].tensors.contains(where: { !$0.isBuffer && $0.info.shape.first == vocab }) {
+      return node
     }
     return nil
   }

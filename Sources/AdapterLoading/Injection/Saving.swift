@@ -32,7 +32,7 @@ extension PeftModel {
     if !config.isPromptLearning {
       let others = adapters.map(\.name).filter { $0 != adapterName }
       let filtered = StateDict(full.entries.filter { entry in
-        !others.contains { entry.key.contains(".\($0).") || entry.key.hasSuffix(".\($0)") }
+        !others.contains { entry.key.hasSubstring(".\($0).") || entry.key.hasSuffix(".\($0)") }
       })
       if !filtered.isEmpty { state = filtered }
     }

@@ -54,12 +54,42 @@ extension PeftModel {
 
 /// `_is_key_under_prefixes`: the key or one of its dotted ancestors is a prefix.
 func isKeyUnderPrefixes(_ key: String, _ prefixes: Set<String>) -> Bool {
-  guard !prefixes.isEmpty else { return false }
-  var subkey = Substring(key)
-  while true {
-    if prefixes.contains(String(subkey)) { return true }
-    guard let dot = subkey.lastIndex(of: ".") else { return false }
-    subkey = subkey[..<dot]
+  PrefixSet(prefixes).covers(key)
+}
+
+/// A set of dotted key prefixes that answers "is this key, or one of its dotted ancestors, in the set"
+/// without allocating: each candidate prefix of the key is hashed incrementally (FNV-1a over UTF-8)
+/// and confirmed byte by byte.
+struct PrefixSet {
+  private var buckets: [UInt64: [String]] = [:]
+  let isEmpty: Bool
+
+  init(_ prefixes: Set<String>) {
+    isEmpty = prefixes.isEmpty
+    for prefix in prefixes { buckets[Self.hash(prefix.utf8), default: []].append(prefix) }
+  }
+
+  private static func hash(_ bytes: String.UTF8View) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+    return h
+  }
+
+  func covers(_ key: String) -> Bool {
+    guard !isEmpty else { return false }
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    var length = 0
+    for b in key.utf8 {
+      if b == UInt8(ascii: "."), matches(h, key, length) { return true }
+      h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3
+      length += 1
+    }
+    return matches(h, key, length)
+  }
+
+  private func matches(_ h: UInt64, _ key: String, _ length: Int) -> Bool {
+    guard let candidates = buckets[h] else { return false }
+    return candidates.contains { $0.utf8.count == length && key.utf8.prefix(length).elementsEqual($0.utf8) }
   }
 }
 

@@ -140,24 +140,38 @@ struct ExpertFuser {
       var up: [Int: TensorInfo] = [:]
       var down: [Int: TensorInfo] = [:]
     }
-    var groups: [String: Group] = [:]
+    // Checkpoints list an owner's experts consecutively (files are sorted by name), so the last
+    // owner is remembered instead of hashing every key's owner.
+    var groups: [Group] = []
+    var groupIndex: [String: Int] = [:]
     var order: [String] = []
     var rest: [(String, TensorInfo)] = []
+    var lastOwner = ""
+    var lastGroup = -1
     for (key, info) in keys {
-      guard let (owner, expert, projection) = parse(key) else {
+      guard let (owner, expert, projection) = parse(key, previousOwner: lastOwner) else {
         rest.append((key, info))
         continue
       }
-      if groups[owner] == nil { order.append(owner) }
+      if owner != lastOwner || lastGroup < 0 {
+        if let existing = groupIndex[owner] {
+          lastGroup = existing
+        } else {
+          lastGroup = groups.count
+          groupIndex[owner] = lastGroup
+          groups.append(Group())
+          order.append(owner)
+        }
+        lastOwner = owner
+      }
       switch projection {
-      case fusion.gate: groups[owner, default: Group()].gate[expert] = info
-      case fusion.up: groups[owner, default: Group()].up[expert] = info
-      default: groups[owner, default: Group()].down[expert] = info
+      case fusion.gate: groups[lastGroup].gate[expert] = info
+      case fusion.up: groups[lastGroup].up[expert] = info
+      default: groups[lastGroup].down[expert] = info
       }
     }
     guard !order.isEmpty else { return keys }
-    for owner in order {
-      guard let group = groups[owner] else { continue }
+    for (owner, group) in zip(order, groups) {
       let count = group.down.count
       let subject = "\(owner).experts"
       guard count > 0, group.gate.count == count, group.up.count == count,
@@ -183,15 +197,42 @@ struct ExpertFuser {
     return rest
   }
 
-  /// `(owner, expert index, projection)` for `<owner>.experts.<i>.<projection>.weight`.
-  private func parse(_ key: String) -> (String, Int, String)? {
-    guard key.hasSuffix(".weight") else { return nil }
-    let parts = key.split(separator: ".", omittingEmptySubsequences: false)
-    guard parts.count >= 5, parts[parts.count - 4] == "experts", let index = Int(parts[parts.count - 3]) else {
+  /// `(owner, expert index, projection)` for `<owner>.experts.<i>.<projection>.weight` (scanned on UTF-8
+  /// bytes: this runs once per tensor of 19k-tensor MoE checkpoints). The owner string is only built
+  /// when it differs from `previousOwner` (consecutive keys share it).
+  private func parse(_ key: String, previousOwner: String) -> (String, Int, String)? {
+    let utf8 = key.utf8
+    guard utf8.count > 16, key.hasSuffix(".weight") else { return nil }
+    let dot = UInt8(ascii: ".")
+    var end = utf8.index(utf8.endIndex, offsetBy: -7)  // before ".weight"
+    guard let projectionDot = utf8[..<end].lastIndex(of: dot) else { return nil }
+    let projectionBytes = utf8[utf8.index(after: projectionDot)..<end]
+    let projection: String
+    if projectionBytes.elementsEqual(fusion.gate.utf8) {
+      projection = fusion.gate
+    } else if projectionBytes.elementsEqual(fusion.up.utf8) {
+      projection = fusion.up
+    } else if projectionBytes.elementsEqual(fusion.down.utf8) {
+      projection = fusion.down
+    } else {
       return nil
     }
-    let projection = String(parts[parts.count - 2])
-    guard [fusion.gate, fusion.up, fusion.down].contains(projection) else { return nil }
-    return (parts[..<(parts.count - 4)].joined(separator: "."), index, projection)
+    end = projectionDot
+    guard let indexDot = utf8[..<end].lastIndex(of: dot) else { return nil }
+    var index = 0
+    var digits = 0
+    for b in utf8[utf8.index(after: indexDot)..<end] {
+      guard b >= 0x30 && b <= 0x39, digits < 9 else { return nil }
+      index = index * 10 + Int(b - 0x30)
+      digits += 1
+    }
+    guard digits > 0 else { return nil }
+    end = indexDot
+    guard let expertsDot = utf8[..<end].lastIndex(of: dot),
+      utf8[utf8.index(after: expertsDot)..<end].elementsEqual("experts".utf8)
+    else { return nil }
+    let ownerBytes = utf8[..<expertsDot]
+    let owner = ownerBytes.elementsEqual(previousOwner.utf8) ? previousOwner : String(decoding: ownerBytes, as: UTF8.self)
+    return (owner, index, projection)
   }
 }

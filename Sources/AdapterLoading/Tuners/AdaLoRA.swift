@@ -39,8 +39,7 @@ public struct AdaLoRATuner: Tuner {
           message: "Note that `r` is not used in AdaLora and will be ignored.If you intended to set the initial rank, "
             + "use `init_r` instead."))
     }
-    let totalStep = config.json["total_step"]?.intValue
-    if totalStep == nil || totalStep! <= 0 {
+    if (config.json["total_step"]?.intValue ?? 0) <= 0 {
       throw .valueError("AdaLoRA does not work when `total_step` is None, supply a value > 0.")
     }
   }

@@ -30,7 +30,7 @@ public struct BOFTTuner: Tuner {
     case .linear(let i, let o, _):
       (inFeatures, outFeatures, layerClass, scale) = (i, o, "Linear", [o, 1])
     case .conv(2, let i, let o, let k, _):
-      (inFeatures, outFeatures, layerClass, scale) = (k.reduce(i, *), o, "Conv2d", [1, o])
+      (inFeatures, outFeatures, layerClass, scale) = (try Checked.product([i] + k), o, "Conv2d", [1, o])
     default:
       throw .typeError(
         "Target module \(target.repr) is not supported. Currently, only `torch.nn.Linear` and `torch.nn.Conv2d` "

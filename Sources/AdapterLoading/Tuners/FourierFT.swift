@@ -37,10 +37,11 @@ public struct FourierFTTuner: Tuner {
     }
     if target.existingLayer == nil { TunerSupport.adjustFanInFanOut(target, config: &config, context: &context) }
     if n <= 0 { throw .valueError("`n_frequency` should be a positive integer value but the value passed is \(n)") }
-    if n > i * o {
+    let product = try Checked.product([i, o])
+    if n > product {
       throw .valueError(
         "`n_frequency` should be less than or equal to the product of the input and output dimensions but the value "
-          + "passed is \(n) and the product is \(i * o)")
+          + "passed is \(n) and the product is \(product)")
     }
     return LayerPlan(layerClassName: "FourierFTLinear", entries: [.parameter("fourierft_spectrum", [n])])
   }

@@ -25,7 +25,7 @@ public struct HRATuner: Tuner {
       return LayerPlan(layerClassName: "HRALinear", entries: [.parameter("hra_u", [i, r])])
     case .conv(2, let i, _, let k, _):
       try TunerSupport.positiveRank(r)
-      return LayerPlan(layerClassName: "HRAConv2d", entries: [.parameter("hra_u", [k.reduce(i, *), r])])
+      return LayerPlan(layerClassName: "HRAConv2d", entries: [.parameter("hra_u", [try Checked.product([i] + k), r])])
     default:
       throw .typeError(
         "Target module \(target.repr) is not supported. Currently, only `torch.nn.Linear` and `torch.nn.Conv2d` are "

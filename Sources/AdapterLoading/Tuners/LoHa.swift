@@ -41,7 +41,7 @@ public struct LoHaTuner: Tuner {
           entries: [.parameter("hada_t1", [r, r] + k), .parameter("hada_w1_a", [r, o]), .parameter("hada_w1_b", [r, inChannels]),
                     .parameter("hada_t2", [r, r] + k), .parameter("hada_w2_a", [r, o]), .parameter("hada_w2_b", [r, inChannels])])
       }
-      let flat = kernel.reduce(inChannels, *)
+      let flat = try Checked.product([inChannels] + kernel)
       return LayerPlan(
         layerClassName: "Conv\(d)d",
         entries: [.parameter("hada_w1_a", [o, r]), .parameter("hada_w1_b", [r, flat]), .parameter("hada_w2_a", [o, r]),

@@ -30,8 +30,8 @@ public struct LoKrTuner: Tuner {
     switch target.base {
     case .linear(let i, let o, _):
       try TunerSupport.positiveRank(r)
-      let (inM, inN) = Self.factorization(i, factor)
-      let (outL, outK) = Self.factorization(o, factor)
+      let (inM, inN) = try Self.factorization(i, factor)
+      let (outL, outK) = try Self.factorization(o, factor)
       let useW1 = !(both && Double(r) < Double(max(outL, inM)) / 2)
       let useW2 = !(Double(r) < Double(max(outK, inN)) / 2)
       var entries: [AdapterEntry] =
@@ -40,8 +40,8 @@ public struct LoKrTuner: Tuner {
       return LayerPlan(layerClassName: "Linear", entries: entries)
     case .conv(let d, let inChannels, let o, let kernel, _) where d == 1 || d == 2:
       try TunerSupport.positiveRank(r)
-      let (inM, inN) = Self.factorization(inChannels, factor)
-      let (outL, outK) = Self.factorization(o, factor)
+      let (inM, inN) = try Self.factorization(inChannels, factor)
+      let (outL, outK) = try Self.factorization(o, factor)
       let useW1 = !(both && Double(r) < Double(max(outL, inM)) / 2)
       let useW2 = Double(r) >= Double(max(outK, inN)) / 2
       let effective = (config.useEffectiveConv2d ?? false) && kernel.contains { $0 != 1 }
@@ -53,7 +53,7 @@ public struct LoKrTuner: Tuner {
         let k = d == 2 ? kernel : kernel + [1]
         entries += [.parameter("lokr_t2", [r, r] + k), .parameter("lokr_w2_a", [r, outK]), .parameter("lokr_w2_b", [r, inN])]
       } else {
-        entries += [.parameter("lokr_w2_a", [outK, r]), .parameter("lokr_w2_b", [r, kernel.reduce(inN, *)])]
+        entries += [.parameter("lokr_w2_a", [outK, r]), .parameter("lokr_w2_b", [r, try Checked.product([inN] + kernel)])]
       }
       return LayerPlan(layerClassName: "Conv\(d)d", entries: entries)
     default:
@@ -66,23 +66,33 @@ public struct LoKrTuner: Tuner {
   }
 
   /// PEFT's `factorization(dimension, factor)`: `(m, n)` with `m·n = dimension`, `m ≤ n`.
-  static func factorization(_ dimension: Int, _ factor: Int) -> (Int, Int) {
-    if factor > 0 && dimension % factor == 0 {
-      return (factor, dimension / factor)
-    }
+  ///
+  /// PEFT walks the divisors upwards while they stay at most `factor` and below their cofactor; the
+  /// same walk is done here over divisors found up to √dimension (PEFT's own loop would take time
+  /// proportional to a prime dimension). Dimensions beyond 2⁴⁴ are refused.
+  static func factorization(_ dimension: Int, _ factor: Int) throws(PythonError) -> (Int, Int) {
+    if factor > 0 && dimension > 0 && dimension % factor == 0 { return (factor, dimension / factor) }
+    guard dimension > 0 else { return (1, dimension) }
+    guard dimension <= 1 << 44 else { throw .valueError("LoKr cannot factorize a dimension of \(dimension)") }
     let limit = factor == -1 ? dimension : factor
+    var small: [Int] = []
+    var q = 2
+    while q * q <= dimension {
+      if dimension % q == 0 { small.append(q) }
+      q += 1
+    }
+    var ascending = small
+    for s in small.reversed() where s * s != dimension { ascending.append(dimension / s) }
+    ascending.append(dimension)
     var m = 1
     var n = dimension
-    let length = m + n
-    while m < n {
-      var newM = m + 1
-      while newM <= dimension && dimension % newM != 0 { newM += 1 }
-      guard newM <= dimension else { break }
-      let newN = dimension / newM
-      if newM + newN > length || newM > limit { break }
-      m = newM
-      n = newN
+    for divisor in ascending {
+      guard m < n else { break }
+      if divisor > limit { break }
+      m = divisor
+      n = dimension / divisor
     }
     return m > n ? (n, m) : (m, n)
   }
+
 }

@@ -59,12 +59,13 @@ public struct OFTTuner: Tuner {
     case .embedding(_, let d):
       (attribute, inFeatures, layerClass) = ("oft_embedding_R", d, "Embedding")
     case .conv(2, let i, _, let k, _):
-      (attribute, inFeatures, layerClass) = ("oft_R", k.reduce(i, *), "Conv2d")
+      (attribute, inFeatures, layerClass) = ("oft_R", try Checked.product([i] + k), "Conv2d")
     default:
       throw .typeError(
         "Target module \(target.repr) is not supported. Currently, only `torch.nn.Linear`, `torch.nn.Conv2d`, "
           + "`torch.nn.Embedding` (optionally quantized) are supported.")
     }
+    guard inFeatures > 0 else { throw .valueError("OFT needs in_features > 0, found \(inFeatures)") }
     var r = config.r ?? 0
     var block = config.oftBlockSize ?? 32
     if r == 0 && block != 0 {
@@ -84,7 +85,7 @@ public struct OFTTuner: Tuner {
     } else {
       throw .valueError("Something went wrong, please report this error: https://github.com/huggingface/peft/issues")
     }
-    let elements = block * (block - 1) / 2
+    let elements = try Checked.product([block, block - 1]) / 2
     let rows = config.blockShare == true ? 1 : r
     return LayerPlan(layerClassName: layerClass, entries: [.weightModule(attribute, className: "OFTRotationModule", [rows, elements])])
   }

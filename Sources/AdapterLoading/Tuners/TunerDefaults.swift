@@ -37,8 +37,8 @@ extension Tuner {
 
   /// `BaseTuner._get_adapter_state_dict`: the structural prefixes (all adapters) plus learnable biases.
   public func defaultAdapterStateDict(_ request: SaveRequest) -> StateDict {
-    let prefixes = request.model.tunerKeyPrefixes()
-    var result = StateDict(request.stateDict.entries.filter { isKeyUnderPrefixes($0.key, prefixes) })
+    let prefixes = PrefixSet(request.model.tunerKeyPrefixes())
+    var result = StateDict(request.stateDict.entries.filter { prefixes.covers($0.key) })
     for entry in learnableBiases(request) where !result.contains(entry.key) { result[entry.key] = entry }
     return result
   }
@@ -70,9 +70,9 @@ extension Tuner {
   /// prefixes, with the adapter name removed, is the checkpoint key that loads into it; other
   /// checkpoint keys pass through unchanged.
   public func defaultRemap(_ checkpoint: StateDict, request: LoadRequest) -> StateDict {
-    let prefixes = request.model.tunerKeyPrefixes(adapterName: request.adapterName)
+    let prefixes = PrefixSet(request.model.tunerKeyPrefixes(adapterName: request.adapterName))
     var mapping: [String: String] = [:]
-    for entry in request.model.stateDict.entries where isKeyUnderPrefixes(entry.key, prefixes) {
+    for entry in request.model.stateDict.entries where prefixes.covers(entry.key) {
       let checkpointKey = self.checkpointKey(forModelKey: entry.key, adapterName: request.adapterName)
       mapping[checkpointKey] = entry.key
       if !entry.key.hasPrefix("base_model.model.") {

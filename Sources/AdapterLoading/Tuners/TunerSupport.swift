@@ -52,3 +52,16 @@ enum TunerSupport {
 
   static func f32(_ shape: [Int]) -> TensorInfo { TensorInfo(dtype: .f32, shape: shape) }
 }
+
+/// Overflow-checked products of shape values (shapes come from untrusted checkpoint headers).
+enum Checked {
+  static func product(_ values: [Int]) throws(PythonError) -> Int {
+    var result = 1
+    for v in values {
+      let (p, overflow) = result.multipliedReportingOverflow(by: v)
+      if overflow { throw .valueError("shape product \(values) overflows") }
+      result = p
+    }
+    return result
+  }
+}

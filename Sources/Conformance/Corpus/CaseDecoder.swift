@@ -27,6 +27,12 @@ public struct CaseDecoder: Sendable {
   ///   - expectedID: the id the file's location implies; a different `id` is an error.
   /// - Returns: the case (nil when there were errors) and every diagnostic.
   public func decode(_ text: String, file: String, expectedID: String? = nil) -> (CaseSpec?, [LintDiagnostic]) {
+    let (spec, diagnostics, _) = decodeTree(text, file: file, expectedID: expectedID)
+    return (spec, diagnostics)
+  }
+
+  /// As ``decode(_:file:expectedID:)``, also returning the YAML tree (to locate later findings).
+  func decodeTree(_ text: String, file: String, expectedID: String? = nil) -> (CaseSpec?, [LintDiagnostic], YAMLNode?) {
     var sink = LintSink(file: file)
     let root: YAMLNode?
     do {
@@ -34,14 +40,14 @@ public struct CaseDecoder: Sendable {
     } catch {
       sink.append(
         LintDiagnostic(.error, at: SourceLocation(file: file, line: error.line, column: error.column), error.message))
-      return (nil, sink.diagnostics)
+      return (nil, sink.diagnostics, nil)
     }
     guard let root else {
       sink.error(nil, "the file is empty", expected: "a case mapping (run `adaptest corpus new NAME` for a template)")
-      return (nil, sink.diagnostics)
+      return (nil, sink.diagnostics, nil)
     }
     let spec = decodeCase(root, file: file, expectedID: expectedID, &sink)
-    return (sink.hasErrors ? nil : spec, sink.diagnostics.sorted())
+    return (sink.hasErrors ? nil : spec, sink.diagnostics.sorted(), root)
   }
 
   // MARK: - Case

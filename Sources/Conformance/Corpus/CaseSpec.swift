@@ -20,6 +20,12 @@ public struct CaseSpec: Sendable, Hashable, Identifiable {
   public var expect: ExpectedOutcome
   /// The file the case came from, relative to the corpus root.
   public var source: String
+  /// For generated cases: their place in the matrix (named axis values), instead of one derived
+  /// from the mutations.
+  public var matrixCoordinates: CaseCoordinates?
+  /// Set when the generator cannot build the case (an impossible combination of the matrix): it
+  /// is reported SKIP with this reason and never run.
+  public var unbuildable: String?
 
   public init(
     id: String, description: String = "", refs: [String] = [], base: BaseSpec, adapter: AdapterSpec,

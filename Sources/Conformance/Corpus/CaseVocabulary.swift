@@ -79,7 +79,7 @@ extension CaseVocabulary {
       MutationSchema("hidden_size", [.init("to", .positiveInt, required: true)]),
       MutationSchema("intermediate_size", [.init("to", .positiveInt, required: true)]),
       MutationSchema("num_layers", [.init("to", .positiveInt, required: true)]),
-      MutationSchema("num_heads", [.init("to", .positiveInt, required: true)]),
+      MutationSchema("num_heads", [.init("to", .positiveInt, required: true), .init("kv", .positiveInt)]),
       MutationSchema("tie_embeddings"),
       MutationSchema("untie_embeddings"),
       MutationSchema("rename_modules", [.init("from", .string, required: true), .init("to", .string, required: true)]),
@@ -106,13 +106,13 @@ extension CaseVocabulary {
       "invalidTensorView", "duplicateKey", "duplicateMetadataKey",
       // HDF5: the HDF5Checkpoint module's error kinds.
       "not-hdf5", "corrupt-file", "not-adaptest-layout", "unsupported-version", "invalid-layout", "unknown-dtype",
-      "dtype-mismatch", "shape-mismatch", "unreadable-dataset", "name-collision", "invalid-tensor",
-      "payload-size-mismatch",
+      "dtype-mismatch", "shape-mismatch", "unreadable-dataset", "tensor-not-found", "name-collision", "invalid-tensor",
+      "payload-size-mismatch", "allocation-failed", "library",
     ],
     diagnosticCodes: [
       "adapter-key-missing", "checkpoint-key-unexpected", "shape-mismatch", "target-not-found",
       "embedding-size-mismatch", "base-drift-ignored", "shared-weights-regenerated", "adapter-name-collision",
-      "base-weight-in-checkpoint", "dtype-cast", "format-error",
+      "base-weight-in-checkpoint", "dtype-cast", "format-error", "load-error", "unknown-config-fields",
     ],
     warningCategories: ["UserWarning", "PeftWarning", "FutureWarning", "DeprecationWarning", "RuntimeWarning"]
   )

@@ -1,3 +1,4 @@
+import Synthesis
 import TensorIO
 
 /// The hand-written corpus: every case under `cases/`, every loader expectation file under
@@ -37,11 +38,12 @@ public struct Corpus: Sendable {
   /// - Parameters:
   ///   - root: the corpus folder (holding `cases/`).
   ///   - vocabulary: the names cases may use.
-  ///   - extraCaseIDs: ids of cases from elsewhere (the generated matrix), so that expectation
-  ///     entries for them are not flagged as stale.
+  ///   - extraCaseIDs: ids of cases from elsewhere, so that expectation entries for them are not
+  ///     flagged as stale.
+  ///   - includeMatrix: also expand `matrix.yaml` (the generated cases, ids `matrix/…`).
   /// - Throws: ``FileError`` when the folder cannot be read at all.
   public static func load(
-    root: String, vocabulary: CaseVocabulary = .standard, extraCaseIDs: [String] = []
+    root: String, vocabulary: CaseVocabulary = .standard, extraCaseIDs: [String] = [], includeMatrix: Bool = true
   ) throws(FileError) -> Corpus {
     var diagnostics: [LintDiagnostic] = []
     var hasher = SHA256()
@@ -68,9 +70,21 @@ public struct Corpus: Sendable {
         continue
       }
       let expectedID = String(relative.dropLast(".yaml".count))
-      let (spec, found) = decoder.decode(text, file: file, expectedID: expectedID)
+      let (decoded, found, tree) = decoder.decodeTree(text, file: file, expectedID: expectedID)
       diagnostics += found
-      guard let spec else { continue }
+      guard let spec = decoded else { continue }
+      // The generator must be able to build the case: a mutation that cannot apply is an error in
+      // the case file, reported at the field that asked for it.
+      do {
+        _ = try SynthesisMaterializer.plan(spec)
+      } catch {
+        let node = tree?.find(path: error.field)
+        diagnostics.append(
+          LintDiagnostic(
+            .error, at: SourceLocation(file: file, line: node?.line ?? 1, column: node?.column ?? 1),
+            "the generator cannot build this case: \(error)"))
+        continue
+      }
       if let other = firstFile[spec.id] {
         diagnostics.append(
           LintDiagnostic(.error, at: SourceLocation(file: file, line: 1, column: 1), "case id '\(spec.id)' is also used by \(other)"))
@@ -78,6 +92,28 @@ public struct Corpus: Sendable {
       }
       firstFile[spec.id] = file
       cases.append(spec)
+    }
+    // The generated malformed corpora's manifests add one case per rejected file.
+    let (derived, manifestProblems) = MalformedManifests.cases(root: root, vocabulary: vocabulary)
+    diagnostics += manifestProblems
+    for spec in derived {
+      if let other = firstFile[spec.id] {
+        diagnostics.append(
+          LintDiagnostic(.error, at: SourceLocation(file: other, line: 1, column: 1), "case id '\(spec.id)' is also derived from \(spec.source)"))
+        continue
+      }
+      firstFile[spec.id] = spec.source
+      cases.append(spec)
+    }
+    if includeMatrix {
+      let matrix = MatrixCases.load(root: root)
+      diagnostics += matrix.diagnostics
+      if !matrix.hash.isEmpty {
+        hasher.update(MatrixCases.file)
+        hasher.update([0])
+        hasher.update(matrix.hash)
+      }
+      cases += matrix.cases
     }
     cases.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
 

@@ -34,13 +34,23 @@ public struct LoaderExpectations: Sendable, Hashable {
     public var ref: String
     /// Restricts the entry to these formats; `nil` = every format.
     public var formats: [CheckpointFormat]?
+    /// Restricts the entry to cases whose expected load succeeds (or fails); `nil` = any case.
+    /// A deviation in the keys a loader reports concerns only loads that should succeed.
+    public var expectedLoad: ExpectedLoad?
+
+    /// Whether a case expects its load to succeed.
+    public enum ExpectedLoad: String, Sendable, Hashable, CaseIterable {
+      case succeeds
+      case fails
+    }
     /// Where the entry is written.
     public var location: SourceLocation
 
     public init(
       pattern: Pattern, status: Status, reason: String, ref: String, formats: [CheckpointFormat]? = nil,
-      location: SourceLocation = SourceLocation(file: "")
+      expectedLoad: ExpectedLoad? = nil, location: SourceLocation = SourceLocation(file: "")
     ) {
+      self.expectedLoad = expectedLoad
       self.pattern = pattern
       self.status = status
       self.reason = reason
@@ -49,16 +59,32 @@ public struct LoaderExpectations: Sendable, Hashable {
       self.location = location
     }
 
-    /// Whether the entry applies to a case run.
+    /// Whether the entry applies to a case id (ignoring the other conditions).
     public func applies(to caseID: String, format: CheckpointFormat?) -> Bool {
       if let formats, let format, !formats.contains(format) { return false }
       return pattern.matches(caseID)
     }
+
+    /// Whether the entry applies to a case run.
+    public func applies(to spec: CaseSpec, format: CheckpointFormat?) -> Bool {
+      if let expectedLoad {
+        switch (expectedLoad, spec.expect.error) {
+        case (.succeeds, .error?), (.fails, .none?), (_, nil): return false
+        default: break
+        }
+      }
+      return applies(to: spec.id, format: format)
+    }
+  }
+
+  /// The first entry for a case id, if any (ignoring conditions on the case's expectation).
+  public func entry(for caseID: String, format: CheckpointFormat?) -> Entry? {
+    entries.first { $0.expectedLoad == nil && $0.applies(to: caseID, format: format) }
   }
 
   /// The first entry for a case run, if any.
-  public func entry(for caseID: String, format: CheckpointFormat?) -> Entry? {
-    entries.first { $0.applies(to: caseID, format: format) }
+  public func entry(for spec: CaseSpec, format: CheckpointFormat?) -> Entry? {
+    entries.first { $0.applies(to: spec, format: format) }
   }
 
   /// File names tried for a loader id, most specific first: `peft@0.21.2` → `peft@0.21.2`,

@@ -35,8 +35,9 @@ public enum LoaderExpectationsDecoder {
         var patterns: Set<String> = []
         for (i, item) in items.enumerated() {
           guard let entry = decodeEntry(item, "entries[\(i)]", &sink) else { continue }
-          if !patterns.insert(entry.pattern.source).inserted {
-            sink.error(item, "pattern '\(entry.pattern.source)' is listed twice")
+          let key = "\(entry.pattern.source)\u{0}\(entry.formats?.map(\.rawValue) ?? [])\u{0}\(entry.expectedLoad?.rawValue ?? "")"
+          if !patterns.insert(key).inserted {
+            sink.error(item, "pattern '\(entry.pattern.source)' is listed twice with the same conditions")
           }
           if let caseIDs, !caseIDs.contains(where: { entry.applies(to: $0, format: nil) }) {
             sink.warning(item, "pattern '\(entry.pattern.source)' matches no case (stale entry?)")
@@ -92,9 +93,19 @@ public enum LoaderExpectationsDecoder {
         }
       }
     }
+    var expectedLoad: LoaderExpectations.Entry.ExpectedLoad?
+    if let at = fields.value("expected_load"), let text = FieldReader.string(at, "\(path).expected_load", &sink) {
+      expectedLoad = .init(rawValue: text)
+      if expectedLoad == nil {
+        sink.error(
+          at, "unknown value '\(text)' for expected_load",
+          expected: Suggestions.expected(text, among: LoaderExpectations.Entry.ExpectedLoad.allCases.map(\.rawValue)))
+      }
+    }
     fields.finish(&sink)
     guard let pattern, let status, let reason, let ref else { return nil }
     return .init(
-      pattern: pattern, status: status, reason: reason, ref: ref, formats: formats, location: sink.location(node))
+      pattern: pattern, status: status, reason: reason, ref: ref, formats: formats, expectedLoad: expectedLoad,
+      location: sink.location(node))
   }
 }

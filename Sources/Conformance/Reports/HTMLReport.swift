@@ -131,7 +131,7 @@ public enum HTMLReport {
     table.grid { border-collapse:separate; border-spacing:3px; }
     table.grid th { font-weight:600; font-size:12px; color:var(--muted); padding:2px 6px; white-space:nowrap; }
     table.grid thead th.corner { writing-mode:horizontal-tb; transform:none; height:auto; text-align:right; font-weight:normal; }
-    table.grid thead th { writing-mode:vertical-rl; transform:rotate(180deg); text-align:left; vertical-align:bottom; height:110px; }
+    table.grid thead th { writing-mode:vertical-rl; transform:rotate(180deg); text-align:left; vertical-align:bottom; height:130px; }
     table.grid tbody th { text-align:right; font-family:ui-monospace, Menlo, monospace; font-weight:normal; color:var(--ink); max-width:320px; overflow:hidden; text-overflow:ellipsis; }
     td.cell { width:34px; min-width:34px; height:26px; border-radius:4px; text-align:center; font-size:11px; color:#fff; cursor:pointer; font-weight:600; }
     td.cell:hover { outline:2px solid var(--ink); outline-offset:1px; }

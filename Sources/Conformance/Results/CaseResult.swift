@@ -18,6 +18,7 @@ public struct CaseCoordinates: Sendable, Hashable {
 extension CaseSpec {
   /// The case's place in the report matrix.
   public var coordinates: CaseCoordinates {
+    if let matrixCoordinates { return matrixCoordinates }
     let names = base.mutations.map(\.name) + adapter.mutations.map(\.name)
     let mutation = malformed != nil ? "malformed" : names.isEmpty ? "none" : names.joined(separator: "+")
     return CaseCoordinates(architecture: base.architecture, mutation: mutation, tuner: adapter.tuner)

@@ -15,6 +15,15 @@ public struct RunProgress: Sendable {
   public var unexpected: Int
 }
 
+/// Where a run's time went, summed over all case runs (CPU-parallel work adds up to more than the
+/// wall time). Kept out of the reports, which must not depend on timing.
+public struct RunTimings: Sendable {
+  /// Seconds spent building case folders.
+  public var building: Double = 0
+  /// Seconds per loader id.
+  public var loaders: [String: Double] = [:]
+}
+
 /// Runs case runs against loaders, in parallel, and returns the results in a fixed order
 /// (loader, case id, format) whatever order they complete in.
 public struct ConformanceRunner: Sendable {
@@ -50,28 +59,40 @@ public struct ConformanceRunner: Sendable {
   public func run(
     _ runs: [CaseRun], progress: (@Sendable (RunProgress) -> Void)? = nil
   ) async -> (loaders: [LoaderInfo], results: [CaseResult]) {
+    let (infos, results, _) = await runTimed(runs, progress: progress)
+    return (infos, results)
+  }
+
+  /// ``run(_:progress:)``, also saying where the time went.
+  public func runTimed(
+    _ runs: [CaseRun], progress: (@Sendable (RunProgress) -> Void)? = nil
+  ) async -> (loaders: [LoaderInfo], results: [CaseResult], timings: RunTimings) {
     let started = await startLoaders()
-    let expectationFiles = loaders.map { expectations($0.id) }
+    // A driver given as a command learns its id in the handshake; expectations follow that id.
+    let expectationFiles = zip(loaders, started).map { loader, start in expectations((try? start.get())?.id ?? loader.id) }
     try? FileSystem.createDirectory(scratch)
 
     var results = [[CaseResult]](repeating: [], count: runs.count)
     var done = 0
     var unexpected = 0
-    await withTaskGroup(of: (Int, [CaseResult]).self) { group in
+    var timings = RunTimings()
+    await withTaskGroup(of: Executed.self) { group in
       var next = 0
-      func schedule(_ group: inout TaskGroup<(Int, [CaseResult])>) {
+      func schedule(_ group: inout TaskGroup<Executed>) {
         guard next < runs.count else { return }
         let index = next
         next += 1
         group.addTask {
-          (index, await self.execute(runs[index], index: index, started: started, expectations: expectationFiles))
+          await self.execute(runs[index], index: index, started: started, expectations: expectationFiles)
         }
       }
       for _ in 0..<min(jobs, runs.count) { schedule(&group) }
-      for await (index, caseResults) in group {
-        results[index] = caseResults
+      for await executed in group {
+        results[executed.index] = executed.results
+        timings.building += executed.timings.building
+        for (id, seconds) in executed.timings.loaders { timings.loaders[id, default: 0] += seconds }
         done += 1
-        unexpected += caseResults.filter { $0.status.isUnexpected }.count
+        unexpected += executed.results.filter { $0.status.isUnexpected }.count
         progress?(RunProgress(done: done, total: runs.count, unexpected: unexpected))
         schedule(&group)
       }
@@ -80,30 +101,52 @@ public struct ConformanceRunner: Sendable {
     let infos = zip(loaders, started).map { loader, start in
       (try? start.get()) ?? LoaderInfo(id: loader.id, name: loader.id, version: "unavailable")
     }
-    return (infos, results.flatMap { $0 }.sorted { $0.key < $1.key })
+    return (infos, results.flatMap { $0 }.sorted { $0.key < $1.key }, timings)
+  }
+
+  /// One case run's results and timings (a struct: child-task results stay simple values).
+  private struct Executed: Sendable {
+    var index: Int
+    var results: [CaseResult]
+    var timings: RunTimings
+  }
+
+  /// One loader's start, as a plain value (child-task results stay simple).
+  private struct Started: Sendable {
+    var index: Int
+    var info: LoaderInfo?
+    var error: String
   }
 
   private func startLoaders() async -> [Result<LoaderInfo, LoaderStartError>] {
-    await withTaskGroup(of: (Int, Result<LoaderInfo, LoaderStartError>).self) { group in
+    let outcomes = await withTaskGroup(of: Started.self) { group in
       for (i, loader) in loaders.enumerated() {
         group.addTask {
           do {
-            return (i, .success(try await loader.start()))
+            return Started(index: i, info: try await loader.start(), error: "")
           } catch {
-            return (i, .failure(LoaderStartError(message: "\(error)")))
+            return Started(index: i, info: nil, error: "\(error)")
           }
         }
       }
-      var started = [Result<LoaderInfo, LoaderStartError>](repeating: .failure(LoaderStartError(message: "")), count: loaders.count)
-      for await (i, result) in group { started[i] = result }
-      return started
+      var all: [Started] = []
+      for await started in group { all.append(started) }
+      return all
+    }
+    return (0..<loaders.count).map { i in
+      guard let outcome = outcomes.first(where: { $0.index == i }) else {
+        return .failure(LoaderStartError(message: "the loader did not report"))
+      }
+      if let info = outcome.info { return .success(info) }
+      return .failure(LoaderStartError(message: outcome.error))
     }
   }
 
   /// Runs one case run against every loader, building its files once, only if some loader needs them.
   private func execute(
     _ run: CaseRun, index: Int, started: [Result<LoaderInfo, LoaderStartError>], expectations: [LoaderExpectations]
-  ) async -> [CaseResult] {
+  ) async -> Executed {
+    var timings = RunTimings()
     let spec = run.spec
     let expectedJSON = OutcomeJSON.encode(spec.expect)
     func result(_ loader: String, _ status: CaseStatus, actual: JSONValue? = nil, message: String, note: ExpectationNote? = nil) -> CaseResult {
@@ -123,8 +166,12 @@ public struct ConformanceRunner: Sendable {
         continue
       case .success(let value): info = value
       }
-      let entry = expectations[i].entry(for: spec.id, format: run.format)
+      let entry = expectations[i].entry(for: spec, format: run.format)
       let note = entry.map { ExpectationNote(status: $0.status, reason: $0.reason, ref: $0.ref) }
+      if let reason = spec.unbuildable {
+        results.append(result(info.id, .skip, message: "impossible combination: \(reason)", note: note))
+        continue
+      }
       if let reason = info.capabilities.reasonToSkip(spec, format: run.format) {
         results.append(result(info.id, .skip, message: reason, note: note))
         continue
@@ -134,7 +181,9 @@ public struct ConformanceRunner: Sendable {
         continue
       }
       if prepared == nil {
+        let before = Monotonic.now
         prepared = await prepare(run, folder: folder)
+        timings.building += Monotonic.now - before
       }
       guard case .success(let ready) = prepared else {
         if case .failure(let error) = prepared {
@@ -143,11 +192,13 @@ public struct ConformanceRunner: Sendable {
         continue
       }
       let answer: LoaderAnswer
+      let before = Monotonic.now
       do {
         answer = try await loader.run(ready)
       } catch {
         answer = .failed("\(error)")
       }
+      timings.loaders[info.id, default: 0] += Monotonic.now - before
       switch answer {
       case .timedOut(let message):
         results.append(result(info.id, .timeout, message: message, note: note))
@@ -164,8 +215,12 @@ public struct ConformanceRunner: Sendable {
             note: note))
       }
     }
-    if prepared != nil && !keepArtifacts { removeTree(folder) }
-    return results
+    if prepared != nil && !keepArtifacts {
+      let before = Monotonic.now
+      removeTree(folder)
+      timings.building += Monotonic.now - before
+    }
+    return Executed(index: index, results: results, timings: timings)
   }
 
   private func prepare(_ run: CaseRun, folder: String) async -> Result<PreparedCase, any Error> {

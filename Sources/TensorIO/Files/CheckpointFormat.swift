@@ -27,11 +27,13 @@ public enum SniffedFormat: Sendable, Hashable, CustomStringConvertible {
   /// Recognises a file from its first bytes (4 KiB is plenty) and, failing that, its name.
   public static func sniff(prefix: UnsafeRawBufferPointer, fileName: String = "") -> SniffedFormat {
     if hasHDF5Signature(prefix) { return .hdf5 }
+    // safetensors before pickle: a header length of 0x0?80 starts like a pickle (0x80, protocol 2…5),
+    // but a pickle never has `{` where a safetensors header starts.
+    if looksLikeSafeTensors(prefix) { return .safetensors }
     if prefix.count >= 4, prefix[0] == 0x50, prefix[1] == 0x4B, prefix[2] == 0x03, prefix[3] == 0x04 {
       return .pytorchZip
     }
     if prefix.count >= 2, prefix[0] == 0x80, (2...5).contains(prefix[1]) { return .pickle }
-    if looksLikeSafeTensors(prefix) { return .safetensors }
     if fileName.hasSuffix(".safetensors") { return .safetensors }
     if fileName.hasSuffix(".h5") || fileName.hasSuffix(".hdf5") { return .hdf5 }
     if fileName.hasSuffix(".bin") || fileName.hasSuffix(".pt") || fileName.hasSuffix(".pth") { return .pickle }

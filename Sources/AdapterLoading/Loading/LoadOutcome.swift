@@ -1,0 +1,77 @@
+import TensorIO
+
+/// A size mismatch PEFT set aside because of `ignore_mismatched_sizes=True`.
+public struct Mismatch: Hashable, Sendable {
+  public var key: String
+  public var checkpointShape: [Int]
+  public var modelShape: [Int]
+  public init(key: String, checkpointShape: [Int], modelShape: [Int]) {
+    self.key = key
+    self.checkpointShape = checkpointShape
+    self.modelShape = modelShape
+  }
+}
+
+/// What a loader reports for one load, in the terms of the chosen ``LoadProfile``.
+public struct LoadOutcome: Hashable, Sendable {
+  public var profile: LoadProfile
+  public var call: LoadCall
+  public var adapterName: String
+  /// Missing keys as the loader computes them (`load_adapter` returns them; inside `from_pretrained`
+  /// PEFT computes the same list and warns about it, minus shared parameters).
+  public var missingKeys: [String]
+  public var unexpectedKeys: [String]
+  /// Keys set aside by `ignore_mismatched_sizes`.
+  public var mismatched: [Mismatch]
+  /// The exception the loader raises, if any.
+  public var error: PythonError?
+  /// Warnings in emission order.
+  public var warnings: [PythonWarning]
+  /// Adaptest's findings (``LoadProfile/recommended``; empty for the PEFT profiles).
+  public var diagnostics: [Diagnostic]
+  /// The wrapped model's state dict after the load (names, shapes, dtypes), when the load succeeds.
+  public var stateDict: StateDict?
+  /// Parameters left on the `meta` device (`low_cpu_mem_usage=True` and missing from the checkpoint).
+  public var metaKeys: [String]
+  /// torch's unfiltered `strict=False` result, when the load got that far.
+  public var rawMissingKeys: [String]?
+
+  public init(profile: LoadProfile, call: LoadCall, adapterName: String) {
+    self.profile = profile
+    self.call = call
+    self.adapterName = adapterName
+    missingKeys = []
+    unexpectedKeys = []
+    mismatched = []
+    error = nil
+    warnings = []
+    diagnostics = []
+    stateDict = nil
+    metaKeys = []
+    rawMissingKeys = nil
+  }
+
+  /// Clean, warnings only, or a failing load.
+  public enum Status: Int, Sendable, Hashable, Comparable {
+    case clean = 0
+    case warnings = 1
+    case fails = 2
+    public static func < (lhs: Status, rhs: Status) -> Bool { lhs.rawValue < rhs.rawValue }
+  }
+
+  /// Warning categories that say nothing about the adapter (library deprecations).
+  static let environmentCategories: Set<String> = ["FutureWarning", "DeprecationWarning"]
+
+  /// The outcome's status: `fails` when the loader raises (or, for `recommended`, an error diagnostic),
+  /// `warnings` when anything is reported, else `clean`.
+  public var status: Status {
+    if error != nil || diagnostics.contains(where: { $0.severity == .error }) { return .fails }
+    switch profile {
+    case .recommended:
+      return diagnostics.contains { $0.severity == .warning } ? .warnings : .clean
+    case .peft, .peft013:
+      let relevant = warnings.filter { !Self.environmentCategories.contains($0.category) }
+      return missingKeys.isEmpty && unexpectedKeys.isEmpty && mismatched.isEmpty && relevant.isEmpty ? .clean : .warnings
+    }
+  }
+}

@@ -1,0 +1,346 @@
+import TensorIO
+
+/// Predicts what loading an adapter into a base model reports, without torch: one engine reproducing
+/// PEFT's `from_pretrained` / `load_adapter` / `set_peft_model_state_dict` / torch `load_state_dict`
+/// sequence, with a ``LoadProfile`` deciding how the result is filtered and reported.
+///
+/// ```swift
+/// let base = try BaseModel(config: modelFolder.config, weights: modelTensors)
+/// let adapter = AdapterSource(config: try AdapterConfig(json: adapterFolder.config), tensors: adapterTensors)
+/// let outcome = LoadSimulator.simulate(base: base, adapter: adapter, context: LoadContext(), profile: .peft)
+/// outcome.missingKeys      // what PEFT would report
+/// ```
+public enum LoadSimulator {
+  /// Simulates one load.
+  /// - Parameters:
+  ///   - base: the base model the adapter is loaded into.
+  ///   - adapter: the adapter (config + checkpoint table).
+  ///   - context: calling convention, adapter name, adapters already loaded, keyword arguments.
+  ///   - profile: whose behaviour to reproduce.
+  ///   - catalog: the tuners available.
+  /// - Returns: the outcome; a load that raises is an outcome with ``LoadOutcome/error`` set.
+  public static func simulate(
+    base: BaseModel, adapter: AdapterSource, context: LoadContext = LoadContext(), profile: LoadProfile = .recommended,
+    catalog: TunerCatalog = .standard
+  ) -> LoadOutcome {
+    var engine = LoadEngine(base: base, profile: profile, context: context, catalog: catalog)
+    return engine.run(adapter)
+  }
+}
+
+/// The shared engine; profiles only change filtering, warnings and diagnostics.
+struct LoadEngine {
+  let base: BaseModel
+  let profile: LoadProfile
+  let context: LoadContext
+  let catalog: TunerCatalog
+  /// Size mismatches of the last torch load (kept for diagnostics when the load raises).
+  var sizeMismatches: [Mismatch] = []
+
+  init(base: BaseModel, profile: LoadProfile, context: LoadContext, catalog: TunerCatalog) {
+    self.base = base
+    self.profile = profile
+    self.context = context
+    self.catalog = catalog
+  }
+
+  /// Result of `set_peft_model_state_dict` + the torch load, before PEFT's filter.
+  struct WeightsResult {
+    var raw: TorchLoadResult
+    var mismatched: [Mismatch]
+    var auxiliaryMissing: [String]
+    var checkpointAfterRemap: StateDict
+    var metaKeys: [String]
+  }
+
+  mutating func run(_ adapter: AdapterSource) -> LoadOutcome {
+    var outcome = LoadOutcome(profile: profile, call: context.call, adapterName: context.adapterName)
+    var warnings: [PythonWarning] = []
+    var model: PeftModel? = nil
+    let name = context.adapterName
+    var weights: WeightsResult? = nil
+    do throws(PythonError) {
+      switch context.call {
+      case .fromPretrained:
+        let config = try loadConfig(adapter, warnings: &warnings)
+        var created = try makeModel(name, config: config, warnings: &warnings)
+        weights = try loadWeights(into: &created, adapter: adapter, adapterName: name, warnings: &warnings)
+        model = created
+      case .loadAdapter:
+        guard let first = context.loaded.first else {
+          throw PythonError(kind: "AdaptestUsageError", message: "load_adapter needs a model that already holds an adapter")
+        }
+        var setupWarnings: [PythonWarning] = []
+        let firstConfig = try loadConfig(first.source, warnings: &setupWarnings)
+        var created = try makeModel(first.name, config: firstConfig, warnings: &setupWarnings)
+        _ = try loadWeights(into: &created, adapter: first.source, adapterName: first.name, warnings: &setupWarnings)
+        for other in context.loaded.dropFirst() {
+          try prepareLoadAdapter(&created, other.source, adapterName: other.name, warnings: &setupWarnings)
+          _ = try loadWeights(into: &created, adapter: other.source, adapterName: other.name, warnings: &setupWarnings)
+        }
+        try prepareLoadAdapter(&created, adapter, adapterName: name, warnings: &warnings)
+        weights = try loadWeights(into: &created, adapter: adapter, adapterName: name, warnings: &warnings)
+        model = created
+      }
+    } catch {
+      outcome.error = error
+    }
+    outcome.warnings = profile == .recommended
+      ? warnings.filter { !LoadOutcome.environmentCategories.contains($0.category) } : warnings
+    if let weights, let model {
+      report(weights, model: model, into: &outcome)
+    }
+    if profile == .recommended {
+      outcome.diagnostics = RecommendedDiagnostics(
+        base: base, adapter: adapter, context: context, model: model, weights: weights, outcome: outcome,
+        sizeMismatches: sizeMismatches
+      ).diagnose()
+    }
+    return outcome
+  }
+
+  // MARK: Steps
+
+  /// `PeftConfig.from_pretrained`: the field checks and the warnings of loading a config file.
+  func loadConfig(_ adapter: AdapterSource, warnings: inout [PythonWarning]) throws(PythonError) -> AdapterConfig {
+    var config = adapter.config
+    guard let tuner = catalog.tuner(for: config.peftType) else { throw PeftModel.unsupported(config.peftType) }
+    if config.json["runtime_config"] != nil {
+      warnings.append(
+        PythonWarning(
+          message: "The configuration file contains a `runtime_config` key. This is ignored. Runtime configurations "
+            + "are only valid at runtime."))
+      config.json["runtime_config"] = nil
+    }
+    let unknown = config.unknownFields.filter { $0 != "runtime_config" }
+    if !unknown.isEmpty {
+      warnings.append(
+        PythonWarning(
+          message: "Unexpected keyword arguments \(pythonListRepr(unknown.sorted())) for class \(tuner.configClassName), "
+            + "these are ignored. This probably means that you're loading a configuration file that was saved using a "
+            + "higher version of the library and additional parameters have been introduced since. It is highly "
+            + "recommended to upgrade the PEFT version before continuing (e.g. by running `pip install -U peft`)."))
+    }
+    try PeftModel.validateCommon(config)
+    try tuner.validate(config, warnings: &warnings)
+    config.inferenceMode = true
+    return config
+  }
+
+  /// `PeftModel.__init__` with the first adapter.
+  func makeModel(_ name: String, config: AdapterConfig, warnings: inout [PythonWarning]) throws(PythonError) -> PeftModel {
+    var injectionWarnings: [PythonWarning] = []
+    defer { warnings += injectionWarnings.filter { profile.hasModernWarnings || !$0.isModernPEFTWarning } }
+    let model = try PeftModel(
+      base: base, adapterName: name, config: config, options: context.injection, catalog: catalog, validated: true,
+      warnings: &injectionWarnings)
+    // transformers 5 only; PEFT 0.13 ran with transformers 4.
+    if context.gradientCheckpointingDeprecation && profile != .peft013 {
+      injectionWarnings.append(
+        PythonWarning(
+          category: "FutureWarning",
+          message: "`is_gradient_checkpointing` is deprecated and will be removed in v6. Use `is_activation_checkpointing` instead."))
+    }
+    return model
+  }
+
+  /// `load_adapter` before the weights: a new name loads its config and adds the adapter.
+  mutating func prepareLoadAdapter(_ model: inout PeftModel, _ adapter: AdapterSource, adapterName: String, warnings: inout [PythonWarning])
+    throws(PythonError)
+  {
+    guard model.config(of: adapterName) == nil else { return }
+    let config = try loadConfig(adapter, warnings: &warnings)
+    let all = model.adapters.map(\.config) + [config]
+    for (method, link) in [
+      ("pissa", "https://github.com/huggingface/peft/tree/main/examples/pissa_finetuning#convert-pissa-to-lora"),
+      ("corda", "https://github.com/huggingface/peft/tree/main/examples/corda_finetuning#convert-corda-to-lora"),
+      ("olora", "https://github.com/huggingface/peft/tree/main/examples/olora_finetuning#olora-and-lora"),
+    ] where all.contains(where: { $0.initWeights?.stringValue == method }) {
+      let label = method == "pissa" ? "PiSSA" : method == "corda" ? "CorDA" : "OLoRA"
+      let advice = method == "olora" ? "OLoRA adapter into a normal LoRA adapter: " : "\(label) adapter into a normal LoRA adapter: "
+      warnings.append(
+        PythonWarning(
+          message: "\(label) changes the base weights of the model and should thus not be used with other adapters. "
+            + "Consider converting the \(advice)\(link)"))
+      break
+    }
+    var addWarnings: [PythonWarning] = []
+    defer { warnings += addWarnings.filter { profile.hasModernWarnings || !$0.isModernPEFTWarning } }
+    try model.addAdapter(adapterName, config: config, validated: true, warnings: &addWarnings)
+  }
+
+  /// `set_peft_model_state_dict` and torch's `load_state_dict(strict=False)`.
+  mutating func loadWeights(into model: inout PeftModel, adapter: AdapterSource, adapterName: String, warnings: inout [PythonWarning])
+    throws(PythonError) -> WeightsResult
+  {
+    guard let config = model.config(of: adapterName) else { throw .keyError(adapterName) }
+    var state = adapter.checkpoint
+    var auxiliaryMissing: [String] = []
+
+    // Auxiliary wrappers: checkpoint names → wrapper names (a missing one is a KeyError in PEFT).
+    for (name, node) in model.tree.namedModules() {
+      var map: [(String, String)] = []
+      switch model.tree[node].kind {
+      case .modulesToSaveWrapper:
+        guard model.wrapperAdapters[node]?.contains(adapterName) == true,
+          let dict = model.tree[node].child("modules_to_save"), let copy = model.tree[dict].child(adapterName)
+        else { continue }
+        map = model.tree.stateDict(from: copy).keys.map { ($0, "modules_to_save.\(adapterName).\($0)") }
+      case .trainableTokensWrapper:
+        if model.tiedTokenWrappers.contains(node) { continue }
+        map = [("token_adapter.trainable_tokens_delta", "token_adapter.trainable_tokens_delta.\(adapterName)")]
+      default:
+        continue
+      }
+      for (from, to) in map {
+        let lookup = "\(name).\(from)"
+        guard let entry = adapter.checkpoint[lookup] else {
+          if profile == .recommended {
+            auxiliaryMissing.append("\(name).\(to)")
+            continue
+          }
+          throw .keyError(lookup)
+        }
+        state["\(name).\(to)"] = StateDict.Entry(key: "\(name).\(to)", info: entry.info)
+        state[lookup] = nil
+      }
+    }
+
+    var request = LoadRequest(model: model, config: config, adapterName: adapterName)
+    var remapped = try model.tuner.remapForLoad(state, request: &request, warnings: &warnings)
+    model = request.model
+
+    let modelState = model.stateDict
+    if !modelState.keys.contains(where: { $0.hasPrefix("base_model.model.") }) {
+      remapped = StateDict(remapped.entries.map { entry in
+        var e = entry
+        if e.key.hasPrefix("base_model.model.") { e.key = String(e.key.dropFirst("base_model.model.".count)) }
+        return e
+      })
+    }
+
+    var mismatched: [Mismatch] = []
+    if context.ignoreMismatchedSizes {
+      for entry in remapped.entries {
+        guard let modelEntry = modelState[entry.key] else { continue }
+        let m = modelEntry.info.shape
+        let modelCount = (try? modelEntry.info.elementCount()) ?? -1
+        let checkpointCount = (try? entry.info.elementCount()) ?? -2
+        if !m.isEmpty && m.last == 1 && modelCount * 2 == checkpointCount { continue }
+        if m != entry.info.shape {
+          mismatched.append(Mismatch(key: entry.key, checkpointShape: entry.info.shape, modelShape: m))
+        }
+      }
+      remapped.remove(Set(mismatched.map(\.key)))
+    }
+
+    let raw = TorchStateDictLoader.load(model.tree, remapped)
+    sizeMismatches = (modelState.entries.compactMap { m -> Mismatch? in
+      guard let entry = remapped[m.key], m.info.shape != entry.info.shape else { return nil }
+      return Mismatch(key: m.key, checkpointShape: entry.info.shape, modelShape: m.info.shape)
+    }) + mismatched
+    if !raw.errorMessages.isEmpty {
+      throw .runtimeError(TorchStateDictLoader.errorText(className: model.className, messages: raw.errorMessages))
+    }
+
+    if config.isPromptLearning {
+      guard let embeddings = remapped["prompt_embeddings"] else { throw .keyError("prompt_embeddings") }
+      let key = "prompt_encoder.\(adapterName).embedding.weight"
+      if let target = modelState[key], target.info.shape != embeddings.info.shape {
+        throw .runtimeError(
+          TorchStateDictLoader.errorText(
+            className: "Embedding",
+            messages: [
+              "size mismatch for weight: copying a param with shape \(torchSizeRepr(embeddings.info.shape)) from "
+                + "checkpoint, the shape in current model is \(torchSizeRepr(target.info.shape))."
+            ]))
+      }
+    }
+
+    if !mismatched.isEmpty {
+      let lines = mismatched.map {
+        "- \($0.key): found shape \(torchSizeRepr($0.checkpointShape)) in the checkpoint and "
+          + "\(torchSizeRepr($0.modelShape)) in the model instantiated"
+      }
+      warnings.append(
+        PythonWarning(
+          message: "Some weights of \(model.className) were not initialized from the model checkpoint and are being "
+            + "ignored because you passed `ignore_mismatched_sizes=True`: \(lines.joined(separator: "\n"))."))
+    }
+
+    var metaKeys: [String] = []
+    if context.lowCPUMemUsage {
+      let prefixes = PrefixSet(model.tunerKeyPrefixes(adapterName: adapterName))
+      let loaded = Set(raw.loadedKeys)
+      metaKeys = modelState.keys.filter { prefixes.covers($0) && !loaded.contains($0) && !isSharedReference($0, model) }
+    }
+    return WeightsResult(
+      raw: raw, mismatched: mismatched, auxiliaryMissing: auxiliaryMissing, checkpointAfterRemap: remapped,
+      metaKeys: metaKeys)
+  }
+
+  /// Per-layer references to model-level shared state (VeRA projections, VB-LoRA vector bank).
+  func isSharedReference(_ key: String, _ model: PeftModel) -> Bool {
+    (key.hasSubstring(".vera_A.") || key.hasSubstring(".vera_B.") || key.hasSubstring(".vblora_vector_bank."))
+      && !key.hasPrefix("base_model.vera_") && !key.hasPrefix("base_model.vblora_vector_bank")
+  }
+
+  // MARK: Reporting
+
+  func report(_ weights: WeightsResult, model: PeftModel, into outcome: inout LoadOutcome) {
+    let name = context.adapterName
+    outcome.rawMissingKeys = weights.raw.missingKeys
+    outcome.unexpectedKeys = weights.raw.unexpectedKeys
+    outcome.mismatched = weights.mismatched
+    outcome.metaKeys = weights.metaKeys
+    outcome.stateDict = model.stateDict
+
+    let missing: [String]
+    switch profile {
+    case .peft013:
+      missing = weights.raw.missingKeys
+    case .peft:
+      missing = peftFilter(weights.raw.missingKeys, model: model)
+    case .recommended:
+      let prefixes = PrefixSet(model.tunerKeyPrefixes(adapterName: name))
+      let own = weights.raw.missingKeys.filter { key in prefixes.covers(key) && !isSharedReference(key, model) }
+      missing = own + weights.auxiliaryMissing
+    }
+
+    outcome.missingKeys = missing
+    if context.call == .fromPretrained && profile == .peft {
+      // from_pretrained does not return the keys; it warns about them, minus shared parameters.
+      let shown = missing.filter {
+        !($0.hasSubstring("vblora_vector_bank") || $0.hasSubstring("prompt_encoder") || $0.hasSubstring(".tinylora_v."))
+      }
+      guard !shown.isEmpty else { return }
+      var message = "Found missing adapter keys while loading the checkpoint: \(pythonListRepr(shown))."
+      if let prefix = model.peftType.prefix, prefix.contains(name) {
+        message = "Adapter name '\(name)' should not be contained in the prefix '\(prefix)'. This could be the potential "
+          + "reason for missing adapter keys. " + message
+      }
+      outcome.warnings.append(PythonWarning(message: message))
+    }
+  }
+
+  /// PEFT's post-filter (`tuner_prefix in key and adapter_name in key`, both plain substrings).
+  func peftFilter(_ keys: [String], model: PeftModel) -> [String] {
+    let prefix = model.peftType.prefix ?? ""
+    let name = context.adapterName
+    return keys.filter { key in
+      guard key.hasSubstring(prefix), key.hasSubstring(name) else { return false }
+      if key.hasSubstring(".tinylora_v.") { return false }
+      if model.peftType == .unilora && key.hasSubstring(".unilora_theta_d.") && !key.hasPrefix("base_model.unilora_theta_d.") {
+        return false
+      }
+      return true
+    }
+  }
+}
+
+extension PythonWarning {
+  /// Warnings PEFT added after 0.13 (absent from the `peft-0.13` profile).
+  var isModernPEFTWarning: Bool {
+    message.hasPrefix("Adapter name '") && message.contains("should not be contained in the prefix")
+  }
+}

@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+import TensorIO
+
+/// Turns a `--loader` value that names a driver into an ``ExternalLoader``:
+/// `peft@0.21.2` runs `Drivers/peft/driver.py` with the Python of a PEFT 0.21.2 environment;
+/// `cmd:PROGRAM ARGS…` runs any driver.
+public struct DriverLocator: Sendable {
+  /// The repository folder holding `Drivers/`.
+  public var root: String
+  /// The environment to look interpreters up in.
+  public var environment: [String: String]
+
+  public init(root: String = ".", environment: [String: String] = DriverLocator.processEnvironment()) {
+    self.root = root
+    self.environment = environment
+  }
+
+  /// Why a driver cannot be found.
+  public struct LocatorError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+  }
+
+  /// Whether a `--loader` value names a driver rather than a built-in profile.
+  public static func isDriver(_ spec: String) -> Bool { spec.hasPrefix("cmd:") || spec.contains("@") }
+
+  /// The loader for `spec`.
+  public func loader(
+    for spec: String, caseTimeout: Double, processes: Int
+  ) throws(LocatorError) -> ExternalLoader {
+    if spec.hasPrefix("cmd:") {
+      let command = spec.dropFirst(4).split(separator: " ").map(String.init)
+      guard !command.isEmpty else { throw LocatorError(message: "'\(spec)': no command after cmd:") }
+      return ExternalLoader(id: spec, command: command, caseTimeout: caseTimeout, processes: processes)
+    }
+    let parts = spec.split(separator: "@", maxSplits: 1).map(String.init)
+    guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+      throw LocatorError(message: "'\(spec)': expected NAME@VERSION (peft@0.21.2) or cmd:COMMAND")
+    }
+    let (name, version) = (parts[0], parts[1])
+    let script = FileSystem.join(root, "Drivers", name, "driver.py")
+    guard FileSystem.isFile(script) else {
+      throw LocatorError(message: "no driver for '\(name)': \(script) does not exist")
+    }
+    let candidates = pythonCandidates(name: name, version: version)
+    guard let python = candidates.first(where: { FileSystem.isFile($0.path) }) else {
+      let tried = candidates.map { "\($0.path) (\($0.source))" }.joined(separator: ", ")
+      throw LocatorError(
+        message: "no Python for \(name) \(version); tried \(tried.isEmpty ? "nothing" : tried). "
+          + "Create one with Drivers/\(name)/setup-venv.sh \(version), or set \(variableName(name: name, version: version))")
+    }
+    return ExternalLoader(
+      id: spec, command: [python.path, script], requiredVersion: version, caseTimeout: caseTimeout, processes: processes)
+  }
+
+  /// Where the interpreter for `name@version` may be, in order.
+  func pythonCandidates(name: String, version: String) -> [(path: String, source: String)] {
+    var candidates: [(String, String)] = []
+    let variable = variableName(name: name, version: version)
+    if let path = environment[variable], !path.isEmpty { candidates.append((path, variable)) }
+    if let venvs = environment["ADAPTEST_VENVS"], !venvs.isEmpty {
+      candidates.append((FileSystem.join(venvs, "\(name)-\(version)", "bin", "python"), "ADAPTEST_VENVS"))
+    }
+    let cache = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+      ?? environment["HOME"].map { FileSystem.join($0, ".cache") }
+    if let cache {
+      candidates.append((FileSystem.join(cache, "adaptest", "venvs", "\(name)-\(version)", "bin", "python"), "setup-venv.sh's default"))
+    }
+    if let path = environment["ADAPTEST_PYTHON"], !path.isEmpty { candidates.append((path, "ADAPTEST_PYTHON")) }
+    return candidates
+  }
+
+  /// `ADAPTEST_PYTHON_PEFT_0_21_2`.
+  func variableName(name: String, version: String) -> String {
+    let cleaned = (name + "_" + version).uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }
+    return "ADAPTEST_PYTHON_" + String(cleaned)
+  }
+
+  /// The current process's environment.
+  public static func processEnvironment() -> [String: String] {
+    var result: [String: String] = [:]
+    var index = 0
+    while let entry = environ[index] {
+      let text = String(cString: entry)
+      if let eq = text.firstIndex(of: "=") { result[String(text[..<eq])] = String(text[text.index(after: eq)...]) }
+      index += 1
+    }
+    return result
+  }
+}

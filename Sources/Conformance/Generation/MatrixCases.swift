@@ -1,0 +1,158 @@
+import Synthesis
+import TensorIO
+
+/// The generated matrix (`Corpus/matrix.yaml`): axes of architectures × base mutations × tuners ×
+/// adapter mutations, expanded by the Synthesis generator, each combination one case whose
+/// expectation comes from the generator's rule table. Combinations the generator cannot build are
+/// kept as unbuildable cases (reported SKIP with the reason).
+public enum MatrixCases {
+  /// The matrix file, relative to the corpus root.
+  public static let file = "matrix.yaml"
+
+  /// The matrix's cases (ids `matrix/<architecture>/<base>/<tuner>/<adapter>`), and problems with
+  /// the file. No matrix file means no cases.
+  public static func load(root: String) -> (cases: [CaseSpec], diagnostics: [LintDiagnostic], hash: String) {
+    let path = FileSystem.join(root, file)
+    guard FileSystem.isFile(path) else { return ([], [], "") }
+    var sink = LintSink(file: file)
+    var hasher = SHA256()
+    let node: YAMLNode
+    do {
+      let bytes = try FileSystem.read(path)
+      hasher.update(bytes)
+      guard let text = String(validating: bytes, as: UTF8.self) else {
+        sink.error(nil, "the file is not valid UTF-8")
+        return ([], sink.diagnostics, hasher.finalize())
+      }
+      guard let parsed = try YAMLDocument.parse(text) else {
+        sink.error(nil, "the matrix file is empty")
+        return ([], sink.diagnostics, hasher.finalize())
+      }
+      node = parsed
+    } catch let error as YAMLSyntaxError {
+      sink.append(LintDiagnostic(.error, at: SourceLocation(file: file, line: error.line, column: error.column), error.message))
+      return ([], sink.diagnostics, hasher.finalize())
+    } catch {
+      sink.error(nil, "\(error)")
+      return ([], sink.diagnostics, hasher.finalize())
+    }
+    guard let json = node.jsonValue() else {
+      sink.error(node, "the matrix holds a value JSON cannot represent")
+      return ([], sink.diagnostics, hasher.finalize())
+    }
+    let matrix: MatrixSpec
+    do {
+      matrix = try MatrixSpec.decode(json)
+    } catch {
+      sink.error(node.find(path: error.field) ?? node, "\(error)")
+      return ([], sink.diagnostics, hasher.finalize())
+    }
+    var cases: [CaseSpec] = []
+    for (id, tree) in matrix.cases {
+      cases.append(spec(id: id, tree: tree))
+    }
+    return (cases, sink.diagnostics, hasher.finalize())
+  }
+
+  /// One expanded combination as a case: the tree's fields, and the rule table's expectation.
+  static func spec(id: String, tree: JSONValue) -> CaseSpec {
+    let axes = id.split(separator: "/").map(String.init)
+    let caseID = "matrix/" + id.lowercased().map { $0.isLetter || $0.isNumber || "._-/".contains($0) ? $0 : "-" }.map(String.init).joined()
+    let base = tree["base"]
+    let adapter = tree["adapter"]
+    var spec = CaseSpec(
+      id: caseID, description: "", refs: ["Corpus/matrix.yaml"],
+      base: BaseSpec(
+        architecture: base?["architecture"]?.stringValue ?? "", config: base?["config"]?.objectValue ?? JSONObject(),
+        mutations: mutations(base?["mutations"])),
+      adapter: AdapterSpec(
+        tuner: adapter?["tuner"]?.stringValue ?? "", config: adapter?["config"]?.objectValue ?? JSONObject(),
+        mutations: mutations(adapter?["mutations"])),
+      load: load(tree["load"]),
+      formats: (tree["formats"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(CheckpointFormat.init(rawValue:)) },
+      expect: ExpectedOutcome(), source: file)
+    if spec.formats.isEmpty { spec.formats = [.safetensors] }
+    if axes.count == 4 {
+      spec.matrixCoordinates = CaseCoordinates(architecture: axes[0], mutation: "\(axes[1]) · \(axes[3])", tuner: spec.adapter.tuner)
+    }
+    do {
+      let plan = try PairPlan(try PairSpec.decode(tree, id: caseID))
+      spec.expect = expectation(plan.outcome, ignoreMismatchedSizes: spec.load.ignoreMismatchedSizes)
+      let reasons = plan.outcome.reasons.isEmpty ? "nothing changes what the loader sees" : plan.outcome.reasons.joined(separator: "; ")
+      spec.description =
+        "Generated: \(spec.adapter.tuner) adapter trained on a \(spec.base.architecture) base, "
+        + "base mutations [\(spec.base.mutations.map(\.description).joined(separator: ", "))], adapter mutations "
+        + "[\(spec.adapter.mutations.map(\.description).joined(separator: ", "))]. Rule table: \(reasons)."
+    } catch {
+      spec.unbuildable = "\(error)"
+      spec.description = "Generated combination the generator cannot build."
+    }
+    return spec
+  }
+
+  /// The rule table's outcome as a case expectation (only what it determines).
+  static func expectation(_ outcome: DerivedOutcome, ignoreMismatchedSizes: Bool) -> ExpectedOutcome {
+    var expect = ExpectedOutcome()
+    if let error = outcome.error {
+      expect.error = .error(ExpectedError(kind: ErrorKind(error.rawValue)))
+    } else {
+      expect.error = ErrorExpectation.none
+      expect.missingKeys = .exactly(outcome.missingKeys)
+      expect.unexpectedKeys = .exactly(outcome.unexpectedKeys)
+      if ignoreMismatchedSizes { expect.mismatchedKeys = .exactly(outcome.mismatched.map(\.key)) }
+    }
+    if !outcome.diagnostics.isEmpty {
+      expect.diagnostics = .constrained(includes: outcome.diagnostics.map(\.rawValue), excludes: [])
+    }
+    return expect
+  }
+
+  private static func mutations(_ value: JSONValue?) -> [Mutation] {
+    (value?.arrayValue ?? []).compactMap { item in
+      if let name = item.stringValue { return Mutation(name) }
+      guard let member = item.objectValue?.members.first else { return nil }
+      return Mutation(member.key, member.value.objectValue ?? JSONObject())
+    }
+  }
+
+  private static func load(_ value: JSONValue?) -> LoadSpec {
+    guard let value else { return LoadSpec() }
+    let loaded = (value["loaded"]?.arrayValue ?? []).compactMap { item -> LoadedAdapter? in
+      if let name = item.stringValue { return LoadedAdapter(name: name) }
+      guard let name = item["name"]?.stringValue else { return nil }
+      return LoadedAdapter(name: name, tuner: item["tuner"]?.stringValue, config: item["config"]?.objectValue)
+    }
+    return LoadSpec(
+      adapterName: value["adapter_name"]?.stringValue ?? "default", loaded: loaded,
+      ignoreMismatchedSizes: value["ignore_mismatched_sizes"]?.boolValue ?? false,
+      method: value["method"]?.stringValue.flatMap(LoadSpec.Method.init(rawValue:)))
+  }
+}
+
+extension YAMLNode {
+  /// The node at a dotted field path (`tuners.lora.config`, `base_mutations.vocab-up[0]`), as far
+  /// as it can be followed.
+  func find(path: String) -> YAMLNode? {
+    var node = self
+    var found: YAMLNode? = self
+    for part in path.split(separator: ".") {
+      var name = Substring(part)
+      var indices: [Int] = []
+      while let open = name.lastIndex(of: "["), name.hasSuffix("]"), let i = Int(name[name.index(after: open)..<name.index(before: name.endIndex)]) {
+        indices.insert(i, at: 0)
+        name = name[..<open]
+      }
+      if !name.isEmpty {
+        guard let next = node.mapping?.first(where: { $0.key.scalarText == String(name) })?.value else { return found }
+        node = next
+        found = next
+      }
+      for i in indices {
+        guard let items = node.sequence, items.indices.contains(i) else { return found }
+        node = items[i]
+        found = node
+      }
+    }
+    return found
+  }
+}

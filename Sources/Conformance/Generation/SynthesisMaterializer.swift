@@ -1,0 +1,59 @@
+import Checkpoints
+import Synthesis
+import TensorIO
+
+/// Builds a case's folders with the Synthesis generator: the loading base in `base/`, the (mutated)
+/// adapter in `adapter/`, clean copies of the already-loaded adapters in `loaded/NAME/`; then puts a
+/// malformed file, if the case names one, in place of the generated weights.
+public struct SynthesisMaterializer: CaseMaterializer {
+  /// The corpus folder (for `malformed/` files).
+  public var corpusRoot: String
+  /// The data seed: same seed, same bytes.
+  public var seed: UInt64
+
+  public init(corpusRoot: String, seed: UInt64 = 0) {
+    self.corpusRoot = corpusRoot
+    self.seed = seed
+  }
+
+  /// Why a case cannot be built.
+  public struct BuildError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+  }
+
+  /// The generator's plan for a case (no files written): what is written and what a correct
+  /// loader reports.
+  public static func plan(_ spec: CaseSpec) throws(SynthesisError) -> PairPlan {
+    try PairPlan(try PairSpec.decode(CaseTree.json(spec), id: spec.id))
+  }
+
+  public func prepare(_ run: CaseRun, in folder: String) async throws -> PreparedCase {
+    let plan: PairPlan
+    do {
+      plan = try Self.plan(run.spec)
+    } catch {
+      throw BuildError(message: "the generator cannot build this case: \(error)")
+    }
+    let pair = FileSystem.join(folder, "pair")
+    try PairWriter(formats: .standard).write(plan, to: pair, format: run.format, seed: seed)
+    let prepared = PreparedCase(
+      run: run, base: FileSystem.join(pair, "base"), adapter: FileSystem.join(pair, "adapter"),
+      loaded: plan.loadedAdapters.map { .init(name: $0.name, path: FileSystem.join(pair, "loaded", $0.name)) })
+    if let malformed = run.spec.malformed { try substitute(malformed, in: prepared) }
+    return prepared
+  }
+
+  /// Replaces the generated weights file with the malformed one (same name, so the loader finds it).
+  private func substitute(_ malformed: MalformedInput, in prepared: PreparedCase) throws {
+    let target = malformed.replaces == .adapter ? prepared.adapter : prepared.base
+    let weights = try FileSystem.contents(ofDirectory: target).filter {
+      $0.hasSuffix(".safetensors") || $0.hasSuffix(".h5") || $0.hasSuffix(".hdf5")
+    }
+    guard weights.count == 1, let name = weights.first else {
+      throw BuildError(message: "cannot put \(malformed.file) in place: \(target) holds \(weights.count) weights files")
+    }
+    let bytes = try FileSystem.read(FileSystem.join(corpusRoot, "malformed", malformed.file))
+    try AtomicFile.write(bytes, to: FileSystem.join(target, name))
+  }
+}

@@ -1,0 +1,107 @@
+import AdapterLoading
+import Checkpoints
+import HDF5Checkpoint
+import SafeTensors
+import TensorIO
+
+/// A built-in loader: one of the AdapterLoading module's simulation profiles (`recommended`, `peft`,
+/// `peft-0.13`), reading the case's folders like `adaptest check` does. The PEFT profiles read
+/// safetensors the way the Rust reference does (PEFT's own reader); `recommended` reads strictly.
+public struct ProfileLoader: ConformanceLoader {
+  public let profile: LoadProfile
+  public var id: String { profile.rawValue }
+  private let formats: CheckpointFormats
+
+  public init(profile: LoadProfile) {
+    self.profile = profile
+    formats = profile == .recommended ? .standard : Self.referenceCompatible
+  }
+
+  /// safetensors read as the Rust reference reads them; HDF5 as usual.
+  static let referenceCompatible = CheckpointFormats(
+    openers: [
+      .safetensors: { path in try SafeTensorsFile(path: path, options: .rustCompatible) },
+      .hdf5: { path in try HDF5File(path: path) },
+    ],
+    writers: [.safetensors: SafeTensorsWriter(), .hdf5: HDF5Writer()])
+
+  public func start() async throws -> LoaderInfo {
+    var reports: Set<OutcomeField> = [.missingKeys, .unexpectedKeys, .mismatchedKeys, .error, .errorType, .warnings]
+    if profile == .recommended { reports.insert(.diagnostics) }
+    return LoaderInfo(
+      id: id, name: "adaptest-\(profile.rawValue)", version: AdaptestVersion.current,
+      capabilities: LoaderCapabilities(reports: reports))
+  }
+
+  public func run(_ prepared: PreparedCase) async throws -> LoaderAnswer {
+    .outcome(observe(prepared))
+  }
+
+  /// Reads the folders and simulates the load.
+  func observe(_ prepared: PreparedCase) -> ObservedOutcome {
+    let base: AdapterLoading.BaseModel
+    let adapter: AdapterSource
+    var loaded: [AdapterLoading.LoadedAdapter] = []
+    do {
+      let checkpoint = try ModelCheckpoint(path: prepared.base, formats: formats)
+      base = try AdapterLoading.BaseModel(config: checkpoint.folder.config, weights: checkpoint.weights.tensors, source: prepared.base)
+      for entry in prepared.loaded { loaded.append(AdapterLoading.LoadedAdapter(name: entry.name, source: try readAdapter(entry.path))) }
+      adapter = try readAdapter(prepared.adapter)
+    } catch {
+      return .failed(Self.inputError(error))
+    }
+    let load = prepared.load
+    let context = AdapterLoading.LoadContext(
+      adapterName: load.adapterName, call: load.method == .fromPretrained ? .fromPretrained : .loadAdapter, loaded: loaded,
+      ignoreMismatchedSizes: load.ignoreMismatchedSizes)
+    let outcome = LoadSimulator.simulate(base: base, adapter: adapter, context: context, profile: profile)
+    return Self.observed(outcome)
+  }
+
+  private func readAdapter(_ path: String) throws -> AdapterSource {
+    let checkpoint = try Checkpoints.AdapterCheckpoint(path: path, formats: formats)
+    let config = try AdapterConfig(json: checkpoint.folder.config, source: FileSystem.join(path, FolderLayout.adapterConfig))
+    return AdapterSource(config: config, tensors: checkpoint.weights.tensors, path: path)
+  }
+
+  /// The simulation's outcome in the common vocabulary.
+  static func observed(_ outcome: LoadOutcome) -> ObservedOutcome {
+    var observed = ObservedOutcome(
+      missingKeys: outcome.missingKeys, unexpectedKeys: outcome.unexpectedKeys,
+      mismatched: outcome.mismatched.map { MismatchedKey(key: $0.key, checkpointShape: $0.checkpointShape, modelShape: $0.modelShape) },
+      warnings: outcome.warnings.map { LoadWarning(category: $0.category, message: $0.message) },
+      diagnostics: outcome.diagnostics.map {
+        LoadDiagnostic(code: $0.code.rawValue, severity: $0.severity.rawValue, keys: $0.keys, message: $0.message, fix: $0.fix)
+      })
+    if let error = outcome.error {
+      observed.error = LoadError(kind: ErrorClassifier.kind(type: error.kind, message: error.message), type: error.kind, message: error.message)
+      observed.missingKeys = []
+      observed.unexpectedKeys = []
+    }
+    return observed
+  }
+
+  /// A folder that cannot be read: a format error, a missing file, a bad config.
+  static func inputError(_ error: any Error) -> LoadError {
+    switch error {
+    case let e as SafeTensorsError:
+      if case .io = e.kind { return LoadError(kind: .weightsNotFound, message: e.description) }
+      return LoadError(kind: .formatError, message: e.description, formatError: e.kind.code)
+    case let e as HDF5CheckpointError:
+      if case .file = e { return LoadError(kind: .weightsNotFound, message: e.description) }
+      return LoadError(kind: .formatError, message: e.description, formatError: e.code)
+    case let e as LayoutError:
+      switch e {
+      case .noWeights, .notFound, .missingShard: return LoadError(kind: .weightsNotFound, message: e.description)
+      case .unknownFormat, .unsupportedPickle: return LoadError(kind: .formatError, message: e.description)
+      default: return LoadError(kind: .invalidBaseConfig, message: e.description)
+      }
+    case let e as AdapterConfigError:
+      return LoadError(kind: .invalidAdapterConfig, message: e.description)
+    case let e as BaseModelError:
+      return LoadError(kind: .invalidBaseConfig, message: e.description)
+    default:
+      return LoadError(kind: .other, message: "\(error)")
+    }
+  }
+}

@@ -1,0 +1,155 @@
+import ArgumentParser
+import Conformance
+import TensorIO
+
+/// `adaptest run`: the conformance suite.
+struct RunCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "run", abstract: "Run the conformance corpus against loaders and write reports.",
+    discussion: """
+      With no options: every corpus case against the built-in profiles (\(BuiltinLoaders.names.joined(separator: ", "))), \
+      reports in reports/latest/, regressions against reports/baseline.json. Exits with 1 when a result is \
+      unexpected (FAIL, ERROR, TIMEOUT, XPASS) or regressed, 3 when the corpus has errors.
+      """)
+
+  @Option(name: .customLong("loader"), help: "A built-in profile, NAME@VERSION for a driver (peft@0.21.2), or cmd:COMMAND. Repeatable.")
+  var loaders: [String] = []
+  @Option(help: "Only cases whose id matches this regular expression.") var filter: String?
+  @Option(help: "Run the I-th of N slices (1-based), e.g. 2/4.") var shard: String?
+  @Option(help: "Report folder.") var out = "reports/latest"
+  @Option(help: "results.json to compare with (skipped when absent).") var baseline = "reports/baseline.json"
+  @Flag(help: "Write this run's results.json as the new baseline.") var updateBaseline = false
+  @Option(help: "The corpus folder.") var corpus = "Corpus"
+  @Option(help: "Case runs in flight at once (default: the number of cores).") var jobs: Int?
+  @Option(help: "Seconds an external driver may take per case.") var timeout: Double = 60
+  @Option(help: "Driver processes per external loader.") var driverProcesses = 1
+  @Flag(help: "Keep the generated case folders (printed at the end).") var keepArtifacts = false
+
+  func validate() throws {
+    if let shard, Shard(shard) == nil { throw ValidationError("--shard must be I/N with 1 ≤ I ≤ N, got '\(shard)'") }
+    if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+  }
+
+  func run() async throws {
+    let started = Monotonic.seconds()
+    let loaded: Corpus
+    do {
+      loaded = try Corpus.load(root: corpus)
+    } catch {
+      printError("adaptest: \(error)")
+      throw ExitCode(3)
+    }
+    let corpusSeconds = Monotonic.seconds() - started
+    let lintErrors = loaded.diagnostics.filter { $0.severity == .error }
+    for diagnostic in lintErrors { printError(DisplayText.terminalSafe(diagnostic.description)) }
+
+    let pattern: Pattern?
+    do {
+      pattern = try filter.map { try Pattern($0) }
+    } catch {
+      throw ValidationError("--filter: \(error)")
+    }
+    let selected = loaders.isEmpty ? BuiltinLoaders.names : loaders
+    var instances: [any ConformanceLoader] = []
+    let locator = DriverLocator()
+    for name in selected {
+      if let builtin = BuiltinLoaders.loader(named: name) {
+        instances.append(builtin)
+      } else if DriverLocator.isDriver(name) {
+        do {
+          instances.append(try locator.loader(for: name, caseTimeout: timeout, processes: driverProcesses))
+        } catch {
+          printError("adaptest: \(error)")
+          throw ExitCode(3)
+        }
+      } else {
+        throw ValidationError(
+          "unknown loader '\(name)': use one of \(BuiltinLoaders.names.joined(separator: ", ")), NAME@VERSION or cmd:COMMAND")
+      }
+    }
+
+    let scratch = FileSystem.join(TemporaryFolder.base(), "adaptest-run-\(ProcessID.current)")
+    let corpusValue = loaded
+    let suite = ConformanceSuite(
+      cases: loaded.cases, corpusHash: loaded.hash, expectations: { corpusValue.expectations(forLoader: $0) },
+      loaders: instances, materializer: SynthesisMaterializer(corpusRoot: corpus), filter: pattern, shard: shard.flatMap(Shard.init),
+      jobs: jobs ?? ConformanceRunner.processorCount, scratch: scratch, keepArtifacts: keepArtifacts)
+    let planned = suite.plannedRuns.count
+    print("adaptest run: \(planned) case run(s) × \(instances.count) loader(s) (\(selected.joined(separator: ", ")))")
+    let bar = ProgressBar(interactive: isTerminal(1))
+    let runStarted = Monotonic.seconds()
+    let (results, timings) = await suite.runTimed { bar.update($0) }
+    bar.finish()
+    let runSeconds = Monotonic.seconds() - runStarted
+
+    let reportStarted = Monotonic.seconds()
+    let baselineRun: RunResults? = FileSystem.isFile(baseline) ? try readResults(baseline) : nil
+    let diff: ResultsDiff?
+    do {
+      diff = try ReportWriter.write(results, baseline: baselineRun, to: out)
+      if updateBaseline { try AtomicFile.write(text: ResultsFile.encode(results), to: baseline) }
+    } catch {
+      printError("adaptest: cannot write reports: \(error)")
+      throw ExitCode(3)
+    }
+    let reportSeconds = Monotonic.seconds() - reportStarted
+    printRunSummary(results, diff: diff)
+    let unexpected = results.unexpected
+    for result in unexpected.prefix(20) {
+      print(DisplayText.terminalSafe("\(result.status) \(result.loader): \(result.displayName): \(String(result.message.prefix(300)))"))
+    }
+    if unexpected.count > 20 { print("… and \(unexpected.count - 20) more unexpected result(s) in \(out)/summary.md") }
+    let seconds = Monotonic.seconds() - started
+    let rate = seconds > 0 ? Double(results.results.count) / seconds : 0
+    print("reports: \(out)/{summary.md,junit.xml,index.html,results.json}; \(results.results.count) result(s) in \(formatSeconds(seconds)) (\(Int(rate)) per second)")
+    var phases = "time: corpus and matrix planning \(formatSeconds(corpusSeconds)), run \(formatSeconds(runSeconds)) "
+    phases += "(summed over \(suite.jobs) job(s): building cases \(formatSeconds(timings.building))"
+    for id in results.loaderIDs { phases += ", \(id) \(formatSeconds(timings.loaders[id] ?? 0))" }
+    phases += "), reports \(formatSeconds(reportSeconds))"
+    print(DisplayText.terminalSafe(phases))
+    if keepArtifacts { print("case folders kept in \(scratch)") }
+    if updateBaseline { print("baseline updated: \(baseline)") }
+    if !lintErrors.isEmpty { throw ExitCode(3) }
+    if !unexpected.isEmpty || diff?.hasRegressions == true { throw ExitCode(1) }
+  }
+}
+
+func formatSeconds(_ seconds: Double) -> String {
+  seconds < 10 ? "\(Double(Int(seconds * 100)) / 100) s" : "\(Int(seconds.rounded())) s"
+}
+
+/// A one-line progress bar on a terminal; occasional plain lines otherwise.
+final class ProgressBar: @unchecked Sendable {
+  private let interactive: Bool
+  private let lock = Lock()
+  private var lastPrinted = -1
+  private var lastTotal = 0
+  private let started = Monotonic.seconds()
+
+  init(interactive: Bool) { self.interactive = interactive }
+
+  func update(_ progress: RunProgress) {
+    lock.withLock {
+      lastTotal = progress.total
+      let percent = progress.total == 0 ? 100 : progress.done * 100 / progress.total
+      if interactive {
+        let width = 30
+        let filled = progress.total == 0 ? width : progress.done * width / progress.total
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let elapsed = formatSeconds(Monotonic.seconds() - started)
+        var line = "\r\(bar) \(progress.done)/\(progress.total) \(percent)%  \(elapsed)"
+        if progress.unexpected > 0 { line += "  \(progress.unexpected) unexpected" }
+        writeOut(line + "\u{1B}[K")
+      } else if percent / 10 > lastPrinted / 10 || progress.done == progress.total {
+        guard percent != lastPrinted else { return }
+        lastPrinted = percent
+        print("… \(progress.done)/\(progress.total) (\(percent)%)")
+      }
+    }
+  }
+
+  func finish() {
+    if interactive && lastTotal > 0 { writeOut("\n") }
+  }
+}

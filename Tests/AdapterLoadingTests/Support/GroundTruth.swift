@@ -1,0 +1,42 @@
+import Checkpoints
+import Foundation
+import TensorIO
+
+@testable import AdapterLoading
+
+/// Reads the real-PEFT ground truth (`Fixtures/peft-ground-truth`, made by
+/// `scripts/ground-truth/make_peft_ground_truth.py`): its base and adapter folders through the
+/// checkpoint readers, and its recorded cases.
+enum GroundTruth {
+  static let root = Fixtures.url("peft-ground-truth")
+  static let caseIDs = Fixtures.names(in: "peft-ground-truth/cases")
+
+  static func record(_ id: String) throws -> JSONObject { try Fixtures.object("peft-ground-truth/cases/\(id).json") }
+
+  static func base(_ relative: String) throws -> BaseModel {
+    let checkpoint = try ModelCheckpoint(path: root.appendingPathComponent(relative).path, formats: .standard)
+    return try BaseModel(config: checkpoint.folder.config, weights: checkpoint.weights.tensors, source: relative)
+  }
+
+  static func adapter(_ relative: String) throws -> AdapterSource {
+    let checkpoint = try Checkpoints.AdapterCheckpoint(path: root.appendingPathComponent(relative).path, formats: .standard)
+    let config = try AdapterConfig(json: checkpoint.folder.config, source: "\(relative)/adapter_config.json")
+    return AdapterSource(config: config, tensors: checkpoint.weights.tensors, path: relative)
+  }
+
+  /// `str(torch.dtype)` → DType.
+  static func dtype(_ text: String) -> DType? {
+    switch text {
+    case "torch.float32": .f32
+    case "torch.float16": .f16
+    case "torch.bfloat16": .bf16
+    case "torch.int64": .i64
+    case "torch.int32": .i32
+    case "torch.int16": .i16
+    case "torch.uint8": .u8
+    case "torch.bool": .bool
+    case "torch.float64": .f64
+    default: nil
+    }
+  }
+}

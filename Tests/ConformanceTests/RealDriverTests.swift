@@ -1,0 +1,60 @@
+import TensorIO
+import Testing
+
+@testable import Conformance
+
+/// The real PEFT driver (Drivers/peft) behind ``ExternalLoader``, on folders real PEFT wrote (the
+/// AdapterLoading ground truth), compared with what PEFT returned when they were recorded. Runs
+/// where `ADAPTEST_PYTHON` names a Python with PEFT (scripts/test sets it up).
+enum RealDriver {
+  static let python: String? = DriverLocator.processEnvironment()["ADAPTEST_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
+  static let script = Repository.root + "/Drivers/peft/driver.py"
+  static let groundTruth = Repository.root + "/Tests/AdapterLoadingTests/Fixtures/peft-ground-truth"
+  static var available: Bool { python.map(FileSystem.isFile) == true && FileSystem.isFile(script) }
+
+  /// A prepared case from a recorded ground-truth case, loaded with `load_adapter`.
+  static func prepared(_ name: String) throws -> (PreparedCase, JSONValue) {
+    let recorded = try JSONValue.parse(try FileSystem.read(groundTruth + "/cases/\(name).json"))
+    let load = try #require(recorded["load"])
+    let loaded = (load["loaded"]?.arrayValue ?? []).compactMap { entry -> PreparedCase.LoadedFolder? in
+      guard let name = entry["name"]?.stringValue, let path = entry["adapter"]?.stringValue else { return nil }
+      return PreparedCase.LoadedFolder(name: name, path: groundTruth + "/" + path)
+    }
+    let spec = CaseSpec(
+      id: name, base: BaseSpec(architecture: "llama"), adapter: AdapterSpec(tuner: "LORA"),
+      load: LoadSpec(
+        adapterName: load["adapter_name"]?.stringValue ?? "default", loaded: loaded.map { LoadedAdapter(name: $0.name) },
+        ignoreMismatchedSizes: load["ignore_mismatched_sizes"]?.boolValue ?? false, method: .loadAdapter),
+      expect: ExpectedOutcome(error: ErrorExpectation.none))
+    let prepared = PreparedCase(
+      run: CaseRun(spec: spec, format: .safetensors),
+      base: groundTruth + "/" + (recorded["base"]?.stringValue ?? ""),
+      adapter: groundTruth + "/" + (recorded["adapter"]?.stringValue ?? ""), loaded: loaded)
+    return (prepared, try #require(recorded["load_adapter"]))
+  }
+}
+
+@Suite("Real PEFT driver", .enabled(if: RealDriver.available, "needs ADAPTEST_PYTHON with PEFT"))
+struct RealDriverTests {
+  /// One driver process (importing torch takes seconds) answers several recorded cases.
+  @Test func answersAsRecorded() async throws {
+    let loader = ExternalLoader(
+      id: "peft", command: [RealDriver.python ?? "python3", RealDriver.script], handshakeTimeout: 180, caseTimeout: 120)
+    let info = try await loader.start()
+    #expect(info.name == "peft")
+    #expect(info.capabilities.formats.contains(.safetensors))
+    #expect(info.capabilities.tuners?.contains("LORA") == true)
+    for name in ["roundtrip--lora-r4", "mutated--lora-r4--drop-lora-b", "mutated--lora-r4--extra-keys"] {
+      let (prepared, recorded) = try RealDriver.prepared(name)
+      let answer = try await loader.run(prepared)
+      guard case .outcome(let outcome) = answer else {
+        Issue.record("\(name): no outcome: \(answer)")
+        continue
+      }
+      #expect(outcome.error == nil, "\(name)")
+      #expect(outcome.missingKeys == recorded["missing_keys"]?.arrayValue?.compactMap(\.stringValue), "\(name)")
+      #expect(outcome.unexpectedKeys == recorded["unexpected_keys"]?.arrayValue?.compactMap(\.stringValue), "\(name)")
+    }
+    await loader.shutdown()
+  }
+}
