@@ -37,11 +37,14 @@ public struct ConformanceRunner: Sendable {
   public var scratch: String
   /// Keep the case folders (for debugging a failure).
   public var keepArtifacts: Bool
+  /// Seconds a loader may take to answer one case before it is reported `TIMEOUT` (`nil`: no limit).
+  public var caseTimeLimit: Double?
 
   public init(
     loaders: [any ConformanceLoader], materializer: any CaseMaterializer,
     expectations: @escaping @Sendable (String) -> LoaderExpectations = { LoaderExpectations(loader: $0) },
-    jobs: Int = ConformanceRunner.processorCount, scratch: String, keepArtifacts: Bool = false
+    jobs: Int = ConformanceRunner.processorCount, scratch: String, keepArtifacts: Bool = false,
+    caseTimeLimit: Double? = ConformanceRunner.defaultCaseTimeLimit
   ) {
     self.loaders = loaders
     self.materializer = materializer
@@ -49,7 +52,12 @@ public struct ConformanceRunner: Sendable {
     self.jobs = max(1, jobs)
     self.scratch = scratch
     self.keepArtifacts = keepArtifacts
+    self.caseTimeLimit = caseTimeLimit
   }
+
+  /// The default per-case limit: generous next to the milliseconds a case takes, short enough that a
+  /// hung loader costs a run minutes, not forever.
+  public static let defaultCaseTimeLimit: Double = 300
 
   /// The number of online processors.
   public static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
@@ -191,13 +199,8 @@ public struct ConformanceRunner: Sendable {
         }
         continue
       }
-      let answer: LoaderAnswer
       let before = Monotonic.now
-      do {
-        answer = try await loader.run(ready)
-      } catch {
-        answer = .failed("\(error)")
-      }
+      let answer = await CaseTimeLimit.answer(loader, ready, seconds: caseTimeLimit)
       timings.loaders[info.id, default: 0] += Monotonic.now - before
       switch answer {
       case .timedOut(let message):

@@ -34,7 +34,10 @@ public struct ProfileLoader: ConformanceLoader {
   }
 
   public func run(_ prepared: PreparedCase) async throws -> LoaderAnswer {
-    .outcome(observe(prepared))
+    // Synchronous, CPU-bound work: off the cooperative pool, so a case that never ends (a hostile
+    // regular expression in a config, say) cannot stall the run (see CaseTimeLimit).
+    let loader = self
+    return .outcome(await onOwnThread { loader.observe(prepared) })
   }
 
   /// Reads the folders and simulates the load.
