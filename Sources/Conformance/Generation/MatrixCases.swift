@@ -107,6 +107,32 @@ public enum MatrixCases {
     return expect
   }
 
+  /// Where a written expectation contradicts the rule table's, field by field (only fields the
+  /// author wrote).
+  static func disagreements(_ written: ExpectedOutcome, _ derived: DerivedOutcome, ignoreMismatchedSizes: Bool) -> [String] {
+    let ruled = expectation(derived, ignoreMismatchedSizes: ignoreMismatchedSizes)
+    var found: [String] = []
+    switch (written.error, ruled.error) {
+    case (.none?, .error(let e)?): found.append("it derives error \(e.kind), the case expects success")
+    case (.error(let w)?, .none?): found.append("it derives success, the case expects error \(w.kind)")
+    case (.error(let w)?, .error(let e)?) where w.kind != e.kind:
+      found.append("it derives error \(e.kind), the case expects \(w.kind)")
+    default: break
+    }
+    guard ruled.error == ErrorExpectation.none else { return found }
+    func compare(_ name: String, _ mine: SetExpectation?, _ theirs: SetExpectation?) {
+      guard let mine, let theirs, case .exactly(let keys) = theirs else { return }
+      let (absent, unwanted) = mine.check(keys)
+      if !absent.isEmpty || !unwanted.isEmpty {
+        found.append("\(name): it derives [\(OutcomeCheck.list(keys))]")
+      }
+    }
+    compare("missing_keys", written.missingKeys, ruled.missingKeys)
+    compare("unexpected_keys", written.unexpectedKeys, ruled.unexpectedKeys)
+    compare("mismatched_keys", written.mismatchedKeys, ruled.mismatchedKeys)
+    return found
+  }
+
   private static func mutations(_ value: JSONValue?) -> [Mutation] {
     (value?.arrayValue ?? []).compactMap { item in
       if let name = item.stringValue { return Mutation(name) }
