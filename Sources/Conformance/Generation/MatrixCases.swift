@@ -1,5 +1,18 @@
+import Dispatch
 import Synthesis
+import Synchronization
 import TensorIO
+
+/// Results of a parallel loop, one slot per iteration.
+private final class SpecSlots: Sendable {
+  private let storage: Mutex<[CaseSpec?]>
+
+  init(count: Int) { storage = Mutex([CaseSpec?](repeating: nil, count: count)) }
+
+  func set(_ index: Int, _ value: CaseSpec) { storage.withLock { $0[index] = value } }
+
+  var values: [CaseSpec] { storage.withLock { $0.compactMap { $0 } } }
+}
 
 /// The generated matrix (`Corpus/matrix.yaml`): axes of architectures × base mutations × tuners ×
 /// adapter mutations, expanded by the Synthesis generator, each combination one case whose
@@ -47,11 +60,13 @@ public enum MatrixCases {
       sink.error(node.find(path: error.field) ?? node, "\(error)")
       return ([], sink.diagnostics, hasher.finalize())
     }
-    var cases: [CaseSpec] = []
-    for (id, tree) in matrix.cases {
-      cases.append(spec(id: id, tree: tree))
+    // Planning each combination (the rule table) is independent work: spread it over the cores.
+    let entries = matrix.cases
+    let slots = SpecSlots(count: entries.count)
+    DispatchQueue.concurrentPerform(iterations: entries.count) { i in
+      slots.set(i, spec(id: entries[i].id, tree: entries[i].json))
     }
-    return (cases, sink.diagnostics, hasher.finalize())
+    return (slots.values, sink.diagnostics, hasher.finalize())
   }
 
   /// One expanded combination as a case: the tree's fields, and the rule table's expectation.
