@@ -36,6 +36,10 @@ public enum HDF5CheckpointError: Error, Hashable, Sendable, CustomStringConverti
   case library(file: String, object: String, operation: String, message: String)
   /// An operating-system failure (create, fsync, rename, …).
   case file(FileError)
+  /// Under ``HDF5Isolation/childProcess(_:)``: the file could not be validated because the validator
+  /// process could not be run or gave no usable answer, or the file changed after validation. (A
+  /// validator that crashes or hangs on the file reports ``corruptFile(file:message:)`` instead.)
+  case isolationFailed(file: String, reason: String)
 
   /// A stable identifier of the case, for manifests and cross-checks (messages may change).
   public var code: String {
@@ -56,6 +60,7 @@ public enum HDF5CheckpointError: Error, Hashable, Sendable, CustomStringConverti
     case .allocationFailed: "allocation-failed"
     case .library: "library"
     case .file: "file"
+    case .isolationFailed: "isolation-failed"
     }
   }
 
@@ -66,7 +71,8 @@ public enum HDF5CheckpointError: Error, Hashable, Sendable, CustomStringConverti
       .unsupportedVersion(let file, _), .invalidLayout(let file, _, _), .unknownDType(let file, _, _),
       .dtypeMismatch(let file, _, _, _), .shapeMismatch(let file, _, _), .unreadableDataset(let file, _, _),
       .tensorNotFound(let file, _), .nameCollision(let file, _), .invalidTensor(let file, _, _),
-      .payloadSizeMismatch(let file, _, _, _), .allocationFailed(let file, _, _), .library(let file, _, _, _):
+      .payloadSizeMismatch(let file, _, _, _), .allocationFailed(let file, _, _), .library(let file, _, _, _),
+      .isolationFailed(let file, _):
       file
     case .file(let error): error.path
     }
@@ -121,6 +127,8 @@ public enum HDF5CheckpointError: Error, Hashable, Sendable, CustomStringConverti
       "\(file): \(object): \(operation) failed: \(message)"
     case .file(let error):
       error.description
+    case .isolationFailed(let file, let reason):
+      "\(file): cannot read the file safely: \(reason)"
     }
   }
 }

@@ -19,35 +19,60 @@ public struct HDF5File: TensorFileReader {
   public var format: CheckpointFormat { .hdf5 }
   public let tensors: TensorTable
   public let metadata: [String: String]
+  /// Whether the layout was validated in a child process (``HDF5Isolation/childProcess(_:)`` and a
+  /// file this process did not write); libhdf5 then opens the file in this process only when
+  /// ``bytes(of:)`` is first called.
+  public let wasValidatedInChildProcess: Bool
 
-  private let file: OpenHDF5File
-  private let datasetPaths: [String: String]
+  private let file: HDF5FileHandle
+  let datasetPaths: [String: String]
+  private let fileSize: Int
 
-  /// Opens and validates the checkpoint at `path`.
+  /// Opens and validates the checkpoint at `path`, following ``HDF5Isolation/processDefault``.
   /// - Throws: ``HDF5CheckpointError``: ``HDF5CheckpointError/notHDF5(file:)`` for other files,
-  ///   ``HDF5CheckpointError/corruptFile(file:message:)`` when libhdf5 cannot open it,
-  ///   ``HDF5CheckpointError/notAdaptestLayout(file:reason:)`` for HDF5 files of another layout, and
-  ///   the layout errors naming the offending tensor.
+  ///   ``HDF5CheckpointError/corruptFile(file:message:)`` when libhdf5 cannot open it (or, isolated,
+  ///   crashes or hangs on it), ``HDF5CheckpointError/notAdaptestLayout(file:reason:)`` for HDF5
+  ///   files of another layout, and the layout errors naming the offending tensor.
   public init(path: String) throws(HDF5CheckpointError) {
+    try self.init(path: path, isolation: .processDefault)
+  }
+
+  /// Opens and validates the checkpoint at `path`, reading it with libhdf5 in this process or, for a
+  /// file this process did not write under ``HDF5Isolation/childProcess(_:)``, validating it in a
+  /// child process first.
+  /// - Throws: as ``init(path:)``, and ``HDF5CheckpointError/isolationFailed(file:reason:)``.
+  public init(path: String, isolation: HDF5Isolation) throws(HDF5CheckpointError) {
     self.path = path
-    guard try Self.hasSignature(path) else { throw .notHDF5(file: path) }
+    fileSize = try Self.signatureCheckedSize(path)
+    if case .childProcess(let validator) = isolation, !HDF5TrustedFiles.contains(path) {
+      let validated = try IsolatedValidation.validate(path, with: validator)
+      file = HDF5FileHandle(path: path, identity: validated.identity)
+      tensors = validated.contents.tensors
+      metadata = validated.contents.metadata
+      datasetPaths = validated.contents.datasetPaths
+      wasValidatedInChildProcess = true
+      return
+    }
     let context = HDF5Context(file: path)
     let (file, contents) = try HDF5Library.withLock { () throws(HDF5CheckpointError) in
-      let fapl = try context.fileAccessList()
-      let id = H5Fopen(path, chdf5_f_acc_rdonly(), fapl.id)
-      guard id >= 0 else { throw .corruptFile(file: path, message: HDF5Library.takeErrorMessage()) }
-      let file = OpenHDF5File(id: id)
-      context.closeOnExec(id, fapl: fapl.id)
+      let id = try HDF5FileHandle.open(path, context: context)
+      let file = HDF5FileHandle(openID: id, path: path)
       return (file, try LayoutReader(context: context, file: id).read())
     }
     self.file = file
     self.tensors = contents.tensors
     self.metadata = contents.metadata
     self.datasetPaths = contents.datasetPaths
+    wasValidatedInChildProcess = false
   }
 
   /// The HDF5 path of a tensor's dataset (`/model/embed/weight`), or `nil` if there is no such tensor.
   public func datasetPath(of name: String) -> String? { datasetPaths[name] }
+
+  /// The most bytes a tensor stored in chunks may expand to, as a multiple of the file's size:
+  /// deflate's maximum ratio. Contiguous storage must match the tensor's size exactly; chunked or
+  /// compact storage is bounded by this, so a small file cannot make a read fill gigabytes.
+  static let maxExpansion = 1032
 
   /// Reads one tensor's bytes into memory owned by the result.
   ///
@@ -56,6 +81,32 @@ public struct HDF5File: TensorFileReader {
   ///   ``HDF5CheckpointError/unreadableDataset(file:tensor:message:)``,
   ///   ``HDF5CheckpointError/allocationFailed(file:tensor:byteCount:)``.
   public func bytes(of name: String) throws(HDF5CheckpointError) -> TensorBytes {
+    let path = self.path
+    return try withDataset(name) { (dataset, type, byteCount, zeros, unreadable) throws(HDF5CheckpointError) in
+      guard let memory = TensorMemory(count: byteCount, willFill: !zeros) else {
+        throw .allocationFailed(file: path, tensor: name, byteCount: byteCount)
+      }
+      if byteCount > 0 && !zeros {
+        // The memory type is the stored type, which opening checked is the layout's type: no conversion.
+        let status = H5Dread(dataset, type, chdf5_s_all(), chdf5_s_all(), defaultPlist, memory.mutableBytes.baseAddress)
+        guard status >= 0 else { throw unreadable("H5Dread") }
+      }
+      return TensorBytes(memory)
+    }
+  }
+
+  /// Everything ``bytes(of:)`` asks libhdf5 about a tensor's dataset, without reading its data: what
+  /// the isolated validator runs for every tensor.
+  func checkStorage(of name: String) throws(HDF5CheckpointError) {
+    try withDataset(name) { (_, _, _, _, _) throws(HDF5CheckpointError) in }
+  }
+
+  /// Opens a tensor's dataset and its type, checks its storage, and calls `body` with them, the
+  /// tensor's byte count and whether its data is all unwritten zeros; holds the library lock.
+  private func withDataset<R>(
+    _ name: String,
+    _ body: (hid_t, hid_t, Int, Bool, (String) -> HDF5CheckpointError) throws(HDF5CheckpointError) -> R
+  ) throws(HDF5CheckpointError) -> R {
     guard let datasetPath = datasetPaths[name], let entry = tensors[name] else {
       throw .tensorNotFound(file: path, tensor: name)
     }
@@ -66,27 +117,25 @@ public struct HDF5File: TensorFileReader {
       throw .shapeMismatch(file: path, tensor: name, reason: error.description)
     }
     let path = self.path
+    let (maxBytes, overflow) = fileSize.multipliedReportingOverflow(by: Self.maxExpansion)
     return try HDF5Library.withLock { () throws(HDF5CheckpointError) in
       func unreadable(_ operation: String) -> HDF5CheckpointError {
         .unreadableDataset(file: path, tensor: name, message: "\(operation): \(HDF5Library.takeErrorMessage())")
       }
-      let dataset = H5Dopen2(file.id, datasetPath, defaultPlist)
+      let fileID = try file.id()
+      let dataset = H5Dopen2(fileID, datasetPath, defaultPlist)
       guard dataset >= 0 else { throw unreadable("H5Dopen2") }
       defer { _ = H5Dclose(dataset) }
       let type = H5Dget_type(dataset)
       guard type >= 0 else { throw unreadable("H5Dget_type") }
       defer { _ = H5Tclose(type) }
       let zeros = try Self.checkStorage(dataset, byteCount: byteCount, unreadable: unreadable)
-
-      guard let memory = TensorMemory(count: byteCount, willFill: !zeros) else {
-        throw .allocationFailed(file: path, tensor: name, byteCount: byteCount)
+      guard zeros || overflow || byteCount <= maxBytes else {
+        throw .unreadableDataset(
+          file: path, tensor: name,
+          message: "dtype and shape need \(byteCount) bytes, more than \(Self.maxExpansion) times the file's \(fileSize)")
       }
-      if byteCount > 0 && !zeros {
-        // The memory type is the stored type, which opening checked is the layout's type: no conversion.
-        let status = H5Dread(dataset, type, chdf5_s_all(), chdf5_s_all(), defaultPlist, memory.mutableBytes.baseAddress)
-        guard status >= 0 else { throw unreadable("H5Dread") }
-      }
-      return TensorBytes(memory)
+      return try body(dataset, type, byteCount, zeros, unreadable)
     }
   }
 
@@ -116,8 +165,10 @@ public struct HDF5File: TensorFileReader {
     return false
   }
 
-  /// Whether the file carries the HDF5 signature at offset 0, 512, 1024, … (a user block may precede it).
-  private static func hasSignature(_ path: String) throws(HDF5CheckpointError) -> Bool {
+  /// The file's size, after checking that it carries the HDF5 signature at offset 0, 512, 1024, …
+  /// (a user block may precede it).
+  /// - Throws: ``HDF5CheckpointError/notHDF5(file:)`` when it does not.
+  private static func signatureCheckedSize(_ path: String) throws(HDF5CheckpointError) -> Int {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw .file(FileError(operation: "open", path: path, errno: errno)) }
     defer { close(fd) }
@@ -131,22 +182,55 @@ public struct HDF5File: TensorFileReader {
     var buffer = [UInt8](repeating: 0, count: 8)
     while offset <= Int(info.st_size) - 8 {
       let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 8, off_t(offset)) }
-      if got == 8 && buffer == signature { return true }
+      if got == 8 && buffer == signature { return Int(info.st_size) }
       offset = offset == 0 ? 512 : offset * 2
     }
-    return false
+    throw .notHDF5(file: path)
   }
 }
 
-/// An open libhdf5 file identifier, closed when the last reader copy goes away.
-private final class OpenHDF5File: @unchecked Sendable {
-  // Used only inside HDF5Library.withLock.
-  let id: hid_t
+/// An open libhdf5 file identifier, closed when the last reader copy goes away. A file validated in
+/// a child process is opened on first use, after checking it is still the file that was validated.
+private final class HDF5FileHandle: @unchecked Sendable {
+  // Read and written only inside HDF5Library.withLock.
+  private var openID: hid_t?
+  private let path: String
+  private let identity: FileIdentity?
 
-  init(id: hid_t) { self.id = id }
+  init(openID: hid_t, path: String) {
+    self.openID = openID
+    self.path = path
+    identity = nil
+  }
+
+  init(path: String, identity: FileIdentity) {
+    openID = nil
+    self.path = path
+    self.identity = identity
+  }
+
+  /// Opens `path` read-only. Call inside ``HDF5Library/withLock(_:)``.
+  static func open(_ path: String, context: HDF5Context) throws(HDF5CheckpointError) -> hid_t {
+    let fapl = try context.fileAccessList()
+    let id = H5Fopen(path, chdf5_f_acc_rdonly(), fapl.id)
+    guard id >= 0 else { throw .corruptFile(file: path, message: HDF5Library.takeErrorMessage()) }
+    context.closeOnExec(id, fapl: fapl.id)
+    return id
+  }
+
+  /// The open identifier, opening the file first if needed. Call inside ``HDF5Library/withLock(_:)``.
+  func id() throws(HDF5CheckpointError) -> hid_t {
+    if let openID { return openID }
+    guard let identity, (try? FileIdentity(path: path)) == identity else {
+      throw .isolationFailed(file: path, reason: "the file changed after it was validated")
+    }
+    let id = try Self.open(path, context: HDF5Context(file: path))
+    openID = id
+    return id
+  }
 
   deinit {
-    let id = id
+    guard let id = openID else { return }
     HDF5Library.withLock { _ = H5Fclose(id) }
   }
 }

@@ -49,6 +49,8 @@ public struct HDF5Writer: TensorFileWriter {
         try plan.write(to: temporary, context: HDF5Context(file: path))
       }
       try Self.syncAndRename(temporary, to: path)
+      // These bytes are the writer's own: reading them back needs no isolation.
+      HDF5TrustedFiles.register(path)
     } catch {
       unlink(temporary)
       throw error

@@ -27,11 +27,13 @@ public struct Corpus: Sendable {
   public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 
   /// The expectations that apply to a loader id (`peft@0.21.2` falls back to `peft`).
+  /// The expectations for a loader: the entries of every file that applies to it, the most
+  /// specific first (`peft@0.14.0`, `peft@0.14`, `peft-0.14`, `peft`), so a version's file only lists
+  /// what sets that version apart and the first matching entry still wins.
   public func expectations(forLoader id: String) -> LoaderExpectations {
-    for name in LoaderExpectations.candidateNames(for: id) {
-      if let found = expectations[name] { return found }
-    }
-    return LoaderExpectations(loader: id)
+    let files = LoaderExpectations.candidateNames(for: id).compactMap { expectations[$0] }
+    guard let first = files.first else { return LoaderExpectations(loader: id) }
+    return LoaderExpectations(loader: id, entries: files.flatMap(\.entries), source: first.source)
   }
 
   /// Reads and lints a corpus folder.

@@ -27,8 +27,8 @@ public enum DriverMessages {
 
   private static func line(_ object: JSONObject) -> String { JSONWriter.compact.string(.object(object)) + "\n" }
 
-  /// The driver's `hello`.
-  static func decodeHello(_ value: JSONValue) throws(JSONShapeError) -> (name: String, version: String, versions: [String: String], capabilities: LoaderCapabilities) {
+  /// The driver's `hello` (public for the driver-protocol fuzz target).
+  public static func decodeHello(_ value: JSONValue) throws(JSONShapeError) -> (name: String, version: String, versions: [String: String], capabilities: LoaderCapabilities) {
     let fields = try JSONFields(value, path: "hello")
     let type = try fields.string("type")
     if type == "error" {
@@ -56,12 +56,13 @@ public enum DriverMessages {
   }
 
   /// A response to a `load` request.
-  enum Response {
+  public enum Response: Sendable {
     case result(ObservedOutcome)
     case error(String)
   }
 
-  static func decodeResponse(_ value: JSONValue, id: String) throws(JSONShapeError) -> Response {
+  /// Decodes a response to the `load` request `id` (public for the driver-protocol fuzz target).
+  public static func decodeResponse(_ value: JSONValue, id: String) throws(JSONShapeError) -> Response {
     let fields = try JSONFields(value, path: "response")
     let type = try fields.string("type")
     let answered = try fields.string("id")

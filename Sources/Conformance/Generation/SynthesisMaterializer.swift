@@ -39,7 +39,9 @@ public struct SynthesisMaterializer: CaseMaterializer {
     try PairWriter(formats: .standard).write(plan, to: pair, format: run.format, seed: seed)
     let prepared = PreparedCase(
       run: run, base: FileSystem.join(pair, "base"), adapter: FileSystem.join(pair, "adapter"),
-      loaded: plan.loadedAdapters.map { .init(name: $0.name, path: FileSystem.join(pair, "loaded", $0.name)) })
+      loaded: plan.loadedAdapters.map {
+        .init(name: $0.name, path: FileSystem.join(pair, "loaded", LoadedAdapterFolder.name(for: $0.name)))
+      })
     if let malformed = run.spec.malformed { try substitute(malformed, in: prepared) }
     return prepared
   }

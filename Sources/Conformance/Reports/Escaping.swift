@@ -65,8 +65,11 @@ public enum Escaping {
     let flat = String(String.UnicodeScalarView(text.unicodeScalars.map { s in
       s == "\n" || s == "\r" || s == "\t" ? " " : isForbiddenInMarkup(s) ? "\u{FFFD}" : s
     }))
-    // `|` would end a table cell even inside code on GitHub.
-    let safe = flat.replacingAll("|", with: "\\|")
+    // GitHub splits a table row at `|` before it parses code spans, and a backslash written before
+    // an escaping `\|` would cancel the escape (`\\|`): text with a `|` goes into an HTML code element
+    // with the bar as a character reference, which no splitter sees.
+    if flat.contains("|") { return "<code>" + html(flat).replacingAll("|", with: "&#124;") + "</code>" }
+    let safe = flat
     var longest = 0
     var run = 0
     for c in safe.unicodeScalars {

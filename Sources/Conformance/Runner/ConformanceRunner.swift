@@ -49,12 +49,15 @@ public struct ConformanceRunner: Sendable {
     /// Every result keeps `expected`, `actual` and the description.
     case full
   }
+  /// Seconds a loader may take to answer one case before it is reported `TIMEOUT` (`nil`: no limit).
+  public var caseTimeLimit: Double?
 
   public init(
     loaders: [any ConformanceLoader], materializer: any CaseMaterializer,
     expectations: @escaping @Sendable (String) -> LoaderExpectations = { LoaderExpectations(loader: $0) },
     jobs: Int = ConformanceRunner.processorCount, scratch: String, keepArtifacts: Bool = false,
-    details: ResultDetails = .full
+    details: ResultDetails = .full,
+    caseTimeLimit: Double? = ConformanceRunner.defaultCaseTimeLimit
   ) {
     self.details = details
     self.loaders = loaders
@@ -63,7 +66,12 @@ public struct ConformanceRunner: Sendable {
     self.jobs = max(1, jobs)
     self.scratch = scratch
     self.keepArtifacts = keepArtifacts
+    self.caseTimeLimit = caseTimeLimit
   }
+
+  /// The default per-case limit: generous next to the milliseconds a case takes, short enough that a
+  /// hung loader costs a run minutes, not forever.
+  public static let defaultCaseTimeLimit: Double = 300
 
   /// The number of online processors.
   public static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
@@ -210,13 +218,8 @@ public struct ConformanceRunner: Sendable {
         }
         continue
       }
-      let rawAnswer: LoaderAnswer
       let before = Monotonic.now
-      do {
-        rawAnswer = try await loader.run(ready)
-      } catch {
-        rawAnswer = .failed("\(error)")
-      }
+      let rawAnswer = await CaseTimeLimit.answer(loader, ready, seconds: caseTimeLimit)
       timings.loaders[info.id, default: 0] += Monotonic.now - before
       // Reports must not depend on where the case was built: folder paths become relative names.
       let answer = Self.relativized(rawAnswer, prepared: ready, scratch: folder)

@@ -34,7 +34,10 @@ public struct ProfileLoader: ConformanceLoader {
   }
 
   public func run(_ prepared: PreparedCase) async throws -> LoaderAnswer {
-    let observed = observe(prepared)
+    // Synchronous, CPU-bound work: off the cooperative pool, so a case that never ends (a hostile
+    // regular expression in a config, say) cannot stall the run (see CaseTimeLimit).
+    let loader = self
+    let observed = await onOwnThread { loader.observe(prepared) }
     // A load the engine cannot simulate is the profile's limitation, not the loader's answer.
     if let error = observed.error, error.kind.rawValue == "not-simulated" {
       return .failed("the \(profile.rawValue) profile cannot simulate this load: \(error.message)")

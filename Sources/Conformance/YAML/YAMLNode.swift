@@ -127,6 +127,11 @@ struct YAMLSyntaxError: Error, Sendable {
 enum YAMLDocument {
   /// Parses one YAML document. An empty document gives `nil`.
   static func parse(_ text: String) throws(YAMLSyntaxError) -> YAMLNode? {
+    if let (line, column) = YAMLAliasScan.firstAnchorOrAlias(in: text) {
+      throw YAMLSyntaxError(
+        message: "YAML anchors and aliases (&name, *name) are not supported in corpus files; quote text that starts with '&' or '*'",
+        line: line, column: column)
+    }
     let root: Node?
     do {
       root = try Yams.compose(yaml: text)

@@ -2,8 +2,9 @@ import Checkpoints
 import TensorIO
 
 /// Writes a planned pair as a folder: `base/` (the loading base), `adapter/` (the mutated adapter),
-/// `loaded/NAME/` (adapters already in the model) and `case.json`. The folder is assembled next to
-/// its destination and renamed into place, so a destination is never half-written.
+/// `loaded/NAME/` (adapters already in the model, in folders named by ``LoadedAdapterFolder``) and
+/// `case.json`. The folder is assembled next to its destination and renamed into place, so a
+/// destination is never half-written.
 public struct PairWriter: Sendable {
   public var formats: CheckpointFormats
 
@@ -37,7 +38,7 @@ public struct PairWriter: Sendable {
       for loaded in plan.loadedAdapters {
         try writeAdapter(
           config: loaded.config, tensors: loaded.tensors, dtype: .f32,
-          to: FileSystem.join(staging, "loaded", loaded.name), format: format, seed: seed)
+          to: FileSystem.join(staging, "loaded", LoadedAdapterFolder.name(for: loaded.name)), format: format, seed: seed)
       }
       let manifest = JSONWriter.pythonSorted.string(plan.manifest(format: format, seed: seed, sparseBase: sparseBase))
       try AtomicFile.write(text: manifest + "\n", to: FileSystem.join(staging, "case.json"))

@@ -21,7 +21,23 @@ public struct ShardIndex: Sendable, Hashable {
   /// Reads and validates an index file.
   /// - Throws: ``LayoutError`` naming the field at fault, or ``FileError``.
   public static func read(path: String) throws -> ShardIndex {
-    let json = try readJSON(path: path)
+    try decode(try readJSON(path: path), path: path)
+  }
+
+  /// Validates an index held in memory (the bytes of a `*.index.json`).
+  /// - Parameter path: the name to report in errors.
+  /// - Throws: ``LayoutError`` (``LayoutError/invalidJSON(path:_:)`` for text that is not JSON).
+  public static func decode(_ bytes: UnsafeRawBufferPointer, path: String) throws -> ShardIndex {
+    let json: JSONValue
+    do {
+      json = try JSONValue.parse(bytes)
+    } catch {
+      throw LayoutError.invalidJSON(path: path, error)
+    }
+    return try decode(json, path: path)
+  }
+
+  private static func decode(_ json: JSONValue, path: String) throws -> ShardIndex {
     guard let root = json.objectValue else {
       throw LayoutError.invalidField(path: path, field: "(root)", detail: "expected an object, found \(json.typeName)")
     }

@@ -19,7 +19,7 @@ public enum DisplayText {
   private static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
     switch scalar.value {
     case 0..<0x20, 0x7F..<0xA0: true  // C0 and C1 controls, including ESC (ANSI sequences)
-    case 0x200B...0x200F, 0x202A...0x202E, 0x2066...0x2069, 0xFEFF: true  // zero-width and bidi overrides
+    case 0x200B...0x200F, 0x2028...0x202E, 0x2066...0x2069, 0xFEFF: true  // zero-width, line separators, bidi
     default: scalar == "\\"
     }
   }

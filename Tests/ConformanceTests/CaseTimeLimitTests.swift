@@ -1,0 +1,56 @@
+import Dispatch
+import TensorIO
+import Testing
+
+@testable import Conformance
+
+/// The per-case time limit: a loader that never answers a case costs that case a TIMEOUT, not the run.
+@Suite("Per-case time limit")
+struct CaseTimeLimitTests {
+  /// Never answers `hang`; answers every other case at once.
+  static func loader() -> ScriptedLoader {
+    ScriptedLoader(id: "sometimes-hangs") { run in
+      if run.spec.id == "hang" {
+        // Suspends for good without holding a thread, like a driver that stopped talking.
+        await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
+      }
+      return RunnerTests.clean
+    }
+  }
+
+  @Test("a case whose loader never answers is TIMEOUT; the other cases run")
+  func hungCase() async throws {
+    let dir = TemporaryDirectory()
+    let runs = ["before", "hang", "after"].map { CaseRun(spec: RunnerTests.spec($0), format: .safetensors) }
+    // A limit generous enough that the answering cases meet it even on a loaded machine.
+    let runner = ConformanceRunner(
+      loaders: [Self.loader()], materializer: PathMaterializer(), jobs: 1, scratch: dir.path, caseTimeLimit: 8)
+    let (_, results) = await runner.run(runs)
+    let status = Dictionary(uniqueKeysWithValues: results.map { ($0.id, $0.status) })
+    #expect(status == ["before": .pass, "hang": .timeout, "after": .pass])
+    let message = try #require(results.first { $0.id == "hang" }?.message)
+    #expect(message.contains("per-case limit of 8 s"), "\(message)")
+  }
+
+  @Test("work given its own thread does not wait for the cooperative pool, however much of it blocks")
+  func ownThread() async {
+    // Eight jobs that block until all eight have started: more than the pool (as wide as the
+    // machine) could ever run at once.
+    let count = 8
+    let started = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+    await withTaskGroup(of: Void.self) { group in
+      for _ in 0..<count {
+        group.addTask {
+          await onOwnThread {
+            started.signal()
+            _ = release.wait(timeout: .now() + 60)
+          }
+        }
+      }
+      let allStarted = await onOwnThread { (0..<count).allSatisfy { _ in started.wait(timeout: .now() + 30) == .success } }
+      for _ in 0..<count { release.signal() }
+      #expect(allStarted)
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import HDF5Checkpoint
+import TensorIO
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Files that claim enormous sizes (headers of exabytes, tensors of a tebibyte) must cost what the
+/// file really holds. Each is read by the real `adaptest` in a child process, whose peak resident
+/// memory is taken from `wait4`'s resource usage and compared with reading a tiny valid file.
+@Suite("Resource limits")
+struct ResourceLimitTests {
+  struct Run {
+    var status: Int32
+    var output: String
+    /// Peak resident set size, in KiB.
+    var maxRSS: Int
+  }
+
+  static func run(_ arguments: [String]) throws -> Run {
+    let dir = TemporaryDirectory()
+    let outputPath = dir.file("output.txt")
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+    defer { for pointer in argv { free(pointer) } }
+    var pid = pid_t()
+    let spawned = posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
+    guard spawned == 0 else { throw FileError(operation: "posix_spawn", path: arguments[0], errno: spawned) }
+    var status: Int32 = 0
+    var usage = rusage()
+    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+    let output = String(decoding: (try? FileSystem.read(outputPath)) ?? [], as: UTF8.self)
+    let exited = status & 0x7F == 0
+    return Run(status: exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), output: output, maxRSS: Int(usage.ru_maxrss))
+  }
+
+  static func adaptest() throws -> String { try #require(IsolationTests.adaptest, "adaptest is built next to the tests") }
+
+  /// Peak memory of `adaptest inspect` on a small valid file: the baseline every hostile file is held to.
+  static func baseline() throws -> Int {
+    try run([try adaptest(), "inspect", Repository.fixtures + "/h5py-layout.h5"]).maxRSS
+  }
+
+  /// What a file may cost beyond the baseline.
+  static let allowanceKiB = 48 * 1024
+
+  static let safetensorsClaims = [
+    "header-length-2-63", "header-length-4-gib", "header-length-u64-max", "header-length-limit-plus-one",
+    "incomplete-claims-an-exabyte", "overflow-shape-product", "overflow-u64-max-dimension", "zero-size-huge-dimension",
+    "json-offset-above-u64", "overflow-many-dimensions",
+  ]
+
+  @Test("safetensors files claiming huge headers or tensors: a typed error in little memory", arguments: safetensorsClaims)
+  func safetensors(_ name: String) throws {
+    let base = try Self.baseline()
+    let path = Repository.root + "/Corpus/malformed/safetensors/\(name).safetensors"
+    let result = try Self.run([try Self.adaptest(), "inspect", path])
+    #expect(result.status == 3 || result.status == 0, "\(result.output)")
+    #expect(result.maxRSS < base + Self.allowanceKiB, "peak \(result.maxRSS) KiB against \(base) KiB for a tiny file")
+  }
+
+  @Test("an HDF5 tensor of a tebibyte that was never written: inspected in little memory")
+  func hdf5Hole() throws {
+    let dir = TemporaryDirectory()
+    let path = dir.file("tebibyte.h5")
+    let huge = WritableTensor(name: "huge.weight", info: TensorInfo(dtype: .u8, shape: [1 << 20, 1 << 20]), payload: .hole)
+    let small = WritableTensor.bytes("small.weight", .u8, [4], [1, 2, 3, 4])
+    try HDF5Writer().write([huge, small], metadata: [:], to: path)
+    // Written by this process, but read by another: the child validates it first, as any file.
+    let base = try Self.baseline()
+    let inspect = try Self.run([try Self.adaptest(), "inspect", path])
+    #expect(inspect.status == 0, "\(inspect.output)")
+    #expect(inspect.output.contains("huge.weight"))
+    #expect(inspect.maxRSS < base + Self.allowanceKiB, "peak \(inspect.maxRSS) KiB against \(base) KiB")
+  }
+
+  @Test("a reader handed a tebibyte hole gives zeros without touching memory")
+  func holeBytes() throws {
+    let dir = TemporaryDirectory()
+    let path = dir.file("hole.h5")
+    let huge = WritableTensor(name: "huge.weight", info: TensorInfo(dtype: .u8, shape: [1 << 20, 1 << 20]), payload: .hole)
+    try HDF5Writer().write([huge], metadata: [:], to: path)
+    let file = try HDF5File(path: path, isolation: .inProcess)
+    // Either an allocation failure (the system refuses a tebibyte of address space) or lazily
+    // mapped zeros; never a tebibyte of resident memory.
+    do {
+      let bytes = try file.bytes(of: "huge.weight")
+      #expect(bytes.count == 1 << 40)
+      #expect(bytes.withUnsafeBytes { $0[0] == 0 && $0[(1 << 40) - 1] == 0 })
+    } catch {
+      #expect(error.code == "allocation-failed", "\(error)")
+    }
+  }
+}
