@@ -39,15 +39,18 @@ struct BrokenProfileTests {
     let after = await run(BrokenProfile(wrapped: sound), "broken")
     let diff = ResultsDiff.compare(old: before, new: after)
 
-    // Expected from construction: a case that passed and asserts missing keys on a successful load
-    // now fails; cases expecting an error are untouched.
+    // Expected from construction: a case that passed and lists its missing keys exactly, on a
+    // successful load, now fails; cases expecting an error, or only constraining the list, are untouched.
     let breakable = Set(
       before.results.filter { result in
-        let spec = cases.first { $0.id == result.id }
-        return result.status == .pass && spec?.expect.missingKeys != nil && spec?.expect.error == ErrorExpectation.none
+        guard let spec = cases.first(where: { $0.id == result.id }), case .exactly = spec.expect.missingKeys else {
+          return false
+        }
+        return result.status == .pass && spec.expect.error == ErrorExpectation.none
       }.map(\.key))
     #expect(!breakable.isEmpty)
-    #expect(Set(diff.regressed.map(\.key)) == breakable)
+    let regressed = Set(diff.regressed.map(\.key))
+    #expect(regressed == breakable, "only regressed: \(regressed.subtracting(breakable)); only breakable: \(breakable.subtracting(regressed))")
     #expect(diff.regressed.allSatisfy { $0.old == .pass && $0.new == .fail })
     #expect(diff.improved.isEmpty && diff.added.isEmpty && diff.removed.isEmpty)
     #expect(diff.hasRegressions)
