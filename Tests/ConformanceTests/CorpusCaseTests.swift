@@ -30,7 +30,8 @@ struct CorpusCaseTests {
   /// reason, and its expectation-file entries all match something.
   @Test func theMatrixExpands() throws {
     let corpus = try Corpus.load(root: Repository.corpus)
-    #expect(corpus.diagnostics.isEmpty, "\(corpus.diagnostics.map(\.description).joined(separator: "\n"))")
+    let errors = corpus.diagnostics.filter { $0.severity == .error }
+    #expect(errors.isEmpty, "\(errors.map(\.description).joined(separator: "\n"))")
     let matrix = corpus.cases.filter { $0.id.hasPrefix("matrix/") }
     #expect(matrix.count >= 2000)
     #expect(matrix.allSatisfy { $0.unbuildable != nil || $0.expect.error != nil })

@@ -78,7 +78,20 @@ public struct Corpus: Sendable {
       // The generator must be able to build the case: a mutation that cannot apply is an error in
       // the case file, reported at the field that asked for it.
       do {
-        _ = try SynthesisMaterializer.plan(spec)
+        let plan = try SynthesisMaterializer.plan(spec)
+        // The author's expectation is the spec; where the generator's rule table derives something
+        // else for the same pair, one of the two is wrong, which is worth a look.
+        // (The rule table knows nothing of malformed files put in place afterwards.)
+        let disagreements =
+          spec.malformed != nil
+          ? [] : MatrixCases.disagreements(spec.expect, plan.outcome, ignoreMismatchedSizes: spec.load.ignoreMismatchedSizes)
+        for disagreement in disagreements {
+          let node = tree?.find(path: "expect")
+          diagnostics.append(
+            LintDiagnostic(
+              .warning, at: SourceLocation(file: file, line: node?.line ?? 1, column: node?.column ?? 1),
+              "the generator's rule table disagrees: \(disagreement)"))
+        }
       } catch {
         let node = tree?.find(path: error.field)
         diagnostics.append(
