@@ -26,6 +26,7 @@ extension PeftModel {
       }
       config.targetModules = defaults
     }
+    try tuner.prepareConfig(&config, base: base)
 
     let named = tree.namedModules(from: baseRoot)
     let existingPrefixes = named.filter { isTunerLayer($0.node) }.map { $0.name + "." }

@@ -26,6 +26,23 @@ public struct IA3Tuner: Tuner {
     Self.targets[base.architecture.modelType].map(TargetModules.names)
   }
 
+  /// PEFT's `TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING` (0.21.2) for the model types above.
+  static let feedforward: [String: [String]] = [
+    "llama": ["down_proj"], "mistral": ["down_proj"], "qwen2": ["down_proj"], "qwen3": ["down_proj"],
+    "gemma": ["down_proj"], "gemma2": ["down_proj"], "gpt2": ["mlp.c_proj"], "t5": ["wo"],
+    "bert": ["output.dense"], "mixtral": ["w2"],
+  ]
+
+  /// `IA3Model._prepare_adapter_config`: without `feedforward_modules`, the model type's defaults, even
+  /// when `target_modules` was given; a model type without defaults is an error.
+  public func prepareConfig(_ config: inout AdapterConfig, base: BaseModel) throws(PythonError) {
+    guard config.feedforwardModules == nil else { return }
+    guard let defaults = Self.feedforward[base.architecture.modelType] else {
+      throw .valueError("Please specify `feedforward_modules` in `peft_config`")
+    }
+    config.feedforwardModules = .names(defaults)
+  }
+
   public func validate(_ config: AdapterConfig, warnings: inout [PythonWarning]) throws(PythonError) {
     if case .names(let targets)? = config.targetModules, case .names(let ff)? = config.feedforwardModules,
       !Set(ff).isSubset(of: Set(targets))

@@ -44,6 +44,10 @@ public protocol Tuner: Sendable {
   /// `_remove_adapter_name_from_key`: a model key → its checkpoint key.
   func checkpointKey(forModelKey key: String, adapterName: String) -> String
 
+  /// `_prepare_adapter_config`: fills the defaults PEFT derives from the model type (after
+  /// `target_modules`), or raises where it cannot.
+  func prepareConfig(_ config: inout AdapterConfig, base: BaseModel) throws(PythonError)
+
   /// Per-module attributes the method keeps in the model but never writes to a checkpoint
   /// (AdaLoRA's `ranknum`): a checkpoint cannot be said to miss them.
   var unsavedAttributes: [String] { get }

@@ -33,6 +33,8 @@ extension Tuner {
 
   public var unsavedAttributes: [String] { [] }
 
+  public func prepareConfig(_ config: inout AdapterConfig, base: BaseModel) throws(PythonError) {}
+
   public func adapterStateDict(_ request: SaveRequest) throws(PythonError) -> StateDict {
     defaultAdapterStateDict(request)
   }
