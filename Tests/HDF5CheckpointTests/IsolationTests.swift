@@ -222,3 +222,22 @@ extension IsolationTests {
     #expect(valid.status == 0, "\(valid.output)")
   }
 }
+
+extension IsolationTests {
+  @Test("a written file stays trusted when its folder is renamed (pairs are staged, then moved into place)")
+  func trustedAcrossFolderRename() throws {
+    let folder = TemporaryDirectory()
+    let staging = folder.file("staging")
+    let published = folder.file("published")
+    #expect(mkdir(staging, 0o755) == 0)
+    try HDF5Writer().write([.bytes("a.weight", .u8, [1], [9])], metadata: [:], to: staging + "/model.h5")
+    #expect(rename(staging, published) == 0)
+    defer {
+      unlink(published + "/model.h5")
+      rmdir(published)
+    }
+    let file = try HDF5File(path: published + "/model.h5", isolation: try Self.isolation())
+    #expect(!file.wasValidatedInChildProcess)
+    #expect(try file.bytes(of: "a.weight").array == [9])
+  }
+}
