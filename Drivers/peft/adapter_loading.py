@@ -61,7 +61,10 @@ class LoadRequest:
         self.ignore_mismatched_sizes = _flag(message, "ignore_mismatched_sizes")
         # Extensions of the protocol (see Drivers/peft/README.md).
         self.low_cpu_mem_usage = _flag(message, "low_cpu_mem_usage")
-        self.strip_unknown_config_fields = _flag(message, "strip_unknown_config_fields")
+        # ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS=1 makes stripping the default for a whole run, so an
+        # old PEFT's key semantics can be reported next to its as-is result (a TypeError on new fields).
+        self.strip_unknown_config_fields = _flag(message, "strip_unknown_config_fields") or (
+            os.environ.get("ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS") == "1")
         loaded = message.get("loaded", [])
         if not isinstance(loaded, list):
             raise ProtocolError('"loaded" must be a list of {"name", "path"} objects')

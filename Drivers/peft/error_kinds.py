@@ -29,6 +29,7 @@ _SAFETENSORS_VARIANTS = (
     ("overflow computing", "ValidationOverflow"),
     ("MisalignedSlice", "MisalignedSlice"),
     ("misaligned", "MisalignedSlice"),
+    ("does not end up at a byte boundary", "MisalignedSlice"),  # safetensors 0.8's sentence
     ("TensorInvalidInfo", "TensorInvalidInfo"),
     ("invalid shape, data type, or offset", "TensorInvalidInfo"),
     ("MetadataIncompleteBuffer", "MetadataIncompleteBuffer"),

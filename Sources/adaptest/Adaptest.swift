@@ -7,6 +7,6 @@ struct Adaptest: AsyncParsableCommand {
     abstract: "Predicts and checks what happens when a PEFT adapter is loaded into a base model.",
     subcommands: [
       InspectCommand.self, ConvertCommand.self, CheckCommand.self, GenerateCommand.self, CorpusCommand.self,
-      RunCommand.self, ReportCommand.self, DiffCommand.self,
+      RunCommand.self, ReportCommand.self, DiffCommand.self, DriverCommand.self,
     ])
 }

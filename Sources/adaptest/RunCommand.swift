@@ -18,12 +18,14 @@ struct RunCommand: AsyncParsableCommand {
   @Option(help: "Run the I-th of N slices (1-based), e.g. 2/4.") var shard: String?
   @Option(help: "Report folder.") var out = "reports/latest"
   @Option(help: "results.json to compare with (skipped when absent).") var baseline = "reports/baseline.json"
-  @Flag(help: "Write this run's results.json as the new baseline.") var updateBaseline = false
+  @Flag(help: "Write this run's statuses as the new baseline.") var updateBaseline = false
   @Option(help: "The corpus folder.") var corpus = "Corpus"
   @Option(help: "Case runs in flight at once (default: the number of cores).") var jobs: Int?
   @Option(help: "Seconds an external driver may take per case.") var timeout: Double = 60
   @Option(help: "Driver processes per external loader.") var driverProcesses = 1
   @Flag(help: "Keep the generated case folders (printed at the end).") var keepArtifacts = false
+  @Flag(help: "Keep expected and actual outcomes for every result, not only those that need attention.")
+  var fullDetails = false
 
   func validate() throws {
     if let shard, Shard(shard) == nil { throw ValidationError("--shard must be I/N with 1 ≤ I ≤ N, got '\(shard)'") }
@@ -74,7 +76,8 @@ struct RunCommand: AsyncParsableCommand {
     let suite = ConformanceSuite(
       cases: loaded.cases, corpusHash: loaded.hash, expectations: { corpusValue.expectations(forLoader: $0) },
       loaders: instances, materializer: SynthesisMaterializer(corpusRoot: corpus), filter: pattern, shard: shard.flatMap(Shard.init),
-      jobs: jobs ?? ConformanceRunner.processorCount, scratch: scratch, keepArtifacts: keepArtifacts)
+      jobs: jobs ?? ConformanceRunner.processorCount, scratch: scratch, keepArtifacts: keepArtifacts,
+      details: fullDetails ? .full : .compact)
     let planned = suite.plannedRuns.count
     print("adaptest run: \(planned) case run(s) × \(instances.count) loader(s) (\(selected.joined(separator: ", ")))")
     let bar = ProgressBar(interactive: isTerminal(1))
@@ -88,7 +91,7 @@ struct RunCommand: AsyncParsableCommand {
     let diff: ResultsDiff?
     do {
       diff = try ReportWriter.write(results, baseline: baselineRun, to: out)
-      if updateBaseline { try AtomicFile.write(text: ResultsFile.encode(results), to: baseline) }
+      if updateBaseline { try AtomicFile.write(text: ResultsFile.encode(results.slim()), to: baseline) }
     } catch {
       printError("adaptest: cannot write reports: \(error)")
       throw ExitCode(3)

@@ -135,10 +135,55 @@ struct MalformedManifestTests {
         + CaseVocabulary.standard.formatErrors.sortedUTF8().joined(separator: ", ")
     ])
   }
+}
 
-  @Test func theRepositoryCorpusLintsClean() throws {
-    let corpus = try Corpus.load(root: Repository.corpus)
-    #expect(corpus.diagnostics.isEmpty, "\(corpus.diagnostics.map(\.description).joined(separator: "\n"))")
-    #expect(corpus.cases.count >= 100)
+@Suite("Rule-table cross-check")
+struct RuleTableCrossCheckTests {
+  @Test func aWrittenExpectationThatContradictsTheRuleTableIsAWarning() throws {
+    let dir = TemporaryDirectory()
+    // Dropping lora_B of layer 1 makes exactly that key missing; this case claims another one.
+    try dir.write(
+      "cases/wrong.yaml",
+      """
+      id: wrong
+      description: a deliberately wrong expectation
+      base: {architecture: llama, config: {vocab_size: 128, hidden_size: 16, num_hidden_layers: 2}}
+      adapter:
+        tuner: LORA
+        config: {r: 4, target_modules: [q_proj, v_proj]}
+        mutations: [drop_keys: {keys: [base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight]}]
+      expect:
+        missing_keys: [base_model.model.model.layers.0.self_attn.v_proj.lora_B.default.weight]
+        error: null
+      """)
+    let corpus = try Corpus.load(root: dir.path)
+    let warning = try #require(corpus.diagnostics.first)
+    #expect(warning.severity == .warning)
+    #expect(warning.location == SourceLocation(file: "cases/wrong.yaml", line: 9, column: 3))
+    #expect(warning.message.contains("layers.1.self_attn.v_proj.lora_B.default.weight"))
+    #expect(corpus.cases.map(\.id) == ["wrong"], "a warning keeps the case")
+  }
+
+  @Test func aCaseTheGeneratorCannotBuildIsAnErrorAtItsField() throws {
+    let dir = TemporaryDirectory()
+    try dir.write(
+      "cases/unbuildable.yaml",
+      """
+      id: unbuildable
+      description: drops a key the checkpoint does not have
+      base: {architecture: llama}
+      adapter:
+        tuner: LORA
+        config: {r: 4, target_modules: [q_proj]}
+        mutations:
+          - drop_keys: {keys: [no.such.key]}
+      expect: {error: null}
+      """)
+    let corpus = try Corpus.load(root: dir.path)
+    let error = try #require(corpus.diagnostics.first)
+    #expect(error.severity == .error)
+    #expect(error.message.hasPrefix("the generator cannot build this case: adapter.mutations[0]"), "\(error)")
+    #expect(error.location.line == 8)
+    #expect(corpus.cases.isEmpty)
   }
 }

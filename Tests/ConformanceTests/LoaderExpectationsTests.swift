@@ -82,7 +82,7 @@ struct LoaderExpectationsTests {
   }
 
   @Test func candidateFileNames() {
-    #expect(LoaderExpectations.candidateNames(for: "peft@0.21.2") == ["peft@0.21.2", "peft@0.21", "peft"])
+    #expect(LoaderExpectations.candidateNames(for: "peft@0.21.2") == ["peft@0.21.2", "peft@0.21", "peft-0.21", "peft"])
     #expect(LoaderExpectations.candidateNames(for: "peft-0.13") == ["peft-0.13"])
   }
 
@@ -94,5 +94,18 @@ struct LoaderExpectationsTests {
     #expect(corpus.diagnostics.isEmpty, "\(corpus.diagnostics)")
     #expect(corpus.expectations(forLoader: "peft@0.21.2").entries.count == 1)
     #expect(corpus.expectations(forLoader: "recommended").entries.isEmpty)
+  }
+
+  @Test func aVersionFileLayersOverItsProfileAndTheLoaderFile() throws {
+    let dir = TemporaryDirectory()
+    try dir.write("cases/a.yaml", CorpusTests.validCase("a"))
+    try dir.write("expectations/peft.yaml", "loader: peft\nentries:\n  - {match: '^a$', status: xfail, reason: general, ref: f}\n")
+    try dir.write("expectations/peft-0.13.yaml", "loader: peft-0.13\nentries:\n  - {match: '^a$', status: xfail, reason: profile, ref: f}\n")
+    try dir.write("expectations/peft@0.13.yaml", "loader: peft@0.13\nentries:\n  - {match: '^a$', status: skip, reason: version, ref: f}\n")
+    let corpus = try Corpus.load(root: dir.path)
+    #expect(corpus.diagnostics.isEmpty, "\(corpus.diagnostics)")
+    // Most specific first: the version's own entry, then the profile that reproduces it, then the loader's.
+    #expect(corpus.expectations(forLoader: "peft@0.13.2").entries.map(\.reason) == ["version", "profile", "general"])
+    #expect(corpus.expectations(forLoader: "peft@0.21.2").entries.map(\.reason) == ["general"])
   }
 }

@@ -303,7 +303,10 @@ struct LoadEngine {
       missing = peftFilter(weights.raw.missingKeys, model: model)
     case .recommended:
       let prefixes = PrefixSet(model.tunerKeyPrefixes(adapterName: name))
-      let own = weights.raw.missingKeys.filter { key in prefixes.covers(key) && !isSharedReference(key, model) }
+      let unsaved = model.tuner.unsavedAttributes.map { ".\($0).\(name)" }
+      let own = weights.raw.missingKeys.filter { key in
+        prefixes.covers(key) && !isSharedReference(key, model) && !unsaved.contains { key.hasSuffix($0) }
+      }
       missing = own + weights.auxiliaryMissing
     }
 

@@ -63,6 +63,8 @@ public struct AdaLoRATuner: Tuner {
     [.parameter("lora_A", [r, i]), .parameter("lora_E", [r, 1]), .parameter("lora_B", [o, r]), .parameter("ranknum", [1])]
   }
 
+  public var unsavedAttributes: [String] { ["ranknum"] }
+
   public func adapterStateDict(_ request: SaveRequest) throws(PythonError) -> StateDict {
     var result = defaultAdapterStateDict(request)
     result.remove(Set(result.keys.filter { $0.hasSuffix(".ranknum.\(request.adapterName)") }))

@@ -44,6 +44,10 @@ public protocol Tuner: Sendable {
   /// `_remove_adapter_name_from_key`: a model key → its checkpoint key.
   func checkpointKey(forModelKey key: String, adapterName: String) -> String
 
+  /// Per-module attributes the method keeps in the model but never writes to a checkpoint
+  /// (AdaLoRA's `ranknum`): a checkpoint cannot be said to miss them.
+  var unsavedAttributes: [String] { get }
+
   /// `_get_adapter_state_dict`: the entries the adapter saves (model keys, still with the adapter name).
   func adapterStateDict(_ request: SaveRequest) throws(PythonError) -> StateDict
 

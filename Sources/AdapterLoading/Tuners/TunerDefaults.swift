@@ -31,6 +31,8 @@ extension Tuner {
     removeAdapterName(from: key, adapterName: adapterName)
   }
 
+  public var unsavedAttributes: [String] { [] }
+
   public func adapterStateDict(_ request: SaveRequest) throws(PythonError) -> StateDict {
     defaultAdapterStateDict(request)
   }

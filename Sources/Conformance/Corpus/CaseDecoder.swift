@@ -62,7 +62,7 @@ public struct CaseDecoder: Sendable {
         sink.error(idNode, "case id '\(id)' does not match the file's location", expected: "'\(expectedID)'")
       }
     }
-    let description = fields.requiredString("description", &sink)
+    let description = fields.requiredText("description", &sink)
     if let description, description.allSatisfy(\.isWhitespace), let node = fields.value("description") {
       sink.error(node, "description is empty", expected: "a sentence saying what the case checks")
     }

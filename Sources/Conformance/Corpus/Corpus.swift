@@ -27,11 +27,13 @@ public struct Corpus: Sendable {
   public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 
   /// The expectations that apply to a loader id (`peft@0.21.2` falls back to `peft`).
+  /// The expectations for a loader: the entries of every file that applies to it, the most
+  /// specific first (`peft@0.14.0`, `peft@0.14`, `peft-0.14`, `peft`), so a version's file only lists
+  /// what sets that version apart and the first matching entry still wins.
   public func expectations(forLoader id: String) -> LoaderExpectations {
-    for name in LoaderExpectations.candidateNames(for: id) {
-      if let found = expectations[name] { return found }
-    }
-    return LoaderExpectations(loader: id)
+    let files = LoaderExpectations.candidateNames(for: id).compactMap { expectations[$0] }
+    guard let first = files.first else { return LoaderExpectations(loader: id) }
+    return LoaderExpectations(loader: id, entries: files.flatMap(\.entries), source: first.source)
   }
 
   /// Reads and lints a corpus folder.
@@ -76,7 +78,20 @@ public struct Corpus: Sendable {
       // The generator must be able to build the case: a mutation that cannot apply is an error in
       // the case file, reported at the field that asked for it.
       do {
-        _ = try SynthesisMaterializer.plan(spec)
+        let plan = try SynthesisMaterializer.plan(spec)
+        // The author's expectation is the spec; where the generator's rule table derives something
+        // else for the same pair, one of the two is wrong, which is worth a look.
+        // (The rule table knows nothing of malformed files put in place afterwards.)
+        let disagreements =
+          spec.malformed != nil
+          ? [] : MatrixCases.disagreements(spec.expect, plan.outcome, ignoreMismatchedSizes: spec.load.ignoreMismatchedSizes)
+        for disagreement in disagreements {
+          let node = tree?.find(path: "expect")
+          diagnostics.append(
+            LintDiagnostic(
+              .warning, at: SourceLocation(file: file, line: node?.line ?? 1, column: node?.column ?? 1),
+              "the generator's rule table disagrees: \(disagreement)"))
+        }
       } catch {
         let node = tree?.find(path: error.field)
         diagnostics.append(

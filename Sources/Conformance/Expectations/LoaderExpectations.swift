@@ -96,6 +96,8 @@ public struct LoaderExpectations: Sendable, Hashable {
     var names = [loaderID]
     let parts = version.split(separator: ".")
     if parts.count > 2 { names.append("\(name)@\(parts[0]).\(parts[1])") }
+    // The built-in profile that reproduces this release line (`peft-0.13` for peft@0.13.2).
+    if parts.count >= 2 { names.append("\(name)-\(parts[0]).\(parts[1])") }
     names.append(name)
     return names
   }

@@ -73,8 +73,8 @@ public enum LoaderExpectationsDecoder {
           expected: Suggestions.expected(text, among: LoaderExpectations.Entry.Status.allCases.map(\.rawValue)))
       }
     }
-    let reason = fields.requiredString("reason", &sink)
-    let ref = fields.requiredString("ref", &sink)
+    let reason = fields.requiredText("reason", &sink)
+    let ref = fields.requiredText("ref", &sink)
     for (name, value) in [("reason", reason), ("ref", ref)] {
       if let value, value.allSatisfy(\.isWhitespace), let at = fields.value(name) {
         sink.error(at, "\(path).\(name) is empty")

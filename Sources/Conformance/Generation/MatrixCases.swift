@@ -1,5 +1,18 @@
+import Dispatch
 import Synthesis
+import Synchronization
 import TensorIO
+
+/// Results of a parallel loop, one slot per iteration.
+private final class SpecSlots: Sendable {
+  private let storage: Mutex<[CaseSpec?]>
+
+  init(count: Int) { storage = Mutex([CaseSpec?](repeating: nil, count: count)) }
+
+  func set(_ index: Int, _ value: CaseSpec) { storage.withLock { $0[index] = value } }
+
+  var values: [CaseSpec] { storage.withLock { $0.compactMap { $0 } } }
+}
 
 /// The generated matrix (`Corpus/matrix.yaml`): axes of architectures × base mutations × tuners ×
 /// adapter mutations, expanded by the Synthesis generator, each combination one case whose
@@ -47,11 +60,13 @@ public enum MatrixCases {
       sink.error(node.find(path: error.field) ?? node, "\(error)")
       return ([], sink.diagnostics, hasher.finalize())
     }
-    var cases: [CaseSpec] = []
-    for (id, tree) in matrix.cases {
-      cases.append(spec(id: id, tree: tree))
+    // Planning each combination (the rule table) is independent work: spread it over the cores.
+    let entries = matrix.cases
+    let slots = SpecSlots(count: entries.count)
+    DispatchQueue.concurrentPerform(iterations: entries.count) { i in
+      slots.set(i, spec(id: entries[i].id, tree: entries[i].json))
     }
-    return (cases, sink.diagnostics, hasher.finalize())
+    return (slots.values, sink.diagnostics, hasher.finalize())
   }
 
   /// One expanded combination as a case: the tree's fields, and the rule table's expectation.
@@ -105,6 +120,32 @@ public enum MatrixCases {
       expect.diagnostics = .constrained(includes: outcome.diagnostics.map(\.rawValue), excludes: [])
     }
     return expect
+  }
+
+  /// Where a written expectation contradicts the rule table's, field by field (only fields the
+  /// author wrote).
+  static func disagreements(_ written: ExpectedOutcome, _ derived: DerivedOutcome, ignoreMismatchedSizes: Bool) -> [String] {
+    let ruled = expectation(derived, ignoreMismatchedSizes: ignoreMismatchedSizes)
+    var found: [String] = []
+    switch (written.error, ruled.error) {
+    case (.none?, .error(let e)?): found.append("it derives error \(e.kind), the case expects success")
+    case (.error(let w)?, .none?): found.append("it derives success, the case expects error \(w.kind)")
+    case (.error(let w)?, .error(let e)?) where w.kind != e.kind:
+      found.append("it derives error \(e.kind), the case expects \(w.kind)")
+    default: break
+    }
+    guard ruled.error == ErrorExpectation.none else { return found }
+    func compare(_ name: String, _ mine: SetExpectation?, _ theirs: SetExpectation?) {
+      guard let mine, let theirs, case .exactly(let keys) = theirs else { return }
+      let (absent, unwanted) = mine.check(keys)
+      if !absent.isEmpty || !unwanted.isEmpty {
+        found.append("\(name): it derives [\(OutcomeCheck.list(keys))]")
+      }
+    }
+    compare("missing_keys", written.missingKeys, ruled.missingKeys)
+    compare("unexpected_keys", written.unexpectedKeys, ruled.unexpectedKeys)
+    compare("mismatched_keys", written.mismatchedKeys, ruled.mismatchedKeys)
+    return found
   }
 
   private static func mutations(_ value: JSONValue?) -> [Mutation] {

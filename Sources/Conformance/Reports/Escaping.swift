@@ -116,3 +116,19 @@ extension String {
     return out
   }
 }
+
+extension String {
+  /// Every occurrence of `target` replaced (left to right, non-overlapping).
+  func replacingAll(_ target: String, with replacement: String) -> String {
+    guard !target.isEmpty else { return self }
+    var out = ""
+    var rest = Substring(self)
+    while let range = rest.firstRange(of: target) {
+      out += rest[..<range.lowerBound]
+      out += replacement
+      rest = rest[range.upperBound...]
+    }
+    out += rest
+    return out
+  }
+}

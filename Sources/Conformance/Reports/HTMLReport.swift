@@ -52,8 +52,9 @@ public enum HTMLReport {
     for id in loaderIDs {
       let info = run.info.loaders.first { $0.id == id }
       var object = JSONObject([("id", .string(id)), ("version", .string(info?.version ?? ""))])
-      object["versions"] = .string(
-        (info?.versions ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: " · "))
+      var versionLine = (info?.versions ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+      if let info, info.name != id { versionLine.insert("\(info.name) \(info.version)", at: 0) }
+      object["versions"] = .string(versionLine.joined(separator: " · "))
       let counts = run.counts(loader: id)
       object["counts"] = .object(JSONObject(CaseStatus.allCases.map { ($0.rawValue, JSONValue.int(counts[$0] ?? 0)) }))
       loaders.append(.object(object))
@@ -183,7 +184,9 @@ public enum HTMLReport {
       };
       const pill = (s) => el("span", { class: "pill s-" + s, text: s });
       const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
-      let loader = data.loaders.length > 1 ? -1 : 0;
+      // Start on the first loader: with several, the combined view shows each cell's worst status,
+      // which an old loader's expected failures would dominate.
+      let loader = 0;
       const state = { search: "", onlyBad: false };
 
       // Loader cards
@@ -194,7 +197,7 @@ public enum HTMLReport {
         order.forEach((s) => { if (l.counts[s]) bar.append(el("div", { class: "s-" + s, style: "width:" + (100 * l.counts[s] / total) + "%", title: s + ": " + l.counts[s] })); });
         const counts = el("div", { class: "counts" });
         order.forEach((s) => { if (l.counts[s]) counts.append(el("span", {}, el("span", { class: "dot s-" + s }), el("b", { text: String(l.counts[s]) }), " " + s)); });
-        cards.append(el("div", { class: "card" }, el("h3", { text: l.id + (l.version && !l.id.includes("@") ? " " + l.version : "") }),
+        cards.append(el("div", { class: "card" }, el("h3", { text: l.id }),
           el("div", { class: "versions", text: l.versions }), bar, counts));
       });
 
@@ -283,7 +286,7 @@ public enum HTMLReport {
           if (r.d) box.append(el("p", { text: r.d }));
           if (r.msg) box.append(el("p", { class: unexpected.has(r.s) || r.s === "XFAIL" ? "why" : "quiet", text: r.msg }));
           if (r.x) box.append(el("p", { class: "note", text: r.x }));
-          if (r.s !== "SKIP" && (r.e || r.o)) box.append(el("div", { class: "pair" }, el("div", {}, el("span", { text: "expected" }), el("pre", { text: r.e || "—" })), el("div", {}, el("span", { text: "actual" }), el("pre", { text: r.o || "—" }))));
+          if (r.s !== "SKIP" && (r.e || r.o)) box.append(el("div", { class: "pair" }, el("div", {}, el("span", { text: "expected" }), el("pre", { text: r.e || "—" })), el("div", {}, el("span", { text: "actual" }), el("pre", { text: r.o || (r.s === "XFAIL" ? "not kept for expected failures (adaptest run --full-details keeps it)" : "—") }))));
           body.append(box);
         });
         drawer.hidden = false;

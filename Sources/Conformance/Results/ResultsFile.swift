@@ -8,9 +8,33 @@ public enum ResultsFile {
   public static let formatName = "adaptest-results"
   public static let formatVersion = 1
 
-  /// The document's text (two-space indent, keys sorted, ends with a newline).
+  /// The document's text: keys sorted, two-space indent, except that each result is one compact
+  /// line (so that a version-controlled baseline diffs line by line); ends with a newline.
   public static func encode(_ run: RunResults) -> String {
-    JSONWriter(indent: 2, sortKeys: true).string(json(run)) + "\n"
+    guard case .object(let document) = json(run) else { return "" }
+    let pretty = JSONWriter(indent: 2, sortKeys: true)
+    let line = JSONWriter(indent: nil, sortKeys: true)
+    let members = document.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+    var out = "{"
+    for (i, member) in members.enumerated() {
+      out += i == 0 ? "\n  " : ",\n  "
+      JSONWriter.writeString(member.key, into: &out)
+      out += ": "
+      if member.key == "results", let results = member.value.arrayValue, !results.isEmpty {
+        out += "["
+        for (j, result) in results.enumerated() { out += (j == 0 ? "\n    " : ",\n    ") + line.string(result) }
+        out += "\n  ]"
+      } else {
+        // Nested values are indented one level deeper than the writer's own output.
+        let text = pretty.string(member.value)
+        var first = true
+        for piece in text.split(separator: "\n", omittingEmptySubsequences: false) {
+          out += first ? String(piece) : "\n  " + piece
+          first = false
+        }
+      }
+    }
+    return out + "\n}\n"
   }
 
   static func json(_ run: RunResults) -> JSONValue {
@@ -54,23 +78,24 @@ public enum ResultsFile {
     return .object(object)
   }
 
+  /// One result; empty fields are left out (a pass is little more than its key and status).
   private static func encodeResult(_ result: CaseResult) -> JSONValue {
     var object = JSONObject()
     object["loader"] = .string(result.loader)
     object["id"] = .string(result.id)
     object["format"] = result.format.map { .string($0.rawValue) } ?? .null
     object["status"] = .string(result.status.rawValue)
-    object["expected"] = result.expected ?? .null
-    object["actual"] = result.actual ?? .null
-    object["message"] = .string(result.message)
-    object["description"] = .string(result.description)
-    object["expectation"] =
-      result.expectation.map {
-        .object(JSONObject([("status", .string($0.status.rawValue)), ("reason", .string($0.reason)), ("ref", .string($0.ref))]))
-      } ?? .null
-    object["architecture"] = result.coordinates.architecture.map(JSONValue.string) ?? .null
-    object["mutation"] = result.coordinates.mutation.map(JSONValue.string) ?? .null
-    object["tuner"] = result.coordinates.tuner.map(JSONValue.string) ?? .null
+    if let expected = result.expected { object["expected"] = expected }
+    if let actual = result.actual { object["actual"] = actual }
+    if !result.message.isEmpty { object["message"] = .string(result.message) }
+    if !result.description.isEmpty { object["description"] = .string(result.description) }
+    if let note = result.expectation {
+      object["expectation"] = .object(
+        JSONObject([("status", .string(note.status.rawValue)), ("reason", .string(note.reason)), ("ref", .string(note.ref))]))
+    }
+    if let architecture = result.coordinates.architecture { object["architecture"] = .string(architecture) }
+    if let mutation = result.coordinates.mutation { object["mutation"] = .string(mutation) }
+    if let tuner = result.coordinates.tuner { object["tuner"] = .string(tuner) }
     return .object(object)
   }
 

@@ -54,3 +54,12 @@ public struct RunResults: Sendable, Hashable {
   /// Results that need attention (FAIL, ERROR, TIMEOUT, XPASS).
   public var unexpected: [CaseResult] { results.filter { $0.status.isUnexpected } }
 }
+
+extension RunResults {
+  /// The same run with only what a baseline needs: each result's key and status (no outcomes,
+  /// messages, descriptions or coordinates).
+  public func slim() -> RunResults {
+    RunResults(
+      info: info, results: results.map { CaseResult(loader: $0.loader, id: $0.id, format: $0.format, status: $0.status) })
+  }
+}

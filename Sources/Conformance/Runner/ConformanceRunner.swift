@@ -37,6 +37,18 @@ public struct ConformanceRunner: Sendable {
   public var scratch: String
   /// Keep the case folders (for debugging a failure).
   public var keepArtifacts: Bool
+  /// How much of each result to keep.
+  public var details: ResultDetails
+
+  /// How much of each result a run keeps. Thousands of passing results need no copy of what they
+  /// matched; results that need attention keep everything.
+  public enum ResultDetails: Sendable, Hashable {
+    /// FAIL, XPASS, ERROR and TIMEOUT keep `expected` and `actual`; XFAIL keeps `expected`;
+    /// PASS and SKIP keep status and message.
+    case compact
+    /// Every result keeps `expected`, `actual` and the description.
+    case full
+  }
   /// Seconds a loader may take to answer one case before it is reported `TIMEOUT` (`nil`: no limit).
   public var caseTimeLimit: Double?
 
@@ -44,8 +56,10 @@ public struct ConformanceRunner: Sendable {
     loaders: [any ConformanceLoader], materializer: any CaseMaterializer,
     expectations: @escaping @Sendable (String) -> LoaderExpectations = { LoaderExpectations(loader: $0) },
     jobs: Int = ConformanceRunner.processorCount, scratch: String, keepArtifacts: Bool = false,
+    details: ResultDetails = .full,
     caseTimeLimit: Double? = ConformanceRunner.defaultCaseTimeLimit
   ) {
+    self.details = details
     self.loaders = loaders
     self.materializer = materializer
     self.expectations = expectations
@@ -158,9 +172,14 @@ public struct ConformanceRunner: Sendable {
     let spec = run.spec
     let expectedJSON = OutcomeJSON.encode(spec.expect)
     func result(_ loader: String, _ status: CaseStatus, actual: JSONValue? = nil, message: String, note: ExpectationNote? = nil) -> CaseResult {
-      CaseResult(
-        loader: loader, id: spec.id, format: run.format, status: status, expected: expectedJSON, actual: actual,
-        message: message, expectation: note, coordinates: spec.coordinates, description: spec.description)
+      // Details are kept where someone will read them: a result that needs attention keeps
+      // everything; an expected failure its expectation; a pass or a skip only its status.
+      let full = details == .full || status.isUnexpected
+      let keepsExpected = full || status == .xfail || status == .error || status == .timeout
+      return CaseResult(
+        loader: loader, id: spec.id, format: run.format, status: status, expected: keepsExpected ? expectedJSON : nil,
+        actual: full ? actual : nil, message: message, expectation: note, coordinates: spec.coordinates,
+        description: full ? spec.description : "")
     }
 
     var prepared: Result<PreparedCase, any Error>?
@@ -200,8 +219,10 @@ public struct ConformanceRunner: Sendable {
         continue
       }
       let before = Monotonic.now
-      let answer = await CaseTimeLimit.answer(loader, ready, seconds: caseTimeLimit)
+      let rawAnswer = await CaseTimeLimit.answer(loader, ready, seconds: caseTimeLimit)
       timings.loaders[info.id, default: 0] += Monotonic.now - before
+      // Reports must not depend on where the case was built: folder paths become relative names.
+      let answer = Self.relativized(rawAnswer, prepared: ready, scratch: folder)
       switch answer {
       case .timedOut(let message):
         results.append(result(info.id, .timeout, message: message, note: note))
@@ -224,6 +245,32 @@ public struct ConformanceRunner: Sendable {
       timings.building += Monotonic.now - before
     }
     return Executed(index: index, results: results, timings: timings)
+  }
+
+  /// The answer with the case's folder paths replaced by `base`, `adapter`, `loaded/NAME`.
+  static func relativized(_ answer: LoaderAnswer, prepared: PreparedCase, scratch: String) -> LoaderAnswer {
+    var replacements = [(prepared.adapter, "adapter"), (prepared.base, "base")]
+    for loaded in prepared.loaded { replacements.append((loaded.path, "loaded/\(loaded.name)")) }
+    replacements.append((scratch, "case"))
+    func clean(_ text: String) -> String {
+      var result = text
+      for (path, name) in replacements where !path.isEmpty { result = result.replacingAll(path, with: name) }
+      return result
+    }
+    switch answer {
+    case .timedOut(let message): return .timedOut(clean(message))
+    case .failed(let message): return .failed(clean(message))
+    case .outcome(var outcome):
+      if var error = outcome.error {
+        error.message = clean(error.message)
+        outcome.error = error
+      }
+      outcome.warnings = outcome.warnings.map { LoadWarning(category: $0.category, message: clean($0.message)) }
+      outcome.diagnostics = outcome.diagnostics.map {
+        LoadDiagnostic(code: $0.code, severity: $0.severity, keys: $0.keys, message: clean($0.message), fix: $0.fix.map(clean))
+      }
+      return .outcome(outcome)
+    }
   }
 
   private func prepare(_ run: CaseRun, folder: String) async -> Result<PreparedCase, any Error> {

@@ -19,12 +19,15 @@ public struct ConformanceSuite: Sendable {
   public var jobs: Int
   public var scratch: String
   public var keepArtifacts: Bool
+  public var details: ConformanceRunner.ResultDetails
 
   public init(
     cases: [CaseSpec], corpusHash: String, expectations: @escaping @Sendable (String) -> LoaderExpectations,
     loaders: [any ConformanceLoader], materializer: any CaseMaterializer, filter: Pattern? = nil, shard: Shard? = nil,
-    jobs: Int = ConformanceRunner.processorCount, scratch: String, keepArtifacts: Bool = false
+    jobs: Int = ConformanceRunner.processorCount, scratch: String, keepArtifacts: Bool = false,
+    details: ConformanceRunner.ResultDetails = .compact
   ) {
+    self.details = details
     self.cases = cases
     self.corpusHash = corpusHash
     self.expectations = expectations
@@ -50,7 +53,7 @@ public struct ConformanceSuite: Sendable {
     let timestamp = Timestamp.now()
     let runner = ConformanceRunner(
       loaders: loaders, materializer: materializer, expectations: expectations, jobs: jobs, scratch: scratch,
-      keepArtifacts: keepArtifacts)
+      keepArtifacts: keepArtifacts, details: details)
     let (infos, results, timings) = await runner.runTimed(plannedRuns, progress: progress)
     let info = RunInfo(
       toolVersion: AdaptestVersion.current, corpusHash: corpusHash, timestamp: timestamp, loaders: infos,

@@ -37,7 +37,12 @@ public struct ProfileLoader: ConformanceLoader {
     // Synchronous, CPU-bound work: off the cooperative pool, so a case that never ends (a hostile
     // regular expression in a config, say) cannot stall the run (see CaseTimeLimit).
     let loader = self
-    return .outcome(await onOwnThread { loader.observe(prepared) })
+    let observed = await onOwnThread { loader.observe(prepared) }
+    // A load the engine cannot simulate is the profile's limitation, not the loader's answer.
+    if let error = observed.error, error.kind.rawValue == "not-simulated" {
+      return .failed("the \(profile.rawValue) profile cannot simulate this load: \(error.message)")
+    }
+    return .outcome(observed)
   }
 
   /// Reads the folders and simulates the load.
@@ -77,7 +82,7 @@ public struct ProfileLoader: ConformanceLoader {
         LoadDiagnostic(code: $0.code.rawValue, severity: $0.severity.rawValue, keys: $0.keys, message: $0.message, fix: $0.fix)
       })
     if let error = outcome.error {
-      observed.error = LoadError(kind: ErrorClassifier.kind(type: error.kind, message: error.message), type: error.kind, message: error.message)
+      observed.error = LoadError(kind: ErrorKind(error.category), type: error.kind, message: error.message)
       observed.missingKeys = []
       observed.unexpectedKeys = []
     }

@@ -60,6 +60,13 @@ struct FieldReader {
     return Self.string(value, "\(section).\(name)", &sink)
   }
 
+  /// A required prose field (description, reason): a folded block's final line break dropped.
+  mutating func requiredText(_ name: String, _ sink: inout LintSink) -> String? {
+    guard var text = requiredString(name, &sink) else { return nil }
+    while let last = text.last, last.isWhitespace { text.removeLast() }
+    return text
+  }
+
   /// An optional string field.
   mutating func string(_ name: String, _ sink: inout LintSink) -> String? {
     guard let value = value(name) else { return nil }

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+
+struct DriverCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "driver",
+    abstract: "Manage the environments of external loaders (real PEFT).",
+    subcommands: [Setup.self])
+
+  struct Setup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Create (or reuse) the cached Python venv for a loader version, e.g. peft==0.21.2.",
+      discussion: """
+        Runs Drivers/NAME/setup-venv.sh VERSION: CPU torch where the torch==2.13.0+cpu pin resolves \
+        (plain torch otherwise), the PEFT version and a transformers release it works with. The venv \
+        is cached under ${XDG_CACHE_HOME:-~/.cache}/adaptest/venvs and reused; `adaptest run --loader \
+        peft@VERSION` finds it there.
+        """)
+
+    @Argument(help: "NAME==VERSION, e.g. peft==0.21.2.")
+    var requirement: String
+
+    @Option(help: "The repository folder holding Drivers/.")
+    var root = "."
+
+    func run() throws {
+      let parts = requirement.split(separator: "=", omittingEmptySubsequences: true).map(String.init)
+      guard requirement.contains("=="), parts.count == 2 else {
+        throw ValidationError("expected NAME==VERSION, e.g. peft==0.21.2")
+      }
+      let script = "\(root)/Drivers/\(parts[0])/setup-venv.sh"
+      guard FileManager.default.isExecutableFile(atPath: script) else {
+        throw ValidationError("no driver named '\(parts[0])': \(script) does not exist")
+      }
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: script)
+      process.arguments = [parts[1]]
+      try process.run()
+      process.waitUntilExit()
+      guard process.terminationStatus == 0 else { throw ExitCode(process.terminationStatus) }
+    }
+  }
+}
