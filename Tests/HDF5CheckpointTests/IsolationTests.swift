@@ -241,3 +241,26 @@ extension IsolationTests {
     #expect(try file.bytes(of: "a.weight").array == [9])
   }
 }
+
+extension IsolationTests {
+  /// Inputs on which the `hdf5` fuzz target crashed inside libhdf5 (`Fuzz/regressions/hdf5-libhdf5/`).
+  static let fuzzCrashers: [String] = {
+    let folder = Repository.root + "/Fuzz/regressions/hdf5-libhdf5"
+    let names = (try? FileSystem.contents(ofDirectory: folder)) ?? []
+    return names.filter { $0.hasSuffix(".h5") }.sorted().map { folder + "/" + $0 }
+  }()
+
+  @Test("inputs that crashed libhdf5 under the fuzzer: a typed error about the file, the caller lives on", arguments: fuzzCrashers)
+  func fuzzCrasher(_ path: String) throws {
+    let error = hdf5Error {
+      let file = try HDF5File(path: path, isolation: try Self.crasherIsolation())
+      for entry in file.tensors { _ = try file.bytes(of: entry.name) }
+    }
+    if let error {
+      #expect(error.code != "isolation-failed", "\(error)")
+      #expect(error.file == path)
+    }
+    // Whatever libhdf5 did in the validator, this process still reads HDF5.
+    #expect(try HDF5File(path: Self.layoutFixture, isolation: .inProcess).tensors.count > 0)
+  }
+}
