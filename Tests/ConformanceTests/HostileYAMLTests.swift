@@ -77,7 +77,7 @@ struct HostileYAMLTests {
       "description: plain # *a comment* &x\n",
       "# *leading comment*\ndescription: x\n",
       "description: x\nrefs: [\"*a\", '&b', c*d]\n",
-      "description: \"multi\n  *line* quoted\"\n",
+      "description: \"multi\n  *line* quoted\"\n", "--- |\n  *literal document*\n",
     ])
   func notAnAnchor(_ text: String) {
     #expect(YAMLAliasScan.firstAnchorOrAlias(in: text) == nil)
@@ -88,7 +88,7 @@ struct HostileYAMLTests {
     arguments: [
       ("a: &x 1\n", 1, 4), ("a: *x\n", 1, 4), ("- &x 1\n", 1, 3), ("[1, *x]\n", 1, 5), ("{a: *x}\n", 1, 5),
       ("a: !!str &x 1\n", 1, 10), ("? *x\n: 1\n", 1, 3), ("<<: *base\n", 1, 5), ("a: |\n  text\nb: *x\n", 3, 4),
-      ("a:\n  - b\n  - *x\n", 3, 5),
+      ("a:\n  - b\n  - *x\n", 3, 5), ("--- &x [1]\n", 1, 5),
     ])
   func anchorFound(_ text: String, _ line: Int, _ column: Int) {
     let found = YAMLAliasScan.firstAnchorOrAlias(in: text)

@@ -222,3 +222,45 @@ extension IsolationTests {
     #expect(valid.status == 0, "\(valid.output)")
   }
 }
+
+extension IsolationTests {
+  @Test("a written file stays trusted when its folder is renamed (pairs are staged, then moved into place)")
+  func trustedAcrossFolderRename() throws {
+    let folder = TemporaryDirectory()
+    let staging = folder.file("staging")
+    let published = folder.file("published")
+    #expect(mkdir(staging, 0o755) == 0)
+    try HDF5Writer().write([.bytes("a.weight", .u8, [1], [9])], metadata: [:], to: staging + "/model.h5")
+    #expect(rename(staging, published) == 0)
+    defer {
+      unlink(published + "/model.h5")
+      rmdir(published)
+    }
+    let file = try HDF5File(path: published + "/model.h5", isolation: try Self.isolation())
+    #expect(!file.wasValidatedInChildProcess)
+    #expect(try file.bytes(of: "a.weight").array == [9])
+  }
+}
+
+extension IsolationTests {
+  /// Inputs on which the `hdf5` fuzz target crashed inside libhdf5 (`Fuzz/regressions/hdf5-libhdf5/`).
+  static let fuzzCrashers: [String] = {
+    let folder = Repository.root + "/Fuzz/regressions/hdf5-libhdf5"
+    let names = (try? FileSystem.contents(ofDirectory: folder)) ?? []
+    return names.filter { $0.hasSuffix(".h5") }.sorted().map { folder + "/" + $0 }
+  }()
+
+  @Test("inputs that crashed libhdf5 under the fuzzer: a typed error about the file, the caller lives on", arguments: fuzzCrashers)
+  func fuzzCrasher(_ path: String) throws {
+    let error = hdf5Error {
+      let file = try HDF5File(path: path, isolation: try Self.crasherIsolation())
+      for entry in file.tensors { _ = try file.bytes(of: entry.name) }
+    }
+    if let error {
+      #expect(error.code != "isolation-failed", "\(error)")
+      #expect(error.file == path)
+    }
+    // Whatever libhdf5 did in the validator, this process still reads HDF5.
+    #expect(try HDF5File(path: Self.layoutFixture, isolation: .inProcess).tensors.count > 0)
+  }
+}

@@ -4,7 +4,8 @@ import TensorIO
 
 // The input is an adapter_config.json. It is decoded, then injected into a small fixed Llama-shaped
 // base (twice: as the first adapter and as a second one), so that target matching (regular
-// expressions, layer indices, patterns) and every tuner's validation run on the fuzzed values.
+// expressions, layer indices, patterns) and every tuner's validation run on the fuzzed values; then
+// every load-simulation profile loads the checkpoint that config saves (what `adaptest check` runs).
 let base: BaseModel? = {
   var tensors: [(String, [Int])] = [("model.embed_tokens.weight", [32, 8]), ("lm_head.weight", [32, 8]), ("model.norm.weight", [8])]
   for layer in 0..<2 {
@@ -37,16 +38,31 @@ public func fuzzAdapterConfig(_ start: UnsafePointer<UInt8>?, _ count: Int) -> C
     return 0
   }
   guard let object = json.objectValue else { return 0 }
+  let config: AdapterConfig
   do {
-    let config = try AdapterConfig(json: object)
+    config = try AdapterConfig(json: object)
+  } catch {
+    consume(error.description)
+    return 0
+  }
+  // The checkpoint PEFT would have saved for this config (empty when injection fails): every profile
+  // of `adaptest check` then simulates loading it, as the first adapter and next to another.
+  var checkpoint = StateDict()
+  do {
     var warnings: [PythonWarning] = []
     var model = try PeftModel(base: base, config: config, warnings: &warnings)
-    consume(model.stateDict)
+    checkpoint = try model.adapterCheckpoint("default").stateDict
     try model.addAdapter("second", config: config, warnings: &warnings)
     consume(model.stateDict)
     consume(warnings)
   } catch {
     consume("\(error)")
+  }
+  let source = AdapterSource(config: config, checkpoint: checkpoint)
+  for profile in LoadProfile.allCases {
+    consume(LoadSimulator.simulate(base: base, adapter: source, profile: profile))
+    let context = LoadContext(adapterName: "second", loaded: [LoadedAdapter(name: "default", source: source)])
+    consume(LoadSimulator.simulate(base: base, adapter: source, context: context, profile: profile))
   }
   return 0
 }

@@ -29,14 +29,22 @@ public func consume<T>(_ value: T) {
   withExtendedLifetime(value) {}
 }
 
+/// Scratch files to remove when the fuzzer exits (set up once, from the target's global initialiser).
+private var scratchPaths: [String] = []
+
 /// A scratch file for parsers that need a path (libhdf5 opens files by name): one per process,
 /// rewritten for every input.
 public struct ScratchFile {
   public let path: String
 
   public init(suffix: String) {
-    let directory = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+    // Memory-backed /dev/shm when there is one: millions of rewrites should not reach a disk.
+    var info = stat()
+    let directory =
+      getenv("TMPDIR").map { String(cString: $0) } ?? (stat("/dev/shm", &info) == 0 ? "/dev/shm" : "/tmp")
     path = "\(directory)/adaptest-fuzz-\(getpid())\(suffix)"
+    scratchPaths.append(path)
+    atexit { for path in scratchPaths { unlink(path) } }
   }
 
   /// Replaces the file's contents with `bytes`; false if the file could not be written.

@@ -21,12 +21,13 @@ enum CaseTimeLimit {
     guard let seconds else { return await attempt(loader, prepared) }
     return await withCheckedContinuation { (continuation: CheckedContinuation<LoaderAnswer, Never>) in
       let once = Once()
-      DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
-        if once.claim() {
-          continuation.resume(returning: .timedOut("no answer within the per-case limit of \(Self.format(seconds))"))
-        }
-      }
       Task.detached {
+        // The clock starts when the loader gets the case, not while the task waits for a thread.
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
+          if once.claim() {
+            continuation.resume(returning: .timedOut("no answer within the per-case limit of \(Self.format(seconds))"))
+          }
+        }
         let answer = await attempt(loader, prepared)
         if once.claim() { continuation.resume(returning: answer) }
       }

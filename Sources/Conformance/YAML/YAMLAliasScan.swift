@@ -52,6 +52,12 @@ enum YAMLAliasScan {
         }
         i += indent
         atNodeStart = true
+        // A document marker (`--- `) may be followed by the document's root node on the same line.
+        if indent == 0 && i + 2 < bytes.count && bytes[i] == UInt8(ascii: "-") && bytes[i + 1] == UInt8(ascii: "-")
+          && bytes[i + 2] == UInt8(ascii: "-") && isBlank(i + 3)
+        {
+          i += 3
+        }
         continue
       }
       let byte = bytes[i]

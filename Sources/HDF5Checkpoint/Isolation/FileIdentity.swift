@@ -8,14 +8,18 @@ import TensorIO
   import Darwin
 #endif
 
-/// Which bytes a path names right now: device, inode, size and modification time. Two equal
-/// identities mean the file was not replaced or rewritten in between (a rename gives a new inode).
+/// Which bytes a path names right now: device, inode, size, modification and status-change times.
+/// Two equal identities mean the file was not replaced or rewritten in between: replacing gives a new
+/// inode, writing a new modification time, and any change to the inode (a new link, new permissions,
+/// an inode number reused by a new file) a new status-change time, which no program can set.
 struct FileIdentity: Hashable, Sendable {
   var device: UInt64
   var inode: UInt64
   var size: Int64
   var modifiedSeconds: Int64
   var modifiedNanoseconds: Int64
+  var changedSeconds: Int64
+  var changedNanoseconds: Int64
 
   /// The identity of the regular file at `path`.
   init(path: String) throws(FileError) {
@@ -30,18 +34,26 @@ struct FileIdentity: Hashable, Sendable {
     #if canImport(Darwin)
       modifiedSeconds = Int64(info.st_mtimespec.tv_sec)
       modifiedNanoseconds = Int64(info.st_mtimespec.tv_nsec)
+      changedSeconds = Int64(info.st_ctimespec.tv_sec)
+      changedNanoseconds = Int64(info.st_ctimespec.tv_nsec)
     #else
       modifiedSeconds = Int64(info.st_mtim.tv_sec)
       modifiedNanoseconds = Int64(info.st_mtim.tv_nsec)
+      changedSeconds = Int64(info.st_ctim.tv_sec)
+      changedNanoseconds = Int64(info.st_ctim.tv_nsec)
     #endif
   }
+
+  /// Device and inode: the file, wherever its folder is moved.
+  var file: [UInt64] { [device, inode] }
 }
 
-/// The files this process's ``HDF5Writer`` wrote, by path and identity: the only HDF5 files read
-/// in-process under ``HDF5Isolation/childProcess(_:)``, because their bytes are known to be the
-/// writer's own.
+/// The files this process's ``HDF5Writer`` wrote, by device and inode (generated pairs are written
+/// into a staging folder that is then renamed into place, so the path changes), with their identity
+/// when written: the only HDF5 files read in-process under ``HDF5Isolation/childProcess(_:)``, because
+/// their bytes are known to be the writer's own.
 enum HDF5TrustedFiles {
-  private static let written = Locked<[String: FileIdentity]>([:])
+  private static let written = Locked<[[UInt64]: FileIdentity]>([:])
 
   /// Records the file just renamed into place at `path`.
   static func register(_ path: String) {
@@ -49,13 +61,13 @@ enum HDF5TrustedFiles {
     written.withLock { files in
       // A bound on what a very long run keeps: forgetting only costs an isolated open later.
       if files.count >= 1 << 16 { files.removeAll() }
-      files[path] = identity
+      files[identity.file] = identity
     }
   }
 
-  /// Whether `path` still names exactly the bytes this process wrote there.
+  /// Whether `path` names a file this process wrote, unchanged since.
   static func contains(_ path: String) -> Bool {
-    guard let expected = written.withLock({ $0[path] }), let identity = try? FileIdentity(path: path) else { return false }
-    return identity == expected
+    guard let identity = try? FileIdentity(path: path) else { return false }
+    return written.withLock { $0[identity.file] } == identity
   }
 }
