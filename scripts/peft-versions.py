@@ -54,8 +54,10 @@ def main():
               open(out + ".json", "w", encoding="utf-8"), indent=1, sort_keys=True)
 
     lines = ["# Real PEFT across releases", "",
-             "Every corpus case (safetensors; PEFT cannot read HDF5) run through the PEFT driver against each",
-             "release, checked against the case's `expect` (what a correct loader reports) and the release's",
+             "Every corpus case (safetensors; PEFT cannot read HDF5) and a slice of the generated matrix (every",
+             "architecture; the same, vocab-up and wider bases; LoRA, IA3, VeRA and prompt tuning; intact and",
+             "`no-prefix` adapters) run through the PEFT driver against each release, checked against the",
+             "case's `expect` (what a correct loader reports) and the release's",
              "expectation files. `known` = a known deviation listed with its reason (XFAIL); `skip` = the",
              "release cannot run the case (a tuner or architecture it lacks). Made by `scripts/peft-versions.py`",
              "from `adaptest run --loader peft@X.Y.Z …` (see the README).", "",

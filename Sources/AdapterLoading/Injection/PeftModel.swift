@@ -82,6 +82,7 @@ public struct PeftModel: Sendable {
       tree.root = peftNode
       self.tree = tree
       try addPromptLearningAdapter(adapterName, config: config, warnings: &warnings)
+      try Self.requireGeneration(className: className, base: base)
       return
     }
     let tunerNode = tree.add(Module(kind: .tunerModel(config.peftType), className: tuner.modelClassName))
@@ -94,6 +95,7 @@ public struct PeftModel: Sendable {
     var context = InjectionContext(modelType: base.architecture.modelType, boftCUDAExtension: options.boftCUDAExtension)
     try inject(adapterName, config: config, isFirst: true, context: &context)
     warnings += context.warnings
+    try Self.requireGeneration(className: className, base: base)
   }
 
   /// Adds another adapter (`PeftModel.add_adapter`, which `load_adapter` calls for a new name).
@@ -153,6 +155,15 @@ public struct PeftModel: Sendable {
     case "FEATURE_EXTRACTION": "PeftModelForFeatureExtraction"
     default: "PeftModel"
     }
+  }
+
+  /// `PeftModelForCausalLM` and `PeftModelForSeq2SeqLM` keep the base's `prepare_inputs_for_generation`
+  /// once the adapter is in; a class without generation (transformers 5's `BertForMaskedLM`,
+  /// `LlamaModel`, `…ForSequenceClassification`) has no such attribute and the constructor raises.
+  static func requireGeneration(className: String, base: BaseModel) throws(PythonError) {
+    guard className == "PeftModelForCausalLM" || className == "PeftModelForSeq2SeqLM" else { return }
+    guard !base.modelClass.isEmpty, !base.hasLanguageModelHead else { return }
+    throw PythonError(kind: "AttributeError", message: "'\(base.modelClass)' object has no attribute 'prepare_inputs_for_generation'")
   }
 
   static let taskTypes = ["SEQ_CLS", "SEQ_2_SEQ_LM", "CAUSAL_LM", "TOKEN_CLS", "QUESTION_ANS", "FEATURE_EXTRACTION"]

@@ -176,6 +176,10 @@ struct LoadEngine {
     guard let config = model.config(of: adapterName) else { throw .keyError(adapterName) }
     var state = adapter.checkpoint
     var auxiliaryMissing: [String] = []
+    // Current PEFT on transformers 5 (0.21.2 does this; 0.18.1 and 0.13 do not).
+    if profile != .peft013, TransformersConversion.applies(to: config.peftType, modelType: base.architecture.modelType) {
+      state = TransformersConversion.convert(state, architecture: base.architecture, adapterName: adapterName)
+    }
 
     // Auxiliary wrappers: checkpoint names → wrapper names (a missing one is a KeyError in PEFT).
     for (name, node) in model.tree.namedModules() {

@@ -57,6 +57,7 @@ public struct BaseModel: Sendable, Hashable {
 
   // MARK: Head kind
 
+  /// A class with a language-model head, which in transformers 5 is also one that can generate.
   var hasLanguageModelHead: Bool {
     ["ForCausalLM", "LMHeadModel", "ForConditionalGeneration", "WithLMHead"].contains { modelClass.hasSuffix($0) }
   }

@@ -15,6 +15,10 @@ public struct ModelFamilyDefinition: Sendable {
   public let defaultTieWordEmbeddings: Bool
   /// transformers ties the embeddings whatever the config says (T5 in transformers 5).
   public let tyingIsFixed: Bool
+  /// transformers 5 has a checkpoint conversion mapping for the model type (the MoE families), and
+  /// PEFT passes a LoRA checkpoint through it when loading: the conversion writes every `.lora_` key
+  /// back with `base_model.model.` in front, so keys saved without that prefix load anyway.
+  public let convertsLoRACheckpoints: Bool
   /// Optional dimensions the architecture has (beyond vocab, hidden, intermediate, layers, heads).
   public let optionalDimensions: Set<ModelDimensions.Field>
   /// Optional dimensions it cannot do without (`num_experts` for a MoE family).
@@ -34,7 +38,7 @@ public struct ModelFamilyDefinition: Sendable {
 
   init(
     family: ModelFamily, modelClass: String, autoClass: String, defaultTieWordEmbeddings: Bool,
-    tyingIsFixed: Bool = false, optionalDimensions: Set<ModelDimensions.Field>,
+    tyingIsFixed: Bool = false, convertsLoRACheckpoints: Bool = false, optionalDimensions: Set<ModelDimensions.Field>,
     requiredDimensions: Set<ModelDimensions.Field> = [], defaultMaxPositionEmbeddings: Int,
     specialTokenDefaults: [(key: String, value: Int?)], tinyDimensions: ModelDimensions,
     configDimensionKeys: [String], layout: @escaping @Sendable (ResolvedDimensions, Bool) -> [LayoutEntry],
@@ -45,6 +49,7 @@ public struct ModelFamilyDefinition: Sendable {
     self.autoClass = autoClass
     self.defaultTieWordEmbeddings = defaultTieWordEmbeddings
     self.tyingIsFixed = tyingIsFixed
+    self.convertsLoRACheckpoints = convertsLoRACheckpoints
     self.optionalDimensions = optionalDimensions
     self.requiredDimensions = requiredDimensions
     self.defaultMaxPositionEmbeddings = defaultMaxPositionEmbeddings

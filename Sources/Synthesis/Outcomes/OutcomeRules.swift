@@ -18,6 +18,7 @@ import TensorIO
 /// | shared projections not saved (VeRA `save_projection: false`) | clean (`shared-weights-regenerated`) |
 /// | adapter name inside the tuner prefix, or a substring of another loaded adapter's name or vice versa | clean (`adapter-name-collision`) |
 /// | adapter dtype differs from the base's | clean (`dtype-cast`) |
+/// | LoRA keys without `base_model.model.`, loaded into a base whose checkpoints transformers 5 converts (Mixtral, Qwen3-MoE) | PEFT's pass through that conversion puts the prefix back: they load |
 public enum OutcomeRules {
   /// Everything the rules look at.
   public struct Inputs: Sendable {
@@ -36,12 +37,17 @@ public enum OutcomeRules {
     public var tunerPrefix: String
     /// The config leaves model-level shared weights out of the checkpoint (VeRA without projections).
     public var sharedWeightsRegenerated: Bool
+    /// A LoRA adapter loaded into a base whose checkpoints transformers 5 converts: every key with
+    /// `.lora_` in it is read with `base_model.model.` in front (see
+    /// ``ModelFamilyDefinition/convertsLoRACheckpoints``).
+    public var restoresLoRAPrefix: Bool
     public var context: LoadContext
 
     public init(
       trained: [AdapterTensor], expected: [AdapterTensor], loadingBase: BaseModelDescription,
       baseMutations: [BaseMutation] = [], adapterMutations: [AdapterMutation] = [], adapterDType: DType,
-      tunerPrefix: String, sharedWeightsRegenerated: Bool = false, context: LoadContext = LoadContext()
+      tunerPrefix: String, sharedWeightsRegenerated: Bool = false, restoresLoRAPrefix: Bool = false,
+      context: LoadContext = LoadContext()
     ) {
       self.trained = trained
       self.expected = expected
@@ -51,6 +57,7 @@ public enum OutcomeRules {
       self.adapterDType = adapterDType
       self.tunerPrefix = tunerPrefix
       self.sharedWeightsRegenerated = sharedWeightsRegenerated
+      self.restoresLoRAPrefix = restoresLoRAPrefix
       self.context = context
     }
   }
@@ -81,7 +88,14 @@ public enum OutcomeRules {
       return outcome
     }
 
-    let checkpoint = try checkpoint(inputs)
+    let checkpoint = try checkpoint(inputs).map { tensor in
+      guard inputs.restoresLoRAPrefix, tensor.name.contains(".lora_"), !tensor.name.hasPrefix("base_model.") else {
+        return tensor
+      }
+      var restored = tensor
+      restored.name = AdapterMutation.peftPrefix + tensor.name
+      return restored
+    }
     // A checkpoint key fills a model parameter when it is the parameter's checkpoint name or, as
     // PEFT accepts too, its model key under the loading adapter's name.
     var expectedByKey: [String: AdapterTensor] = [:]

@@ -85,6 +85,7 @@ public struct PairPlan: Sendable {
       adapterMutations: mutations, adapterDType: dtype,
       tunerPrefix: PeftType(spec.adapter.peftType).prefix ?? "",
       sharedWeightsRegenerated: spec.adapter.peftType == "VERA" && adapterConfig["save_projection"] == .bool(false),
+      restoresLoRAPrefix: spec.adapter.peftType == "LORA" && loadingBase.family.definition.convertsLoRACheckpoints,
       context: spec.load)
     do {
       checkpoint = try OutcomeRules.checkpoint(inputs)

@@ -6,7 +6,7 @@ extension ModelFamilyDefinition {
   /// `block_sparse_moe.gate.weight` and `block_sparse_moe.experts.N.w1/w2/w3.weight`.
   static let mixtral = ModelFamilyDefinition(
     family: .mixtral, modelClass: "MixtralForCausalLM", autoClass: "AutoModelForCausalLM",
-    defaultTieWordEmbeddings: false,
+    defaultTieWordEmbeddings: false, convertsLoRACheckpoints: true,
     optionalDimensions: [.keyValueHeads, .headDim, .experts, .expertsPerToken, .maxPositionEmbeddings],
     requiredDimensions: [.experts], defaultMaxPositionEmbeddings: 131072,
     specialTokenDefaults: [("bos_token_id", 1), ("eos_token_id", 2), ("pad_token_id", nil)],

@@ -7,7 +7,7 @@ extension ModelFamilyDefinition {
   /// (the layout of the published checkpoints; Qwen3-30B-A3B has 18,867 tensors that way).
   static let qwen3Moe = ModelFamilyDefinition(
     family: .qwen3Moe, modelClass: "Qwen3MoeForCausalLM", autoClass: "AutoModelForCausalLM",
-    defaultTieWordEmbeddings: false,
+    defaultTieWordEmbeddings: false, convertsLoRACheckpoints: true,
     optionalDimensions: [
       .keyValueHeads, .headDim, .experts, .expertsPerToken, .expertIntermediateSize, .maxPositionEmbeddings,
     ],
