@@ -6,7 +6,7 @@ import TensorIO
 struct ReportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "report", abstract: "Combine and re-render conformance reports.",
-    subcommands: [Merge.self, Render.self])
+    subcommands: [Merge.self, Render.self, Agreement.self])
 
   struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,6 +28,40 @@ struct ReportCommand: ParsableCommand {
       let diff = try ReportWriter.write(merged, baseline: try baseline.map { try readResults($0) }, to: out)
       printRunSummary(merged, diff: diff)
       print("reports written to \(out)")
+    }
+  }
+
+  struct Agreement: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "How often two loaders of one run report the same keys and error kind (the differential).",
+      discussion: """
+        Compares, case by case, the missing keys and unexpected keys (as ordered lists) and the error \
+        kind of two loaders in one results.json, over the cases both ran. The run must keep every \
+        answer (`adaptest run --full-details`). Exits with 1 on a disagreement or a result without \
+        details.
+        """)
+
+    @Argument(help: "A results.json (or a report folder holding one).") var input: String
+    @Argument(help: "The first loader id (peft).") var left: String
+    @Argument(help: "The second loader id (peft@0.21.2).") var right: String
+
+    func run() throws {
+      let agreement = LoaderAgreement.compare(try readResults(input), left: left, right: right)
+      let rate = agreement.rate.map { " (\($0))" } ?? ""
+      print(DisplayText.terminalSafe("\(left) vs \(right): \(agreement.agreed)/\(agreement.compared) cases agree\(rate)"))
+      for d in agreement.disagreements.prefix(50) {
+        print(DisplayText.terminalSafe("  \(d.id) [\(d.format)]"))
+        print(DisplayText.terminalSafe(String("    \(left): \(d.left)".prefix(600))))
+        print(DisplayText.terminalSafe(String("    \(right): \(d.right)".prefix(600))))
+      }
+      if agreement.disagreements.count > 50 { print("  … and \(agreement.disagreements.count - 50) more") }
+      if !agreement.withoutDetails.isEmpty {
+        print("\(agreement.withoutDetails.count) case(s) carry no answer: rerun with --full-details")
+      }
+      if agreement.compared == 0, agreement.withoutDetails.isEmpty { print("no case was run by both loaders") }
+      if !agreement.disagreements.isEmpty || !agreement.withoutDetails.isEmpty || agreement.compared == 0 {
+        throw ExitCode(1)
+      }
     }
   }
 
