@@ -160,7 +160,8 @@ struct ExternalLoaderTests {
       Issue.record("a hung driver should time out")
       return
     }
-    #expect(Monotonic.now - started < 5, "the timeout is the case timeout")
+    // The case's 1 s, not the 60 s default; the margin absorbs stopping the driver on a loaded machine.
+    #expect(Monotonic.now - started < 30, "the timeout is the case timeout")
     #expect(hang.contains("no answer within 1 s"))
     let fourth = pid(try await loader.run(FakeDriver.prepared("plain")))
     #expect(fourth != nil && fourth != third)

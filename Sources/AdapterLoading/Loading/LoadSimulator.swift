@@ -36,6 +36,9 @@ struct LoadEngine {
   let catalog: TunerCatalog
   /// Size mismatches of the last torch load (kept for diagnostics when the load raises).
   var sizeMismatches: [Mismatch] = []
+  /// What torch saw when a size mismatch made the load raise, so the recommended profile can still
+  /// name the checkpoint's other problems.
+  var failedLoad: (weights: WeightsResult, model: PeftModel)? = nil
 
   init(base: BaseModel, profile: LoadProfile, context: LoadContext, catalog: TunerCatalog) {
     self.base = base
@@ -51,6 +54,9 @@ struct LoadEngine {
     var auxiliaryMissing: [String]
     var checkpointAfterRemap: StateDict
     var metaKeys: [String]
+    /// Checkpoint names PEFT stripped of `base_model.model.` for a model without that prefix
+    /// (prompt learning), by the name torch saw.
+    var strippedNames: [String: String] = [:]
   }
 
   mutating func run(_ adapter: AdapterSource) -> LoadOutcome {
@@ -91,9 +97,18 @@ struct LoadEngine {
       report(weights, model: model, into: &outcome)
     }
     if profile == .recommended {
+      // A load that raised on a size mismatch reports no keys, but its diagnostics still name what
+      // else is wrong with the checkpoint, from what torch saw before raising.
+      var seen = outcome
+      var diagnosed = (weights: weights, model: model)
+      if weights == nil, outcome.error != nil, let failedLoad {
+        report(failedLoad.weights, model: failedLoad.model, into: &seen)
+        seen.stateDict = nil
+        diagnosed = (failedLoad.weights, failedLoad.model)
+      }
       outcome.diagnostics = RecommendedDiagnostics(
-        base: base, adapter: adapter, context: context, model: model, weights: weights, outcome: outcome,
-        sizeMismatches: sizeMismatches
+        base: base, adapter: adapter, context: context, model: diagnosed.model, weights: diagnosed.weights,
+        outcome: seen, sizeMismatches: sizeMismatches
       ).diagnose()
     }
     return outcome
@@ -215,10 +230,14 @@ struct LoadEngine {
     model = request.model
 
     let modelState = model.stateDict
+    var strippedNames: [String: String] = [:]
     if !modelState.keys.contains(where: { $0.hasPrefix("base_model.model.") }) {
       remapped = StateDict(remapped.entries.map { entry in
         var e = entry
-        if e.key.hasPrefix("base_model.model.") { e.key = String(e.key.dropFirst("base_model.model.".count)) }
+        if e.key.hasPrefix("base_model.model.") {
+          e.key = String(e.key.dropFirst("base_model.model.".count))
+          strippedNames[e.key] = entry.key
+        }
         return e
       })
     }
@@ -243,7 +262,11 @@ struct LoadEngine {
       guard let entry = remapped[m.key], m.info.shape != entry.info.shape else { return nil }
       return Mismatch(key: m.key, checkpointShape: entry.info.shape, modelShape: m.info.shape)
     }) + mismatched
+    let partial = WeightsResult(
+      raw: raw, mismatched: mismatched, auxiliaryMissing: auxiliaryMissing, checkpointAfterRemap: remapped,
+      metaKeys: [], strippedNames: strippedNames)
     if !raw.errorMessages.isEmpty {
+      failedLoad = (partial, model)
       throw .runtimeError(TorchStateDictLoader.errorText(className: model.className, messages: raw.errorMessages))
     }
 
@@ -251,6 +274,9 @@ struct LoadEngine {
       guard let embeddings = remapped["prompt_embeddings"] else { throw .keyError("prompt_embeddings") }
       let key = "prompt_encoder.\(adapterName).embedding.weight"
       if let target = modelState[key], target.info.shape != embeddings.info.shape {
+        sizeMismatches.append(
+          Mismatch(key: embeddings.key, checkpointShape: embeddings.info.shape, modelShape: target.info.shape))
+        failedLoad = (partial, model)
         throw .runtimeError(
           TorchStateDictLoader.errorText(
             className: "Embedding",
@@ -280,7 +306,7 @@ struct LoadEngine {
     }
     return WeightsResult(
       raw: raw, mismatched: mismatched, auxiliaryMissing: auxiliaryMissing, checkpointAfterRemap: remapped,
-      metaKeys: metaKeys)
+      metaKeys: metaKeys, strippedNames: strippedNames)
   }
 
   /// Per-layer references to model-level shared state (VeRA projections, VB-LoRA vector bank).
@@ -295,6 +321,14 @@ struct LoadEngine {
     let name = context.adapterName
     outcome.rawMissingKeys = weights.raw.missingKeys
     outcome.unexpectedKeys = weights.raw.unexpectedKeys
+    if profile == .recommended {
+      if model.config(of: name)?.isPromptLearning == true {
+        // The prompt encoder loads `prompt_embeddings` after torch's pass; only torch calls it unexpected.
+        outcome.unexpectedKeys.removeAll { $0 == "prompt_embeddings" }
+      }
+      // Keys are reported under the names the checkpoint file has.
+      outcome.unexpectedKeys = outcome.unexpectedKeys.map { weights.strippedNames[$0] ?? $0 }
+    }
     outcome.mismatched = weights.mismatched
     outcome.metaKeys = weights.metaKeys
     outcome.stateDict = model.stateDict

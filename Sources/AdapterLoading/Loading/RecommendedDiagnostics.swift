@@ -192,14 +192,22 @@ struct RecommendedDiagnostics {
           message: "the checkpoint silently overwrites \(otherKeys.count) base-model weight(s), e.g. \(otherKeys[0])",
           fix: "remove base weights from the adapter checkpoint unless they are meant to replace the base's"))
     }
-    // dtype conversions of loaded adapter tensors.
+    // dtype conversions of loaded adapter tensors (of every tensor with a place, when the load failed).
     let modelState = outcome.stateDict ?? model.stateDict
     var casts: [String] = []
     var pairs = Set<String>()
-    for entry in weights.checkpointAfterRemap.entries where loaded.contains(entry.key) {
+    let failed = outcome.error != nil
+    for entry in weights.checkpointAfterRemap.entries where loaded.contains(entry.key) || failed {
       guard let m = modelState[entry.key], m.info.dtype != entry.info.dtype else { continue }
       casts.append(entry.key)
       pairs.insert("\(entry.info.dtype.name) → \(m.info.dtype.name)")
+    }
+    // Prompt learning: the prompt encoder copies `prompt_embeddings` into its embedding.
+    if let embeddings = weights.checkpointAfterRemap["prompt_embeddings"],
+      let m = modelState["prompt_encoder.\(name).embedding.weight"], m.info.dtype != embeddings.info.dtype
+    {
+      casts.append(embeddings.key)
+      pairs.insert("\(embeddings.info.dtype.name) → \(m.info.dtype.name)")
     }
     if !casts.isEmpty {
       result.append(
