@@ -90,7 +90,8 @@ import Testing
     #expect(outcome.mismatched.count == 8)
     #expect(
       outcome.mismatched.first
-        == .init(key: "\(Self.prefix)0.self_attn.q_proj.lora_A.weight", checkpointShape: [4, 16], modelShape: [4, 32]))
+        == .init(key: "\(Self.prefix)0.self_attn.q_proj.lora_A.default.weight", checkpointShape: [4, 16], modelShape: [4, 32]),
+      "named by the model key, as torch names the parameter")
     #expect(outcome.diagnostics == [.shapeMismatch])
 
     let ignored = try OutcomeRules.outcome(
@@ -111,10 +112,43 @@ import Testing
     #expect(deep.missingKeys.allSatisfy { $0.contains("layers.2.") && $0.contains(".default.") })
   }
 
+  @Test func keysOfALoadedAdapterOverwriteItAndLeaveTheNewOneMissing() throws {
+    let kept = Self.lora().map { tensor in
+      var named = tensor
+      named.name = tensor.modelKey(adapterName: "default")
+      return named
+    }
+    var loaded: [String: AdapterTensor] = [:]
+    for tensor in Self.lora() { loaded[tensor.modelKey(adapterName: "default")] = tensor }
+    var input = inputs(context: LoadContext(adapterName: "second", loadedAdapters: ["default"]))
+    input.trained = kept
+    input.loadedParameters = loaded
+    let outcome = try OutcomeRules.outcome(input)
+    #expect(outcome.unexpectedKeys.isEmpty)
+    #expect(outcome.missingKeys == Self.lora().map { $0.modelKey(adapterName: "second") })
+    #expect(outcome.error == nil)
+  }
+
+  @Test func sharedWeightsTheConfigSavesMustBeThere() throws {
+    let projection = AdapterTensor(name: "base_model.vera_A", shape: [4, 16], role: .shared, adapterNameDepth: 0)
+    var input = inputs(expected: Self.lora() + [projection])
+    input.sharedWeightsRequired = true
+    #expect(try OutcomeRules.outcome(input).error == .missingSharedWeights)
+    input.trained = Self.lora() + [projection]
+    #expect(try OutcomeRules.outcome(input).isClean)
+    input.trained = Self.lora()
+    input.sharedWeightsRequired = false
+    input.sharedWeightsRegenerated = true
+    #expect(try OutcomeRules.outcome(input).error == nil)
+  }
+
   @Test func wrongRankIsASizeMismatch() throws {
     let key = "\(Self.prefix)0.self_attn.v_proj.lora_B.weight"
     let outcome = try OutcomeRules.outcome(inputs(mutations: [.wrongRank(key: key, dimension: 1, size: 8)]))
-    #expect(outcome.mismatched == [.init(key: key, checkpointShape: [8, 8], modelShape: [8, 4])])
+    #expect(
+      outcome.mismatched == [
+        .init(key: "\(Self.prefix)0.self_attn.v_proj.lora_B.default.weight", checkpointShape: [8, 8], modelShape: [8, 4])
+      ])
     #expect(outcome.error == .sizeMismatch)
   }
 

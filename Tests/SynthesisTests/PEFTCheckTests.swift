@@ -111,6 +111,7 @@ import Testing
       switch expected.error {
       case .sizeMismatch?: #expect(result.errorKind == "RuntimeError", "\(name): \(result.line)")
       case .targetNotFound?: #expect(result.errorKind == "NoMatchingPeftModuleError", "\(name): \(result.line)")
+      case .missingSharedWeights?: #expect(result.errorKind == "ValueError", "\(name): \(result.line)")
       case nil:
         #expect(result.errorKind == nil, "\(name): \(result.line)")
         #expect(result.missing == expected.missingKeys, "\(name): \(result.line)")

@@ -31,6 +31,8 @@ public struct DerivedOutcome: Sendable, Hashable {
     case sizeMismatch = "size-mismatch"
     /// No module matches the adapter's targets (PEFT's `NoMatchingPeftModuleError`).
     case targetNotFound = "target-not-found"
+    /// Shared weights the config saves are not in the checkpoint (VeRA's projections: PEFT's `ValueError`).
+    case missingSharedWeights = "missing-shared-weights"
   }
 
   /// Adaptest's diagnostic codes (DESIGN.md).

@@ -10,12 +10,14 @@ import TensorIO
 /// |---|---|
 /// | checkpoint key the loading model has, same shape | loads; nothing reported |
 /// | adapter parameter of the loading model absent from the checkpoint (dropped key, layer added, module renamed) | its model key is **missing** (`adapter-key-missing`) |
-/// | checkpoint key the loading model does not have (unknown key, layer removed, keys without `base_model.model.`, keys naming another adapter) | **unexpected**, as written (`checkpoint-key-unexpected`) |
-/// | checkpoint key with another shape (wrong rank, hidden/intermediate/head change on a targeted module, vocab change reaching the adapter) | **mismatched**; the load fails with `size-mismatch` (`shape-mismatch`, plus `embedding-size-mismatch` for vocabulary-shaped tensors); with `ignore_mismatched_sizes` it is skipped and its key is missing instead |
+/// | checkpoint key the loading model does not have (unknown key, layer removed, keys without `base_model.model.`, keys naming an adapter that is not loaded) | **unexpected**, as written (`checkpoint-key-unexpected`) |
+/// | checkpoint key naming a parameter of an adapter already loaded (the saved adapter name kept) | overwrites that adapter's parameter; the loading adapter's own parameter stays missing |
+/// | checkpoint key with another shape (wrong rank, hidden/intermediate/head change on a targeted module, vocab change reaching the adapter) | **mismatched**, under the parameter's model key; the load fails with `size-mismatch` (`shape-mismatch`, plus `embedding-size-mismatch` for vocabulary-shaped tensors); with `ignore_mismatched_sizes` it is skipped and its key is missing instead |
 /// | base weight saved in the checkpoint (embeddings of a resized vocab) | overwrites the base weight (`base-weight-in-checkpoint`) |
 /// | the adapter config targets no module of the loading base | the load fails with `target-not-found` |
 /// | base mutated, every adapter tensor unaffected | clean (`base-drift-ignored`) |
 /// | shared projections not saved (VeRA `save_projection: false`) | clean (`shared-weights-regenerated`) |
+/// | shared projections the config says are saved, absent from the checkpoint (VeRA) | the load fails with `missing-shared-weights` |
 /// | adapter name inside the tuner prefix, or a substring of another loaded adapter's name or vice versa | clean (`adapter-name-collision`) |
 /// | adapter dtype differs from the base's | clean (`dtype-cast`) |
 /// | LoRA keys without `base_model.model.`, loaded into a base whose checkpoints transformers 5 converts (Mixtral, Qwen3-MoE) | PEFT's pass through that conversion puts the prefix back: they load |
@@ -37,6 +39,11 @@ public enum OutcomeRules {
     public var tunerPrefix: String
     /// The config leaves model-level shared weights out of the checkpoint (VeRA without projections).
     public var sharedWeightsRegenerated: Bool
+    /// The loader needs every shared weight the config saves and refuses a checkpoint without them
+    /// (VeRA with `save_projection: true`).
+    public var sharedWeightsRequired: Bool
+    /// Parameters of the adapters already in the model, by model key.
+    public var loadedParameters: [String: AdapterTensor]
     /// A LoRA adapter loaded into a base whose checkpoints transformers 5 converts: every key with
     /// `.lora_` in it is read with `base_model.model.` in front (see
     /// ``ModelFamilyDefinition/convertsLoRACheckpoints``).
@@ -46,7 +53,8 @@ public enum OutcomeRules {
     public init(
       trained: [AdapterTensor], expected: [AdapterTensor], loadingBase: BaseModelDescription,
       baseMutations: [BaseMutation] = [], adapterMutations: [AdapterMutation] = [], adapterDType: DType,
-      tunerPrefix: String, sharedWeightsRegenerated: Bool = false, restoresLoRAPrefix: Bool = false,
+      tunerPrefix: String, sharedWeightsRegenerated: Bool = false, sharedWeightsRequired: Bool = false,
+      loadedParameters: [String: AdapterTensor] = [:], restoresLoRAPrefix: Bool = false,
       context: LoadContext = LoadContext()
     ) {
       self.trained = trained
@@ -57,6 +65,8 @@ public enum OutcomeRules {
       self.adapterDType = adapterDType
       self.tunerPrefix = tunerPrefix
       self.sharedWeightsRegenerated = sharedWeightsRegenerated
+      self.sharedWeightsRequired = sharedWeightsRequired
+      self.loadedParameters = loadedParameters
       self.restoresLoRAPrefix = restoresLoRAPrefix
       self.context = context
     }
@@ -115,10 +125,17 @@ public enum OutcomeRules {
           outcome.reasons.append("\(tensor.name) is a base weight: loading overwrites it")
         }
         if parameter.shape != tensor.shape {
-          outcome.mismatched.append(.init(key: tensor.name, checkpointShape: tensor.shape, modelShape: parameter.shape))
+          outcome.mismatched.append(
+            .init(key: parameter.modelKey(adapterName: name), checkpointShape: tensor.shape, modelShape: parameter.shape))
           codes.insert(.shapeMismatch)
           if parameter.role == .vocabulary { codes.insert(.embeddingSizeMismatch) }
           if inputs.context.ignoreMismatchedSizes { filled.remove(parameter.name) }
+        }
+      } else if let other = inputs.loadedParameters[tensor.name] {
+        outcome.reasons.append("\(tensor.name) is a parameter of an adapter already loaded: loading overwrites it")
+        if other.shape != tensor.shape {
+          outcome.mismatched.append(.init(key: tensor.name, checkpointShape: tensor.shape, modelShape: other.shape))
+          codes.insert(.shapeMismatch)
         }
       } else if let base = baseShapes[tensor.name] {
         codes.insert(.baseWeightInCheckpoint)
@@ -136,6 +153,11 @@ public enum OutcomeRules {
       // Shared weights a config does not save are rebuilt from their seed, and base weights a
       // checkpoint may carry (a targeted embedding's `base_layer`) are the base's: neither is missing.
       if tensor.role == .shared, inputs.sharedWeightsRegenerated { continue }
+      if tensor.role == .shared, inputs.sharedWeightsRequired {
+        outcome.error = .missingSharedWeights
+        outcome.reasons.append("\(tensor.name) is a shared weight the config saves, absent from the checkpoint: the load fails")
+        continue
+      }
       if tensor.role == .baseWeight { continue }
       outcome.missingKeys.append(tensor.modelKey(adapterName: name))
     }
@@ -151,7 +173,7 @@ public enum OutcomeRules {
     if !outcome.mismatched.isEmpty {
       if inputs.context.ignoreMismatchedSizes {
         outcome.reasons.append("\(outcome.mismatched.count) tensor(s) have another shape: skipped (ignore_mismatched_sizes)")
-      } else {
+      } else if outcome.error == nil {
         outcome.error = .sizeMismatch
         outcome.reasons.append("\(outcome.mismatched.count) tensor(s) have another shape: the load fails")
       }

@@ -80,11 +80,25 @@ public struct PairPlan: Sendable {
       } catch { throw error.within(request.path) }
     }
     adapterDType = dtype
+    // The parameters the adapters already in the model have on the loading base.
+    var loadedParameters: [String: AdapterTensor] = [:]
+    for (i, loaded) in spec.loaded.enumerated() {
+      do throws(SynthesisError) {
+        var config = adapterConfig
+        if let override = loaded.adapter { config = try AdapterConfigBuilder.config(override, base: trainingBase) }
+        for tensor in try AdapterCatalog.savedTensors(config: config, base: loadingBase, adapterName: loaded.name) ?? []
+        where tensor.role != .baseWeight {
+          loadedParameters[tensor.modelKey(adapterName: loaded.name)] = tensor
+        }
+      } catch { throw error.within("load.loaded[\(i)]") }
+    }
+    let isVeRA = spec.adapter.peftType == "VERA"
     let inputs = OutcomeRules.Inputs(
       trained: trained, expected: expected, loadingBase: loadingBase, baseMutations: spec.baseMutations.map(\.value),
       adapterMutations: mutations, adapterDType: dtype,
       tunerPrefix: PeftType(spec.adapter.peftType).prefix ?? "",
-      sharedWeightsRegenerated: spec.adapter.peftType == "VERA" && adapterConfig["save_projection"] == .bool(false),
+      sharedWeightsRegenerated: isVeRA && adapterConfig["save_projection"] == .bool(false),
+      sharedWeightsRequired: isVeRA && adapterConfig["save_projection"] != .bool(false), loadedParameters: loadedParameters,
       restoresLoRAPrefix: spec.adapter.peftType == "LORA" && loadingBase.family.definition.convertsLoRACheckpoints,
       context: spec.load)
     do {
