@@ -67,14 +67,7 @@ extension JSONScanner {
 
   /// Like ``nextKey(first:)``, returning the key as a ``RawString`` (UTF-8 not validated).
   public mutating func nextRawKey(first: Bool) throws(JSONError) -> RawString? {
-    skipWhitespace()
-    guard position < bytes.count else { throw JSONError(.unexpectedEnd, at: position) }
-    if bytes[position] == UInt8(ascii: "}") {
-      position += 1
-      depth -= 1
-      return nil
-    }
-    if !first { try expect(UInt8(ascii: ",")) }
+    guard try atNextKey(first: first) else { return nil }
     let key = try readRawString()
     try expect(UInt8(ascii: ":"))
     return key

@@ -74,17 +74,24 @@ public struct JSONScanner {
   /// Reads the next key of the object being read and its `:`; `nil` after the closing `}`.
   /// - Parameter first: `true` for the first call after ``beginObject()``.
   public mutating func nextKey(first: Bool) throws(JSONError) -> String? {
+    guard try atNextKey(first: first) else { return nil }
+    let key = try readString()
+    try expect(UInt8(ascii: ":"))
+    return key
+  }
+
+  /// Consumes the `,` before a key, or the object's closing `}` (then `false`).
+  @inline(__always)
+  mutating func atNextKey(first: Bool) throws(JSONError) -> Bool {
     skipWhitespace()
     guard position < bytes.count else { throw JSONError(.unexpectedEnd, at: position) }
     if bytes[position] == UInt8(ascii: "}") {
       position += 1
       depth -= 1
-      return nil
+      return false
     }
     if !first { try expect(UInt8(ascii: ",")) }
-    let key = try readString()
-    try expect(UInt8(ascii: ":"))
-    return key
+    return true
   }
 
   /// Consumes `[`.
