@@ -38,7 +38,7 @@ struct LoadEngine {
   var sizeMismatches: [Mismatch] = []
   /// What torch saw when a size mismatch made the load raise, so the recommended profile can still
   /// name the checkpoint's other problems.
-  var failedLoad: (weights: WeightsResult, model: PeftModel)? = nil
+  var failedLoad: (adapterName: String, weights: WeightsResult, model: PeftModel)? = nil
 
   init(base: BaseModel, profile: LoadProfile, context: LoadContext, catalog: TunerCatalog) {
     self.base = base
@@ -101,7 +101,7 @@ struct LoadEngine {
       // else is wrong with the checkpoint, from what torch saw before raising.
       var seen = outcome
       var diagnosed = (weights: weights, model: model)
-      if weights == nil, outcome.error != nil, let failedLoad {
+      if weights == nil, outcome.error != nil, let failedLoad, failedLoad.adapterName == context.adapterName {
         report(failedLoad.weights, model: failedLoad.model, into: &seen)
         seen.stateDict = nil
         diagnosed = (failedLoad.weights, failedLoad.model)
@@ -266,7 +266,7 @@ struct LoadEngine {
       raw: raw, mismatched: mismatched, auxiliaryMissing: auxiliaryMissing, checkpointAfterRemap: remapped,
       metaKeys: [], strippedNames: strippedNames)
     if !raw.errorMessages.isEmpty {
-      failedLoad = (partial, model)
+      failedLoad = (adapterName, partial, model)
       throw .runtimeError(TorchStateDictLoader.errorText(className: model.className, messages: raw.errorMessages))
     }
 
@@ -276,7 +276,7 @@ struct LoadEngine {
       if let target = modelState[key], target.info.shape != embeddings.info.shape {
         sizeMismatches.append(
           Mismatch(key: embeddings.key, checkpointShape: embeddings.info.shape, modelShape: target.info.shape))
-        failedLoad = (partial, model)
+        failedLoad = (adapterName, partial, model)
         throw .runtimeError(
           TorchStateDictLoader.errorText(
             className: "Embedding",
