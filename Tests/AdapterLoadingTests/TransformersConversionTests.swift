@@ -49,6 +49,12 @@ struct TransformersConversionTests {
       .adding("model.layers.10.x.lora_B.weight", [1]).adding("model.layers.9.x.lora_B.weight", [1])
     let outcome = try Self.loadAsOther(extra)
     #expect(outcome.missingKeys == [])
+    // The recommended profile names them as the file does.
+    let recommended = try Self.loadAsOther(extra, profile: .recommended)
+    #expect(
+      recommended.unexpectedKeys == [
+        "model.aa.lora_A.weight", "model.zz.lora_A.weight", "model.layers.9.x.lora_B.weight", "model.layers.10.x.lora_B.weight",
+      ])
     #expect(
       outcome.unexpectedKeys == [
         "base_model.model.model.aa.lora_A.weight", "base_model.model.model.zz.lora_A.weight",
@@ -60,7 +66,8 @@ struct TransformersConversionTests {
   func moeRenamed(_ key: String) throws {
     let state = StateDict([.init(key: key, info: TensorInfo(dtype: .f32, shape: [2, 16]))])
     let converted = TransformersConversion.convert(state, architecture: .forModelType("mixtral"), adapterName: "default")
-    #expect(converted.keys == ["base_model.model.model.layers.0.mlp.gate.lora_A.weight"])
+    #expect(converted.state.keys == ["base_model.model.model.layers.0.mlp.gate.lora_A.weight"])
+    #expect(converted.originalNames == ["base_model.model.model.layers.0.mlp.gate.lora_A.weight": key])
   }
 
   /// Orders from Python's `sorted(keys, key=transformers.core_model_loading.dot_natural_key)`.

@@ -54,9 +54,9 @@ struct LoadEngine {
     var auxiliaryMissing: [String]
     var checkpointAfterRemap: StateDict
     var metaKeys: [String]
-    /// Checkpoint names PEFT stripped of `base_model.model.` for a model without that prefix
-    /// (prompt learning), by the name torch saw.
-    var strippedNames: [String: String] = [:]
+    /// Checkpoint names of the keys PEFT renamed before torch saw them (transformers 5's conversion,
+    /// `base_model.model.` stripped for a model without that prefix), by the name torch saw.
+    var originalNames: [String: String] = [:]
   }
 
   mutating func run(_ adapter: AdapterSource) -> LoadOutcome {
@@ -191,9 +191,10 @@ struct LoadEngine {
     guard let config = model.config(of: adapterName) else { throw .keyError(adapterName) }
     var state = adapter.checkpoint
     var auxiliaryMissing: [String] = []
+    var originalNames: [String: String] = [:]
     // Current PEFT on transformers 5 (0.21.2 does this; 0.18.1 and 0.13 do not).
     if profile != .peft013, TransformersConversion.applies(to: config.peftType, modelType: base.architecture.modelType) {
-      state = TransformersConversion.convert(state, architecture: base.architecture, adapterName: adapterName)
+      (state, originalNames) = TransformersConversion.convert(state, architecture: base.architecture, adapterName: adapterName)
     }
 
     // Auxiliary wrappers: checkpoint names → wrapper names (a missing one is a KeyError in PEFT).
@@ -230,13 +231,12 @@ struct LoadEngine {
     model = request.model
 
     let modelState = model.stateDict
-    var strippedNames: [String: String] = [:]
     if !modelState.keys.contains(where: { $0.hasPrefix("base_model.model.") }) {
       remapped = StateDict(remapped.entries.map { entry in
         var e = entry
         if e.key.hasPrefix("base_model.model.") {
           e.key = String(e.key.dropFirst("base_model.model.".count))
-          strippedNames[e.key] = entry.key
+          originalNames[e.key] = originalNames[entry.key] ?? entry.key
         }
         return e
       })
@@ -264,7 +264,7 @@ struct LoadEngine {
     }) + mismatched
     let partial = WeightsResult(
       raw: raw, mismatched: mismatched, auxiliaryMissing: auxiliaryMissing, checkpointAfterRemap: remapped,
-      metaKeys: [], strippedNames: strippedNames)
+      metaKeys: [], originalNames: originalNames)
     if !raw.errorMessages.isEmpty {
       failedLoad = (adapterName, partial, model)
       throw .runtimeError(TorchStateDictLoader.errorText(className: model.className, messages: raw.errorMessages))
@@ -306,7 +306,7 @@ struct LoadEngine {
     }
     return WeightsResult(
       raw: raw, mismatched: mismatched, auxiliaryMissing: auxiliaryMissing, checkpointAfterRemap: remapped,
-      metaKeys: metaKeys, strippedNames: strippedNames)
+      metaKeys: metaKeys, originalNames: originalNames)
   }
 
   /// Per-layer references to model-level shared state (VeRA projections, VB-LoRA vector bank).
@@ -327,7 +327,7 @@ struct LoadEngine {
         outcome.unexpectedKeys.removeAll { $0 == "prompt_embeddings" }
       }
       // Keys are reported under the names the checkpoint file has.
-      outcome.unexpectedKeys = outcome.unexpectedKeys.map { weights.strippedNames[$0] ?? $0 }
+      outcome.unexpectedKeys = outcome.unexpectedKeys.map { weights.originalNames[$0] ?? $0 }
     }
     outcome.mismatched = weights.mismatched
     outcome.metaKeys = weights.metaKeys

@@ -16,20 +16,24 @@ enum TransformersConversion {
     type == .lora && modelTypes.contains(modelType)
   }
 
-  /// The state dict as PEFT hands it on after the conversion.
-  static func convert(_ state: StateDict, architecture: Architecture, adapterName: String) -> StateDict {
+  /// The state dict as PEFT hands it on after the conversion, and the checkpoint name of every key
+  /// the conversion changed.
+  static func convert(_ state: StateDict, architecture: Architecture, adapterName: String)
+    -> (state: StateDict, originalNames: [String: String])
+  {
     let prefix = "base_model.model."
     var passthrough: [StateDict.Entry] = []
     var lora: [(position: Int, entry: StateDict.Entry)] = []
     for (position, entry) in state.entries.enumerated() {
       if entry.key.contains(".lora_") { lora.append((position, entry)) } else { passthrough.append(entry) }
     }
-    guard !lora.isEmpty else { return state }
+    guard !lora.isEmpty else { return (state, [:]) }
     lora.sort { a, b in
       let order = NaturalKey.compare(a.entry.key, b.entry.key)
       return order == 0 ? a.position < b.position : order < 0
     }
     var converted = StateDict(passthrough)
+    var originalNames: [String: String] = [:]
     for (_, entry) in lora {
       var key = entry.key
       // transformers renames the key without PEFT's prefix; a renaming that changes nothing is undone.
@@ -43,8 +47,9 @@ enum TransformersConversion {
       if !key.hasPrefix("base_model.") { key = prefix + key }
       key = withoutAdapterSuffix(key, adapterName: adapterName)
       converted[key] = StateDict.Entry(key: key, info: entry.info, tiedTo: entry.tiedTo)
+      if key != entry.key { originalNames[key] = entry.key }
     }
-    return converted
+    return (converted, originalNames)
   }
 
   /// `….<adapter>` → `…`, `….<adapter>.weight` → `….weight` (PEFT's serialized form).
