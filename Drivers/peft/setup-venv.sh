@@ -49,13 +49,14 @@ vpy="$venv/bin/python"
 # The transformers release each PEFT line works with. PEFT 0.13 breaks on transformers > 4.46 and
 # 0.14.0 was observed with 4.46.3. PEFT 0.16/0.17 do not import with transformers 5.x, and 0.18.1
 # imports but cannot wrap encoder-decoders (PeftModelForSeq2SeqLM needs a generation hook that
-# transformers 5 removed), so 0.15-0.18 get the last 4.x. 0.21 runs with the newest transformers
-# (0.19/0.20 are assumed to, not verified).
+# transformers 5 removed), so 0.15-0.18 get the last 4.x. 0.19 and later get transformers 5.24.0, the
+# release the ground truth and the profiles' transformers tables were recorded with (0.21.2 observed;
+# 0.19/0.20 assumed).
 transformers_spec_for() {
   local major minor
   IFS=. read -r major minor _ <<<"$1"
   if [ "$major" != "0" ] || [ "$minor" -ge 19 ]; then
-    echo "transformers"
+    echo "transformers==5.24.0"
   elif [ "$minor" -le 14 ]; then
     echo "transformers==4.46.3"
   else
