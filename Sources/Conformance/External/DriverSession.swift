@@ -3,6 +3,10 @@ import TensorIO
 
 /// One running driver process after a successful handshake. Used by one case at a time.
 final class DriverSession: @unchecked Sendable {
+  /// How long to wait for a dead driver's last stderr bytes. The reader returns at end of file, at
+  /// once in the usual case; the margin is for a loaded machine whose reader thread runs late.
+  static let stderrDrainSeconds = 5.0
+
   let process: ChildProcess
   let stderr: StderrTail
   private var reader: LineReader
@@ -43,7 +47,7 @@ final class DriverSession: @unchecked Sendable {
       try process.write(Array(DriverMessages.load(prepared).utf8))
     } catch {
       process.killNow()
-      stderr.awaitEnd(seconds: 1)
+      stderr.awaitEnd(seconds: Self.stderrDrainSeconds)
       return .broken(.failed("the driver is gone (\(process.statusDescription)): \(error.message)\(Self.tailNote(stderr))"))
     }
     let value: JSONValue
@@ -89,7 +93,7 @@ final class DriverSession: @unchecked Sendable {
       }
     case .endOfFile:
       _ = process.wait(seconds: 1)
-      stderr.awaitEnd(seconds: 1)
+      stderr.awaitEnd(seconds: Self.stderrDrainSeconds)
       throw ChildProcessError(
         message: "the driver closed its output before sending \(waiting) (\(process.statusDescription))\(tailNote(stderr))")
     case .timedOut:
