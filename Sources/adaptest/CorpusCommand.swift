@@ -15,13 +15,7 @@ struct CorpusCommand: ParsableCommand {
     @Option(help: "The corpus folder.") var corpus = "Corpus"
 
     func run() throws {
-      let loaded: Corpus
-      do {
-        loaded = try Corpus.load(root: corpus)
-      } catch {
-        printError("adaptest: \(error)")
-        throw ExitCode(3)
-      }
+      let loaded = try loadCorpus(corpus)
       for diagnostic in loaded.diagnostics { print(DisplayText.terminalSafe(diagnostic.description)) }
       let errors = loaded.diagnostics.filter { $0.severity == .error }.count
       let warnings = loaded.diagnostics.count - errors

@@ -117,6 +117,16 @@ func printChanges(_ label: String, _ changes: [ResultsDiff.Change], limit: Int =
   if changes.count > limit { print("\(label): … and \(changes.count - limit) more") }
 }
 
+/// Loads the corpus at `root`; a corpus that cannot be read at all ends the command with status 3.
+func loadCorpus(_ root: String) throws -> Corpus {
+  do {
+    return try Corpus.load(root: root)
+  } catch {
+    printError("adaptest: \(error)")
+    throw ExitCode(3)
+  }
+}
+
 /// Reads a results.json, given directly or as the report folder holding it.
 func readResults(_ path: String) throws -> RunResults {
   let file = FileSystem.kind(of: path) == .directory ? FileSystem.join(path, "results.json") : path

@@ -35,13 +35,7 @@ struct RunCommand: AsyncParsableCommand {
 
   func run() async throws {
     let started = Monotonic.seconds()
-    let loaded: Corpus
-    do {
-      loaded = try Corpus.load(root: corpus)
-    } catch {
-      printError("adaptest: \(error)")
-      throw ExitCode(3)
-    }
+    let loaded = try loadCorpus(corpus)
     let corpusSeconds = Monotonic.seconds() - started
     let lintErrors = loaded.diagnostics.filter { $0.severity == .error }
     for diagnostic in lintErrors { printError(DisplayText.terminalSafe(diagnostic.description)) }

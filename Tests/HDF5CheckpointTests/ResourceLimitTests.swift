@@ -2,52 +2,16 @@ import HDF5Checkpoint
 import TensorIO
 import Testing
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
 /// Files that claim enormous sizes (headers of exabytes, tensors of a tebibyte) must cost what the
 /// file really holds. Each is read by the real `adaptest` in a child process, whose peak resident
-/// memory is taken from `wait4`'s resource usage and compared with reading a tiny valid file.
+/// memory is taken from `wait4`'s resource usage (`Subprocess`) and compared with reading a tiny valid file.
 @Suite("Resource limits")
 struct ResourceLimitTests {
-  struct Run {
-    var status: Int32
-    var output: String
-    /// Peak resident set size, in KiB.
-    var maxRSS: Int
-  }
-
-  static func run(_ arguments: [String]) throws -> Run {
-    let dir = TemporaryDirectory()
-    let outputPath = dir.file("output.txt")
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-    defer { for pointer in argv { free(pointer) } }
-    var pid = pid_t()
-    let spawned = posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
-    guard spawned == 0 else { throw FileError(operation: "posix_spawn", path: arguments[0], errno: spawned) }
-    var status: Int32 = 0
-    var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-    let output = String(decoding: (try? FileSystem.read(outputPath)) ?? [], as: UTF8.self)
-    let exited = status & 0x7F == 0
-    return Run(status: exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), output: output, maxRSS: Int(usage.ru_maxrss))
-  }
-
   static func adaptest() throws -> String { try #require(IsolationTests.adaptest, "adaptest is built next to the tests") }
 
   /// Peak memory of `adaptest inspect` on a small valid file: the baseline every hostile file is held to.
   static func baseline() throws -> Int {
-    try run([try adaptest(), "inspect", Repository.fixtures + "/h5py-layout.h5"]).maxRSS
+    try Subprocess.run([try adaptest(), "inspect", Repository.fixtures + "/h5py-layout.h5"]).maxRSS
   }
 
   /// What a file may cost beyond the baseline.
@@ -63,7 +27,7 @@ struct ResourceLimitTests {
   func safetensors(_ name: String) throws {
     let base = try Self.baseline()
     let path = Repository.root + "/Corpus/malformed/safetensors/\(name).safetensors"
-    let result = try Self.run([try Self.adaptest(), "inspect", path])
+    let result = try Subprocess.run([try Self.adaptest(), "inspect", path])
     #expect(result.status == 3 || result.status == 0, "\(result.output)")
     #expect(result.maxRSS < base + Self.allowanceKiB, "peak \(result.maxRSS) KiB against \(base) KiB for a tiny file")
   }
@@ -77,7 +41,7 @@ struct ResourceLimitTests {
     try HDF5Writer().write([huge, small], metadata: [:], to: path)
     // Written by this process, but read by another: the child validates it first, as any file.
     let base = try Self.baseline()
-    let inspect = try Self.run([try Self.adaptest(), "inspect", path])
+    let inspect = try Subprocess.run([try Self.adaptest(), "inspect", path])
     #expect(inspect.status == 0, "\(inspect.output)")
     #expect(inspect.output.contains("huge.weight"))
     #expect(inspect.maxRSS < base + Self.allowanceKiB, "peak \(inspect.maxRSS) KiB against \(base) KiB")

@@ -13,6 +13,8 @@ enum Subprocess {
   struct Result {
     var status: Int32
     var output: String
+    /// Peak resident set size of the child, in KiB (`wait4`'s resource usage).
+    var maxRSS: Int
   }
 
   /// Runs `arguments` (argv[0] resolved through PATH) with stdout and stderr captured together.
@@ -31,11 +33,13 @@ enum Subprocess {
     let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, &argv, environ)
     guard spawned == 0 else { throw FileError(operation: "posix_spawn", path: arguments[0], errno: spawned) }
     var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    var usage = rusage()
+    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
     let output = String(decoding: (try? FileSystem.read(outputPath)) ?? [], as: UTF8.self)
     // WIFEXITED / WEXITSTATUS are macros; decode the wait status by hand.
     let exited = status & 0x7F == 0
-    return Result(status: exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), output: output)
+    return Result(
+      status: exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), output: output, maxRSS: Int(usage.ru_maxrss))
   }
 
   /// The interpreter named by ADAPTEST_PYTHON, if set and able to import h5py.

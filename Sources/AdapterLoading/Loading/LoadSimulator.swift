@@ -103,7 +103,6 @@ struct LoadEngine {
       var diagnosed = (weights: weights, model: model)
       if weights == nil, outcome.error != nil, let failedLoad, failedLoad.adapterName == context.adapterName {
         report(failedLoad.weights, model: failedLoad.model, into: &seen)
-        seen.stateDict = nil
         diagnosed = (failedLoad.weights, failedLoad.model)
       }
       outcome.diagnostics = RecommendedDiagnostics(

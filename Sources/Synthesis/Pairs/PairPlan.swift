@@ -80,18 +80,25 @@ public struct PairPlan: Sendable {
       } catch { throw error.within(request.path) }
     }
     adapterDType = dtype
-    // The parameters the adapters already in the model have on the loading base.
+    // The adapters already in the model: their files (saved on the training base) and the
+    // parameters they have on the loading base.
+    var loaded: [LoadedAdapter] = []
     var loadedParameters: [String: AdapterTensor] = [:]
-    for (i, loaded) in spec.loaded.enumerated() {
+    for (i, other) in spec.loaded.enumerated() {
       do throws(SynthesisError) {
         var config = adapterConfig
-        if let override = loaded.adapter { config = try AdapterConfigBuilder.config(override, base: trainingBase) }
-        for tensor in try AdapterCatalog.savedTensors(config: config, base: loadingBase, adapterName: loaded.name) ?? []
+        if let override = other.adapter { config = try AdapterConfigBuilder.config(override, base: trainingBase) }
+        guard let tensors = try AdapterCatalog.savedTensors(config: config, base: trainingBase) else {
+          throw SynthesisError(field: "config.target_modules", .invalidValue("matches no module of the base"))
+        }
+        loaded.append(LoadedAdapter(name: other.name, config: config, tensors: tensors))
+        for tensor in try AdapterCatalog.savedTensors(config: config, base: loadingBase, adapterName: other.name) ?? []
         where tensor.role != .baseWeight {
-          loadedParameters[tensor.modelKey(adapterName: loaded.name)] = tensor
+          loadedParameters[tensor.modelKey(adapterName: other.name)] = tensor
         }
       } catch { throw error.within("load.loaded[\(i)]") }
     }
+    loadedAdapters = loaded
     let isVeRA = spec.adapter.peftType == "VERA"
     let inputs = OutcomeRules.Inputs(
       trained: trained, expected: expected, loadingBase: loadingBase, baseMutations: spec.baseMutations.map(\.value),
@@ -115,18 +122,6 @@ public struct PairPlan: Sendable {
         throw located.within(spec.adapterMutations[i].path)
       }
       throw error.within("adapter")
-    }
-
-    loadedAdapters = []
-    for (i, loaded) in spec.loaded.enumerated() {
-      do throws(SynthesisError) {
-        var config = adapterConfig
-        if let override = loaded.adapter { config = try AdapterConfigBuilder.config(override, base: trainingBase) }
-        guard let tensors = try AdapterCatalog.savedTensors(config: config, base: trainingBase) else {
-          throw SynthesisError(field: "config.target_modules", .invalidValue("matches no module of the base"))
-        }
-        loadedAdapters.append(LoadedAdapter(name: loaded.name, config: config, tensors: tensors))
-      } catch { throw error.within("load.loaded[\(i)]") }
     }
   }
 
