@@ -65,7 +65,7 @@ struct TransformersConversionTests {
   @Test("pre-v5 MoE names are renamed", arguments: ["model.layers.0.block_sparse_moe.gate.lora_A.weight", "base_model.model.model.layers.0.block_sparse_moe.gate.lora_A.weight"])
   func moeRenamed(_ key: String) throws {
     let state = StateDict([.init(key: key, info: TensorInfo(dtype: .f32, shape: [2, 16]))])
-    let converted = TransformersConversion.convert(state, architecture: .forModelType("mixtral"), adapterName: "default")
+    let converted = TransformersConversion.convert(state, architecture: .resolve(modelType: "mixtral", modelClass: "MixtralForCausalLM"), adapterName: "default")
     #expect(converted.state.keys == ["base_model.model.model.layers.0.mlp.gate.lora_A.weight"])
     #expect(converted.originalNames == ["base_model.model.model.layers.0.mlp.gate.lora_A.weight": key])
   }

@@ -99,7 +99,7 @@ extension PeftModel {
   /// Names of modules whose weights are tied to the input embedding (`_get_module_names_tied_with_embedding`).
   func tiedEmbeddingModuleNames() -> [String] {
     guard base.tieWordEmbeddings, let input = base.inputEmbeddingPath else { return [] }
-    let names = base.tiedWeightPairs.filter { $0.source == input + ".weight" }.map { parentPath($0.target) }
+    let names = base.stateDict.entries.filter { $0.tiedTo == input + ".weight" }.map { parentPath($0.key) }
     return Array(Set(names)).sorted()
   }
 

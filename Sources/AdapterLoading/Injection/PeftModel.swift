@@ -162,7 +162,7 @@ public struct PeftModel: Sendable {
   /// `LlamaModel`, `…ForSequenceClassification`) has no such attribute and the constructor raises.
   static func requireGeneration(className: String, base: BaseModel) throws(PythonError) {
     guard className == "PeftModelForCausalLM" || className == "PeftModelForSeq2SeqLM" else { return }
-    guard !base.modelClass.isEmpty, !base.hasLanguageModelHead else { return }
+    guard !base.modelClass.isEmpty, !base.canGenerate else { return }
     throw PythonError(kind: "AttributeError", message: "'\(base.modelClass)' object has no attribute 'prepare_inputs_for_generation'")
   }
 

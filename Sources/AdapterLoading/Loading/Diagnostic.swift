@@ -27,6 +27,9 @@ public struct DiagnosticCode: RawRepresentable, Hashable, Sendable, Comparable, 
   public static let formatError = DiagnosticCode(rawValue: "format-error")
   /// The loader raises; the adapter cannot be loaded as is.
   public static let loadError = DiagnosticCode(rawValue: "load-error")
+  /// The model's structure (backbone prefix, heads, key order) is inferred from the checkpoint, not
+  /// recorded from transformers: a model type or class transformers does not register.
+  public static let architectureInferred = DiagnosticCode(rawValue: "architecture-inferred")
   /// The adapter config has fields this PEFT version does not know (they are ignored).
   public static let unknownConfigFields = DiagnosticCode(rawValue: "unknown-config-fields")
 

@@ -62,8 +62,14 @@ extension LoadOutcome {
     case .fails: verdict = "the load fails"
     }
     lines.append("\(verdict) [\(profile.rawValue) profile, \(call.rawValue) as '\(DisplayText.terminalSafe(adapterName))']")
+    if profile != .recommended {
+      // Every profile says when its answer rests on an inferred structure.
+      for d in diagnostics where d.code == .architectureInferred {
+        lines.append("note [\(d.code.rawValue)] \(DisplayText.terminalSafe(d.message))")
+      }
+    }
     if profile == .recommended {
-      for d in diagnostics where verbose || d.severity != .info {
+      for d in diagnostics where verbose || d.severity != .info || d.code == .architectureInferred {
         lines.append("\(d.severity.rawValue) [\(d.code.rawValue)] \(DisplayText.terminalSafe(d.message))")
         if !d.keys.isEmpty {
           let shown = d.keys.prefix(verbose ? d.keys.count : 3).map { DisplayText.terminalSafe($0) }

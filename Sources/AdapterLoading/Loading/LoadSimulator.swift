@@ -23,8 +23,20 @@ public enum LoadSimulator {
     base: BaseModel, adapter: AdapterSource, context: LoadContext = LoadContext(), profile: LoadProfile = .recommended,
     catalog: TunerCatalog = .standard
   ) -> LoadOutcome {
-    var engine = LoadEngine(base: base, profile: profile, context: context, catalog: catalog)
-    return engine.run(adapter)
+    let fitted = base.fitted(to: context.loaded.map(\.source) + [adapter])
+    var engine = LoadEngine(base: fitted, profile: profile, context: context, catalog: catalog)
+    var outcome = engine.run(adapter)
+    if !fitted.inferences.isEmpty {
+      // Every profile says what its answer rests on when the structure is not transformers' own.
+      outcome.diagnostics.append(
+        Diagnostic(
+          code: .architectureInferred, severity: .info,
+          message: "the model's structure is inferred, not recorded from transformers: "
+            + fitted.inferences.joined(separator: "; "),
+          fix: "answers that depend only on names and shapes stay exact; for a remote-code model, confirm with "
+            + "the real loader (adaptest run --loader peft@X.Y.Z)"))
+    }
+    return outcome
   }
 }
 
@@ -192,7 +204,7 @@ struct LoadEngine {
     var auxiliaryMissing: [String] = []
     var originalNames: [String: String] = [:]
     // Current PEFT on transformers 5 (0.21.2 does this; 0.18.1 and 0.13 do not).
-    if profile != .peft013, TransformersConversion.applies(to: config.peftType, modelType: base.architecture.modelType) {
+    if profile != .peft013, TransformersConversion.applies(to: config.peftType, architecture: base.architecture) {
       (state, originalNames) = TransformersConversion.convert(state, architecture: base.architecture, adapterName: adapterName)
     }
 

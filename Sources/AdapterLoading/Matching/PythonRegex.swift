@@ -28,6 +28,11 @@ struct PythonRegex {
     (try? regex.prefixMatch(in: text)) ?? nil
   }
 
+  /// `re.search(pattern, text) is not None`.
+  func search(_ text: String) -> Bool {
+    (try? regex.firstMatch(in: text)) != nil
+  }
+
   /// Escapes `text` so that it matches literally (Python's `re.escape`).
   static func escape(_ text: String) -> String {
     var out = ""

@@ -1,45 +1,60 @@
 import TensorIO
 
-/// What Adaptest knows about a transformers architecture: how its checkpoint names map to the model's
-/// state dict, which weights are tied, which modules are embeddings or GPT-2 `Conv1D`s, and the order
-/// in which its modules register children (which is the order of `state_dict()` and therefore of the
-/// missing keys torch reports).
+/// What Adaptest knows about a model's architecture: how its checkpoint names map to the model's
+/// state dict, which weights are tied, what kind each module is, and the order in which modules
+/// register their children (the order of `state_dict()` and therefore of the keys torch reports).
 ///
-/// Known model types reproduce transformers 5.x exactly (see the recorded fixtures). Anything else
-/// falls back to generic rules: conventional names get the conventional order (embeddings, layers,
-/// attention before MLP, norms, head), other siblings are ordered naturally (numbers numerically,
-/// names alphabetically), weight before bias.
+/// For every model type and class transformers registers, this comes from ``ModelStructureTable``,
+/// recorded from transformers itself. A `model_type` or class the table lacks (remote code, a newer
+/// transformers) is *inferred* from the checkpoint's key tree; ``provenance`` then says what was
+/// inferred, and every load outcome carries an `architecture-inferred` diagnostic.
 public struct Architecture: Sendable, Hashable {
   /// `model_type` from `config.json`.
   public var modelType: String
-  /// Whether the model type is one with recorded registration order and tie rules.
-  public var isKnown: Bool
-  /// The base model's attribute on head models (`model`, `transformer`, `bert`; `""` for T5).
+  /// The class the structure was taken from (`FalconForCausalLM`), or `nil` when inferred.
+  public var recordedClass: ClassStructure?
+  /// Whether the structure is recorded from transformers or inferred from the checkpoint.
+  public var provenance: Provenance
+  /// The base model's attribute on head models (`model`, `transformer`, `gpt_neox`).
   public var baseModelPrefix: String
+  /// Whether the class holds its backbone under ``baseModelPrefix``.
+  public var holdsBackbone: Bool
   /// transformers' default of `tie_word_embeddings` when `config.json` omits it.
   public var defaultTieWordEmbeddings: Bool
-  /// Names whose modules are `nn.Embedding`s.
-  var embeddingNames: Set<String>
-  /// Names whose modules are GPT-2 `Conv1D`s.
-  var conv1DNames: Set<String>
-  /// The registration order of children, by attribute name, for every parent.
-  var childOrder: [String]
-  /// Substring renames applied to checkpoint keys before anything else (transformers v5 conversions).
+  /// Whether PEFT 0.21 converts LoRA checkpoints on this model type (transformers registers a conversion).
+  var conversionRegistered: Bool
+  /// Literal renamings of the model's conversion, which PEFT also applies to LoRA keys.
   var renames: [(from: String, to: String)]
+  /// Every renaming transformers applies to checkpoint keys on load, in order (legacy ones last).
+  var keyRenamings: [KeyRenaming]
   /// Per-expert checkpoint weights fused into 3-D parameters (transformers v5 MoE conversion).
   var expertFusion: ExpertFusion?
-  /// Checkpoint key suffixes transformers ignores on load (old buffers).
-  var ignoredSuffixes: [String]
-  /// Prefix of module class names (`Llama` → `LlamaRMSNorm`).
-  var classPrefix: String
+  /// The recorded modules as a trie over path components (`*` for indices).
+  var records: RecordTrie
+
+  /// Where an architecture's structure comes from.
+  public enum Provenance: Sendable, Hashable {
+    /// Recorded from this transformers release.
+    case recorded(transformers: String)
+    /// Inferred from the checkpoint: each fact says what was inferred and from what.
+    case inferred([String])
+
+    public var isInferred: Bool {
+      if case .inferred = self { return true }
+      return false
+    }
+  }
+
+  public var isRecorded: Bool { recordedClass != nil }
 
   public static func == (lhs: Architecture, rhs: Architecture) -> Bool {
-    lhs.modelType == rhs.modelType && lhs.isKnown == rhs.isKnown && lhs.baseModelPrefix == rhs.baseModelPrefix
+    lhs.modelType == rhs.modelType && lhs.recordedClass?.name == rhs.recordedClass?.name
+      && lhs.provenance == rhs.provenance && lhs.baseModelPrefix == rhs.baseModelPrefix
   }
-  public func hash(into hasher: inout Hasher) { hasher.combine(modelType) }
-
-  /// The rank of an attribute name in registration order (`nil` if unknown).
-  func rank(of name: String) -> Int? { Self.rankTables[modelType]?[name] ?? Self.genericRanks[name] }
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(modelType)
+    hasher.combine(recordedClass?.name)
+  }
 }
 
 /// transformers v5's fusion of per-expert MoE weights into 3-D parameters.
@@ -51,72 +66,85 @@ struct ExpertFusion: Hashable, Sendable {
 }
 
 extension Architecture {
-  /// The architecture for a `model_type`, falling back to generic rules.
-  public static func forModelType(_ modelType: String) -> Architecture {
-    switch modelType {
-    case "llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3_text":
-      return decoder(modelType, tie: ["gemma", "gemma2", "gemma3_text"].contains(modelType))
-    case "mixtral":
-      var a = decoder(modelType, tie: false)
-      a.renames = [(".block_sparse_moe.", ".mlp.")]
-      a.expertFusion = ExpertFusion(gate: "w1", up: "w3", down: "w2")
-      return a
-    case "qwen2_moe", "qwen3_moe", "olmoe":
-      var a = decoder(modelType, tie: false)
-      a.expertFusion = ExpertFusion(gate: "gate_proj", up: "up_proj", down: "down_proj")
-      return a
-    case "gpt2":
-      return Architecture(
-        modelType: modelType, isKnown: true, baseModelPrefix: "transformer", defaultTieWordEmbeddings: true,
-        embeddingNames: ["wte", "wpe"], conv1DNames: ["c_attn", "q_attn", "c_proj", "c_fc"],
-        childOrder: [], renames: [], expertFusion: nil,
-        ignoredSuffixes: [".attn.bias", ".attn.masked_bias", ".crossattention.bias", ".crossattention.masked_bias"],
-        classPrefix: "GPT2")
-    case "t5", "mt5", "umt5":
-      return Architecture(
-        modelType: modelType, isKnown: modelType == "t5", baseModelPrefix: "", defaultTieWordEmbeddings: true,
-        embeddingNames: ["shared", "embed_tokens", "relative_attention_bias"], conv1DNames: [],
-        childOrder: [], renames: [], expertFusion: nil,
-        ignoredSuffixes: ["decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight"],
-        classPrefix: "T5")
-    case "bert", "roberta":
-      return Architecture(
-        modelType: modelType, isKnown: modelType == "bert", baseModelPrefix: modelType, defaultTieWordEmbeddings: true,
-        embeddingNames: ["word_embeddings", "position_embeddings", "token_type_embeddings"], conv1DNames: [],
-        childOrder: [], renames: [], expertFusion: nil, ignoredSuffixes: [".position_ids"],
-        classPrefix: modelType == "bert" ? "Bert" : "Roberta")
-    default:
-      return Architecture(
-        modelType: modelType, isKnown: false, baseModelPrefix: "model", defaultTieWordEmbeddings: true,
-        embeddingNames: genericEmbeddingNames, conv1DNames: [], childOrder: [], renames: [], expertFusion: nil,
-        ignoredSuffixes: ["rotary_emb.inv_freq"], classPrefix: "")
+  /// The architecture of `config.json`'s `model_type` and class (`architectures[0]`, `""` when absent).
+  ///
+  /// A recorded model type whose class is not recorded (a custom head, or one transformers cannot build
+  /// from its default config) uses the bare model's structure for the backbone and says so.
+  public static func resolve(modelType: String, modelClass: String) -> Architecture {
+    guard let structure = ModelStructureTable.structure(forModelType: modelType) else {
+      let why = modelType.isEmpty
+        ? "config.json has no model_type" : "transformers \(ModelStructureTable.transformersVersion) does not register model_type '\(modelType)'"
+      return inferred(modelType, facts: [why + ": the structure is inferred from the checkpoint"])
     }
+    let chosen = modelClass.isEmpty ? structure.bareClass : structure.modelClass(named: modelClass)
+    guard let cls = chosen else {
+      var architecture = inferred(modelType, facts: [unrecordedClassFact(modelClass, structure)])
+      if let bare = structure.bareClass { architecture.adopt(backboneOf: bare, structure: structure) }
+      return architecture
+    }
+    var architecture = Architecture(
+      modelType: modelType, recordedClass: cls, provenance: .recorded(transformers: structure.transformersVersion),
+      baseModelPrefix: cls.basePrefix, holdsBackbone: cls.holdsBackbone,
+      defaultTieWordEmbeddings: structure.tieWordEmbeddingsDefault ?? false,
+      conversionRegistered: structure.conversionRegistered, renames: [], keyRenamings: [], expertFusion: nil,
+      records: RecordTrie(cls.modules))
+    architecture.applyConversion(cls.conversion)
+    return architecture
   }
 
-  private static func decoder(_ modelType: String, tie: Bool) -> Architecture {
-    let prefixes = [
-      "llama": "Llama", "mistral": "Mistral", "qwen2": "Qwen2", "qwen3": "Qwen3", "phi3": "Phi3", "gemma": "Gemma",
-      "gemma2": "Gemma2", "gemma3_text": "Gemma3", "mixtral": "Mixtral", "qwen2_moe": "Qwen2Moe",
-      "qwen3_moe": "Qwen3Moe", "olmoe": "Olmoe",
-    ]
-    return Architecture(
-      modelType: modelType, isKnown: true, baseModelPrefix: "model", defaultTieWordEmbeddings: tie,
-      embeddingNames: ["embed_tokens"], conv1DNames: [], childOrder: [], renames: [], expertFusion: nil,
-      ignoredSuffixes: ["rotary_emb.inv_freq"], classPrefix: prefixes[modelType] ?? "")
+  private static func unrecordedClassFact(_ modelClass: String, _ structure: ModelStructure) -> String {
+    if let reason = structure.skipped[modelClass] {
+      return "transformers \(structure.transformersVersion) cannot build \(modelClass) from its default config "
+        + "(\(reason)): its heads are inferred from the checkpoint"
+    }
+    return "\(modelClass) is not a class transformers \(structure.transformersVersion) maps model_type "
+      + "'\(structure.modelType)' to: its heads are inferred from the checkpoint"
   }
 
-  static let genericEmbeddingNames: Set<String> = [
+  /// An architecture with nothing recorded: conventional names and order, flagged as inferred.
+  static func inferred(_ modelType: String, facts: [String]) -> Architecture {
+    Architecture(
+      modelType: modelType, recordedClass: nil, provenance: .inferred(facts), baseModelPrefix: "",
+      holdsBackbone: false, defaultTieWordEmbeddings: true, conversionRegistered: false, renames: [],
+      keyRenamings: KeyRenaming.legacy, expertFusion: nil, records: RecordTrie([:]))
+  }
+
+  /// Uses a recorded bare class for the backbone of an unrecorded head class of the same model type.
+  private mutating func adopt(backboneOf bare: ClassStructure, structure: ModelStructure) {
+    baseModelPrefix = bare.basePrefix
+    defaultTieWordEmbeddings = structure.tieWordEmbeddingsDefault ?? false
+    conversionRegistered = structure.conversionRegistered
+    backboneRecords = RecordTrie(bare.modules)
+    applyConversion(bare.conversion)
+  }
+
+  private mutating func applyConversion(_ transforms: [WeightTransform]) {
+    renames = transforms.compactMap(\.literalRenaming)
+    keyRenamings = transforms.compactMap(KeyRenaming.init) + KeyRenaming.legacy
+    expertFusion = ExpertFusion(converters: transforms)
+  }
+
+  /// The recorded backbone of an unrecorded head class (kinds and order under ``baseModelPrefix``).
+  var backboneRecords: RecordTrie {
+    get { records.subtrie(at: baseModelPrefix) ?? RecordTrie([:]) }
+    set { records = RecordTrie(grafting: newValue, under: baseModelPrefix) }
+  }
+
+  // MARK: Conventions for what is not recorded
+
+  /// Names that are `nn.Embedding`s by convention (for modules the table does not describe).
+  static let conventionalEmbeddingNames: Set<String> = [
     "embed_tokens", "wte", "wpe", "word_embeddings", "position_embeddings", "token_type_embeddings", "shared",
-    "embed_positions", "relative_attention_bias",
+    "embed_positions", "relative_attention_bias", "embed_in",
   ]
 
-  /// The conventional registration order of common transformers attribute names. Siblings never
-  /// disagree across the known architectures except where ``rankTables`` overrides it.
-  static let genericOrder: [String] = [
+  /// The conventional registration order of common transformers attribute names, used only for
+  /// modules the table does not describe (and reported as inferred).
+  static let conventionalOrder: [String] = [
     // model level
     "model", "transformer", "bert", "roberta", "shared", "embeddings", "encoder", "transform", "decoder",
     // embeddings
-    "embed_tokens", "wte", "wpe", "word_embeddings", "position_embeddings", "token_type_embeddings",
+    "embed_tokens", "embed_in", "wte", "wpe", "word_embeddings", "position_embeddings", "token_type_embeddings",
     "drop", "layers", "h", "block", "layer",
     // attention
     "self_attn", "SelfAttention", "EncDecAttention", "attention", "ln_1", "attn", "ln_2", "crossattention",
@@ -129,32 +157,45 @@ extension Architecture {
     // norms and the rest
     "input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm",
     "norm", "ln_f", "final_layer_norm", "final_layernorm", "rotary_emb", "pooler", "cls", "predictions",
-    "transform", "dropout", "act", "act_fn", "activation", "lm_head", "classifier", "score", "qa_outputs",
+    "dropout", "act", "act_fn", "activation", "lm_head", "embed_out", "classifier", "score", "qa_outputs",
   ]
 
-  static let genericRanks: [String: Int] = Dictionary(
-    genericOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+  static let conventionalRanks: [String: Int] = Dictionary(
+    conventionalOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
 
-  /// Per-architecture exceptions to the generic order.
-  static let rankTables: [String: [String: Int]] = [
-    // Qwen-MoE blocks register the experts before the router; Mixtral the router first.
-    "qwen3_moe": moved(["experts", "gate"], before: "shared_expert"),
-    "qwen2_moe": moved(["experts", "gate"], before: "shared_expert"),
-    "olmoe": moved(["experts", "gate"], before: "shared_expert"),
+  /// Module names that are heads by convention (for classes the table does not describe).
+  static let conventionalHeadNames: Set<String> = [
+    "lm_head", "embed_out", "score", "classifier", "qa_outputs", "cls", "head", "output_layer",
   ]
 
-  private static func moved(_ names: [String], before anchor: String) -> [String: Int] {
-    var order = genericOrder.filter { !names.contains($0) }
-    let at = order.firstIndex(of: anchor) ?? order.endIndex
-    order.insert(contentsOf: names, at: at)
-    var result = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-    for (k, v) in genericRanks where result[k] == nil { result[k] = v }
-    return result
-  }
-
-  /// The order of a module's own tensors: `weight` before `bias`, fused expert projections in
-  /// transformers' order, then the rest by name.
+  /// The order of a module's own tensors when not recorded: `weight` before `bias`, fused expert
+  /// projections in transformers' order, then the rest by name.
   static let tensorOrder: [String: Int] = [
     "weight": 0, "bias": 1, "gate_up_proj": 2, "gate_up_proj_bias": 3, "down_proj": 4, "down_proj_bias": 5,
   ]
+}
+
+extension ExpertFusion {
+  /// The MoE fusion described by transformers' converters (`….experts.*.<gate>.weight` +
+  /// `….experts.*.<up>.weight` → `….experts.gate_up_proj`, `….experts.*.<down>.weight` → `down_proj`).
+  init?(converters: [WeightTransform]) {
+    func projection(_ pattern: String) -> String? {
+      guard let range = pattern.firstRange(of: "experts.*."), pattern.hasSuffix(".weight") else { return nil }
+      return String(pattern[range.upperBound...].dropLast(".weight".count))
+    }
+    var gate: String?
+    var up: String?
+    var down: String?
+    for converter in converters where converter.operation == "WeightConverter" {
+      guard let target = converter.targetPatterns.first else { continue }
+      if target.hasSuffix("experts.gate_up_proj"), converter.sourcePatterns.count == 2 {
+        gate = projection(converter.sourcePatterns[0])
+        up = projection(converter.sourcePatterns[1])
+      } else if target.hasSuffix("experts.down_proj"), converter.sourcePatterns.count == 1 {
+        down = projection(converter.sourcePatterns[0])
+      }
+    }
+    guard let gate, let up, let down else { return nil }
+    self.init(gate: gate, up: up, down: down)
+  }
 }

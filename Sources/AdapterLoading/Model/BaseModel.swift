@@ -5,9 +5,11 @@ import TensorIO
 /// shapes of its weights (no tensor data is needed).
 ///
 /// The model class is `config.json`'s `architectures[0]`. Checkpoint names are normalized as
-/// transformers 5 does on load (legacy prefixes, MoE expert fusion, ignored old buffers), tied weights
-/// are added under every name they have in the model, and siblings are ordered as the architecture
-/// registers them (``Architecture``).
+/// transformers 5 does on load (its renamings, the base-model prefix added or stripped key by key,
+/// MoE expert fusion, keys the class does not have dropped), tied weights are added under every name
+/// they have in the model, and siblings are ordered as the class registers them (``Architecture``).
+/// For a class transformers does not register, the structure is inferred from the checkpoint and
+/// ``inferences`` says what was inferred.
 public struct BaseModel: Sendable, Hashable {
   /// `config.json`.
   public var config: JSONObject
@@ -25,6 +27,9 @@ public struct BaseModel: Sendable, Hashable {
   public var outputEmbeddingPath: String?
   /// What the normalization did, in plain words (for `--verbose`).
   public var notes: [String]
+  /// What was inferred rather than recorded from transformers, each with what it rests on; empty for
+  /// a recorded class.
+  public var inferences: [String]
 
   /// The model's `state_dict()`: names and infos in torch order, tied weights under every name.
   public var stateDict: StateDict { tree.stateDict() }
@@ -39,80 +44,192 @@ public struct BaseModel: Sendable, Hashable {
   public init(config: JSONObject, weights: TensorTable, source: String = "model") throws(BaseModelError) {
     self.config = config
     let modelType = config["model_type"]?.stringValue ?? ""
-    architecture = Architecture.forModelType(modelType)
     modelClass = config["architectures"]?.arrayValue?.first?.stringValue ?? ""
+    architecture = Architecture.resolve(modelType: modelType, modelClass: modelClass)
     vocabSize = config["vocab_size"]?.intValue
     tieWordEmbeddings = config["tie_word_embeddings"]?.boolValue ?? architecture.defaultTieWordEmbeddings
     notes = []
+    inferences = []
+    if case .inferred(let facts) = architecture.provenance { inferences = facts }
     tree = ModuleTree(root: Module(kind: .container, className: "Module"))
-    inputEmbeddingPath = nil
-    outputEmbeddingPath = nil
+    var keys = weights.entries.map { (key: $0.name, info: $0.info) }
+    for (key, _) in keys where key.isEmpty || key.hasPrefix(".") || key.hasSuffix(".") || key.contains("..") {
+      throw BaseModelError(source: source, subject: key, detail: "not a valid parameter name")
+    }
+    keys = renamed(keys)
+    if let fusion = architecture.expertFusion {
+      keys = try ExpertFuser(fusion: fusion, source: source).fuse(keys.map { ($0.key, $0.info) }, notes: &notes)
+        .map { (key: $0.0, info: $0.1) }
+    }
+    keys = architecture.isRecorded ? placedAsRecorded(keys) : placedAsInferred(keys)
     var builder = TreeBuilder(architecture: architecture, source: source)
-    let keys = try normalizedKeys(weights, source: source)
-    for (key, info) in keys { try builder.insert(key: key, info: info) }
-    tree = builder.finish()
+    for entry in withTiedWeights(keys) { try builder.insert(key: entry.key, info: entry.info, tiedTo: entry.tiedTo) }
+    tree = try builder.finish()
+    if architecture.isRecorded, builder.unrecordedModules > 0 {
+      notes.append("\(builder.unrecordedModules) module(s) not in the recorded \(modelClass) (a config variant): "
+        + "ordered after the recorded ones")
+    }
     locateEmbeddings()
-    try addTiedWeights(source: source)
   }
 
   // MARK: Head kind
 
-  /// A class with a language-model head, which in transformers 5 is also one that can generate.
-  var hasLanguageModelHead: Bool {
-    ["ForCausalLM", "LMHeadModel", "ForConditionalGeneration", "WithLMHead"].contains { modelClass.hasSuffix($0) }
+  /// Whether the class can generate (`PeftModelForCausalLM` needs its `prepare_inputs_for_generation`).
+  var canGenerate: Bool {
+    if let recorded = architecture.recordedClass { return recorded.hasPrepareInputs }
+    return ["ForCausalLM", "LMHeadModel", "ForConditionalGeneration", "WithLMHead"].contains { modelClass.hasSuffix($0) }
   }
 
-  var isMaskedLM: Bool { modelClass.hasSuffix("ForMaskedLM") }
-
-  /// Whether the class wraps a base model under ``Architecture/baseModelPrefix``.
+  /// Whether the class is a task head over a backbone rather than the bare model.
   var isHeadModel: Bool {
-    !architecture.baseModelPrefix.isEmpty && !modelClass.isEmpty && !modelClass.hasSuffix("Model")
-      || modelClass.hasSuffix("LMHeadModel")
+    if let recorded = architecture.recordedClass { return !recorded.tasks.contains("base") }
+    return !modelClass.isEmpty && (!modelClass.hasSuffix("Model") || modelClass.hasSuffix("LMHeadModel"))
   }
 
   // MARK: Normalization
 
-  private mutating func normalizedKeys(_ weights: TensorTable, source: String) throws(BaseModelError)
-    -> [(String, TensorInfo)]
-  {
-    var keys: [(String, TensorInfo)] = weights.entries.map { ($0.name, $0.info) }
-    let ignored = keys.filter { key in architecture.ignoredSuffixes.contains { key.0.hasSuffix($0) } }
-    if !ignored.isEmpty {
-      keys.removeAll { key in architecture.ignoredSuffixes.contains { key.0.hasSuffix($0) } }
-      notes.append("ignored \(ignored.count) checkpoint tensor(s) transformers drops on load, e.g. \(ignored[0].0)")
-    }
-    let prefix = architecture.baseModelPrefix
-    if !prefix.isEmpty, !keys.isEmpty {
-      let headNames = ["lm_head.", "classifier.", "score.", "cls.", "qa_outputs."]
-      let hasPrefix = keys.contains { $0.0.hasPrefix(prefix + ".") }
-      if isHeadModel && !hasPrefix {
-        keys = keys.map { key in headNames.contains { key.0.hasPrefix($0) } ? key : (prefix + "." + key.0, key.1) }
-        notes.append("checkpoint saved from the base model: added the '\(prefix).' prefix")
-      } else if !isHeadModel && !modelClass.isEmpty && hasPrefix {
-        keys = keys.compactMap { key in
-          key.0.hasPrefix(prefix + ".") ? (String(key.0.dropFirst(prefix.count + 1)), key.1) : nil
-        }
-        notes.append("checkpoint saved from a head model: removed the '\(prefix).' prefix")
+  /// transformers' renamings (the class's conversion, then the legacy ones), each key through all of them.
+  private mutating func renamed(_ keys: [(key: String, info: TensorInfo)]) -> [(key: String, info: TensorInfo)] {
+    let renamings = architecture.keyRenamings
+    guard !renamings.isEmpty else { return keys }
+    var count = 0
+    var example = ""
+    let result = keys.map { entry in
+      var key = entry.key
+      for renaming in renamings {
+        if let next = renaming.apply(to: key) { key = next }
       }
+      if key != entry.key {
+        if count == 0 { example = "\(entry.key) → \(key)" }
+        count += 1
+      }
+      return (key: key, info: entry.info)
     }
-    for rename in architecture.renames {
-      keys = keys.map { key in (key.0.replacing(rename.from, with: rename.to), key.1) }
+    if count > 0 { notes.append("renamed \(count) checkpoint key(s) as transformers does on load, e.g. \(example)") }
+    return result
+  }
+
+  /// transformers 5's placement of each key against the recorded class (`rename_source_key`): the base
+  /// prefix stripped when the key is the model's without it, else added when the key is the model's
+  /// with it; keys the class cannot hold (a head the class lacks, an old buffer) are dropped.
+  private mutating func placedAsRecorded(_ keys: [(key: String, info: TensorInfo)]) -> [(key: String, info: TensorInfo)] {
+    let records = architecture.records
+    let prefix = architecture.baseModelPrefix
+    let rootChildren = Set(records.record(RecordTrie.root)?.children ?? [])
+    let rootTensors = Set(records.record(RecordTrie.root)?.tensors ?? [])
+    let ignore = (architecture.recordedClass?.ignoreOnLoadUnexpected ?? []).compactMap { try? PythonRegex($0) }
+    var added = 0
+    var stripped = 0
+    var dropped: [String] = []
+    var result: [(key: String, info: TensorInfo)] = []
+    result.reserveCapacity(keys.count)
+    for (original, info) in keys {
+      var key = original
+      if !prefix.isEmpty {
+        let withoutPrefix = key.hasPrefix(prefix + ".") ? String(key.dropFirst(prefix.count + 1)) : nil
+        if let withoutPrefix, records.recognizes(withoutPrefix) {
+          key = withoutPrefix
+          stripped += 1
+        } else if records.recognizes(prefix + "." + key) {
+          key = prefix + "." + key
+          added += 1
+        }
+      }
+      let first = key.split(separator: ".", maxSplits: 1).first.map(String.init) ?? key
+      let known = records.recognizes(key)
+      let outside = key.contains(".") ? !rootChildren.contains(first) : !rootTensors.contains(key)
+      if !known && (outside || records.isNonPersistentBuffer(key) || ignore.contains(where: { $0.search(key) })) {
+        dropped.append(original)
+        continue
+      }
+      result.append((key, info))
     }
-    if let fusion = architecture.expertFusion {
-      keys = try ExpertFuser(fusion: fusion, source: source).fuse(keys, notes: &notes)
+    if added > 0 { notes.append("checkpoint saved from the base model: added the '\(prefix).' prefix to \(added) key(s)") }
+    if stripped > 0 { notes.append("checkpoint saved from a head model: removed the '\(prefix).' prefix from \(stripped) key(s)") }
+    if !dropped.isEmpty {
+      notes.append("ignored \(dropped.count) checkpoint tensor(s) \(modelClass) does not have (transformers drops them on load), e.g. \(dropped[0])")
     }
+    return result
+  }
+
+  /// A class transformers does not register: the checkpoint's names are the model's (remote code saves
+  /// its own state dict); the backbone prefix and heads are inferred from the key tree.
+  private mutating func placedAsInferred(_ keys: [(key: String, info: TensorInfo)]) -> [(key: String, info: TensorInfo)] {
+    let inference = KeyTreeInference(keys: keys.map(\.key), modelClass: modelClass)
+    architecture.baseModelPrefix = inference.backbone ?? architecture.baseModelPrefix
+    architecture.holdsBackbone = inference.backbone != nil && isHeadModel
+    inferences.append(contentsOf: inference.facts)
+    inferences.append(
+      "key order follows transformers' common conventions (embeddings, layers, attention before MLP, norms, heads): "
+        + "the real class may register its modules in another order, which changes only the order of reported keys")
     return keys
   }
 
-  // MARK: Embeddings and ties
+  // MARK: Ties
+
+  /// The checkpoint's keys plus every tied alias the model has (`_tied_weights_keys` when
+  /// `tie_word_embeddings` is on): a target saved too is marked tied, a target not saved is added.
+  private mutating func withTiedWeights(_ keys: [(key: String, info: TensorInfo)])
+    -> [(key: String, info: TensorInfo, tiedTo: String?)]
+  {
+    var result = keys.map { (key: $0.key, info: $0.info, tiedTo: String?.none) }
+    guard tieWordEmbeddings else { return result }
+    var position: [String: Int] = [:]
+    for (i, entry) in result.enumerated() { position[entry.key] = i }
+    var added: [String] = []
+    for (target, source) in tiedWeightPairs(position) {
+      guard let s = position[source] else { continue }
+      if let t = position[target] {
+        result[t].tiedTo = source
+      } else {
+        position[target] = result.count
+        result.append((target, result[s].info, source))
+        added.append(target)
+      }
+    }
+    if !added.isEmpty {
+      notes.append("tied weight(s) present in the state dict but not in the file: \(added.joined(separator: ", "))")
+    }
+    return result
+  }
+
+  /// `(target, source)` state-dict keys of the tied weights: the recorded class's, with layer indices
+  /// filled in from the checkpoint; for an inferred class, the output head tied to the input embeddings.
+  func tiedWeightPairs(_ keys: [String: Int]) -> [(target: String, source: String)] {
+    if let recorded = architecture.recordedClass {
+      var pairs: [(String, String)] = []
+      for (target, source) in recorded.tiedWeights {
+        guard target.contains("*") else {
+          pairs.append((target, source))
+          continue
+        }
+        // `a.*.b` → every index the checkpoint has for the source.
+        for key in keys.keys.sorted() where ModuleRecord.pattern(of: key) == source {
+          let indices = key.split(separator: ".").filter { Int($0) != nil }
+          var filled = target
+          for index in indices {
+            if let star = filled.firstRange(of: "*") { filled.replaceSubrange(star, with: index) }
+          }
+          pairs.append((filled, key))
+        }
+      }
+      return pairs
+    }
+    guard canGenerate, let input = KeyTreeInference.inputEmbeddingKey(in: keys) else { return [] }
+    return [("lm_head.weight", input)]
+  }
+
+  // MARK: Embeddings
 
   private mutating func locateEmbeddings() {
+    if let recorded = architecture.recordedClass {
+      inputEmbeddingPath = recorded.inputEmbedding.flatMap { tree.module(at: $0) != nil ? $0 : nil }
+      outputEmbeddingPath = recorded.outputEmbedding.flatMap { tree.module(at: $0) != nil ? $0 : nil }
+      if inputEmbeddingPath != nil || recorded.inputEmbedding == nil { return }
+    }
     let modules = tree.namedModules()
-    let preferred = ["embed_tokens", "wte", "word_embeddings", "shared"]
-    for name in preferred {
-      if let hit = modules.first(where: {
-        ($0.name == name || $0.name.hasSuffix("." + name)) && isEmbedding($0.node)
-      }) {
+    for name in KeyTreeInference.inputEmbeddingNames {
+      if let hit = modules.first(where: { ($0.name == name || $0.name.hasSuffix("." + name)) && isEmbedding($0.node) }) {
         inputEmbeddingPath = hit.name
         break
       }
@@ -120,84 +237,14 @@ public struct BaseModel: Sendable, Hashable {
     if inputEmbeddingPath == nil {
       inputEmbeddingPath = modules.first { isEmbedding($0.node) }?.name
     }
-    if hasLanguageModelHead {
+    if !architecture.isRecorded, canGenerate, tree.module(at: "lm_head") != nil {
       outputEmbeddingPath = "lm_head"
-    } else if isMaskedLM, architecture.modelType == "bert" || architecture.modelType == "roberta" {
-      outputEmbeddingPath = architecture.modelType == "bert" ? "cls.predictions.decoder" : "lm_head.decoder"
     }
   }
 
   private func isEmbedding(_ node: Int) -> Bool {
     if case .embedding = tree[node].kind { return true }
     return false
-  }
-
-  /// `_tied_weights_keys` of the model class, as (target, source) state-dict keys.
-  var tiedWeightPairs: [(target: String, source: String)] {
-    guard tieWordEmbeddings else { return [] }
-    switch architecture.modelType {
-    case "t5", "mt5", "umt5":
-      var pairs = [("encoder.embed_tokens.weight", "shared.weight"), ("decoder.embed_tokens.weight", "shared.weight")]
-      if hasLanguageModelHead { pairs.append(("lm_head.weight", "shared.weight")) }
-      return pairs.filter { pair in
-        tree.module(at: String(pair.0.split(separator: ".").first ?? "")) != nil || pair.0.hasPrefix("lm_head")
-      }
-    case "bert":
-      guard isMaskedLM else { return [] }
-      return [
-        ("cls.predictions.decoder.weight", "bert.embeddings.word_embeddings.weight"),
-        ("cls.predictions.decoder.bias", "cls.predictions.bias"),
-      ]
-    default:
-      guard hasLanguageModelHead, let input = inputEmbeddingPath else { return [] }
-      return [("lm_head.weight", input + ".weight")]
-    }
-  }
-
-  private mutating func addTiedWeights(source: String) throws(BaseModelError) {
-    var added: [String] = []
-    for (target, sourceKey) in tiedWeightPairs {
-      let existing = tree.stateDict()
-      guard let sourceEntry = existing[sourceKey] else { continue }
-      if existing.contains(target) {
-        // Saved under both names (older checkpoints): still one tensor in the model.
-        markTied(target, to: sourceKey)
-        continue
-      }
-      let (modulePath, tensorName) = splitKey(target)
-      var node = tree.root
-      var path = ""
-      for part in modulePath.split(separator: ".").map(String.init) {
-        path = path.isEmpty ? part : path + "." + part
-        if let next = tree[node].child(part) {
-          node = next
-        } else {
-          let created = tree.add(Module(kind: .container, className: "Module"))
-          tree.setChild(node, part, created)
-          node = created
-          TreeBuilder.sortChildren(&tree, node: tree.module(at: parentPath(path)) ?? tree.root, architecture)
-        }
-      }
-      tree.setTensor(node, ModuleTensor(name: tensorName, info: sourceEntry.info, tiedTo: sourceKey))
-      TreeBuilder.sortTensors(&tree, node: node)
-      tree[node].kind = TreeBuilder.kind(of: tree[node], name: String(modulePath.split(separator: ".").last ?? ""),
-                                         architecture: architecture)
-      tree[node].className = TreeBuilder.className(of: tree[node], name: tensorName, architecture: architecture)
-      added.append(target)
-    }
-    if !added.isEmpty {
-      notes.append("tied weight(s) present in the state dict but not in the file: \(added.joined(separator: ", "))")
-    }
-  }
-
-  private mutating func markTied(_ key: String, to source: String) {
-    let (modulePath, tensorName) = splitKey(key)
-    guard let node = tree.module(at: modulePath),
-      let i = tree[node].tensors.firstIndex(where: { $0.name == tensorName })
-    else { return }
-    var modules = tree
-    modules[node].tensors[i].tiedTo = source
-    tree = modules
   }
 }
 

@@ -23,6 +23,7 @@ enum ModuleDescriptions {
   }
 
   static func typeRepr(_ module: Module, architecture: Architecture) -> String {
+    if let recorded = module.pythonClass { return "<class '\(recorded)'>" }
     let path: String
     switch module.kind {
     case .linear: path = "torch.nn.modules.linear.Linear"
@@ -38,7 +39,8 @@ enum ModuleDescriptions {
   }
 
   private static func transformersPath(_ className: String, _ architecture: Architecture) -> String {
-    let type = architecture.modelType
+    if let module = architecture.recordedClass?.pythonModule, !module.isEmpty { return module + "." + className }
+    let type = architecture.modelType.replacing("-", with: "_")
     return "transformers.models.\(type).modeling_\(type).\(className)"
   }
 

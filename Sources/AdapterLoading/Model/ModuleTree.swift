@@ -26,6 +26,8 @@ public struct Module: Hashable, Sendable {
   public var kind: ModuleKind
   /// The Python class name (`Linear`, `LlamaRMSNorm`, `ModuleDict`), for messages.
   public var className: String
+  /// The fully qualified class (`transformers.models.falcon.modeling_falcon.FalconLinear`) when recorded.
+  public var pythonClass: String?
   public var tensors: [ModuleTensor]
   /// Children as indices into the owning ``ModuleTree``; one module may be the child of several
   /// parents (PEFT's shared `vera_A`), which torch's `state_dict()` visits under every path.
@@ -41,7 +43,8 @@ public struct Module: Hashable, Sendable {
   public func child(_ name: String) -> Int? { children.first { $0.name == name }?.node }
 
   public static func == (lhs: Module, rhs: Module) -> Bool {
-    lhs.kind == rhs.kind && lhs.className == rhs.className && lhs.tensors == rhs.tensors
+    lhs.kind == rhs.kind && lhs.className == rhs.className && lhs.pythonClass == rhs.pythonClass
+      && lhs.tensors == rhs.tensors
       && lhs.children.elementsEqual(rhs.children) { $0.name == $1.name && $0.node == $1.node }
   }
 
@@ -87,6 +90,11 @@ public struct ModuleTree: Hashable, Sendable {
     } else {
       modules[parent].children.append((name, child))
     }
+  }
+
+  /// Registers `child` under a name the parent does not have yet (the caller knows it is new).
+  mutating func appendChild(_ parent: Int, _ name: String, _ child: Int) {
+    modules[parent].children.append((name, child))
   }
 
   /// Registers a tensor on a module, replacing one of the same name in place.

@@ -1,12 +1,30 @@
 import TensorIO
 
 /// Builds a ``ModuleTree`` from state-dict keys: every key's parent path is a module, its last
-/// component a tensor; siblings are then ordered as the ``Architecture`` registers them.
+/// component a tensor; then orders siblings and assigns kinds, from the architecture's records where
+/// it has them and by convention elsewhere.
+///
+/// Cost is linear in the total bytes of the names: each component is hashed once against its parent
+/// (one dictionary for the whole tree), the recorded structure is walked alongside, and nothing
+/// recurses on the input's depth.
 struct TreeBuilder {
   private(set) var tree: ModuleTree
-  private var pathIndex: [String: Int] = ["": 0]
+  /// `(parent, name) → child` for every module.
+  private var childIndex: [ChildKey: Int] = [:]
+  /// `(module, tensor name) → position` in the module's tensors.
+  private var tensorIndex: [ChildKey: Int] = [:]
+  /// Per module: its attribute name and its node in the architecture's records (if recorded).
+  private var names: [Substring] = [""]
+  private var recordNodes: [Int?] = [RecordTrie.root]
   let architecture: Architecture
   let source: String
+  /// Modules the records do not describe under a recorded parent (config variants), for notes.
+  private(set) var unrecordedModules = 0
+
+  private struct ChildKey: Hashable {
+    var parent: Int
+    var name: Substring
+  }
 
   init(architecture: Architecture, source: String) {
     self.architecture = architecture
@@ -14,57 +32,108 @@ struct TreeBuilder {
     tree = ModuleTree(root: Module(kind: .container, className: "Module"))
   }
 
-  mutating func insert(key: String, info: TensorInfo) throws(BaseModelError) {
-    let (path, name) = splitKey(key)
-    guard !name.isEmpty, !key.hasPrefix("."), !key.contains("..") else {
+  mutating func insert(key: String, info: TensorInfo, tiedTo: String? = nil) throws(BaseModelError) {
+    guard !key.isEmpty, !key.hasPrefix("."), !key.hasSuffix("."), !key.contains("..") else {
       throw BaseModelError(source: source, subject: key, detail: "not a valid parameter name")
     }
-    let node = module(at: path)
-    tree.setTensor(node, ModuleTensor(name: name, info: info))
+    var node = tree.root
+    var parts = key[...]
+    while let dot = parts.utf8.firstIndex(of: UInt8(ascii: ".")) {
+      node = child(of: node, named: parts[..<dot])
+      parts = parts[parts.index(after: dot)...]
+    }
+    let tensor = ModuleTensor(name: String(parts), info: info, tiedTo: tiedTo)
+    let slot = ChildKey(parent: node, name: parts)
+    if let existing = tensorIndex[slot] {
+      tree[node].tensors[existing] = tensor
+    } else {
+      tensorIndex[slot] = tree[node].tensors.count
+      tree[node].tensors.append(tensor)
+    }
   }
 
-  private mutating func module(at path: String) -> Int {
-    if let node = pathIndex[path] { return node }
-    let parent = module(at: parentPath(path))
-    let name = path.split(separator: ".").last.map(String.init) ?? path
+  private mutating func child(of parent: Int, named name: Substring) -> Int {
+    let slot = ChildKey(parent: parent, name: name)
+    if let node = childIndex[slot] { return node }
     let node = tree.add(Module(kind: .container, className: "Module"))
-    tree.setChild(parent, name, node)
-    pathIndex[path] = node
+    tree.appendChild(parent, String(name), node)
+    childIndex[slot] = node
+    names.append(name)
+    let record = architecture.records.child(recordNodes[parent], name)
+    if record == nil, recordNodes[parent] != nil { unrecordedModules += 1 }
+    recordNodes.append(record)
     return node
   }
 
-  /// Orders everything and assigns kinds.
-  func finish() -> ModuleTree {
+  /// Orders everything and assigns kinds and class names.
+  func finish() throws(BaseModelError) -> ModuleTree {
     var tree = self.tree
-    for (path, node) in pathIndex {
-      Self.sortChildren(&tree, node: node, architecture)
-      Self.sortTensors(&tree, node: node)
-      let name = path.split(separator: ".").last.map(String.init) ?? ""
-      tree[node].kind = Self.kind(of: tree[node], name: name, architecture: architecture)
-      tree[node].className = Self.className(of: tree[node], name: name, architecture: architecture)
+    for node in tree.modules.indices {
+      let record = architecture.records.record(recordNodes[node])
+      let name = String(names[node])
+      if tree[node].children.count > 1 {
+        let ranks = Self.ranks(of: tree[node].children.map(\.name), record)
+        tree[node].children.sort { a, b in
+          let ra = ranks[a.name] ?? .infinity
+          let rb = ranks[b.name] ?? .infinity
+          return ra != rb ? ra < rb : Self.naturalPrecedes(a.name, b.name)
+        }
+      }
+      if tree[node].tensors.count > 1 {
+        tree[node].tensors.sort { Self.tensorPrecedes($0.name, $1.name, record) }
+      }
+      if !tree[node].children.isEmpty,
+        let clash = tree[node].tensors.first(where: { childIndex[ChildKey(parent: node, name: $0.name[...])] != nil })
+      {
+        throw BaseModelError(source: source, subject: clash.name, detail: "is both a tensor and a module")
+      }
+      tree[node].kind = Self.kind(of: tree[node], name: name, record: record, architecture: architecture)
+      tree[node].className = Self.className(of: tree[node], record: record)
+      tree[node].pythonClass = record.map { $0.qualifiedClassName(module: architecture.recordedClass?.pythonModule ?? "") }
     }
-    tree[tree.root].className = "Module"
+    tree[tree.root].className = architecture.recordedClass?.name ?? "Module"
     return tree
   }
 
   // MARK: Ordering
 
-  static func sortChildren(_ tree: inout ModuleTree, node: Int, _ architecture: Architecture) {
-    tree[node].children.sort { siblingPrecedes($0.name, $1.name, architecture) }
-  }
-
-  static func sortTensors(_ tree: inout ModuleTree, node: Int) {
-    tree[node].tensors.sort { a, b in
-      let ra = Architecture.tensorOrder[a.name] ?? Int.max
-      let rb = Architecture.tensorOrder[b.name] ?? Int.max
-      if ra != rb { return ra < rb }
-      return naturalPrecedes(a.name, b.name)
+  /// Sibling ranks: a recorded parent's order, with each child it does not record (a config variant,
+  /// such as T5's gated `wi_0`/`wi_1` where the default config has `wi`) placed right after the last
+  /// recorded sibling that comes before it by convention; without a record, the conventional order.
+  /// Ties (indices, unknown names) fall back to natural order.
+  static func ranks(of names: [String], _ record: ModuleRecord?) -> [String: Double] {
+    let conventional = Architecture.conventionalRanks
+    guard let record else {
+      var ranks: [String: Double] = [:]
+      for name in names { ranks[name] = conventional[name].map(Double.init) ?? .infinity }
+      return ranks
     }
+    var ranks: [String: Double] = [:]
+    var recordedByConvention: [(conventional: Int, rank: Int)] = []
+    for (i, child) in record.children.enumerated() {
+      if let c = conventional[child] { recordedByConvention.append((c, i)) }
+    }
+    for name in names {
+      let key = Int(name) != nil ? "*" : name
+      if let i = record.children.firstIndex(of: key) {
+        ranks[name] = Double(i)
+      } else if let c = conventional[name] {
+        let before = recordedByConvention.filter { $0.conventional < c }.map(\.rank).max()
+        ranks[name] = before.map { Double($0) + 0.5 } ?? -0.5
+      } else {
+        ranks[name] = Double(record.children.count)
+      }
+    }
+    return ranks
   }
 
-  static func siblingPrecedes(_ a: String, _ b: String, _ architecture: Architecture) -> Bool {
-    let ra = architecture.rank(of: a) ?? Int.max
-    let rb = architecture.rank(of: b) ?? Int.max
+  static func tensorPrecedes(_ a: String, _ b: String, _ record: ModuleRecord?) -> Bool {
+    func rank(_ name: String) -> Int {
+      if let i = record?.tensors.firstIndex(of: name) { return i }
+      return 1000 + (Architecture.tensorOrder[name] ?? 1000)
+    }
+    let ra = rank(a)
+    let rb = rank(b)
     if ra != rb { return ra < rb }
     return naturalPrecedes(a, b)
   }
@@ -83,15 +152,30 @@ struct TreeBuilder {
 
   // MARK: Kinds
 
-  static func kind(of module: Module, name: String, architecture: Architecture) -> ModuleKind {
+  static func kind(of module: Module, name: String, record: ModuleRecord?, architecture: Architecture) -> ModuleKind {
     let weight = module.tensors.first { $0.name == "weight" }?.info.shape
     let bias = module.tensors.contains { $0.name == "bias" }
+    if let record, let w = weight {
+      switch (record.kind, w.count) {
+      case (.linear, 2): return .linear(inFeatures: w[1], outFeatures: w[0], bias: bias)
+      case (.conv1d, 2): return .conv1D(inFeatures: w[0], outFeatures: w[1], bias: bias)
+      case (.embedding, 2): return .embedding(numEmbeddings: w[0], embeddingDim: w[1])
+      case (.conv, 3...5):
+        return .conv(dimensions: w.count - 2, inChannels: w[1], outChannels: w[0], kernel: Array(w[2...]), bias: bias)
+      case (.layernorm, _): return .layerNorm(shape: w, bias: bias)
+      case (.other, 1): return bias ? .other : .rmsNorm(shape: w)
+      case (.other, _): return module.tensors.contains(where: { $0.info.shape.count == 3 }) ? .experts : .other
+      default: break  // a recorded kind whose weight does not fit it: judge by shape
+      }
+    } else if let record, record.kind == .other, !module.tensors.isEmpty {
+      return module.tensors.contains(where: { $0.info.shape.count == 3 }) ? .experts : .other
+    }
     if let w = weight {
       switch w.count {
       case 2:
-        let embeddingNames = architecture.isKnown ? architecture.embeddingNames : Architecture.genericEmbeddingNames
-        if embeddingNames.contains(name) { return .embedding(numEmbeddings: w[0], embeddingDim: w[1]) }
-        if architecture.conv1DNames.contains(name) { return .conv1D(inFeatures: w[0], outFeatures: w[1], bias: bias) }
+        if Architecture.conventionalEmbeddingNames.contains(name) {
+          return .embedding(numEmbeddings: w[0], embeddingDim: w[1])
+        }
         return .linear(inFeatures: w[1], outFeatures: w[0], bias: bias)
       case 1:
         return bias ? .layerNorm(shape: w, bias: true) : .rmsNorm(shape: w)
@@ -105,134 +189,19 @@ struct TreeBuilder {
     return module.tensors.isEmpty ? .container : .other
   }
 
-  static func className(of module: Module, name: String, architecture: Architecture) -> String {
-    let prefix = architecture.classPrefix
+  static func className(of module: Module, record: ModuleRecord?) -> String {
+    if let record, !record.className.isEmpty { return record.shortClassName }
     switch module.kind {
     case .linear: return "Linear"
-    case .embedding:
-      if ["gemma", "gemma2", "gemma3_text"].contains(architecture.modelType), name == "embed_tokens" {
-        return "\(prefix)TextScaledWordEmbedding"
-      }
-      return "Embedding"
+    case .embedding: return "Embedding"
     case .conv1D: return "Conv1D"
     case .conv(let d, _, _, _, _): return "Conv\(d)d"
     case .layerNorm: return "LayerNorm"
-    case .rmsNorm:
-      if architecture.modelType == "t5" { return "T5LayerNorm" }
-      return prefix.isEmpty ? "RMSNorm" : "\(prefix)RMSNorm"
-    case .experts: return "\(prefix)Experts"
+    case .rmsNorm: return "RMSNorm"
+    case .experts: return "Experts"
     case .container:
       return module.children.allSatisfy({ Int($0.name) != nil }) && !module.children.isEmpty ? "ModuleList" : "Module"
     default: return "Module"
     }
-  }
-}
-
-/// transformers v5's MoE conversion: `….experts.<i>.<gate>.weight` + `<up>` → `….experts.gate_up_proj`
-/// `(E, 2·I, H)`, and `<down>` → `….experts.down_proj` `(E, H, I)`.
-struct ExpertFuser {
-  let fusion: ExpertFusion
-  let source: String
-
-  func fuse(_ keys: [(String, TensorInfo)], notes: inout [String]) throws(BaseModelError) -> [(String, TensorInfo)] {
-    struct Group {
-      var gate: [Int: TensorInfo] = [:]
-      var up: [Int: TensorInfo] = [:]
-      var down: [Int: TensorInfo] = [:]
-    }
-    // Checkpoints list an owner's experts consecutively (files are sorted by name), so the last
-    // owner is remembered instead of hashing every key's owner.
-    var groups: [Group] = []
-    var groupIndex: [String: Int] = [:]
-    var order: [String] = []
-    var rest: [(String, TensorInfo)] = []
-    var lastOwner = ""
-    var lastGroup = -1
-    for (key, info) in keys {
-      guard let (owner, expert, projection) = parse(key, previousOwner: lastOwner) else {
-        rest.append((key, info))
-        continue
-      }
-      if owner != lastOwner || lastGroup < 0 {
-        if let existing = groupIndex[owner] {
-          lastGroup = existing
-        } else {
-          lastGroup = groups.count
-          groupIndex[owner] = lastGroup
-          groups.append(Group())
-          order.append(owner)
-        }
-        lastOwner = owner
-      }
-      switch projection {
-      case fusion.gate: groups[lastGroup].gate[expert] = info
-      case fusion.up: groups[lastGroup].up[expert] = info
-      default: groups[lastGroup].down[expert] = info
-      }
-    }
-    guard !order.isEmpty else { return keys }
-    for (owner, group) in zip(order, groups) {
-      let count = group.down.count
-      let subject = "\(owner).experts"
-      guard count > 0, group.gate.count == count, group.up.count == count,
-        (0..<count).allSatisfy({ group.gate[$0] != nil && group.up[$0] != nil && group.down[$0] != nil })
-      else {
-        throw BaseModelError(
-          source: source, subject: subject,
-          detail: "per-expert weights are incomplete (\(group.gate.count) \(fusion.gate), \(group.up.count) "
-            + "\(fusion.up), \(group.down.count) \(fusion.down))")
-      }
-      guard let g0 = group.gate[0], let d0 = group.down[0], g0.shape.count == 2, d0.shape.count == 2,
-        (0..<count).allSatisfy({ group.gate[$0]?.shape == g0.shape && group.up[$0]?.shape == g0.shape
-          && group.down[$0]?.shape == d0.shape })
-      else {
-        throw BaseModelError(source: source, subject: subject, detail: "experts have inconsistent shapes")
-      }
-      let (twice, overflow) = g0.shape[0].multipliedReportingOverflow(by: 2)
-      guard !overflow else { throw BaseModelError(source: source, subject: subject, detail: "shape overflows") }
-      rest.append(("\(owner).experts.gate_up_proj", TensorInfo(dtype: g0.dtype, shape: [count, twice, g0.shape[1]])))
-      rest.append(("\(owner).experts.down_proj", TensorInfo(dtype: d0.dtype, shape: [count] + d0.shape)))
-    }
-    notes.append("fused the per-expert weights of \(order.count) MoE block(s) into 3-D parameters, as transformers 5 does")
-    return rest
-  }
-
-  /// `(owner, expert index, projection)` for `<owner>.experts.<i>.<projection>.weight` (scanned on UTF-8
-  /// bytes: this runs once per tensor of 19k-tensor MoE checkpoints). The owner string is only built
-  /// when it differs from `previousOwner` (consecutive keys share it).
-  private func parse(_ key: String, previousOwner: String) -> (String, Int, String)? {
-    let utf8 = key.utf8
-    guard utf8.count > 16, key.hasSuffix(".weight") else { return nil }
-    let dot = UInt8(ascii: ".")
-    var end = utf8.index(utf8.endIndex, offsetBy: -7)  // before ".weight"
-    guard let projectionDot = utf8[..<end].lastIndex(of: dot) else { return nil }
-    let projectionBytes = utf8[utf8.index(after: projectionDot)..<end]
-    let projection: String
-    if projectionBytes.elementsEqual(fusion.gate.utf8) {
-      projection = fusion.gate
-    } else if projectionBytes.elementsEqual(fusion.up.utf8) {
-      projection = fusion.up
-    } else if projectionBytes.elementsEqual(fusion.down.utf8) {
-      projection = fusion.down
-    } else {
-      return nil
-    }
-    end = projectionDot
-    guard let indexDot = utf8[..<end].lastIndex(of: dot) else { return nil }
-    var index = 0
-    var digits = 0
-    for b in utf8[utf8.index(after: indexDot)..<end] {
-      guard b >= 0x30 && b <= 0x39, digits < 9 else { return nil }
-      index = index * 10 + Int(b - 0x30)
-      digits += 1
-    }
-    guard digits > 0 else { return nil }
-    end = indexDot
-    guard let expertsDot = utf8[..<end].lastIndex(of: dot),
-      utf8[utf8.index(after: expertsDot)..<end].elementsEqual("experts".utf8)
-    else { return nil }
-    let ownerBytes = utf8[..<expertsDot]
-    let owner = ownerBytes.elementsEqual(previousOwner.utf8) ? previousOwner : String(decoding: ownerBytes, as: UTF8.self)
-    return (owner, index, projection)
   }
 }

@@ -113,6 +113,7 @@ extension CaseVocabulary {
       "adapter-key-missing", "checkpoint-key-unexpected", "shape-mismatch", "target-not-found",
       "embedding-size-mismatch", "base-drift-ignored", "shared-weights-regenerated", "adapter-name-collision",
       "base-weight-in-checkpoint", "dtype-cast", "format-error", "load-error", "unknown-config-fields",
+      "architecture-inferred",
     ],
     warningCategories: ["UserWarning", "PeftWarning", "FutureWarning", "DeprecationWarning", "RuntimeWarning"]
   )

@@ -1,0 +1,131 @@
+import Synchronization
+import TensorIO
+
+/// One of transformers 5's `WeightRenaming`s, applied to a checkpoint key exactly as
+/// `WeightTransform.rename_source_key` does: search the compiled alternation in the key (below the
+/// transform's scope), replace the first occurrence of the match by the replacement, with `\1` standing
+/// for the group right after the branch that matched.
+///
+/// Keys are first checked for a literal every branch requires, so the regex runs only on keys that can
+/// match (checkpoints have tens of thousands of keys; few are renamed).
+struct KeyRenaming: Sendable, Hashable {
+  var regex: String
+  var replacement: String
+  /// Group number of each branch (`g0` → 1), in branch order.
+  var branchGroups: [Int]
+  /// `scope_prefix` of a sub-model's transform (`""` for the root model's).
+  var scope: String
+  /// Literals one of which every match contains (`nil`: no cheap test, always run the regex).
+  var requiredLiterals: [String]?
+
+  init?(_ transform: WeightTransform) {
+    guard transform.operation == "WeightRenaming" || transform.operation == "PrefixChange",
+      let regex = transform.regex, let replacement = transform.replacement
+    else { return nil }
+    self.regex = regex
+    self.replacement = replacement
+    branchGroups = transform.groups.sorted { $0.key < $1.key }.map(\.value)
+    scope = transform.scope ?? ""
+    let literals = transform.sourcePatterns.map(Self.requiredLiteral)
+    requiredLiterals = literals.allSatisfy { $0 != nil } ? literals.compactMap { $0 } : nil
+  }
+
+  /// The renaming applied to `key`, or `nil` when it does not match.
+  func apply(to key: String) -> String? {
+    if let requiredLiterals, !requiredLiterals.contains(where: { key.contains($0) }) { return nil }
+    var prefix = ""
+    var rest = key
+    if !scope.isEmpty {
+      guard key.hasPrefix(scope + ".") else { return nil }
+      prefix = scope + "."
+      rest = String(key.dropFirst(prefix.count))
+    }
+    guard let compiled = KeyRenaming.compiled(regex),
+      let match = (try? compiled.firstMatch(in: rest)) ?? nil
+    else { return nil }
+    var replacement = self.replacement
+    if replacement.contains("\\1"),
+      let branch = branchGroups.first(where: { match.output.count > $0 && match.output[$0].substring != nil }),
+      match.output.count > branch + 1, let inner = match.output[branch + 1].substring
+    {
+      replacement = replacement.replacing("\\1", with: String(inner))
+    }
+    // Python replaces the first occurrence of the matched text, which may precede the match itself.
+    let matched = String(rest[match.range])
+    guard let first = rest.firstRange(of: matched) else { return nil }
+    rest.replaceSubrange(first, with: replacement)
+    return prefix + rest
+  }
+
+  /// A literal substring every match of `pattern` contains: the longest run of plain characters at the
+  /// top level of the pattern (outside groups, not quantified); `nil` when the pattern has none or a
+  /// top-level alternation.
+  static func requiredLiteral(_ pattern: String) -> String? {
+    let scalars = Array(pattern.unicodeScalars)
+    var runs: [String] = []
+    var current = ""
+    var depth = 0
+    var i = 0
+    func flush() {
+      if !current.isEmpty { runs.append(current) }
+      current = ""
+    }
+    while i < scalars.count {
+      let c = scalars[i]
+      let next = i + 1 < scalars.count ? scalars[i + 1] : nil
+      let quantified: (UnicodeScalar?) -> Bool = { ["*", "+", "?", "{"].contains($0 ?? " ") }
+      switch c {
+      case "\\":
+        guard let escaped = next else { return nil }
+        let after = i + 2 < scalars.count ? scalars[i + 2] : nil
+        let isClass = escaped.properties.isAlphabetic || ("0"..."9").contains(escaped)
+        if depth == 0, !isClass, !quantified(after) {
+          current.unicodeScalars.append(escaped)
+        } else {
+          flush()
+        }
+        i += 2
+        continue
+      case "(":
+        flush()
+        depth += 1
+      case ")":
+        flush()
+        depth -= 1
+      case "|":
+        if depth == 0 { return nil }
+        flush()
+      case "^", "$":
+        flush()
+      case ".", "[", "]", "*", "+", "?", "{", "}":
+        flush()
+      default:
+        if depth == 0 && !quantified(next) {
+          current.unicodeScalars.append(c)
+        } else {
+          flush()
+        }
+      }
+      i += 1
+    }
+    flush()
+    return runs.max { $0.count < $1.count }
+  }
+
+  /// Compiled regexes, shared by every architecture (a handful of distinct patterns).
+  private static func compiled(_ pattern: String) -> Regex<AnyRegexOutput>? {
+    if let hit = cache.withLock({ $0[pattern] }) { return hit.regex }
+    let regex = try? Regex(pattern).matchingSemantics(.unicodeScalar)
+    cache.withLock { $0[pattern] = CompiledRegex(regex: regex) }
+    return regex
+  }
+
+  private struct CompiledRegex: @unchecked Sendable {
+    // `Regex` is not `Sendable`; a compiled regex is immutable and only read.
+    var regex: Regex<AnyRegexOutput>?
+  }
+  private static let cache = Mutex<[String: CompiledRegex]>([:])
+
+  /// transformers' legacy renamings, applied to every model (`LayerNorm.gamma` → `LayerNorm.weight`, …).
+  static var legacy: [KeyRenaming] { ModelStructureTable.legacy.compactMap(KeyRenaming.init) }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Writes the Swift table of model structures from the recorder's JSON lines.
+
+Usage: embed_model_structures.py RECORD.jsonl OUT.swift
+
+The table is one line per model type, `<model_type>\\t<json>`, after a `#transformers\\t<version>` line and a
+`#legacy\\t<json>` line, embedded as a raw string literal: the package needs no resource bundle and Adaptest
+decodes a model type only when it is asked for.
+"""
+import json
+import sys
+
+
+def main():
+    source, out = sys.argv[1], sys.argv[2]
+    lines = [json.loads(line) for line in open(source) if line.strip()]
+    header = next(line for line in lines if line["type"] == "")
+    body = sorted((line for line in lines if line["type"]), key=lambda line: line["type"])
+    rows = [f"#transformers\t{header['transformers']}", "#legacy\t" + json.dumps(header["legacy"], sort_keys=True,
+                                                                                    separators=(",", ":"))]
+    for line in body:
+        model_type = line.pop("type")
+        line.pop("transformers", None)
+        rows.append(model_type + "\t" + json.dumps(line, sort_keys=True, separators=(",", ":")))
+    text = "\n".join(rows)
+    if '"""#' in text:
+        raise SystemExit("the record contains the raw-string terminator")
+    swift = (
+        "// Recorded from transformers " + header["transformers"] + " by scripts/recorders/record_model_structures.py\n"
+        "// and written by scripts/recorders/embed_model_structures.py. Do not edit: rerun\n"
+        "// scripts/recorders/update-model-structures.\n"
+        "// swift-format-ignore-file\n\n"
+        "extension ModelStructureTable {\n"
+        "  /// One line per model type: `<model_type>\\t<json>`.\n"
+        "  static let recorded: StaticString = #\"\"\"\n" + text + "\n\"\"\"#\n}\n"
+    )
+    with open(out + ".tmp", "w") as fh:
+        fh.write(swift)
+    import os
+
+    os.replace(out + ".tmp", out)
+    print(f"{len(body)} model types -> {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
