@@ -6,7 +6,7 @@ import TensorIO
 struct ReportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "report", abstract: "Combine and re-render conformance reports.",
-    subcommands: [Merge.self, Render.self, Agreement.self])
+    subcommands: [Merge.self, Render.self, Agreement.self, Architectures.self])
 
   struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,6 +28,46 @@ struct ReportCommand: ParsableCommand {
       let diff = try ReportWriter.write(merged, baseline: try baseline.map { try readResults($0) }, to: out)
       printRunSummary(merged, diff: diff)
       print("reports written to \(out)")
+    }
+  }
+
+  struct Architectures: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "The architecture sweep as a table: model type × scenario → agrees / deviates, with every reason.",
+      discussion: """
+        Reads a run of the sweep (`adaptest run --sweep DIR --loader peft --loader peft@X.Y.Z --full-details`) \
+        and writes Markdown. Exits with 1 when a deviation has no explaining expectation entry.
+        """)
+
+    @Argument(help: "A results.json (or a report folder holding one).") var input: String
+    @Option(help: "The sweep folder (for its versions and what it could not make).") var sweep: String?
+    @Option(help: "The profile under test.") var profile = "peft"
+    @Option(help: "The real loader it is compared with.") var reference = "peft@0.21.2"
+    @Option(help: "Where to write the Markdown (default: standard output).") var out: String?
+
+    func run() throws {
+      let run = try readResults(input)
+      let sweepValue: ArchitectureSweep?
+      do {
+        sweepValue = try sweep.map { try ArchitectureSweep(folder: $0) }
+      } catch {
+        printError("adaptest: \(error)")
+        throw ExitCode(3)
+      }
+      let report = ArchitectureReport(run: run, profile: profile, reference: reference, sweep: sweepValue)
+      let text = report.markdown()
+      if let out {
+        do {
+          try AtomicFile.write(text: text, to: out)
+        } catch {
+          printError("adaptest: cannot write \(out): \(error)")
+          throw ExitCode(3)
+        }
+        print("architecture report written to \(out)")
+      } else {
+        print(text, terminator: "")
+      }
+      if report.unexplainedDeviations > 0 { throw ExitCode(1) }
     }
   }
 

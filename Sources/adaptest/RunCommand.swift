@@ -17,7 +17,10 @@ struct RunCommand: AsyncParsableCommand {
   @Option(help: "Only cases whose id matches this regular expression.") var filter: String?
   @Option(help: "Run the I-th of N slices (1-based), e.g. 2/4.") var shard: String?
   @Option(help: "Report folder.") var out = "reports/latest"
-  @Option(help: "results.json to compare with (skipped when absent).") var baseline = "reports/baseline.json"
+  @Option(help: "results.json to compare with (skipped when absent; default reports/baseline.json, none with --sweep).")
+  var baseline: String?
+  @Option(help: "Run an architecture sweep folder (scripts/sweep/make_architecture_sweep.py) instead of the corpus.")
+  var sweep: String?
   @Flag(help: "Write this run's statuses as the new baseline.") var updateBaseline = false
   @Option(help: "The corpus folder.") var corpus = "Corpus"
   @Option(help: "Case runs in flight at once (default: the number of cores).") var jobs: Int?
@@ -35,10 +38,11 @@ struct RunCommand: AsyncParsableCommand {
 
   func run() async throws {
     let started = Monotonic.seconds()
-    let loaded = try loadCorpus(corpus)
+    let source = try sweep.map(loadSweep) ?? CaseSource(corpus: try loadCorpus(corpus), root: corpus)
     let corpusSeconds = Monotonic.seconds() - started
-    let lintErrors = loaded.diagnostics.filter { $0.severity == .error }
+    let lintErrors = source.diagnostics.filter { $0.severity == .error }
     for diagnostic in lintErrors { printError(DisplayText.terminalSafe(diagnostic.description)) }
+    let baseline = self.baseline ?? (sweep == nil ? "reports/baseline.json" : "")
 
     let pattern: Pattern?
     do {
@@ -66,10 +70,11 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     let scratch = FileSystem.join(TemporaryFolder.base(), "adaptest-run-\(ProcessID.current)")
-    let corpusValue = loaded
+    let expectationFiles = source.expectations
     let suite = ConformanceSuite(
-      cases: loaded.cases, corpusHash: loaded.hash, expectations: { corpusValue.expectations(forLoader: $0) },
-      loaders: instances, materializer: SynthesisMaterializer(corpusRoot: corpus), filter: pattern, shard: shard.flatMap(Shard.init),
+      cases: source.cases, corpusHash: source.hash,
+      expectations: { LoaderExpectations.resolve($0, in: expectationFiles) },
+      loaders: instances, materializer: source.materializer, filter: pattern, shard: shard.flatMap(Shard.init),
       jobs: jobs ?? ConformanceRunner.processorCount, scratch: scratch, keepArtifacts: keepArtifacts,
       details: fullDetails ? .full : .compact)
     let planned = suite.plannedRuns.count
@@ -81,11 +86,11 @@ struct RunCommand: AsyncParsableCommand {
     let runSeconds = Monotonic.seconds() - runStarted
 
     let reportStarted = Monotonic.seconds()
-    let baselineRun: RunResults? = FileSystem.isFile(baseline) ? try readResults(baseline) : nil
+    let baselineRun: RunResults? = !baseline.isEmpty && FileSystem.isFile(baseline) ? try readResults(baseline) : nil
     let diff: ResultsDiff?
     do {
       diff = try ReportWriter.write(results, baseline: baselineRun, to: out)
-      if updateBaseline { try AtomicFile.write(text: ResultsFile.encode(results.slim()), to: baseline) }
+      if updateBaseline, !baseline.isEmpty { try AtomicFile.write(text: ResultsFile.encode(results.slim()), to: baseline) }
     } catch {
       printError("adaptest: cannot write reports: \(error)")
       throw ExitCode(3)
@@ -109,6 +114,41 @@ struct RunCommand: AsyncParsableCommand {
     if updateBaseline { print("baseline updated: \(baseline)") }
     if !lintErrors.isEmpty { throw ExitCode(3) }
     if !unexpected.isEmpty || diff?.hasRegressions == true { throw ExitCode(1) }
+  }
+}
+
+/// Where a run's cases come from: the corpus (with the generated matrix) or an architecture sweep.
+struct CaseSource {
+  var cases: [CaseSpec]
+  var hash: String
+  var expectations: [String: LoaderExpectations]
+  var diagnostics: [LintDiagnostic]
+  var materializer: any CaseMaterializer
+
+  init(corpus: Corpus, root: String) {
+    cases = corpus.cases
+    hash = corpus.hash
+    expectations = corpus.expectations
+    diagnostics = corpus.diagnostics
+    materializer = SynthesisMaterializer(corpusRoot: root)
+  }
+
+  init(sweep: ArchitectureSweep, corpusRoot: String) {
+    cases = sweep.cases
+    hash = sweep.hash
+    (expectations, diagnostics) = sweep.expectations(corpusRoot: corpusRoot)
+    materializer = sweep.materializer
+  }
+}
+
+extension RunCommand {
+  func loadSweep(_ folder: String) throws -> CaseSource {
+    do {
+      return CaseSource(sweep: try ArchitectureSweep(folder: folder), corpusRoot: corpus)
+    } catch {
+      printError("adaptest: \(error)")
+      throw ExitCode(3)
+    }
   }
 }
 

@@ -31,9 +31,7 @@ public struct Corpus: Sendable {
   /// specific first (`peft@0.14.0`, `peft@0.14`, `peft-0.14`, `peft`), so a version's file only lists
   /// what sets that version apart and the first matching entry still wins.
   public func expectations(forLoader id: String) -> LoaderExpectations {
-    let files = LoaderExpectations.candidateNames(for: id).compactMap { expectations[$0] }
-    guard let first = files.first else { return LoaderExpectations(loader: id) }
-    return LoaderExpectations(loader: id, entries: files.flatMap(\.entries), source: first.source)
+    LoaderExpectations.resolve(id, in: expectations)
   }
 
   /// Reads and lints a corpus folder.

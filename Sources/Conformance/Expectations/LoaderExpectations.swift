@@ -101,4 +101,12 @@ public struct LoaderExpectations: Sendable, Hashable {
     names.append(name)
     return names
   }
+
+  /// The expectations for a loader id from a set of files by loader name: the entries of every file that
+  /// applies (``candidateNames(for:)``), the most specific first, so the first matching entry wins.
+  public static func resolve(_ loaderID: String, in files: [String: LoaderExpectations]) -> LoaderExpectations {
+    let applying = candidateNames(for: loaderID).compactMap { files[$0] }
+    guard let first = applying.first else { return LoaderExpectations(loader: loaderID) }
+    return LoaderExpectations(loader: loaderID, entries: applying.flatMap(\.entries), source: first.source)
+  }
 }
