@@ -14,6 +14,7 @@ import tempfile
 import torch
 import transformers
 from safetensors import safe_open
+from safetensors.torch import load_file, save_file
 from transformers import AutoConfig
 
 DT = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.int64: "I64"}
@@ -44,6 +45,34 @@ CASES = {
     "mixtral": ("mixtral", "MixtralForCausalLM", dict(LLAMA, num_local_experts=4)),
     "qwen3_moe": ("qwen3_moe", "Qwen3MoeForCausalLM",
                   dict(LLAMA, moe_intermediate_size=8, num_experts=4, num_experts_per_tok=2, head_dim=4)),
+    # Model types outside the synthesis catalog, whose registration order or names differ from the
+    # common conventions (OPT/BART register k, v, q; Falcon its MLP before its norm; DeBERTa-v2
+    # query_proj/key_proj/value_proj).
+    "opt": ("opt", "OPTForCausalLM",
+            dict(vocab_size=128, hidden_size=16, ffn_dim=32, num_hidden_layers=2, num_attention_heads=4,
+                 word_embed_proj_dim=16, max_position_embeddings=32)),
+    "bart": ("bart", "BartForConditionalGeneration",
+             dict(vocab_size=128, d_model=16, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
+                  decoder_attention_heads=4, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=32)),
+    "deberta-v2": ("deberta-v2", "DebertaV2ForSequenceClassification",
+                   dict(vocab_size=128, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                        num_attention_heads=4, max_position_embeddings=32, pooler_hidden_size=16)),
+    "gpt_neox": ("gpt_neox", "GPTNeoXForCausalLM",
+                 dict(vocab_size=128, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                      num_attention_heads=4, max_position_embeddings=32)),
+    "falcon": ("falcon", "FalconForCausalLM",
+               dict(vocab_size=128, hidden_size=16, num_hidden_layers=2, num_attention_heads=4)),
+    "falcon-new-arch": ("falcon", "FalconForCausalLM",
+                        dict(vocab_size=128, hidden_size=16, num_hidden_layers=2, num_attention_heads=4,
+                             new_decoder_architecture=True, num_kv_heads=2)),
+    "bloom": ("bloom", "BloomForCausalLM", dict(vocab_size=128, hidden_size=16, n_layer=2, n_head=4)),
+    "gptj": ("gptj", "GPTJForCausalLM", dict(vocab_size=128, n_embd=16, n_layer=2, n_head=4, rotary_dim=4,
+                                             n_positions=32)),
+}
+
+# Checkpoints saved under names older transformers used; transformers 5 renames them on load.
+LEGACY = {
+    "gpt_neox-embed-out": ("gpt_neox", {"embed_out.weight": "lm_head.weight"}),
 }
 
 out = sys.argv[1]
@@ -72,4 +101,31 @@ for case, (model_type, arch, kwargs) in CASES.items():
     with open(os.path.join(out, f"{case}.json"), "w") as fh:
         json.dump(record, fh, indent=1, sort_keys=False)
         fh.write("\n")
-print(f"transformers {transformers.__version__}: wrote {len(CASES)} cases to {out}")
+for case, (base_case, renames) in LEGACY.items():
+    model_type, arch, kwargs = CASES[base_case]
+    config = AutoConfig.for_model(model_type, **kwargs)
+    config.architectures = [arch]
+    model = getattr(transformers, arch)(config)
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp)
+        path = os.path.join(tmp, "model.safetensors")
+        tensors = load_file(path)
+        reverse = {new: old for old, new in renames.items()}
+        save_file({reverse.get(k, k): v for k, v in tensors.items()}, path, metadata={"format": "pt"})
+        loaded, info = getattr(transformers, arch).from_pretrained(tmp, output_loading_info=True)
+        assert not info["missing_keys"] and not info["unexpected_keys"], info
+        saved_config = json.load(open(os.path.join(tmp, "config.json")))
+        with safe_open(path, "pt") as f:
+            saved = [[name, f.get_slice(name).get_dtype(), list(f.get_slice(name).get_shape())] for name in f.keys()]
+    record = {
+        "transformers_version": transformers.__version__,
+        "architecture": arch,
+        "config": saved_config,
+        "saved_tensors": saved,
+        "state_dict": [[k, list(v.shape)] for k, v in loaded.state_dict().items()],
+        "modules": [[n, type(m).__name__] for n, m in loaded.named_modules()],
+    }
+    with open(os.path.join(out, f"{case}.json"), "w") as fh:
+        json.dump(record, fh, indent=1, sort_keys=False)
+        fh.write("\n")
+print(f"transformers {transformers.__version__}: wrote {len(CASES) + len(LEGACY)} cases to {out}")

@@ -63,6 +63,7 @@ public struct BaseModel: Sendable, Hashable {
     }
     keys = architecture.isRecorded ? placedAsRecorded(keys) : placedAsInferred(keys)
     var builder = TreeBuilder(architecture: architecture, source: source)
+    if !architecture.isRecorded { builder.vocabularyRows = vocabSize }
     for entry in withTiedWeights(keys) { try builder.insert(key: entry.key, info: entry.info, tiedTo: entry.tiedTo) }
     tree = try builder.finish()
     if architecture.isRecorded, builder.unrecordedModules > 0 {
@@ -70,6 +71,16 @@ public struct BaseModel: Sendable, Hashable {
         + "ordered after the recorded ones")
     }
     locateEmbeddings()
+    if !architecture.isRecorded {
+      let byShape = tree.namedModules().filter { entry in
+        guard case .embedding = tree[entry.node].kind else { return false }
+        let name = entry.name.split(separator: ".").last.map(String.init) ?? entry.name
+        return !Architecture.conventionalEmbeddingNames.contains(name)
+      }.map(\.name)
+      if !byShape.isEmpty {
+        inferences.append("taken for embeddings by shape (vocab_size rows, no bias): \(byShape.joined(separator: ", "))")
+      }
+    }
   }
 
   // MARK: Head kind

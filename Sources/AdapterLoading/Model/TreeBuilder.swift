@@ -18,6 +18,9 @@ struct TreeBuilder {
   private var recordNodes: [Int?] = [RecordTrie.root]
   let architecture: Architecture
   let source: String
+  /// For an inferred architecture, `config.vocab_size`: a bias-free `(vocab_size, d)` weight that is not a
+  /// head is taken for an embedding.
+  var vocabularyRows: Int?
   /// Modules the records do not describe under a recorded parent (config variants), for notes.
   private(set) var unrecordedModules = 0
 
@@ -88,6 +91,11 @@ struct TreeBuilder {
         throw BaseModelError(source: source, subject: clash.name, detail: "is both a tensor and a module")
       }
       tree[node].kind = Self.kind(of: tree[node], name: name, record: record, architecture: architecture)
+      if record == nil, let rows = vocabularyRows, case .linear(_, let out, false) = tree[node].kind, out == rows,
+        !Architecture.conventionalHeadNames.contains(name), tree[node].tensors.count == 1
+      {
+        tree[node].kind = .embedding(numEmbeddings: out, embeddingDim: tree[node].tensors[0].info.shape[1])
+      }
       tree[node].className = Self.className(of: tree[node], record: record)
       tree[node].pythonClass = record.map { $0.qualifiedClassName(module: architecture.recordedClass?.pythonModule ?? "") }
     }
