@@ -15,7 +15,12 @@ struct CheckCommand: ParsableCommand {
       Profiles: 'peft' reproduces PEFT 0.21 exactly (its missing-key filter included); 'peft-0.13' PEFT \
       before the filter; 'recommended' (default) reports what matters, with diagnostic codes and fixes.
 
-      Exit status: 0 clean, 1 warnings only, 2 the load would fail, 3 inputs unreadable.
+      A model type or class transformers does not register (remote code) is inferred from the checkpoint \
+      and the adapter's keys; every profile then prints an 'architecture-inferred' note saying what was \
+      inferred and from what.
+
+      Exit status: 0 clean, 1 warnings only, 2 the load would fail (the loader raises), 3 inputs \
+      unreadable, 5 the load succeeds but leaves the adapter broken (recommended profile).
       """)
 
   @Argument(help: "The base model folder.")

@@ -68,10 +68,17 @@ def class_names(mapping):
     return {t: (n[0] if isinstance(n, (list, tuple)) else n) for t, n in table.items()}
 
 
-def tiny_config(model_type):
-    from transformers import AutoConfig
+MAX_PARAMETERS = 5_000_000
 
-    config = AutoConfig.for_model(model_type)
+
+def shrink(config):
+    """Sets the tiny sizes on a config and on every sub-config it holds (text, vision, audio, …)."""
+    from transformers import PretrainedConfig
+
+    for name in list(vars(config)):
+        value = getattr(config, name, None)
+        if isinstance(value, PretrainedConfig):
+            shrink(value)
     for key, value in TINY.items():
         if hasattr(config, key) and not isinstance(getattr(config, key), (dict, list)):
             current = getattr(config, key)
@@ -84,8 +91,15 @@ def tiny_config(model_type):
     for key in ("layer_types", "mlp_layer_types", "layers_block_type"):
         value = getattr(config, key, None)
         if isinstance(value, list) and value:
-            layers = getattr(config, "num_hidden_layers", 2) or 2
+            layers = getattr(config, "num_hidden_layers", None) or 2
             setattr(config, key, (value * layers)[:layers])
+    return config
+
+
+def tiny_config(model_type):
+    from transformers import AutoConfig
+
+    config = shrink(AutoConfig.for_model(model_type))
     config.pad_token_id = getattr(config, "pad_token_id", None) if (getattr(config, "pad_token_id", None) or 0) < VOCAB else 0
     for key in ("bos_token_id", "eos_token_id", "decoder_start_token_id"):
         value = getattr(config, key, None)
@@ -108,6 +122,11 @@ def head_name(model):
 def save_base(cls, config, folder, seed):
     import torch
 
+    # Sizes first, on the meta device: a class whose size the common fields do not reach is not built.
+    with torch.device("meta"):
+        count = sum(p.numel() for p in cls(config).parameters())
+    if count > MAX_PARAMETERS:
+        raise ValueError(f"cannot be made tiny with the common size fields ({count:,} parameters)")
     torch.manual_seed(seed)
     model = cls(config)
     model.eval()
@@ -258,7 +277,7 @@ def main():
                 jobs.append((model_type, class_name, task, args.out, scenarios))
     os.makedirs(args.out, exist_ok=True)
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(args.jobs, maxtasksperchild=10) as pool:
+    with ctx.Pool(args.jobs, maxtasksperchild=50) as pool:
         results = pool.map(build, jobs, chunksize=1)
     entries = sorted((e for r in results for e in r[0]), key=lambda e: e["id"])
     skipped = sorted((s for r in results for s in r[1]),

@@ -35,6 +35,9 @@ public struct LoadOutcome: Hashable, Sendable {
   public var metaKeys: [String]
   /// torch's unfiltered `strict=False` result, when the load got that far.
   public var rawMissingKeys: [String]?
+  /// Whether PEFT itself raises where the `recommended` profile reports on instead (a missing auxiliary
+  /// tensor is PEFT's `KeyError`): the verdict is then still "the load fails".
+  public var peftRaises = false
 
   public init(profile: LoadProfile, call: LoadCall, adapterName: String) {
     self.profile = profile
@@ -51,21 +54,36 @@ public struct LoadOutcome: Hashable, Sendable {
     rawMissingKeys = nil
   }
 
-  /// Clean, warnings only, or a failing load.
+  /// Clean, warnings only, a load that succeeds but leaves the adapter broken, or a load that raises.
+  /// The raw value is `check`'s exit status.
   public enum Status: Int, Sendable, Hashable, Comparable {
     case clean = 0
     case warnings = 1
+    /// The loader raises.
     case fails = 2
-    public static func < (lhs: Status, rhs: Status) -> Bool { lhs.rawValue < rhs.rawValue }
+    /// The load succeeds, but the adapter is not applied as trained (a `lora_B` left at zero, a tensor
+    /// skipped by `ignore_mismatched_sizes`): an error, distinct from a load that raises.
+    case broken = 5
+
+    private var severity: Int {
+      switch self {
+      case .clean: 0
+      case .warnings: 1
+      case .broken: 2
+      case .fails: 3
+      }
+    }
+    public static func < (lhs: Status, rhs: Status) -> Bool { lhs.severity < rhs.severity }
   }
 
   /// Warning categories that say nothing about the adapter (library deprecations).
   static let environmentCategories: Set<String> = ["FutureWarning", "DeprecationWarning"]
 
-  /// The outcome's status: `fails` when the loader raises (or, for `recommended`, an error diagnostic),
-  /// `warnings` when anything is reported, else `clean`.
+  /// The outcome's status: `fails` when the loader raises; for `recommended`, `broken` when the load
+  /// succeeds with an error diagnostic; `warnings` when anything is reported, else `clean`.
   public var status: Status {
-    if error != nil || diagnostics.contains(where: { $0.severity == .error }) { return .fails }
+    if error != nil || peftRaises { return .fails }
+    if diagnostics.contains(where: { $0.severity == .error }) { return .broken }
     switch profile {
     case .recommended:
       return diagnostics.contains { $0.severity == .warning } ? .warnings : .clean

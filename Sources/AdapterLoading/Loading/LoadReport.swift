@@ -35,11 +35,12 @@ extension LoadOutcome {
     return .object(object)
   }
 
-  /// `clean`, `warnings` or `fails`.
+  /// `clean`, `warnings`, `broken` or `fails`.
   public var statusName: String {
     switch status {
     case .clean: "clean"
     case .warnings: "warnings"
+    case .broken: "broken"
     case .fails: "fails"
     }
   }
@@ -59,6 +60,7 @@ extension LoadOutcome {
     switch status {
     case .clean: verdict = "loads cleanly"
     case .warnings: verdict = "loads, with warnings"
+    case .broken: verdict = "loads, but the adapter is broken"
     case .fails: verdict = "the load fails"
     }
     lines.append("\(verdict) [\(profile.rawValue) profile, \(call.rawValue) as '\(DisplayText.terminalSafe(adapterName))']")

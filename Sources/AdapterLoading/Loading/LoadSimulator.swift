@@ -107,6 +107,7 @@ struct LoadEngine {
       ? warnings.filter { !LoadOutcome.environmentCategories.contains($0.category) } : warnings
     if let weights, let model {
       report(weights, model: model, into: &outcome)
+      outcome.peftRaises = !weights.auxiliaryMissing.isEmpty
     }
     if profile == .recommended {
       // A load that raised on a size mismatch reports no keys, but its diagnostics still name what
