@@ -53,7 +53,7 @@ public struct BaseModel: Sendable, Hashable {
     if case .inferred(let facts) = architecture.provenance { inferences = facts }
     tree = ModuleTree(root: Module(kind: .container, className: "Module"))
     var keys = weights.entries.map { (key: $0.name, info: $0.info) }
-    for (key, _) in keys where key.isEmpty || key.hasPrefix(".") || key.hasSuffix(".") || key.contains("..") {
+    for (key, _) in keys where !isValidParameterName(key) {
       throw BaseModelError(source: source, subject: key, detail: "not a valid parameter name")
     }
     keys = renamed(keys)
@@ -148,7 +148,7 @@ public struct BaseModel: Sendable, Hashable {
       }
       let first = key.split(separator: ".", maxSplits: 1).first.map(String.init) ?? key
       let known = records.recognizes(key)
-      let outside = key.contains(".") ? !rootChildren.contains(first) : !rootTensors.contains(key)
+      let outside = key.utf8.contains(UInt8(ascii: ".")) ? !rootChildren.contains(first) : !rootTensors.contains(key)
       if !known && (outside || records.isNonPersistentBuffer(key) || ignore.contains(where: { $0.search(key) })) {
         dropped.append(original)
         continue
@@ -257,6 +257,17 @@ public struct BaseModel: Sendable, Hashable {
     if case .embedding = tree[node].kind { return true }
     return false
   }
+}
+
+/// A dotted name torch can register: non-empty parts (no leading, trailing or doubled dot). Scanned on
+/// bytes: this runs once per tensor of very large checkpoints.
+func isValidParameterName(_ key: String) -> Bool {
+  var previous = UInt8(ascii: ".")
+  for byte in key.utf8 {
+    if byte == UInt8(ascii: "."), previous == byte { return false }
+    previous = byte
+  }
+  return !key.isEmpty && previous != UInt8(ascii: ".")
 }
 
 func splitKey(_ key: String) -> (module: String, tensor: String) {

@@ -36,7 +36,7 @@ struct TreeBuilder {
   }
 
   mutating func insert(key: String, info: TensorInfo, tiedTo: String? = nil) throws(BaseModelError) {
-    guard !key.isEmpty, !key.hasPrefix("."), !key.hasSuffix("."), !key.contains("..") else {
+    guard isValidParameterName(key) else {
       throw BaseModelError(source: source, subject: key, detail: "not a valid parameter name")
     }
     var node = tree.root

@@ -32,7 +32,7 @@ struct KeyRenaming: Sendable, Hashable {
 
   /// The renaming applied to `key`, or `nil` when it does not match.
   func apply(to key: String) -> String? {
-    if let requiredLiterals, !requiredLiterals.contains(where: { key.contains($0) }) { return nil }
+    if let requiredLiterals, !requiredLiterals.contains(where: { Self.bytes(of: key, contain: $0) }) { return nil }
     var prefix = ""
     var rest = key
     if !scope.isEmpty {
@@ -55,6 +55,26 @@ struct KeyRenaming: Sendable, Hashable {
     guard let first = rest.firstRange(of: matched) else { return nil }
     rest.replaceSubrange(first, with: replacement)
     return prefix + rest
+  }
+
+  /// A plain byte search: checkpoint keys are short, and the standard library's substring search builds a
+  /// table per call, which dominated loading 19k-tensor checkpoints.
+  static func bytes(of text: String, contain literal: String) -> Bool {
+    var text = text
+    var literal = literal
+    return text.withUTF8 { haystack in
+      literal.withUTF8 { needle in
+        guard !needle.isEmpty else { return true }
+        guard haystack.count >= needle.count else { return false }
+        let first = needle[0]
+        for start in 0...(haystack.count - needle.count) where haystack[start] == first {
+          var i = 1
+          while i < needle.count && haystack[start + i] == needle[i] { i += 1 }
+          if i == needle.count { return true }
+        }
+        return false
+      }
+    }
   }
 
   /// A literal substring every match of `pattern` contains: the longest run of plain characters at the

@@ -23,6 +23,12 @@ public enum ModelStructureTable {
     }
   }
 
+  /// The recorded line of a model type, as committed (for the test that re-records it).
+  static func recordedLine(forModelType modelType: String) -> String? {
+    guard let range = index.lines[modelType] else { return nil }
+    return recorded.withUTF8Buffer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
+  }
+
   // MARK: Index
 
   private struct Index: Sendable {
