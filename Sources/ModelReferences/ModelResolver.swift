@@ -232,46 +232,81 @@ public actor ModelResolver {
         names = shards
       }
     }
-    var headers: [String: [UInt8]] = [:]
-    for name in names {
-      let file = hub.filePath(name)
-      let probe: HubClient.Answer
-      do {
-        probe = try await client.fetch(repo: hub.repo, revision: commit, file: file, range: 0..<Self.headerProbe, limit: Self.headerProbe)
-      } catch HubError.notFound(_, _, _, let code) where manifest.index == nil && code != "RepoNotFound" && code != "RevisionNotFound" {
-        looked.append(name)
-        throw HubError.noSafetensorsWeights(repo: hub.repo, revision: hub.effectiveRevision, looked: looked)
-      }
-      fetched += probe.bytes.count
-      guard let size = probe.fileSize else {
-        throw HubError.badResponse(repo: hub.repo, file: file, detail: "no file size (Content-Range or Content-Length)")
-      }
-      var prefix = probe.bytes
-      if prefix.count >= 8 {
-        // The whole header when it fits the file; otherwise what there is, and the reader
-        // reports the bad length as it would for a local file.
-        let claimed = prefix.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-        let wanted = claimed <= SafeTensorsFile.maxHeaderLength ? min(8 + Int(claimed), size) : min(8, size)
-        if wanted > prefix.count {
-          let rest = try await client.fetch(
-            repo: hub.repo, revision: commit, file: file, range: prefix.count..<wanted, limit: wanted - prefix.count)
-          fetched += rest.bytes.count
-          guard rest.bytes.count == wanted - prefix.count else {
-            throw HubError.badResponse(
-              repo: hub.repo, file: file, detail: "asked for \(wanted - prefix.count) bytes, got \(rest.bytes.count)")
-          }
-          prefix += rest.bytes
-        } else {
-          prefix = Array(prefix.prefix(wanted))
+    // Shards are read a few at a time: each costs a redirect and a CDN request.
+    var reads = [HeaderRead?](repeating: nil, count: names.count)
+    do {
+      try await withThrowingTaskGroup(of: (Int, HeaderRead).self) { group in
+        var next = 0
+        func start() {
+          let (position, name) = (next, names[next])
+          next += 1
+          group.addTask { (position, try await Self.readHeader(name, of: hub, at: commit, client: client)) }
         }
-      } else if prefix.count < min(8, size) {
-        throw HubError.badResponse(repo: hub.repo, file: file, detail: "fewer bytes than the 8-byte header length")
+        while next < min(Self.parallelReads, names.count) { start() }
+        while let (position, read) = try await group.next() {
+          reads[position] = read
+          if next < names.count { start() }
+        }
       }
-      headers[name] = prefix
-      manifest.files.append((name, size))
+    } catch HubError.notFound(_, _, _, let code) where manifest.index == nil && code != "RepoNotFound" && code != "RevisionNotFound" {
+      throw HubError.noSafetensorsWeights(repo: hub.repo, revision: hub.effectiveRevision, looked: looked + names)
+    }
+    var headers: [String: [UInt8]] = [:]
+    for (name, read) in zip(names, reads) {
+      guard let read else { continue }
+      fetched += read.fetched
+      headers[name] = read.prefix
+      manifest.files.append((name, read.size))
     }
     try cache.store(manifest, texts: texts, headers: headers, reference: hub, commit: commit)
     return try Self.openHeaders(manifest, in: snapshot, reference: .hub(hub), origin: .hub(commit: commit, fetchedBytes: fetched))
+  }
+
+  /// Safetensors files whose headers are fetched at once.
+  static let parallelReads = 8
+
+  /// A safetensors file's first bytes, its size and what reading them cost.
+  struct HeaderRead: Sendable {
+    var prefix: [UInt8]
+    var size: Int
+    var fetched: Int
+  }
+
+  /// Reads the 8-byte length and the header of one safetensors file: a first range request of
+  /// ``headerProbe`` bytes (huggingface_hub's own metadata reader asks for 100,000), and a second
+  /// for the rest of a longer header.
+  static func readHeader(_ name: String, of hub: HubReference, at commit: String, client: HubClient) async throws
+    -> HeaderRead
+  {
+    let file = hub.filePath(name)
+    let probe = try await client.fetch(
+      repo: hub.repo, revision: commit, file: file, range: 0..<headerProbe, limit: headerProbe)
+    var fetched = probe.bytes.count
+    guard let size = probe.fileSize else {
+      throw HubError.badResponse(repo: hub.repo, file: file, detail: "no file size (Content-Range or Content-Length)")
+    }
+    var prefix = probe.bytes
+    if prefix.count >= 8 {
+      // The whole header when it fits the file; otherwise what there is, and the reader reports
+      // the bad length as it would for a local file.
+      let claimed = prefix.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+      let wanted = claimed <= SafeTensorsFile.maxHeaderLength ? min(8 + Int(claimed), size) : min(8, size)
+      if wanted > prefix.count {
+        let rest = try await client.fetch(
+          repo: hub.repo, revision: commit, file: file, range: prefix.count..<wanted, limit: wanted - prefix.count)
+        fetched += rest.bytes.count
+        guard rest.bytes.count == wanted - prefix.count else {
+          throw HubError.badResponse(
+            repo: hub.repo, file: file, detail: "asked for \(wanted - prefix.count) bytes, got \(rest.bytes.count)")
+        }
+        prefix += rest.bytes
+      } else {
+        prefix = Array(prefix.prefix(wanted))
+      }
+    } else if prefix.count < min(8, size) {
+      throw HubError.badResponse(repo: hub.repo, file: file, detail: "fewer bytes than the 8-byte header length")
+    }
+    return HeaderRead(prefix: prefix, size: size, fetched: fetched)
   }
 
   /// A small file that may be absent (404 for the file, not for the repository or revision).
