@@ -271,6 +271,56 @@ import Testing
     await hub.stop()
   }
 
+  @Test func aServerIgnoringRangesIsNotReadPastTheHeader() async throws {
+    let scratch = try Scratch()
+    let pair = scratch.path("pair")
+    // One 256 KiB embedding: the file is larger than the first range asked for.
+    _ = try Pairs.write(
+      """
+      {"id": "wide", "base": {"architecture": "llama", "config": {"vocab_size": 1024, "hidden_size": 64, "num_hidden_layers": 1}},
+       "adapter": {"tuner": "LORA", "config": {"r": 4, "target_modules": ["q_proj"]}}}
+      """, to: pair)
+    let expected = try await Self.folderOutcome(pair, scratch)
+    let weights = FileSystem.join(pair, "base", "model.safetensors")
+    let size = try #require((try FileManager.default.attributesOfItem(atPath: weights)[.size] as? NSNumber)?.intValue)
+    #expect(size > 4 * ModelResolver.headerProbe)
+    let hub = try await FakeHub(repos: [
+      "org/base": .init(folder: FileSystem.join(pair, "base"), commit: Self.baseCommit, ignoresRanges: true),
+      "org/adapter": .init(folder: FileSystem.join(pair, "adapter"), commit: Self.adapterCommit),
+    ])
+    defer { Task { await hub.stop() } }
+    let resolved = try await Self.resolve("org/base", "org/adapter", Self.environment(scratch, endpoint: hub.endpoint))
+    #expect(try Pairs.outcome(base: resolved.base, adapter: resolved.adapter).json == expected.json)
+    // The server sent the whole file; Adaptest read the first range's worth and the config.
+    #expect(hub.log.contains { $0.path.hasSuffix("model.safetensors") && $0.status == 200 && $0.bodyBytes == size })
+    #expect(resolved.base.fetchedBytes < ModelResolver.headerProbe + 4096)
+    await hub.stop()
+  }
+
+  @Test func inspectTellsModelsFromAdapters() async throws {
+    let scratch = try Scratch()
+    let pair = scratch.path("pair")
+    _ = try Pairs.write(Pairs.shardedClean, to: pair)
+    let hub = try await Self.hub(pair)
+    defer { Task { await hub.stop() } }
+    let resolver = ModelResolver(environment: Self.environment(scratch, endpoint: hub.endpoint), options: Self.fast)
+    let adapter = try await resolver.resolveModelOrAdapter(try HubReference(repo: "org/adapter"))
+    let model = try await resolver.resolveModelOrAdapter(try HubReference(repo: "org/base"))
+    // From Adaptest's cache this time, which remembers which it was.
+    let again = try await resolver.resolveModelOrAdapter(try HubReference(repo: "org/adapter"))
+    await resolver.shutdown()
+    #expect(adapter.role == .adapter && model.role == .model && again.role == .adapter)
+    #expect(again.fetchedBytes == 0)
+    let folder = try ModelResolver.openFolder(
+      FileSystem.join(pair, "base"), role: .model, reference: .folder(pair), origin: .folder)
+    #expect(model.weights.tensors == folder.weights.tensors.reduce(into: TensorTable()) { table, entry in
+      var moved = entry
+      moved.file = FileSystem.join(model.path, FileSystem.lastComponent(entry.file))
+      try? table.append(moved)
+    })
+    await hub.stop()
+  }
+
   @Test func offlineNeverAsksTheHub() async throws {
     let scratch = try Scratch()
     let pair = scratch.path("pair")

@@ -15,6 +15,8 @@ final class FakeHub: Sendable {
     var folder: String
     var commit: String
     var gated = false
+    /// Answer every request with the whole file, as a server without range support does.
+    var ignoresRanges = false
   }
 
   /// One request as the server saw it.
@@ -117,7 +119,9 @@ final class FakeHub: Sendable {
       // /cdn/{org}/{name}/{commit}/{path}: the file at that commit, no commit header, no auth.
       let repoName = parts[1] + "/" + parts[2]
       guard let repo = repos[repoName], repo.commit == parts[3] else { return Response(status: .notFound) }
-      return serve(FileSystem.join(repo.folder, parts[4...].joined(separator: "/")), range: range, headers: [:])
+      return serve(
+        FileSystem.join(repo.folder, parts[4...].joined(separator: "/")), range: repo.ignoresRanges ? nil : range,
+        headers: [:])
     }
     guard parts.count >= 5, parts[2] == "resolve" else { return Response(status: .notFound) }
     let repoName = parts[0] + "/" + parts[1]
@@ -147,7 +151,7 @@ final class FakeHub: Sendable {
           "X-Linked-Etag": etag, "X-Linked-Size": String(size), "ETag": "\"pointer\"",
         ])
     }
-    return serve(local, range: range, headers: ["X-Repo-Commit": repo.commit, "ETag": etag])
+    return serve(local, range: repo.ignoresRanges ? nil : range, headers: ["X-Repo-Commit": repo.commit, "ETag": etag])
   }
 
   /// The file, or the range `bytes=a-b` of it (206 with `Content-Range`).
