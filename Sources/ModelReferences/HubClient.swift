@@ -107,6 +107,17 @@ public final class HubClient: Sendable {
         }
         answer.bytes = try await read(response.body, limit: limit, repo: repo, file: file)
         return answer
+      case 416 where range != nil:
+        // Nothing at the range's start: an empty (or very short) file. Its size lets the reader
+        // report it as it would a local file of that size.
+        _ = try? await response.body.collect(upTo: 1 << 16)
+        guard let total = response.headers.first(name: "Content-Range").flatMap(Self.totalSize) else {
+          throw HubError.badResponse(repo: repo, file: file, detail: "416 without a Content-Range size")
+        }
+        let hubHeaders = hubAnswer ?? response.headers
+        return Answer(
+          bytes: [], fileSize: total, commit: hubHeaders.first(name: "X-Repo-Commit"),
+          etag: hubHeaders.first(name: "X-Linked-Etag") ?? hubHeaders.first(name: "ETag"))
       case 401, 403:
         _ = try? await response.body.collect(upTo: 1 << 16)
         throw HubError.accessDenied(
@@ -197,16 +208,19 @@ public final class HubClient: Sendable {
 
   /// Python's `urllib.parse.quote`: letters, digits and `_.-~` stay, `/` too with `keepSlash`.
   static func percentEncode(_ text: String, keepSlash: Bool) -> String {
-    var out = ""
+    let hex = Array("0123456789ABCDEF".utf8)
+    var out: [UInt8] = []
     for byte in text.utf8 {
-      let c = Character(Unicode.Scalar(byte))
-      if byte < 0x80 && (c.isLetter || c.isNumber || "_.-~".contains(c) || (keepSlash && c == "/")) {
-        out.append(c)
-      } else {
-        let hex = Array("0123456789ABCDEF")
-        out += "%" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 0xF)])
+      switch byte {
+      case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+        UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "~"):
+        out.append(byte)
+      case UInt8(ascii: "/") where keepSlash:
+        out.append(byte)
+      default:
+        out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
       }
     }
-    return out
+    return String(decoding: out, as: UTF8.self)
   }
 }

@@ -92,7 +92,13 @@ struct CheckCommand: AsyncParsableCommand {
       CLIFailure.printError("base: \(DisplayText.terminalSafe(named)) (the adapter's base_model_name_or_path)")
       baseText = named
     }
-    let baseModel = try await CheckInputs.base(baseText, resolver)
+    let baseModel: BaseModel
+    do {
+      baseModel = try await CheckInputs.base(baseText, resolver)
+    } catch let exit as ExitCode where references.count == 1 && base == nil {
+      CLIFailure.printError("(that base is the one the adapter names; --base checks against another)")
+      throw exit
+    }
     var already: [LoadedAdapter] = []
     for entry in loaded {
       let name = String(entry.prefix { $0 != "=" })

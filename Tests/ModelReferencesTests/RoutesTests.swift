@@ -297,6 +297,46 @@ import Testing
     await hub.stop()
   }
 
+  static func malformed() -> [(String, [UInt8])] {
+    func length(_ n: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: n >> (8 * $0)) } }
+    let header = Array(#"{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#.utf8)
+    return [
+      ("empty", []),
+      ("five bytes", [1, 2, 3, 4, 5]),
+      ("header length 2^64-1", length(.max) + Array(repeating: 0x20, count: 8)),
+      ("header longer than the file", length(100) + Array("{}".utf8)),
+      ("data shorter than the header says", length(UInt64(header.count)) + header + [0, 0, 0]),
+      ("data longer than the header says", length(UInt64(header.count)) + header + Array(repeating: 0, count: 9)),
+      ("not JSON", length(4) + Array("{x:1".utf8)),
+    ]
+  }
+
+  @Test(arguments: malformed())
+  func malformedWeightsFailAsFromAFolder(name: String, bytes: [UInt8]) async throws {
+    let scratch = try Scratch()
+    let pair = scratch.path("pair")
+    _ = try Pairs.write(Pairs.shardedClean, to: pair)
+    let weights = FileSystem.join(pair, "adapter", "adapter_model.safetensors")
+    try AtomicFile.write(bytes, to: weights)
+    let hub = try await Self.hub(pair)
+    defer { Task { await hub.stop() } }
+    let resolver = ModelResolver(environment: Self.environment(scratch, endpoint: hub.endpoint), options: Self.fast)
+    func kind(_ reference: ModelReference) async -> SafeTensorsError.Kind? {
+      do {
+        _ = try await resolver.resolve(reference, as: .adapter)
+        return nil
+      } catch {
+        return (error as? SafeTensorsError)?.kind
+      }
+    }
+    let fromFolder = await kind(.folder(FileSystem.join(pair, "adapter")))
+    let fromHub = await kind(.hub(try HubReference(repo: "org/adapter")))
+    await resolver.shutdown()
+    #expect(fromFolder != nil)
+    #expect(fromHub == fromFolder, "\(name)")
+    await hub.stop()
+  }
+
   @Test func inspectTellsModelsFromAdapters() async throws {
     let scratch = try Scratch()
     let pair = scratch.path("pair")
