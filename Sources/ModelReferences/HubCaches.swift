@@ -49,11 +49,15 @@ public struct HuggingFaceCache: Sendable {
 /// models--org--name/snapshots/<commit>/config.json
 /// models--org--name/snapshots/<commit>/model.safetensors.index.json
 /// models--org--name/snapshots/<commit>/model-00001-of-00002.safetensors.header
-/// models--org--name/snapshots/<commit>/adaptest-headers.json   the files, their sizes; written last
+/// models--org--name/snapshots/<commit>/adaptest-model.json     the files, their sizes; written last
 /// ```
+///
+/// A repository holding both a model and an adapter has both manifests (`adaptest-adapter.json`).
 public struct HeaderCache: Sendable {
-  /// Name of the manifest that completes a snapshot.
-  public static let manifestName = "adaptest-headers.json"
+  /// Name of the manifest that completes a snapshot of a model or of an adapter.
+  public static func manifestName(_ role: CheckpointRole) -> String {
+    role == .model ? "adaptest-model.json" : "adaptest-adapter.json"
+  }
   /// Suffix of a cached header prefix.
   public static let headerSuffix = ".header"
 
@@ -130,20 +134,16 @@ public struct HeaderCache: Sendable {
     return reference.subfolder.map { FileSystem.join(snapshot, $0) } ?? snapshot
   }
 
-  /// The commit recorded for `reference`'s revision, if that revision was fetched before (a
-  /// commit hash is its own).
-  public func knownCommit(of reference: HubReference) -> String? {
+  /// The commit and manifest recorded for `reference`'s revision as a model or an adapter, if
+  /// that was fetched before (a commit hash is its own revision); `nil` if not (or unreadable).
+  public func snapshot(of reference: HubReference, as role: CheckpointRole) -> (commit: String, manifest: Manifest)? {
     let commit = HuggingFaceCache.commit(for: reference.effectiveRevision, in: repoFolder(reference.repo))
-    guard Manifest.isPlainName(commit), FileSystem.isFile(FileSystem.join(folder(of: reference, commit: commit), Self.manifestName))
+    guard Manifest.isPlainName(commit) else { return nil }
+    let path = FileSystem.join(folder(of: reference, commit: commit), Self.manifestName(role))
+    guard FileSystem.isFile(path), let json = try? readJSON(path: path), let manifest = Manifest(json: json),
+      manifest.config == role.configName
     else { return nil }
-    return commit
-  }
-
-  /// The manifest of a complete snapshot, `nil` if there is none (or it is unreadable).
-  public func manifest(of reference: HubReference, commit: String) -> Manifest? {
-    let path = FileSystem.join(folder(of: reference, commit: commit), Self.manifestName)
-    guard FileSystem.isFile(path), let json = try? readJSON(path: path) else { return nil }
-    return Manifest(json: json)
+    return (commit, manifest)
   }
 
   /// Stores a fetched snapshot: the files first, then the manifest, then the ref, each written
@@ -164,7 +164,9 @@ public struct HeaderCache: Sendable {
     for (name, bytes) in headers.sorted(by: { $0.key < $1.key }) {
       try AtomicFile.write(bytes, to: FileSystem.join(folder, name + Self.headerSuffix))
     }
-    try AtomicFile.write(text: JSONWriter(indent: 2).string(manifest.json) + "\n", to: FileSystem.join(folder, Self.manifestName))
+    let role: CheckpointRole = manifest.config == CheckpointRole.adapter.configName ? .adapter : .model
+    try AtomicFile.write(
+      text: JSONWriter(indent: 2).string(manifest.json) + "\n", to: FileSystem.join(folder, Self.manifestName(role)))
     if reference.effectiveRevision != commit {
       let ref = FileSystem.join(repoFolder(reference.repo), "refs", reference.effectiveRevision)
       if let slash = ref.lastIndex(of: "/") { try FileSystem.createDirectory(String(ref[..<slash])) }

@@ -90,8 +90,10 @@ public actor ModelResolver {
         return try Self.openFolder(cached.path, role: role, reference: reference, origin: .huggingFaceCache(commit: cached.commit))
       }
       let headers = HeaderCache(root: environment.headerCache)
-      if let commit = headers.knownCommit(of: hub), let manifest = headers.manifest(of: hub, commit: commit) {
-        return try Self.openHeaders(manifest, in: headers.folder(of: hub, commit: commit), reference: reference, origin: .hub(commit: commit, fetchedBytes: 0))
+      if let known = headers.snapshot(of: hub, as: role) {
+        return try Self.openHeaders(
+          known.manifest, in: headers.folder(of: hub, commit: known.commit), reference: reference,
+          origin: .hub(commit: known.commit, fetchedBytes: 0))
       }
       if environment.offline {
         throw HubError.offline(
@@ -112,8 +114,8 @@ public actor ModelResolver {
       }
     }
     let headers = HeaderCache(root: environment.headerCache)
-    if let commit = headers.knownCommit(of: hub), let manifest = headers.manifest(of: hub, commit: commit) {
-      return try await resolve(.hub(hub), as: manifest.config == FolderLayout.adapterConfig ? .adapter : .model)
+    for role in [CheckpointRole.adapter, .model] where headers.snapshot(of: hub, as: role) != nil {
+      return try await resolve(.hub(hub), as: role)
     }
     do {
       return try await resolve(.hub(hub), as: .adapter)

@@ -361,6 +361,29 @@ import Testing
     await hub.stop()
   }
 
+  @Test func aRepoHoldingAModelAndAnAdapterIsCachedAsBoth() async throws {
+    let scratch = try Scratch()
+    let pair = scratch.path("pair")
+    _ = try Pairs.write(Pairs.vocabMismatch, to: pair)
+    let expected = try await Self.folderOutcome(pair, scratch)
+    for name in try FileSystem.contents(ofDirectory: FileSystem.join(pair, "adapter")) {
+      try FileManager.default.copyItem(
+        atPath: FileSystem.join(pair, "adapter", name), toPath: FileSystem.join(pair, "base", name))
+    }
+    let hub = try await FakeHub(repos: ["org/both": .init(folder: FileSystem.join(pair, "base"), commit: Self.baseCommit)])
+    defer { Task { await hub.stop() } }
+    let environment = Self.environment(scratch, endpoint: hub.endpoint)
+    let first = try await Self.resolve("org/both", "org/both", environment)
+    let second = try await Self.resolve("org/both", "org/both", environment)
+    await hub.stop()
+    for resolved in [first, second] {
+      #expect(resolved.base.role == .model && resolved.adapter.role == .adapter)
+      #expect(try Pairs.outcome(base: resolved.base, adapter: resolved.adapter).json == expected.json)
+    }
+    #expect(first.base.fetchedBytes > 0 && first.adapter.fetchedBytes > 0)
+    #expect(second.base.fetchedBytes == 0 && second.adapter.fetchedBytes == 0)
+  }
+
   @Test func offlineNeverAsksTheHub() async throws {
     let scratch = try Scratch()
     let pair = scratch.path("pair")
