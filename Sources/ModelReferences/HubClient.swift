@@ -120,6 +120,10 @@ public final class HubClient: Sendable {
           etag: hubHeaders.first(name: "X-Linked-Etag") ?? hubHeaders.first(name: "ETag"))
       case 401, 403:
         _ = try? await response.body.collect(upTo: 1 << 16)
+        // The Hub answers 401 for a repo that does not exist as for one the caller may not see.
+        if response.headers.first(name: "X-Error-Code") == "RepoNotFound" {
+          throw HubError.notFound(repo: repo, revision: revision, file: file, code: "RepoNotFound")
+        }
         throw HubError.accessDenied(
           repo: repo, file: file, status: status, hadToken: environment.token != nil,
           tokenPath: environment.tokenPath, endpoint: environment.endpoint)

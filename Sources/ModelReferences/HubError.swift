@@ -34,7 +34,9 @@ public enum HubError: Error, Sendable, Hashable, CustomStringConvertible {
       return "\(safe(repo)): HTTP \(status) for \(safe(file)): \(why)"
     case .notFound(let repo, let revision, let file, let code):
       switch code {
-      case "RepoNotFound": return "\(safe(repo)): no such repository on the Hub (or it is private: set HF_TOKEN)"
+      case "RepoNotFound":
+        return "\(safe(repo)): no such repository on the Hub, or a private or gated one the token does not open "
+          + "(set HF_TOKEN or log in with `hf auth login`)"
       case "RevisionNotFound": return "\(safe(repo)): no revision '\(safe(revision))'"
       default: return "\(safe(repo))@\(safe(revision)): no file '\(safe(file))'"
       }

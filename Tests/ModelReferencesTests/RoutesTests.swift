@@ -234,6 +234,24 @@ import Testing
     await hub.stop()
   }
 
+  @Test func aServerErrorIsRetriedABoundedNumberOfTimes() async throws {
+    let scratch = try Scratch()
+    let pair = scratch.path("pair")
+    _ = try Pairs.write(Pairs.shardedClean, to: pair)
+    let path = "/org/base/resolve/main/config.json"
+    let hub = try await FakeHub(
+      repos: ["org/base": .init(folder: FileSystem.join(pair, "base"), commit: Self.baseCommit)], unavailable: [path])
+    defer { Task { await hub.stop() } }
+    await #expect {
+      _ = try await Self.resolve("org/base", "org/adapter", Self.environment(scratch, endpoint: hub.endpoint))
+    } throws: { error in
+      guard case .httpStatus("org/base", "config.json", 503, Self.fast.maxAttempts)? = error as? HubError else { return false }
+      return "\(error)".contains("after \(Self.fast.maxAttempts) attempts")
+    }
+    #expect(hub.log.map(\.path) == Array(repeating: path, count: Self.fast.maxAttempts))
+    await hub.stop()
+  }
+
   @Test func missingReposRevisionsAndFilesAreNamed() async throws {
     let scratch = try Scratch()
     let pair = scratch.path("pair")

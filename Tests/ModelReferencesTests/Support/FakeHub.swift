@@ -33,6 +33,8 @@ final class FakeHub: Sendable {
   private let repos: [String: Repo]
   /// Renamed repos: old `org/name` → new, answered with a relative 307 as the Hub does.
   private let renames: [String: String]
+  /// Paths that always answer 503.
+  private let unavailable: Set<String>
   private let state = NIOLockedValueBox(State())
   private let channel: any Channel
   /// The CDN: the same files on another port, so another origin (no token must reach it).
@@ -47,9 +49,12 @@ final class FakeHub: Sendable {
   let endpoint: String
 
   /// Starts serving `repos` (keyed `org/name`) on a free loopback port.
-  init(repos: [String: Repo], renames: [String: String] = [:], throttleOnce: Set<String> = []) async throws {
+  init(
+    repos: [String: Repo], renames: [String: String] = [:], throttleOnce: Set<String> = [], unavailable: Set<String> = []
+  ) async throws {
     self.repos = repos
     self.renames = renames
+    self.unavailable = unavailable
     state.withLockedValue { $0.throttle = throttleOnce }
     let box = HandlerContext()
     func listen() async throws -> any Channel {
@@ -98,7 +103,9 @@ final class FakeHub: Sendable {
     let authorized = head.headers.first(name: "Authorization") == "Bearer \(Self.token)"
     let range = head.headers.first(name: "Range")
     let response: Response
-    if state.withLockedValue({ $0.throttle.remove(path) != nil }) {
+    if unavailable.contains(path) {
+      response = Response(status: .serviceUnavailable, body: Array("down".utf8))
+    } else if state.withLockedValue({ $0.throttle.remove(path) != nil }) {
       response = Response(status: .tooManyRequests, headers: ["Retry-After": "0"], body: Array("slow down".utf8))
     } else {
       response = answer(path: path, authorized: authorized, range: range)
@@ -129,7 +136,8 @@ final class FakeHub: Sendable {
       return Response(status: .temporaryRedirect, headers: ["Location": "/\(renamed)/" + parts[2...].joined(separator: "/")])
     }
     guard let repo = repos[repoName] else {
-      return Response(status: .notFound, headers: ["X-Error-Code": "RepoNotFound"])
+      // As the Hub: without a token, 401 (it might be private); with one, 404.
+      return Response(status: authorized ? .notFound : .unauthorized, headers: ["X-Error-Code": "RepoNotFound"])
     }
     if repo.gated && !authorized {
       return Response(status: .unauthorized, headers: ["X-Error-Code": "GatedRepo"], body: Array("gated".utf8))
