@@ -62,6 +62,13 @@ import Testing
     let offline = try Self.run(["check", "org/adapter", "--json"], environment.merging(["HF_HUB_OFFLINE": "1"]) { $1 })
     #expect(offline.status == 2 && offline.out == folders.out)
     #expect(offline.err.contains("nothing fetched"))
+    // --loaded takes references too: the same adapter already in the model under another name.
+    let loadedFolders = try Self.run(
+      ["check", FileSystem.join(pair, "base"), FileSystem.join(pair, "adapter"), "--loaded",
+       "first=" + FileSystem.join(pair, "adapter"), "--json"], environment)
+    let loadedHub = try Self.run(["check", "org/adapter", "--loaded", "first=hf://org/adapter", "--json"], environment)
+    #expect(loadedHub.status == loadedFolders.status && loadedHub.out == loadedFolders.out)
+    #expect(loadedHub.out.contains(#""call": "load_adapter""#))
     let inspected = try Self.run(["inspect", "org/base", "--json"], environment)
     #expect(inspected.status == 0)
     let json = try JSONValue.parse(inspected.out)
