@@ -31,8 +31,8 @@ public struct HuggingFaceCache: Sendable {
     let repoFolder = FileSystem.join(root, Self.repoFolderName(reference.repo))
     guard FileSystem.kind(of: repoFolder) == .directory else { return nil }
     let commit = Self.commit(for: reference.effectiveRevision, in: repoFolder)
-    // A commit read from refs/ names a folder: it must be one component.
-    guard !commit.isEmpty, !commit.contains("/"), commit != ".", commit != ".." else { return nil }
+    // A commit read from refs/ names a folder: it must be one plain component.
+    guard HeaderCache.isCommitName(commit) else { return nil }
     let snapshot = FileSystem.join(repoFolder, "snapshots", commit)
     let path = reference.subfolder.map { FileSystem.join(snapshot, $0) } ?? snapshot
     guard FileSystem.kind(of: path) == .directory else { return nil }
@@ -126,6 +126,20 @@ public struct HeaderCache: Sendable {
     }
   }
 
+  /// A commit that can name a snapshot folder: 1 to 255 of `[A-Za-z0-9._-]`, not `.` or `..`
+  /// (the Hub's are 40 hex digits; a mirror's answer is not trusted further).
+  public static func isCommitName(_ commit: String) -> Bool {
+    (1...255).contains(commit.utf8.count) && commit != "." && commit != ".."
+      && commit.utf8.allSatisfy { byte in
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+          UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+          true
+        default: false
+        }
+      }
+  }
+
   func repoFolder(_ repo: String) -> String { FileSystem.join(root, HuggingFaceCache.repoFolderName(repo)) }
 
   /// The snapshot folder of `reference` at `commit` (its subfolder included).
@@ -138,7 +152,7 @@ public struct HeaderCache: Sendable {
   /// that was fetched before (a commit hash is its own revision); `nil` if not (or unreadable).
   public func snapshot(of reference: HubReference, as role: CheckpointRole) -> (commit: String, manifest: Manifest)? {
     let commit = HuggingFaceCache.commit(for: reference.effectiveRevision, in: repoFolder(reference.repo))
-    guard Manifest.isPlainName(commit) else { return nil }
+    guard Self.isCommitName(commit) else { return nil }
     let path = FileSystem.join(folder(of: reference, commit: commit), Self.manifestName(role))
     guard FileSystem.isFile(path), let json = try? readJSON(path: path), let manifest = Manifest(json: json),
       manifest.config == role.configName

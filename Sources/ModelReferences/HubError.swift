@@ -17,7 +17,8 @@ public enum HubError: Error, Sendable, Hashable, CustomStringConvertible {
   case badRedirect(repo: String, file: String, detail: String)
   /// The answer to a range request does not describe the file (no size, fewer bytes than asked).
   case badResponse(repo: String, file: String, detail: String)
-  /// The Hub's answer lacks `X-Repo-Commit`, so fetched headers cannot be keyed by commit.
+  /// The Hub's answer lacks `X-Repo-Commit` (or it cannot name a folder), so fetched headers
+  /// cannot be keyed by commit.
   case missingCommit(repo: String, file: String)
   /// `HF_HUB_OFFLINE` is set and neither cache holds the model.
   case offline(reference: String, detail: String)
@@ -53,7 +54,7 @@ public enum HubError: Error, Sendable, Hashable, CustomStringConvertible {
     case .badResponse(let repo, let file, let detail):
       return "\(safe(repo)): unexpected answer for \(safe(file)): \(safe(detail))"
     case .missingCommit(let repo, let file):
-      return "\(safe(repo)): the answer for \(safe(file)) has no X-Repo-Commit header (is HF_ENDPOINT a Hub mirror?)"
+      return "\(safe(repo)): the answer for \(safe(file)) has no usable X-Repo-Commit header (is HF_ENDPOINT a Hub mirror?)"
     case .offline(let reference, let detail):
       return "\(safe(reference)): HF_HUB_OFFLINE is set and \(detail)"
     case .fileTooLarge(let repo, let file, let limit):

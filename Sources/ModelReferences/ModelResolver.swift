@@ -206,7 +206,7 @@ public actor ModelResolver {
       throw HubError.fileTooLarge(repo: hub.repo, file: configFile, limit: Self.textLimit)
     }
     guard let commit = configAnswer.commit ?? (Self.isCommitHash(hub.effectiveRevision) ? hub.effectiveRevision : nil),
-      HeaderCache.Manifest.isPlainName(commit)
+      HeaderCache.isCommitName(commit)
     else {
       throw HubError.missingCommit(repo: hub.repo, file: configFile)
     }

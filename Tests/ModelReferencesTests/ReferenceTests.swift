@@ -59,6 +59,14 @@ import Testing
     }
   }
 
+  @Test(arguments: [
+    ("0123456789abcdef0123456789abcdef01234567", true), ("v1.0-rc_2", true), ("", false), (".", false),
+    ("..", false), ("a/b", false), ("a\u{1B}[31m", false), (String(repeating: "a", count: 256), false),
+  ])
+  func commitsNamingCacheFoldersArePlain(commit: String, valid: Bool) {
+    #expect(HeaderCache.isCommitName(commit) == valid)
+  }
+
   @Test func descriptionsRoundTrip() throws {
     let reference = try HubReference(repo: "org/name", revision: "refs/pr/3", subfolder: "a/b")
     #expect(reference.description == "hf://org/name@refs/pr/3/a/b")
