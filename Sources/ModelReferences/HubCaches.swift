@@ -7,6 +7,7 @@ public struct HuggingFaceCache: Sendable {
   /// The cache folder (``HubEnvironment/hubCache``).
   public var root: String
 
+  /// The cache at `root`; nothing is read until asked.
   public init(root: String) { self.root = root }
 
   /// `models--org--name` (huggingface_hub's `repo_folder_name`).
@@ -61,8 +62,10 @@ public struct HeaderCache: Sendable {
   /// Suffix of a cached header prefix.
   public static let headerSuffix = ".header"
 
+  /// The cache folder (``HubEnvironment/headerCache``).
   public var root: String
 
+  /// The cache at `root`; it is created when something is stored.
   public init(root: String) { self.root = root }
 
   /// What a snapshot holds.

@@ -42,6 +42,7 @@ public final class HubClient: Sendable {
   let options: Options
   private let http: HTTPClient
 
+  /// A client for `environment`'s endpoint, token and timeout. Call ``shutdown()`` when done.
   public init(environment: HubEnvironment, options: Options = Options()) {
     self.environment = environment
     self.options = options

@@ -47,6 +47,8 @@ public struct HubReference: Sendable, Hashable, CustomStringConvertible {
   /// The revision asked for, `main` by default (huggingface_hub's `DEFAULT_REVISION`).
   public var effectiveRevision: String { revision ?? "main" }
 
+  /// A validated reference.
+  /// - Throws: ``ReferenceError`` for a malformed repo id, revision or subfolder.
   public init(repo: String, revision: String? = nil, subfolder: String? = nil) throws(ReferenceError) {
     try Self.validateRepo(repo, written: repo)
     if let revision { try Self.validateRevision(revision, written: repo) }

@@ -22,9 +22,11 @@ public struct ResolvedCheckpoint: Sendable {
     case hub(commit: String, fetchedBytes: Int)
   }
 
+  /// What was asked for.
   public let reference: ModelReference
   /// A model or an adapter.
   public let role: CheckpointRole
+  /// Where it was found.
   public let origin: Origin
   /// The folder read: the local folder, the cache snapshot, or the snapshot in Adaptest's cache.
   public let path: String
@@ -56,6 +58,7 @@ public struct ResolvedCheckpoint: Sendable {
 /// Both caches are used without asking the Hub first: a snapshot of a commit never changes, and a
 /// branch resolves to the commit it had when it was cached (ask for a commit hash to move on).
 public actor ModelResolver {
+  /// The caches, endpoint and token it uses.
   public let environment: HubEnvironment
   private let options: HubClient.Options
   private var client: HubClient?
@@ -65,6 +68,8 @@ public actor ModelResolver {
   /// First bytes asked of a safetensors file: most headers fit, the rest is a second request.
   static let headerProbe = 64 << 10
 
+  /// A resolver for `environment` (by default the process's); an HTTP client is opened only when
+  /// a model must be fetched.
   public init(environment: HubEnvironment = HubEnvironment(), options: HubClient.Options = HubClient.Options()) {
     self.environment = environment
     self.options = options
