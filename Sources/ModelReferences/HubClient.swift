@@ -49,6 +49,11 @@ public final class HubClient: Sendable {
     let timeout = TimeAmount.seconds(Int64(environment.timeoutSeconds))
     var configuration = HTTPClient.Configuration(
       redirectConfiguration: .disallow, timeout: .init(connect: timeout, read: timeout))
+    if let proxy = environment.proxy {
+      configuration.proxy = .server(
+        host: proxy.host, port: proxy.port,
+        authorization: proxy.credentials.map { .basic(username: $0.user, password: $0.password) })
+    }
     configuration.httpVersion = .automatic
     http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
   }

@@ -25,6 +25,11 @@ public struct HubEnvironment: Sendable {
   public var tokenPath: String
   /// Seconds a request may wait for data (`HF_HUB_DOWNLOAD_TIMEOUT`, default 10 as in huggingface_hub).
   public var timeoutSeconds: Int
+  /// The HTTP proxy for the endpoint, as `requests` (under huggingface_hub) picks it: `https_proxy`
+  /// or `HTTPS_PROXY` for an `https` endpoint, `http_proxy` or `HTTP_PROXY` for `http`, unless
+  /// `NO_PROXY` names the endpoint's host. Only `http://` proxies; the CDN the Hub redirects to is
+  /// reached the same way.
+  public var proxy: HubProxy?
   /// Where Adaptest keeps headers it fetched: `ADAPTEST_HUB_CACHE`, else
   /// `$XDG_CACHE_HOME/adaptest/hub`, else `~/.cache/adaptest/hub`.
   public var headerCache: String
@@ -51,6 +56,7 @@ public struct HubEnvironment: Sendable {
     } else {
       token = nil
     }
+    proxy = HubProxy(endpoint: endpoint, environment: environment)
     timeoutSeconds = value("HF_HUB_DOWNLOAD_TIMEOUT").flatMap { Int($0) }.map { max(1, $0) } ?? 10
     headerCache = expand(value("ADAPTEST_HUB_CACHE") ?? FileSystem.join(cacheHome, "adaptest", "hub"))
   }
@@ -74,6 +80,75 @@ public struct HubEnvironment: Sendable {
     }
     return result
   }
+}
+
+/// An HTTP proxy from the environment. Its description hides any credentials.
+public struct HubProxy: Sendable, Hashable, CustomStringConvertible, CustomReflectable {
+  public var host: String
+  public var port: Int
+  /// `user:password` from the proxy URL, for `Proxy-Authorization`.
+  let credentials: Credentials?
+
+  struct Credentials: Sendable, Hashable {
+    var user: String
+    var password: String
+  }
+
+  /// The proxy for `endpoint`, or `nil` when none is set, `NO_PROXY` names the endpoint's host,
+  /// or the proxy URL is not `http://[user:password@]host[:port]`.
+  init?(endpoint: String, environment: [String: String]) {
+    func value(_ name: String) -> String? {
+      // Lower case first, as Python's urllib reads them.
+      (environment[name.lowercased()] ?? environment[name]).flatMap { $0.isEmpty ? nil : $0 }
+    }
+    let secure = endpoint.lowercased().hasPrefix("https://")
+    guard let url = value(secure ? "HTTPS_PROXY" : "HTTP_PROXY") else { return nil }
+    let host = Self.host(of: endpoint)
+    if let excluded = value("NO_PROXY") {
+      for entry in excluded.split(separator: ",").map({ String($0).trimmingSpaces() }) where !entry.isEmpty {
+        let name = entry.hasPrefix(".") ? String(entry.dropFirst()) : entry
+        if name == "*" || host == name || host.hasSuffix("." + name) { return nil }
+      }
+    }
+    var rest = Substring(url)
+    if rest.lowercased().hasPrefix("http://") {
+      rest = rest.dropFirst(7)
+    } else if rest.contains("://") {
+      return nil
+    }
+    rest = rest.prefix { $0 != "/" }
+    if let at = rest.lastIndex(of: "@") {
+      let user = rest[..<at]
+      let colon = user.firstIndex(of: ":") ?? user.endIndex
+      credentials = Credentials(
+        user: String(user[..<colon]), password: colon == user.endIndex ? "" : String(user[user.index(after: colon)...]))
+      rest = rest[rest.index(after: at)...]
+    } else {
+      credentials = nil
+    }
+    if let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]) {
+      self.host = String(rest[..<colon])
+      self.port = port
+    } else {
+      self.host = String(rest)
+      port = 80
+    }
+    guard !self.host.isEmpty, (1...65535).contains(port) else { return nil }
+  }
+
+  /// The host of a URL, lower-cased, without port or credentials.
+  static func host(of url: String) -> String {
+    var rest = Substring(url)
+    if let scheme = rest.firstRange(of: "://") { rest = rest[scheme.upperBound...] }
+    rest = rest.prefix { $0 != "/" }
+    if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+    if let colon = rest.lastIndex(of: ":"), !rest.hasSuffix("]") { rest = rest[..<colon] }
+    return rest.lowercased()
+  }
+
+  public var description: String { "http://\(credentials == nil ? "" : "<credentials>@")\(host):\(port)" }
+  // `dump` and test failure messages go through the mirror: no credentials in it.
+  public var customMirror: Mirror { Mirror(self, children: ["host": host, "port": port], displayStyle: .struct) }
 }
 
 /// A Hub access token. Its description never shows it, so it cannot reach a message or a report.

@@ -36,6 +36,33 @@ import Testing
     #expect(HubEnvironment(["TRANSFORMERS_OFFLINE": value]).offline == offline)
   }
 
+  static let proxies: [([String: String], String?)] = [
+    (["HTTPS_PROXY": "http://proxy.corp:3128"], "http://proxy.corp:3128"),
+    (["https_proxy": "proxy.corp:8080", "HTTPS_PROXY": "http://other:1"], "http://proxy.corp:8080"),
+    (["HTTPS_PROXY": "http://user:s3cret@proxy.corp:3128/"], "http://<credentials>@proxy.corp:3128"),
+    (["HTTPS_PROXY": "http://proxy.corp"], "http://proxy.corp:80"),
+    (["HTTP_PROXY": "http://proxy.corp:3128"], nil),
+    (["HTTPS_PROXY": "socks5://proxy.corp:1080"], nil),
+    (["HTTPS_PROXY": "http://proxy.corp:3128", "NO_PROXY": "localhost, huggingface.co"], nil),
+    (["HTTPS_PROXY": "http://proxy.corp:3128", "no_proxy": ".co"], nil),
+    (["HTTPS_PROXY": "http://proxy.corp:3128", "NO_PROXY": "*"], nil),
+    (["HTTPS_PROXY": "http://proxy.corp:3128", "NO_PROXY": "face.co,example.org"], "http://proxy.corp:3128"),
+    (["HTTP_PROXY": "http://127.0.0.1:8888", "HF_ENDPOINT": "http://mirror.local:8080"], "http://127.0.0.1:8888"),
+  ]
+
+  @Test(arguments: proxies)
+  func proxiesAreChosenAsRequestsChoosesThem(environment: [String: String], proxy: String?) {
+    #expect(HubEnvironment(environment).proxy?.description == proxy)
+  }
+
+  @Test func proxyCredentialsAreKeptButNeverShown() {
+    let proxy = HubEnvironment(["HTTPS_PROXY": "http://user:s3cret@proxy.corp:3128"]).proxy
+    #expect(proxy?.credentials == HubProxy.Credentials(user: "user", password: "s3cret"))
+    var dumped = ""
+    dump(HubEnvironment(["HTTPS_PROXY": "http://user:s3cret@proxy.corp:3128"]), to: &dumped)
+    #expect(!dumped.contains("s3cret"))
+  }
+
   @Test func tokensComeFromTheEnvironmentThenTheFileAndAreNeverShown() throws {
     let scratch = try Scratch()
     let file = scratch.path("token")

@@ -234,6 +234,33 @@ import Testing
     await hub.stop()
   }
 
+  @Test func aProxyCarriesEveryRequestUnlessNoProxyNamesTheEndpoint() async throws {
+    let scratch = try Scratch()
+    let pair = scratch.path("pair")
+    _ = try Pairs.write(Pairs.shardedClean, to: pair)
+    let expected = try await Self.folderOutcome(pair, scratch)
+    let hub = try await Self.hub(pair)
+    defer { Task { await hub.stop() } }
+    // The fake Hub listens on 127.0.0.1 only: at 127.0.0.2 only a proxy (the fake Hub itself,
+    // answering CONNECT) can reach it.
+    let port = try #require(hub.endpoint.split(separator: ":").last)
+    let endpoint = "http://127.0.0.2:\(port)"
+    let proxied = Self.environment(scratch, endpoint: endpoint, ["HTTP_PROXY": hub.endpoint])
+    let resolved = try await Self.resolve("org/base", "org/adapter", proxied)
+    #expect(try Pairs.outcome(base: resolved.base, adapter: resolved.adapter).json == expected.json)
+    #expect(hub.connects.contains("127.0.0.2:\(port)"))
+    // The CDN is reached through the proxy too.
+    #expect(hub.connects.contains { $0.hasPrefix("127.0.0.1:") })
+    let direct = Self.environment(
+      scratch, endpoint: endpoint,
+      ["HTTP_PROXY": hub.endpoint, "NO_PROXY": "127.0.0.2", "HF_HUB_DOWNLOAD_TIMEOUT": "1",
+       "ADAPTEST_HUB_CACHE": scratch.path("other-cache")])
+    let before = hub.connects.count
+    await #expect(throws: HubError.self) { _ = try await Self.resolve("org/base", "org/adapter", direct) }
+    #expect(hub.connects.count == before)
+    await hub.stop()
+  }
+
   @Test func aServerErrorIsRetriedABoundedNumberOfTimes() async throws {
     let scratch = try Scratch()
     let pair = scratch.path("pair")

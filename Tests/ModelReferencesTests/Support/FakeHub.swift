@@ -9,7 +9,9 @@ import TensorIO
 /// disk: `GET /{org}/{name}/resolve/{revision}/{path}` answers with `X-Repo-Commit` and `ETag`;
 /// safetensors files answer `302` to `/cdn/…` (as LFS files redirect to a CDN, with
 /// `X-Linked-Size` and `X-Linked-Etag`), which serves byte ranges and sees no token; gated repos
-/// answer `401` without the right token; paths listed in `throttleOnce` answer `429` once.
+/// answer `401` without the right token; paths listed in `throttleOnce` answer `429` once. It is
+/// also its own HTTP proxy: a `CONNECT` to any address is answered `200` and the connection then
+/// carries requests to this server, as a tunnel to it would.
 final class FakeHub: Sendable {
   struct Repo: Sendable {
     var folder: String
@@ -42,6 +44,7 @@ final class FakeHub: Sendable {
 
   private struct State {
     var log: [Request] = []
+    var connects: [String] = []
     var throttle: Set<String> = []
   }
 
@@ -61,10 +64,7 @@ final class FakeHub: Sendable {
       try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
         .childChannelInitializer { channel in
-          channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-            try channel.pipeline.syncOperations.addHandler(Handler(hub: box))
-          }
+          channel.eventLoop.makeCompletedFuture { try Handler.addHTTP(to: channel.pipeline.syncOperations, hub: box) }
         }
         .bind(host: "127.0.0.1", port: 0).get()
     }
@@ -83,6 +83,11 @@ final class FakeHub: Sendable {
     try? await channel.close()
     try? await cdnChannel.close()
   }
+
+  /// The targets of `CONNECT` requests so far (`host:port`).
+  var connects: [String] { state.withLockedValue { $0.connects } }
+
+  func recordConnect(_ target: String) { state.withLockedValue { $0.connects.append(target) } }
 
   /// Every request so far.
   var log: [Request] { state.withLockedValue { $0.log } }
@@ -197,7 +202,7 @@ private final class HandlerContext: Sendable {
   let hub = NIOLockedValueBox<FakeHub?>(nil)
 }
 
-private final class Handler: ChannelInboundHandler {
+private final class Handler: ChannelInboundHandler, RemovableChannelHandler {
   typealias InboundIn = HTTPServerRequestPart
   typealias OutboundOut = HTTPServerResponsePart
 
@@ -206,6 +211,13 @@ private final class Handler: ChannelInboundHandler {
 
   init(hub: HandlerContext) { context = hub }
 
+  /// An HTTP/1.1 server's handlers (no pipelining: the client sends one request at a time).
+  static func addHTTP(to pipeline: ChannelPipeline.SynchronousOperations, hub: HandlerContext) throws {
+    try pipeline.addHandler(HTTPResponseEncoder())
+    try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
+    try pipeline.addHandler(Handler(hub: hub))
+  }
+
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     switch unwrapInboundIn(data) {
     case .head(let head): self.head = head
@@ -213,6 +225,10 @@ private final class Handler: ChannelInboundHandler {
     case .end:
       guard let head, let hub = self.context.hub.withLockedValue({ $0 }) else { return }
       self.head = nil
+      if head.method == .CONNECT {
+        tunnel(head, context: context, hub: hub)
+        return
+      }
       let response = hub.respond(to: head)
       var headers = response.headers
       headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
@@ -223,6 +239,27 @@ private final class Handler: ChannelInboundHandler {
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: response.body)))), promise: nil)
       }
       context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+  }
+
+  /// Answers a `CONNECT` and turns the connection into a fresh HTTP connection to this server.
+  private func tunnel(_ head: HTTPRequestHead, context: ChannelHandlerContext, hub: FakeHub) {
+    hub.recordConnect(head.uri)
+    let channel = context.channel
+    let box = self.context
+    context.write(
+      wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: ["Content-Length": "0"]))),
+      promise: nil)
+    context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenSuccess {
+      let pipeline = channel.pipeline.syncOperations
+      do {
+        _ = pipeline.removeHandler(context: try pipeline.context(handlerType: HTTPResponseEncoder.self))
+        _ = pipeline.removeHandler(context: try pipeline.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self))
+        _ = pipeline.removeHandler(context: try pipeline.context(handlerType: Handler.self))
+        try Handler.addHTTP(to: pipeline, hub: box)
+      } catch {
+        channel.close(promise: nil)
+      }
     }
   }
 }
