@@ -9,7 +9,7 @@ struct CheckCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "check",
     abstract: "Predict what loading a PEFT adapter into a base model reports, without loading it.",
-    usage: "adaptest check ADAPTER [--base BASE]\n       adaptest check BASE ADAPTER",
+    usage: "adaptest check ADAPTER [--base BASE] [<options>]\nadaptest check BASE ADAPTER [<options>]",
     discussion: """
       ADAPTER is a PEFT adapter (adapter_config.json + adapter_model.safetensors or .h5); BASE a \
       transformers model (config.json + weights, single or sharded, safetensors or HDF5). Either may \
