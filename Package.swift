@@ -18,10 +18,14 @@ let package = Package(
     .library(name: "AdapterLoading", targets: ["AdapterLoading"]),
     .library(name: "Synthesis", targets: ["Synthesis"]),
     .library(name: "Conformance", targets: ["Conformance"]),
+    .library(name: "ModelReferences", targets: ["ModelReferences"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    // Only ModelReferences (Hub reads), the CLI and their tests depend on these.
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
   ],
   targets: [
     .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
@@ -41,10 +45,20 @@ let package = Package(
         .product(name: "Yams", package: "Yams"),
       ],
       swiftSettings: strictSettings),
+    .target(
+      name: "ModelReferences",
+      dependencies: [
+        "TensorIO", "SafeTensors", "Checkpoints",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
+      swiftSettings: strictSettings),
     .executableTarget(
       name: "adaptest",
       dependencies: [
         "TensorIO", "SafeTensors", "HDF5Checkpoint", "Checkpoints", "AdapterLoading", "Conformance", "Synthesis",
+        "ModelReferences",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strictSettings),
@@ -67,6 +81,16 @@ let package = Package(
     .testTarget(
       name: "SynthesisTests", dependencies: ["Synthesis", "AdapterLoading", "Checkpoints", "TensorIO"],
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+    .testTarget(
+      name: "ModelReferencesTests",
+      dependencies: [
+        "ModelReferences", "Checkpoints", "AdapterLoading", "Synthesis", "TensorIO",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+      ],
+      swiftSettings: strictSettings),
     .testTarget(
       name: "ConformanceTests", dependencies: ["Conformance", "TensorIO"], swiftSettings: strictSettings),
   ],

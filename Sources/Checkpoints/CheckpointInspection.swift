@@ -36,6 +36,22 @@ public struct CheckpointInspection: Sendable {
     }
   }
 
+  /// Inspects weights opened elsewhere (a model or adapter found through a Hub reference).
+  /// - Parameters:
+  ///   - kind: `model` or `adapter`.
+  ///   - path: what to show as the checkpoint's name.
+  ///   - configType: `model_type` or `peft_type`.
+  public init(kind: String, path: String, configType: String?, weights: Checkpoint) {
+    self.kind = kind
+    self.path = path
+    self.configType = configType
+    format = weights.format
+    files = weights.files.map(\.path)
+    sharded = weights.index != nil
+    metadata = weights.metadata
+    tensors = Array(weights.tensors)
+  }
+
   /// Total bytes of all tensors (sizes were validated by the codec when the file was opened).
   public var totalBytes: Int { tensors.reduce(0) { $0 + ((try? $1.info.byteCount()) ?? 0) } }
 

@@ -59,10 +59,35 @@ public struct SafeTensorsFile: TensorFileReader {
   public init(storage: any ByteStorage, path: String, options: SafeTensorsReadOptions = .strict)
     throws(SafeTensorsError)
   {
+    try self.init(storage: storage, fileSize: storage.bytes.count, path: path, options: options)
+  }
+
+  /// Validates a file of which only the first bytes are at hand — the 8-byte length and the
+  /// header, as an HTTP range request fetches them — against its full size: every check of
+  /// ``init(path:options:)`` is made, the data section's extent included, without the data.
+  /// ``bytes(of:)`` then fails for any tensor whose bytes lie beyond `prefix`.
+  /// - Parameters:
+  ///   - prefix: the file's first bytes; at least `8 + N`.
+  ///   - fileSize: the whole file's size in bytes.
+  ///   - path: the name to report in errors.
+  /// - Throws: ``SafeTensorsError``; ``SafeTensorsError/Kind/invalidHeaderLength(headerLength:fileSize:)``
+  ///   when `prefix` is shorter than the header it announces.
+  public init(headerPrefix prefix: any ByteStorage, fileSize: Int, path: String, options: SafeTensorsReadOptions = .strict)
+    throws(SafeTensorsError)
+  {
+    try self.init(storage: prefix, fileSize: max(fileSize, prefix.bytes.count), path: path, options: options)
+  }
+
+  private init(storage: any ByteStorage, fileSize: Int, path: String, options: SafeTensorsReadOptions)
+    throws(SafeTensorsError)
+  {
     self.path = path
     self.storage = storage
+    self.fileSize = fileSize
     let result = withExtendedLifetime(storage) {
-      Result { () throws(SafeTensorsError.Kind) in try Self.read(storage.bytes, options: options, path: path) }
+      Result { () throws(SafeTensorsError.Kind) in
+        try Self.read(storage.bytes, fileSize: fileSize, options: options, path: path)
+      }
     }
     switch result {
     case .success(let contents):
@@ -75,13 +100,16 @@ public struct SafeTensorsFile: TensorFileReader {
     }
   }
 
-  /// The file's size in bytes.
-  public var fileSize: Int { storage.bytes.count }
+  /// The file's size in bytes (for a header-only file, the size it was validated against).
+  public let fileSize: Int
 
   /// A zero-copy view of one tensor's bytes.
-  /// - Throws: ``SafeTensorsError/Kind/tensorNotFound(tensor:)``.
+  /// - Throws: ``SafeTensorsError/Kind/tensorNotFound(tensor:)``, also for a tensor whose bytes
+  ///   a header-only file does not hold.
   public func bytes(of name: String) throws(SafeTensorsError) -> TensorBytes {
-    guard let entry = tensors[name], let offsets = entry.dataOffsets else {
+    guard let entry = tensors[name], let offsets = entry.dataOffsets,
+      dataOffset + offsets.upperBound <= storage.bytes.count
+    else {
       throw SafeTensorsError(file: path, kind: .tensorNotFound(tensor: name))
     }
     return TensorBytes(storage: storage, range: dataOffset + offsets.lowerBound..<dataOffset + offsets.upperBound)
@@ -97,13 +125,18 @@ public struct SafeTensorsFile: TensorFileReader {
   }
 
   /// The reference's `read_metadata`, check by check and in its order.
-  private static func read(_ buffer: UnsafeRawBufferPointer, options: SafeTensorsReadOptions, path: String)
-    throws(SafeTensorsError.Kind) -> Contents
-  {
+  /// `buffer` is the file, or its first bytes when `fileSize` is larger (a header-only read).
+  private static func read(
+    _ buffer: UnsafeRawBufferPointer, fileSize: Int, options: SafeTensorsReadOptions, path: String
+  ) throws(SafeTensorsError.Kind) -> Contents {
     guard buffer.count >= 8 else { throw .headerTooSmall }
     let claimed = UInt64(littleEndian: buffer.loadUnaligned(as: UInt64.self))
     guard claimed <= maxHeaderLength else { throw .headerTooLarge(headerLength: claimed) }
     let headerLength = Int(claimed)
+    guard headerLength <= fileSize - 8 else {
+      throw .invalidHeaderLength(headerLength: claimed, fileSize: fileSize)
+    }
+    // Only a header-only read can have the header announced but not at hand.
     guard headerLength <= buffer.count - 8 else {
       throw .invalidHeaderLength(headerLength: claimed, fileSize: buffer.count)
     }
@@ -122,8 +155,8 @@ public struct SafeTensorsFile: TensorFileReader {
 
     let layout = try HeaderValidation.validate(parsed.entries, parsed.offsets)
     let (fileEnd, overflow) = layout.dataEnd.addingReportingOverflow(UInt64(8 + headerLength))
-    guard !overflow, fileEnd == UInt64(buffer.count) else {
-      throw .metadataIncompleteBuffer(dataEnd: overflow ? .max : fileEnd, fileSize: buffer.count)
+    guard !overflow, fileEnd == UInt64(fileSize) else {
+      throw .metadataIncompleteBuffer(dataEnd: overflow ? .max : fileEnd, fileSize: fileSize)
     }
 
     // Every offset and dimension is now known to fit: offsets end within the file, dimensions were

@@ -18,6 +18,13 @@ enum CLIFailure {
     }
   }
 
+  /// Prints `error` as ``reading(_:_:)`` does and returns the exit to throw (for async callers).
+  static func unreadable(_ error: any Error) -> any Error {
+    if error is ExitCode { return error }
+    printError("error: \(DisplayText.terminalSafe(String(describing: error)))")
+    return ExitCode(unreadableInput)
+  }
+
   static func printError(_ message: String) {
     var stderr = StandardError()
     print(message, to: &stderr)

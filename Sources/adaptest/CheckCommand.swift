@@ -1,16 +1,24 @@
 import AdapterLoading
 import ArgumentParser
 import Checkpoints
+import ModelReferences
+import SafeTensors
 import TensorIO
 
-struct CheckCommand: ParsableCommand {
+struct CheckCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "check",
     abstract: "Predict what loading a PEFT adapter into a base model reports, without loading it.",
+    usage: "adaptest check ADAPTER [--base BASE] [<options>]\nadaptest check BASE ADAPTER [<options>]",
     discussion: """
-      BASE_DIR is a transformers model folder (config.json + weights, single or sharded, safetensors or \
-      HDF5); ADAPTER_DIR a PEFT adapter folder (adapter_config.json + adapter_model.safetensors or .h5). \
-      Only names, dtypes and shapes are read.
+      ADAPTER is a PEFT adapter (adapter_config.json + adapter_model.safetensors or .h5); BASE a \
+      transformers model (config.json + weights, single or sharded, safetensors or HDF5). Either may \
+      be a folder, a Hub repo id org/name[@revision][/subfolder] or hf://org/name[@revision][/subfolder]. \
+      With ADAPTER alone the base is the adapter's base_model_name_or_path; --base overrides it. \
+      Only names, dtypes and shapes are read: a Hub model is read from the Hugging Face cache \
+      (HF_HOME, HF_HUB_CACHE), else from Adaptest's cache of fetched headers, else — unless \
+      HF_HUB_OFFLINE=1 — from the Hub (HF_ENDPOINT, HF_TOKEN), fetching the configs and each \
+      safetensors header by range requests, never the tensor data.
 
       Profiles: 'peft' reproduces PEFT 0.21 exactly (its missing-key filter included); 'peft-0.13' PEFT \
       before the filter; 'recommended' (default) reports what matters, with diagnostic codes and fixes.
@@ -23,19 +31,19 @@ struct CheckCommand: ParsableCommand {
       unreadable, 5 the load succeeds but leaves the adapter broken (recommended profile).
       """)
 
-  @Argument(help: "The base model folder.")
-  var baseDir: String
+  @Argument(help: ArgumentHelp("ADAPTER, or BASE then ADAPTER.", valueName: "reference"))
+  var references: [String]
 
-  @Argument(help: "The adapter folder.")
-  var adapterDir: String
+  @Option(help: "The base model (default: the adapter's base_model_name_or_path).")
+  var base: String?
 
   @Option(help: "The name the adapter is loaded under.")
   var adapterName = "default"
 
   @Option(
     name: .customLong("loaded"),
-    help: ArgumentHelp("An adapter already in the model, as NAME=DIR (repeatable; the first is loaded with from_pretrained).",
-                       valueName: "NAME=DIR"))
+    help: ArgumentHelp("An adapter already in the model, as NAME=ADAPTER (repeatable; the first is loaded with from_pretrained).",
+                       valueName: "NAME=ADAPTER"))
   var loaded: [String] = []
 
   @Flag(help: "Pass ignore_mismatched_sizes=True.")
@@ -54,48 +62,110 @@ struct CheckCommand: ParsableCommand {
   var json = false
 
   func validate() throws {
+    guard (1...2).contains(references.count) else { throw ValidationError("expected ADAPTER, or BASE and ADAPTER") }
+    if references.count == 2 && base != nil { throw ValidationError("give the base either as BASE or as --base, not both") }
     for entry in loaded where !entry.contains("=") || entry.hasPrefix("=") {
-      throw ValidationError("--loaded expects NAME=DIR, got '\(entry)'")
+      throw ValidationError("--loaded expects NAME=ADAPTER, got '\(entry)'")
     }
   }
 
-  func run() throws {
-    let base = try CLIFailure.reading(baseDir) { try CheckInputs.base(baseDir) }
-    let adapter = try CLIFailure.reading(adapterDir) { try CheckInputs.adapter(adapterDir) }
+  func run() async throws {
+    let resolver = ModelResolver()
+    do {
+      try await check(resolver)
+      await resolver.shutdown()
+    } catch {
+      await resolver.shutdown()
+      throw error
+    }
+  }
+
+  private func check(_ resolver: ModelResolver) async throws {
+    let adapterText = references[references.count - 1]
+    let resolvedAdapter = try await CheckInputs.resolve(adapterText, as: .adapter, resolver)
+    let adapter = try CheckInputs.adapter(resolvedAdapter, text: adapterText)
+    let baseText: String
+    if references.count == 2 {
+      baseText = references[0]
+    } else if let base {
+      baseText = base
+    } else {
+      guard let named = resolvedAdapter.baseModelNameOrPath else {
+        CLIFailure.printError("error: \(DisplayText.terminalSafe(adapterText)): adapter_config.json names no base_model_name_or_path; give --base")
+        throw ExitCode(CLIFailure.unreadableInput)
+      }
+      CLIFailure.printError("base: \(DisplayText.terminalSafe(named)) (the adapter's base_model_name_or_path)")
+      baseText = named
+    }
+    let baseModel: BaseModel
+    do {
+      baseModel = try await CheckInputs.base(baseText, resolver)
+    } catch let exit as ExitCode where references.count == 1 && base == nil {
+      CLIFailure.printError("(that base is the one the adapter names; --base checks against another)")
+      throw exit
+    }
     var already: [LoadedAdapter] = []
     for entry in loaded {
       let name = String(entry.prefix { $0 != "=" })
-      let dir = String(entry.drop { $0 != "=" }.dropFirst())
-      already.append(LoadedAdapter(name: name, source: try CLIFailure.reading(dir) { try CheckInputs.adapter(dir) }))
+      let reference = String(entry.drop { $0 != "=" }.dropFirst())
+      already.append(LoadedAdapter(name: name, source: try await CheckInputs.adapter(reference, resolver)))
     }
     let context = LoadContext(
       adapterName: adapterName, loaded: already, ignoreMismatchedSizes: ignoreMismatchedSizes,
       lowCPUMemUsage: lowCpuMemUsage)
-    let outcome = LoadSimulator.simulate(base: base, adapter: adapter, context: context, profile: profile)
+    let outcome = LoadSimulator.simulate(base: baseModel, adapter: adapter, context: context, profile: profile)
     print(json ? JSONWriter(indent: 2).string(outcome.json) : outcome.text(verbose: verbose))
     if outcome.status != .clean { throw ExitCode(Int32(outcome.status.rawValue)) }
   }
 }
 
-/// Reads `check`'s folders into the library's inputs (names, dtypes and shapes only).
+/// Reads `check`'s references into the library's inputs (names, dtypes and shapes only).
 enum CheckInputs {
-  static func base(_ path: String) throws -> BaseModel {
-    let folder = try ModelFolder(path: path)
-    let tensors: TensorTable
-    if folder.weights.files.count == 1 {
-      // One file: its table as read (the shard cross-checks of `Checkpoint` have nothing to check).
-      tensors = try CheckpointFormats.standard.openFile(folder.weights.files[0]).tensors
-    } else {
-      tensors = try Checkpoint(weights: folder.weights, formats: .standard).tensors
+  static func base(_ text: String, _ resolver: ModelResolver) async throws -> BaseModel {
+    let resolved = try await resolve(text, as: .model, resolver)
+    return try CLIFailure.reading(text) {
+      try BaseModel(config: resolved.config, weights: resolved.weights.tensors, source: resolved.path)
     }
-    return try BaseModel(config: folder.config, weights: tensors, source: path)
   }
 
-  static func adapter(_ path: String) throws -> AdapterSource {
-    let checkpoint = try Checkpoints.AdapterCheckpoint(path: path, formats: .standard)
-    let configPath = FileSystem.join(path, FolderLayout.adapterConfig)
-    let config = try AdapterConfig(json: checkpoint.folder.config, source: configPath)
-    return AdapterSource(config: config, tensors: checkpoint.weights.tensors, path: path)
+  static func adapter(_ text: String, _ resolver: ModelResolver) async throws -> AdapterSource {
+    try adapter(try await resolve(text, as: .adapter, resolver), text: text)
+  }
+
+  static func adapter(_ resolved: ResolvedCheckpoint, text: String) throws -> AdapterSource {
+    try CLIFailure.reading(text) {
+      let config = try AdapterConfig(json: resolved.config, source: resolved.configPath)
+      return AdapterSource(config: config, tensors: resolved.weights.tensors, path: resolved.path)
+    }
+  }
+
+  /// Finds a reference; says on stderr where a Hub model came from and what was fetched.
+  static func resolve(_ text: String, as role: CheckpointRole, _ resolver: ModelResolver) async throws
+    -> ResolvedCheckpoint
+  {
+    do {
+      let reference = try ModelReference.parse(text)
+      let resolved = try await resolver.resolve(reference, as: role)
+      if let note = CheckInputs.originNote(resolved) { CLIFailure.printError(note) }
+      return resolved
+    } catch {
+      throw CLIFailure.unreadable(error)
+    }
+  }
+
+  /// `hf://org/name: Hugging Face cache, commit …` — nothing for a local folder.
+  static func originNote(_ resolved: ResolvedCheckpoint) -> String? {
+    let name = DisplayText.terminalSafe(resolved.reference.description)
+    switch resolved.origin {
+    case .folder: return nil
+    case .huggingFaceCache(let commit): return "\(name): Hugging Face cache, commit \(commit)"
+    case .hub(let commit, 0): return "\(name): headers cached by Adaptest, commit \(commit) (nothing fetched)"
+    case .hub(let commit, let bytes):
+      let files = resolved.weights.files.compactMap { $0 as? SafeTensorsFile }
+      let total = files.reduce(0) { $0 + $1.fileSize }
+      return "\(name): fetched \(bytes) bytes from the Hub, commit \(commit) "
+        + "(config and \(files.count) safetensors header\(files.count == 1 ? "" : "s") of \(total) bytes of weights)"
+    }
   }
 }
 
