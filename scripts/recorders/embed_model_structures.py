@@ -16,8 +16,9 @@ def main():
     lines = [json.loads(line) for line in open(source) if line.strip()]
     header = next(line for line in lines if line["type"] == "")
     body = sorted((line for line in lines if line["type"]), key=lambda line: line["type"])
-    rows = [f"#transformers\t{header['transformers']}", "#legacy\t" + json.dumps(header["legacy"], sort_keys=True,
-                                                                                    separators=(",", ":"))]
+    compact = {"sort_keys": True, "separators": (",", ":")}
+    rows = [f"#transformers\t{header['transformers']}", "#legacy\t" + json.dumps(header["legacy"], **compact),
+            "#peft\t" + json.dumps(header["peft"], **compact)]
     for line in body:
         model_type = line.pop("type")
         line.pop("transformers", None)
@@ -26,7 +27,7 @@ def main():
     if '"""#' in text:
         raise SystemExit("the record contains the raw-string terminator")
     swift = (
-        "// Recorded from transformers " + header["transformers"] + " by scripts/recorders/record_model_structures.py\n"
+        "// Recorded from transformers " + header["transformers"] + " and PEFT " + header["peft"]["version"] + " by scripts/recorders/record_model_structures.py\n"
         "// and written by scripts/recorders/embed_model_structures.py. Do not edit: rerun\n"
         "// scripts/recorders/update-model-structures.\n"
         "// swift-format-ignore-file\n\n"

@@ -15,7 +15,9 @@ facts are recorded, one JSON object per model type and line:
 - per model type: `tie_word_embeddings` of the default config, and the checkpoint conversion mapping
   (`conversion_mapping.get_checkpoint_conversion_mapping`) that transformers 5 applies on load and PEFT 0.21
   applies to LoRA checkpoints;
-- classes that cannot be built from their default config, with the reason.
+- classes that cannot be built from their default config, with the reason;
+- in the header line: PEFT's per-model-type defaults (each method's default target modules, IA3's feed-forward
+  modules, the prefix-tuning postprocess types), from the PEFT installed beside transformers.
 
 Head classes whose backbone is exactly the bare model's tree reference it (`"backbone": "<BareClass>"`) instead
 of repeating it.
@@ -218,6 +220,30 @@ def legacy_transforms():
     return describe_transforms(get_checkpoint_conversion_mapping("legacy") or [])
 
 
+def peft_defaults():
+    """PEFT's per-model-type defaults, by PEFT method: the target modules each tuner's
+    `target_module_mapping` gives, IA3's feed-forward modules, and the prefix-tuning postprocess types."""
+    import peft
+    from peft.mapping import PEFT_TYPE_TO_TUNER_MAPPING
+    from peft.utils import constants
+
+    # IA3 and LN tuning read their constants in `_prepare_adapter_config` instead of a class attribute.
+    by_constant = {"IA3": constants.TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING,
+                   "LN_TUNING": constants.TRANSFORMERS_MODELS_TO_LNTUNING_TARGET_MODULES_MAPPING}
+    targets = {}
+    for peft_type, cls in PEFT_TYPE_TO_TUNER_MAPPING.items():
+        name = getattr(peft_type, "value", str(peft_type))
+        mapping = getattr(cls, "target_module_mapping", None) or by_constant.get(name)
+        if mapping:
+            targets[name] = {k: list(v) for k, v in sorted(mapping.items())}
+    return {
+        "version": peft.__version__,
+        "target_modules": targets,
+        "ia3_feedforward": {k: list(v) for k, v in sorted(constants.TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING.items())},
+        "prefix_tuning_postprocess": sorted(constants.TRANSFORMERS_MODELS_TO_PREFIX_TUNING_POSTPROCESS_MAPPING),
+    }
+
+
 def record_class(cls, config, tasks):
     import torch
 
@@ -363,8 +389,8 @@ def main():
         lines = pool.map(worker, types, chunksize=4)
     tmp = args.out + ".tmp"
     with open(tmp, "w") as fh:
-        fh.write(json.dumps({"type": "", "transformers": transformers.__version__, "legacy": legacy_transforms()},
-                            sort_keys=True, separators=(",", ":")) + "\n")
+        fh.write(json.dumps({"type": "", "transformers": transformers.__version__, "legacy": legacy_transforms(),
+                             "peft": peft_defaults()}, sort_keys=True, separators=(",", ":")) + "\n")
         for line in lines:
             fh.write(line + "\n")
     os.replace(tmp, args.out)

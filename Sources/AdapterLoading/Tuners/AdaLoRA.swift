@@ -23,7 +23,7 @@ public struct AdaLoRATuner: Tuner {
     ]
   }
 
-  public func defaultTargetModules(for base: BaseModel) -> TargetModules? { TunerSupport.loraDefaults(base.architecture.modelType) }
+  public func defaultTargetModules(for base: BaseModel) -> TargetModules? { PEFTModelDefaults.targetModules(peftType, modelType: base.architecture.modelType) }
 
   public func validate(_ config: AdapterConfig, warnings: inout [PythonWarning]) throws(PythonError) {
     if config.useDora == true { throw .valueError("PeftType.ADALORA does not support DoRA.") }

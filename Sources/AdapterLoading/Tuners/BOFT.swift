@@ -20,7 +20,7 @@ public struct BOFTTuner: Tuner {
     [LayerAttribute("boft_dropout", .moduleDict), LayerAttribute("boft_R", .parameterDict), LayerAttribute("boft_s", .parameterDict)]
   }
 
-  public func defaultTargetModules(for base: BaseModel) -> TargetModules? { TunerSupport.loraDefaults(base.architecture.modelType) }
+  public func defaultTargetModules(for base: BaseModel) -> TargetModules? { PEFTModelDefaults.targetModules(peftType, modelType: base.architecture.modelType) }
 
   public func plan(_ target: InjectionTarget, config: inout AdapterConfig, adapterName: String, context: inout InjectionContext)
     throws(PythonError) -> LayerPlan

@@ -13,7 +13,7 @@ public struct HRATuner: Tuner {
     ])
   }
   public var layerAttributes: [LayerAttribute] { [LayerAttribute("hra_u", .parameterDict)] }
-  public func defaultTargetModules(for base: BaseModel) -> TargetModules? { TunerSupport.loraDefaults(base.architecture.modelType) }
+  public func defaultTargetModules(for base: BaseModel) -> TargetModules? { PEFTModelDefaults.targetModules(peftType, modelType: base.architecture.modelType) }
 
   public func plan(_ target: InjectionTarget, config: inout AdapterConfig, adapterName: String, context: inout InjectionContext)
     throws(PythonError) -> LayerPlan

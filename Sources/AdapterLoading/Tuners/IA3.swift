@@ -15,29 +15,15 @@ public struct IA3Tuner: Tuner {
   }
   public var layerAttributes: [LayerAttribute] { [LayerAttribute("ia3_l", .parameterDict)] }
 
-  static let targets: [String: [String]] = [
-    "llama": ["k_proj", "v_proj", "down_proj"], "mistral": ["k_proj", "v_proj", "down_proj"],
-    "qwen2": ["q_proj", "v_proj", "down_proj"], "qwen3": ["q_proj", "v_proj", "down_proj"],
-    "gemma": ["q_proj", "v_proj", "down_proj"], "gemma2": ["q_proj", "v_proj", "down_proj"],
-    "gpt2": ["c_attn", "mlp.c_proj"], "t5": ["k", "v", "wo"], "bert": ["key", "value", "output.dense"],
-    "mixtral": ["k_proj", "v_proj", "w2"],
-  ]
   public func defaultTargetModules(for base: BaseModel) -> TargetModules? {
-    Self.targets[base.architecture.modelType].map(TargetModules.names)
+    PEFTModelDefaults.targetModules(.ia3, modelType: base.architecture.modelType)
   }
-
-  /// PEFT's `TRANSFORMERS_MODELS_TO_IA3_FEEDFORWARD_MODULES_MAPPING` (0.21.2) for the model types above.
-  static let feedforward: [String: [String]] = [
-    "llama": ["down_proj"], "mistral": ["down_proj"], "qwen2": ["down_proj"], "qwen3": ["down_proj"],
-    "gemma": ["down_proj"], "gemma2": ["down_proj"], "gpt2": ["mlp.c_proj"], "t5": ["wo"],
-    "bert": ["output.dense"], "mixtral": ["w2"],
-  ]
 
   /// `IA3Model._prepare_adapter_config`: without `feedforward_modules`, the model type's defaults, even
   /// when `target_modules` was given; a model type without defaults is an error.
   public func prepareConfig(_ config: inout AdapterConfig, base: BaseModel) throws(PythonError) {
     guard config.feedforwardModules == nil else { return }
-    guard let defaults = Self.feedforward[base.architecture.modelType] else {
+    guard let defaults = PEFTModelDefaults.ia3FeedforwardModules(modelType: base.architecture.modelType) else {
       throw .valueError("Please specify `feedforward_modules` in `peft_config`")
     }
     config.feedforwardModules = .names(defaults)

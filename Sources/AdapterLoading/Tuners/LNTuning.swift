@@ -12,15 +12,8 @@ public struct LNTuningTuner: Tuner {
   }
   public var layerAttributes: [LayerAttribute] { [LayerAttribute("ln_tuning_layers", .moduleDict)] }
 
-  static let targets: [String: [String]] = [
-    "llama": ["input_layernorm", "post_attention_layernorm", "norm"],
-    "mistral": ["input_layernorm", "post_attention_layernorm", "norm"], "qwen2": ["post_attention_layernorm"],
-    "qwen3": ["post_attention_layernorm"], "gemma": ["input_layernorm", "post_attention_layernorm", "norm"],
-    "gemma2": ["input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm", "norm"],
-    "gpt2": ["ln_1", "ln_2", "ln_f"], "t5": ["layer_norm", "final_layer_norm"],
-  ]
   public func defaultTargetModules(for base: BaseModel) -> TargetModules? {
-    Self.targets[base.architecture.modelType].map(TargetModules.names)
+    PEFTModelDefaults.targetModules(.lnTuning, modelType: base.architecture.modelType)
   }
 
   public func plan(_ target: InjectionTarget, config: inout AdapterConfig, adapterName: String, context: inout InjectionContext)

@@ -16,7 +16,7 @@ public struct MiSSTuner: Tuner {
   public var layerAttributes: [LayerAttribute] {
     [LayerAttribute("miss_dropout", .moduleDict), LayerAttribute("miss_block", .parameterDict)]
   }
-  public func defaultTargetModules(for base: BaseModel) -> TargetModules? { TunerSupport.loraDefaults(base.architecture.modelType) }
+  public func defaultTargetModules(for base: BaseModel) -> TargetModules? { PEFTModelDefaults.targetModules(peftType, modelType: base.architecture.modelType) }
 
   public func plan(_ target: InjectionTarget, config: inout AdapterConfig, adapterName: String, context: inout InjectionContext)
     throws(PythonError) -> LayerPlan

@@ -21,7 +21,7 @@ public struct OFTTuner: Tuner {
     [LayerAttribute("oft_R", .moduleDict), LayerAttribute("oft_embedding_R", .moduleDict), LayerAttribute("oft_dropout", .moduleDict)]
   }
 
-  public func defaultTargetModules(for base: BaseModel) -> TargetModules? { TunerSupport.loraDefaults(base.architecture.modelType) }
+  public func defaultTargetModules(for base: BaseModel) -> TargetModules? { PEFTModelDefaults.targetModules(peftType, modelType: base.architecture.modelType) }
 
   public func validate(_ config: AdapterConfig, warnings: inout [PythonWarning]) throws(PythonError) {
     if config.json["oft_block_size"] == nil {

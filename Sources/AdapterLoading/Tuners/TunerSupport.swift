@@ -2,17 +2,10 @@ import TensorIO
 
 /// Helpers shared by the tuner files.
 enum TunerSupport {
-  /// `TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING` for the architectures Adaptest knows (PEFT
-  /// 0.21.2); LoRA, AdaLoRA, VeRA, VB-LoRA, LoHa/LoKr, OFT/BOFT, HRA, MiSS and FourierFT use the same table.
-  static let loraTargets: [String: [String]] = [
-    "llama": ["q_proj", "v_proj"], "mistral": ["q_proj", "v_proj"], "qwen2": ["q_proj", "v_proj"],
-    "qwen3": ["q_proj", "v_proj"], "gemma": ["q_proj", "v_proj"], "gemma2": ["q_proj", "v_proj"],
-    "gpt2": ["c_attn"], "t5": ["q", "v"], "mt5": ["q", "v"], "bert": ["query", "value"],
-    "roberta": ["query", "value"], "mixtral": ["q_proj", "v_proj"],
-  ]
-
+  /// `TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING[model_type]`, recorded from PEFT for every model type
+  /// (``PEFTModelDefaults``). Tuners whose own mapping differs from LoRA's ask for theirs.
   static func loraDefaults(_ modelType: String) -> TargetModules? {
-    loraTargets[modelType].map(TargetModules.names)
+    PEFTModelDefaults.targetModules(.lora, modelType: modelType)
   }
 
   /// The rank for a module: `rank_pattern` (first matching key in written order), else `default`.

@@ -29,7 +29,7 @@ public struct VBLoRATuner: Tuner {
     [LayerAttribute("vblora_vector_bank", .parameterDict)]
   }
 
-  public func defaultTargetModules(for base: BaseModel) -> TargetModules? { TunerSupport.loraDefaults(base.architecture.modelType) }
+  public func defaultTargetModules(for base: BaseModel) -> TargetModules? { PEFTModelDefaults.targetModules(peftType, modelType: base.architecture.modelType) }
 
   func numbers(_ config: AdapterConfig) -> (r: Int, vectors: Int, length: Int, topk: Int) {
     (config.r ?? 4, config.numVectors ?? 256, config.vectorLength ?? 256, config.topk ?? 2)

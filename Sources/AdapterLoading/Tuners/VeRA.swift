@@ -30,7 +30,7 @@ public struct VeRATuner: Tuner {
     return [LayerAttribute("vera_A", .bufferDict(persistent: persistent)), LayerAttribute("vera_B", .bufferDict(persistent: persistent))]
   }
 
-  public func defaultTargetModules(for base: BaseModel) -> TargetModules? { TunerSupport.loraDefaults(base.architecture.modelType) }
+  public func defaultTargetModules(for base: BaseModel) -> TargetModules? { PEFTModelDefaults.targetModules(peftType, modelType: base.architecture.modelType) }
 
   public func validate(_ config: AdapterConfig, warnings: inout [PythonWarning]) throws(PythonError) {
     if config.saveProjection == false {

@@ -71,7 +71,7 @@ public struct ArchitectureReport: Sendable {
         cell = .unknown("\(simulated.status) / \(real.status): \(real.message.isEmpty ? simulated.message : real.message)")
       }
       analysis.cells[row, default: [:]][coordinates.scenario] = cell
-      if let verdict = recommended[id], let realAnswer = LoaderAgreement.answer(real) {
+      if cell == .agree, let verdict = recommended[id], let realAnswer = LoaderAgreement.answer(real) {
         analysis.recommendedCompared += 1
         let says = verdict.actual?.objectValue?["error"].map { !$0.isNull } ?? false
         if realAnswer.errorKind == nil && says { analysis.recommendedFalseFailures.append(id) }
@@ -113,7 +113,9 @@ public struct ArchitectureReport: Sendable {
       let values = tasks.map { count($0, body) } + [count(nil, body)]
       lines.append("| \(title) | " + values.map(String.init).joined(separator: " | ") + " |")
     }
-    figureRow("model types") { _, _ in 1 }
+    let uniqueTypes = Set(rows.map(\.modelType)).count
+    lines.append("| model types | " + tasks.map { task in String(rows.filter { $0.task == task }.count) }
+      .joined(separator: " | ") + " | \(uniqueTypes) |")
     figureRow("cases") { _, cells in cells.count }
     figureRow("agree") { _, cells in cells.values.filter { $0 == .agree }.count }
     figureRow("deviate") { _, cells in cells.values.filter { if case .deviation = $0 { true } else { false } }.count }
@@ -123,7 +125,9 @@ public struct ArchitectureReport: Sendable {
     lines.append("**Agreement: \(analysis.agreed) / \(analysis.compared) compared cases (\(rate)).** ")
     if analysis.recommendedCompared > 0 {
       lines.append("`recommended` says \"the load fails\" where \(reference) loads: "
-        + "\(analysis.recommendedFalseFailures.count) of \(analysis.recommendedCompared) cases.")
+        + "\(analysis.recommendedFalseFailures.count) of the \(analysis.recommendedCompared) cases where `\(profile)` agrees "
+        + "(the listed deviations share the engine)."
+        + analysis.recommendedFalseFailures.prefix(20).map { " `\($0)`" }.joined())
     }
     lines.append("")
 

@@ -34,7 +34,14 @@ public enum ModelStructureTable {
   private struct Index: Sendable {
     var version = ""
     var legacy: Range<Int>? = nil
+    var peft: Range<Int>? = nil
     var lines: [String: Range<Int>] = [:]
+  }
+
+  /// The `#peft` line: PEFT's per-model-type defaults (``PEFTModelDefaults`` decodes it).
+  static let peftHeader: JSONValue? = recorded.withUTF8Buffer { buffer in
+    guard let range = index.peft else { return nil }
+    return try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[range]))
   }
 
   /// transformers' legacy renamings, applied on load to every model.
@@ -61,6 +68,8 @@ public enum ModelStructureTable {
           index.version = String(decoding: UnsafeBufferPointer(rebasing: buffer[(separator + 1)..<end]), as: UTF8.self)
         } else if key == "#legacy" {
           index.legacy = (separator + 1)..<end
+        } else if key == "#peft" {
+          index.peft = (separator + 1)..<end
         } else {
           index.lines[key] = (separator + 1)..<end
         }
