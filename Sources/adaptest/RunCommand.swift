@@ -71,9 +71,12 @@ struct RunCommand: AsyncParsableCommand {
 
     let scratch = FileSystem.join(TemporaryFolder.base(), "adaptest-run-\(ProcessID.current)")
     let expectationFiles = source.expectations
+    let fallBack = source.expectationsFallBack
     let suite = ConformanceSuite(
       cases: source.cases, corpusHash: source.hash,
-      expectations: { LoaderExpectations.resolve($0, in: expectationFiles) },
+      expectations: { id in
+        fallBack ? LoaderExpectations.resolve(id, in: expectationFiles) : expectationFiles[id] ?? LoaderExpectations(loader: id)
+      },
       loaders: instances, materializer: source.materializer, filter: pattern, shard: shard.flatMap(Shard.init),
       jobs: jobs ?? ConformanceRunner.processorCount, scratch: scratch, keepArtifacts: keepArtifacts,
       details: fullDetails ? .full : .compact)
@@ -124,6 +127,9 @@ struct CaseSource {
   var expectations: [String: LoaderExpectations]
   var diagnostics: [LintDiagnostic]
   var materializer: any CaseMaterializer
+  /// Whether a loader id falls back to its family's files (`peft@0.21.2` → `peft`). A sweep's files name
+  /// deviations of one profile, not of the real release it reproduces, so they apply by exact id only.
+  var expectationsFallBack = true
 
   init(corpus: Corpus, root: String) {
     cases = corpus.cases
@@ -138,6 +144,7 @@ struct CaseSource {
     hash = sweep.hash
     (expectations, diagnostics) = sweep.expectations(corpusRoot: corpusRoot)
     materializer = sweep.materializer
+    expectationsFallBack = false
   }
 }
 
