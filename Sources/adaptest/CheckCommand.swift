@@ -15,7 +15,9 @@ struct CheckCommand: ParsableCommand {
       Profiles: 'peft' reproduces PEFT 0.21 exactly (its missing-key filter included); 'peft-0.13' PEFT \
       before the filter; 'recommended' (default) reports what matters, with diagnostic codes and fixes.
 
-      Exit status: 0 clean, 1 warnings only, 2 the load would fail, 3 inputs unreadable.
+      Exit status: 0 clean, 1 warnings only, 2 the load would fail, 3 inputs unreadable, 4 cannot tell \
+      (the load needs something Adaptest does not model, such as a PEFT method outside its catalog; \
+      the report says what is unknown).
       """)
 
   @Argument(help: "The base model folder.")

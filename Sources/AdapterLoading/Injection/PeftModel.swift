@@ -179,6 +179,7 @@ public struct PeftModel: Sendable {
     if type.prefix == nil {
       return .keyError(type.rawValue)
     }
-    return PythonError(kind: "NotSimulated", message: "Adaptest does not model the PEFT method \(type.rawValue) yet")
+    return .notSimulated(
+      "Adaptest does not model the PEFT method \(type.rawValue) (PEFT 0.21.2 registers it as \(type.pythonDescription))")
   }
 }

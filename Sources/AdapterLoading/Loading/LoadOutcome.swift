@@ -51,20 +51,26 @@ public struct LoadOutcome: Hashable, Sendable {
     rawMissingKeys = nil
   }
 
-  /// Clean, warnings only, or a failing load.
+  /// Clean, warnings only, a failing load, or an answer Adaptest cannot give. The raw values are
+  /// `adaptest check`'s exit codes (3 is taken by unreadable inputs).
   public enum Status: Int, Sendable, Hashable, Comparable {
     case clean = 0
     case warnings = 1
     case fails = 2
+    /// The simulation stopped at something Adaptest does not model (``PythonError/isNotSimulated``):
+    /// whether the real load succeeds is unknown, so it is neither a failure nor a success.
+    case cannotTell = 4
     public static func < (lhs: Status, rhs: Status) -> Bool { lhs.rawValue < rhs.rawValue }
   }
 
   /// Warning categories that say nothing about the adapter (library deprecations).
   static let environmentCategories: Set<String> = ["FutureWarning", "DeprecationWarning"]
 
-  /// The outcome's status: `fails` when the loader raises (or, for `recommended`, an error diagnostic),
-  /// `warnings` when anything is reported, else `clean`.
+  /// The outcome's status: `cannotTell` when the simulation reached something Adaptest does not model,
+  /// `fails` when the loader raises (or, for `recommended`, an error diagnostic), `warnings` when
+  /// anything is reported, else `clean`.
   public var status: Status {
+    if unknown != nil { return .cannotTell }
     if error != nil || diagnostics.contains(where: { $0.severity == .error }) { return .fails }
     switch profile {
     case .recommended:
@@ -73,5 +79,12 @@ public struct LoadOutcome: Hashable, Sendable {
       let relevant = warnings.filter { !Self.environmentCategories.contains($0.category) }
       return missingKeys.isEmpty && unexpectedKeys.isEmpty && mismatched.isEmpty && relevant.isEmpty ? .clean : .warnings
     }
+  }
+
+  /// What Adaptest cannot tell about this load, when the simulation stopped at something it does not
+  /// model (a PEFT method outside the catalog); `nil` when the outcome is a prediction.
+  public var unknown: String? {
+    guard let error, error.isNotSimulated else { return nil }
+    return "\(error.message); whether the load succeeds, and which keys it reports missing or unexpected, is unknown"
   }
 }
