@@ -67,7 +67,11 @@ import peft
 from peft import (
     AdaLoraConfig,
     BOFTConfig,
+    C3AConfig,
+    DeloraConfig,
     FourierFTConfig,
+    GraloraConfig,
+    HiraConfig,
     HRAConfig,
     IA3Config,
     LNTuningConfig,
@@ -80,6 +84,7 @@ from peft import (
     PrefixTuningConfig,
     PromptEncoderConfig,
     PromptTuningConfig,
+    RoadConfig,
     TrainableTokensConfig,
     VBLoRAConfig,
     VeraConfig,
@@ -322,7 +327,7 @@ QV = ["q_proj", "v_proj"]
 CONFIG_CLASSES = {c.__name__: c for c in (
     AdaLoraConfig, BOFTConfig, FourierFTConfig, HRAConfig, IA3Config, LNTuningConfig, LoHaConfig, LoKrConfig,
     LoraConfig, MissConfig, OFTConfig, PrefixTuningConfig, PromptEncoderConfig, PromptTuningConfig,
-    TrainableTokensConfig, VBLoRAConfig, VeraConfig)}
+    TrainableTokensConfig, VBLoRAConfig, VeraConfig, C3AConfig, DeloraConfig, GraloraConfig, HiraConfig, RoadConfig)}
 
 ADAPTERS = OrderedDict()
 
@@ -404,6 +409,19 @@ _adapter("p-tuning", "llama-v128", "PromptEncoderConfig", dict(task_type="CAUSAL
          "p-tuning (PromptEncoderConfig), 4 virtual tokens, encoder_hidden_size 8")
 _adapter("trainable-tokens", "llama-v128", "TrainableTokensConfig", dict(target_modules=["embed_tokens"], token_indices=[1, 2]),
          "TrainableTokens on embed_tokens, token_indices [1, 2]")
+# methods added after PEFT 0.17 (issue 17): one adapter each, LoRA-sized shapes on the tiny llama
+_adapter("hira", "llama-v128", "HiraConfig", dict(r=4, target_modules=QV, init_weights=False),
+         "HiRA r=4 (hira_A/hira_B ParameterDicts)")
+_adapter("c3a", "llama-v128", "C3AConfig", dict(block_size=4, block_size_pattern={"v_proj": 8}, target_modules=QV),
+         "C3A block_size=4, block_size_pattern {v_proj: 8}")
+_adapter("delora", "llama-v128", "DeloraConfig", dict(r=4, target_modules=QV, init_weights=False),
+         "DeLoRA r=4 (delora_w_norm persistent buffer saved)")
+_adapter("gralora", "llama-v128", "GraloraConfig", dict(r=4, gralora_k=2, hybrid_r=2, target_modules=QV, init_weights=False),
+         "GraLoRA r=4, gralora_k=2, hybrid_r=2 (general LoRA pair as nn.Linear)")
+_adapter("road", "llama-v128", "RoadConfig", dict(group_size=4, target_modules=QV, init_weights=False),
+         "RoAd road_1, group_size=4")
+_adapter("road-4", "llama-v128", "RoadConfig", dict(variant="road_4", group_size=8, target_modules=QV, init_weights=False),
+         "RoAd road_4, group_size=8")
 LLAMA_V128_TUNERS = list(ADAPTERS)  # every adapter trained on llama-v128 above
 
 _adapter("lora-h32", "llama-h32", L, dict(r=4, lora_alpha=8, target_modules=QV, init_lora_weights=False),
@@ -419,6 +437,10 @@ _adapter("gpt2-ia3", "gpt2-v128", "IA3Config", dict(target_modules=["c_attn", "c
 _adapter("gpt2-vera", "gpt2-v128", "VeraConfig", dict(r=4, target_modules=["c_attn", "c_fc"], save_projection=True,
                                                       init_weights=False),
          "VeRA r=4 on GPT-2 c_attn, c_fc, save_projection=True")
+_adapter("gpt2-hira", "gpt2-v128", "HiraConfig", dict(r=4, target_modules=["c_attn", "c_fc"], init_weights=False),
+         "HiRA r=4 on GPT-2 c_attn, c_fc (Conv1D: a fan_in_fan_out warning per module, config unchanged)")
+_adapter("gpt2-gralora", "gpt2-v128", "GraloraConfig", dict(r=4, gralora_k=2, target_modules=["c_attn"], init_weights=False),
+         "GraLoRA r=4 on GPT-2 c_attn (Conv1D: fan_in_fan_out flipped in the config with a warning)")
 _adapter("t5-lora", "t5-v128", L, dict(r=4, lora_alpha=8, target_modules=["q", "v"], init_lora_weights=False,
                                        task_type="SEQ_2_SEQ_LM"),
          "LoRA r=4 on T5 q, v (task_type SEQ_2_SEQ_LM)")
@@ -531,6 +553,20 @@ _mutant("lora-trainable-tokens--no-delta", "lora-trainable-tokens",
 _mutant("trainable-tokens--no-delta", "trainable-tokens",
         "trainable-tokens with 'base_model.model.model.embed_tokens.trainable_tokens_delta' removed (the checkpoint is empty)",
         tensors_fn=_drop("base_model.model.model.embed_tokens.trainable_tokens_delta"))
+
+
+_mutant("delora--target-embed", "delora", "delora with adapter_config target_modules edited to ['embed_tokens'] "
+        "(DeLoRA supports nn.Linear only)", config_fn=_targets("embed_tokens"))
+_mutant("c3a--target-embed", "c3a", "c3a with adapter_config target_modules edited to ['embed_tokens']",
+        config_fn=_targets("embed_tokens"))
+_mutant("road--target-embed", "road", "road with adapter_config target_modules edited to ['embed_tokens'] (a ValueError, "
+        "not a TypeError)", config_fn=_targets("embed_tokens"))
+_mutant("gralora--target-norm", "gralora", "gralora with adapter_config target_modules edited to ['input_layernorm']",
+        config_fn=_targets("input_layernorm"))
+_mutant("hira--target-norm", "hira", "hira with adapter_config target_modules edited to ['input_layernorm']",
+        config_fn=_targets("input_layernorm"))
+_mutant("c3a--block-5", "c3a", "c3a with adapter_config block_size edited to 5 (does not divide 16)",
+        config_fn=lambda cfg: dict(cfg, block_size=5, block_size_pattern={}))
 
 
 def build_adapter(name: str) -> dict:
@@ -718,6 +754,12 @@ _MUT_REFS = {
     "lora-mts-lmhead--no-lmhead": ["peft-semantics §6.26"],
     "lora-trainable-tokens--no-delta": ["peft-semantics §6.27"],
     "trainable-tokens--no-delta": ["peft-semantics §6.27"],
+    "delora--target-embed": ["peft tuners/delora"],
+    "c3a--target-embed": ["peft tuners/c3a"],
+    "road--target-embed": ["peft tuners/road"],
+    "gralora--target-norm": ["peft tuners/gralora"],
+    "hira--target-norm": ["peft tuners/hira"],
+    "c3a--block-5": ["peft tuners/c3a"],
 }
 for _a, _s in ADAPTERS.items():
     if _s["kind"] == "mutated":

@@ -29,6 +29,11 @@ public struct PeftType: RawRepresentable, Hashable, Sendable, Comparable, Custom
   public static let multitaskPromptTuning = PeftType("MULTITASK_PROMPT_TUNING")
   public static let adaptionPrompt = PeftType("ADAPTION_PROMPT")
   public static let unilora = PeftType("UNILORA")
+  public static let hira = PeftType("HIRA")
+  public static let c3a = PeftType("C3A")
+  public static let delora = PeftType("DELORA")
+  public static let gralora = PeftType("GRALORA")
+  public static let road = PeftType("ROAD")
 
   /// The key prefix PEFT registers for the method (`PEFT_TYPE_TO_PREFIX_MAPPING`, PEFT 0.21.2), used
   /// by its missing-key filter. `nil` for names PEFT does not know.

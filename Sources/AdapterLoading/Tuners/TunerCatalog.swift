@@ -21,5 +21,6 @@ public struct TunerCatalog: Sendable {
     LoRATuner(), AdaLoRATuner(), LoHaTuner(), LoKrTuner(), IA3Tuner(), VeRATuner(), VBLoRATuner(), OFTTuner(),
     BOFTTuner(), FourierFTTuner(), HRATuner(), MiSSTuner(), LNTuningTuner(), TrainableTokensTuner(),
     PromptLearningTuner.promptTuning, PromptLearningTuner.prefixTuning, PromptLearningTuner.pTuning,
+    HiRATuner(), C3ATuner(), DeLoRATuner(), GraLoRATuner(), RoAdTuner(),
   ])
 }
