@@ -66,8 +66,10 @@ from safetensors.torch import load_file, save_file
 import peft
 from peft import (
     AdaLoraConfig,
+    BeftConfig,
     BOFTConfig,
     C3AConfig,
+    DeftConfig,
     DeloraConfig,
     FourierFTConfig,
     GraloraConfig,
@@ -80,14 +82,17 @@ from peft import (
     LoraConfig,
     MissConfig,
     OFTConfig,
+    PeanutConfig,
     PeftModel,
     PrefixTuningConfig,
+    PveraConfig,
     PromptEncoderConfig,
     PromptTuningConfig,
     RoadConfig,
     TrainableTokensConfig,
     VBLoRAConfig,
     VeraConfig,
+    WaveFTConfig,
     get_peft_model,
 )
 from transformers import (
@@ -327,7 +332,8 @@ QV = ["q_proj", "v_proj"]
 CONFIG_CLASSES = {c.__name__: c for c in (
     AdaLoraConfig, BOFTConfig, FourierFTConfig, HRAConfig, IA3Config, LNTuningConfig, LoHaConfig, LoKrConfig,
     LoraConfig, MissConfig, OFTConfig, PrefixTuningConfig, PromptEncoderConfig, PromptTuningConfig,
-    TrainableTokensConfig, VBLoRAConfig, VeraConfig, C3AConfig, DeloraConfig, GraloraConfig, HiraConfig, RoadConfig)}
+    TrainableTokensConfig, VBLoRAConfig, VeraConfig, C3AConfig, DeloraConfig, GraloraConfig, HiraConfig, RoadConfig,
+    WaveFTConfig, DeftConfig, BeftConfig, PeanutConfig, PveraConfig)}
 
 ADAPTERS = OrderedDict()
 
@@ -422,6 +428,20 @@ _adapter("road", "llama-v128", "RoadConfig", dict(group_size=4, target_modules=Q
          "RoAd road_1, group_size=4")
 _adapter("road-4", "llama-v128", "RoadConfig", dict(variant="road_4", group_size=8, target_modules=QV, init_weights=False),
          "RoAd road_4, group_size=8")
+_adapter("waveft", "llama-v128", "WaveFTConfig", dict(n_frequency=10, n_frequency_pattern={"v_proj": 6}, target_modules=QV,
+                                                     init_weights=False),
+         "WaveFT n_frequency=10, n_frequency_pattern {v_proj: 6}")
+_adapter("deft", "llama-v128", "DeftConfig", dict(r=4, target_modules=QV, init_weights=False), "DEFT r=4 (deft_P + deft_R)")
+_adapter("deft-para", "llama-v128", "DeftConfig", dict(r=12, para=True, target_modules=QV),
+         "DEFT PaRa (para=True: deft_P only), r=12 > v_proj's 8 outputs (capped to 8 there)")
+_adapter("beft", "llama-v128", "BeftConfig", dict(target_modules=QV, init_weights=False),
+         "BEFT on q_proj, v_proj (no bias on llama's projections: a warning per module)")
+_adapter("peanut", "llama-v128", "PeanutConfig", dict(r=4, depth=2, target_modules=QV),
+         "PEANuT r=4, depth=2 (encoder/decoder ModuleLists)")
+_adapter("pvera-proj", "llama-v128", "PveraConfig", dict(r=4, target_modules=QV, save_projection=True, init_weights=False),
+         "PVeRA r=4, save_projection=True (base_model.pvera_A (2r, in) / pvera_B saved)")
+_adapter("pvera-noproj", "llama-v128", "PveraConfig", dict(r=4, target_modules=QV, save_projection=False, init_weights=False),
+         "PVeRA r=4, save_projection=False")
 LLAMA_V128_TUNERS = list(ADAPTERS)  # every adapter trained on llama-v128 above
 
 _adapter("lora-h32", "llama-h32", L, dict(r=4, lora_alpha=8, target_modules=QV, init_lora_weights=False),
@@ -441,6 +461,13 @@ _adapter("gpt2-hira", "gpt2-v128", "HiraConfig", dict(r=4, target_modules=["c_at
          "HiRA r=4 on GPT-2 c_attn, c_fc (Conv1D: a fan_in_fan_out warning per module, config unchanged)")
 _adapter("gpt2-gralora", "gpt2-v128", "GraloraConfig", dict(r=4, gralora_k=2, target_modules=["c_attn"], init_weights=False),
          "GraLoRA r=4 on GPT-2 c_attn (Conv1D: fan_in_fan_out flipped in the config with a warning)")
+_adapter("gpt2-deft", "gpt2-v128", "DeftConfig", dict(r=4, target_modules=["c_attn"], init_weights=False),
+         "DEFT r=4 on GPT-2 c_attn (Conv1D)")
+_adapter("gpt2-waveft", "gpt2-v128", "WaveFTConfig", dict(n_frequency=10, init_weights=False),
+         "WaveFT n_frequency=10 on GPT-2 with the default targets (WaveFT's own table: mlp.c_proj)")
+_adapter("gpt2-pvera", "gpt2-v128", "PveraConfig", dict(r=4, target_modules=["c_attn", "c_fc"], save_projection=True,
+                                                        init_weights=False),
+         "PVeRA r=4 on GPT-2 c_attn, c_fc, save_projection=True")
 _adapter("t5-lora", "t5-v128", L, dict(r=4, lora_alpha=8, target_modules=["q", "v"], init_lora_weights=False,
                                        task_type="SEQ_2_SEQ_LM"),
          "LoRA r=4 on T5 q, v (task_type SEQ_2_SEQ_LM)")
@@ -565,6 +592,14 @@ _mutant("gralora--target-norm", "gralora", "gralora with adapter_config target_m
         config_fn=_targets("input_layernorm"))
 _mutant("hira--target-norm", "hira", "hira with adapter_config target_modules edited to ['input_layernorm']",
         config_fn=_targets("input_layernorm"))
+_mutant("beft--target-embed", "beft", "beft with adapter_config target_modules edited to ['embed_tokens']",
+        config_fn=_targets("embed_tokens"))
+_mutant("peanut--target-embed", "peanut", "peanut with adapter_config target_modules edited to ['embed_tokens'] "
+        "(a NotImplementedError)", config_fn=_targets("embed_tokens"))
+_mutant("waveft--too-many", "waveft", "waveft with adapter_config n_frequency edited to 200 (> 8x16 for v_proj... pattern removed)",
+        config_fn=lambda cfg: dict(cfg, n_frequency=200, n_frequency_pattern={}))
+_mutant("pvera-proj--no-pvera-a", "pvera-proj", "pvera-proj with 'base_model.pvera_A' removed",
+        tensors_fn=_drop("base_model.pvera_A"))
 _mutant("c3a--block-5", "c3a", "c3a with adapter_config block_size edited to 5 (does not divide 16)",
         config_fn=lambda cfg: dict(cfg, block_size=5, block_size_pattern={}))
 
@@ -760,6 +795,10 @@ _MUT_REFS = {
     "gralora--target-norm": ["peft tuners/gralora"],
     "hira--target-norm": ["peft tuners/hira"],
     "c3a--block-5": ["peft tuners/c3a"],
+    "beft--target-embed": ["peft tuners/beft"],
+    "peanut--target-embed": ["peft tuners/peanut"],
+    "waveft--too-many": ["peft tuners/waveft"],
+    "pvera-proj--no-pvera-a": ["peft tuners/pvera"],
 }
 for _a, _s in ADAPTERS.items():
     if _s["kind"] == "mutated":

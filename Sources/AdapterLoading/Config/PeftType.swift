@@ -34,6 +34,11 @@ public struct PeftType: RawRepresentable, Hashable, Sendable, Comparable, Custom
   public static let delora = PeftType("DELORA")
   public static let gralora = PeftType("GRALORA")
   public static let road = PeftType("ROAD")
+  public static let waveft = PeftType("WAVEFT")
+  public static let deft = PeftType("DEFT")
+  public static let beft = PeftType("BEFT")
+  public static let peanut = PeftType("PEANUT")
+  public static let pvera = PeftType("PVERA")
 
   /// The key prefix PEFT registers for the method (`PEFT_TYPE_TO_PREFIX_MAPPING`, PEFT 0.21.2), used
   /// by its missing-key filter. `nil` for names PEFT does not know.

@@ -87,6 +87,8 @@ public struct AdapterEntry: Hashable, Sendable {
     case module(className: String, tensors: [ModuleTensor])
     /// `BufferDict[adapter] = tensor`.
     case buffer(TensorInfo)
+    /// `ModuleDict[adapter] = nn.ModuleList([...])`: keys `<attr>.<adapter>.<i>.<tensor>`.
+    case moduleList(itemClassName: String, items: [[ModuleTensor]])
   }
 
   public var attribute: String

@@ -21,6 +21,7 @@ public struct TunerCatalog: Sendable {
     LoRATuner(), AdaLoRATuner(), LoHaTuner(), LoKrTuner(), IA3Tuner(), VeRATuner(), VBLoRATuner(), OFTTuner(),
     BOFTTuner(), FourierFTTuner(), HRATuner(), MiSSTuner(), LNTuningTuner(), TrainableTokensTuner(),
     PromptLearningTuner.promptTuning, PromptLearningTuner.prefixTuning, PromptLearningTuner.pTuning,
-    HiRATuner(), C3ATuner(), DeLoRATuner(), GraLoRATuner(), RoAdTuner(),
+    HiRATuner(), C3ATuner(), DeLoRATuner(), GraLoRATuner(), RoAdTuner(), WaveFTTuner(), DEFTTuner(), BEFTTuner(),
+    PEANuTTuner(), VeRATuner.pvera,
   ])
 }
