@@ -72,10 +72,12 @@ from peft import (
     DeftConfig,
     DeloraConfig,
     FourierFTConfig,
+    GloraConfig,
     GraloraConfig,
     HiraConfig,
     HRAConfig,
     IA3Config,
+    LilyConfig,
     LNTuningConfig,
     LoHaConfig,
     LoKrConfig,
@@ -86,9 +88,11 @@ from peft import (
     PeftModel,
     PrefixTuningConfig,
     PveraConfig,
+    RandLoraConfig,
     PromptEncoderConfig,
     PromptTuningConfig,
     RoadConfig,
+    ShiraConfig,
     TrainableTokensConfig,
     VBLoRAConfig,
     VeraConfig,
@@ -333,7 +337,8 @@ CONFIG_CLASSES = {c.__name__: c for c in (
     AdaLoraConfig, BOFTConfig, FourierFTConfig, HRAConfig, IA3Config, LNTuningConfig, LoHaConfig, LoKrConfig,
     LoraConfig, MissConfig, OFTConfig, PrefixTuningConfig, PromptEncoderConfig, PromptTuningConfig,
     TrainableTokensConfig, VBLoRAConfig, VeraConfig, C3AConfig, DeloraConfig, GraloraConfig, HiraConfig, RoadConfig,
-    WaveFTConfig, DeftConfig, BeftConfig, PeanutConfig, PveraConfig)}
+    WaveFTConfig, DeftConfig, BeftConfig, PeanutConfig, PveraConfig, GloraConfig, ShiraConfig, LilyConfig,
+    RandLoraConfig)}
 
 ADAPTERS = OrderedDict()
 
@@ -442,6 +447,21 @@ _adapter("pvera-proj", "llama-v128", "PveraConfig", dict(r=4, target_modules=QV,
          "PVeRA r=4, save_projection=True (base_model.pvera_A (2r, in) / pvera_B saved)")
 _adapter("pvera-noproj", "llama-v128", "PveraConfig", dict(r=4, target_modules=QV, save_projection=False, init_weights=False),
          "PVeRA r=4, save_projection=False")
+_adapter("glora", "llama-v128", "GloraConfig", dict(r=4, target_modules=QV, init_weights=False),
+         "GLoRA r=4, default paths (A/B lora; no bias on llama's projections, so C/D/E are zeros buffers)")
+_adapter("glora-vector", "llama-v128", "GloraConfig", dict(r=4, target_modules=QV, config_A_B="vector", config_C="none",
+                                                          config_D_E="vector", init_weights=False),
+         "GLoRA with config_A_B='vector', config_C='none', config_D_E='vector'")
+_adapter("shira", "llama-v128", "ShiraConfig", dict(r=2, target_modules=QV, random_seed=3, init_weights=False),
+         "SHiRA r=2 (shira_indices saved beside shira_weight)")
+_adapter("lily", "llama-v128", "LilyConfig", dict(r=4, stride_A=2, num_B=2, target_modules=QV),
+         "Lily r=4, stride_A=2, num_B=2 (lily_A/lily_B shared across layers after injection)")
+_adapter("randlora", "llama-v128", "RandLoraConfig", dict(r=4, target_modules=QV, init_weights=False),
+         "RandLoRA r=4, save_projection=True (randlora_A/B saved under base_model. and under every layer)")
+_adapter("randlora-noproj", "llama-v128", "RandLoraConfig", dict(r=4, target_modules=QV, save_projection=False),
+         "RandLoRA r=4, save_projection=False")
+_adapter("randlora-sparse", "llama-v128", "RandLoraConfig", dict(r=6, sparse=True, target_modules=QV),
+         "RandLoRA r=6, sparse=True (float32 projections; 16/6 -> 3 bases)")
 LLAMA_V128_TUNERS = list(ADAPTERS)  # every adapter trained on llama-v128 above
 
 _adapter("lora-h32", "llama-h32", L, dict(r=4, lora_alpha=8, target_modules=QV, init_lora_weights=False),
@@ -468,6 +488,8 @@ _adapter("gpt2-waveft", "gpt2-v128", "WaveFTConfig", dict(n_frequency=10, init_w
 _adapter("gpt2-pvera", "gpt2-v128", "PveraConfig", dict(r=4, target_modules=["c_attn", "c_fc"], save_projection=True,
                                                         init_weights=False),
          "PVeRA r=4 on GPT-2 c_attn, c_fc, save_projection=True")
+_adapter("gpt2-randlora", "gpt2-v128", "RandLoraConfig", dict(r=4, target_modules=["c_attn", "c_fc"], init_weights=False),
+         "RandLoRA r=4 on GPT-2 c_attn, c_fc (Conv1D; projections sized 64 x 16)")
 _adapter("t5-lora", "t5-v128", L, dict(r=4, lora_alpha=8, target_modules=["q", "v"], init_lora_weights=False,
                                        task_type="SEQ_2_SEQ_LM"),
          "LoRA r=4 on T5 q, v (task_type SEQ_2_SEQ_LM)")
@@ -600,6 +622,18 @@ _mutant("waveft--too-many", "waveft", "waveft with adapter_config n_frequency ed
         config_fn=lambda cfg: dict(cfg, n_frequency=200, n_frequency_pattern={}))
 _mutant("pvera-proj--no-pvera-a", "pvera-proj", "pvera-proj with 'base_model.pvera_A' removed",
         tensors_fn=_drop("base_model.pvera_A"))
+_mutant("glora--target-embed", "glora", "glora with adapter_config target_modules edited to ['embed_tokens']",
+        config_fn=_targets("embed_tokens"))
+_mutant("shira--r6", "shira", "shira with adapter_config r edited to 6 (6*(16+8) > 16*8 for v_proj)",
+        config_fn=lambda cfg: dict(cfg, r=6))
+_mutant("shira--no-indices", "shira", "shira without its shira_indices tensors",
+        tensors_fn=lambda sd: OrderedDict((k, v) for k, v in sd.items() if not k.endswith(".shira_indices")))
+_mutant("lily--target-embed", "lily", "lily with adapter_config target_modules edited to ['embed_tokens']",
+        config_fn=_targets("embed_tokens"))
+_mutant("randlora--no-layer-refs", "randlora", "randlora with the per-layer randlora_A/randlora_B copies removed "
+        "(only base_model.randlora_A/B kept)",
+        tensors_fn=lambda sd: OrderedDict((k, v) for k, v in sd.items() if k.startswith("base_model.randlora_")
+                                          or not (".randlora_A" in k or ".randlora_B" in k)))
 _mutant("c3a--block-5", "c3a", "c3a with adapter_config block_size edited to 5 (does not divide 16)",
         config_fn=lambda cfg: dict(cfg, block_size=5, block_size_pattern={}))
 
@@ -799,6 +833,11 @@ _MUT_REFS = {
     "peanut--target-embed": ["peft tuners/peanut"],
     "waveft--too-many": ["peft tuners/waveft"],
     "pvera-proj--no-pvera-a": ["peft tuners/pvera"],
+    "glora--target-embed": ["peft tuners/glora"],
+    "shira--r6": ["peft tuners/shira"],
+    "shira--no-indices": ["peft tuners/shira"],
+    "lily--target-embed": ["peft tuners/lily"],
+    "randlora--no-layer-refs": ["peft tuners/randlora"],
 }
 for _a, _s in ADAPTERS.items():
     if _s["kind"] == "mutated":

@@ -39,6 +39,10 @@ public struct PeftType: RawRepresentable, Hashable, Sendable, Comparable, Custom
   public static let beft = PeftType("BEFT")
   public static let peanut = PeftType("PEANUT")
   public static let pvera = PeftType("PVERA")
+  public static let glora = PeftType("GLORA")
+  public static let shira = PeftType("SHIRA")
+  public static let lily = PeftType("LILY")
+  public static let randlora = PeftType("RANDLORA")
 
   /// The key prefix PEFT registers for the method (`PEFT_TYPE_TO_PREFIX_MAPPING`, PEFT 0.21.2), used
   /// by its missing-key filter. `nil` for names PEFT does not know.

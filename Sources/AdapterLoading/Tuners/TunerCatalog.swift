@@ -22,6 +22,7 @@ public struct TunerCatalog: Sendable {
     BOFTTuner(), FourierFTTuner(), HRATuner(), MiSSTuner(), LNTuningTuner(), TrainableTokensTuner(),
     PromptLearningTuner.promptTuning, PromptLearningTuner.prefixTuning, PromptLearningTuner.pTuning,
     HiRATuner(), C3ATuner(), DeLoRATuner(), GraLoRATuner(), RoAdTuner(), WaveFTTuner(), DEFTTuner(), BEFTTuner(),
-    PEANuTTuner(), VeRATuner.pvera,
+    PEANuTTuner(), VeRATuner.pvera, GLoRATuner(), SHiRATuner(), LilyTuner(),
+    RandLoRATuner(),
   ])
 }
