@@ -71,3 +71,30 @@ struct CannotTellTests {
     #expect(outcome.json.objectValue?["unknown"] == .null)
   }
 }
+
+/// Every method PEFT 0.21.2 registers is either modelled or named as not modelled, with the reason the
+/// "cannot tell" answer gives.
+@Suite("Method coverage")
+struct MethodCoverageTests {
+  @Test("each of PEFT's 45 methods is modelled or has a reason it is not, never both")
+  func everyMethodAccountedFor() {
+    let known = PeftType.knownToPEFT
+    #expect(known.count == 45)
+    for type in known {
+      let modelled = TunerCatalog.standard.tuner(for: type) != nil
+      let reason = TunerCatalog.unmodelled[type]
+      #expect(modelled != (reason != nil), "\(type)")
+    }
+    #expect(Set(TunerCatalog.unmodelled.keys).isSubset(of: Set(known)))
+  }
+
+  @Test("an unmodelled method's answer says why", arguments: TunerCatalog.unmodelled.keys.sorted())
+  func unmodelledReason(_ type: PeftType) throws {
+    let base = try Build.base()
+    let config = try Build.config(["target_modules": .array([.string("q_proj")]), "r": .number("4")], type: type.rawValue)
+    let outcome = LoadSimulator.simulate(base: base, adapter: Build.adapter(config, StateDict([])), profile: .peft)
+    #expect(outcome.status == .cannotTell)
+    let reason = try #require(TunerCatalog.unmodelled[type])
+    #expect(outcome.unknown?.contains(reason) == true)
+  }
+}

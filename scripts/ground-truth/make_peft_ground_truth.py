@@ -94,6 +94,7 @@ from peft import (
     RoadConfig,
     ShiraConfig,
     TrainableTokensConfig,
+    UniLoraConfig,
     VBLoRAConfig,
     VeraConfig,
     WaveFTConfig,
@@ -338,7 +339,7 @@ CONFIG_CLASSES = {c.__name__: c for c in (
     LoraConfig, MissConfig, OFTConfig, PrefixTuningConfig, PromptEncoderConfig, PromptTuningConfig,
     TrainableTokensConfig, VBLoRAConfig, VeraConfig, C3AConfig, DeloraConfig, GraloraConfig, HiraConfig, RoadConfig,
     WaveFTConfig, DeftConfig, BeftConfig, PeanutConfig, PveraConfig, GloraConfig, ShiraConfig, LilyConfig,
-    RandLoraConfig)}
+    RandLoraConfig, UniLoraConfig)}
 
 ADAPTERS = OrderedDict()
 
@@ -462,6 +463,10 @@ _adapter("randlora-noproj", "llama-v128", "RandLoraConfig", dict(r=4, target_mod
          "RandLoRA r=4, save_projection=False")
 _adapter("randlora-sparse", "llama-v128", "RandLoraConfig", dict(r=6, sparse=True, target_modules=QV),
          "RandLoRA r=6, sparse=True (float32 projections; 16/6 -> 3 bases)")
+_adapter("unilora", "llama-v128", "UniLoraConfig", dict(r=2, theta_d_length=64, target_modules=QV),
+         "Uni-LoRA r=2, theta_d_length=64 (only base_model.unilora_theta_d saved)")
+_adapter("unilora-indices", "llama-v128", "UniLoraConfig", dict(r=2, theta_d_length=64, save_indices=True, target_modules=QV),
+         "Uni-LoRA r=2 with save_indices=True (indices and scales saved)")
 LLAMA_V128_TUNERS = list(ADAPTERS)  # every adapter trained on llama-v128 above
 
 _adapter("lora-h32", "llama-h32", L, dict(r=4, lora_alpha=8, target_modules=QV, init_lora_weights=False),
@@ -490,6 +495,8 @@ _adapter("gpt2-pvera", "gpt2-v128", "PveraConfig", dict(r=4, target_modules=["c_
          "PVeRA r=4 on GPT-2 c_attn, c_fc, save_projection=True")
 _adapter("gpt2-randlora", "gpt2-v128", "RandLoraConfig", dict(r=4, target_modules=["c_attn", "c_fc"], init_weights=False),
          "RandLoRA r=4 on GPT-2 c_attn, c_fc (Conv1D; projections sized 64 x 16)")
+_adapter("gpt2-unilora", "gpt2-v128", "UniLoraConfig", dict(r=2, theta_d_length=64, target_modules=["c_attn"]),
+         "Uni-LoRA r=2 on GPT-2 c_attn (Conv1D)")
 _adapter("t5-lora", "t5-v128", L, dict(r=4, lora_alpha=8, target_modules=["q", "v"], init_lora_weights=False,
                                        task_type="SEQ_2_SEQ_LM"),
          "LoRA r=4 on T5 q, v (task_type SEQ_2_SEQ_LM)")
@@ -634,6 +641,8 @@ _mutant("randlora--no-layer-refs", "randlora", "randlora with the per-layer rand
         "(only base_model.randlora_A/B kept)",
         tensors_fn=lambda sd: OrderedDict((k, v) for k, v in sd.items() if k.startswith("base_model.randlora_")
                                           or not (".randlora_A" in k or ".randlora_B" in k)))
+_mutant("unilora--no-theta", "unilora", "unilora with 'base_model.unilora_theta_d' removed (the checkpoint is empty)",
+        tensors_fn=_drop("base_model.unilora_theta_d"))
 _mutant("c3a--block-5", "c3a", "c3a with adapter_config block_size edited to 5 (does not divide 16)",
         config_fn=lambda cfg: dict(cfg, block_size=5, block_size_pattern={}))
 
@@ -838,6 +847,7 @@ _MUT_REFS = {
     "shira--no-indices": ["peft tuners/shira"],
     "lily--target-embed": ["peft tuners/lily"],
     "randlora--no-layer-refs": ["peft tuners/randlora"],
+    "unilora--no-theta": ["peft tuners/unilora"],
 }
 for _a, _s in ADAPTERS.items():
     if _s["kind"] == "mutated":

@@ -43,6 +43,7 @@ public struct PeftType: RawRepresentable, Hashable, Sendable, Comparable, Custom
   public static let shira = PeftType("SHIRA")
   public static let lily = PeftType("LILY")
   public static let randlora = PeftType("RANDLORA")
+  public static let tinylora = PeftType("TINYLORA")
 
   /// The key prefix PEFT registers for the method (`PEFT_TYPE_TO_PREFIX_MAPPING`, PEFT 0.21.2), used
   /// by its missing-key filter. `nil` for names PEFT does not know.

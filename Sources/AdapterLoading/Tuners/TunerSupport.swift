@@ -62,6 +62,13 @@ enum TunerSupport {
     return int
   }
 
+  /// A number field of a method's config (`unilora_dropout`), or `value` when absent or null.
+  static func double(_ config: AdapterConfig, _ field: String, default value: Double) throws(PythonError) -> Double {
+    guard let json = config.json[field], !json.isNull else { return value }
+    guard let number = json.doubleValue else { throw notModelledType(config, field, json, expected: "a number") }
+    return number
+  }
+
   /// A string field of a method's config (`variant`), or `value` when absent or null.
   static func string(_ config: AdapterConfig, _ field: String, default value: String) throws(PythonError) -> String {
     guard let json = config.json[field], !json.isNull else { return value }
