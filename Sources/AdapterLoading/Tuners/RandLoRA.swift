@@ -21,6 +21,8 @@ public struct RandLoRATuner: Tuner {
     ])
   }
 
+  public var savesSharedReferences: Bool { true }
+
   public var layerAttributes: [LayerAttribute] {
     [
       LayerAttribute("randlora_dropout", .moduleDict), LayerAttribute("randlora_lambda", .parameterDict),
