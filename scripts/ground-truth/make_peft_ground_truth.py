@@ -86,6 +86,7 @@ from peft import (
     OFTConfig,
     PeanutConfig,
     PeftModel,
+    PolyConfig,
     PrefixTuningConfig,
     PveraConfig,
     RandLoraConfig,
@@ -339,7 +340,7 @@ CONFIG_CLASSES = {c.__name__: c for c in (
     LoraConfig, MissConfig, OFTConfig, PrefixTuningConfig, PromptEncoderConfig, PromptTuningConfig,
     TrainableTokensConfig, VBLoRAConfig, VeraConfig, C3AConfig, DeloraConfig, GraloraConfig, HiraConfig, RoadConfig,
     WaveFTConfig, DeftConfig, BeftConfig, PeanutConfig, PveraConfig, GloraConfig, ShiraConfig, LilyConfig,
-    RandLoraConfig, UniLoraConfig)}
+    RandLoraConfig, UniLoraConfig, PolyConfig)}
 
 ADAPTERS = OrderedDict()
 
@@ -467,6 +468,9 @@ _adapter("unilora", "llama-v128", "UniLoraConfig", dict(r=2, theta_d_length=64, 
          "Uni-LoRA r=2, theta_d_length=64 (only base_model.unilora_theta_d saved)")
 _adapter("unilora-indices", "llama-v128", "UniLoraConfig", dict(r=2, theta_d_length=64, save_indices=True, target_modules=QV),
          "Uni-LoRA r=2 with save_indices=True (indices and scales saved)")
+_adapter("poly", "llama-v128", "PolyConfig", dict(r=4, n_tasks=2, n_skills=3, n_splits=2, target_modules=QV,
+                                                 init_weights=False),
+         "Poly r=4, n_tasks=2, n_skills=3, n_splits=2 (router logits (2, 6))")
 LLAMA_V128_TUNERS = list(ADAPTERS)  # every adapter trained on llama-v128 above
 
 _adapter("lora-h32", "llama-h32", L, dict(r=4, lora_alpha=8, target_modules=QV, init_lora_weights=False),
@@ -643,6 +647,8 @@ _mutant("randlora--no-layer-refs", "randlora", "randlora with the per-layer rand
                                           or not (".randlora_A" in k or ".randlora_B" in k)))
 _mutant("unilora--no-theta", "unilora", "unilora with 'base_model.unilora_theta_d' removed (the checkpoint is empty)",
         tensors_fn=_drop("base_model.unilora_theta_d"))
+_mutant("poly--target-embed", "poly", "poly with adapter_config target_modules edited to ['embed_tokens']",
+        config_fn=_targets("embed_tokens"))
 _mutant("c3a--block-5", "c3a", "c3a with adapter_config block_size edited to 5 (does not divide 16)",
         config_fn=lambda cfg: dict(cfg, block_size=5, block_size_pattern={}))
 
@@ -848,6 +854,7 @@ _MUT_REFS = {
     "lily--target-embed": ["peft tuners/lily"],
     "randlora--no-layer-refs": ["peft tuners/randlora"],
     "unilora--no-theta": ["peft tuners/unilora"],
+    "poly--target-embed": ["peft tuners/poly"],
 }
 for _a, _s in ADAPTERS.items():
     if _s["kind"] == "mutated":

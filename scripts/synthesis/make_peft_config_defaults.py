@@ -26,7 +26,7 @@ CLASSES = {
     "HIRA": peft.HiraConfig, "C3A": peft.C3AConfig, "DELORA": peft.DeloraConfig, "GRALORA": peft.GraloraConfig,
     "ROAD": peft.RoadConfig, "WAVEFT": peft.WaveFTConfig, "DEFT": peft.DeftConfig, "BEFT": peft.BeftConfig,
     "PEANUT": peft.PeanutConfig, "PVERA": peft.PveraConfig, "GLORA": peft.GloraConfig, "SHIRA": peft.ShiraConfig,
-    "LILY": peft.LilyConfig, "RANDLORA": peft.RandLoraConfig, "UNILORA": peft.UniLoraConfig,
+    "LILY": peft.LilyConfig, "RANDLORA": peft.RandLoraConfig, "UNILORA": peft.UniLoraConfig, "POLY": peft.PolyConfig,
 }
 NOT_WRITTEN = {"runtime_config"}
 

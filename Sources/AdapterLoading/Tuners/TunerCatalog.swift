@@ -31,7 +31,6 @@ public struct TunerCatalog: Sendable {
     PeftType("SHADOW"): "Shadow trains a separate shadow network beside the model, built from the model's config",
     PeftType("SUPERTUNING"): "SuperTuning's precomputed sparse indices and optional LoRA pairs "
       + "(`supertuning_values`, `supertuning_lora_A/B`) are not modelled",
-    PeftType("POLY"): "Poly's per-skill LoRA modules and router (`poly_lora_A/B`, `poly_router`) are not modelled",
     PeftType("XLORA"): "X-LoRA loads the LoRA adapters its config lists (`adapters`) plus its classifier; the "
       + "composite is not modelled",
     PeftType("ADAPTION_PROMPT"): "adaption prompts replace attention modules by wrappers holding `adaption_prompt` "
@@ -48,6 +47,6 @@ public struct TunerCatalog: Sendable {
     PromptLearningTuner.promptTuning, PromptLearningTuner.prefixTuning, PromptLearningTuner.pTuning,
     HiRATuner(), C3ATuner(), DeLoRATuner(), GraLoRATuner(), RoAdTuner(), WaveFTTuner(), DEFTTuner(), BEFTTuner(),
     PEANuTTuner(), VeRATuner.pvera, GLoRATuner(), SHiRATuner(), LilyTuner(),
-    RandLoRATuner(), UniLoRATuner(),
+    RandLoRATuner(), UniLoRATuner(), PolyTuner(),
   ])
 }

@@ -683,5 +683,23 @@ extension PEFTConfigDefaults {
       ("theta_d_length", .number("256")),
       ("unilora_dropout", .number("0.0")),
     ]),
+    "POLY": JSONObject([
+      ("auto_mapping", .null),
+      ("base_model_name_or_path", .null),
+      ("exclude_modules", .null),
+      ("inference_mode", .bool(false)),
+      ("init_weights", .bool(true)),
+      ("modules_to_save", .null),
+      ("n_skills", .number("4")),
+      ("n_splits", .number("1")),
+      ("n_tasks", .number("1")),
+      ("peft_type", .null),
+      ("peft_version", .null),
+      ("poly_type", .string("poly")),
+      ("r", .number("8")),
+      ("revision", .null),
+      ("target_modules", .null),
+      ("task_type", .null),
+    ]),
   ]
 }
