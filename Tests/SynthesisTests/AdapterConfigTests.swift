@@ -65,6 +65,7 @@ import Testing
     ("randlora", .llama, .init(peftType: "RANDLORA", fields: JSONObject([("r", int(4)), ("target_modules", qv)]))),
     ("unilora", .llama, .init(peftType: "UNILORA", fields: JSONObject([("r", int(2)), ("theta_d_length", int(64)), ("target_modules", qv)]))),
     ("poly", .llama, .init(peftType: "POLY", fields: JSONObject([("r", int(4)), ("n_tasks", int(2)), ("target_modules", qv)]))),
+    ("supertuning", .llama, .init(peftType: "SUPERTUNING", fields: JSONObject([("sparsity", .number("0.9")), ("target_modules", qv)]))),
   ]
 
   /// PEFT keeps these as Python sets, so their written order depends on the string hash seed.

@@ -94,6 +94,7 @@ from peft import (
     PromptTuningConfig,
     RoadConfig,
     ShiraConfig,
+    SupertuningConfig,
     TrainableTokensConfig,
     UniLoraConfig,
     VBLoRAConfig,
@@ -340,7 +341,7 @@ CONFIG_CLASSES = {c.__name__: c for c in (
     LoraConfig, MissConfig, OFTConfig, PrefixTuningConfig, PromptEncoderConfig, PromptTuningConfig,
     TrainableTokensConfig, VBLoRAConfig, VeraConfig, C3AConfig, DeloraConfig, GraloraConfig, HiraConfig, RoadConfig,
     WaveFTConfig, DeftConfig, BeftConfig, PeanutConfig, PveraConfig, GloraConfig, ShiraConfig, LilyConfig,
-    RandLoraConfig, UniLoraConfig, PolyConfig)}
+    RandLoraConfig, UniLoraConfig, PolyConfig, SupertuningConfig)}
 
 ADAPTERS = OrderedDict()
 
@@ -471,6 +472,11 @@ _adapter("unilora-indices", "llama-v128", "UniLoraConfig", dict(r=2, theta_d_len
 _adapter("poly", "llama-v128", "PolyConfig", dict(r=4, n_tasks=2, n_skills=3, n_splits=2, target_modules=QV,
                                                  init_weights=False),
          "Poly r=4, n_tasks=2, n_skills=3, n_splits=2 (router logits (2, 6))")
+_adapter("supertuning", "llama-v128", "SupertuningConfig", dict(sparsity=0.9, target_modules=QV, init_weights=False),
+         "Super-Tuning sparsity=0.9 (int(256*0.1)=25 and int(128*0.1)=12 values, int32 indices saved)")
+_adapter("supertuning-supra", "llama-v128", "SupertuningConfig", dict(sparsity=0.95, r=2, target_modules=QV,
+                                                                    save_precomputed_indices=False, init_weights=False),
+         "Super-Tuning sparsity=0.95 with r=2 LoRA pairs, save_precomputed_indices=False")
 LLAMA_V128_TUNERS = list(ADAPTERS)  # every adapter trained on llama-v128 above
 
 _adapter("lora-h32", "llama-h32", L, dict(r=4, lora_alpha=8, target_modules=QV, init_lora_weights=False),
@@ -648,6 +654,8 @@ _mutant("randlora--no-layer-refs", "randlora", "randlora with the per-layer rand
 _mutant("unilora--no-theta", "unilora", "unilora with 'base_model.unilora_theta_d' removed (the checkpoint is empty)",
         tensors_fn=_drop("base_model.unilora_theta_d"))
 _mutant("poly--target-embed", "poly", "poly with adapter_config target_modules edited to ['embed_tokens']",
+        config_fn=_targets("embed_tokens"))
+_mutant("supertuning--target-embed", "supertuning", "supertuning with adapter_config target_modules edited to ['embed_tokens']",
         config_fn=_targets("embed_tokens"))
 _mutant("c3a--block-5", "c3a", "c3a with adapter_config block_size edited to 5 (does not divide 16)",
         config_fn=lambda cfg: dict(cfg, block_size=5, block_size_pattern={}))
@@ -855,6 +863,7 @@ _MUT_REFS = {
     "randlora--no-layer-refs": ["peft tuners/randlora"],
     "unilora--no-theta": ["peft tuners/unilora"],
     "poly--target-embed": ["peft tuners/poly"],
+    "supertuning--target-embed": ["peft tuners/supertuning"],
 }
 for _a, _s in ADAPTERS.items():
     if _s["kind"] == "mutated":

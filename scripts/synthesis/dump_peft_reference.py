@@ -92,6 +92,7 @@ VARIANTS = {
     "randlora": ("llama", lambda: peft.RandLoraConfig(r=4, target_modules=QV)),
     "unilora": ("llama", lambda: peft.UniLoraConfig(r=2, theta_d_length=64, target_modules=QV)),
     "poly": ("llama", lambda: peft.PolyConfig(r=4, n_tasks=2, target_modules=QV)),
+    "supertuning": ("llama", lambda: peft.SupertuningConfig(sparsity=0.9, target_modules=QV)),
 }
 
 

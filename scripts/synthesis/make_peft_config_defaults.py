@@ -27,6 +27,7 @@ CLASSES = {
     "ROAD": peft.RoadConfig, "WAVEFT": peft.WaveFTConfig, "DEFT": peft.DeftConfig, "BEFT": peft.BeftConfig,
     "PEANUT": peft.PeanutConfig, "PVERA": peft.PveraConfig, "GLORA": peft.GloraConfig, "SHIRA": peft.ShiraConfig,
     "LILY": peft.LilyConfig, "RANDLORA": peft.RandLoraConfig, "UNILORA": peft.UniLoraConfig, "POLY": peft.PolyConfig,
+    "SUPERTUNING": peft.SupertuningConfig,
 }
 NOT_WRITTEN = {"runtime_config"}
 

@@ -45,6 +45,7 @@ public struct PeftType: RawRepresentable, Hashable, Sendable, Comparable, Custom
   public static let randlora = PeftType("RANDLORA")
   public static let tinylora = PeftType("TINYLORA")
   public static let poly = PeftType("POLY")
+  public static let supertuning = PeftType("SUPERTUNING")
 
   /// The key prefix PEFT registers for the method (`PEFT_TYPE_TO_PREFIX_MAPPING`, PEFT 0.21.2), used
   /// by its missing-key filter. `nil` for names PEFT does not know.

@@ -29,8 +29,6 @@ public struct TunerCatalog: Sendable {
       + "through an SVD of each frozen weight, with its own save and load special cases",
     PeftType("PSOFT"): "PSOFT's orthogonal factors (`psoft_R`) are built from an SVD of each weight",
     PeftType("SHADOW"): "Shadow trains a separate shadow network beside the model, built from the model's config",
-    PeftType("SUPERTUNING"): "SuperTuning's precomputed sparse indices and optional LoRA pairs "
-      + "(`supertuning_values`, `supertuning_lora_A/B`) are not modelled",
     PeftType("XLORA"): "X-LoRA loads the LoRA adapters its config lists (`adapters`) plus its classifier; the "
       + "composite is not modelled",
     PeftType("ADAPTION_PROMPT"): "adaption prompts replace attention modules by wrappers holding `adaption_prompt` "
@@ -47,6 +45,6 @@ public struct TunerCatalog: Sendable {
     PromptLearningTuner.promptTuning, PromptLearningTuner.prefixTuning, PromptLearningTuner.pTuning,
     HiRATuner(), C3ATuner(), DeLoRATuner(), GraLoRATuner(), RoAdTuner(), WaveFTTuner(), DEFTTuner(), BEFTTuner(),
     PEANuTTuner(), VeRATuner.pvera, GLoRATuner(), SHiRATuner(), LilyTuner(),
-    RandLoRATuner(), UniLoRATuner(), PolyTuner(),
+    RandLoRATuner(), UniLoRATuner(), PolyTuner(), SuperTuningTuner(),
   ])
 }

@@ -73,7 +73,7 @@ extension CaseVocabulary {
     tuners: [
       "ADALORA", "BEFT", "BOFT", "C3A", "DEFT", "DELORA", "FOURIERFT", "GLORA", "GRALORA", "HIRA", "HRA", "IA3",
       "LILY", "LN_TUNING", "LOHA", "LOKR", "LORA", "MISS", "OFT", "PEANUT", "POLY", "PREFIX_TUNING", "PROMPT_TUNING",
-      "PVERA", "P_TUNING", "RANDLORA", "ROAD", "SHIRA", "TRAINABLE_TOKENS", "UNILORA", "VBLORA", "VERA", "WAVEFT",
+      "PVERA", "P_TUNING", "RANDLORA", "ROAD", "SHIRA", "SUPERTUNING", "TRAINABLE_TOKENS", "UNILORA", "VBLORA", "VERA", "WAVEFT",
     ],
     baseMutations: [
       MutationSchema("resize_vocab", [.init("to", .positiveInt, required: true), .init("pad_to_multiple_of", .positiveInt)]),

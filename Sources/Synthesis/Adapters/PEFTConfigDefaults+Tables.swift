@@ -701,5 +701,23 @@ extension PEFTConfigDefaults {
       ("target_modules", .null),
       ("task_type", .null),
     ]),
+    "SUPERTUNING": JSONObject([
+      ("auto_mapping", .null),
+      ("base_model_name_or_path", .null),
+      ("inference_mode", .bool(false)),
+      ("init_weights", .bool(true)),
+      ("lora_alpha", .null),
+      ("lora_dropout", .number("0.0")),
+      ("modules_to_save", .null),
+      ("peft_type", .null),
+      ("peft_version", .null),
+      ("r", .null),
+      ("revision", .null),
+      ("save_precomputed_indices", .bool(true)),
+      ("select_top", .bool(true)),
+      ("sparsity", .number("0.99")),
+      ("target_modules", .null),
+      ("task_type", .null),
+    ]),
   ]
 }
