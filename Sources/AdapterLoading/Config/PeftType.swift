@@ -43,7 +43,6 @@ public struct PeftType: RawRepresentable, Hashable, Sendable, Comparable, Custom
   public static let shira = PeftType("SHIRA")
   public static let lily = PeftType("LILY")
   public static let randlora = PeftType("RANDLORA")
-  public static let tinylora = PeftType("TINYLORA")
   public static let poly = PeftType("POLY")
   public static let supertuning = PeftType("SUPERTUNING")
 
