@@ -28,7 +28,9 @@ struct CheckCommand: AsyncParsableCommand {
       inferred and from what.
 
       Exit status: 0 clean, 1 warnings only, 2 the load would fail (the loader raises), 3 inputs \
-      unreadable, 5 the load succeeds but leaves the adapter broken (recommended profile).
+      unreadable, 4 cannot tell (the load needs something Adaptest does not model, such as a PEFT method \
+      outside its catalog; the report says what is unknown), 5 the load succeeds but leaves the adapter \
+      broken (recommended profile).
       """)
 
   @Argument(help: ArgumentHelp("ADAPTER, or BASE then ADAPTER.", valueName: "reference"))

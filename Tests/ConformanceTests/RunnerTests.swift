@@ -92,7 +92,7 @@ struct RunnerTests {
     let specs = [
       Self.spec("ok"), Self.spec("wrong"), Self.spec("known-wrong"), Self.spec("known-but-right"),
       Self.spec("throws"), Self.spec("hangs"), Self.spec("driver-error"), Self.spec("hdf5-only", formats: [.hdf5]),
-      Self.spec("skipped"), Self.spec("other-tuner", tuner: "VERA"),
+      Self.spec("skipped"), Self.spec("other-tuner", tuner: "VERA"), Self.spec("cannot-tell"),
     ]
     let loader = ScriptedLoader(
       id: "peft", capabilities: LoaderCapabilities(formats: [.safetensors], tuners: ["LORA"], reports: [.missingKeys, .error])
@@ -102,6 +102,7 @@ struct RunnerTests {
       case "throws": throw Boom()
       case "hangs": return .timedOut("no answer within 1 s")
       case "driver-error": return .failed("driver: could not set up")
+      case "cannot-tell": return .cannotTell("the method is not modelled")
       default: return Self.clean
       }
     }
@@ -120,13 +121,14 @@ struct RunnerTests {
     #expect(
       status == [
         "ok": .pass, "wrong": .fail, "known-wrong": .xfail, "known-but-right": .xpass, "throws": .error, "hangs": .timeout,
-        "driver-error": .error, "hdf5-only": .skip, "skipped": .skip, "other-tuner": .skip,
+        "driver-error": .error, "hdf5-only": .skip, "skipped": .skip, "other-tuner": .skip, "cannot-tell": .skip,
       ])
     let byID = Dictionary(uniqueKeysWithValues: results.map { ($0.id, $0) })
     #expect(byID["wrong"]?.message == "missing_keys: expected none, got 1: base_model.model.lm_head.weight")
     #expect(byID["throws"]?.message == "loader exploded")
     #expect(byID["hdf5-only"]?.message == "the loader does not read hdf5")
     #expect(byID["other-tuner"]?.message == "the loader does not support VERA")
+    #expect(byID["cannot-tell"]?.message == "cannot tell: the method is not modelled")
     #expect(byID["known-wrong"]?.expectation?.ref == "peft#1")
     #expect(byID["wrong"]?.actual == .object(JSONObject([("error", .null), ("missing_keys", .strings(["base_model.model.lm_head.weight"]))])))
     #expect(infos.map(\.id) == ["peft"])

@@ -49,6 +49,23 @@ import Testing
     ("prefix_tuning", .llama, .init(peftType: "PREFIX_TUNING", fields: JSONObject([("num_virtual_tokens", int(4))]), taskType: "CAUSAL_LM")),
     ("p_tuning", .llama, .init(peftType: "P_TUNING", fields: JSONObject([("num_virtual_tokens", int(4)), ("encoder_hidden_size", int(8))]), taskType: "CAUSAL_LM")),
     ("trainable_tokens", .llama, .init(peftType: "TRAINABLE_TOKENS", fields: JSONObject([("target_modules", list("embed_tokens")), ("token_indices", .array([int(1), int(2)]))]))),
+    ("hira", .llama, .init(peftType: "HIRA", fields: JSONObject([("r", int(4)), ("target_modules", qv)]))),
+    ("c3a", .llama, .init(peftType: "C3A", fields: JSONObject([("block_size", int(4)), ("target_modules", qv)]))),
+    ("delora", .llama, .init(peftType: "DELORA", fields: JSONObject([("r", int(4)), ("target_modules", qv)]))),
+    ("gralora", .llama, .init(peftType: "GRALORA", fields: JSONObject([("r", int(4)), ("gralora_k", int(2)), ("target_modules", qv)]))),
+    ("road", .llama, .init(peftType: "ROAD", fields: JSONObject([("group_size", int(4)), ("target_modules", qv)]))),
+    ("waveft", .llama, .init(peftType: "WAVEFT", fields: JSONObject([("n_frequency", int(8)), ("target_modules", qv)]))),
+    ("deft", .llama, .init(peftType: "DEFT", fields: JSONObject([("r", int(4)), ("target_modules", qv)]))),
+    ("beft", .llama, .init(peftType: "BEFT", fields: JSONObject([("target_modules", qv)]))),
+    ("peanut", .llama, .init(peftType: "PEANUT", fields: JSONObject([("r", int(4)), ("depth", int(1)), ("target_modules", qv)]))),
+    ("pvera", .llama, .init(peftType: "PVERA", fields: JSONObject([("r", int(4)), ("target_modules", qv)]))),
+    ("glora", .llama, .init(peftType: "GLORA", fields: JSONObject([("r", int(4)), ("target_modules", qv)]))),
+    ("shira", .llama, .init(peftType: "SHIRA", fields: JSONObject([("r", int(2)), ("target_modules", qv)]))),
+    ("lily", .llama, .init(peftType: "LILY", fields: JSONObject([("r", int(4)), ("target_modules", qv)]))),
+    ("randlora", .llama, .init(peftType: "RANDLORA", fields: JSONObject([("r", int(4)), ("target_modules", qv)]))),
+    ("unilora", .llama, .init(peftType: "UNILORA", fields: JSONObject([("r", int(2)), ("theta_d_length", int(64)), ("target_modules", qv)]))),
+    ("poly", .llama, .init(peftType: "POLY", fields: JSONObject([("r", int(4)), ("n_tasks", int(2)), ("target_modules", qv)]))),
+    ("supertuning", .llama, .init(peftType: "SUPERTUNING", fields: JSONObject([("sparsity", .number("0.9")), ("target_modules", qv)]))),
   ]
 
   /// PEFT keeps these as Python sets, so their written order depends on the string hash seed.

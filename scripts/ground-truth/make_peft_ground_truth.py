@@ -66,23 +66,40 @@ from safetensors.torch import load_file, save_file
 import peft
 from peft import (
     AdaLoraConfig,
+    BeftConfig,
     BOFTConfig,
+    C3AConfig,
+    DeftConfig,
+    DeloraConfig,
     FourierFTConfig,
+    GloraConfig,
+    GraloraConfig,
+    HiraConfig,
     HRAConfig,
     IA3Config,
+    LilyConfig,
     LNTuningConfig,
     LoHaConfig,
     LoKrConfig,
     LoraConfig,
     MissConfig,
     OFTConfig,
+    PeanutConfig,
     PeftModel,
+    PolyConfig,
     PrefixTuningConfig,
+    PveraConfig,
+    RandLoraConfig,
     PromptEncoderConfig,
     PromptTuningConfig,
+    RoadConfig,
+    ShiraConfig,
+    SupertuningConfig,
     TrainableTokensConfig,
+    UniLoraConfig,
     VBLoRAConfig,
     VeraConfig,
+    WaveFTConfig,
     get_peft_model,
 )
 from transformers import (
@@ -322,7 +339,9 @@ QV = ["q_proj", "v_proj"]
 CONFIG_CLASSES = {c.__name__: c for c in (
     AdaLoraConfig, BOFTConfig, FourierFTConfig, HRAConfig, IA3Config, LNTuningConfig, LoHaConfig, LoKrConfig,
     LoraConfig, MissConfig, OFTConfig, PrefixTuningConfig, PromptEncoderConfig, PromptTuningConfig,
-    TrainableTokensConfig, VBLoRAConfig, VeraConfig)}
+    TrainableTokensConfig, VBLoRAConfig, VeraConfig, C3AConfig, DeloraConfig, GraloraConfig, HiraConfig, RoadConfig,
+    WaveFTConfig, DeftConfig, BeftConfig, PeanutConfig, PveraConfig, GloraConfig, ShiraConfig, LilyConfig,
+    RandLoraConfig, UniLoraConfig, PolyConfig, SupertuningConfig)}
 
 ADAPTERS = OrderedDict()
 
@@ -404,6 +423,60 @@ _adapter("p-tuning", "llama-v128", "PromptEncoderConfig", dict(task_type="CAUSAL
          "p-tuning (PromptEncoderConfig), 4 virtual tokens, encoder_hidden_size 8")
 _adapter("trainable-tokens", "llama-v128", "TrainableTokensConfig", dict(target_modules=["embed_tokens"], token_indices=[1, 2]),
          "TrainableTokens on embed_tokens, token_indices [1, 2]")
+# methods added after PEFT 0.17 (issue 17): one adapter each, LoRA-sized shapes on the tiny llama
+_adapter("hira", "llama-v128", "HiraConfig", dict(r=4, target_modules=QV, init_weights=False),
+         "HiRA r=4 (hira_A/hira_B ParameterDicts)")
+_adapter("c3a", "llama-v128", "C3AConfig", dict(block_size=4, block_size_pattern={"v_proj": 8}, target_modules=QV),
+         "C3A block_size=4, block_size_pattern {v_proj: 8}")
+_adapter("delora", "llama-v128", "DeloraConfig", dict(r=4, target_modules=QV, init_weights=False),
+         "DeLoRA r=4 (delora_w_norm persistent buffer saved)")
+_adapter("gralora", "llama-v128", "GraloraConfig", dict(r=4, gralora_k=2, hybrid_r=2, target_modules=QV, init_weights=False),
+         "GraLoRA r=4, gralora_k=2, hybrid_r=2 (general LoRA pair as nn.Linear)")
+_adapter("road", "llama-v128", "RoadConfig", dict(group_size=4, target_modules=QV, init_weights=False),
+         "RoAd road_1, group_size=4")
+_adapter("road-4", "llama-v128", "RoadConfig", dict(variant="road_4", group_size=8, target_modules=QV, init_weights=False),
+         "RoAd road_4, group_size=8")
+_adapter("waveft", "llama-v128", "WaveFTConfig", dict(n_frequency=10, n_frequency_pattern={"v_proj": 6}, target_modules=QV,
+                                                     init_weights=False),
+         "WaveFT n_frequency=10, n_frequency_pattern {v_proj: 6}")
+_adapter("deft", "llama-v128", "DeftConfig", dict(r=4, target_modules=QV, init_weights=False), "DEFT r=4 (deft_P + deft_R)")
+_adapter("deft-para", "llama-v128", "DeftConfig", dict(r=12, para=True, target_modules=QV),
+         "DEFT PaRa (para=True: deft_P only), r=12 > v_proj's 8 outputs (capped to 8 there)")
+_adapter("beft", "llama-v128", "BeftConfig", dict(target_modules=QV, init_weights=False),
+         "BEFT on q_proj, v_proj (no bias on llama's projections: a warning per module)")
+_adapter("peanut", "llama-v128", "PeanutConfig", dict(r=4, depth=2, target_modules=QV),
+         "PEANuT r=4, depth=2 (encoder/decoder ModuleLists)")
+_adapter("pvera-proj", "llama-v128", "PveraConfig", dict(r=4, target_modules=QV, save_projection=True, init_weights=False),
+         "PVeRA r=4, save_projection=True (base_model.pvera_A (2r, in) / pvera_B saved)")
+_adapter("pvera-noproj", "llama-v128", "PveraConfig", dict(r=4, target_modules=QV, save_projection=False, init_weights=False),
+         "PVeRA r=4, save_projection=False")
+_adapter("glora", "llama-v128", "GloraConfig", dict(r=4, target_modules=QV, init_weights=False),
+         "GLoRA r=4, default paths (A/B lora; no bias on llama's projections, so C/D/E are zeros buffers)")
+_adapter("glora-vector", "llama-v128", "GloraConfig", dict(r=4, target_modules=QV, config_A_B="vector", config_C="none",
+                                                          config_D_E="vector", init_weights=False),
+         "GLoRA with config_A_B='vector', config_C='none', config_D_E='vector'")
+_adapter("shira", "llama-v128", "ShiraConfig", dict(r=2, target_modules=QV, random_seed=3, init_weights=False),
+         "SHiRA r=2 (shira_indices saved beside shira_weight)")
+_adapter("lily", "llama-v128", "LilyConfig", dict(r=4, stride_A=2, num_B=2, target_modules=QV),
+         "Lily r=4, stride_A=2, num_B=2 (lily_A/lily_B shared across layers after injection)")
+_adapter("randlora", "llama-v128", "RandLoraConfig", dict(r=4, target_modules=QV, init_weights=False),
+         "RandLoRA r=4, save_projection=True (randlora_A/B saved under base_model. and under every layer)")
+_adapter("randlora-noproj", "llama-v128", "RandLoraConfig", dict(r=4, target_modules=QV, save_projection=False),
+         "RandLoRA r=4, save_projection=False")
+_adapter("randlora-sparse", "llama-v128", "RandLoraConfig", dict(r=6, sparse=True, target_modules=QV),
+         "RandLoRA r=6, sparse=True (float32 projections; 16/6 -> 3 bases)")
+_adapter("unilora", "llama-v128", "UniLoraConfig", dict(r=2, theta_d_length=64, target_modules=QV),
+         "Uni-LoRA r=2, theta_d_length=64 (only base_model.unilora_theta_d saved)")
+_adapter("unilora-indices", "llama-v128", "UniLoraConfig", dict(r=2, theta_d_length=64, save_indices=True, target_modules=QV),
+         "Uni-LoRA r=2 with save_indices=True (indices and scales saved)")
+_adapter("poly", "llama-v128", "PolyConfig", dict(r=4, n_tasks=2, n_skills=3, n_splits=2, target_modules=QV,
+                                                 init_weights=False),
+         "Poly r=4, n_tasks=2, n_skills=3, n_splits=2 (router logits (2, 6))")
+_adapter("supertuning", "llama-v128", "SupertuningConfig", dict(sparsity=0.9, target_modules=QV, init_weights=False),
+         "Super-Tuning sparsity=0.9 (int(256*0.1)=25 and int(128*0.1)=12 values, int32 indices saved)")
+_adapter("supertuning-supra", "llama-v128", "SupertuningConfig", dict(sparsity=0.95, r=2, target_modules=QV,
+                                                                    save_precomputed_indices=False, init_weights=False),
+         "Super-Tuning sparsity=0.95 with r=2 LoRA pairs, save_precomputed_indices=False")
 LLAMA_V128_TUNERS = list(ADAPTERS)  # every adapter trained on llama-v128 above
 
 _adapter("lora-h32", "llama-h32", L, dict(r=4, lora_alpha=8, target_modules=QV, init_lora_weights=False),
@@ -419,6 +492,21 @@ _adapter("gpt2-ia3", "gpt2-v128", "IA3Config", dict(target_modules=["c_attn", "c
 _adapter("gpt2-vera", "gpt2-v128", "VeraConfig", dict(r=4, target_modules=["c_attn", "c_fc"], save_projection=True,
                                                       init_weights=False),
          "VeRA r=4 on GPT-2 c_attn, c_fc, save_projection=True")
+_adapter("gpt2-hira", "gpt2-v128", "HiraConfig", dict(r=4, target_modules=["c_attn", "c_fc"], init_weights=False),
+         "HiRA r=4 on GPT-2 c_attn, c_fc (Conv1D: a fan_in_fan_out warning per module, config unchanged)")
+_adapter("gpt2-gralora", "gpt2-v128", "GraloraConfig", dict(r=4, gralora_k=2, target_modules=["c_attn"], init_weights=False),
+         "GraLoRA r=4 on GPT-2 c_attn (Conv1D: fan_in_fan_out flipped in the config with a warning)")
+_adapter("gpt2-deft", "gpt2-v128", "DeftConfig", dict(r=4, target_modules=["c_attn"], init_weights=False),
+         "DEFT r=4 on GPT-2 c_attn (Conv1D)")
+_adapter("gpt2-waveft", "gpt2-v128", "WaveFTConfig", dict(n_frequency=10, init_weights=False),
+         "WaveFT n_frequency=10 on GPT-2 with the default targets (WaveFT's own table: mlp.c_proj)")
+_adapter("gpt2-pvera", "gpt2-v128", "PveraConfig", dict(r=4, target_modules=["c_attn", "c_fc"], save_projection=True,
+                                                        init_weights=False),
+         "PVeRA r=4 on GPT-2 c_attn, c_fc, save_projection=True")
+_adapter("gpt2-randlora", "gpt2-v128", "RandLoraConfig", dict(r=4, target_modules=["c_attn", "c_fc"], init_weights=False),
+         "RandLoRA r=4 on GPT-2 c_attn, c_fc (Conv1D; projections sized 64 x 16)")
+_adapter("gpt2-unilora", "gpt2-v128", "UniLoraConfig", dict(r=2, theta_d_length=64, target_modules=["c_attn"]),
+         "Uni-LoRA r=2 on GPT-2 c_attn (Conv1D)")
 _adapter("t5-lora", "t5-v128", L, dict(r=4, lora_alpha=8, target_modules=["q", "v"], init_lora_weights=False,
                                        task_type="SEQ_2_SEQ_LM"),
          "LoRA r=4 on T5 q, v (task_type SEQ_2_SEQ_LM)")
@@ -531,6 +619,46 @@ _mutant("lora-trainable-tokens--no-delta", "lora-trainable-tokens",
 _mutant("trainable-tokens--no-delta", "trainable-tokens",
         "trainable-tokens with 'base_model.model.model.embed_tokens.trainable_tokens_delta' removed (the checkpoint is empty)",
         tensors_fn=_drop("base_model.model.model.embed_tokens.trainable_tokens_delta"))
+
+
+_mutant("delora--target-embed", "delora", "delora with adapter_config target_modules edited to ['embed_tokens'] "
+        "(DeLoRA supports nn.Linear only)", config_fn=_targets("embed_tokens"))
+_mutant("c3a--target-embed", "c3a", "c3a with adapter_config target_modules edited to ['embed_tokens']",
+        config_fn=_targets("embed_tokens"))
+_mutant("road--target-embed", "road", "road with adapter_config target_modules edited to ['embed_tokens'] (a ValueError, "
+        "not a TypeError)", config_fn=_targets("embed_tokens"))
+_mutant("gralora--target-norm", "gralora", "gralora with adapter_config target_modules edited to ['input_layernorm']",
+        config_fn=_targets("input_layernorm"))
+_mutant("hira--target-norm", "hira", "hira with adapter_config target_modules edited to ['input_layernorm']",
+        config_fn=_targets("input_layernorm"))
+_mutant("beft--target-embed", "beft", "beft with adapter_config target_modules edited to ['embed_tokens']",
+        config_fn=_targets("embed_tokens"))
+_mutant("peanut--target-embed", "peanut", "peanut with adapter_config target_modules edited to ['embed_tokens'] "
+        "(a NotImplementedError)", config_fn=_targets("embed_tokens"))
+_mutant("waveft--too-many", "waveft", "waveft with adapter_config n_frequency edited to 200 (> 8x16 for v_proj... pattern removed)",
+        config_fn=lambda cfg: dict(cfg, n_frequency=200, n_frequency_pattern={}))
+_mutant("pvera-proj--no-pvera-a", "pvera-proj", "pvera-proj with 'base_model.pvera_A' removed",
+        tensors_fn=_drop("base_model.pvera_A"))
+_mutant("glora--target-embed", "glora", "glora with adapter_config target_modules edited to ['embed_tokens']",
+        config_fn=_targets("embed_tokens"))
+_mutant("shira--r6", "shira", "shira with adapter_config r edited to 6 (6*(16+8) > 16*8 for v_proj)",
+        config_fn=lambda cfg: dict(cfg, r=6))
+_mutant("shira--no-indices", "shira", "shira without its shira_indices tensors",
+        tensors_fn=lambda sd: OrderedDict((k, v) for k, v in sd.items() if not k.endswith(".shira_indices")))
+_mutant("lily--target-embed", "lily", "lily with adapter_config target_modules edited to ['embed_tokens']",
+        config_fn=_targets("embed_tokens"))
+_mutant("randlora--no-layer-refs", "randlora", "randlora with the per-layer randlora_A/randlora_B copies removed "
+        "(only base_model.randlora_A/B kept)",
+        tensors_fn=lambda sd: OrderedDict((k, v) for k, v in sd.items() if k.startswith("base_model.randlora_")
+                                          or not (".randlora_A" in k or ".randlora_B" in k)))
+_mutant("unilora--no-theta", "unilora", "unilora with 'base_model.unilora_theta_d' removed (the checkpoint is empty)",
+        tensors_fn=_drop("base_model.unilora_theta_d"))
+_mutant("poly--target-embed", "poly", "poly with adapter_config target_modules edited to ['embed_tokens']",
+        config_fn=_targets("embed_tokens"))
+_mutant("supertuning--target-embed", "supertuning", "supertuning with adapter_config target_modules edited to ['embed_tokens']",
+        config_fn=_targets("embed_tokens"))
+_mutant("c3a--block-5", "c3a", "c3a with adapter_config block_size edited to 5 (does not divide 16)",
+        config_fn=lambda cfg: dict(cfg, block_size=5, block_size_pattern={}))
 
 
 def build_adapter(name: str) -> dict:
@@ -718,6 +846,24 @@ _MUT_REFS = {
     "lora-mts-lmhead--no-lmhead": ["peft-semantics §6.26"],
     "lora-trainable-tokens--no-delta": ["peft-semantics §6.27"],
     "trainable-tokens--no-delta": ["peft-semantics §6.27"],
+    "delora--target-embed": ["peft tuners/delora"],
+    "c3a--target-embed": ["peft tuners/c3a"],
+    "road--target-embed": ["peft tuners/road"],
+    "gralora--target-norm": ["peft tuners/gralora"],
+    "hira--target-norm": ["peft tuners/hira"],
+    "c3a--block-5": ["peft tuners/c3a"],
+    "beft--target-embed": ["peft tuners/beft"],
+    "peanut--target-embed": ["peft tuners/peanut"],
+    "waveft--too-many": ["peft tuners/waveft"],
+    "pvera-proj--no-pvera-a": ["peft tuners/pvera"],
+    "glora--target-embed": ["peft tuners/glora"],
+    "shira--r6": ["peft tuners/shira"],
+    "shira--no-indices": ["peft tuners/shira"],
+    "lily--target-embed": ["peft tuners/lily"],
+    "randlora--no-layer-refs": ["peft tuners/randlora"],
+    "unilora--no-theta": ["peft tuners/unilora"],
+    "poly--target-embed": ["peft tuners/poly"],
+    "supertuning--target-embed": ["peft tuners/supertuning"],
 }
 for _a, _s in ADAPTERS.items():
     if _s["kind"] == "mutated":

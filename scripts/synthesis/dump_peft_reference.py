@@ -76,6 +76,23 @@ VARIANTS = {
         task_type="CAUSAL_LM", num_virtual_tokens=4, encoder_hidden_size=8)),
     "trainable_tokens": ("llama", lambda: peft.TrainableTokensConfig(
         target_modules=["embed_tokens"], token_indices=[1, 2])),
+    "hira": ("llama", lambda: peft.HiraConfig(r=4, target_modules=QV)),
+    "c3a": ("llama", lambda: peft.C3AConfig(block_size=4, target_modules=QV)),
+    "delora": ("llama", lambda: peft.DeloraConfig(r=4, target_modules=QV)),
+    "gralora": ("llama", lambda: peft.GraloraConfig(r=4, gralora_k=2, target_modules=QV)),
+    "road": ("llama", lambda: peft.RoadConfig(group_size=4, target_modules=QV)),
+    "waveft": ("llama", lambda: peft.WaveFTConfig(n_frequency=8, target_modules=QV)),
+    "deft": ("llama", lambda: peft.DeftConfig(r=4, target_modules=QV)),
+    "beft": ("llama", lambda: peft.BeftConfig(target_modules=QV)),
+    "peanut": ("llama", lambda: peft.PeanutConfig(r=4, depth=1, target_modules=QV)),
+    "pvera": ("llama", lambda: peft.PveraConfig(r=4, target_modules=QV)),
+    "glora": ("llama", lambda: peft.GloraConfig(r=4, target_modules=QV)),
+    "shira": ("llama", lambda: peft.ShiraConfig(r=2, target_modules=QV)),
+    "lily": ("llama", lambda: peft.LilyConfig(r=4, target_modules=QV)),
+    "randlora": ("llama", lambda: peft.RandLoraConfig(r=4, target_modules=QV)),
+    "unilora": ("llama", lambda: peft.UniLoraConfig(r=2, theta_d_length=64, target_modules=QV)),
+    "poly": ("llama", lambda: peft.PolyConfig(r=4, n_tasks=2, target_modules=QV)),
+    "supertuning": ("llama", lambda: peft.SupertuningConfig(sparsity=0.9, target_modules=QV)),
 }
 
 

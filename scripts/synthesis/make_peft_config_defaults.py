@@ -23,6 +23,11 @@ CLASSES = {
     "LN_TUNING": peft.LNTuningConfig, "PROMPT_TUNING": peft.PromptTuningConfig,
     "PREFIX_TUNING": peft.PrefixTuningConfig, "P_TUNING": peft.PromptEncoderConfig,
     "TRAINABLE_TOKENS": peft.TrainableTokensConfig,
+    "HIRA": peft.HiraConfig, "C3A": peft.C3AConfig, "DELORA": peft.DeloraConfig, "GRALORA": peft.GraloraConfig,
+    "ROAD": peft.RoadConfig, "WAVEFT": peft.WaveFTConfig, "DEFT": peft.DeftConfig, "BEFT": peft.BeftConfig,
+    "PEANUT": peft.PeanutConfig, "PVERA": peft.PveraConfig, "GLORA": peft.GloraConfig, "SHIRA": peft.ShiraConfig,
+    "LILY": peft.LilyConfig, "RANDLORA": peft.RandLoraConfig, "UNILORA": peft.UniLoraConfig, "POLY": peft.PolyConfig,
+    "SUPERTUNING": peft.SupertuningConfig,
 }
 NOT_WRITTEN = {"runtime_config"}
 

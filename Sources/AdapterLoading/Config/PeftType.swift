@@ -29,6 +29,22 @@ public struct PeftType: RawRepresentable, Hashable, Sendable, Comparable, Custom
   public static let multitaskPromptTuning = PeftType("MULTITASK_PROMPT_TUNING")
   public static let adaptionPrompt = PeftType("ADAPTION_PROMPT")
   public static let unilora = PeftType("UNILORA")
+  public static let hira = PeftType("HIRA")
+  public static let c3a = PeftType("C3A")
+  public static let delora = PeftType("DELORA")
+  public static let gralora = PeftType("GRALORA")
+  public static let road = PeftType("ROAD")
+  public static let waveft = PeftType("WAVEFT")
+  public static let deft = PeftType("DEFT")
+  public static let beft = PeftType("BEFT")
+  public static let peanut = PeftType("PEANUT")
+  public static let pvera = PeftType("PVERA")
+  public static let glora = PeftType("GLORA")
+  public static let shira = PeftType("SHIRA")
+  public static let lily = PeftType("LILY")
+  public static let randlora = PeftType("RANDLORA")
+  public static let poly = PeftType("POLY")
+  public static let supertuning = PeftType("SUPERTUNING")
 
   /// The key prefix PEFT registers for the method (`PEFT_TYPE_TO_PREFIX_MAPPING`, PEFT 0.21.2), used
   /// by its missing-key filter. `nil` for names PEFT does not know.

@@ -229,6 +229,12 @@ extension PeftModel {
     case .module(let className, let tensors):
       let child = tree.add(Module(kind: .other, className: className, tensors: tensors))
       tree.setChild(dict, adapterName, child)
+    case .moduleList(let itemClassName, let items):
+      let list = tree.add(Module(kind: .container, className: "ModuleList"))
+      for (index, tensors) in items.enumerated() {
+        tree.setChild(list, String(index), tree.add(Module(kind: .other, className: itemClassName, tensors: tensors)))
+      }
+      tree.setChild(dict, adapterName, list)
     }
   }
 

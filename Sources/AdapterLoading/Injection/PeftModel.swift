@@ -179,6 +179,8 @@ public struct PeftModel: Sendable {
     if type.prefix == nil {
       return .keyError(type.rawValue)
     }
-    return PythonError(kind: "NotSimulated", message: "Adaptest does not model the PEFT method \(type.rawValue) yet")
+    let why = TunerCatalog.unmodelled[type].map { ": \($0)" } ?? ""
+    return .notSimulated(
+      "Adaptest does not model the PEFT method \(type.rawValue) (PEFT 0.21.2 registers it as \(type.pythonDescription))\(why)")
   }
 }

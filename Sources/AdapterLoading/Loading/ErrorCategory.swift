@@ -14,7 +14,9 @@ extension PythonError {
     case "NotSimulated": return "not-simulated"
     default: break
     }
-    if message.hasPrefix("Specified to load vera_A and vera_B") { return "missing-shared-weights" }
+    if message.hasPrefix("Specified to load vera_A and vera_B") || message.hasPrefix("Specified to load pvera_A and pvera_B") {
+      return "missing-shared-weights"
+    }
     if message.hasPrefix("Trying to load old OFT checkpoint") || message.hasPrefix("OFT has been updated") {
       return "unsupported-checkpoint"
     }

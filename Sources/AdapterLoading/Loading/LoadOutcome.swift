@@ -54,23 +54,29 @@ public struct LoadOutcome: Hashable, Sendable {
     rawMissingKeys = nil
   }
 
-  /// Clean, warnings only, a load that succeeds but leaves the adapter broken, or a load that raises.
-  /// The raw value is `check`'s exit status.
+  /// Clean, warnings only, a load that succeeds but leaves the adapter broken, a load that raises, or an
+  /// answer Adaptest cannot give. The raw values are `adaptest check`'s exit codes (3 is taken by
+  /// unreadable inputs).
   public enum Status: Int, Sendable, Hashable, Comparable {
     case clean = 0
     case warnings = 1
     /// The loader raises.
     case fails = 2
+    /// The simulation stopped at something Adaptest does not model (``PythonError/isNotSimulated``):
+    /// whether the real load succeeds is unknown, so it is neither a failure nor a success.
+    case cannotTell = 4
     /// The load succeeds, but the adapter is not applied as trained (a `lora_B` left at zero, a tensor
     /// skipped by `ignore_mismatched_sizes`): an error, distinct from a load that raises.
     case broken = 5
 
+    /// Clean < warnings < broken < fails; "cannot tell" ranks apart, above them (nothing is known).
     private var severity: Int {
       switch self {
       case .clean: 0
       case .warnings: 1
       case .broken: 2
       case .fails: 3
+      case .cannotTell: 4
       }
     }
     public static func < (lhs: Status, rhs: Status) -> Bool { lhs.severity < rhs.severity }
@@ -79,9 +85,11 @@ public struct LoadOutcome: Hashable, Sendable {
   /// Warning categories that say nothing about the adapter (library deprecations).
   static let environmentCategories: Set<String> = ["FutureWarning", "DeprecationWarning"]
 
-  /// The outcome's status: `fails` when the loader raises; for `recommended`, `broken` when the load
-  /// succeeds with an error diagnostic; `warnings` when anything is reported, else `clean`.
+  /// The outcome's status: `cannotTell` when the simulation reached something Adaptest does not model,
+  /// `fails` when the loader raises; for `recommended`, `broken` when the load succeeds with an error
+  /// diagnostic; `warnings` when anything is reported, else `clean`.
   public var status: Status {
+    if unknown != nil { return .cannotTell }
     if error != nil || peftRaises { return .fails }
     if diagnostics.contains(where: { $0.severity == .error }) { return .broken }
     switch profile {
@@ -91,5 +99,12 @@ public struct LoadOutcome: Hashable, Sendable {
       let relevant = warnings.filter { !Self.environmentCategories.contains($0.category) }
       return missingKeys.isEmpty && unexpectedKeys.isEmpty && mismatched.isEmpty && relevant.isEmpty ? .clean : .warnings
     }
+  }
+
+  /// What Adaptest cannot tell about this load, when the simulation stopped at something it does not
+  /// model (a PEFT method outside the catalog); `nil` when the outcome is a prediction.
+  public var unknown: String? {
+    guard let error, error.isNotSimulated else { return nil }
+    return "\(error.message); whether the load succeeds, and which keys it reports missing or unexpected, is unknown"
   }
 }

@@ -4,6 +4,7 @@ import TensorIO
 extension LoadOutcome {
   /// The JSON report: `profile`, `call`, `adapter_name`, `status`, `missing_keys`, `unexpected_keys`,
   /// `mismatched [{key, checkpoint_shape, model_shape}]`, `error {kind, message, category}` (or `null`),
+  /// `unknown` (what Adaptest cannot tell, with `status` `cannot-tell`; else `null`),
   /// `warnings [{category, message}]`, `diagnostics [{code, severity, keys, message, fix}]`, `meta_keys`.
   public var json: JSONValue {
     func strings(_ items: [String]) -> JSONValue { .array(items.map { .string($0) }) }
@@ -21,6 +22,7 @@ extension LoadOutcome {
     object["error"] = error.map {
       .object(JSONObject([("kind", .string($0.kind)), ("message", .string($0.message)), ("category", .string($0.category))]))
     } ?? .null
+    object["unknown"] = unknown.map { .string($0) } ?? .null
     object["warnings"] = .array(warnings.map { w in
       .object(JSONObject([("category", .string(w.category)), ("message", .string(w.message))]))
     })
@@ -35,13 +37,14 @@ extension LoadOutcome {
     return .object(object)
   }
 
-  /// `clean`, `warnings`, `broken` or `fails`.
+  /// `clean`, `warnings`, `broken`, `fails` or `cannot-tell`.
   public var statusName: String {
     switch status {
     case .clean: "clean"
     case .warnings: "warnings"
     case .broken: "broken"
     case .fails: "fails"
+    case .cannotTell: "cannot-tell"
     }
   }
 
@@ -62,8 +65,14 @@ extension LoadOutcome {
     case .warnings: verdict = "loads, with warnings"
     case .broken: verdict = "loads, but the adapter is broken"
     case .fails: verdict = "the load fails"
+    case .cannotTell: verdict = "cannot tell"
     }
     lines.append("\(verdict) [\(profile.rawValue) profile, \(call.rawValue) as '\(DisplayText.terminalSafe(adapterName))']")
+    if let unknown {
+      // Nothing else in the outcome is a prediction: no keys, no diagnostics.
+      lines.append("unknown: \(DisplayText.terminalSafe(unknown))")
+      return lines.joined(separator: "\n")
+    }
     if profile != .recommended {
       // Every profile says when its answer rests on an inferred structure.
       for d in diagnostics where d.code == .architectureInferred {

@@ -321,10 +321,16 @@ struct LoadEngine {
       metaKeys: metaKeys, originalNames: originalNames)
   }
 
-  /// Per-layer references to model-level shared state (VeRA projections, VB-LoRA vector bank).
+  /// Per-layer references to model-level shared state (VeRA/PVeRA projections, VB-LoRA's vector bank,
+  /// RandLoRA's bases, Uni-LoRA's vector): the tuner's layer containers that point at a tuner-model
+  /// container, seen under a layer's path rather than the tuner model's own (`base_model.<name>`).
   func isSharedReference(_ key: String, _ model: PeftModel) -> Bool {
-    (key.hasSubstring(".vera_A.") || key.hasSubstring(".vera_B.") || key.hasSubstring(".vblora_vector_bank."))
-      && !key.hasPrefix("base_model.vera_") && !key.hasPrefix("base_model.vblora_vector_bank")
+    guard !model.tuner.savesSharedReferences else { return false }
+    for attribute in model.tuner.layerAttributes {
+      guard let shared = attribute.sharedModelAttribute else { continue }
+      if key.hasSubstring(".\(attribute.name).") && !key.hasPrefix("base_model.\(shared).") { return true }
+    }
+    return false
   }
 
   // MARK: Reporting

@@ -70,7 +70,8 @@ struct RecommendedDiagnostics {
   // MARK: Errors
 
   private func errorFindings() -> [Diagnostic] {
-    guard let error = outcome.error else { return [] }
+    // "Cannot tell" is not a failed load: the outcome's `unknown` says what is not modelled.
+    guard let error = outcome.error, !error.isNotSimulated else { return [] }
     var result: [Diagnostic] = []
     if error.kind == "RuntimeError" && !sizeMismatches.isEmpty {
       result += mismatchFindings(sizeMismatches, ignored: false)

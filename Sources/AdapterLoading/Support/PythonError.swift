@@ -21,6 +21,16 @@ public struct PythonError: Error, Hashable, Sendable, CustomStringConvertible {
   /// `KeyError(key)`: Python prints the key's repr.
   public static func keyError(_ key: String) -> PythonError { PythonError(kind: "KeyError", message: pythonRepr(key)) }
 
+  /// Not an exception Python raises: the simulation reached something Adaptest does not model, so it
+  /// cannot say what the loader would do. `what` says what is not modelled.
+  public static func notSimulated(_ what: String) -> PythonError { PythonError(kind: notSimulatedKind, message: what) }
+
+  /// The kind of ``notSimulated(_:)`` errors.
+  public static let notSimulatedKind = "NotSimulated"
+
+  /// Whether this is Adaptest's "cannot tell" rather than a loader's exception.
+  public var isNotSimulated: Bool { kind == Self.notSimulatedKind }
+
   public var description: String { "\(kind): \(message)" }
 }
 

@@ -61,6 +61,11 @@ public protocol Tuner: Sendable {
 
   /// Whether the tuner targets `nn.Parameter`s through `target_parameters` (LoRA only).
   var supportsTargetParameters: Bool { get }
+
+  /// Whether the checkpoint holds each layer's reference to a shared tuner-model container as well as
+  /// the container itself (RandLoRA, which has no save override); otherwise the references are not
+  /// saved and a checkpoint cannot be said to miss them.
+  var savesSharedReferences: Bool { get }
 }
 
 /// A tuner layer container (`nn.ModuleDict`, `nn.ParameterDict`, PEFT's `BufferDict`) keyed by adapter.
@@ -87,6 +92,8 @@ public struct AdapterEntry: Hashable, Sendable {
     case module(className: String, tensors: [ModuleTensor])
     /// `BufferDict[adapter] = tensor`.
     case buffer(TensorInfo)
+    /// `ModuleDict[adapter] = nn.ModuleList([...])`: keys `<attr>.<adapter>.<i>.<tensor>`.
+    case moduleList(itemClassName: String, items: [[ModuleTensor]])
   }
 
   public var attribute: String

@@ -25,6 +25,7 @@ extension Tuner {
     throws(PythonError) -> [AdapterEntry]
   { [] }
   public var supportsTargetParameters: Bool { false }
+  public var savesSharedReferences: Bool { false }
   public func postInjection(_ model: inout PeftModel, adapterName: String, config: AdapterConfig) throws(PythonError) {}
 
   public func checkpointKey(forModelKey key: String, adapterName: String) -> String {

@@ -44,6 +44,92 @@ enum TunerSupport {
   static func inOut(_ target: InjectionTarget) -> (in: Int, out: Int)? { target.base.inOutFeatures }
 
   static func f32(_ shape: [Int]) -> TensorInfo { TensorInfo(dtype: .f32, shape: shape) }
+
+  // MARK: Fields AdapterConfig does not decode
+
+  /// An integer field of a method's config (`block_size`, `gralora_k`), or `value` when absent or null.
+  /// Another JSON type is not something PEFT's arithmetic on it can be predicted for: "cannot tell".
+  static func int(_ config: AdapterConfig, _ field: String, default value: Int) throws(PythonError) -> Int {
+    guard let json = config.json[field], !json.isNull else { return value }
+    guard let int = json.intValue else { throw notModelledType(config, field, json, expected: "an integer") }
+    return int
+  }
+
+  /// A number field of a method's config (`unilora_dropout`), or `value` when absent or null.
+  static func double(_ config: AdapterConfig, _ field: String, default value: Double) throws(PythonError) -> Double {
+    guard let json = config.json[field], !json.isNull else { return value }
+    guard let number = json.doubleValue else { throw notModelledType(config, field, json, expected: "a number") }
+    return number
+  }
+
+  /// A string field of a method's config (`variant`), or `value` when absent or null.
+  static func string(_ config: AdapterConfig, _ field: String, default value: String) throws(PythonError) -> String {
+    guard let json = config.json[field], !json.isNull else { return value }
+    guard let text = json.stringValue else { throw notModelledType(config, field, json, expected: "a string") }
+    return text
+  }
+
+  /// A boolean field of a method's config (`save_projection`), or `value` when absent or null.
+  static func bool(_ config: AdapterConfig, _ field: String, default value: Bool) throws(PythonError) -> Bool {
+    guard let json = config.json[field], !json.isNull else { return value }
+    guard let flag = json.boolValue else { throw notModelledType(config, field, json, expected: "a boolean") }
+    return flag
+  }
+
+  /// A `{pattern: integer}` field (`block_size_pattern`), in written order.
+  static func intPattern(_ config: AdapterConfig, _ field: String) throws(PythonError) -> [PatternEntry] {
+    guard let json = config.json[field], !json.isNull else { return [] }
+    guard let object = json.objectValue else { throw notModelledType(config, field, json, expected: "an object") }
+    var entries: [PatternEntry] = []
+    for (key, value) in object {
+      guard let int = value.intValue else { throw notModelledType(config, "\(field).\(key)", value, expected: "an integer") }
+      entries.append(PatternEntry(pattern: key, value: Double(int)))
+    }
+    return entries
+  }
+
+  private static func notModelledType(_ config: AdapterConfig, _ field: String, _ value: JSONValue, expected: String)
+    -> PythonError
+  {
+    .notSimulated(
+      "\(config.source): `\(field)` is \(value.typeName), not \(expected); what PEFT's \(config.peftType.rawValue) code does "
+        + "with it is not modelled")
+  }
+
+  /// The value of the first entry whose key matches `re.match(".*\.<key>$", moduleKey)` (FourierFT's
+  /// `n_frequency_pattern`, C3A's `block_size_pattern`, WaveFT's), else `value`.
+  static func suffixPatternValue(_ entries: [PatternEntry], key: String, default value: Int) -> Int {
+    for entry in entries {
+      if let regex = try? PythonRegex(".*\\.\(entry.pattern)$"), regex.prefixMatch(key) != nil { return Int(entry.value) }
+    }
+    return value
+  }
+
+  /// The `__post_init__` checks most LoRA-like configs share: a regex `target_modules` rules out
+  /// `layers_to_transform` (and, where `layersPattern`, `layers_pattern`).
+  static func checkRegexTargets(_ config: AdapterConfig, layersPattern: Bool = true) throws(PythonError) {
+    guard case .pattern? = config.targetModules else { return }
+    if config.layersToTransform != nil {
+      throw .valueError("`layers_to_transform` cannot be used when `target_modules` is a str.")
+    }
+    if layersPattern && config.layersPattern != nil {
+      throw .valueError("`layers_pattern` cannot be used when `target_modules` is a str.")
+    }
+  }
+
+  /// `fan_in_fan_out` warnings of the tuners that pass the corrected value to the new layer without
+  /// changing the config (HiRA): they warn for every module.
+  static func warnFanInFanOut(_ target: InjectionTarget, config: AdapterConfig, context: inout InjectionContext) {
+    switch target.base {
+    case .conv1D where config.fanInFanOut != true:
+      context.warn("fan_in_fan_out is set to False but the target module is `Conv1D`. Setting fan_in_fan_out to True.")
+    case .linear where config.fanInFanOut == true:
+      context.warn(
+        "fan_in_fan_out is set to True but the target module is `torch.nn.Linear`. Setting fan_in_fan_out to False.")
+    default:
+      break
+    }
+  }
 }
 
 /// Overflow-checked products of shape values (shapes come from untrusted checkpoint headers).

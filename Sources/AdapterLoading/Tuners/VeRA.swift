@@ -1,42 +1,99 @@
 import TensorIO
 
-/// VeRA (`peft.tuners.vera`): per layer `vera_lambda_b (out,)` and `vera_lambda_d (r,)`; shared random
-/// projections `vera_A (r, max_in)` and `vera_B (max_out, r)` on the tuner model, referenced by every
-/// layer. With `save_projection` they are persistent buffers saved as `base_model.vera_A/B`; without, they
-/// are regenerated from `projection_prng_key`. The filter prefix `vera_lambda_` keeps the per-layer
-/// references out of PEFT's missing keys.
+/// VeRA (`peft.tuners.vera`) and PVeRA (`peft.tuners.pvera`, its probabilistic variant, same structure):
+/// per layer `vera_lambda_b (out,)` and `vera_lambda_d (r,)`; shared random projections `vera_A (r, max_in)`
+/// and `vera_B (max_out, r)` on the tuner model, referenced by every layer. With `save_projection` they
+/// are persistent buffers saved as `base_model.vera_A/B`; without, they are regenerated from
+/// `projection_prng_key`. The filter prefix `vera_lambda_` keeps the per-layer references out of PEFT's
+/// missing keys. PVeRA names everything `pvera_` and doubles `pvera_lambda_d` and `pvera_A`'s rows
+/// (`2r`: means and log-variances).
 public struct VeRATuner: Tuner {
-  public init() {}
-  public var peftType: PeftType { .vera }
-  public var configClassName: String { "VeraConfig" }
-  public var modelClassName: String { "VeraModel" }
-  public var configFields: Set<String> {
-    commonConfigFields.union([
-      "r", "target_modules", "projection_prng_key", "save_projection", "vera_dropout", "d_initial", "fan_in_fan_out",
-      "bias", "modules_to_save", "init_weights", "layers_to_transform", "layers_pattern",
-    ])
+  /// What differs between VeRA and PVeRA: names, the `2r` rows, and PEFT's wording.
+  struct Flavor: Sendable {
+    var peftType: PeftType
+    /// `vera` / `pvera`: the attribute names' stem.
+    var stem: String
+    var configClassName: String
+    var modelClassName: String
+    /// How the method names itself in messages: the PRNG check, the adapter-shape checks, `_find_dim`.
+    var prngName: String
+    var methodName: String
+    var configFields: Set<String>
+    /// `lambda_d` and `A` hold `rowFactor · r` rows.
+    var rowFactor: Int
+    /// PEFT prints the mixed `save_projection` values as a sorted list (VeRA) or a set (PVeRA).
+    var mixedSaveProjection: String
+    /// `layers_pattern` needs `layers_to_transform` (PVeRA's `__post_init__`; VeRA has no such check).
+    var checksLayersPattern: Bool
+    /// The refusal of other layer types: VeRA raises `TypeError`, PVeRA `ValueError`.
+    var refusal: @Sendable (String) -> PythonError
   }
 
+  let flavor: Flavor
+  public init() { flavor = Self.vera }
+  init(_ flavor: Flavor) { self.flavor = flavor }
+
+  /// PVeRA (`peft.tuners.pvera`).
+  public static var pvera: VeRATuner { VeRATuner(Self.pveraFlavor) }
+
+  static let vera = Flavor(
+    peftType: .vera, stem: "vera", configClassName: "VeraConfig", modelClassName: "VeraModel", prngName: "Vera",
+    methodName: "VeRA",
+    configFields: commonConfigFields.union([
+      "r", "target_modules", "projection_prng_key", "save_projection", "vera_dropout", "d_initial", "fan_in_fan_out",
+      "bias", "modules_to_save", "init_weights", "layers_to_transform", "layers_pattern",
+    ]), rowFactor: 1, mixedSaveProjection: "[False, True]", checksLayersPattern: false,
+    refusal: { repr in
+      .typeError(
+        "Target module \(repr) is not supported. Currently, only `torch.nn.Linear` (optionally quantized) and "
+          + "`transformers.pytorch_utils.Conv1D` are supported.")
+    })
+
+  static let pveraFlavor = Flavor(
+    peftType: .pvera, stem: "pvera", configClassName: "PveraConfig", modelClassName: "PveraModel", prngName: "PVeRA",
+    methodName: "PVeRA",
+    configFields: commonConfigFields.union([
+      "r", "target_modules", "projection_prng_key", "save_projection", "pvera_dropout", "d_initial", "fan_in_fan_out",
+      "bias", "modules_to_save", "init_weights", "layers_to_transform", "layers_pattern", "sample_at_inference",
+      "generator_seed",
+    ]), rowFactor: 2, mixedSaveProjection: "{False, True}", checksLayersPattern: true,
+    refusal: { repr in
+      .valueError(
+        "Target module \(repr) is not supported. Currently, only the following modules are supported: "
+          + "`torch.nn.Linear`, `transformers.pytorch_utils.Conv1D`.")
+    })
+
+  public var peftType: PeftType { flavor.peftType }
+  public var configClassName: String { flavor.configClassName }
+  public var modelClassName: String { flavor.modelClassName }
+  public var configFields: Set<String> { flavor.configFields }
+  private var a: String { "\(flavor.stem)_A" }
+  private var b: String { "\(flavor.stem)_B" }
+
   public var layerAttributes: [LayerAttribute] {
-    [
-      LayerAttribute("vera_dropout", .moduleDict), LayerAttribute("vera_lambda_b", .parameterDict),
-      LayerAttribute("vera_lambda_d", .parameterDict), LayerAttribute("vera_A", .bufferDict(persistent: true), shared: "vera_A"),
-      LayerAttribute("vera_B", .bufferDict(persistent: true), shared: "vera_B"),
+    let stem = flavor.stem
+    return [
+      LayerAttribute("\(stem)_dropout", .moduleDict), LayerAttribute("\(stem)_lambda_b", .parameterDict),
+      LayerAttribute("\(stem)_lambda_d", .parameterDict), LayerAttribute(a, .bufferDict(persistent: true), shared: a),
+      LayerAttribute(b, .bufferDict(persistent: true), shared: b),
     ]
   }
 
   public func modelAttributes(_ config: AdapterConfig) -> [LayerAttribute] {
     let persistent = config.saveProjection ?? true
-    return [LayerAttribute("vera_A", .bufferDict(persistent: persistent)), LayerAttribute("vera_B", .bufferDict(persistent: persistent))]
+    return [LayerAttribute(a, .bufferDict(persistent: persistent)), LayerAttribute(b, .bufferDict(persistent: persistent))]
   }
 
   public func defaultTargetModules(for base: BaseModel) -> TargetModules? { PEFTModelDefaults.targetModules(peftType, modelType: base.architecture.modelType) }
 
   public func validate(_ config: AdapterConfig, warnings: inout [PythonWarning]) throws(PythonError) {
+    if flavor.checksLayersPattern && config.layersPattern?.isEmpty == false && config.layersToTransform == nil {
+      throw .valueError("When `layers_pattern` is specified, `layers_to_transform` must also be specified. ")
+    }
     if config.saveProjection == false {
       warnings.append(
         PythonWarning(
-          message: "Specified to not save vera_A and vera_B within the state dictionary, instead they will be restored "
+          message: "Specified to not save \(a) and \(b) within the state dictionary, instead they will be restored "
             + "using the PRNG key store in `config.projection_prng_key`. Consider setting `config.save_projection` "
             + "to `True` to guarantee restoring the checkpoint correctly on all system configurations."))
     }
@@ -46,14 +103,14 @@ public struct VeRATuner: Tuner {
     let key = config.projectionPRNGKey ?? 0
     for other in existing where (other.config.projectionPRNGKey ?? 0) != key {
       throw .valueError(
-        "Vera PRNG initialisation key must be the same for all adapters. Got config.projection_prng_key=\(key) but "
+        "\(flavor.prngName) PRNG initialisation key must be the same for all adapters. Got config.projection_prng_key=\(key) but "
           + "previous config had \(other.config.projectionPRNGKey ?? 0).")
     }
     let values = Set((existing.map(\.config) + [config]).map { $0.saveProjection ?? true })
     if values.count > 1 {
       throw .valueError(
-        "VeRA projection weights must be saved for all adapters or none, but got multiple different values: "
-          + "[False, True]")
+        "\(flavor.methodName) projection weights must be saved for all adapters or none, but got multiple different "
+          + "values: \(flavor.mixedSaveProjection)")
     }
   }
 
@@ -71,12 +128,13 @@ public struct VeRATuner: Tuner {
       }
     }
     guard let largest else {
-      throw .valueError("No layers types compatible with VeRA were found. Please check `peft_config.target_modules`.")
+      throw .valueError(
+        "No layers types compatible with \(flavor.methodName) were found. Please check `peft_config.target_modules`.")
     }
     let r = config.r ?? 256
     return [
-      AdapterEntry("vera_A", .buffer(TunerSupport.f32([r, largest.in]))),
-      AdapterEntry("vera_B", .buffer(TunerSupport.f32([largest.out, r]))),
+      AdapterEntry(a, .buffer(TunerSupport.f32([flavor.rowFactor * r, largest.in]))),
+      AdapterEntry(b, .buffer(TunerSupport.f32([largest.out, r]))),
     ]
   }
 
@@ -88,54 +146,55 @@ public struct VeRATuner: Tuner {
     switch target.base {
     case .linear(let a, let b, _), .conv1D(let a, let b, _): (i, o) = (a, b)
     default:
-      throw .typeError(
-        "Target module \(target.repr) is not supported. Currently, only `torch.nn.Linear` (optionally quantized) and "
-          + "`transformers.pytorch_utils.Conv1D` are supported.")
+      throw flavor.refusal(target.repr)
     }
     if target.existingLayer == nil { TunerSupport.adjustFanInFanOut(target, config: &config, context: &context) }
     try TunerSupport.positiveRank(r)
     var modelEntries: [AdapterEntry] = []
-    let projectionA = target.sharedState["vera_A"] ?? []
-    let projectionB = target.sharedState["vera_B"] ?? []
+    let projectionA = target.sharedState[a] ?? []
+    let projectionB = target.sharedState[b] ?? []
     if !projectionA.contains(where: { $0.name == adapterName }) {
       guard let a = projectionA.first?.info, let b = projectionB.first?.info, a.shape.count == 2, b.shape.count == 2 else {
-        throw .valueError("The `vera_A` and `vera_B` buffers are empty. This should not happen. Please report this issue.")
+        throw .valueError(
+          "The `\(self.a)` and `\(self.b)` buffers are empty. This should not happen. Please report this issue.")
       }
-      if a.shape[1] < i { throw .valueError(Self.sizeError("vera_A", a.shape[1], i)) }
-      if b.shape[0] < o { throw .valueError(Self.sizeError("vera_B", b.shape[0], o)) }
-      if a.shape[0] < r { throw .valueError(Self.rankError("vera_A", a.shape[0], r)) }
-      if b.shape[1] < r { throw .valueError(Self.rankError("vera_B", b.shape[1], r)) }
-      modelEntries = [AdapterEntry("vera_A", .buffer(a)), AdapterEntry("vera_B", .buffer(b))]
+      if a.shape[1] < i { throw .valueError(sizeError(self.a, a.shape[1], i)) }
+      if b.shape[0] < o { throw .valueError(sizeError(self.b, b.shape[0], o)) }
+      if a.shape[0] < r { throw .valueError(rankError(self.a, a.shape[0], r)) }
+      if b.shape[1] < r { throw .valueError(rankError(self.b, b.shape[1], r)) }
+      modelEntries = [AdapterEntry(self.a, .buffer(a)), AdapterEntry(self.b, .buffer(b))]
     }
+    let stem = flavor.stem
     return LayerPlan(
-      layerClassName: "Linear", entries: [.parameter("vera_lambda_b", [o]), .parameter("vera_lambda_d", [r])],
+      layerClassName: "Linear",
+      entries: [.parameter("\(stem)_lambda_b", [o]), .parameter("\(stem)_lambda_d", [flavor.rowFactor * r])],
       modelEntries: modelEntries)
   }
 
-  private static func sizeError(_ name: String, _ have: Int, _ need: Int) -> String {
+  private func sizeError(_ name: String, _ have: Int, _ need: Int) -> String {
     "\(name) has a size of \(have) but \(need) or greater is required; this probably happened because an additional "
-      + "VeRA adapter was added after the first one with incompatible shapes."
+      + "\(flavor.methodName) adapter was added after the first one with incompatible shapes."
   }
 
-  private static func rankError(_ name: String, _ have: Int, _ need: Int) -> String {
+  private func rankError(_ name: String, _ have: Int, _ need: Int) -> String {
     "\(name) has a size of \(have) but \(need) or greater is required; this probably happened because an additional "
-      + "VeRA adapter with a lower rank was added after the first one; loading the adapters in reverse order may "
-      + "solve this."
+      + "\(flavor.methodName) adapter with a lower rank was added after the first one; loading the adapters in reverse "
+      + "order may solve this."
   }
 
   public func adapterStateDict(_ request: SaveRequest) throws(PythonError) -> StateDict {
     var result = defaultAdapterStateDict(request)
-    result.remove(Set(result.keys.filter { $0.contains(".vera_A.") || $0.contains(".vera_B.") }))
+    result.remove(Set(result.keys.filter { $0.contains(".\(a).") || $0.contains(".\(b).") }))
     if request.config.saveProjection ?? true {
-      let keyA = "base_model.vera_A.\(request.adapterName)"
-      let keyB = "base_model.vera_B.\(request.adapterName)"
-      guard let a = request.stateDict[keyA] else {
+      let keyA = "base_model.\(a).\(request.adapterName)"
+      let keyB = "base_model.\(b).\(request.adapterName)"
+      guard let projectionA = request.stateDict[keyA] else {
         throw .valueError(
-          "Model was initialised to not save vera_A and vera_B but config now specifies to save projection! Set "
+          "Model was initialised to not save \(a) and \(b) but config now specifies to save projection! Set "
             + "`config.save_projection` to `False`.")
       }
-      result[keyA] = a
-      if let b = request.stateDict[keyB] { result[keyB] = b }
+      result[keyA] = projectionA
+      if let projectionB = request.stateDict[keyB] { result[keyB] = projectionB }
     }
     return result
   }
@@ -145,18 +204,18 @@ public struct VeRATuner: Tuner {
   {
     let remapped = defaultRemap(checkpoint, request: request)
     let save = request.config.saveProjection ?? true
-    if save && !remapped.contains("base_model.vera_A.\(request.adapterName)") {
-      throw .valueError("Specified to load vera_A and vera_B from state dictionary however they were not present!")
-    } else if !save && remapped.contains("base_model.vera_A") {
+    if save && !remapped.contains("base_model.\(a).\(request.adapterName)") {
+      throw .valueError("Specified to load \(a) and \(b) from state dictionary however they were not present!")
+    } else if !save && remapped.contains("base_model.\(a)") {
       warnings.append(
         PythonWarning(
-          message: "Specified to not load vera_A and vera_B from state dictionary however they are present in state "
+          message: "Specified to not load \(a) and \(b) from state dictionary however they are present in state "
             + "dictionary! Consider using them to ensure checkpoint loading is correct on all platforms using "
             + "`peft_config.save_projection = True`"))
     } else if !save {
       warnings.append(
         PythonWarning(
-          message: "Specified to not load vera_A and vera_B from state dictionary. This means we will be relying on "
+          message: "Specified to not load \(a) and \(b) from state dictionary. This means we will be relying on "
             + "PRNG initialisation to restore these projections using `config.projection_prng_key`, which may not be "
             + "accurate on all system configurations."))
     }

@@ -71,8 +71,9 @@ extension CaseVocabulary {
   public static let standard = CaseVocabulary(
     architectures: ["bert", "gemma", "gpt2", "llama", "mistral", "mixtral", "phi3", "qwen2", "qwen3_moe", "t5"],
     tuners: [
-      "ADALORA", "BOFT", "FOURIERFT", "HRA", "IA3", "LN_TUNING", "LOHA", "LOKR", "LORA", "MISS", "OFT",
-      "PREFIX_TUNING", "PROMPT_TUNING", "P_TUNING", "TRAINABLE_TOKENS", "VBLORA", "VERA",
+      "ADALORA", "BEFT", "BOFT", "C3A", "DEFT", "DELORA", "FOURIERFT", "GLORA", "GRALORA", "HIRA", "HRA", "IA3",
+      "LILY", "LN_TUNING", "LOHA", "LOKR", "LORA", "MISS", "OFT", "PEANUT", "POLY", "PREFIX_TUNING", "PROMPT_TUNING",
+      "PVERA", "P_TUNING", "RANDLORA", "ROAD", "SHIRA", "SUPERTUNING", "TRAINABLE_TOKENS", "UNILORA", "VBLORA", "VERA", "WAVEFT",
     ],
     baseMutations: [
       MutationSchema("resize_vocab", [.init("to", .positiveInt, required: true), .init("pad_to_multiple_of", .positiveInt)]),

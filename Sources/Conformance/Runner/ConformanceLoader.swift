@@ -30,6 +30,10 @@ public enum LoaderAnswer: Sendable, Hashable {
   case timedOut(String)
   /// The loader could not run the case (a driver-side error, a crash); the message says why.
   case failed(String)
+  /// The loader ran but cannot say what the real load does (a built-in profile reaching a PEFT method
+  /// Adaptest does not model); the message says what is unknown. Reported `SKIP`, never PASS or FAIL:
+  /// it is a limit of the loader, not an answer about the case.
+  case cannotTell(String)
 }
 
 /// One case in one format: the unit the runner schedules.

@@ -228,6 +228,8 @@ public struct ConformanceRunner: Sendable {
         results.append(result(info.id, .timeout, message: message, note: note))
       case .failed(let message):
         results.append(result(info.id, .error, message: message, note: note))
+      case .cannotTell(let message):
+        results.append(result(info.id, .skip, message: "cannot tell: \(message)", note: note))
       case .outcome(let outcome):
         let problems = OutcomeCheck.discrepancies(expected: spec.expect, observed: outcome, reports: info.capabilities.reports)
         let status = CaseStatus.judge(discrepancies: problems, expectation: entry?.status)
@@ -260,6 +262,7 @@ public struct ConformanceRunner: Sendable {
     switch answer {
     case .timedOut(let message): return .timedOut(clean(message))
     case .failed(let message): return .failed(clean(message))
+    case .cannotTell(let message): return .cannotTell(clean(message))
     case .outcome(var outcome):
       if var error = outcome.error {
         error.message = clean(error.message)

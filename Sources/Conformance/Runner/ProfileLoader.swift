@@ -40,7 +40,7 @@ public struct ProfileLoader: ConformanceLoader {
     let observed = await onOwnThread { loader.observe(prepared) }
     // A load the engine cannot simulate is the profile's limitation, not the loader's answer.
     if let error = observed.error, error.kind.rawValue == "not-simulated" {
-      return .failed("the \(profile.rawValue) profile cannot simulate this load: \(error.message)")
+      return .cannotTell("the \(profile.rawValue) profile cannot simulate this load: \(error.message)")
     }
     return .outcome(observed)
   }

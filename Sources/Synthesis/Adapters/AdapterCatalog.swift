@@ -78,7 +78,8 @@ public enum AdapterCatalog {
         entry.key, info: entry.info,
         modelKey: modelKeyByCheckpointKey[entry.key] ?? auxiliaryModelKey(entry.key, adapterName, modelKeys),
         adapterName: adapterName, isBaseWeight: modelKeys.contains(entry.key), embeddingModules: embeddingModules,
-        isPromptLearning: config.isPromptLearning)
+        isPromptLearning: config.isPromptLearning,
+        isTunerState: config.peftType == .shira && entry.key.hasSuffix(".shira_indices"))
     }
   }
 
@@ -102,7 +103,7 @@ public enum AdapterCatalog {
   /// A saved entry as a rule-table tensor: where the adapter name goes, and what role it has.
   static func tensor(
     _ key: String, info: TensorInfo, modelKey: String?, adapterName: String, isBaseWeight: Bool,
-    embeddingModules: [String], isPromptLearning: Bool
+    embeddingModules: [String], isPromptLearning: Bool, isTunerState: Bool = false
   ) -> AdapterTensor {
     let prefix = AdapterMutation.peftPrefix
     let modulePath = key.hasPrefix(prefix) ? String(key.dropFirst(prefix.count)) : key
@@ -111,7 +112,7 @@ public enum AdapterCatalog {
       if isPromptLearning {
         return AdapterTensor(name: key, shape: info.shape, dtype: info.dtype, fixedModelKey: key)
       }
-      let role: AdapterTensor.Role = isBaseWeight ? .baseWeight : .adapter
+      let role: AdapterTensor.Role = isBaseWeight ? .baseWeight : (isTunerState ? .tunerState : .adapter)
       return AdapterTensor(name: key, shape: info.shape, role: role, adapterNameDepth: 0, dtype: info.dtype)
     }
     // The model key is the checkpoint key with something inserted: find it between the common

@@ -13,6 +13,9 @@ public struct AdapterTensor: Sendable, Hashable, CustomStringConvertible {
     case shared
     /// A base-model weight saved with the adapter (`modules_to_save`, embeddings of a resized vocab).
     case baseWeight
+    /// Saved with the adapter but taken by the tuner before torch loads, never a model parameter
+    /// (SHiRA's `shira_indices`): its absence is not a missing key.
+    case tunerState
   }
 
   /// Checkpoint name (`base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight`).

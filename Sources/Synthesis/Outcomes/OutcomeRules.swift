@@ -158,7 +158,7 @@ public enum OutcomeRules {
         outcome.reasons.append("\(tensor.name) is a shared weight the config saves, absent from the checkpoint: the load fails")
         continue
       }
-      if tensor.role == .baseWeight { continue }
+      if tensor.role == .baseWeight || tensor.role == .tunerState { continue }
       outcome.missingKeys.append(tensor.modelKey(adapterName: name))
     }
 

@@ -99,7 +99,8 @@ public struct PairPlan: Sendable {
       } catch { throw error.within("load.loaded[\(i)]") }
     }
     loadedAdapters = loaded
-    let isVeRA = spec.adapter.peftType == "VERA"
+    // VeRA and PVeRA raise when projections the config saves are absent, or regenerate them.
+    let isVeRA = spec.adapter.peftType == "VERA" || spec.adapter.peftType == "PVERA"
     let inputs = OutcomeRules.Inputs(
       trained: trained, expected: expected, loadingBase: loadingBase, baseMutations: spec.baseMutations.map(\.value),
       adapterMutations: mutations, adapterDType: dtype,
