@@ -16,8 +16,8 @@ enum TunerSupport {
   }
 
   /// The rank for a module: `rank_pattern` (first matching key in written order), else `default`.
-  static func rank(_ config: AdapterConfig, key: String, default value: Int) -> Int {
-    patternValue(config.rankPattern, for: key).map { Int($0) } ?? value
+  static func rank(_ config: AdapterConfig, key: String, default value: Int) throws(PythonError) -> Int {
+    try patternEntry(config.rankPattern, for: key, field: "rank_pattern")?.integer ?? value
   }
 
   static func positiveRank(_ r: Int) throws(PythonError) {
