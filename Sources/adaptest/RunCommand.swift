@@ -43,6 +43,8 @@ struct RunCommand: AsyncParsableCommand {
     let pattern: Pattern?
     do {
       pattern = try filter.map { try Pattern($0) }
+      // Every case id once under the budget, before the run relies on the filter.
+      try pattern?.check(loaded.cases.map(\.id))
     } catch {
       throw ValidationError("--filter: \(error)")
     }

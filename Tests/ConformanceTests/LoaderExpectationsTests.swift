@@ -23,6 +23,34 @@ struct LoaderExpectationsTests {
         ref: docs/corpus.md
     """
 
+  /// Issue 15: a `match` on which a backtracking engine is exponential hung `corpus lint` and `run`;
+  /// it is now a lint error at the entry, and `--filter` gets the same check.
+  @Test func exponentialMatchIsALintError() throws {
+    let text = """
+      loader: peft
+      entries:
+        - match: '(.*)*X'
+          status: skip
+          reason: hostile
+          ref: docs/corpus.md
+      """
+    let clock = ContinuousClock()
+    var result: (LoaderExpectations?, [LintDiagnostic])?
+    let elapsed = clock.measure {
+      result = LoaderExpectationsDecoder.decode(
+        text, file: "expectations/peft.yaml", loader: "peft", caseIDs: ["names/def-after-default-and-more"])
+    }
+    let (decoded, diagnostics) = try #require(result)
+    #expect(decoded == nil)
+    let error = try #require(diagnostics.first { $0.severity == .error })
+    #expect(error.description.contains("exceeds the matching budget"), "\(error)")
+    #expect(error.description.contains("expectations/peft.yaml:3"), "\(error)")
+    #expect(elapsed < .seconds(30))
+    let filter = try Pattern("(.*)*X")
+    #expect(throws: PatternError.self) { try filter.check(["matrix/llama/same/lora/intact"]) }
+    #expect(try Pattern("^(?!matrix/)").check(["names/a", "matrix/b"]))
+  }
+
   @Test func decodesAndMatchesFirstEntry() throws {
     let (decoded, diagnostics) = LoaderExpectationsDecoder.decode(
       Self.text, file: "expectations/peft.yaml", loader: "peft",

@@ -39,8 +39,16 @@ public enum LoaderExpectationsDecoder {
           if !patterns.insert(key).inserted {
             sink.error(item, "pattern '\(entry.pattern.source)' is listed twice with the same conditions")
           }
-          if let caseIDs, !caseIDs.contains(where: { entry.applies(to: $0, format: nil) }) {
-            sink.warning(item, "pattern '\(entry.pattern.source)' matches no case (stale entry?)")
+          if let caseIDs {
+            do throws(PatternError) {
+              // Every id once, under the budget: a pattern that backtracks exponentially is an error
+              // here, before a run matches it.
+              if try !entry.pattern.check(caseIDs) {
+                sink.warning(item, "pattern '\(entry.pattern.source)' matches no case (stale entry?)")
+              }
+            } catch {
+              sink.error(item, "match \(error.description)", expected: "a regular expression over case ids")
+            }
           }
           entries.append(entry)
         }
