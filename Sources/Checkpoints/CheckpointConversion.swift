@@ -53,7 +53,7 @@ public struct CheckpointConversion: Sendable {
     let staging = AtomicFile.temporaryPath(for: output)
     try FileSystem.createDirectory(staging)
     do {
-      let weightFiles = Set(weights.files.map { FileSystem.lastComponent($0.path) })
+      let weightFiles = Set(weights.files.map { Self.relativePath($0.path, in: input) })
       let indexName = weights.index.map { FileSystem.lastComponent($0.path) }
       for name in try FileSystem.contents(ofDirectory: input)
       where !weightFiles.contains(name) && name != indexName
@@ -68,8 +68,12 @@ public struct CheckpointConversion: Sendable {
       var weightMap = JSONObject()
       for file in weights.files {
         let tensors = try Self.writable(try Checkpoint(files: [file], index: nil, format: file.format))
-        // Shards keep their names (and so their numbering); only the extension changes.
-        let name = Self.renamed(FileSystem.lastComponent(file.path), from: weights.format, to: format)
+        // Shards keep their paths inside the folder (and so their numbering); only the extension
+        // changes. Two shards named alike in different subfolders stay two files.
+        let name = Self.renamed(Self.relativePath(file.path, in: input), from: weights.format, to: format)
+        if let slash = name.lastIndex(of: "/") {
+          try FileSystem.createDirectory(FileSystem.join(staging, String(name[..<slash])))
+        }
         try writer.write(tensors, metadata: file.metadata, to: FileSystem.join(staging, name))
         written.append(FileSystem.join(output, name))
         tensorCount += tensors.count
@@ -84,13 +88,38 @@ public struct CheckpointConversion: Sendable {
         try AtomicFile.write(text: JSONWriter.pythonSorted.string(json) + "\n", to: FileSystem.join(staging, name))
         written.append(FileSystem.join(output, name))
       }
-      if overwrite, FileSystem.kind(of: output) != .missing { try Self.removeTree(output) }
-      guard rename(staging, output) == 0 else { throw FileError(operation: "rename", path: output, errno: errno) }
+      try Self.publish(staging, to: output, overwrite: overwrite)
       return Summary(tensorCount: tensorCount, byteCount: byteCount, files: written)
     } catch {
       try? Self.removeTree(staging)
       throw error
     }
+  }
+
+  /// Moves the finished staging folder to `output`. An existing `output` (with `overwrite`) is first
+  /// renamed aside and removed only once the new folder is in place, so at every moment `output` is
+  /// the old folder or the new one; if the switch fails the old folder is put back.
+  static func publish(_ staging: String, to output: String, overwrite: Bool) throws {
+    guard overwrite, FileSystem.kind(of: output, followLinks: false) != .missing else {
+      guard rename(staging, output) == 0 else { throw FileError(operation: "rename", path: output, errno: errno) }
+      return
+    }
+    let aside = AtomicFile.temporaryPath(for: output)
+    guard rename(output, aside) == 0 else { throw FileError(operation: "rename", path: output, errno: errno) }
+    guard rename(staging, output) == 0 else {
+      let code = errno
+      _ = rename(aside, output)
+      throw FileError(operation: "rename", path: output, errno: code)
+    }
+    // The new output is complete; an old file that cannot be removed stays beside it, named as a
+    // temporary, rather than failing a conversion that succeeded.
+    try? removeTree(aside)
+  }
+
+  /// A shard's path relative to the folder it was opened from (`sub/model.safetensors`).
+  static func relativePath(_ path: String, in folder: String) -> String {
+    let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+    return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : FileSystem.lastComponent(path)
   }
 
   /// `model-00001-of-00002.safetensors` → `model-00001-of-00002.h5`.
