@@ -34,6 +34,13 @@ struct RunCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
+    do {
+      // A read-only or full --out is found now, not after the whole run.
+      try ReportWriter.checkWritable(out)
+    } catch {
+      printError("adaptest: cannot write reports to \(DisplayText.terminalSafe(out)): \(error)")
+      throw ExitCode(3)
+    }
     let started = Monotonic.seconds()
     let loaded = try loadCorpus(corpus)
     let corpusSeconds = Monotonic.seconds() - started
