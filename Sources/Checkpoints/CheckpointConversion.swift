@@ -59,6 +59,8 @@ public struct CheckpointConversion: Sendable {
       where !weightFiles.contains(name) && name != indexName
         && FileSystem.isFile(FileSystem.join(input, name))
       {
+        // A symlink to a file elsewhere (`/etc/…`) would be copied into the output: refused.
+        try FolderLayout.requireInside(FileSystem.join(input, name), folder: input)
         try AtomicFile.write(try FileSystem.read(FileSystem.join(input, name)), to: FileSystem.join(staging, name))
       }
       let writer = try formats.writer(for: format)

@@ -169,14 +169,11 @@ public struct HDF5File: TensorFileReader {
   /// (a user block may precede it).
   /// - Throws: ``HDF5CheckpointError/notHDF5(file:)`` when it does not.
   private static func signatureCheckedSize(_ path: String) throws(HDF5CheckpointError) -> Int {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw .file(FileError(operation: "open", path: path, errno: errno)) }
+    let fd: Int32
+    do { fd = try FileSystem.openRegular(path) } catch { throw .file(error) }
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw .file(FileError(operation: "stat", path: path, errno: errno)) }
-    guard (info.st_mode & S_IFMT) == S_IFREG else {
-      throw .file(FileError(operation: "open (not a regular file)", path: path, errno: EISDIR))
-    }
     let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
     var offset = 0
     var buffer = [UInt8](repeating: 0, count: 8)

@@ -20,14 +20,10 @@ public final class MappedFile: Sendable {
   /// - Throws: ``FileError`` if it cannot be opened, stat-ed or mapped.
   public init(path: String) throws(FileError) {
     self.path = path
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw FileError(operation: "open", path: path, errno: errno) }
+    let fd = try FileSystem.openRegular(path)
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw FileError(operation: "stat", path: path, errno: errno) }
-    guard (info.st_mode & S_IFMT) == S_IFREG else {
-      throw FileError(operation: "open (not a regular file)", path: path, errno: EISDIR)
-    }
     count = Int(info.st_size)
     if count == 0 {
       base = nil
