@@ -1,3 +1,4 @@
+import Foundation
 import HDF5Checkpoint
 import TensorIO
 import Testing
@@ -30,6 +31,24 @@ struct ResourceLimitTests {
     let result = try Subprocess.run([try Self.adaptest(), "inspect", path])
     #expect(result.status == 3 || result.status == 0, "\(result.output)")
     #expect(result.maxRSS < base + Self.allowanceKiB, "peak \(result.maxRSS) KiB against \(base) KiB for a tiny file")
+  }
+
+  /// Issue 15: a header claiming one byte over the limit in a file large enough to hold it was paged
+  /// in (100 MB) before being refused.
+  @Test("a header over the limit in a big file is refused without reading it")
+  func headerOverLimitInBigFile() throws {
+    let dir = TemporaryDirectory()
+    let path = dir.file("big-claim.safetensors")
+    var prefix = [UInt8](repeating: 0, count: 8)
+    withUnsafeBytes(of: UInt64(100_000_001).littleEndian) { for i in 0..<8 { prefix[i] = $0[i] } }
+    try AtomicFile.write(prefix + Array("{".utf8), to: path)
+    // A sparse 160 MB file: the bytes the claim covers exist, as zeros, without using the disk.
+    #expect(truncate(path, 160_000_000) == 0)
+    let base = try Self.baseline()
+    let result = try Subprocess.run([try Self.adaptest(), "inspect", path])
+    #expect(result.status == 3, "\(result.output)")
+    #expect(result.output.contains("header too large"), "\(result.output)")
+    #expect(result.maxRSS < base + Self.allowanceKiB, "peak \(result.maxRSS) KiB against \(base) KiB")
   }
 
   @Test("an HDF5 tensor of a tebibyte that was never written: inspected in little memory")
