@@ -51,6 +51,43 @@ struct ResourceLimitTests {
     #expect(result.maxRSS < base + Self.allowanceKiB, "peak \(result.maxRSS) KiB against \(base) KiB")
   }
 
+  /// Issue 15: `convert` held every tensor of a file in memory at once (an HDF5 file's tensors are
+  /// read into memory), so its peak grew with the file. It now streams one tensor at a time.
+  @Test("convert's memory stays flat in the number of tensors")
+  func convertStreams() throws {
+    let dir = TemporaryDirectory()
+    let path = dir.file("eight.h5")
+    let tensorBytes = 32 << 20
+    let tensors = (0..<8).map { i in
+      WritableTensor(
+        name: "layers.\(i).weight", info: TensorInfo(dtype: .u8, shape: [tensorBytes]),
+        payload: .generate { out in for j in stride(from: 0, to: out.count, by: 4096) { out[j] = UInt8(truncatingIfNeeded: i &+ j) } })
+    }
+    try HDF5Writer().write(tensors, metadata: [:], to: path)
+    let base = try Self.baseline()
+    let result = try Subprocess.run([try Self.adaptest(), "convert", path, dir.file("out.safetensors"), "--to", "safetensors"])
+    #expect(result.status == 0, "\(result.output)")
+    // Two copies of one tensor (read buffer, mapped output region) and the baseline; the eight
+    // tensors together are 256 MiB.
+    let limit = base + 4 * (tensorBytes >> 10)
+    #expect(result.maxRSS < limit, "peak \(result.maxRSS) KiB, limit \(limit) KiB, all tensors \(8 * tensorBytes >> 10) KiB")
+    print("convert of 8 × 32 MiB HDF5 → safetensors: peak RSS \(result.maxRSS) KiB (baseline \(base) KiB)")
+  }
+
+  /// Issue 15: an HDF5 dataset that was never written can claim any size; converting a 2 KB file
+  /// wrote until the disk was full. The output's size is checked against the free space first.
+  @Test("convert refuses an output larger than the free disk space, writing nothing")
+  func convertChecksSpace() throws {
+    let dir = TemporaryDirectory()
+    let path = dir.file("pebibyte.h5")
+    let huge = WritableTensor(name: "huge.weight", info: TensorInfo(dtype: .u8, shape: [1 << 25, 1 << 25]), payload: .hole)
+    try HDF5Writer().write([huge], metadata: [:], to: path)
+    let result = try Subprocess.run([try Self.adaptest(), "convert", path, dir.file("out.safetensors"), "--to", "safetensors"])
+    #expect(result.status != 0)
+    #expect(result.output.contains("free; nothing was written"), "\(result.output)")
+    #expect(try FileSystem.contents(ofDirectory: dir.path) == ["pebibyte.h5"])
+  }
+
   @Test("an HDF5 tensor of a tebibyte that was never written: inspected in little memory")
   func hdf5Hole() throws {
     let dir = TemporaryDirectory()
