@@ -178,6 +178,8 @@ public struct CheckpointConversion: Sendable {
               }
               target.copyMemory(from: source, byteCount: raw.count)
             }
+            // A mapped source's pages would otherwise stay resident until the whole file is done.
+            bytes.releasePages()
           } catch {
             failure.error = error
           }

@@ -55,6 +55,16 @@ public final class MappedFile: Sendable {
     #endif
   }
 
+  /// Drops the pages of `range` from this process's memory once they have been read (a streaming
+  /// copy): the mapping is private and never written, so a later access reads the file again. Only
+  /// a hint: failures are ignored.
+  public func release(_ range: Range<Int>) {
+    guard let base, range.lowerBound >= 0, range.upperBound <= count, !range.isEmpty else { return }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = range.lowerBound / page * page
+    _ = madvise(UnsafeMutableRawPointer(mutating: base + start), range.upperBound - start, MADV_DONTNEED)
+  }
+
   /// Calls `body` with the mapped bytes, keeping the mapping alive for the call.
   public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
     try withExtendedLifetime(self) { () throws(E) -> R in try body(bytes) }
