@@ -138,6 +138,23 @@ struct TargetMatchingTests {
     }
   }
 
+  /// The regex-free path for dotted `rank_pattern` keys answers as the regex `(.*\.)?(key)$` does.
+  @Test("dotted pattern keys match as their regex")
+  func dottedKeys() throws {
+    let patterns = ["q_proj", "self_attn.q_proj", "layers.0.self_attn.q_proj", "l.y", "a.", ".q_proj", "x.y.z", "é.b"]
+    let keys = [
+      "model.layers.0.self_attn.q_proj", "self_attn.q_proj", "q_proj", "xq_proj", "l.y", "lzy", "model.lay", "a.\n",
+      "a.b\n", "m.a.b", "\nm.x.y.z", "m\n.x.y.z", "q.x\ny.z", "é.b", "éxb", "x.é.b", "",
+    ]
+    for pattern in patterns {
+      let regex = try BoundedRegex("(.*\\.)?(\(pattern))$")
+      for key in keys {
+        #expect(dottedPatternMatches(pattern, key) == (try regex.prefixMatch(key) != nil), "\(pattern) on \(key)")
+      }
+    }
+    #expect(dottedPatternMatches("q_(proj)", "q_proj") == nil)
+  }
+
   @Test("get_pattern_key")
   func rankPatternKeys() throws {
     let keys = try #require(Self.fixture["keys"]?.arrayValue).compactMap(\.stringValue)

@@ -160,6 +160,10 @@ func patternKey(_ patterns: [String], for key: String, field: String) throws(Pyt
   for pattern in patterns {
     if PythonRegex.isLiteral(pattern) {
       if key == pattern || key.hasSuffix("." + pattern) { return pattern }
+    } else if let matched = dottedPatternMatches(pattern, key) {
+      // Keys such as `model.layers.3.self_attn.q_proj` need no regex engine (100,000 of them took
+      // minutes when each was compiled for every module).
+      if matched { return pattern }
     } else if let regex = try? PythonRegex("(.*\\.)?(\(pattern))$", field: field), try regex.prefixMatch(key) != nil {
       return pattern
     }
@@ -171,4 +175,26 @@ func patternKey(_ patterns: [String], for key: String, field: String) throws(Pyt
 func patternEntry(_ entries: [PatternEntry], for key: String, field: String) throws(PythonError) -> PatternEntry? {
   guard let hit = try patternKey(entries.map(\.pattern), for: key, field: field) else { return nil }
   return entries.first { $0.pattern == hit }
+}
+
+/// `re.match(r"(.*\.)?(<pattern>)$", key)` for a pattern whose only special character is `.` (any
+/// character but a newline): the pattern covers the last characters of the key (or those before a
+/// final newline, which `$` allows), preceded by nothing or by a `.` after newline-free text.
+/// `nil` when the pattern has other special characters.
+func dottedPatternMatches(_ pattern: String, _ key: String) -> Bool? {
+  let special: Set<Unicode.Scalar> = ["\\", "^", "$", "*", "+", "?", "{", "}", "[", "]", "|", "(", ")"]
+  let p = Array(pattern.unicodeScalars)
+  guard !p.isEmpty, !p.contains(where: { special.contains($0) }) else { return nil }
+  let k = Array(key.unicodeScalars)
+  var ends = [k.count]
+  if k.last == "\n" { ends.append(k.count - 1) }
+  for end in ends {
+    let start = end - p.count
+    guard start >= 0 else { continue }
+    let body = zip(p, k[start..<end]).allSatisfy { pc, kc in pc == "." ? kc != "\n" : pc == kc }
+    guard body else { continue }
+    if start == 0 { return true }
+    if k[start - 1] == ".", !k[0..<(start - 1)].contains("\n") { return true }
+  }
+  return false
 }
