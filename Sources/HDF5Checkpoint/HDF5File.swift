@@ -87,6 +87,17 @@ public struct HDF5File: TensorFileReader {
         throw .allocationFailed(file: path, tensor: name, byteCount: byteCount)
       }
       if byteCount > 0 && !zeros {
+        // One file's reads together are held to the same ratio as each tensor: many tensors that are
+        // each within it (fill values of unwritten datasets, contiguous datasets sharing one region)
+        // made a 1.7 KB file produce gigabytes.
+        let (total, overflow) = file.bytesRead.addingReportingOverflow(byteCount)
+        let (limit, limitOverflow) = fileSize.multipliedReportingOverflow(by: Self.maxExpansion)
+        guard !overflow, limitOverflow || total <= limit else {
+          throw .unreadableDataset(
+            file: path, tensor: name,
+            message: "the file's tensors would expand to more than \(Self.maxExpansion) times its \(fileSize) bytes")
+        }
+        file.bytesRead = total
         // The memory type is the stored type, which opening checked is the layout's type: no conversion.
         let status = H5Dread(dataset, type, chdf5_s_all(), chdf5_s_all(), defaultPlist, memory.mutableBytes.baseAddress)
         guard status >= 0 else { throw unreadable("H5Dread") }
@@ -191,6 +202,8 @@ public struct HDF5File: TensorFileReader {
 private final class HDF5FileHandle: @unchecked Sendable {
   // Read and written only inside HDF5Library.withLock.
   private var openID: hid_t?
+  /// Bytes of tensor data read so far (fill values and decompressed chunks included); capped per file.
+  var bytesRead = 0
   private let path: String
   private let identity: FileIdentity?
 

@@ -88,6 +88,25 @@ struct ResourceLimitTests {
     #expect(try FileSystem.contents(ofDirectory: dir.path) == ["pebibyte.h5"])
   }
 
+  /// Issue 15: each tensor's bytes were capped at 1,032 times the file, but not their sum, so many
+  /// tensors made of fill values (or datasets sharing one region) produced gigabytes from a 1.7 KB
+  /// file. Reads of one file together are now capped: reading one small tensor over and over reaches
+  /// the cap exactly as many such tensors would.
+  @Test("the bytes one HDF5 file yields are capped in total")
+  func totalExpansionCap() throws {
+    let dir = TemporaryDirectory()
+    let path = dir.file("small.h5")
+    try HDF5Writer().write([WritableTensor.bytes("w", .u8, [1024], [UInt8](repeating: 7, count: 1024))], metadata: [:], to: path)
+    let file = try HDF5File(path: path, isolation: .inProcess)
+    let size = try FileSystem.read(path).count
+    let allowed = size * 1032 / 1024
+    for _ in 0..<allowed { _ = try file.bytes(of: "w") }
+    let error = try #require(throws: HDF5CheckpointError.self) {
+      for _ in 0..<2 { _ = try file.bytes(of: "w") }
+    }
+    #expect(error.description.contains("would expand to more than 1032 times"), "\(error)")
+  }
+
   @Test("an HDF5 tensor of a tebibyte that was never written: inspected in little memory")
   func hdf5Hole() throws {
     let dir = TemporaryDirectory()
