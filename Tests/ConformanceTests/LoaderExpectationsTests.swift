@@ -51,6 +51,35 @@ struct LoaderExpectationsTests {
     #expect(try Pattern("^(?!matrix/)").check(["names/a", "matrix/b"]))
   }
 
+  /// The anchored-prefix shortcut never changes an answer, and an expectation file of many anchored
+  /// entries (issue 15: 7 MB took minutes) costs entries × log(cases).
+  @Test func anchoredPrefixShortcut() throws {
+    #expect(Pattern.literalPrefix(#"^names/def\.x$"#) == "names/def.x")
+    #expect(Pattern.literalPrefix("^ab*c") == "a")
+    #expect(Pattern.literalPrefix("^ab+c") == "ab")
+    #expect(Pattern.literalPrefix(#"^a\dx"#) == "a")
+    #expect(Pattern.literalPrefix("^(?!matrix/)") == "")
+    #expect(Pattern.literalPrefix("^a|b") == nil)
+    #expect(Pattern.literalPrefix("names/") == nil)
+    let ids = ["names/a", "names/ab", "names/abc", "matrix/x/y", "nam", "names.b", "a", ""]
+    for source in ["^names/a", "^names/ab*c", "^names.b", #"^names\.b"#, "^nam(es)?", "^a$", "^(?!matrix/)", "^$", "^names/a??b"] {
+      let pattern = try Pattern(source)
+      let regex = try BoundedRegex(source)
+      for id in ids {
+        #expect(pattern.matches(id) == (try regex.firstMatch(id) != nil), "\(source) on \(id)")
+      }
+      #expect(try pattern.check(CaseIDIndex(ids)) == ids.contains { (try? regex.firstMatch($0)) != nil })
+    }
+    var lines = ["loader: peft", "entries:"]
+    for i in 0..<3_000 { lines.append("  - {match: '^nothing/case-\(i)$', status: skip, reason: r, ref: f}") }
+    let caseIDs = (0..<3_000).map { "family-\($0 % 7)/case-\($0)" }
+    let clock = ContinuousClock()
+    let elapsed = clock.measure {
+      _ = LoaderExpectationsDecoder.decode(lines.joined(separator: "\n"), file: "expectations/peft.yaml", loader: "peft", caseIDs: caseIDs)
+    }
+    #expect(elapsed < .seconds(20), "\(elapsed)")
+  }
+
   @Test func decodesAndMatchesFirstEntry() throws {
     let (decoded, diagnostics) = LoaderExpectationsDecoder.decode(
       Self.text, file: "expectations/peft.yaml", loader: "peft",

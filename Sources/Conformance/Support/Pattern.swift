@@ -10,6 +10,10 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
   private let regex: BoundedRegex
   /// The pattern as written.
   public let source: String
+  /// The literal text every match starts with when the pattern is anchored (`^names/def-` for
+  /// `^names/def-after`): ids without it are rejected without running the regex, so an expectation
+  /// file of many anchored entries costs entries × log(cases), not entries × cases.
+  let anchoredPrefix: String?
 
   /// Compiles `source`.
   /// - Throws: ``PatternError`` naming the pattern.
@@ -20,17 +24,49 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
       throw PatternError(pattern: source, message: error.detail)
     }
     self.source = source
+    anchoredPrefix = Self.literalPrefix(source)
+  }
+
+  /// `^` then literal characters, up to the first special one (a literal followed by a quantifier
+  /// is dropped: it may occur zero times). `nil` when the pattern is not anchored or contains `|`
+  /// (an alternative could start anywhere).
+  static func literalPrefix(_ source: String) -> String? {
+    var scalars = Array(source.unicodeScalars)
+    guard scalars.first == "^", !scalars.contains("|") else { return nil }
+    scalars.removeFirst()
+    let special: Set<Unicode.Scalar> = [".", "^", "$", "*", "+", "?", "{", "}", "[", "]", "(", ")", "\\"]
+    var prefix: [Unicode.Scalar] = []
+    var i = 0
+    while i < scalars.count {
+      var c = scalars[i]
+      var width = 1
+      if c == "\\", i + 1 < scalars.count, !(CharacterSetProbe.isWordOrSpace(scalars[i + 1])) {
+        c = scalars[i + 1]
+        width = 2
+      } else if special.contains(c) {
+        break
+      }
+      let next = i + width < scalars.count ? scalars[i + width] : nil
+      if let next, next == "*" || next == "?" || next == "{" { break }
+      prefix.append(c)
+      i += width
+    }
+    var text = ""
+    text.unicodeScalars.append(contentsOf: prefix)
+    return text
   }
 
   /// Whether the pattern occurs anywhere in `text`; a match that runs out of its budget counts as no
   /// match (callers ran ``check(_:)`` on the same ids first).
   public func matches(_ text: String) -> Bool {
-    ((try? regex.firstMatch(text)) ?? nil) != nil
+    if let anchoredPrefix, !text.hasPrefix(anchoredPrefix) { return false }
+    return ((try? regex.firstMatch(text)) ?? nil) != nil
   }
 
   /// Whether the pattern occurs in `text`.
   /// - Throws: ``PatternError`` when the match needs more than the budget.
   public func search(_ text: String) throws(PatternError) -> Bool {
+    if let anchoredPrefix, !text.hasPrefix(anchoredPrefix) { return false }
     do {
       return try regex.firstMatch(text) != nil
     } catch {
@@ -45,8 +81,15 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
   /// depends on it. Returns whether any id matched.
   @discardableResult
   public func check(_ ids: [String]) throws(PatternError) -> Bool {
+    try check(CaseIDIndex(ids))
+  }
+
+  /// ``check(_:)`` over an index built once for many patterns: an anchored pattern looks only at
+  /// the ids that start with its literal prefix.
+  @discardableResult
+  public func check(_ index: CaseIDIndex) throws(PatternError) -> Bool {
     var any = false
-    for id in ids where try search(id) { any = true }
+    for id in index.ids(withPrefix: anchoredPrefix ?? "") where try search(id) { any = true }
     return any
   }
 
@@ -66,5 +109,35 @@ public struct PatternError: Error, Sendable, Hashable, CustomStringConvertible {
   public var description: String {
     exceededBudget
       ? "regular expression '\(pattern)' \(message)" : "invalid regular expression '\(pattern)': \(message)"
+  }
+}
+
+/// Case ids sorted by their UTF-8 bytes, to find those with a given prefix by binary search.
+public struct CaseIDIndex: Sendable {
+  let sorted: [String]
+
+  public init(_ ids: [String]) {
+    sorted = ids.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+  }
+
+  /// The ids that start with `prefix`, in sorted order.
+  public func ids(withPrefix prefix: String) -> ArraySlice<String> {
+    guard !prefix.isEmpty else { return sorted[...] }
+    var low = 0
+    var high = sorted.count
+    while low < high {
+      let mid = (low + high) / 2
+      if sorted[mid].utf8.lexicographicallyPrecedes(prefix.utf8) { low = mid + 1 } else { high = mid }
+    }
+    var end = low
+    while end < sorted.count && sorted[end].hasPrefix(prefix) { end += 1 }
+    return sorted[low..<end]
+  }
+}
+
+/// Which escaped characters are classes or anchors (`\d`, `\w`, `\b`, `\A`, …) rather than literals.
+enum CharacterSetProbe {
+  static func isWordOrSpace(_ c: Unicode.Scalar) -> Bool {
+    ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c)
   }
 }
