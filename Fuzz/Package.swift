@@ -16,6 +16,7 @@ let targets: [(name: String, products: [String])] = [
   ("FuzzExpectations", ["Conformance"]),
   ("FuzzDriverResponse", ["Conformance", "TensorIO"]),
   ("FuzzResults", ["Conformance"]),
+  ("FuzzRegex", ["TensorIO"]),
 ]
 
 let package = Package(

@@ -16,6 +16,10 @@ public enum CheckpointError: Error, Hashable, Sendable, CustomStringConvertible 
   case tensorSize(tensor: String, TensorSizeError)
   /// Two tensors to write with the same name.
   case duplicateTensor(String)
+  /// A reader returned another number of bytes than the tensor's dtype and shape need.
+  case readSizeMismatch(tensor: String, expected: Int, actual: Int)
+  /// A conversion's output needs more bytes than its file system has free.
+  case insufficientSpace(path: String, needed: Int, available: Int)
 
   public var description: String {
     switch self {
@@ -26,6 +30,10 @@ public enum CheckpointError: Error, Hashable, Sendable, CustomStringConvertible 
     case .invalidShardCount(let n): "invalid shard count \(n): must be at least 1"
     case .tensorSize(let tensor, let error): "tensor '\(tensor)': \(error)"
     case .duplicateTensor(let name): "tensor '\(name)' is given twice"
+    case .readSizeMismatch(let tensor, let expected, let actual):
+      "tensor '\(tensor)': read \(actual) bytes, its dtype and shape need \(expected)"
+    case .insufficientSpace(let path, let needed, let available):
+      "\(path): the output needs \(needed) bytes, its file system has \(available) free; nothing was written"
     case .notACheckpoint(let path):
       "\(path): not a checkpoint file and no config.json or adapter_config.json in it"
     }

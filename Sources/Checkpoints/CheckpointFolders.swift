@@ -45,7 +45,8 @@ public enum OpenedCheckpoint: Sendable {
         return .model(try ModelCheckpoint(path: path, formats: formats))
       }
       throw CheckpointError.notACheckpoint(path: path)
-    case .missing, .other: throw LayoutError.notFound(path: path)
+    case .other: throw LayoutError.specialFile(path: path, kind: FileSystem.specialKind(of: path) ?? "not a regular file")
+    case .missing: throw LayoutError.notFound(path: path)
     }
   }
 

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 import TensorIO
 
 /// The codecs Adaptest can read and write, by format. The seam between folder handling and the
@@ -18,7 +25,12 @@ public struct CheckpointFormats: Sendable {
   /// - Throws: ``TensorIO/LayoutError/unsupportedPickle(path:)`` for PyTorch pickles,
   ///   ``TensorIO/LayoutError/unknownFormat(path:)``, or the codec's own error.
   public func openFile(_ path: String) throws -> any TensorFileReader {
-    guard FileSystem.kind(of: path) == .file else { throw LayoutError.notFound(path: path) }
+    switch FileSystem.kind(of: path) {
+    case .file: break
+    case .directory: throw FileError(operation: "open", path: path, errno: EISDIR)
+    case .other: throw LayoutError.specialFile(path: path, kind: FileSystem.specialKind(of: path) ?? "not a regular file")
+    case .missing: throw LayoutError.notFound(path: path)
+    }
     let format: CheckpointFormat
     switch try SniffedFormat.sniff(path: path) {
     case .safetensors: format = .safetensors

@@ -87,6 +87,17 @@ public struct HDF5File: TensorFileReader {
         throw .allocationFailed(file: path, tensor: name, byteCount: byteCount)
       }
       if byteCount > 0 && !zeros {
+        // One file's reads together are held to the same ratio as each tensor: many tensors that are
+        // each within it (fill values of unwritten datasets, contiguous datasets sharing one region)
+        // made a 1.7 KB file produce gigabytes.
+        let (total, overflow) = file.bytesRead.addingReportingOverflow(byteCount)
+        let (limit, limitOverflow) = fileSize.multipliedReportingOverflow(by: Self.maxExpansion)
+        guard !overflow, limitOverflow || total <= limit else {
+          throw .unreadableDataset(
+            file: path, tensor: name,
+            message: "the file's tensors would expand to more than \(Self.maxExpansion) times its \(fileSize) bytes")
+        }
+        file.bytesRead = total
         // The memory type is the stored type, which opening checked is the layout's type: no conversion.
         let status = H5Dread(dataset, type, chdf5_s_all(), chdf5_s_all(), defaultPlist, memory.mutableBytes.baseAddress)
         guard status >= 0 else { throw unreadable("H5Dread") }
@@ -169,14 +180,11 @@ public struct HDF5File: TensorFileReader {
   /// (a user block may precede it).
   /// - Throws: ``HDF5CheckpointError/notHDF5(file:)`` when it does not.
   private static func signatureCheckedSize(_ path: String) throws(HDF5CheckpointError) -> Int {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw .file(FileError(operation: "open", path: path, errno: errno)) }
+    let fd: Int32
+    do { fd = try FileSystem.openRegular(path) } catch { throw .file(error) }
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw .file(FileError(operation: "stat", path: path, errno: errno)) }
-    guard (info.st_mode & S_IFMT) == S_IFREG else {
-      throw .file(FileError(operation: "open (not a regular file)", path: path, errno: EISDIR))
-    }
     let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
     var offset = 0
     var buffer = [UInt8](repeating: 0, count: 8)
@@ -194,6 +202,8 @@ public struct HDF5File: TensorFileReader {
 private final class HDF5FileHandle: @unchecked Sendable {
   // Read and written only inside HDF5Library.withLock.
   private var openID: hid_t?
+  /// Bytes of tensor data read so far (fill values and decompressed chunks included); capped per file.
+  var bytesRead = 0
   private let path: String
   private let identity: FileIdentity?
 

@@ -48,7 +48,11 @@ public struct SafeTensorsFile: TensorFileReader {
     // the file, and the reader checks it properly.
     if mapped.count >= 8 {
       let claimed = mapped.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-      mapped.prefault(0..<8 + Int(min(claimed, SafeTensorsFile.maxHeaderLength, UInt64(mapped.count - 8))))
+      // Nothing is paged in for a claim over the limit: that header is refused unread (it used to
+      // page in 100 MB first).
+      if claimed <= SafeTensorsFile.maxHeaderLength {
+        mapped.prefault(0..<8 + Int(min(claimed, UInt64(mapped.count - 8))))
+      }
     }
     try self.init(storage: mapped, path: path, options: options)
   }

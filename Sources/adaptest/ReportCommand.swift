@@ -17,6 +17,12 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "A results.json to report regressions against.") var baseline: String?
 
     func run() throws {
+      do {
+        try ReportWriter.checkWritable(out)
+      } catch {
+        printError("adaptest: cannot write reports to \(DisplayText.terminalSafe(out)): \(error)")
+        throw ExitCode(3)
+      }
       let runs = try inputs.map { try readResults($0) }
       let merged: RunResults
       do {

@@ -37,6 +37,13 @@ struct RunCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
+    do {
+      // A read-only or full --out is found now, not after the whole run.
+      try ReportWriter.checkWritable(out)
+    } catch {
+      printError("adaptest: cannot write reports to \(DisplayText.terminalSafe(out)): \(error)")
+      throw ExitCode(3)
+    }
     let started = Monotonic.seconds()
     let source = try sweep.map(loadSweep) ?? CaseSource(corpus: try loadCorpus(corpus), root: corpus)
     let corpusSeconds = Monotonic.seconds() - started
@@ -47,6 +54,8 @@ struct RunCommand: AsyncParsableCommand {
     let pattern: Pattern?
     do {
       pattern = try filter.map { try Pattern($0) }
+      // Every case id once under the budget, before the run relies on the filter.
+      try pattern?.check(source.cases.map(\.id))
     } catch {
       throw ValidationError("--filter: \(error)")
     }

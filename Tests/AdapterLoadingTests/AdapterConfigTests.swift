@@ -34,7 +34,7 @@ struct AdapterConfigTests {
     let regex = try AdapterConfig(json: Fixtures.object("configs/lora-regex.json"))
     #expect(regex.targetModules == .pattern(#".*\.(q|v)_proj"#))
     #expect(regex.excludeModules == .names(["lm_head"]))
-    #expect(regex.rankPattern == [PatternEntry(pattern: "q_proj", value: 2)])
+    #expect(regex.rankPattern == [PatternEntry(pattern: "q_proj", value: 2, exactInteger: 2)])
     #expect(regex.alphaPattern == [PatternEntry(pattern: "v_proj", value: 32)])
     #expect(regex.useDora == true)
     #expect(regex.modulesToSave == ["lm_head"])
@@ -129,7 +129,7 @@ struct TargetMatchingTests {
     let matcher = try TargetMatcher(config: config, targetModules: config.targetModules)
     for (key, want) in zip(keys, expected) {
       let got: String
-      switch matcher.check(key) {
+      switch try matcher.check(key) {
       case .matched: got = "matched"
       case .excluded: got = "excluded"
       case .unmatched: got = "unmatched"
@@ -138,13 +138,30 @@ struct TargetMatchingTests {
     }
   }
 
+  /// The regex-free path for dotted `rank_pattern` keys answers as the regex `(.*\.)?(key)$` does.
+  @Test("dotted pattern keys match as their regex")
+  func dottedKeys() throws {
+    let patterns = ["q_proj", "self_attn.q_proj", "layers.0.self_attn.q_proj", "l.y", "a.", ".q_proj", "x.y.z", "é.b"]
+    let keys = [
+      "model.layers.0.self_attn.q_proj", "self_attn.q_proj", "q_proj", "xq_proj", "l.y", "lzy", "model.lay", "a.\n",
+      "a.b\n", "m.a.b", "\nm.x.y.z", "m\n.x.y.z", "q.x\ny.z", "é.b", "éxb", "x.é.b", "",
+    ]
+    for pattern in patterns {
+      let regex = try BoundedRegex("(.*\\.)?(\(pattern))$")
+      for key in keys {
+        #expect(dottedPatternMatches(pattern, key) == (try regex.prefixMatch(key) != nil), "\(pattern) on \(key)")
+      }
+    }
+    #expect(dottedPatternMatches("q_(proj)", "q_proj") == nil)
+  }
+
   @Test("get_pattern_key")
   func rankPatternKeys() throws {
     let keys = try #require(Self.fixture["keys"]?.arrayValue).compactMap(\.stringValue)
     let patterns = try #require(Self.fixture["rank_pattern"]?["patterns"]?.arrayValue).compactMap(\.stringValue)
     let expected = try #require(Self.fixture["rank_pattern"]?["results"]?.arrayValue).compactMap(\.stringValue)
     for (key, want) in zip(keys, expected) {
-      #expect((patternKey(patterns, for: key) ?? key) == want, "\(key)")
+      #expect((try patternKey(patterns, for: key, field: "rank_pattern") ?? key) == want, "\(key)")
     }
   }
 }

@@ -62,6 +62,57 @@ import TensorIO
     #expect(FileSystem.isFile(scratch.path("b/model.h5")))
   }
 
+  /// Issue 15: two shards with the same file name in different subfolders overwrote each other in
+  /// the converted folder (exit 0, and an index naming tensors the surviving file did not hold).
+  @Test func shardsInSubfoldersKeepTheirPaths() throws {
+    let scratch = try Scratch()
+    let folder = scratch.path("m")
+    try FileSystem.createDirectory(folder)
+    try AtomicFile.write(text: #"{"model_type": "llama"}"#, to: FileSystem.join(folder, "config.json"))
+    let all = Self.tensors()
+    var map = JSONObject()
+    for (k, part) in [Array(all[0..<6]), Array(all[6...])].enumerated() {
+      let name = "part\(k)/model.safetensors"
+      try FileSystem.createDirectory(FileSystem.join(folder, "part\(k)"))
+      try CheckpointWriting(formats: .standard).write(
+        part, metadata: ["format": "pt"], folder: FileSystem.join(folder, "part\(k)"), stem: "model", format: .safetensors,
+        sharding: .single)
+      for t in part { map[t.name] = .string(name) }
+    }
+    let index = JSONValue.object(JSONObject([("metadata", .object(JSONObject())), ("weight_map", .object(map))]))
+    try AtomicFile.write(text: JSONWriter.pythonSorted.string(index), to: FileSystem.join(folder, "model.safetensors.index.json"))
+    let conversion = CheckpointConversion(formats: .standard)
+    _ = try conversion.convert(folder, to: scratch.path("h"), format: .hdf5)
+    #expect(FileSystem.isFile(scratch.path("h/part0/model.h5")) && FileSystem.isFile(scratch.path("h/part1/model.h5")))
+    _ = try conversion.convert(scratch.path("h"), to: scratch.path("s"), format: .safetensors)
+    let back = try ModelCheckpoint(path: scratch.path("s"), formats: .standard)
+    #expect(Set(back.weights.tensors.names) == Set(all.map(\.name)))
+    for tensor in all {
+      guard case .bytes(let expected) = tensor.payload else { continue }
+      #expect(try back.weights.bytes(of: tensor.name).array == expected.array)
+    }
+  }
+
+  /// Issue 15: `--overwrite` removed the old output before the new one was in place. Now the old
+  /// folder is renamed aside, the new one renamed in, and only then the old one removed: nothing of
+  /// the old folder remains, nothing is left beside it, and a failed conversion leaves it untouched.
+  @Test func overwriteSwitchesFoldersWithoutLosingEither() throws {
+    let scratch = try Scratch()
+    try Self.writeModel(in: scratch.path("a"), format: .safetensors, shards: 2)
+    try FileSystem.createDirectory(scratch.path("out/old-sub"))
+    try AtomicFile.write(text: "old", to: scratch.path("out/old-sub/stale.txt"))
+    let conversion = CheckpointConversion(formats: .standard)
+    try AtomicFile.write(text: "not a checkpoint", to: scratch.path("bad.safetensors"))
+    #expect(throws: (any Error).self) {
+      try conversion.convert(scratch.path("bad.safetensors"), to: scratch.path("out"), format: .hdf5, overwrite: true)
+    }
+    #expect(FileSystem.isFile(scratch.path("out/old-sub/stale.txt")))
+    _ = try conversion.convert(scratch.path("a"), to: scratch.path("out"), format: .hdf5, overwrite: true)
+    #expect(FileSystem.kind(of: scratch.path("out/old-sub")) == .missing)
+    #expect(FileSystem.isFile(scratch.path("out/model.h5.index.json")))
+    #expect(try FileSystem.contents(ofDirectory: scratch.root).sorted() == ["a", "bad.safetensors", "out"])
+  }
+
   @Test func indexThatDisagreesWithItsShardsIsRejected() throws {
     let scratch = try Scratch()
     let folder = scratch.path("m")

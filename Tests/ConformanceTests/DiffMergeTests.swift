@@ -71,4 +71,15 @@ struct DiffMergeTests {
     #expect(throws: MergeError.self) { try RunResults.merge([a, otherVersion]) }
     #expect(throws: MergeError.self) { try RunResults.merge([]) }
   }
+
+  /// Issue 15: `diff` read a results file holding two different results for one case and loader
+  /// (which `merge` refuses) and compared whichever came last.
+  @Test func resultsFileRefusesConflictingDuplicates() throws {
+    let pass = F.result("recommended", "a", .pass)
+    let twice = run([pass, pass])
+    #expect(try ResultsFile.decode(Array(ResultsFile.encode(twice).utf8)).results.count == 2)
+    let conflicting = run([pass, F.result("recommended", "a", .fail)])
+    let error = try #require(throws: JSONShapeError.self) { try ResultsFile.decode(Array(ResultsFile.encode(conflicting).utf8)) }
+    #expect(error.description.contains("conflicting results"), "\(error)")
+  }
 }

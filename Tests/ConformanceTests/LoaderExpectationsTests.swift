@@ -23,6 +23,63 @@ struct LoaderExpectationsTests {
         ref: docs/corpus.md
     """
 
+  /// Issue 15: a `match` on which a backtracking engine is exponential hung `corpus lint` and `run`;
+  /// it is now a lint error at the entry, and `--filter` gets the same check.
+  @Test func exponentialMatchIsALintError() throws {
+    let text = """
+      loader: peft
+      entries:
+        - match: '(.*)*X'
+          status: skip
+          reason: hostile
+          ref: docs/corpus.md
+      """
+    let clock = ContinuousClock()
+    var result: (LoaderExpectations?, [LintDiagnostic])?
+    let elapsed = clock.measure {
+      result = LoaderExpectationsDecoder.decode(
+        text, file: "expectations/peft.yaml", loader: "peft", caseIDs: ["names/def-after-default-and-more"])
+    }
+    let (decoded, diagnostics) = try #require(result)
+    #expect(decoded == nil)
+    let error = try #require(diagnostics.first { $0.severity == .error })
+    #expect(error.description.contains("exceeds the matching budget"), "\(error)")
+    #expect(error.description.contains("expectations/peft.yaml:3"), "\(error)")
+    #expect(elapsed < .seconds(30))
+    let filter = try Pattern("(.*)*X")
+    #expect(throws: PatternError.self) { try filter.check(["matrix/llama/same/lora/intact"]) }
+    #expect(try Pattern("^(?!matrix/)").check(["names/a", "matrix/b"]))
+  }
+
+  /// The anchored-prefix shortcut never changes an answer, and an expectation file of many anchored
+  /// entries (issue 15: 7 MB took minutes) costs entries × log(cases).
+  @Test func anchoredPrefixShortcut() throws {
+    #expect(Pattern.literalPrefix(#"^names/def\.x$"#) == "names/def.x")
+    #expect(Pattern.literalPrefix("^ab*c") == "a")
+    #expect(Pattern.literalPrefix("^ab+c") == "ab")
+    #expect(Pattern.literalPrefix(#"^a\dx"#) == "a")
+    #expect(Pattern.literalPrefix("^(?!matrix/)") == "")
+    #expect(Pattern.literalPrefix("^a|b") == nil)
+    #expect(Pattern.literalPrefix("names/") == nil)
+    let ids = ["names/a", "names/ab", "names/abc", "matrix/x/y", "nam", "names.b", "a", ""]
+    for source in ["^names/a", "^names/ab*c", "^names.b", #"^names\.b"#, "^nam(es)?", "^a$", "^(?!matrix/)", "^$", "^names/a??b"] {
+      let pattern = try Pattern(source)
+      let regex = try BoundedRegex(source)
+      for id in ids {
+        #expect(pattern.matches(id) == (try regex.firstMatch(id) != nil), "\(source) on \(id)")
+      }
+      #expect(try pattern.check(CaseIDIndex(ids)) == ids.contains { (try? regex.firstMatch($0)) != nil })
+    }
+    var lines = ["loader: peft", "entries:"]
+    for i in 0..<3_000 { lines.append("  - {match: '^nothing/case-\(i)$', status: skip, reason: r, ref: f}") }
+    let caseIDs = (0..<3_000).map { "family-\($0 % 7)/case-\($0)" }
+    let clock = ContinuousClock()
+    let elapsed = clock.measure {
+      _ = LoaderExpectationsDecoder.decode(lines.joined(separator: "\n"), file: "expectations/peft.yaml", loader: "peft", caseIDs: caseIDs)
+    }
+    #expect(elapsed < .seconds(20), "\(elapsed)")
+  }
+
   @Test func decodesAndMatchesFirstEntry() throws {
     let (decoded, diagnostics) = LoaderExpectationsDecoder.decode(
       Self.text, file: "expectations/peft.yaml", loader: "peft",

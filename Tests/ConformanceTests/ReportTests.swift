@@ -119,6 +119,38 @@ struct ReportTests {
     #expect(reread == ReportFixtures.run())
     #expect(try FileSystem.contents(ofDirectory: out).count == 4, "no temporary files left behind")
   }
+
+  /// Issue 15: the four files were renamed into the folder one at a time, so a kill or a full disk
+  /// midway left the new summary beside the previous run's results. Now the set is switched in as a
+  /// folder: a second write replaces all four, keeps what else the folder held, and leaves nothing
+  /// beside it.
+  @Test func secondWriteReplacesTheWholeSet() throws {
+    let dir = TemporaryDirectory()
+    let out = dir.file("reports/latest")
+    var first = ReportFixtures.run()
+    first.info.timestamp = "2020-01-01T00:00:00Z"
+    try ReportWriter.write(first, to: out)
+    try AtomicFile.write(text: "mine", to: FileSystem.join(out, "notes.txt"))
+    let second = ReportFixtures.run()
+    try ReportWriter.write(second, to: out + "/")
+    #expect(try ReportWriter.read(FileSystem.join(out, "results.json")) == second)
+    for name in ["summary.md", "index.html", "junit.xml"] {
+      let text = String(decoding: try FileSystem.read(FileSystem.join(out, name)), as: UTF8.self)
+      #expect(!text.contains("2020-01-01"), "\(name) is from the first run")
+    }
+    #expect(try FileSystem.read(FileSystem.join(out, "notes.txt")) == Array("mine".utf8))
+    #expect(try FileSystem.contents(ofDirectory: dir.file("reports")) == ["latest"], "nothing left beside the folder")
+  }
+
+  /// Issue 15: an unusable `--out` was found only after the whole run.
+  @Test func unwritableFolderIsFoundBeforeTheRun() throws {
+    let dir = TemporaryDirectory()
+    try AtomicFile.write(text: "x", to: dir.file("file"))
+    #expect(throws: FileError.self) { try ReportWriter.checkWritable(dir.file("file/reports")) }
+    #expect(throws: FileError.self) { try ReportWriter.checkWritable(dir.file("file")) }
+    try ReportWriter.checkWritable(dir.file("new/reports"))
+    #expect(try FileSystem.contents(ofDirectory: dir.file("new")).isEmpty, "the probe is removed")
+  }
 }
 
 /// Collects element names and attributes from an XML document.

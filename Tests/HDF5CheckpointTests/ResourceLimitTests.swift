@@ -1,3 +1,4 @@
+import Foundation
 import HDF5Checkpoint
 import TensorIO
 import Testing
@@ -30,6 +31,80 @@ struct ResourceLimitTests {
     let result = try Subprocess.run([try Self.adaptest(), "inspect", path])
     #expect(result.status == 3 || result.status == 0, "\(result.output)")
     #expect(result.maxRSS < base + Self.allowanceKiB, "peak \(result.maxRSS) KiB against \(base) KiB for a tiny file")
+  }
+
+  /// Issue 15: a header claiming one byte over the limit in a file large enough to hold it was paged
+  /// in (100 MB) before being refused.
+  @Test("a header over the limit in a big file is refused without reading it")
+  func headerOverLimitInBigFile() throws {
+    let dir = TemporaryDirectory()
+    let path = dir.file("big-claim.safetensors")
+    var prefix = [UInt8](repeating: 0, count: 8)
+    withUnsafeBytes(of: UInt64(100_000_001).littleEndian) { for i in 0..<8 { prefix[i] = $0[i] } }
+    try AtomicFile.write(prefix + Array("{".utf8), to: path)
+    // A sparse 160 MB file: the bytes the claim covers exist, as zeros, without using the disk.
+    #expect(truncate(path, 160_000_000) == 0)
+    let base = try Self.baseline()
+    let result = try Subprocess.run([try Self.adaptest(), "inspect", path])
+    #expect(result.status == 3, "\(result.output)")
+    #expect(result.output.contains("header too large"), "\(result.output)")
+    #expect(result.maxRSS < base + Self.allowanceKiB, "peak \(result.maxRSS) KiB against \(base) KiB")
+  }
+
+  /// Issue 15: `convert` held every tensor of a file in memory at once (an HDF5 file's tensors are
+  /// read into memory), so its peak grew with the file. It now streams one tensor at a time.
+  @Test("convert's memory stays flat in the number of tensors")
+  func convertStreams() throws {
+    let dir = TemporaryDirectory()
+    let path = dir.file("eight.h5")
+    let tensorBytes = 32 << 20
+    let tensors = (0..<8).map { i in
+      WritableTensor(
+        name: "layers.\(i).weight", info: TensorInfo(dtype: .u8, shape: [tensorBytes]),
+        payload: .generate { out in for j in stride(from: 0, to: out.count, by: 4096) { out[j] = UInt8(truncatingIfNeeded: i &+ j) } })
+    }
+    try HDF5Writer().write(tensors, metadata: [:], to: path)
+    let base = try Self.baseline()
+    let result = try Subprocess.run([try Self.adaptest(), "convert", path, dir.file("out.safetensors"), "--to", "safetensors"])
+    #expect(result.status == 0, "\(result.output)")
+    // Two copies of one tensor (read buffer, mapped output region) and the baseline; the eight
+    // tensors together are 256 MiB.
+    let limit = base + 4 * (tensorBytes >> 10)
+    #expect(result.maxRSS < limit, "peak \(result.maxRSS) KiB, limit \(limit) KiB, all tensors \(8 * tensorBytes >> 10) KiB")
+    print("convert of 8 × 32 MiB HDF5 → safetensors: peak RSS \(result.maxRSS) KiB (baseline \(base) KiB)")
+  }
+
+  /// Issue 15: an HDF5 dataset that was never written can claim any size; converting a 2 KB file
+  /// wrote until the disk was full. The output's size is checked against the free space first.
+  @Test("convert refuses an output larger than the free disk space, writing nothing")
+  func convertChecksSpace() throws {
+    let dir = TemporaryDirectory()
+    let path = dir.file("pebibyte.h5")
+    let huge = WritableTensor(name: "huge.weight", info: TensorInfo(dtype: .u8, shape: [1 << 25, 1 << 25]), payload: .hole)
+    try HDF5Writer().write([huge], metadata: [:], to: path)
+    let result = try Subprocess.run([try Self.adaptest(), "convert", path, dir.file("out.safetensors"), "--to", "safetensors"])
+    #expect(result.status != 0)
+    #expect(result.output.contains("free; nothing was written"), "\(result.output)")
+    #expect(try FileSystem.contents(ofDirectory: dir.path) == ["pebibyte.h5"])
+  }
+
+  /// Issue 15: each tensor's bytes were capped at 1,032 times the file, but not their sum, so many
+  /// tensors made of fill values (or datasets sharing one region) produced gigabytes from a 1.7 KB
+  /// file. Reads of one file together are now capped: reading one small tensor over and over reaches
+  /// the cap exactly as many such tensors would.
+  @Test("the bytes one HDF5 file yields are capped in total")
+  func totalExpansionCap() throws {
+    let dir = TemporaryDirectory()
+    let path = dir.file("small.h5")
+    try HDF5Writer().write([WritableTensor.bytes("w", .u8, [1024], [UInt8](repeating: 7, count: 1024))], metadata: [:], to: path)
+    let file = try HDF5File(path: path, isolation: .inProcess)
+    let size = try FileSystem.read(path).count
+    let allowed = size * 1032 / 1024
+    for _ in 0..<allowed { _ = try file.bytes(of: "w") }
+    let error = try #require(throws: HDF5CheckpointError.self) {
+      for _ in 0..<2 { _ = try file.bytes(of: "w") }
+    }
+    #expect(error.description.contains("would expand to more than 1032 times"), "\(error)")
   }
 
   @Test("an HDF5 tensor of a tebibyte that was never written: inspected in little memory")

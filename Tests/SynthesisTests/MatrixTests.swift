@@ -46,4 +46,15 @@ import Testing
       try MatrixSpec.decode(try JSONValue.parse(#"{"architectures": ["llama"], "tuners": {"lora": {"tuner": "LORA"}}, "extra": 1}"#))
     }
   }
+
+  /// Issue 15: `generate --matrix` made folders named with ESC and `<` from a matrix's axis names.
+  @Test(arguments: ["lo\u{1B}[31mra", "<b>", "..", "a/b", "Lora", "_x", ""])
+  func axisNamesArePlain(_ name: String) throws {
+    let matrix = JSONValue.object(JSONObject([
+      ("architectures", .array([.string("llama")])),
+      ("tuners", .object(JSONObject([(name, .object(JSONObject([("tuner", .string("LORA"))])))]))),
+    ]))
+    let error = try #require(throws: SynthesisError.self) { try MatrixSpec.decode(matrix) }
+    #expect(error.description.contains("tuners"), "\(error)")
+  }
 }

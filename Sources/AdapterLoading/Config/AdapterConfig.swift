@@ -129,9 +129,7 @@ public struct AdapterConfig: Sendable, Hashable {
     }
     layersPattern = try reader.stringOrList("layers_pattern")?.asList
     rankPattern = try Self.decodeRankPattern(reader)
-    alphaPattern = try reader.numberMap("alpha_pattern", integers: false).map {
-      PatternEntry(pattern: $0.key, value: $0.value)
-    }
+    alphaPattern = try reader.numberMap("alpha_pattern", integers: false)
     modulesToSave = try reader.stringList("modules_to_save")
     trainableTokenIndices = try Self.decodeTrainableTokenIndices(reader)
     targetParameters = try reader.stringList("target_parameters")
@@ -161,9 +159,7 @@ public struct AdapterConfig: Sendable, Hashable {
     boftNButterflyFactor = try reader.int("boft_n_butterfly_factor")
 
     nFrequency = try reader.int("n_frequency")
-    nFrequencyPattern = try reader.numberMap("n_frequency_pattern", integers: true).map {
-      PatternEntry(pattern: $0.key, value: $0.value)
-    }
+    nFrequencyPattern = try reader.numberMap("n_frequency_pattern", integers: true)
 
     useEffectiveConv2d = try reader.bool("use_effective_conv2d")
     decomposeBoth = try reader.bool("decompose_both")
@@ -210,9 +206,11 @@ public struct AdapterConfig: Sendable, Hashable {
             throw reader.error("\(field)[\(i)]", .wrongType(expected: "a boolean", found: item.typeName))
           }
         }
-        entries.append(PatternEntry(pattern: key, value: Double(mask.filter { $0 }.count), mask: mask))
+        let kept = mask.filter { $0 }.count
+        entries.append(PatternEntry(pattern: key, value: Double(kept), mask: mask, exactInteger: kept))
       } else {
-        entries.append(PatternEntry(pattern: key, value: Double(try ConfigReader.integer(element, field: field, reader: reader))))
+        let rank = try ConfigReader.integer(element, field: field, reader: reader)
+        entries.append(PatternEntry(pattern: key, value: Double(rank), exactInteger: rank))
       }
     }
     return entries

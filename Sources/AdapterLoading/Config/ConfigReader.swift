@@ -76,20 +76,21 @@ struct ConfigReader {
   }
 
   /// An object of `name → number` (`rank_pattern`, `alpha_pattern`), in written order.
-  func numberMap(_ field: String, integers: Bool) throws(AdapterConfigError) -> [(key: String, value: Double)] {
+  func numberMap(_ field: String, integers: Bool) throws(AdapterConfigError) -> [PatternEntry] {
     guard let value = value(field) else { return [] }
     guard let object = value.objectValue else {
       throw error(field, .wrongType(expected: "an object", found: value.typeName))
     }
-    var result: [(key: String, value: Double)] = []
+    var result: [PatternEntry] = []
     for (key, element) in object {
       if integers {
-        result.append((key, Double(try Self.integer(element, field: "\(field).\(key)", reader: self))))
+        let i = try Self.integer(element, field: "\(field).\(key)", reader: self)
+        result.append(PatternEntry(pattern: key, value: Double(i), exactInteger: i))
       } else {
         guard let d = element.doubleValue else {
           throw error("\(field).\(key)", .wrongType(expected: "a number", found: element.typeName))
         }
-        result.append((key, d))
+        result.append(PatternEntry(pattern: key, value: d))
       }
     }
     return result

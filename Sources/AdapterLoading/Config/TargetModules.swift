@@ -86,9 +86,24 @@ public struct PatternEntry: Hashable, Sendable {
   public var value: Double
   /// AdaLoRA saves each rank as a boolean mask over `init_r`; `value` is then the number of kept ranks.
   public var mask: [Bool]?
-  public init(pattern: String, value: Double, mask: [Bool]? = nil) {
+  /// The value exactly as written when it is an integer (`rank_pattern`, `n_frequency_pattern`):
+  /// `value` cannot hold integers above 2^53 exactly, and converting it back could trap.
+  public var exactInteger: Int?
+
+  public init(pattern: String, value: Double, mask: [Bool]? = nil, exactInteger: Int? = nil) {
     self.pattern = pattern
     self.value = value
     self.mask = mask
+    self.exactInteger = exactInteger
+  }
+
+  /// The value as an integer (a rank, a frequency count): the exact integer when one was written, else
+  /// the number truncated toward zero and clamped to `Int`'s range.
+  public var integer: Int {
+    if let exactInteger { return exactInteger }
+    if value.isNaN { return 0 }
+    if value >= 9.223372036854775807e18 { return Int.max }
+    if value <= -9.223372036854775808e18 { return Int.min }
+    return Int(value)
   }
 }

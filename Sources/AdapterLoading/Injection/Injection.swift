@@ -18,7 +18,7 @@ extension PeftModel {
       }
       try tuner.checkNewAdapter(config, existing: existing)
     }
-    checkTiedModules(config, context: &context)
+    try checkTiedModules(config, context: &context)
     let usesTargetParameters = tuner.supportsTargetParameters && !(config.targetParameters ?? []).isEmpty
     if config.targetModules == nil && !usesTargetParameters {
       guard let defaults = tuner.defaultTargetModules(for: base) else {
@@ -45,7 +45,7 @@ extension PeftModel {
     var unmatched: [String] = []
     for (name, _) in named where !name.isEmpty {
       if existingPrefixes.contains(where: { name.hasPrefix($0) }) { continue }
-      switch matcher.check(name) {
+      switch try matcher.check(name) {
       case .matched: targets.append(name)
       case .excluded: excluded.append(name)
       case .unmatched: unmatched.append(name)
@@ -83,14 +83,17 @@ extension PeftModel {
   }
 
   /// `BaseTuner._check_tied_modules`: warns when a tied embedding is part of the adapter.
-  func checkTiedModules(_ config: AdapterConfig, context: inout InjectionContext) {
+  func checkTiedModules(_ config: AdapterConfig, context: inout InjectionContext) throws(PythonError) {
     let embeddingNames = ["embed_tokens", "lm_head"]
     let toSave = (config.modulesToSave ?? []).contains { embeddingNames.contains(String($0.split(separator: ".").last ?? "")) }
     let inTarget: Bool
     switch config.targetModules {
     case .pattern(let p)?:
-      let regex = try? PythonRegex(p)
-      inTarget = embeddingNames.contains { regex?.fullMatch($0) == true }
+      var hit = false
+      if let regex = try? PythonRegex(p, field: "target_modules") {
+        for name in embeddingNames where try regex.fullMatch(name) { hit = true }
+      }
+      inTarget = hit
     case .names(let names)?:
       inTarget = names.contains { embeddingNames.contains(String($0.split(separator: ".").last ?? "")) }
     case nil:
@@ -312,8 +315,14 @@ extension PeftModel {
     }
     for (attribute, patterns) in [("rank_pattern", config.rankPattern), ("alpha_pattern", config.alphaPattern)] {
       guard !patterns.isEmpty else { continue }
-      let unmatchedPatterns = patterns.map(\.pattern).filter { pattern in
-        !targets.contains { patternValue([PatternEntry(pattern: pattern, value: 0)], for: $0) != nil }
+      var unmatchedPatterns: [String] = []
+      for pattern in patterns.map(\.pattern) {
+        var matched = false
+        for target in targets where try patternKey([pattern], for: target, field: attribute) != nil {
+          matched = true
+          break
+        }
+        if !matched { unmatchedPatterns.append(pattern) }
       }
       if !unmatchedPatterns.isEmpty {
         context.warn(

@@ -61,7 +61,7 @@ extension PeftModel {
       }
     }
 
-    for entry in embeddingEntries(config: config, state: state, mode: saveEmbeddingLayers, warnings: &warnings) {
+    for entry in try embeddingEntries(config: config, state: state, mode: saveEmbeddingLayers, warnings: &warnings) {
       result[entry.key] = entry
     }
     let renamed = StateDict(result.entries.map { entry in
@@ -76,14 +76,18 @@ extension PeftModel {
   /// PEFT's embedding-layer saving (`EMBEDDING_LAYER_NAMES = ["embed_tokens", "lm_head"]`).
   private func embeddingEntries(
     config: AdapterConfig, state: StateDict, mode: SaveEmbeddingLayers, warnings: inout [PythonWarning]
-  ) -> [StateDict.Entry] {
+  ) throws(PythonError) -> [StateDict.Entry] {
     let embeddingNames = ["embed_tokens", "lm_head"]
     var targeted = false
     switch config.targetModules {
     case .pattern(let p)? where !p.isEmpty && p != TargetModules.allLinearShorthand:
-      if let regex = try? PythonRegex(p) {
-        targeted = tree.namedModules(from: baseRoot).contains { module in
-          embeddingNames.contains { module.name == $0 || module.name.hasSuffix("." + $0) } && regex.fullMatch(module.name)
+      if let regex = try? PythonRegex(p, field: "target_modules") {
+        for module in tree.namedModules(from: baseRoot)
+        where embeddingNames.contains(where: { module.name == $0 || module.name.hasSuffix("." + $0) }) {
+          if try regex.fullMatch(module.name) {
+            targeted = true
+            break
+          }
         }
       }
     case .names(let names)? where !names.isEmpty:

@@ -259,9 +259,13 @@ struct LoadEngine {
       for entry in remapped.entries {
         guard let modelEntry = modelState[entry.key] else { continue }
         let m = modelEntry.info.shape
-        let modelCount = (try? modelEntry.info.elementCount()) ?? -1
-        let checkpointCount = (try? entry.info.elementCount()) ?? -2
-        if !m.isEmpty && m.last == 1 && modelCount * 2 == checkpointCount { continue }
+        // A weight saved as two halves (4-bit packing); counts come from configs (`init_r`), so checked.
+        if !m.isEmpty && m.last == 1, let modelCount = try? modelEntry.info.elementCount(),
+          let checkpointCount = try? entry.info.elementCount(),
+          case (let doubled, false) = modelCount.multipliedReportingOverflow(by: 2), doubled == checkpointCount
+        {
+          continue
+        }
         if m != entry.info.shape {
           mismatched.append(Mismatch(key: entry.key, checkpointShape: entry.info.shape, modelShape: m))
         }

@@ -1,37 +1,53 @@
 import TensorIO
 
-/// A regular expression written for Python's `re` module, compiled with Swift's regex engine.
+/// A regular expression from an adapter config, in Python's `re` syntax, matched by ``BoundedRegex``
+/// on Unicode scalars as Python does.
 ///
-/// The patterns PEFT users write (`.*\.(q|v)_proj`, `layers`, `h`) use the common subset of both
-/// dialects; matching is done on Unicode scalars, as Python does, not on grapheme clusters.
+/// Every match has a step budget: a pattern such as `(.*)*X` makes `re` (so PEFT) backtrack
+/// exponentially, and the simulated load then fails with a `RegexBudgetExceeded` error naming the
+/// config field instead of hanging.
 struct PythonRegex {
   let pattern: String
-  private let regex: Regex<AnyRegexOutput>
+  /// The config field the pattern comes from (`target_modules`, `rank_pattern`), for messages.
+  let field: String
+  private let regex: BoundedRegex
 
   /// - Throws: ``InvalidPattern`` when the pattern does not compile (Python raises `re.error`).
-  init(_ pattern: String) throws(InvalidPattern) {
+  init(_ pattern: String, field: String) throws(InvalidPattern) {
     self.pattern = pattern
+    self.field = field
     do {
-      regex = try Regex(pattern).matchingSemantics(.unicodeScalar)
+      regex = try BoundedRegex(pattern)
     } catch {
-      throw InvalidPattern(pattern: pattern, detail: "\(error)")
+      throw InvalidPattern(pattern: pattern, detail: error.detail)
     }
   }
 
   /// `re.fullmatch(pattern, text) is not None`.
-  func fullMatch(_ text: String) -> Bool {
-    (try? regex.wholeMatch(in: text)) != nil
+  func fullMatch(_ text: String) throws(PythonError) -> Bool {
+    do { return try regex.fullMatch(text) } catch { throw budgetError(text, function: "fullmatch") }
   }
 
   /// `re.match(pattern, text)`: a match anchored at the start.
-  func prefixMatch(_ text: String) -> Regex<AnyRegexOutput>.Match? {
-    (try? regex.prefixMatch(in: text)) ?? nil
+  func prefixMatch(_ text: String) throws(PythonError) -> BoundedRegex.Match? {
+    do { return try regex.prefixMatch(text) } catch { throw budgetError(text, function: "match") }
   }
 
   /// `re.search(pattern, text) is not None`.
-  func search(_ text: String) -> Bool {
-    (try? regex.firstMatch(in: text)) != nil
+  func search(_ text: String) throws(PythonError) -> Bool {
+    do { return try regex.firstMatch(text) != nil } catch { throw budgetError(text, function: "search") }
   }
+
+  private func budgetError(_ text: String, function: String) -> PythonError {
+    PythonError(
+      kind: Self.budgetErrorKind,
+      message: "\(field) regex exceeds the matching budget (\(regex.budget) steps on '\(text)', pattern "
+        + "\(pythonRepr(pattern))); PEFT's re.\(function) would backtrack the same way")
+  }
+
+  /// The error kind of a match that ran out of its budget. Not a Python exception: PEFT would not
+  /// raise, it would hang.
+  static let budgetErrorKind = "RegexBudgetExceeded"
 
   /// Escapes `text` so that it matches literally (Python's `re.escape`).
   static func escape(_ text: String) -> String {

@@ -34,10 +34,14 @@ struct TargetMatcher {
     targetParameters = config.targetParameters
     layersToTransform = config.layersToTransform
     layersPattern = config.layersPattern
-    if case .pattern(let p) = targetModules { targetRegex = try PythonRegex(p) } else { targetRegex = nil }
+    if case .pattern(let p) = targetModules {
+      targetRegex = try PythonRegex(p, field: "target_modules")
+    } else {
+      targetRegex = nil
+    }
     switch config.excludeModules {
     case .pattern(let p)?:
-      excludeRegex = try PythonRegex(p)
+      excludeRegex = try PythonRegex(p, field: "exclude_modules")
       excludeNames = []
       excludeList = []
     case .names(let names)?:
@@ -59,28 +63,28 @@ struct TargetMatcher {
     layerPatterns = patterns
   }
 
-  func check(_ key: String) -> TargetMatch {
+  func check(_ key: String) throws(PythonError) -> TargetMatch {
     if let excludeRegex {
-      if excludeRegex.fullMatch(key) { return .excluded }
+      if try excludeRegex.fullMatch(key) { return .excluded }
     } else if !excludeList.isEmpty {
       if excludeNames.contains(key) || excludeList.contains(where: { key.hasSuffix("." + $0) }) { return .excluded }
     }
-    if modulesToSave.contains(where: { $0.claims(key) }) { return .excluded }
+    for rule in modulesToSave where try rule.claims(key) { return .excluded }
     guard let targetModules else { return .unmatched }
     switch targetModules {
     case .pattern:
-      return targetRegex?.fullMatch(key) == true ? .matched : .unmatched
+      return try targetRegex?.fullMatch(key) == true ? .matched : .unmatched
     case .names(let names):
       if names.contains(key) { return .matched }
       guard names.contains(where: { key.hasSuffix("." + $0) }) else { return .unmatched }
       guard let layersToTransform, layersToTransform.isActive else { return .matched }
-      guard let index = layerIndex(of: key) else { return .unmatched }
+      guard let index = try layerIndex(of: key) else { return .unmatched }
       return layersToTransform.contains(index) ? .matched : .unmatched
     }
   }
 
   /// The layer index PEFT reads from a module name for `layers_to_transform`.
-  func layerIndex(of key: String) -> Int? {
+  func layerIndex(of key: String) throws(PythonError) -> Int? {
     let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
     if layerPatterns.isEmpty {
       // `.*?\.[^.]*\.(?P<idx>\d+)\.`: the first all-digit component at position ≥ 2 that is not last.
@@ -89,7 +93,7 @@ struct TargetMatcher {
       return nil
     }
     for pattern in layerPatterns {
-      if let index = pattern.index(in: key, parts: parts) { return index }
+      if let index = try pattern.index(in: key, parts: parts) { return index }
     }
     return nil
   }
@@ -108,16 +112,16 @@ private struct ModulesToSaveRule {
       regex = nil
     } else {
       literal = nil
-      regex = try PythonRegex("(^|.*\\.)\(entry)($|\\..*)")
+      regex = try PythonRegex("(^|.*\\.)\(entry)($|\\..*)", field: "modules_to_save")
     }
   }
 
-  func claims(_ key: String) -> Bool {
+  func claims(_ key: String) throws(PythonError) -> Bool {
     if let literal {
       // A whole dotted component sequence equal to the entry, anywhere in the name.
       return key.split(separator: ".").contains { $0 == literal }
     }
-    return regex?.prefixMatch(key) != nil
+    return try regex?.prefixMatch(key) != nil
   }
 }
 
@@ -132,11 +136,11 @@ private struct LayerPattern {
       regex = nil
     } else {
       literal = nil
-      regex = try PythonRegex("(?:^|.*?\\.)\(pattern)\\.(?P<idx>\\d+)\\.")
+      regex = try PythonRegex("(?:^|.*?\\.)\(pattern)\\.(?P<idx>\\d+)\\.", field: "layers_pattern")
     }
   }
 
-  func index(in key: String, parts: [String]) -> Int? {
+  func index(in key: String, parts: [String]) throws(PythonError) -> Int? {
     if let literal {
       guard parts.count >= 3 else { return nil }
       for i in 0..<(parts.count - 2) where parts[i] == literal && TargetMatcher.isDigits(parts[i + 1]) {
@@ -144,7 +148,7 @@ private struct LayerPattern {
       }
       return nil
     }
-    guard let match = regex?.prefixMatch(key), let group = match["idx"]?.substring else { return nil }
+    guard let match = try regex?.prefixMatch(key), let group = match.group("idx") else { return nil }
     return Int(group)
   }
 }
@@ -152,19 +156,45 @@ private struct LayerPattern {
 /// PEFT's `get_pattern_key`: the first `rank_pattern`/`alpha_pattern` key that matches the module
 /// name as `(.*\.)?(<key>)$`, in the config's written order; `nil` when none does (PEFT then falls
 /// back to the config-wide value).
-func patternKey(_ patterns: [String], for key: String) -> String? {
+func patternKey(_ patterns: [String], for key: String, field: String) throws(PythonError) -> String? {
   for pattern in patterns {
     if PythonRegex.isLiteral(pattern) {
       if key == pattern || key.hasSuffix("." + pattern) { return pattern }
-    } else if let regex = try? PythonRegex("(.*\\.)?(\(pattern))$"), regex.prefixMatch(key) != nil {
+    } else if let matched = dottedPatternMatches(pattern, key) {
+      // Keys such as `model.layers.3.self_attn.q_proj` need no regex engine (100,000 of them took
+      // minutes when each was compiled for every module).
+      if matched { return pattern }
+    } else if let regex = try? PythonRegex("(.*\\.)?(\(pattern))$", field: field), try regex.prefixMatch(key) != nil {
       return pattern
     }
   }
   return nil
 }
 
-/// The value of the first matching `rank_pattern`/`alpha_pattern` entry.
-func patternValue(_ entries: [PatternEntry], for key: String) -> Double? {
-  guard let hit = patternKey(entries.map(\.pattern), for: key) else { return nil }
-  return entries.first { $0.pattern == hit }?.value
+/// The first matching `rank_pattern`/`alpha_pattern` entry.
+func patternEntry(_ entries: [PatternEntry], for key: String, field: String) throws(PythonError) -> PatternEntry? {
+  guard let hit = try patternKey(entries.map(\.pattern), for: key, field: field) else { return nil }
+  return entries.first { $0.pattern == hit }
+}
+
+/// `re.match(r"(.*\.)?(<pattern>)$", key)` for a pattern whose only special character is `.` (any
+/// character but a newline): the pattern covers the last characters of the key (or those before a
+/// final newline, which `$` allows), preceded by nothing or by a `.` after newline-free text.
+/// `nil` when the pattern has other special characters.
+func dottedPatternMatches(_ pattern: String, _ key: String) -> Bool? {
+  let special: Set<Unicode.Scalar> = ["\\", "^", "$", "*", "+", "?", "{", "}", "[", "]", "|", "(", ")"]
+  let p = Array(pattern.unicodeScalars)
+  guard !p.isEmpty, !p.contains(where: { special.contains($0) }) else { return nil }
+  let k = Array(key.unicodeScalars)
+  var ends = [k.count]
+  if k.last == "\n" { ends.append(k.count - 1) }
+  for end in ends {
+    let start = end - p.count
+    guard start >= 0 else { continue }
+    let body = zip(p, k[start..<end]).allSatisfy { pc, kc in pc == "." ? kc != "\n" : pc == kc }
+    guard body else { continue }
+    if start == 0 { return true }
+    if k[start - 1] == ".", !k[0..<(start - 1)].contains("\n") { return true }
+  }
+  return false
 }

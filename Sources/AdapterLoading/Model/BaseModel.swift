@@ -128,7 +128,9 @@ public struct BaseModel: Sendable, Hashable {
     let prefix = architecture.baseModelPrefix
     let rootChildren = Set(records.record(RecordTrie.root)?.children ?? [])
     let rootTensors = Set(records.record(RecordTrie.root)?.tensors ?? [])
-    let ignore = (architecture.recordedClass?.ignoreOnLoadUnexpected ?? []).compactMap { try? PythonRegex($0) }
+    let ignore = (architecture.recordedClass?.ignoreOnLoadUnexpected ?? []).compactMap {
+      try? PythonRegex($0, field: "_keys_to_ignore_on_load_unexpected")
+    }
     var added = 0
     var stripped = 0
     var dropped: [String] = []
@@ -149,7 +151,7 @@ public struct BaseModel: Sendable, Hashable {
       let first = key.split(separator: ".", maxSplits: 1).first.map(String.init) ?? key
       let known = records.recognizes(key)
       let outside = key.utf8.contains(UInt8(ascii: ".")) ? !rootChildren.contains(first) : !rootTensors.contains(key)
-      if !known && (outside || records.isNonPersistentBuffer(key) || ignore.contains(where: { $0.search(key) })) {
+      if !known && (outside || records.isNonPersistentBuffer(key) || ignore.contains(where: { (try? $0.search(key)) ?? false })) {
         dropped.append(original)
         continue
       }

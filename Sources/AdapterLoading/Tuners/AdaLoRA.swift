@@ -88,7 +88,7 @@ public struct AdaLoRATuner: Tuner {
   {
     let remapped = defaultRemap(checkpoint, request: request)
     for entry in request.config.rankPattern {
-      let rank = Int(entry.value)
+      let rank = entry.integer
       let module = Self.moduleKey(entry.pattern, adapterName: request.adapterName)
       try request.model.resizeAdaLoRA(module: module, adapterName: request.adapterName, rank: rank)
     }

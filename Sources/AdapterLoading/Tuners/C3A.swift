@@ -30,8 +30,9 @@ public struct C3ATuner: Tuner {
     throws(PythonError) -> LayerPlan
   {
     let pattern = try TunerSupport.intPattern(config, "block_size_pattern")
-    let blockSize = TunerSupport.suffixPatternValue(
-      pattern, key: target.key, default: try TunerSupport.int(config, "block_size", default: 256))
+    let blockSize = try TunerSupport.suffixPatternValue(
+      pattern, key: target.key, default: try TunerSupport.int(config, "block_size", default: 256),
+      field: "block_size_pattern")
     guard case .linear(let i, let o, _) = target.base else {
       throw .typeError("Target module \(target.repr) is not supported. Currently, only `torch.nn.Linear` is supported.")
     }

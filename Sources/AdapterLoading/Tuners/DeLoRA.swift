@@ -38,7 +38,7 @@ public struct DeLoRATuner: Tuner {
   public func plan(_ target: InjectionTarget, config: inout AdapterConfig, adapterName: String, context: inout InjectionContext)
     throws(PythonError) -> LayerPlan
   {
-    let r = TunerSupport.rank(config, key: target.key, default: config.r ?? 8)
+    let r = try TunerSupport.rank(config, key: target.key, default: config.r ?? 8)
     guard case .linear(let i, let o, _) = target.base else {
       throw .typeError("Target module \(target.repr) is not supported. Currently, only `torch.nn.Linear` is supported.")
     }

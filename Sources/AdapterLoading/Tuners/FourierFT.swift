@@ -22,8 +22,10 @@ public struct FourierFTTuner: Tuner {
   {
     var n = config.nFrequency ?? 1000
     for entry in config.nFrequencyPattern {
-      if let regex = try? PythonRegex(".*\\.\(entry.pattern)$"), regex.prefixMatch(target.key) != nil {
-        n = Int(entry.value)
+      if let regex = try? PythonRegex(".*\\.\(entry.pattern)$", field: "n_frequency_pattern"),
+        try regex.prefixMatch(target.key) != nil
+      {
+        n = entry.integer
         break
       }
     }

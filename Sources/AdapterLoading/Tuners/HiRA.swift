@@ -37,7 +37,7 @@ public struct HiRATuner: Tuner {
   public func plan(_ target: InjectionTarget, config: inout AdapterConfig, adapterName: String, context: inout InjectionContext)
     throws(PythonError) -> LayerPlan
   {
-    let r = TunerSupport.rank(config, key: target.key, default: config.r ?? 32)
+    let r = try TunerSupport.rank(config, key: target.key, default: config.r ?? 32)
     // `dispatch_default`: the class follows the innermost base layer; a new layer warns first.
     if target.existingLayer == nil { TunerSupport.warnFanInFanOut(target, config: config, context: &context) }
     switch target.base {

@@ -45,7 +45,8 @@ public struct IA3Tuner: Tuner {
       feedforward = remembered == "1"
     } else {
       switch config.feedforwardModules {
-      case .pattern(let p)?: feedforward = (try? PythonRegex(p))?.fullMatch(target.key) ?? false
+      case .pattern(let p)?:
+        feedforward = try (try? PythonRegex(p, field: "feedforward_modules"))?.fullMatch(target.key) ?? false
       case .names(let names)?: feedforward = names.contains { target.key.hasSuffix($0) }
       case nil: feedforward = false
       }

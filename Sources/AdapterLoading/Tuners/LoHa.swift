@@ -23,7 +23,7 @@ public struct LoHaTuner: Tuner {
   public func plan(_ target: InjectionTarget, config: inout AdapterConfig, adapterName: String, context: inout InjectionContext)
     throws(PythonError) -> LayerPlan
   {
-    let r = TunerSupport.rank(config, key: target.key, default: config.r ?? 8)
+    let r = try TunerSupport.rank(config, key: target.key, default: config.r ?? 8)
     switch target.base {
     case .linear(let i, let o, _):
       try TunerSupport.positiveRank(r)

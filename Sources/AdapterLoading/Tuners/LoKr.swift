@@ -24,7 +24,7 @@ public struct LoKrTuner: Tuner {
   public func plan(_ target: InjectionTarget, config: inout AdapterConfig, adapterName: String, context: inout InjectionContext)
     throws(PythonError) -> LayerPlan
   {
-    let r = TunerSupport.rank(config, key: target.key, default: config.r ?? 8)
+    let r = try TunerSupport.rank(config, key: target.key, default: config.r ?? 8)
     let factor = config.decomposeFactor ?? -1
     let both = config.decomposeBoth ?? false
     switch target.base {

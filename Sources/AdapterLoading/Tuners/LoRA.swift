@@ -73,7 +73,7 @@ public struct LoRATuner: Tuner {
   public func plan(_ target: InjectionTarget, config: inout AdapterConfig, adapterName: String, context: inout InjectionContext)
     throws(PythonError) -> LayerPlan
   {
-    let r = TunerSupport.rank(config, key: target.key, default: config.r ?? 8)
+    let r = try TunerSupport.rank(config, key: target.key, default: config.r ?? 8)
     let loraBias = config.loraBias ?? false
     let useDora = config.useDora ?? false
     if let parameter = target.parameterName {

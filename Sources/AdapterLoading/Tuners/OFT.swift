@@ -85,14 +85,22 @@ public struct OFTTuner: Tuner {
     } else {
       throw .valueError("Something went wrong, please report this error: https://github.com/huggingface/peft/issues")
     }
+    // A negative `oft_block_size` or `r` survives PEFT's adjustment; torch then refuses the shape.
+    guard block > 0, r > 0 else {
+      throw .runtimeError("Trying to create tensor with negative dimension \(min(block, r)): [\(r), \(block)]")
+    }
     let elements = try Checked.product([block, block - 1]) / 2
     let rows = config.blockShare == true ? 1 : r
     return LayerPlan(layerClassName: layerClass, entries: [.weightModule(attribute, className: "OFTRotationModule", [rows, elements])])
   }
 
   /// `adjust_oft_parameters`: the divisor of `in` nearest to `value` (the lower one on ties).
+  ///
+  /// PEFT walks up from a negative value one step at a time until it reaches a negative divisor, then
+  /// returns the value itself; that walk is skipped (a config's `-2**62` would take years).
   static func adjust(_ inFeatures: Int, _ value: Int) -> Int {
     guard value < inFeatures else { return inFeatures }
+    guard value > 0 else { return value }
     var higher = value
     while higher <= inFeatures && inFeatures % higher != 0 { higher += 1 }
     var lower = value

@@ -9,8 +9,8 @@ enum TunerSupport {
   }
 
   /// The rank for a module: `rank_pattern` (first matching key in written order), else `default`.
-  static func rank(_ config: AdapterConfig, key: String, default value: Int) -> Int {
-    patternValue(config.rankPattern, for: key).map { Int($0) } ?? value
+  static func rank(_ config: AdapterConfig, key: String, default value: Int) throws(PythonError) -> Int {
+    try patternEntry(config.rankPattern, for: key, field: "rank_pattern")?.integer ?? value
   }
 
   static func positiveRank(_ r: Int) throws(PythonError) {
@@ -83,7 +83,7 @@ enum TunerSupport {
     var entries: [PatternEntry] = []
     for (key, value) in object {
       guard let int = value.intValue else { throw notModelledType(config, "\(field).\(key)", value, expected: "an integer") }
-      entries.append(PatternEntry(pattern: key, value: Double(int)))
+      entries.append(PatternEntry(pattern: key, value: Double(int), exactInteger: int))
     }
     return entries
   }
@@ -98,9 +98,12 @@ enum TunerSupport {
 
   /// The value of the first entry whose key matches `re.match(".*\.<key>$", moduleKey)` (FourierFT's
   /// `n_frequency_pattern`, C3A's `block_size_pattern`, WaveFT's), else `value`.
-  static func suffixPatternValue(_ entries: [PatternEntry], key: String, default value: Int) -> Int {
+  static func suffixPatternValue(_ entries: [PatternEntry], key: String, default value: Int, field: String)
+    throws(PythonError) -> Int
+  {
     for entry in entries {
-      if let regex = try? PythonRegex(".*\\.\(entry.pattern)$"), regex.prefixMatch(key) != nil { return Int(entry.value) }
+      guard let regex = try? PythonRegex(".*\\.\(entry.pattern)$", field: field) else { continue }
+      if try regex.prefixMatch(key) != nil { return entry.integer }
     }
     return value
   }

@@ -49,7 +49,7 @@ public struct WaveFTTuner: Tuner {
     }
     let pattern = try TunerSupport.intPattern(config, "n_frequency_pattern")
     let fallback = try TunerSupport.int(config, "n_frequency", default: 2592)
-    let n = patternValue(pattern, for: target.key).map { Int($0) } ?? fallback
+    let n = try patternEntry(pattern, for: target.key, field: "n_frequency_pattern")?.integer ?? fallback
     let (i, o): (Int, Int)
     switch target.base {
     case .linear(let a, let b, _), .conv1D(let a, let b, _): (i, o) = (a, b)

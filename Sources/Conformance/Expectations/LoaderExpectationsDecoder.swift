@@ -30,6 +30,7 @@ public enum LoaderExpectationsDecoder {
       sink.error(at, "loader '\(name)' does not match the file name", expected: "'\(loader)'")
     }
     var entries: [LoaderExpectations.Entry] = []
+    let index = caseIDs.map(CaseIDIndex.init)
     if let list = fields.value("entries") {
       if let items = list.sequence {
         var patterns: Set<String> = []
@@ -39,8 +40,16 @@ public enum LoaderExpectationsDecoder {
           if !patterns.insert(key).inserted {
             sink.error(item, "pattern '\(entry.pattern.source)' is listed twice with the same conditions")
           }
-          if let caseIDs, !caseIDs.contains(where: { entry.applies(to: $0, format: nil) }) {
-            sink.warning(item, "pattern '\(entry.pattern.source)' matches no case (stale entry?)")
+          if let index {
+            do throws(PatternError) {
+              // Every id it can match once, under the budget: a pattern that backtracks exponentially
+              // is an error here, before a run matches it.
+              if try !entry.pattern.check(index) {
+                sink.warning(item, "pattern '\(entry.pattern.source)' matches no case (stale entry?)")
+              }
+            } catch {
+              sink.error(item, "match \(error.description)", expected: "a regular expression over case ids")
+            }
           }
           entries.append(entry)
         }

@@ -1,27 +1,121 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 import TensorIO
 
-/// Writes the four report files of a run into a folder, each atomically (a reader never sees a
-/// half-written file): `results.json`, `summary.md`, `junit.xml`, `index.html`.
+/// Writes the four report files of a run into a folder as one set: `results.json`, `summary.md`,
+/// `junit.xml`, `index.html`.
+///
+/// The set is written into a fresh sibling folder and switched into place by renames (the old folder
+/// aside, the new one in, then the old one removed), so a reader, a kill or a full disk never leaves
+/// the new summary beside the previous run's results. Other entries of an existing folder are moved
+/// into the new one before the switch.
 public enum ReportWriter {
-  /// The file names, in the order they are written (`results.json` last, so its presence means
-  /// the set is complete).
+  /// The file names, in the order they are written.
   public static let fileNames = ["summary.md", "junit.xml", "index.html", "results.json"]
 
   /// Writes the reports.
   /// - Parameters:
   ///   - run: the run.
   ///   - baseline: an earlier run to compare with (regressions go into the summary and the page).
-  ///   - folder: created if needed.
+  ///   - folder: created if needed; its parent folders too.
   /// - Returns: the comparison with the baseline, if one was given.
   @discardableResult
   public static func write(_ run: RunResults, baseline: RunResults? = nil, to folder: String) throws(FileError) -> ResultsDiff? {
     let diff = baseline.map { ResultsDiff.compare(old: $0, new: run) }
-    try FileSystem.createDirectory(folder)
-    try AtomicFile.write(text: SummaryReport.render(run, diff: diff), to: FileSystem.join(folder, "summary.md"))
-    try AtomicFile.write(text: JUnitReport.render(run), to: FileSystem.join(folder, "junit.xml"))
-    try AtomicFile.write(text: HTMLReport.render(run, diff: diff), to: FileSystem.join(folder, "index.html"))
-    try AtomicFile.write(text: ResultsFile.encode(run), to: FileSystem.join(folder, "results.json"))
+    let target = normalized(folder)
+    try createParent(of: target)
+    let staging = AtomicFile.temporaryPath(for: target)
+    try FileSystem.createDirectory(staging)
+    do throws(FileError) {
+      try AtomicFile.write(text: SummaryReport.render(run, diff: diff), to: FileSystem.join(staging, "summary.md"))
+      try AtomicFile.write(text: JUnitReport.render(run), to: FileSystem.join(staging, "junit.xml"))
+      try AtomicFile.write(text: HTMLReport.render(run, diff: diff), to: FileSystem.join(staging, "index.html"))
+      try AtomicFile.write(text: ResultsFile.encode(run), to: FileSystem.join(staging, "results.json"))
+      try publish(staging, to: target)
+    } catch {
+      removeFolder(staging)
+      throw error
+    }
     return diff
+  }
+
+  /// Checks, before a run, that a report set can be written to `folder`: its parent can be created
+  /// and holds a new folder, and `folder` is a folder if it exists. A read-only or full location is
+  /// found before the run instead of after it.
+  public static func checkWritable(_ folder: String) throws(FileError) {
+    let target = normalized(folder)
+    try createParent(of: target)
+    switch FileSystem.kind(of: target, followLinks: false) {
+    case .missing, .directory: break
+    default: throw FileError(operation: "report folder", path: target, errno: ENOTDIR)
+    }
+    let probe = AtomicFile.temporaryPath(for: target)
+    try FileSystem.createDirectory(probe)
+    // A file, not only a folder: a full disk refuses data before it refuses a directory entry.
+    do throws(FileError) {
+      try AtomicFile.write(text: "probe\n", to: FileSystem.join(probe, "probe"))
+    } catch {
+      removeFolder(probe)
+      throw error
+    }
+    removeFolder(probe)
+  }
+
+  private static func normalized(_ folder: String) -> String {
+    var f = folder
+    while f.count > 1 && f.hasSuffix("/") { f.removeLast() }
+    return f
+  }
+
+  private static func createParent(of folder: String) throws(FileError) {
+    guard let slash = folder.lastIndex(of: "/"), slash != folder.startIndex else { return }
+    try FileSystem.createDirectory(String(folder[..<slash]))
+  }
+
+  private static func publish(_ staging: String, to folder: String) throws(FileError) {
+    switch FileSystem.kind(of: folder, followLinks: false) {
+    case .missing:
+      guard rename(staging, folder) == 0 else { throw FileError(operation: "rename", path: folder, errno: errno) }
+      return
+    case .directory:
+      break
+    default:
+      throw FileError(operation: "report folder", path: folder, errno: ENOTDIR)
+    }
+    // Entries that are not part of the report set move with the folder.
+    var moved: [String] = []
+    for name in try FileSystem.contents(ofDirectory: folder) where !fileNames.contains(name) {
+      guard rename(FileSystem.join(folder, name), FileSystem.join(staging, name)) == 0 else {
+        let code = errno
+        for back in moved { _ = rename(FileSystem.join(staging, back), FileSystem.join(folder, back)) }
+        throw FileError(operation: "rename", path: FileSystem.join(folder, name), errno: code)
+      }
+      moved.append(name)
+    }
+    let aside = AtomicFile.temporaryPath(for: folder)
+    guard rename(folder, aside) == 0 else {
+      let code = errno
+      for back in moved { _ = rename(FileSystem.join(staging, back), FileSystem.join(folder, back)) }
+      throw FileError(operation: "rename", path: folder, errno: code)
+    }
+    guard rename(staging, folder) == 0 else {
+      let code = errno
+      _ = rename(aside, folder)
+      for back in moved { _ = rename(FileSystem.join(staging, back), FileSystem.join(folder, back)) }
+      throw FileError(operation: "rename", path: folder, errno: code)
+    }
+    removeFolder(aside)
+  }
+
+  /// Removes a folder this writer created, with the report files in it (best effort).
+  private static func removeFolder(_ path: String) {
+    for name in (try? FileSystem.contents(ofDirectory: path)) ?? [] { _ = unlink(FileSystem.join(path, name)) }
+    _ = rmdir(path)
   }
 
   /// Reads a `results.json`.

@@ -125,8 +125,16 @@ public enum ResultsFile {
       timestamp: try info.string("timestamp"), loaders: loaders, filter: try info.optionalString("filter"),
       shards: try info.strings("shards", default: []))
     var results: [CaseResult] = []
+    var byKey: [ResultKey: CaseResult] = [:]
     for (i, item) in try document.objects("results").enumerated() {
-      results.append(try decodeResult(item, path: "results[\(i)]"))
+      let result = try decodeResult(item, path: "results[\(i)]")
+      // `report merge` refuses two different results for one case and loader; `diff` read them and
+      // compared whichever came last, so the file itself refuses them.
+      if let earlier = byKey[result.key], earlier != result {
+        throw JSONShapeError(path: "results[\(i)]", "conflicting results for \(result.key)")
+      }
+      byKey[result.key] = result
+      results.append(result)
     }
     return RunResults(info: runInfo, results: results)
   }

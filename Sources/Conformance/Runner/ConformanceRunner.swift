@@ -120,6 +120,9 @@ public struct ConformanceRunner: Sendable {
       }
     }
     for loader in loaders { await loader.shutdown() }
+    // Every case folder is gone by now unless kept; the scratch folder itself goes too (it was left
+    // empty in /dev/shm after every run). `rmdir` removes it only if empty.
+    if !keepArtifacts { rmdir(scratch) }
     let infos = zip(loaders, started).map { loader, start in
       (try? start.get()) ?? LoaderInfo(id: loader.id, name: loader.id, version: "unavailable")
     }

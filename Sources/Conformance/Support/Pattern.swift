@@ -1,26 +1,96 @@
-/// A compiled regular expression over case ids, kept with its source text.
+import TensorIO
+
+/// A compiled regular expression over case ids (`--filter`, an expectation file's `match`), kept with
+/// its source text, in Python's `re` syntax and matched by ``BoundedRegex`` with a step budget.
 ///
 /// Matching is a *search* (as onnx's backend runner and `grep` do): anchor with `^…$` for a whole id.
-public struct Pattern: @unchecked Sendable, Hashable, CustomStringConvertible {
-  // Regex values are immutable once built; the box only hides the non-Sendable output type.
-  private let regex: Regex<AnyRegexOutput>
+/// A pattern is checked against the ids it will meet with ``check(_:)`` before a run or a lint relies
+/// on it, so a pattern that backtracks exponentially is reported there instead of hanging the run.
+public struct Pattern: Sendable, Hashable, CustomStringConvertible {
+  private let regex: BoundedRegex
   /// The pattern as written.
   public let source: String
+  /// The literal text every match starts with when the pattern is anchored (`^names/def-` for
+  /// `^names/def-after`): ids without it are rejected without running the regex, so an expectation
+  /// file of many anchored entries costs entries × log(cases), not entries × cases.
+  let anchoredPrefix: String?
 
   /// Compiles `source`.
   /// - Throws: ``PatternError`` naming the pattern.
   public init(_ source: String) throws(PatternError) {
     do {
-      regex = try Regex(source)
+      regex = try BoundedRegex(source)
     } catch {
-      throw PatternError(pattern: source, message: "\(error)")
+      throw PatternError(pattern: source, message: error.detail)
     }
     self.source = source
+    anchoredPrefix = Self.literalPrefix(source)
   }
 
-  /// Whether the pattern occurs anywhere in `text`.
+  /// `^` then literal characters, up to the first special one (a literal followed by a quantifier
+  /// is dropped: it may occur zero times). `nil` when the pattern is not anchored or contains `|`
+  /// (an alternative could start anywhere).
+  static func literalPrefix(_ source: String) -> String? {
+    var scalars = Array(source.unicodeScalars)
+    guard scalars.first == "^", !scalars.contains("|") else { return nil }
+    scalars.removeFirst()
+    let special: Set<Unicode.Scalar> = [".", "^", "$", "*", "+", "?", "{", "}", "[", "]", "(", ")", "\\"]
+    var prefix: [Unicode.Scalar] = []
+    var i = 0
+    while i < scalars.count {
+      var c = scalars[i]
+      var width = 1
+      if c == "\\", i + 1 < scalars.count, !(CharacterSetProbe.isWordOrSpace(scalars[i + 1])) {
+        c = scalars[i + 1]
+        width = 2
+      } else if special.contains(c) {
+        break
+      }
+      let next = i + width < scalars.count ? scalars[i + width] : nil
+      if let next, next == "*" || next == "?" || next == "{" { break }
+      prefix.append(c)
+      i += width
+    }
+    var text = ""
+    text.unicodeScalars.append(contentsOf: prefix)
+    return text
+  }
+
+  /// Whether the pattern occurs anywhere in `text`; a match that runs out of its budget counts as no
+  /// match (callers ran ``check(_:)`` on the same ids first).
   public func matches(_ text: String) -> Bool {
-    (try? regex.firstMatch(in: text)) != nil
+    if let anchoredPrefix, !text.hasPrefix(anchoredPrefix) { return false }
+    return ((try? regex.firstMatch(text)) ?? nil) != nil
+  }
+
+  /// Whether the pattern occurs in `text`.
+  /// - Throws: ``PatternError`` when the match needs more than the budget.
+  public func search(_ text: String) throws(PatternError) -> Bool {
+    if let anchoredPrefix, !text.hasPrefix(anchoredPrefix) { return false }
+    do {
+      return try regex.firstMatch(text) != nil
+    } catch {
+      throw PatternError(
+        pattern: source,
+        message: "exceeds the matching budget (\(error.budget) steps on '\(text)'); it backtracks exponentially",
+        exceededBudget: true)
+    }
+  }
+
+  /// Matches every id once, so that a pattern exceeding the budget is an error before anything
+  /// depends on it. Returns whether any id matched.
+  @discardableResult
+  public func check(_ ids: [String]) throws(PatternError) -> Bool {
+    try check(CaseIDIndex(ids))
+  }
+
+  /// ``check(_:)`` over an index built once for many patterns: an anchored pattern looks only at
+  /// the ids that start with its literal prefix.
+  @discardableResult
+  public func check(_ index: CaseIDIndex) throws(PatternError) -> Bool {
+    var any = false
+    for id in index.ids(withPrefix: anchoredPrefix ?? "") where try search(id) { any = true }
+    return any
   }
 
   public var description: String { source }
@@ -29,10 +99,45 @@ public struct Pattern: @unchecked Sendable, Hashable, CustomStringConvertible {
   public func hash(into hasher: inout Hasher) { hasher.combine(source) }
 }
 
-/// A pattern that does not compile.
+/// A pattern that does not compile, or one that exceeds the matching budget.
 public struct PatternError: Error, Sendable, Hashable, CustomStringConvertible {
   public var pattern: String
   public var message: String
+  /// The pattern compiled, but a match needed more steps than the budget.
+  public var exceededBudget = false
 
-  public var description: String { "invalid regular expression '\(pattern)': \(message)" }
+  public var description: String {
+    exceededBudget
+      ? "regular expression '\(pattern)' \(message)" : "invalid regular expression '\(pattern)': \(message)"
+  }
+}
+
+/// Case ids sorted by their UTF-8 bytes, to find those with a given prefix by binary search.
+public struct CaseIDIndex: Sendable {
+  let sorted: [String]
+
+  public init(_ ids: [String]) {
+    sorted = ids.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+  }
+
+  /// The ids that start with `prefix`, in sorted order.
+  public func ids(withPrefix prefix: String) -> ArraySlice<String> {
+    guard !prefix.isEmpty else { return sorted[...] }
+    var low = 0
+    var high = sorted.count
+    while low < high {
+      let mid = (low + high) / 2
+      if sorted[mid].utf8.lexicographicallyPrecedes(prefix.utf8) { low = mid + 1 } else { high = mid }
+    }
+    var end = low
+    while end < sorted.count && sorted[end].hasPrefix(prefix) { end += 1 }
+    return sorted[low..<end]
+  }
+}
+
+/// Which escaped characters are classes or anchors (`\d`, `\w`, `\b`, `\A`, …) rather than literals.
+enum CharacterSetProbe {
+  static func isWordOrSpace(_ c: Unicode.Scalar) -> Bool {
+    ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c)
+  }
 }

@@ -51,6 +51,15 @@ public struct MatrixSpec: Sendable {
             adapter["config"] = .object(config)
           }
           for (adapterName, adapterList) in adapterMutations {
+            // Each name becomes a folder of `generate --out`: plain lower-case names only (names with
+            // ESC or `<` made such folders).
+            for (axis, name) in [
+              ("architectures", architecture), ("base_mutations", baseName), ("tuners", tunerName),
+              ("adapter_mutations", adapterName),
+            ] where !isPlainName(name) {
+              throw SynthesisError(
+                field: axis, .invalidValue("'\(name)' is not a plain name (a-z, 0-9, '.', '_', '-'; not starting with '.', '_' or '-')"))
+            }
             adapter["mutations"] = adapterList
             var base = JSONObject([("architecture", .string(architecture)), ("mutations", baseList)])
             if let baseConfig { base["config"] = baseConfig }
@@ -67,6 +76,16 @@ public struct MatrixSpec: Sendable {
       }
     }
     return MatrixSpec(cases: cases)
+  }
+
+  /// A case-id segment: lower-case letters, digits, `.`, `_`, `-`, not starting with `.`, `_` or `-`,
+  /// at most 64 bytes.
+  static func isPlainName(_ name: String) -> Bool {
+    guard let first = name.unicodeScalars.first, first != ".", first != "_", first != "-", name.utf8.count <= 64
+    else { return false }
+    return name.unicodeScalars.allSatisfy {
+      ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "_" || $0 == "-"
+    }
   }
 
   private static func axis(_ object: JSONObject?, field: String) throws(SynthesisError) -> [(String, JSONValue)] {

@@ -157,11 +157,18 @@ public struct PairPlan: Sendable {
     switch request {
     case .dropKeys(let keys): return .dropKeys(keys)
     case .dropMatching(let pattern):
-      let regex: Regex<AnyRegexOutput>
-      do { regex = try Regex(pattern) } catch {
-        throw SynthesisError(field: "match", .invalidValue("not a regular expression: \(error)"))
+      let regex: BoundedRegex
+      do { regex = try BoundedRegex(pattern) } catch {
+        throw SynthesisError(field: "match", .invalidValue("not a regular expression: \(error.detail)"))
       }
-      let names = trained.map(\.name).filter { (try? regex.firstMatch(in: $0)) != nil }
+      var names: [String] = []
+      for name in trained.map(\.name) {
+        do {
+          if try regex.firstMatch(name) != nil { names.append(name) }
+        } catch {
+          throw SynthesisError(field: "match", .invalidValue("'\(pattern)' exceeds the matching budget on '\(name)'"))
+        }
+      }
       guard !names.isEmpty else { throw SynthesisError(field: "match", .invalidValue("'\(pattern)' matches no key")) }
       return .dropKeys(names)
     case .addKey(let name, let shape, let dtype): return .addUnknownKey(name, shape: shape, dtype: dtype)

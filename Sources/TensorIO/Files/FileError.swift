@@ -6,15 +6,19 @@ public struct FileError: Error, Hashable, Sendable, CustomStringConvertible {
   public var path: String
   /// The `errno` value.
   public var errno: Int32
+  /// Said instead of `errno`'s text when set (`a FIFO, not a regular file; refused`).
+  public var note: String?
 
-  public init(operation: String, path: String, errno: Int32) {
+  public init(operation: String, path: String, errno: Int32, note: String? = nil) {
     self.operation = operation
     self.path = path
     self.errno = errno
+    self.note = note
   }
 
   public var description: String {
-    "\(path): \(operation) failed: \(String(cString: strerror(errno)))"
+    if let note { return "\(path): \(note)" }
+    return "\(path): \(operation) failed: \(String(cString: strerror(errno)))"
   }
 }
 

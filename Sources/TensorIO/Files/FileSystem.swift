@@ -23,6 +23,41 @@ public enum FileSystem {
     }
   }
 
+  /// What a path that is neither a regular file nor a folder is (`a FIFO`, `a character device`,
+  /// `a socket`, `a block device`), for messages; `nil` for files, folders and missing paths.
+  public static func specialKind(of path: String) -> String? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    return specialKind(mode: info.st_mode)
+  }
+
+  static func specialKind(mode: mode_t) -> String? {
+    switch mode & S_IFMT {
+    case S_IFIFO: "a FIFO"
+    case S_IFCHR: "a character device"
+    case S_IFBLK: "a block device"
+    case S_IFSOCK: "a socket"
+    case S_IFREG, S_IFDIR: nil
+    default: "not a regular file"
+    }
+  }
+
+  /// The path with every symlink resolved (`realpath`), or `nil` if it does not exist.
+  public static func resolved(_ path: String) -> String? {
+    guard let p = realpath(path, nil) else { return nil }
+    defer { free(p) }
+    return String(cString: p)
+  }
+
+  /// Whether `path`, with symlinks resolved, lies inside `folder` (also resolved). A symlink in a
+  /// checkpoint folder that points elsewhere would make Adaptest read (and `convert` copy) a file
+  /// the folder's author chose from the reader's machine.
+  public static func staysInside(_ path: String, folder: String) -> Bool {
+    guard let target = resolved(path), let base = resolved(folder) else { return false }
+    let prefix = base.hasSuffix("/") ? base : base + "/"
+    return target.hasPrefix(prefix)
+  }
+
   /// Whether a regular file exists at `path`.
   public static func isFile(_ path: String) -> Bool { kind(of: path) == .file }
 
@@ -35,8 +70,7 @@ public enum FileSystem {
 
   /// Reads up to `count` bytes from the start of a file.
   public static func readPrefix(_ path: String, count: Int) throws(FileError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw FileError(operation: "open", path: path, errno: errno) }
+    let fd = try openRegular(path)
     defer { close(fd) }
     var buffer = [UInt8](repeating: 0, count: count)
     var filled = 0
@@ -50,6 +84,29 @@ public enum FileSystem {
       filled += n
     }
     return Array(buffer[0..<filled])
+  }
+
+  /// Opens a regular file for reading. `O_NONBLOCK` keeps `open` of a FIFO from waiting for a writer
+  /// forever; anything but a regular file is then refused, naming what it is.
+  public static func openRegular(_ path: String) throws(FileError) -> Int32 {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    guard fd >= 0 else { throw FileError(operation: "open", path: path, errno: errno) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else {
+      let code = errno
+      close(fd)
+      throw FileError(operation: "stat", path: path, errno: code)
+    }
+    guard (info.st_mode & S_IFMT) == S_IFREG else {
+      close(fd)
+      if (info.st_mode & S_IFMT) == S_IFDIR { throw FileError(operation: "open", path: path, errno: EISDIR) }
+      throw FileError(
+        operation: "open", path: path, errno: EINVAL,
+        note: "\(specialKind(mode: info.st_mode) ?? "not a regular file"), not a regular file; refused")
+    }
+    // Regular files never block; clear the flag so reads behave as usual.
+    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+    return fd
   }
 
   /// The names in a directory, sorted by their UTF-8 bytes.

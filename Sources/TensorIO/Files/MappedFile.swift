@@ -20,14 +20,10 @@ public final class MappedFile: Sendable {
   /// - Throws: ``FileError`` if it cannot be opened, stat-ed or mapped.
   public init(path: String) throws(FileError) {
     self.path = path
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw FileError(operation: "open", path: path, errno: errno) }
+    let fd = try FileSystem.openRegular(path)
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw FileError(operation: "stat", path: path, errno: errno) }
-    guard (info.st_mode & S_IFMT) == S_IFREG else {
-      throw FileError(operation: "open (not a regular file)", path: path, errno: EISDIR)
-    }
     count = Int(info.st_size)
     if count == 0 {
       base = nil
@@ -57,6 +53,16 @@ public final class MappedFile: Sendable {
       // MADV_POPULATE_READ (22) is missing from older headers; an old kernel answers EINVAL.
       _ = madvise(UnsafeMutableRawPointer(mutating: base + start), range.upperBound - start, 22)
     #endif
+  }
+
+  /// Drops the pages of `range` from this process's memory once they have been read (a streaming
+  /// copy): the mapping is private and never written, so a later access reads the file again. Only
+  /// a hint: failures are ignored.
+  public func release(_ range: Range<Int>) {
+    guard let base, range.lowerBound >= 0, range.upperBound <= count, !range.isEmpty else { return }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = range.lowerBound / page * page
+    _ = madvise(UnsafeMutableRawPointer(mutating: base + start), range.upperBound - start, MADV_DONTNEED)
   }
 
   /// Calls `body` with the mapped bytes, keeping the mapping alive for the call.

@@ -8,7 +8,7 @@ public struct ModelFolder: Sendable, Hashable {
   /// Locates the config and weights of a model folder.
   /// - Throws: ``LayoutError`` or ``FileError``.
   public init(path: String) throws {
-    guard FileSystem.kind(of: path) == .directory else { throw LayoutError.notFound(path: path) }
+    try FolderLayout.requireFolder(path)
     self.path = path
     config = try Self.readConfig(folder: path, name: FolderLayout.modelConfig)
     weights = try FolderLayout.findWeights(in: path, stem: FolderLayout.modelWeightsStem, allowShards: true)
@@ -17,6 +17,7 @@ public struct ModelFolder: Sendable, Hashable {
   static func readConfig(folder: String, name: String) throws -> JSONObject {
     let configPath = FileSystem.join(folder, name)
     guard FileSystem.isFile(configPath) else { throw LayoutError.missingConfig(folder: folder, expected: name) }
+    try FolderLayout.requireInside(configPath, folder: folder)
     let json = try readJSON(path: configPath)
     guard let object = json.objectValue else {
       throw LayoutError.invalidField(path: configPath, field: "(root)", detail: "expected an object, found \(json.typeName)")
@@ -35,7 +36,7 @@ public struct AdapterFolder: Sendable, Hashable {
   /// Locates the config and weights of an adapter folder.
   /// - Throws: ``LayoutError`` or ``FileError``.
   public init(path: String) throws {
-    guard FileSystem.kind(of: path) == .directory else { throw LayoutError.notFound(path: path) }
+    try FolderLayout.requireFolder(path)
     self.path = path
     config = try ModelFolder.readConfig(folder: path, name: FolderLayout.adapterConfig)
     weights = try FolderLayout.findWeights(in: path, stem: FolderLayout.adapterWeightsStem, allowShards: false)

@@ -22,6 +22,12 @@ public enum LayoutError: Error, Hashable, Sendable, CustomStringConvertible {
   case tensorNotInIndex(index: String, tensor: String, shard: String)
   /// A shard path escapes the folder (`../x`, absolute paths).
   case shardOutsideFolder(index: String, shard: String)
+  /// A file of the folder is a symlink that leads out of it.
+  case linkOutsideFolder(path: String)
+  /// The path exists but is a FIFO, a device or a socket (`kind` says which); never opened.
+  case specialFile(path: String, kind: String)
+  /// A folder was expected and the path is a file.
+  case notAFolder(path: String)
 
   public var description: String {
     switch self {
@@ -41,6 +47,9 @@ public enum LayoutError: Error, Hashable, Sendable, CustomStringConvertible {
     case .tensorNotInIndex(let index, let tensor, let shard):
       "\(index): shard '\(shard)' contains tensor '\(tensor)', which the index does not map to it"
     case .shardOutsideFolder(let index, let shard): "\(index): shard path '\(shard)' leaves the folder"
+    case .linkOutsideFolder(let path): "\(path): a symlink that leads out of its folder; refused"
+    case .specialFile(let path, let kind): "\(path): \(kind), not a checkpoint file or folder"
+    case .notAFolder(let path): "\(path): a file, where a folder is expected"
     }
   }
 }

@@ -36,6 +36,21 @@ public enum FolderLayout {
     return "\(stem)-\(pad(i))-of-\(pad(n)).\(format.fileExtension)"
   }
 
+  /// Refuses a file of `folder` that is a symlink leading out of it (a link inside the folder is fine).
+  public static func requireInside(_ path: String, folder: String) throws(LayoutError) {
+    guard FileSystem.staysInside(path, folder: folder) else { throw LayoutError.linkOutsideFolder(path: path) }
+  }
+
+  /// Refuses anything but a folder at `path`, saying what it is.
+  public static func requireFolder(_ path: String) throws(LayoutError) {
+    switch FileSystem.kind(of: path) {
+    case .directory: return
+    case .file: throw LayoutError.notAFolder(path: path)
+    case .other: throw LayoutError.specialFile(path: path, kind: FileSystem.specialKind(of: path) ?? "not a regular file")
+    case .missing: throw LayoutError.notFound(path: path)
+    }
+  }
+
   /// Finds the weights in `folder` with the given stem. Sharded indexes win over single files
   /// (as in transformers); safetensors wins over HDF5. Pickle checkpoints are recognised and refused.
   /// - Throws: ``LayoutError`` if none is usable.
@@ -48,17 +63,24 @@ public enum FolderLayout {
         looked.append(indexName)
         let indexPath = FileSystem.join(folder, indexName)
         if FileSystem.isFile(indexPath) {
+          try requireInside(indexPath, folder: folder)
           let index = try ShardIndex.read(path: indexPath)
           let files = index.shards.map { FileSystem.join(folder, $0) }
-          for (shard, file) in zip(index.shards, files) where !FileSystem.isFile(file) {
-            throw LayoutError.missingShard(index: indexPath, shard: shard)
+          for (shard, file) in zip(index.shards, files) {
+            if let kind = FileSystem.specialKind(of: file) { throw LayoutError.specialFile(path: file, kind: kind) }
+            guard FileSystem.isFile(file) else { throw LayoutError.missingShard(index: indexPath, shard: shard) }
+            try requireInside(file, folder: folder)
           }
           return WeightFiles(format: format, files: files, index: index)
         }
       }
       looked.append(single)
       let singlePath = FileSystem.join(folder, single)
-      if FileSystem.isFile(singlePath) { return WeightFiles(format: format, files: [singlePath]) }
+      if let kind = FileSystem.specialKind(of: singlePath) { throw LayoutError.specialFile(path: singlePath, kind: kind) }
+      if FileSystem.isFile(singlePath) {
+        try requireInside(singlePath, folder: folder)
+        return WeightFiles(format: format, files: [singlePath])
+      }
     }
     let pickles = stem == modelWeightsStem ? ["pytorch_model.bin", "pytorch_model.bin.index.json"] : ["\(stem).bin"]
     for name in pickles where FileSystem.isFile(FileSystem.join(folder, name)) {

@@ -60,6 +60,12 @@ public struct TensorBytes: Sendable {
     }
   }
 
+  /// After a streaming copy: lets a memory-mapped file's pages of these bytes go (see
+  /// ``MappedFile/release(_:)``); nothing for bytes in owned memory.
+  public func releasePages() {
+    (storage as? MappedFile)?.release(range)
+  }
+
   /// A copy as an array, for tests and small tensors.
   public var array: [UInt8] { withUnsafeBytes { Array($0) } }
 }
