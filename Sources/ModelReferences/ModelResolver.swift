@@ -137,12 +137,17 @@ public actor ModelResolver {
   {
     let config: JSONObject
     let weights: WeightFiles
+    // A cache snapshot's files are links into its repository's `blobs/`: links may lead there, no further.
+    var linkRoot: String? = nil
+    if case .huggingFaceCache = origin, let snapshots = path.firstRange(of: "/snapshots/") {
+      linkRoot = String(path[..<snapshots.lowerBound])
+    }
     switch role {
     case .model:
-      let folder = try ModelFolder(path: path)
+      let folder = try ModelFolder(path: path, linkRoot: linkRoot)
       (config, weights) = (folder.config, folder.weights)
     case .adapter:
-      let folder = try AdapterFolder(path: path)
+      let folder = try AdapterFolder(path: path, linkRoot: linkRoot)
       (config, weights) = (folder.config, folder.weights)
     }
     return ResolvedCheckpoint(
@@ -155,9 +160,10 @@ public actor ModelResolver {
   static func isComplete(_ path: String, role: CheckpointRole) -> Bool {
     guard FileSystem.isFile(FileSystem.join(path, role.configName)) else { return false }
     do {
+      let linkRoot = path.firstRange(of: "/snapshots/").map { String(path[..<$0.lowerBound]) }
       _ = try FolderLayout.findWeights(
         in: path, stem: role == .model ? FolderLayout.modelWeightsStem : FolderLayout.adapterWeightsStem,
-        allowShards: role == .model)
+        allowShards: role == .model, linkRoot: linkRoot)
       return true
     } catch LayoutError.noWeights, LayoutError.missingShard, LayoutError.unsupportedPickle {
       return false

@@ -149,17 +149,17 @@ public struct ArchitectureSweep: Sendable {
   /// Hands the loaders the sweep's own folders (nothing is generated or copied).
   public var materializer: any CaseMaterializer { SweepMaterializer(folders: folders) }
 
-  /// The loader expectation files that apply to the sweep (`<corpus>/expectations/architectures/<loader>.yaml`),
+  /// The loader expectation files that apply to the sweep (`<corpus>/architectures/expectations/<loader>.yaml`),
   /// read like the corpus's own.
   public func expectations(corpusRoot: String) -> (files: [String: LoaderExpectations], diagnostics: [LintDiagnostic]) {
-    let folder = FileSystem.join(corpusRoot, "expectations/architectures")
+    let folder = FileSystem.join(corpusRoot, "architectures/expectations")
     var files: [String: LoaderExpectations] = [:]
     var diagnostics: [LintDiagnostic] = []
     guard FileSystem.kind(of: folder) == .directory, let names = try? FileSystem.contents(ofDirectory: folder) else {
       return ([:], [])
     }
     for name in names.sorted() where name.hasSuffix(".yaml") {
-      let relative = "expectations/architectures/" + name
+      let relative = "architectures/expectations/" + name
       guard let bytes = try? FileSystem.read(FileSystem.join(folder, name)),
         let text = String(validating: bytes, as: UTF8.self)
       else {

@@ -54,7 +54,10 @@ public enum FolderLayout {
   /// Finds the weights in `folder` with the given stem. Sharded indexes win over single files
   /// (as in transformers); safetensors wins over HDF5. Pickle checkpoints are recognised and refused.
   /// - Throws: ``LayoutError`` if none is usable.
-  public static func findWeights(in folder: String, stem: String, allowShards: Bool) throws -> WeightFiles {
+  public static func findWeights(in folder: String, stem: String, allowShards: Bool, linkRoot: String? = nil) throws
+    -> WeightFiles
+  {
+    let root = linkRoot ?? folder
     var looked: [String] = []
     for format in CheckpointFormat.allCases {
       let single = "\(stem).\(format.fileExtension)"
@@ -63,13 +66,13 @@ public enum FolderLayout {
         looked.append(indexName)
         let indexPath = FileSystem.join(folder, indexName)
         if FileSystem.isFile(indexPath) {
-          try requireInside(indexPath, folder: folder)
+          try requireInside(indexPath, folder: root)
           let index = try ShardIndex.read(path: indexPath)
           let files = index.shards.map { FileSystem.join(folder, $0) }
           for (shard, file) in zip(index.shards, files) {
             if let kind = FileSystem.specialKind(of: file) { throw LayoutError.specialFile(path: file, kind: kind) }
             guard FileSystem.isFile(file) else { throw LayoutError.missingShard(index: indexPath, shard: shard) }
-            try requireInside(file, folder: folder)
+            try requireInside(file, folder: root)
           }
           return WeightFiles(format: format, files: files, index: index)
         }
@@ -78,7 +81,7 @@ public enum FolderLayout {
       let singlePath = FileSystem.join(folder, single)
       if let kind = FileSystem.specialKind(of: singlePath) { throw LayoutError.specialFile(path: singlePath, kind: kind) }
       if FileSystem.isFile(singlePath) {
-        try requireInside(singlePath, folder: folder)
+        try requireInside(singlePath, folder: root)
         return WeightFiles(format: format, files: [singlePath])
       }
     }
