@@ -131,3 +131,27 @@ struct ArchitectureTests {
     #expect(base.inferences.contains { $0.contains("'transformer.'") })
   }
 }
+
+/// Item 1 of the resource model: tree building linear in the bytes of the names.
+@Suite("Name trees")
+struct NameTreeTests {
+  @Test("a name nested deeper than Python's recursion limit is a typed error naming it")
+  func tooDeep() throws {
+    let name = Array(repeating: "a", count: 100_000).joined(separator: ".") + ".weight"
+    #expect(throws: BaseModelError.self) {
+      try Build.custom([(name, [1])], config: [("model_type", .string("llama"))])
+    }
+    let deepest = Array(repeating: "a", count: BaseModel.maximumDepth - 1).joined(separator: ".") + ".weight"
+    let model = try Build.custom([(deepest, [2])], config: [("model_type", .string("brand_new"))])
+    #expect(model.stateDict.keys == [deepest])
+  }
+
+  @Test("a flat module with 100,000 children builds, in torch's order")
+  func wide() throws {
+    let tensors = (0..<100_000).reversed().map { ("blocks.\($0).weight", [2]) }
+    let model = try Build.custom(tensors, config: [("model_type", .string("brand_new"))])
+    let keys = model.stateDict.keys
+    #expect(keys.count == 100_000)
+    #expect(keys.first == "blocks.0.weight" && keys.last == "blocks.99999.weight")
+  }
+}

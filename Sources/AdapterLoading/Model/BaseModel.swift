@@ -31,6 +31,10 @@ public struct BaseModel: Sendable, Hashable {
   /// a recorded class.
   public var inferences: [String]
 
+  /// The deepest module nesting accepted: Python's default recursion limit, which torch's recursive
+  /// module walks hit first.
+  public static let maximumDepth = 1000
+
   /// The model's `state_dict()`: names and infos in torch order, tied weights under every name.
   public var stateDict: StateDict { tree.stateDict() }
 
@@ -53,8 +57,20 @@ public struct BaseModel: Sendable, Hashable {
     if case .inferred(let facts) = architecture.provenance { inferences = facts }
     tree = ModuleTree(root: Module(kind: .container, className: "Module"))
     var keys = weights.entries.map { (key: $0.name, info: $0.info) }
-    for (key, _) in keys where !isValidParameterName(key) {
-      throw BaseModelError(source: source, subject: key, detail: "not a valid parameter name")
+    for (key, _) in keys {
+      guard isValidParameterName(key) else {
+        throw BaseModelError(source: source, subject: key, detail: "not a valid parameter name")
+      }
+      // torch walks modules recursively (`named_modules`, `state_dict`): a model nested deeper than
+      // Python's recursion limit cannot be built, and paths that deep would cost quadratic time here.
+      var depth = 0
+      for byte in key.utf8 where byte == UInt8(ascii: ".") { depth += 1 }
+      guard depth < Self.maximumDepth else {
+        throw BaseModelError(
+          source: source, subject: String(key.prefix(80)) + "…",
+          detail: "has \(depth + 1) dot-separated parts; torch cannot nest modules deeper than Python's recursion "
+            + "limit (\(Self.maximumDepth))")
+      }
     }
     keys = renamed(keys)
     if let fusion = architecture.expertFusion {
