@@ -131,20 +131,36 @@ public struct ArchitectureReport: Sendable {
     }
     lines.append("")
 
-    var deviations: [String] = []
+    // Deviations grouped by the expectation entry that explains them; unexplained ones first.
+    var groups: [(reason: String, lines: [String])] = []
+    var total = 0
+    func add(_ reason: String, _ line: String) {
+      if let i = groups.firstIndex(where: { $0.reason == reason }) { groups[i].lines.append(line) } else { groups.append((reason, [line])) }
+      total += 1
+    }
     for row in rows {
       for scenario in analysis.scenarios {
+        let id = "`\(row.modelType)/\(row.task)/\(scenario)`"
         switch analysis.cells[row]?[scenario] {
-        case .deviation(let text): deviations.append("- `\(row.modelType)/\(row.task)/\(scenario)`: \(text)")
-        case .unknown(let text): deviations.append("- `\(row.modelType)/\(row.task)/\(scenario)` (not compared): \(text)")
+        case .deviation(let text):
+          let parts = text.split(separator: " — ", maxSplits: 1).map(String.init)
+          let answers = parts[0].count > 240 ? String(parts[0].prefix(240)) + "…" : parts[0]
+          add(parts.count > 1 ? parts[1] : "", "- \(id): \(MarkdownText.inline(answers))")
+        case .unknown(let text): add("", "- \(id) (not compared): \(MarkdownText.inline(text))")
         default: continue
         }
       }
     }
-    lines.append("## Deviations (\(deviations.count))")
+    groups.sort { ($0.reason.isEmpty ? 0 : 1, $0.reason) < ($1.reason.isEmpty ? 0 : 1, $1.reason) }
+    lines.append("## Deviations (\(total))")
     lines.append("")
-    lines += deviations.isEmpty ? ["None."] : deviations
-    lines.append("")
+    if groups.isEmpty { lines.append("None.") }
+    for group in groups {
+      lines.append(group.reason.isEmpty ? "### Unexplained (\(group.lines.count))" : "### \(group.lines.count) explained: \(group.reason)")
+      lines.append("")
+      lines += group.lines
+      lines.append("")
+    }
     lines.append("## Every case")
     lines.append("")
     lines.append("✓ agrees · ✗ deviates (listed above) · ? not compared · — not made (listed below)")
