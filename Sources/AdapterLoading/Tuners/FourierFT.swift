@@ -29,15 +29,7 @@ public struct FourierFTTuner: Tuner {
         break
       }
     }
-    let (i, o): (Int, Int)
-    switch target.base {
-    case .linear(let a, let b, _), .conv1D(let a, let b, _): (i, o) = (a, b)
-    default:
-      throw .typeError(
-        "Target module \(target.repr) is not supported. Currently, only the following modules are supported: "
-          + "`torch.nn.Linear`.")
-    }
-    if target.existingLayer == nil { TunerSupport.adjustFanInFanOut(target, config: &config, context: &context) }
+    let (i, o) = try TunerSupport.linearOrConv1D(target, config: &config, context: &context, supported: "`torch.nn.Linear`.")
     if n <= 0 { throw .valueError("`n_frequency` should be a positive integer value but the value passed is \(n)") }
     let product = try Checked.product([i, o])
     if n > product {

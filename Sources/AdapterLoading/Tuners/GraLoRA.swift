@@ -40,15 +40,7 @@ public struct GraLoRATuner: Tuner {
     let r = config.r ?? 32
     let k = try TunerSupport.int(config, "gralora_k", default: 2)
     let hybrid = try TunerSupport.int(config, "hybrid_r", default: 0)
-    let (i, o): (Int, Int)
-    switch target.base {
-    case .linear(let a, let b, _), .conv1D(let a, let b, _): (i, o) = (a, b)
-    default:
-      throw .typeError(
-        "Target module \(target.repr) is not supported. Currently, only the following modules are supported: "
-          + "`torch.nn.Linear`, `transformers.pytorch_utils.Conv1D`.")
-    }
-    if target.existingLayer == nil { TunerSupport.adjustFanInFanOut(target, config: &config, context: &context) }
+    let (i, o) = try TunerSupport.linearOrConv1D(target, config: &config, context: &context)
     try TunerSupport.positiveRank(r)
     if hybrid < 0 { throw .valueError("`hybrid_r` should be a non-negative integer value but the value passed is \(hybrid)") }
     if i % k != 0 { throw .valueError("in_features should be divisible by gralora_k, but got \(i) and \(k)") }

@@ -20,6 +20,24 @@ enum TunerSupport {
   /// Python's `type(module).__name__` for the innermost base layer.
   static func typeName(_ target: InjectionTarget) -> String { target.baseClassName }
 
+  /// The `(in, out)` features of a layer that must be an `nn.Linear` or a GPT-2 `Conv1D`, with
+  /// `fan_in_fan_out` adjusted for a new layer; any other layer is PEFT's `TypeError` naming what is supported.
+  static func linearOrConv1D(
+    _ target: InjectionTarget, config: inout AdapterConfig, context: inout InjectionContext,
+    supported: String = "`torch.nn.Linear`, `transformers.pytorch_utils.Conv1D`."
+  ) throws(PythonError) -> (Int, Int) {
+    let features: (Int, Int)
+    switch target.base {
+    case .linear(let a, let b, _), .conv1D(let a, let b, _): features = (a, b)
+    default:
+      throw .typeError(
+        "Target module \(target.repr) is not supported. Currently, only the following modules are supported: "
+          + supported)
+    }
+    if target.existingLayer == nil { adjustFanInFanOut(target, config: &config, context: &context) }
+    return features
+  }
+
   /// `fan_in_fan_out` handling shared by the Linear-style tuners: a `Conv1D` forces it on, an
   /// `nn.Linear` forces it off, each with PEFT's warning.
   static func adjustFanInFanOut(_ target: InjectionTarget, config: inout AdapterConfig, context: inout InjectionContext) {

@@ -69,15 +69,7 @@ public struct UniLoRATuner: Tuner {
   public func plan(_ target: InjectionTarget, config: inout AdapterConfig, adapterName: String, context: inout InjectionContext)
     throws(PythonError) -> LayerPlan
   {
-    let (i, o): (Int, Int)
-    switch target.base {
-    case .linear(let a, let b, _), .conv1D(let a, let b, _): (i, o) = (a, b)
-    default:
-      throw .typeError(
-        "Target module \(target.repr) is not supported. Currently, only the following modules are supported: "
-          + "`torch.nn.Linear`, `transformers.pytorch_utils.Conv1D`.")
-    }
-    if target.existingLayer == nil { TunerSupport.adjustFanInFanOut(target, config: &config, context: &context) }
+    let (i, o) = try TunerSupport.linearOrConv1D(target, config: &config, context: &context)
     let r = config.r ?? 4
     if r <= 0 { throw .valueError("`r` \(r) should be a positive integer value") }
     var entries: [AdapterEntry] = []

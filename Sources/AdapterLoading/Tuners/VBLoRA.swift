@@ -40,15 +40,7 @@ public struct VBLoRATuner: Tuner {
   {
     let (r, vectors, length, topk) = numbers(config)
     let bank = AdapterEntry.parameter("vblora_vector_bank", [vectors, length])
-    let (i, o): (Int, Int)
-    switch target.base {
-    case .linear(let a, let b, _), .conv1D(let a, let b, _): (i, o) = (a, b)
-    default:
-      throw .typeError(
-        "Target module \(target.repr) is not supported. Currently, only the following modules are supported: "
-          + "`torch.nn.Linear`, `transformers.pytorch_utils.Conv1D`.")
-    }
-    if target.existingLayer == nil { TunerSupport.adjustFanInFanOut(target, config: &config, context: &context) }
+    let (i, o) = try TunerSupport.linearOrConv1D(target, config: &config, context: &context)
     if r <= 0 { throw .valueError("`r` \(r) should be a positive integer value") }
     if topk <= 0 { throw .valueError("`topk` \(topk) should be a positive integer value") }
     guard length > 0, i % length == 0 else {

@@ -50,15 +50,7 @@ public struct WaveFTTuner: Tuner {
     let pattern = try TunerSupport.intPattern(config, "n_frequency_pattern")
     let fallback = try TunerSupport.int(config, "n_frequency", default: 2592)
     let n = try patternEntry(pattern, for: target.key, field: "n_frequency_pattern")?.integer ?? fallback
-    let (i, o): (Int, Int)
-    switch target.base {
-    case .linear(let a, let b, _), .conv1D(let a, let b, _): (i, o) = (a, b)
-    default:
-      throw .typeError(
-        "Target module \(target.repr) is not supported. Currently, only the following modules are supported: "
-          + "`torch.nn.Linear`.")
-    }
-    if target.existingLayer == nil { TunerSupport.adjustFanInFanOut(target, config: &config, context: &context) }
+    let (i, o) = try TunerSupport.linearOrConv1D(target, config: &config, context: &context, supported: "`torch.nn.Linear`.")
     if n <= 0 { throw .valueError("`n_frequency` should be a positive integer value but the value passed is \(n)") }
     let product = try Checked.product([i, o])
     if n > product {
