@@ -114,7 +114,8 @@ extension Architecture {
     baseModelPrefix = bare.basePrefix
     defaultTieWordEmbeddings = structure.tieWordEmbeddingsDefault ?? false
     conversionRegistered = structure.conversionRegistered
-    backboneRecords = RecordTrie(bare.modules)
+    // The bare model's tree, where a head class holds it: under the prefix.
+    records = RecordTrie(grafting: RecordTrie(bare.modules), under: baseModelPrefix)
     applyConversion(bare.conversion)
   }
 
@@ -122,12 +123,6 @@ extension Architecture {
     renames = transforms.compactMap(\.literalRenaming)
     keyRenamings = transforms.compactMap(KeyRenaming.init) + KeyRenaming.legacy
     expertFusion = ExpertFusion(converters: transforms)
-  }
-
-  /// The recorded backbone of an unrecorded head class (kinds and order under ``baseModelPrefix``).
-  var backboneRecords: RecordTrie {
-    get { records.subtrie(at: baseModelPrefix) ?? RecordTrie([:]) }
-    set { records = RecordTrie(grafting: newValue, under: baseModelPrefix) }
   }
 
   // MARK: Conventions for what is not recorded

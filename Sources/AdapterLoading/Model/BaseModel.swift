@@ -57,21 +57,7 @@ public struct BaseModel: Sendable, Hashable {
     if case .inferred(let facts) = architecture.provenance { inferences = facts }
     tree = ModuleTree(root: Module(kind: .container, className: "Module"))
     var keys = weights.entries.map { (key: $0.name, info: $0.info) }
-    for (key, _) in keys {
-      guard isValidParameterName(key) else {
-        throw BaseModelError(source: source, subject: key, detail: "not a valid parameter name")
-      }
-      // torch walks modules recursively (`named_modules`, `state_dict`): a model nested deeper than
-      // Python's recursion limit cannot be built, and paths that deep would cost quadratic time here.
-      var depth = 0
-      for byte in key.utf8 where byte == UInt8(ascii: ".") { depth += 1 }
-      guard depth < Self.maximumDepth else {
-        throw BaseModelError(
-          source: source, subject: String(key.prefix(80)) + "…",
-          detail: "has \(depth + 1) dot-separated parts; torch cannot nest modules deeper than Python's recursion "
-            + "limit (\(Self.maximumDepth))")
-      }
-    }
+    try Self.validateNames(keys.map(\.key), source: source)
     keys = renamed(keys)
     if let fusion = architecture.expertFusion {
       keys = try ExpertFuser(fusion: fusion, source: source).fuse(keys.map { ($0.key, $0.info) }, notes: &notes)
@@ -84,18 +70,40 @@ public struct BaseModel: Sendable, Hashable {
     tree = try builder.finish()
     if architecture.isRecorded, builder.unrecordedModules > 0 {
       notes.append("\(builder.unrecordedModules) module(s) not in the recorded \(modelClass) (a config variant): "
-        + "ordered after the recorded ones")
+        + "placed after the recorded sibling that precedes them by convention")
     }
     locateEmbeddings()
-    if !architecture.isRecorded {
-      let byShape = tree.namedModules().filter { entry in
-        guard case .embedding = tree[entry.node].kind else { return false }
-        let name = entry.name.split(separator: ".").last.map(String.init) ?? entry.name
-        return !Architecture.conventionalEmbeddingNames.contains(name)
-      }.map(\.name)
-      if !byShape.isEmpty {
-        inferences.append("taken for embeddings by shape (vocab_size rows, no bias): \(byShape.joined(separator: ", "))")
+    if !architecture.isRecorded { noteEmbeddingsTakenByShape() }
+  }
+
+  /// Names torch can register: valid dotted names, nested no deeper than torch's recursive module walks
+  /// (`named_modules`, `state_dict`) reach before Python's recursion limit — paths that deep would also
+  /// cost quadratic time here.
+  private static func validateNames(_ keys: [String], source: String) throws(BaseModelError) {
+    for key in keys {
+      guard isValidParameterName(key) else {
+        throw BaseModelError(source: source, subject: key, detail: "not a valid parameter name")
       }
+      var depth = 0
+      for byte in key.utf8 where byte == UInt8(ascii: ".") { depth += 1 }
+      guard depth < maximumDepth else {
+        throw BaseModelError(
+          source: source, subject: String(key.prefix(80)) + "…",
+          detail: "has \(depth + 1) dot-separated parts; torch cannot nest modules deeper than Python's recursion "
+            + "limit (\(maximumDepth))")
+      }
+    }
+  }
+
+  /// For an inferred architecture, says which embeddings were recognized by shape rather than by name.
+  private mutating func noteEmbeddingsTakenByShape() {
+    let byShape = tree.namedModules().filter { entry in
+      guard case .embedding = tree[entry.node].kind else { return false }
+      let name = entry.name.split(separator: ".").last.map(String.init) ?? entry.name
+      return !Architecture.conventionalEmbeddingNames.contains(name)
+    }.map(\.name)
+    if !byShape.isEmpty {
+      inferences.append("taken for embeddings by shape (vocab_size rows, no bias): \(byShape.joined(separator: ", "))")
     }
   }
 

@@ -88,12 +88,4 @@ struct RecordTrie: Sendable, Hashable {
     let (module, tensor) = splitKey(key)
     return record(node(at: module))?.nonPersistentBuffers.contains(tensor) ?? false
   }
-
-  /// The sub-trie below `path`, if recorded.
-  func subtrie(at path: String) -> RecordTrie? {
-    guard let start = node(at: path) else { return nil }
-    var trie = RecordTrie([:])
-    trie.copy(self, from: start, to: Self.root)
-    return trie
-  }
 }
