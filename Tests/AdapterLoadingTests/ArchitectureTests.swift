@@ -60,8 +60,9 @@ struct ArchitectureTests {
   @Test("a required literal never rules out a key the regex matches", arguments: [
     ("^embed_out\\.", "embed_out."), ("LayerNorm.gamma", "LayerNorm"), ("(q|k|v)_input_norm", "_input_norm"),
     ("^model\\.language_model\\.model", "model.language_model.model"), ("a*bc", "bc"),
-  ])
-  func requiredLiterals(_ pattern: String, _ literal: String) {
+    ("xx[ab]y", "xx"), ("a{2}bc", "bc"), ("\\x41bc", nil), ("(?i)layernorm", nil), ("a|b", nil),
+  ] as [(String, String?)])
+  func requiredLiterals(_ pattern: String, _ literal: String?) {
     #expect(KeyRenaming.requiredLiteral(pattern) == literal)
   }
 

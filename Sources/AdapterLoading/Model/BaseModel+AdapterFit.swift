@@ -33,6 +33,7 @@ extension BaseModel {
     var model = self
     let old = tree[tree.root]
     let heads = old.children.filter { Architecture.conventionalHeadNames.contains($0.name) }
+    let isHead = { (path: String) in Architecture.conventionalHeadNames.contains(String(path.split(separator: ".")[0])) }
     var backbone = old
     backbone.children = old.children.filter { !Architecture.conventionalHeadNames.contains($0.name) }
     backbone.className = "Module"
@@ -40,9 +41,9 @@ extension BaseModel {
     let newRoot = model.tree.add(
       Module(kind: .container, className: old.className, children: [(prefix, backboneNode)] + heads.map { ($0.name, $0.node) }))
     model.tree.root = newRoot
+    model.retargetTies { isHead($0) ? $0 : prefix + "." + $0 }
     model.architecture.baseModelPrefix = prefix
     model.architecture.holdsBackbone = true
-    let isHead = { (path: String) in Architecture.conventionalHeadNames.contains(String(path.split(separator: ".")[0])) }
     model.inputEmbeddingPath = inputEmbeddingPath.map { isHead($0) ? $0 : prefix + "." + $0 }
     model.outputEmbeddingPath = outputEmbeddingPath.map { isHead($0) ? $0 : prefix + "." + $0 }
     model.inferences.removeAll { $0.hasPrefix("no backbone prefix") }
@@ -57,6 +58,7 @@ extension BaseModel {
     var model = self
     let prefix = architecture.baseModelPrefix
     model.tree.root = backbone
+    model.retargetTies { $0.hasPrefix(prefix + ".") ? String($0.dropFirst(prefix.count + 1)) : $0 }
     model.architecture.holdsBackbone = false
     model.architecture.baseModelPrefix = ""
     func inner(_ path: String?) -> String? {
@@ -69,5 +71,14 @@ extension BaseModel {
       "the adapter's keys name the backbone's modules without '\(prefix).': the model is taken to be the bare "
         + "backbone (the base checkpoint was saved from a head model; its heads are not part of it)")
     return model
+  }
+
+  /// Rewrites every tensor's `tiedTo` key after the tree was re-rooted.
+  private mutating func retargetTies(_ rename: (String) -> String) {
+    for node in tree.modules.indices {
+      for i in tree[node].tensors.indices {
+        if let source = tree[node].tensors[i].tiedTo { tree[node].tensors[i].tiedTo = rename(source) }
+      }
+    }
   }
 }

@@ -242,12 +242,14 @@ public struct BaseModel: Sendable, Hashable {
         }
         // `a.*.b` → every index the checkpoint has for the source.
         for key in keys.keys.sorted() where ModuleRecord.pattern(of: key) == source {
-          let indices = key.split(separator: ".").filter { Int($0) != nil }
+          let indices = key.split(separator: ".").filter { isIndex($0) }
           var filled = target
           for index in indices {
             if let star = filled.firstRange(of: "*") { filled.replaceSubrange(star, with: index) }
           }
-          pairs.append((filled, key))
+          // A pattern that loses a fixed index (Zamba ties every layer's shared block to the first
+          // hybrid layer's) cannot be filled back: never tie a weight to itself.
+          if filled != key { pairs.append((filled, key)) }
         }
       }
       return pairs

@@ -24,9 +24,19 @@ struct TreeBuilder {
   /// Modules the records do not describe under a recorded parent (config variants), for notes.
   private(set) var unrecordedModules = 0
 
+  /// Names compare by their bytes, as Python's do: `Substring` equality is canonical equivalence,
+  /// which would merge an NFC and an NFD spelling of one name into one module.
   private struct ChildKey: Hashable {
     var parent: Int
     var name: Substring
+
+    static func == (a: ChildKey, b: ChildKey) -> Bool { a.parent == b.parent && a.name.utf8.elementsEqual(b.name.utf8) }
+    func hash(into hasher: inout Hasher) {
+      hasher.combine(parent)
+      if name.utf8.withContiguousStorageIfAvailable({ hasher.combine(bytes: UnsafeRawBufferPointer($0)) }) == nil {
+        for byte in name.utf8 { hasher.combine(byte) }
+      }
+    }
   }
 
   init(architecture: Architecture, source: String) {
@@ -122,7 +132,7 @@ struct TreeBuilder {
       if let c = conventional[child] { recordedByConvention.append((c, i)) }
     }
     for name in names {
-      let key = Int(name) != nil ? "*" : name
+      let key = isIndex(name) ? "*" : name
       if let i = record.children.firstIndex(of: key) {
         ranks[name] = Double(i)
       } else if let c = conventional[name] {
@@ -148,8 +158,8 @@ struct TreeBuilder {
 
   /// Numbers by value, then names by code point (`2` before `10`, digits before letters).
   static func naturalPrecedes(_ a: String, _ b: String) -> Bool {
-    let na = Int(a)
-    let nb = Int(b)
+    let na = isIndex(a) ? Int(a) : nil
+    let nb = isIndex(b) ? Int(b) : nil
     switch (na, nb) {
     case (let x?, let y?): return x < y
     case (_?, nil): return true
@@ -212,4 +222,9 @@ struct TreeBuilder {
     default: return "Module"
     }
   }
+}
+
+/// Whether a name is a `ModuleList` index: ASCII digits only (as the records' `*` stands for).
+func isIndex(_ name: some StringProtocol) -> Bool {
+  !name.isEmpty && name.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
 }

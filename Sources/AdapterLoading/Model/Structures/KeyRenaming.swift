@@ -97,6 +97,9 @@ struct KeyRenaming: Sendable, Hashable {
       switch c {
       case "\\":
         guard let escaped = next else { return nil }
+        // Escapes that spell a character by its code (`\x41`, `\u0041`, `\N{…}`, octal) are not
+        // followed here: no literal is claimed for such a pattern.
+        if ["x", "u", "U", "N", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"].contains(escaped) { return nil }
         let after = i + 2 < scalars.count ? scalars[i + 2] : nil
         let isClass = escaped.properties.isAlphabetic || ("0"..."9").contains(escaped)
         if depth == 0, !isClass, !quantified(after) {
@@ -107,6 +110,8 @@ struct KeyRenaming: Sendable, Hashable {
         i += 2
         continue
       case "(":
+        // Inline flags (`(?i)`) change what matches: no literal is claimed.
+        if next == "?", i + 2 < scalars.count, scalars[i + 2].properties.isAlphabetic { return nil }
         flush()
         depth += 1
       case ")":
@@ -117,7 +122,16 @@ struct KeyRenaming: Sendable, Hashable {
         flush()
       case "^", "$":
         flush()
-      case ".", "[", "]", "*", "+", "?", "{", "}":
+      case "[", "{":
+        // A class or a repetition count is opaque: skip to its end.
+        flush()
+        let close: UnicodeScalar = c == "[" ? "]" : "}"
+        i += 1
+        while i < scalars.count, scalars[i] != close {
+          if scalars[i] == "\\" { i += 1 }
+          i += 1
+        }
+      case ".", "]", "*", "+", "?", "}":
         flush()
       default:
         if depth == 0 && !quantified(next) {

@@ -58,7 +58,7 @@ struct RecordTrie: Sendable, Hashable {
     guard let node else { return nil }
     let children = nodes[node].children
     if let hit = children[String(name)] { return hit }
-    if !name.isEmpty, name.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { return children["*"] }
+    if isIndex(name) { return children["*"] }
     return nil
   }
 
