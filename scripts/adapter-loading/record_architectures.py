@@ -78,18 +78,17 @@ LEGACY = {
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
 torch.manual_seed(0)
-for case, (model_type, arch, kwargs) in CASES.items():
-    config = AutoConfig.for_model(model_type, **kwargs)
-    config.architectures = [arch]
-    model = getattr(transformers, arch)(config)
-    with tempfile.TemporaryDirectory() as tmp:
-        model.save_pretrained(tmp)
-        saved_config = json.load(open(os.path.join(tmp, "config.json")))
-        with safe_open(os.path.join(tmp, "model.safetensors"), "pt") as f:
-            tensors = []
-            for name in f.keys():
-                sl = f.get_slice(name)
-                tensors.append([name, sl.get_dtype(), list(sl.get_shape())])
+
+
+def saved_header(folder):
+    """config.json and the safetensors header (names, dtypes, shapes) of a saved folder."""
+    with safe_open(os.path.join(folder, "model.safetensors"), "pt") as f:
+        tensors = [[name, f.get_slice(name).get_dtype(), list(f.get_slice(name).get_shape())] for name in f.keys()]
+    return json.load(open(os.path.join(folder, "config.json"))), tensors
+
+
+def write_record(case, arch, folder, model):
+    saved_config, tensors = saved_header(folder)
     record = {
         "transformers_version": transformers.__version__,
         "architecture": arch,
@@ -101,31 +100,29 @@ for case, (model_type, arch, kwargs) in CASES.items():
     with open(os.path.join(out, f"{case}.json"), "w") as fh:
         json.dump(record, fh, indent=1, sort_keys=False)
         fh.write("\n")
-for case, (base_case, renames) in LEGACY.items():
-    model_type, arch, kwargs = CASES[base_case]
+
+
+def tiny(model_type, arch, kwargs):
     config = AutoConfig.for_model(model_type, **kwargs)
     config.architectures = [arch]
-    model = getattr(transformers, arch)(config)
+    return getattr(transformers, arch)(config)
+
+
+for case, (model_type, arch, kwargs) in CASES.items():
+    model = tiny(model_type, arch, kwargs)
     with tempfile.TemporaryDirectory() as tmp:
         model.save_pretrained(tmp)
+        write_record(case, arch, tmp, model)
+for case, (base_case, renames) in LEGACY.items():
+    model_type, arch, kwargs = CASES[base_case]
+    with tempfile.TemporaryDirectory() as tmp:
+        tiny(model_type, arch, kwargs).save_pretrained(tmp)
         path = os.path.join(tmp, "model.safetensors")
         tensors = load_file(path)
         reverse = {new: old for old, new in renames.items()}
         save_file({reverse.get(k, k): v for k, v in tensors.items()}, path, metadata={"format": "pt"})
+        # What transformers builds from the legacy names (nothing missing, nothing unexpected).
         loaded, info = getattr(transformers, arch).from_pretrained(tmp, output_loading_info=True)
         assert not info["missing_keys"] and not info["unexpected_keys"], info
-        saved_config = json.load(open(os.path.join(tmp, "config.json")))
-        with safe_open(path, "pt") as f:
-            saved = [[name, f.get_slice(name).get_dtype(), list(f.get_slice(name).get_shape())] for name in f.keys()]
-    record = {
-        "transformers_version": transformers.__version__,
-        "architecture": arch,
-        "config": saved_config,
-        "saved_tensors": saved,
-        "state_dict": [[k, list(v.shape)] for k, v in loaded.state_dict().items()],
-        "modules": [[n, type(m).__name__] for n, m in loaded.named_modules()],
-    }
-    with open(os.path.join(out, f"{case}.json"), "w") as fh:
-        json.dump(record, fh, indent=1, sort_keys=False)
-        fh.write("\n")
+        write_record(case, arch, tmp, loaded)
 print(f"transformers {transformers.__version__}: wrote {len(CASES) + len(LEGACY)} cases to {out}")

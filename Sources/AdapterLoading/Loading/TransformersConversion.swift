@@ -39,9 +39,8 @@ enum TransformersConversion {
       // transformers renames the key without PEFT's prefix; a renaming that changes nothing is undone.
       var bare = key.hasPrefix(prefix) ? String(key.dropFirst(prefix.count)) : key
       var renamed = false
-      for (from, to) in architecture.renames {
-        let next = bare.replacing(from, with: to, maxReplacements: 1)
-        if next != bare { bare = next; renamed = true }
+      for renaming in architecture.keyRenamings {
+        if let next = renaming.apply(to: bare), next != bare { bare = next; renamed = true }
       }
       if renamed { key = bare }
       if !key.hasPrefix("base_model.") { key = prefix + key }

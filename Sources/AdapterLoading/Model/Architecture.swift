@@ -23,9 +23,8 @@ public struct Architecture: Sendable, Hashable {
   public var defaultTieWordEmbeddings: Bool
   /// Whether PEFT 0.21 converts LoRA checkpoints on this model type (transformers registers a conversion).
   var conversionRegistered: Bool
-  /// Literal renamings of the model's conversion, which PEFT also applies to LoRA keys.
-  var renames: [(from: String, to: String)]
-  /// Every renaming transformers applies to checkpoint keys on load, in order (legacy ones last).
+  /// Every renaming transformers applies to checkpoint keys on load, in order (legacy ones last); PEFT
+  /// applies the same ones to LoRA keys (`TransformersConversion`).
   var keyRenamings: [KeyRenaming]
   /// Per-expert checkpoint weights fused into 3-D parameters (transformers v5 MoE conversion).
   var expertFusion: ExpertFusion?
@@ -76,7 +75,7 @@ extension Architecture {
         ? "config.json has no model_type" : "transformers \(ModelStructureTable.transformersVersion) does not register model_type '\(modelType)'"
       return inferred(modelType, facts: [why + ": the structure is inferred from the checkpoint"])
     }
-    let chosen = modelClass.isEmpty ? structure.bareClass : structure.modelClass(named: modelClass)
+    let chosen = modelClass.isEmpty ? structure.bareClass : structure.classes[modelClass]
     guard let cls = chosen else {
       var architecture = inferred(modelType, facts: [unrecordedClassFact(modelClass, structure)])
       if let bare = structure.bareClass { architecture.adopt(backboneOf: bare, structure: structure) }
@@ -86,7 +85,7 @@ extension Architecture {
       modelType: modelType, recordedClass: cls, provenance: .recorded(transformers: structure.transformersVersion),
       baseModelPrefix: cls.basePrefix, holdsBackbone: cls.holdsBackbone,
       defaultTieWordEmbeddings: structure.tieWordEmbeddingsDefault ?? false,
-      conversionRegistered: structure.conversionRegistered, renames: [], keyRenamings: [], expertFusion: nil,
+      conversionRegistered: structure.conversionRegistered, keyRenamings: [], expertFusion: nil,
       records: RecordTrie(cls.modules))
     architecture.applyConversion(cls.conversion)
     return architecture
@@ -105,7 +104,7 @@ extension Architecture {
   static func inferred(_ modelType: String, facts: [String]) -> Architecture {
     Architecture(
       modelType: modelType, recordedClass: nil, provenance: .inferred(facts), baseModelPrefix: "",
-      holdsBackbone: false, defaultTieWordEmbeddings: true, conversionRegistered: false, renames: [],
+      holdsBackbone: false, defaultTieWordEmbeddings: true, conversionRegistered: false,
       keyRenamings: KeyRenaming.legacy, expertFusion: nil, records: RecordTrie([:]))
   }
 
@@ -120,7 +119,6 @@ extension Architecture {
   }
 
   private mutating func applyConversion(_ transforms: [WeightTransform]) {
-    renames = transforms.compactMap(\.literalRenaming)
     keyRenamings = transforms.compactMap(KeyRenaming.init) + KeyRenaming.legacy
     expertFusion = ExpertFusion(converters: transforms)
   }

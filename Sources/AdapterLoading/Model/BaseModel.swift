@@ -226,6 +226,12 @@ public struct BaseModel: Sendable, Hashable {
     }
     if !added.isEmpty {
       notes.append("tied weight(s) present in the state dict but not in the file: \(added.joined(separator: ", "))")
+      if !architecture.isRecorded {
+        let why = config["tie_word_embeddings"] == nil
+          ? "config.json does not say tie_word_embeddings; transformers' PretrainedConfig default (true) assumed"
+          : "tie_word_embeddings is true"
+        inferences.append("\(added.joined(separator: ", ")) taken as tied to the input embeddings (\(why))")
+      }
     }
     return result
   }

@@ -54,17 +54,8 @@ public struct RandLoRATuner: Tuner {
   }
 
   public func checkNewAdapter(_ config: AdapterConfig, existing: [NamedAdapter]) throws(PythonError) {
-    let key = config.projectionPRNGKey ?? 0
-    for other in existing where (other.config.projectionPRNGKey ?? 0) != key {
-      throw .valueError(
-        "RandLora PRNG initialisation key must be the same for all adapters. Got config.projection_prng_key=\(key) but "
-          + "previous config had \(other.config.projectionPRNGKey ?? 0).")
-    }
-    if Set((existing.map(\.config) + [config]).map { $0.saveProjection ?? true }).count > 1 {
-      throw .valueError(
-        "RandLora projection weights must be saved for all adapters or none, but got multiple different values: "
-          + "[False, True]")
-    }
+    try TunerSupport.checkSharedProjections(
+      config, existing: existing, prngName: "RandLora", methodName: "RandLora", mixedValues: "[False, True]")
   }
 
   private static func bases(_ minDim: Int, _ r: Int) -> Int { (minDim + r - 1) / r }

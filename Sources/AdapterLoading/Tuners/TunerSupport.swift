@@ -20,6 +20,24 @@ enum TunerSupport {
   /// Python's `type(module).__name__` for the innermost base layer.
   static func typeName(_ target: InjectionTarget) -> String { target.baseClassName }
 
+  /// `_check_new_adapter_config` of the methods whose shared projections come from one PRNG key (VeRA,
+  /// PVeRA, RandLoRA): every adapter must use the same key, and save the projections or not alike.
+  static func checkSharedProjections(
+    _ config: AdapterConfig, existing: [NamedAdapter], prngName: String, methodName: String, mixedValues: String
+  ) throws(PythonError) {
+    let key = config.projectionPRNGKey ?? 0
+    for other in existing where (other.config.projectionPRNGKey ?? 0) != key {
+      throw .valueError(
+        "\(prngName) PRNG initialisation key must be the same for all adapters. Got config.projection_prng_key=\(key) "
+          + "but previous config had \(other.config.projectionPRNGKey ?? 0).")
+    }
+    if Set((existing.map(\.config) + [config]).map { $0.saveProjection ?? true }).count > 1 {
+      throw .valueError(
+        "\(methodName) projection weights must be saved for all adapters or none, but got multiple different values: "
+          + mixedValues)
+    }
+  }
+
   /// The `(in, out)` features of a layer that must be an `nn.Linear` or a GPT-2 `Conv1D`, with
   /// `fan_in_fan_out` adjusted for a new layer; any other layer is PEFT's `TypeError` naming what is supported.
   static func linearOrConv1D(
@@ -65,33 +83,34 @@ enum TunerSupport {
 
   // MARK: Fields AdapterConfig does not decode
 
-  /// An integer field of a method's config (`block_size`, `gralora_k`), or `value` when absent or null.
-  /// Another JSON type is not something PEFT's arithmetic on it can be predicted for: "cannot tell".
-  static func int(_ config: AdapterConfig, _ field: String, default value: Int) throws(PythonError) -> Int {
+  /// A field of a method's config that `AdapterConfig` does not decode, or `value` when absent or null.
+  /// Another JSON type is not something PEFT's code on it can be predicted for: "cannot tell".
+  private static func field<T>(
+    _ config: AdapterConfig, _ field: String, default value: T, expected: String, _ read: (JSONValue) -> T?
+  ) throws(PythonError) -> T {
     guard let json = config.json[field], !json.isNull else { return value }
-    guard let int = json.intValue else { throw notModelledType(config, field, json, expected: "an integer") }
-    return int
+    guard let typed = read(json) else { throw notModelledType(config, field, json, expected: expected) }
+    return typed
   }
 
-  /// A number field of a method's config (`unilora_dropout`), or `value` when absent or null.
-  static func double(_ config: AdapterConfig, _ field: String, default value: Double) throws(PythonError) -> Double {
-    guard let json = config.json[field], !json.isNull else { return value }
-    guard let number = json.doubleValue else { throw notModelledType(config, field, json, expected: "a number") }
-    return number
+  /// An integer field (`block_size`, `gralora_k`).
+  static func int(_ config: AdapterConfig, _ name: String, default value: Int) throws(PythonError) -> Int {
+    try field(config, name, default: value, expected: "an integer") { $0.intValue }
   }
 
-  /// A string field of a method's config (`variant`), or `value` when absent or null.
-  static func string(_ config: AdapterConfig, _ field: String, default value: String) throws(PythonError) -> String {
-    guard let json = config.json[field], !json.isNull else { return value }
-    guard let text = json.stringValue else { throw notModelledType(config, field, json, expected: "a string") }
-    return text
+  /// A number field (`unilora_dropout`).
+  static func double(_ config: AdapterConfig, _ name: String, default value: Double) throws(PythonError) -> Double {
+    try field(config, name, default: value, expected: "a number") { $0.doubleValue }
   }
 
-  /// A boolean field of a method's config (`save_projection`), or `value` when absent or null.
-  static func bool(_ config: AdapterConfig, _ field: String, default value: Bool) throws(PythonError) -> Bool {
-    guard let json = config.json[field], !json.isNull else { return value }
-    guard let flag = json.boolValue else { throw notModelledType(config, field, json, expected: "a boolean") }
-    return flag
+  /// A string field (`variant`).
+  static func string(_ config: AdapterConfig, _ name: String, default value: String) throws(PythonError) -> String {
+    try field(config, name, default: value, expected: "a string") { $0.stringValue }
+  }
+
+  /// A boolean field (`save_projection`).
+  static func bool(_ config: AdapterConfig, _ name: String, default value: Bool) throws(PythonError) -> Bool {
+    try field(config, name, default: value, expected: "a boolean") { $0.boolValue }
   }
 
   /// A `{pattern: integer}` field (`block_size_pattern`), in written order.

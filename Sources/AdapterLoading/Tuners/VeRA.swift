@@ -100,18 +100,9 @@ public struct VeRATuner: Tuner {
   }
 
   public func checkNewAdapter(_ config: AdapterConfig, existing: [NamedAdapter]) throws(PythonError) {
-    let key = config.projectionPRNGKey ?? 0
-    for other in existing where (other.config.projectionPRNGKey ?? 0) != key {
-      throw .valueError(
-        "\(flavor.prngName) PRNG initialisation key must be the same for all adapters. Got config.projection_prng_key=\(key) but "
-          + "previous config had \(other.config.projectionPRNGKey ?? 0).")
-    }
-    let values = Set((existing.map(\.config) + [config]).map { $0.saveProjection ?? true })
-    if values.count > 1 {
-      throw .valueError(
-        "\(flavor.methodName) projection weights must be saved for all adapters or none, but got multiple different "
-          + "values: \(flavor.mixedSaveProjection)")
-    }
+    try TunerSupport.checkSharedProjections(
+      config, existing: existing, prngName: flavor.prngName, methodName: flavor.methodName,
+      mixedValues: flavor.mixedSaveProjection)
   }
 
   /// `_find_dim` + `_init_vera_A_vera_B`: projections sized for the largest targeted linear layer.

@@ -161,5 +161,5 @@ struct KeyRenaming: Sendable, Hashable {
   private static let cache = Mutex<[String: CompiledRegex]>([:])
 
   /// transformers' legacy renamings, applied to every model (`LayerNorm.gamma` → `LayerNorm.weight`, …).
-  static var legacy: [KeyRenaming] { ModelStructureTable.legacy.compactMap(KeyRenaming.init) }
+  static let legacy: [KeyRenaming] = ModelStructureTable.legacy.compactMap(KeyRenaming.init)
 }

@@ -17,9 +17,6 @@ public struct ModelStructure: Sendable, Hashable {
   /// Classes that could not be built from their default config, with transformers' reason.
   public var skipped: [String: String]
 
-  /// The class for `config.json`'s `architectures[0]`.
-  public func modelClass(named name: String) -> ClassStructure? { classes[name] }
-
   /// The bare model class (`MODEL_MAPPING_NAMES`).
   public var bareClass: ClassStructure? {
     classes.values.sorted { $0.name < $1.name }.first { $0.tasks.contains("base") }
@@ -62,9 +59,6 @@ public struct ClassStructure: Sendable, Hashable {
     lhs.name == rhs.name && lhs.pythonModule == rhs.pythonModule && lhs.modules == rhs.modules
   }
   public func hash(into hasher: inout Hasher) { hasher.combine(name) }
-
-  /// The record of the module at a concrete path (`transformer.h.3.mlp`).
-  public func module(at path: String) -> ModuleRecord? { modules[ModuleRecord.pattern(of: path)] }
 }
 
 /// A module as the recorded class registers it.
@@ -130,17 +124,4 @@ public struct WeightTransform: Sendable, Hashable {
   public var groups: [String: Int]
   /// `scope_prefix` of a sub-model's transform.
   public var scope: String?
-
-  /// The literal substring a plain `WeightRenaming` replaces (`.block_sparse_moe.` → `.mlp.`), when its
-  /// one source pattern has no regex syntax beyond escaped dots.
-  public var literalRenaming: (from: String, to: String)? {
-    guard operation == "WeightRenaming", sourcePatterns.count == 1, targetPatterns.count == 1 else { return nil }
-    func literal(_ p: String) -> String? {
-      let plain = p.replacing("\\.", with: ".")
-      let special: Set<Character> = ["\\", "^", "$", "*", "+", "?", "(", ")", "[", "]", "{", "}", "|"]
-      return plain.contains(where: { special.contains($0) }) ? nil : plain
-    }
-    guard let from = literal(sourcePatterns[0]), let to = literal(targetPatterns[0]) else { return nil }
-    return (from, to)
-  }
 }

@@ -51,8 +51,6 @@ struct RecordTrie: Sendable, Hashable {
     return node
   }
 
-  var isEmpty: Bool { nodes.count == 1 && nodes[Self.root].record == nil }
-
   /// The node for a child named `name` (an index matches `*`), if recorded.
   func child(_ node: Int?, _ name: Substring) -> Int? {
     guard let node else { return nil }
