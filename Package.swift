@@ -29,19 +29,21 @@ let package = Package(
   ],
   targets: [
     .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
-    .target(name: "TensorIO", swiftSettings: strictSettings),
+    // Internal (no product): processes, locks, the monotonic clock, descriptor I/O.
+    .target(name: "SystemSupport", swiftSettings: strictSettings),
+    .target(name: "TensorIO", dependencies: ["SystemSupport"], swiftSettings: strictSettings),
     .target(name: "SafeTensors", dependencies: ["TensorIO"], swiftSettings: strictSettings),
-    .target(name: "HDF5Checkpoint", dependencies: ["TensorIO", "CHDF5"], swiftSettings: strictSettings),
+    .target(name: "HDF5Checkpoint", dependencies: ["SystemSupport", "TensorIO", "CHDF5"], swiftSettings: strictSettings),
     .target(
       name: "Checkpoints", dependencies: ["TensorIO", "SafeTensors", "HDF5Checkpoint"],
       swiftSettings: strictSettings),
-    .target(name: "AdapterLoading", dependencies: ["TensorIO"], swiftSettings: strictSettings),
+    .target(name: "AdapterLoading", dependencies: ["SystemSupport", "TensorIO"], swiftSettings: strictSettings),
     .target(
       name: "Synthesis", dependencies: ["TensorIO", "Checkpoints", "AdapterLoading"], swiftSettings: strictSettings),
     .target(
       name: "Conformance",
       dependencies: [
-        "TensorIO", "SafeTensors", "HDF5Checkpoint", "Checkpoints", "AdapterLoading", "Synthesis",
+        "SystemSupport", "TensorIO", "SafeTensors", "HDF5Checkpoint", "Checkpoints", "AdapterLoading", "Synthesis",
         .product(name: "Yams", package: "Yams"),
       ],
       swiftSettings: strictSettings),
@@ -57,34 +59,39 @@ let package = Package(
     .executableTarget(
       name: "adaptest",
       dependencies: [
-        "TensorIO", "SafeTensors", "HDF5Checkpoint", "Checkpoints", "AdapterLoading", "Conformance", "Synthesis",
-        "ModelReferences",
+        "SystemSupport", "TensorIO", "SafeTensors", "HDF5Checkpoint", "Checkpoints", "AdapterLoading", "Conformance",
+        "Synthesis", "ModelReferences",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strictSettings),
     .executableTarget(
       name: "safetensors-bench", dependencies: ["SafeTensors", "TensorIO"], path: "Benchmarks/SafeTensorsBench",
       swiftSettings: strictSettings),
-    .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"], swiftSettings: strictSettings),
+    // Helpers every test target shares: temporary folders, the repository's paths, a seeded
+    // generator, external commands and the reference Python.
+    .target(
+      name: "TestSupport", dependencies: ["SystemSupport", "TensorIO"], path: "Tests/TestSupport",
+      swiftSettings: strictSettings),
+    .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "TestSupport"], swiftSettings: strictSettings),
     .testTarget(
-      name: "SafeTensorsTests", dependencies: ["SafeTensors", "Checkpoints", "TensorIO"],
+      name: "SafeTensorsTests", dependencies: ["TestSupport", "SafeTensors", "Checkpoints", "TensorIO"],
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
-      name: "HDF5CheckpointTests", dependencies: ["HDF5Checkpoint", "TensorIO"],
+      name: "HDF5CheckpointTests", dependencies: ["TestSupport", "HDF5Checkpoint", "TensorIO"],
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
-      name: "CheckpointsTests", dependencies: ["Checkpoints", "SafeTensors", "HDF5Checkpoint", "TensorIO"],
+      name: "CheckpointsTests", dependencies: ["TestSupport", "Checkpoints", "SafeTensors", "HDF5Checkpoint", "TensorIO"],
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
-      name: "AdapterLoadingTests", dependencies: ["AdapterLoading", "Checkpoints", "TensorIO"],
+      name: "AdapterLoadingTests", dependencies: ["TestSupport", "AdapterLoading", "Checkpoints", "TensorIO"],
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
-      name: "SynthesisTests", dependencies: ["Synthesis", "AdapterLoading", "Checkpoints", "TensorIO"],
+      name: "SynthesisTests", dependencies: ["TestSupport", "Synthesis", "AdapterLoading", "Checkpoints", "TensorIO"],
       resources: [.copy("Fixtures")], swiftSettings: strictSettings),
     .testTarget(
       name: "ModelReferencesTests",
       dependencies: [
-        "ModelReferences", "Checkpoints", "AdapterLoading", "Synthesis", "TensorIO",
+        "TestSupport", "ModelReferences", "Checkpoints", "AdapterLoading", "Synthesis", "TensorIO",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -92,7 +99,8 @@ let package = Package(
       ],
       swiftSettings: strictSettings),
     .testTarget(
-      name: "ConformanceTests", dependencies: ["Conformance", "TensorIO"], swiftSettings: strictSettings),
+      name: "ConformanceTests", dependencies: ["TestSupport", "SystemSupport", "Conformance", "TensorIO"],
+      swiftSettings: strictSettings),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -108,32 +108,12 @@ public struct CheckpointConversion: Sendable {
         try AtomicFile.write(text: JSONWriter.pythonSorted.string(json) + "\n", to: FileSystem.join(staging, name))
         written.append(FileSystem.join(output, name))
       }
-      try Self.publish(staging, to: output, overwrite: overwrite)
+      try AtomicFile.publishFolder(staging, to: output, replacing: overwrite)
       return Summary(tensorCount: tensorCount, byteCount: byteCount, files: written)
     } catch {
-      try? Self.removeTree(staging)
+      try? FileSystem.removeTree(staging)
       throw error
     }
-  }
-
-  /// Moves the finished staging folder to `output`. An existing `output` (with `overwrite`) is first
-  /// renamed aside and removed only once the new folder is in place, so at every moment `output` is
-  /// the old folder or the new one; if the switch fails the old folder is put back.
-  static func publish(_ staging: String, to output: String, overwrite: Bool) throws {
-    guard overwrite, FileSystem.kind(of: output, followLinks: false) != .missing else {
-      guard rename(staging, output) == 0 else { throw FileError(operation: "rename", path: output, errno: errno) }
-      return
-    }
-    let aside = AtomicFile.temporaryPath(for: output)
-    guard rename(output, aside) == 0 else { throw FileError(operation: "rename", path: output, errno: errno) }
-    guard rename(staging, output) == 0 else {
-      let code = errno
-      _ = rename(aside, output)
-      throw FileError(operation: "rename", path: output, errno: code)
-    }
-    // The new output is complete; an old file that cannot be removed stays beside it, named as a
-    // temporary, rather than failing a conversion that succeeded.
-    try? removeTree(aside)
   }
 
   /// A shard's path relative to the folder it was opened from (`sub/model.safetensors`).
@@ -216,15 +196,5 @@ public struct CheckpointConversion: Sendable {
 
   private static func byteCount(_ tensors: [WritableTensor]) throws -> Int {
     try tensors.reduce(0) { $0 + (try $1.info.byteCount()) }
-  }
-
-  /// Removes a folder tree this code created (no symlink following).
-  static func removeTree(_ path: String) throws {
-    if FileSystem.kind(of: path, followLinks: false) == .directory {
-      for name in try FileSystem.contents(ofDirectory: path) { try removeTree(FileSystem.join(path, name)) }
-      guard rmdir(path) == 0 else { throw FileError(operation: "rmdir", path: path, errno: errno) }
-    } else if unlink(path) != 0 {
-      throw FileError(operation: "unlink", path: path, errno: errno)
-    }
   }
 }

@@ -1,4 +1,5 @@
 import CHDF5
+import SystemSupport
 
 #if canImport(Glibc)
   import Glibc
@@ -15,17 +16,17 @@ import CHDF5
 /// costs nothing measurable next to file I/O. The lock is recursive so that a handle released while
 /// the lock is held can close itself.
 enum HDF5Library {
-  private static let mutex = RecursiveMutex()
+  private static let mutex = Locked(recursive: true)
 
   /// Runs `body` holding the lock, with HDF5's automatic stderr error printing turned off.
   ///
   /// The thread-safe library keeps error-reporting settings per thread, so silencing once at start-up
   /// is not enough: it is repeated on every entry (a cheap call).
   static func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
-    mutex.lock()
-    defer { mutex.unlock() }
-    _ = H5Eset_auto2(chdf5_e_default(), nil, nil)
-    return try body()
+    try mutex.withLock { () throws(E) -> R in
+      _ = H5Eset_auto2(chdf5_e_default(), nil, nil)
+      return try body()
+    }
   }
 
   /// The messages on this thread's HDF5 error stack, outermost API call first, joined; clears the
@@ -47,28 +48,6 @@ enum HDF5Library {
     _ = H5Eclear2(chdf5_e_default())
     return lines.items.isEmpty ? "no message on the HDF5 error stack" : lines.items.joined(separator: "; ")
   }
-}
-
-/// A pthread recursive mutex (no Foundation, and `Synchronization.Mutex` needs newer Apple OSes).
-private final class RecursiveMutex: @unchecked Sendable {
-  private let raw: UnsafeMutablePointer<pthread_mutex_t>
-
-  init() {
-    raw = .allocate(capacity: 1)
-    var attributes = pthread_mutexattr_t()
-    pthread_mutexattr_init(&attributes)
-    pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
-    pthread_mutex_init(raw, &attributes)
-    pthread_mutexattr_destroy(&attributes)
-  }
-
-  deinit {
-    pthread_mutex_destroy(raw)
-    raw.deallocate()
-  }
-
-  func lock() { pthread_mutex_lock(raw) }
-  func unlock() { pthread_mutex_unlock(raw) }
 }
 
 /// An HDF5 identifier that is closed when the value goes away, so no path leaks a handle.

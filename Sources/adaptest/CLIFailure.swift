@@ -1,10 +1,11 @@
 import ArgumentParser
+import SystemSupport
 import TensorIO
 
 /// Turns library errors into a one-line message on stderr and a documented exit code.
 enum CLIFailure {
   /// Exit code for inputs that cannot be read (shared by every subcommand).
-  static let unreadableInput: Int32 = 3
+  static let unreadableInput = ExitStatus.invalidInput
 
   /// Runs `body`; any error is printed (escaped for the terminal) and exits with code 3.
   static func reading<T>(_ path: String, _ body: () throws -> T) throws -> T {
@@ -25,6 +26,14 @@ enum CLIFailure {
     return ExitCode(unreadableInput)
   }
 
+  /// Prints a message of one or more lines, each made safe for the terminal on its own (a
+  /// newline inside a message is a line break, not an escaped `\u{a}`).
+  static func printLines(_ message: String) {
+    for line in message.split(separator: "\n", omittingEmptySubsequences: false) {
+      printError(DisplayText.terminalSafe(String(line)))
+    }
+  }
+
   static func printError(_ message: String) {
     var stderr = StandardError()
     print(message, to: &stderr)
@@ -33,19 +42,5 @@ enum CLIFailure {
 
 /// `print(…, to:)` target for standard error (file descriptor 2).
 struct StandardError: TextOutputStream {
-  mutating func write(_ string: String) {
-    var text = string
-    text.withUTF8 { utf8 in _ = posixWrite(2, utf8.baseAddress, utf8.count) }
-  }
-}
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
-private func posixWrite(_ fd: Int32, _ buffer: UnsafePointer<UInt8>?, _ count: Int) -> Int {
-  guard let buffer else { return 0 }
-  return write(fd, buffer, count)
+  mutating func write(_ string: String) { FileDescriptor.write(2, text: string) }
 }

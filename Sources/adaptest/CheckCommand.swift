@@ -94,7 +94,7 @@ struct CheckCommand: AsyncParsableCommand {
     } else {
       guard let named = resolvedAdapter.baseModelNameOrPath else {
         CLIFailure.printError("error: \(DisplayText.terminalSafe(adapterText)): adapter_config.json names no base_model_name_or_path; give --base")
-        throw ExitCode(CLIFailure.unreadableInput)
+        throw ExitCode(ExitStatus.invalidInput)
       }
       CLIFailure.printError("base: \(DisplayText.terminalSafe(named)) (the adapter's base_model_name_or_path)")
       baseText = named
@@ -117,7 +117,7 @@ struct CheckCommand: AsyncParsableCommand {
       lowCPUMemUsage: lowCpuMemUsage)
     let outcome = LoadSimulator.simulate(base: baseModel, adapter: adapter, context: context, profile: profile)
     print(json ? JSONWriter(indent: 2).string(outcome.json) : outcome.text(verbose: verbose))
-    if outcome.status != .clean { throw ExitCode(Int32(outcome.status.rawValue)) }
+    if outcome.status != .clean { throw ExitCode(ExitStatus.of(outcome.status)) }
   }
 }
 

@@ -22,7 +22,7 @@ struct CorpusCommand: ParsableCommand {
       print(
         "\(loaded.cases.count) valid case(s), \(loaded.expectations.count) expectation file(s): "
           + "\(errors) error(s), \(warnings) warning(s)")
-      if errors > 0 { throw ExitCode(1) }
+      if errors > 0 { throw ExitCode(ExitStatus.findings) }
     }
   }
 
@@ -43,8 +43,8 @@ struct CorpusCommand: ParsableCommand {
     func run() throws {
       let path = FileSystem.join(corpus, "cases", name + ".yaml")
       guard FileSystem.kind(of: path) == .missing else {
-        printError("adaptest: \(path) already exists")
-        throw ExitCode(1)
+        printError("error: \(DisplayText.terminalSafe(path)) already exists")
+        throw ExitCode(ExitStatus.invalidInput)
       }
       if let slash = path.lastIndex(of: "/") { try FileSystem.createDirectory(String(path[..<slash])) }
       try AtomicFile.write(text: CaseScaffold.text(id: name), to: path)

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import SystemSupport
+import TensorIO
 
 struct DriverCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -29,15 +30,18 @@ struct DriverCommand: ParsableCommand {
         throw ValidationError("expected NAME==VERSION, e.g. peft==0.21.2")
       }
       let script = "\(root)/Drivers/\(parts[0])/setup-venv.sh"
-      guard FileManager.default.isExecutableFile(atPath: script) else {
+      guard FileSystem.isFile(script) else {
         throw ValidationError("no driver named '\(parts[0])': \(script) does not exist")
       }
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: script)
-      process.arguments = [parts[1]]
-      try process.run()
-      process.waitUntilExit()
-      guard process.terminationStatus == 0 else { throw ExitCode(process.terminationStatus) }
+      let setup: Subprocess
+      do {
+        setup = try Subprocess([script, parts[1]])
+      } catch {
+        CLIFailure.printError("error: cannot run \(DisplayText.terminalSafe(script)): \(error)")
+        throw ExitCode(CLIFailure.unreadableInput)
+      }
+      let status = setup.reap(blocking: true)?.shellStatus ?? 1
+      guard status == 0 else { throw ExitCode(status) }
     }
   }
 }

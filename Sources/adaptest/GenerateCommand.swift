@@ -14,8 +14,9 @@ struct GenerateCommand: ParsableCommand {
       loaded/NAME/ (adapters already in the model) and case.json (how the pair was made and the \
       expected outcome). With --format both, OUT/ID/safetensors/ and OUT/ID/hdf5/. A pair is \
       assembled aside and renamed into place: an existing folder is an error (or, with --overwrite, \
-      replaced whole), never half-written. --case reads a corpus case (YAML or JSON); --matrix reads \
-      a JSON matrix and skips impossible combinations with their reason (OUT/matrix.json lists both).
+      replaced whole), never half-written. --case reads a corpus case, --matrix a matrix (each YAML, \
+      as in Corpus/, or the same tree in JSON); impossible combinations of a matrix are skipped with \
+      their reason (OUT/matrix.json lists both). Exit status 3 when a file cannot be read or decoded.
       """)
 
   enum FormatChoice: String, ExpressibleByArgument, CaseIterable {
@@ -31,7 +32,7 @@ struct GenerateCommand: ParsableCommand {
 
   @Option(help: "The folder to write pairs into.") var out: String
   @Option(name: .customLong("case"), help: "A case file (YAML or JSON).") var caseFile: String?
-  @Option(help: "A matrix file (JSON).") var matrix: String?
+  @Option(help: "A matrix file (YAML or JSON), e.g. Corpus/matrix.yaml.") var matrix: String?
   @Option(help: "safetensors, hdf5 or both.") var format: FormatChoice = .safetensors
   @Option(help: "The data seed: same seed, same bytes.") var seed: UInt64 = 0
   @Flag(help: "Leave the bases' tensor data as holes (sparse files; real-size presets).") var sparse = false
@@ -44,21 +45,24 @@ struct GenerateCommand: ParsableCommand {
   func run() throws {
     let writer = PairWriter(formats: .standard)
     if let caseFile {
-      let json = try CLIFailure.reading(caseFile) { try Self.readCase(caseFile) }
       let plan: PairPlan
       do {
-        plan = try PairPlan(try PairSpec.decode(json, id: Self.stem(caseFile)))
+        plan = try PairPlan(try RecipeFiles.recipe(at: caseFile))
       } catch {
-        CLIFailure.printError("\(DisplayText.terminalSafe(caseFile)): \(DisplayText.terminalSafe(String(describing: error)))")
-        throw ExitCode(2)
+        CLIFailure.printLines(String(describing: error))
+        throw ExitCode(ExitStatus.invalidInput)
       }
       try write(plan, writer: writer)
       print("generated \(DisplayText.terminalSafe(plan.spec.id)): \(Self.summary(plan.outcome))")
       return
     }
     guard let matrix else { return }
-    let spec = try CLIFailure.reading(matrix) { () throws -> MatrixSpec in
-      try MatrixSpec.decode(try readJSON(path: matrix))
+    let spec: MatrixSpec
+    do {
+      spec = try RecipeFiles.matrix(at: matrix)
+    } catch {
+      CLIFailure.printLines(String(describing: error))
+      throw ExitCode(ExitStatus.invalidInput)
     }
     var generated: [JSONValue] = []
     var skipped: [JSONValue] = []
@@ -79,8 +83,8 @@ struct GenerateCommand: ParsableCommand {
 
   private func write(_ plan: PairPlan, writer: PairWriter) throws {
     guard Self.isSafeID(plan.spec.id) else {
-      CLIFailure.printError("case id '\(DisplayText.terminalSafe(plan.spec.id))' is not a relative path of plain names")
-      throw ExitCode(2)
+      CLIFailure.printError("error: case id '\(DisplayText.terminalSafe(plan.spec.id))' is not a relative path of plain names")
+      throw ExitCode(ExitStatus.invalidInput)
     }
     let folder = FileSystem.join(out, plan.spec.id)
     if let slash = folder.lastIndex(of: "/") { try FileSystem.createDirectory(String(folder[..<slash])) }
@@ -94,67 +98,6 @@ struct GenerateCommand: ParsableCommand {
           plan, to: FileSystem.join(folder, f.rawValue), format: f, seed: seed, sparseBase: sparse, overwrite: overwrite)
       }
     }
-  }
-
-  /// Reads a case: YAML through the conformance corpus decoder, JSON directly.
-  static func readCase(_ path: String) throws -> JSONValue {
-    if path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
-      let text = String(decoding: try FileSystem.read(path), as: UTF8.self)
-      let (spec, diagnostics) = CaseDecoder().decode(text, file: path)
-      guard let spec else {
-        throw CaseFileError(message: diagnostics.map(\.description).joined(separator: "\n"))
-      }
-      return caseJSON(spec)
-    }
-    return try readJSON(path: path)
-  }
-
-  /// A decoded corpus case as the JSON tree the generator reads.
-  static func caseJSON(_ spec: CaseSpec) -> JSONValue {
-    func mutations(_ list: [Mutation]) -> JSONValue {
-      .array(list.map { .object(JSONObject([($0.name, .object($0.arguments))])) })
-    }
-    let loaded: [JSONValue] = spec.load.loaded.map { adapter in
-      var object = JSONObject([("name", .string(adapter.name))])
-      if let tuner = adapter.tuner { object["tuner"] = .string(tuner) }
-      if let config = adapter.config { object["config"] = .object(config) }
-      return .object(object)
-    }
-    return .object(
-      JSONObject([
-        ("id", .string(spec.id)),
-        (
-          "base",
-          .object(
-            JSONObject([
-              ("architecture", .string(spec.base.architecture)), ("config", .object(spec.base.config)),
-              ("mutations", mutations(spec.base.mutations)),
-            ]))
-        ),
-        (
-          "adapter",
-          .object(
-            JSONObject([
-              ("tuner", .string(spec.adapter.tuner)), ("config", .object(spec.adapter.config)),
-              ("mutations", mutations(spec.adapter.mutations)),
-            ]))
-        ),
-        (
-          "load",
-          .object(
-            JSONObject([
-              ("adapter_name", .string(spec.load.adapterName)), ("loaded", .array(loaded)),
-              ("ignore_mismatched_sizes", .bool(spec.load.ignoreMismatchedSizes)),
-              ("method", .string(spec.load.method.rawValue)),
-            ]))
-        ),
-        ("formats", .array(spec.formats.map { .string($0.rawValue) })),
-      ]))
-  }
-
-  static func stem(_ path: String) -> String {
-    let name = FileSystem.lastComponent(path)
-    return name.split(separator: ".").first.map(String.init) ?? name
   }
 
   static func isSafeID(_ id: String) -> Bool {
@@ -172,10 +115,4 @@ struct GenerateCommand: ParsableCommand {
     if !outcome.diagnostics.isEmpty { parts.append("[\(outcome.diagnostics.map(\.rawValue).joined(separator: ", "))]") }
     return parts.joined(separator: ", ")
   }
-}
-
-/// A YAML case file the corpus decoder rejected.
-struct CaseFileError: Error, CustomStringConvertible {
-  var message: String
-  var description: String { message }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Conformance
+import SystemSupport
 import TensorIO
 
 /// `adaptest run`: the conformance suite.
@@ -44,9 +45,9 @@ struct RunCommand: AsyncParsableCommand {
       printError("adaptest: cannot write reports to \(DisplayText.terminalSafe(out)): \(error)")
       throw ExitCode(3)
     }
-    let started = Monotonic.seconds()
+    let started = Monotonic.now
     let source = try sweep.map(loadSweep) ?? CaseSource(corpus: try loadCorpus(corpus), root: corpus)
-    let corpusSeconds = Monotonic.seconds() - started
+    let corpusSeconds = Monotonic.now - started
     let lintErrors = source.diagnostics.filter { $0.severity == .error }
     for diagnostic in lintErrors { printError(DisplayText.terminalSafe(diagnostic.description)) }
     let baseline = self.baseline ?? (sweep == nil ? "reports/baseline.json" : "")
@@ -78,7 +79,7 @@ struct RunCommand: AsyncParsableCommand {
       }
     }
 
-    let scratch = FileSystem.join(TemporaryFolder.base(), "adaptest-run-\(ProcessID.current)")
+    let scratch = FileSystem.join(TemporaryFolder.base(), TemporaryFolder.processScoped("adaptest-run"))
     let expectationFiles = source.expectations
     let fallBack = source.expectationsFallBack
     let suite = ConformanceSuite(
@@ -91,13 +92,13 @@ struct RunCommand: AsyncParsableCommand {
       details: fullDetails ? .full : .compact)
     let planned = suite.plannedRuns.count
     print("adaptest run: \(planned) case run(s) × \(instances.count) loader(s) (\(selected.joined(separator: ", ")))")
-    let bar = ProgressBar(interactive: isTerminal(1))
-    let runStarted = Monotonic.seconds()
+    let bar = ProgressBar(interactive: FileDescriptor.isTerminal(1))
+    let runStarted = Monotonic.now
     let (results, timings) = await suite.runTimed { bar.update($0) }
     bar.finish()
-    let runSeconds = Monotonic.seconds() - runStarted
+    let runSeconds = Monotonic.now - runStarted
 
-    let reportStarted = Monotonic.seconds()
+    let reportStarted = Monotonic.now
     let baselineRun: RunResults? = !baseline.isEmpty && FileSystem.isFile(baseline) ? try readResults(baseline) : nil
     let diff: ResultsDiff?
     do {
@@ -107,14 +108,14 @@ struct RunCommand: AsyncParsableCommand {
       printError("adaptest: cannot write reports: \(error)")
       throw ExitCode(3)
     }
-    let reportSeconds = Monotonic.seconds() - reportStarted
+    let reportSeconds = Monotonic.now - reportStarted
     printRunSummary(results, diff: diff)
     let unexpected = results.unexpected
     for result in unexpected.prefix(20) {
       print(DisplayText.terminalSafe("\(result.status) \(result.loader): \(result.displayName): \(String(result.message.prefix(300)))"))
     }
     if unexpected.count > 20 { print("… and \(unexpected.count - 20) more unexpected result(s) in \(out)/summary.md") }
-    let seconds = Monotonic.seconds() - started
+    let seconds = Monotonic.now - started
     let rate = seconds > 0 ? Double(results.results.count) / seconds : 0
     print("reports: \(out)/{summary.md,junit.xml,index.html,results.json}; \(results.results.count) result(s) in \(formatSeconds(seconds)) (\(Int(rate)) per second)")
     var phases = "time: corpus and matrix planning \(formatSeconds(corpusSeconds)), run \(formatSeconds(runSeconds)) "
@@ -175,10 +176,10 @@ func formatSeconds(_ seconds: Double) -> String {
 /// A one-line progress bar on a terminal; occasional plain lines otherwise.
 final class ProgressBar: @unchecked Sendable {
   private let interactive: Bool
-  private let lock = Lock()
+  private let lock = Locked()
   private var lastPrinted = -1
   private var lastTotal = 0
-  private let started = Monotonic.seconds()
+  private let started = Monotonic.now
 
   init(interactive: Bool) { self.interactive = interactive }
 
@@ -190,10 +191,10 @@ final class ProgressBar: @unchecked Sendable {
         let width = 30
         let filled = progress.total == 0 ? width : progress.done * width / progress.total
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let elapsed = formatSeconds(Monotonic.seconds() - started)
+        let elapsed = formatSeconds(Monotonic.now - started)
         var line = "\r\(bar) \(progress.done)/\(progress.total) \(percent)%  \(elapsed)"
         if progress.unexpected > 0 { line += "  \(progress.unexpected) unexpected" }
-        writeOut(line + "\u{1B}[K")
+        FileDescriptor.write(1, text: line + "\u{1B}[K")
       } else if percent / 10 > lastPrinted / 10 || progress.done == progress.total {
         guard percent != lastPrinted else { return }
         lastPrinted = percent
@@ -203,6 +204,6 @@ final class ProgressBar: @unchecked Sendable {
   }
 
   func finish() {
-    if interactive && lastTotal > 0 { writeOut("\n") }
+    if interactive && lastTotal > 0 { FileDescriptor.write(1, text: "\n") }
   }
 }

@@ -1,6 +1,7 @@
 import Checkpoints
 import SafeTensors
 import TensorIO
+import TestSupport
 import Testing
 
 @Suite struct CheckpointShardingTests {
@@ -31,16 +32,16 @@ import Testing
   }
 
   @Test func writesShardsAndATransformersStyleIndex() throws {
-    let folder = try Scratch()
+    let folder = TemporaryDirectory("checkpoints")
     let tensors = [Self.tensor("model.b", bytes: 4), Self.tensor("model.a", bytes: 4), Self.tensor("lm_head", bytes: 8)]
     let written = try CheckpointWriting(formats: .standard).write(
-      tensors, metadata: ["format": "pt"], folder: folder.root, stem: "model", format: .safetensors,
+      tensors, metadata: ["format": "pt"], folder: folder.path, stem: "model", format: .safetensors,
       sharding: .maxShardSize(8), totalParameters: 16)
     #expect(
       written.map(FileSystem.lastComponent) == [
         "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json",
       ])
-    let index = try String(decoding: FileSystem.read(folder.path("model.safetensors.index.json")), as: UTF8.self)
+    let index = try String(decoding: FileSystem.read(folder.file("model.safetensors.index.json")), as: UTF8.self)
     // json.dumps(index, indent=2, sort_keys=True) + "\n", as transformers writes it.
     #expect(index == """
       {
@@ -56,7 +57,7 @@ import Testing
       }
 
       """)
-    let found = try FolderLayout.findWeights(in: folder.root, stem: "model", allowShards: true)
+    let found = try FolderLayout.findWeights(in: folder.path, stem: "model", allowShards: true)
     #expect(found.files == Array(written.dropLast()))
     let second = try SafeTensorsFile(path: written[1])
     #expect(second.tensors.names == ["lm_head"])
@@ -64,10 +65,10 @@ import Testing
   }
 
   @Test func oneShardIsASingleFileWithoutIndex() throws {
-    let folder = try Scratch()
+    let folder = TemporaryDirectory("checkpoints")
     _ = try CheckpointWriting(formats: .standard).write(
-      [Self.tensor("w", bytes: 3)], metadata: [:], folder: folder.root, stem: "model", format: .safetensors,
+      [Self.tensor("w", bytes: 3)], metadata: [:], folder: folder.path, stem: "model", format: .safetensors,
       sharding: .count(4))
-    #expect(try FileSystem.contents(ofDirectory: folder.root) == ["model.safetensors"])
+    #expect(try FileSystem.contents(ofDirectory: folder.path) == ["model.safetensors"])
   }
 }

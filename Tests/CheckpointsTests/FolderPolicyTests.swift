@@ -1,7 +1,8 @@
 import Checkpoints
 import Foundation
-import Testing
 import TensorIO
+import TestSupport
+import Testing
 
 /// Issue 15, folder policy: symlinks that leave a checkpoint folder are refused (and never copied by
 /// `convert`), FIFOs and devices get their own error and are never opened blocking, and a file
@@ -12,35 +13,35 @@ import TensorIO
   }
 
   @Test func symlinkedWeightsLeavingTheFolderAreRefused() throws {
-    let scratch = try Scratch()
-    try Self.model(in: scratch.path("elsewhere"))
-    try FileSystem.createDirectory(scratch.path("m"))
-    try AtomicFile.write(text: #"{"model_type": "llama"}"#, to: scratch.path("m/config.json"))
-    #expect(symlink(scratch.path("elsewhere/model.safetensors"), scratch.path("m/model.safetensors")) == 0)
-    #expect(throws: LayoutError.linkOutsideFolder(path: scratch.path("m/model.safetensors"))) {
-      try ModelCheckpoint(path: scratch.path("m"), formats: .standard)
+    let scratch = TemporaryDirectory("checkpoints")
+    try Self.model(in: scratch.file("elsewhere"))
+    try FileSystem.createDirectory(scratch.file("m"))
+    try AtomicFile.write(text: #"{"model_type": "llama"}"#, to: scratch.file("m/config.json"))
+    #expect(symlink(scratch.file("elsewhere/model.safetensors"), scratch.file("m/model.safetensors")) == 0)
+    #expect(throws: LayoutError.linkOutsideFolder(path: scratch.file("m/model.safetensors"))) {
+      try ModelCheckpoint(path: scratch.file("m"), formats: .standard)
     }
     // A link that stays inside the folder is an ordinary file.
-    try Self.model(in: scratch.path("n"))
-    #expect(rename(scratch.path("n/model.safetensors"), scratch.path("n/real.safetensors")) == 0)
-    #expect(symlink("real.safetensors", scratch.path("n/model.safetensors")) == 0)
-    #expect(try ModelCheckpoint(path: scratch.path("n"), formats: .standard).weights.tensors.count == 12)
+    try Self.model(in: scratch.file("n"))
+    #expect(rename(scratch.file("n/model.safetensors"), scratch.file("n/real.safetensors")) == 0)
+    #expect(symlink("real.safetensors", scratch.file("n/model.safetensors")) == 0)
+    #expect(try ModelCheckpoint(path: scratch.file("n"), formats: .standard).weights.tensors.count == 12)
   }
 
   @Test func convertDoesNotCopyALinkedFileFromOutside() throws {
-    let scratch = try Scratch()
-    try Self.model(in: scratch.path("m"))
-    try AtomicFile.write(text: "secret", to: scratch.path("secret.txt"))
-    #expect(symlink(scratch.path("secret.txt"), scratch.path("m/notes.txt")) == 0)
-    #expect(throws: LayoutError.linkOutsideFolder(path: scratch.path("m/notes.txt"))) {
-      try CheckpointConversion(formats: .standard).convert(scratch.path("m"), to: scratch.path("out"), format: .hdf5)
+    let scratch = TemporaryDirectory("checkpoints")
+    try Self.model(in: scratch.file("m"))
+    try AtomicFile.write(text: "secret", to: scratch.file("secret.txt"))
+    #expect(symlink(scratch.file("secret.txt"), scratch.file("m/notes.txt")) == 0)
+    #expect(throws: LayoutError.linkOutsideFolder(path: scratch.file("m/notes.txt"))) {
+      try CheckpointConversion(formats: .standard).convert(scratch.file("m"), to: scratch.file("out"), format: .hdf5)
     }
-    #expect(FileSystem.kind(of: scratch.path("out")) == .missing)
+    #expect(FileSystem.kind(of: scratch.file("out")) == .missing)
   }
 
   @Test func fifoIsItsOwnErrorAndNeverBlocks() throws {
-    let scratch = try Scratch()
-    let fifo = scratch.path("adapter_model.safetensors")
+    let scratch = TemporaryDirectory("checkpoints")
+    let fifo = scratch.file("adapter_model.safetensors")
     #expect(mkfifo(fifo, 0o600) == 0)
     let clock = ContinuousClock()
     let elapsed = try clock.measure {
@@ -56,18 +57,18 @@ import TensorIO
       try OpenedCheckpoint.open("/dev/zero", formats: .standard)
     }
     // A shard that is a FIFO.
-    try FileSystem.createDirectory(scratch.path("a"))
-    try AtomicFile.write(text: #"{"peft_type": "LORA"}"#, to: scratch.path("a/adapter_config.json"))
-    #expect(mkfifo(scratch.path("a/adapter_model.safetensors"), 0o600) == 0)
-    #expect(throws: LayoutError.specialFile(path: scratch.path("a/adapter_model.safetensors"), kind: "a FIFO")) {
-      try OpenedCheckpoint.open(scratch.path("a"), formats: .standard)
+    try FileSystem.createDirectory(scratch.file("a"))
+    try AtomicFile.write(text: #"{"peft_type": "LORA"}"#, to: scratch.file("a/adapter_config.json"))
+    #expect(mkfifo(scratch.file("a/adapter_model.safetensors"), 0o600) == 0)
+    #expect(throws: LayoutError.specialFile(path: scratch.file("a/adapter_model.safetensors"), kind: "a FIFO")) {
+      try OpenedCheckpoint.open(scratch.file("a"), formats: .standard)
     }
   }
 
   @Test func fileWhereAFolderIsExpected() throws {
-    let scratch = try Scratch()
-    try AtomicFile.write(text: "x", to: scratch.path("f"))
-    #expect(throws: LayoutError.notAFolder(path: scratch.path("f"))) { try ModelFolder(path: scratch.path("f")) }
-    #expect(throws: LayoutError.notAFolder(path: scratch.path("f"))) { try AdapterFolder(path: scratch.path("f")) }
+    let scratch = TemporaryDirectory("checkpoints")
+    try AtomicFile.write(text: "x", to: scratch.file("f"))
+    #expect(throws: LayoutError.notAFolder(path: scratch.file("f"))) { try ModelFolder(path: scratch.file("f")) }
+    #expect(throws: LayoutError.notAFolder(path: scratch.file("f"))) { try AdapterFolder(path: scratch.file("f")) }
   }
 }

@@ -2,6 +2,7 @@ import Checkpoints
 import HDF5Checkpoint
 import SafeTensors
 import TensorIO
+import TestSupport
 import Testing
 
 /// Tensor names and metadata are whatever the file says: `adaptest inspect` shows them on a terminal
@@ -15,8 +16,8 @@ struct HostileNameTests {
 
   @Test("every name and metadata entry is shown escaped", arguments: [CheckpointFormat.safetensors, .hdf5])
   func inspect(_ format: CheckpointFormat) throws {
-    let scratch = try Scratch()
-    let path = scratch.path("hostile.\(format.fileExtension)")
+    let scratch = TemporaryDirectory("checkpoints")
+    let path = scratch.file("hostile.\(format.fileExtension)")
     let tensors = Self.names.map { name in
       WritableTensor(name: name, info: TensorInfo(dtype: .u8, shape: [1]), payload: .bytes(TensorBytes(OwnedBytes([7]))))
     }
@@ -35,8 +36,8 @@ struct HostileNameTests {
   }
 
   /// The same checkpoint with harmless names.
-  static func plainTwin(_ scratch: Scratch, _ format: CheckpointFormat) throws -> String {
-    let path = scratch.path("plain.\(format.fileExtension)")
+  static func plainTwin(_ scratch: TemporaryDirectory, _ format: CheckpointFormat) throws -> String {
+    let path = scratch.file("plain.\(format.fileExtension)")
     let tensors = names.indices.map { i in
       WritableTensor(name: "t\(i)", info: TensorInfo(dtype: .u8, shape: [1]), payload: .bytes(TensorBytes(OwnedBytes([7]))))
     }

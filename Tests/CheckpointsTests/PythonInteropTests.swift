@@ -1,7 +1,8 @@
 import Checkpoints
 import Foundation
-import Testing
 import TensorIO
+import TestSupport
+import Testing
 
 /// Files written by the Python `safetensors` package (scripts/fixtures/make_interop_fixtures.py),
 /// read through the folder-level API and converted through HDF5 and back.
@@ -46,12 +47,12 @@ import TensorIO
 
   @Test(arguments: files)
   func safetensorsToHDF5AndBackIsByteIdentical(name: String) throws {
-    let scratch = try Scratch()
+    let scratch = TemporaryDirectory("checkpoints")
     let original = "\(Self.folder)/\(name).safetensors"
     let conversion = CheckpointConversion(formats: .standard)
-    _ = try conversion.convert(original, to: scratch.path("x.h5"), format: .hdf5)
-    _ = try conversion.convert(scratch.path("x.h5"), to: scratch.path("x.safetensors"), format: .safetensors)
-    #expect(try FileSystem.read(scratch.path("x.safetensors")) == FileSystem.read(original))
+    _ = try conversion.convert(original, to: scratch.file("x.h5"), format: .hdf5)
+    _ = try conversion.convert(scratch.file("x.h5"), to: scratch.file("x.safetensors"), format: .safetensors)
+    #expect(try FileSystem.read(scratch.file("x.safetensors")) == FileSystem.read(original))
   }
 
   @Test func plainH5pyFilesAreNotMistakenForCheckpoints() throws {

@@ -1,6 +1,7 @@
 import Checkpoints
-import Testing
 import TensorIO
+import TestSupport
+import Testing
 
 @Suite struct ShardedFolderTests {
   /// Twelve small tensors with distinct byte patterns.
@@ -24,9 +25,9 @@ import TensorIO
 
   @Test(arguments: CheckpointFormat.allCases)
   func shardedModelReadsBackAsOneTable(format: CheckpointFormat) throws {
-    let scratch = try Scratch()
-    try Self.writeModel(in: scratch.path("m"), format: format, shards: 3)
-    let model = try ModelCheckpoint(path: scratch.path("m"), formats: .standard)
+    let scratch = TemporaryDirectory("checkpoints")
+    try Self.writeModel(in: scratch.file("m"), format: format, shards: 3)
+    let model = try ModelCheckpoint(path: scratch.file("m"), formats: .standard)
     #expect(model.weights.files.count == 3)
     #expect(Set(model.weights.tensors.names) == Set(Self.tensors().map(\.name)))
     for tensor in Self.tensors() {
@@ -37,36 +38,36 @@ import TensorIO
   }
 
   @Test func shardedFolderConvertsThroughHDF5ByteIdentically() throws {
-    let scratch = try Scratch()
-    try Self.writeModel(in: scratch.path("a"), format: .safetensors, shards: 4)
+    let scratch = TemporaryDirectory("checkpoints")
+    try Self.writeModel(in: scratch.file("a"), format: .safetensors, shards: 4)
     let conversion = CheckpointConversion(formats: .standard)
-    _ = try conversion.convert(scratch.path("a"), to: scratch.path("b"), format: .hdf5)
-    _ = try conversion.convert(scratch.path("b"), to: scratch.path("c"), format: .safetensors)
-    let names = try FileSystem.contents(ofDirectory: scratch.path("a"))
-    #expect(try FileSystem.contents(ofDirectory: scratch.path("c")) == names)
+    _ = try conversion.convert(scratch.file("a"), to: scratch.file("b"), format: .hdf5)
+    _ = try conversion.convert(scratch.file("b"), to: scratch.file("c"), format: .safetensors)
+    let names = try FileSystem.contents(ofDirectory: scratch.file("a"))
+    #expect(try FileSystem.contents(ofDirectory: scratch.file("c")) == names)
     #expect(names.contains("model.safetensors.index.json"))
     for name in names {
-      #expect(try FileSystem.read(scratch.path("c/\(name)")) == FileSystem.read(scratch.path("a/\(name)")), "\(name)")
+      #expect(try FileSystem.read(scratch.file("c/\(name)")) == FileSystem.read(scratch.file("a/\(name)")), "\(name)")
     }
   }
 
   @Test func conversionNeverOverwritesUnlessAsked() throws {
-    let scratch = try Scratch()
-    try Self.writeModel(in: scratch.path("a"), format: .safetensors, shards: 1)
-    try FileSystem.createDirectory(scratch.path("b"))
+    let scratch = TemporaryDirectory("checkpoints")
+    try Self.writeModel(in: scratch.file("a"), format: .safetensors, shards: 1)
+    try FileSystem.createDirectory(scratch.file("b"))
     let conversion = CheckpointConversion(formats: .standard)
-    #expect(throws: CheckpointError.destinationExists(path: scratch.path("b"))) {
-      try conversion.convert(scratch.path("a"), to: scratch.path("b"), format: .hdf5)
+    #expect(throws: CheckpointError.destinationExists(path: scratch.file("b"))) {
+      try conversion.convert(scratch.file("a"), to: scratch.file("b"), format: .hdf5)
     }
-    _ = try conversion.convert(scratch.path("a"), to: scratch.path("b"), format: .hdf5, overwrite: true)
-    #expect(FileSystem.isFile(scratch.path("b/model.h5")))
+    _ = try conversion.convert(scratch.file("a"), to: scratch.file("b"), format: .hdf5, overwrite: true)
+    #expect(FileSystem.isFile(scratch.file("b/model.h5")))
   }
 
   /// Issue 15: two shards with the same file name in different subfolders overwrote each other in
   /// the converted folder (exit 0, and an index naming tensors the surviving file did not hold).
   @Test func shardsInSubfoldersKeepTheirPaths() throws {
-    let scratch = try Scratch()
-    let folder = scratch.path("m")
+    let scratch = TemporaryDirectory("checkpoints")
+    let folder = scratch.file("m")
     try FileSystem.createDirectory(folder)
     try AtomicFile.write(text: #"{"model_type": "llama"}"#, to: FileSystem.join(folder, "config.json"))
     let all = Self.tensors()
@@ -82,10 +83,10 @@ import TensorIO
     let index = JSONValue.object(JSONObject([("metadata", .object(JSONObject())), ("weight_map", .object(map))]))
     try AtomicFile.write(text: JSONWriter.pythonSorted.string(index), to: FileSystem.join(folder, "model.safetensors.index.json"))
     let conversion = CheckpointConversion(formats: .standard)
-    _ = try conversion.convert(folder, to: scratch.path("h"), format: .hdf5)
-    #expect(FileSystem.isFile(scratch.path("h/part0/model.h5")) && FileSystem.isFile(scratch.path("h/part1/model.h5")))
-    _ = try conversion.convert(scratch.path("h"), to: scratch.path("s"), format: .safetensors)
-    let back = try ModelCheckpoint(path: scratch.path("s"), formats: .standard)
+    _ = try conversion.convert(folder, to: scratch.file("h"), format: .hdf5)
+    #expect(FileSystem.isFile(scratch.file("h/part0/model.h5")) && FileSystem.isFile(scratch.file("h/part1/model.h5")))
+    _ = try conversion.convert(scratch.file("h"), to: scratch.file("s"), format: .safetensors)
+    let back = try ModelCheckpoint(path: scratch.file("s"), formats: .standard)
     #expect(Set(back.weights.tensors.names) == Set(all.map(\.name)))
     for tensor in all {
       guard case .bytes(let expected) = tensor.payload else { continue }
@@ -97,25 +98,25 @@ import TensorIO
   /// folder is renamed aside, the new one renamed in, and only then the old one removed: nothing of
   /// the old folder remains, nothing is left beside it, and a failed conversion leaves it untouched.
   @Test func overwriteSwitchesFoldersWithoutLosingEither() throws {
-    let scratch = try Scratch()
-    try Self.writeModel(in: scratch.path("a"), format: .safetensors, shards: 2)
-    try FileSystem.createDirectory(scratch.path("out/old-sub"))
-    try AtomicFile.write(text: "old", to: scratch.path("out/old-sub/stale.txt"))
+    let scratch = TemporaryDirectory("checkpoints")
+    try Self.writeModel(in: scratch.file("a"), format: .safetensors, shards: 2)
+    try FileSystem.createDirectory(scratch.file("out/old-sub"))
+    try AtomicFile.write(text: "old", to: scratch.file("out/old-sub/stale.txt"))
     let conversion = CheckpointConversion(formats: .standard)
-    try AtomicFile.write(text: "not a checkpoint", to: scratch.path("bad.safetensors"))
+    try AtomicFile.write(text: "not a checkpoint", to: scratch.file("bad.safetensors"))
     #expect(throws: (any Error).self) {
-      try conversion.convert(scratch.path("bad.safetensors"), to: scratch.path("out"), format: .hdf5, overwrite: true)
+      try conversion.convert(scratch.file("bad.safetensors"), to: scratch.file("out"), format: .hdf5, overwrite: true)
     }
-    #expect(FileSystem.isFile(scratch.path("out/old-sub/stale.txt")))
-    _ = try conversion.convert(scratch.path("a"), to: scratch.path("out"), format: .hdf5, overwrite: true)
-    #expect(FileSystem.kind(of: scratch.path("out/old-sub")) == .missing)
-    #expect(FileSystem.isFile(scratch.path("out/model.h5.index.json")))
-    #expect(try FileSystem.contents(ofDirectory: scratch.root).sorted() == ["a", "bad.safetensors", "out"])
+    #expect(FileSystem.isFile(scratch.file("out/old-sub/stale.txt")))
+    _ = try conversion.convert(scratch.file("a"), to: scratch.file("out"), format: .hdf5, overwrite: true)
+    #expect(FileSystem.kind(of: scratch.file("out/old-sub")) == .missing)
+    #expect(FileSystem.isFile(scratch.file("out/model.h5.index.json")))
+    #expect(try FileSystem.contents(ofDirectory: scratch.path).sorted() == ["a", "bad.safetensors", "out"])
   }
 
   @Test func indexThatDisagreesWithItsShardsIsRejected() throws {
-    let scratch = try Scratch()
-    let folder = scratch.path("m")
+    let scratch = TemporaryDirectory("checkpoints")
+    let folder = scratch.file("m")
     try Self.writeModel(in: folder, format: .safetensors, shards: 2)
     let indexPath = FileSystem.join(folder, "model.safetensors.index.json")
     let original = try readJSON(path: indexPath)
@@ -137,10 +138,10 @@ import TensorIO
   }
 
   @Test func pickleCheckpointGetsAConvertFirstError() throws {
-    let scratch = try Scratch()
-    try AtomicFile.write([0x50, 0x4B, 0x03, 0x04, 0, 0], to: scratch.path("adapter_model.safetensors"))
-    #expect(throws: LayoutError.unsupportedPickle(path: scratch.path("adapter_model.safetensors"))) {
-      try OpenedCheckpoint.open(scratch.path("adapter_model.safetensors"), formats: .standard)
+    let scratch = TemporaryDirectory("checkpoints")
+    try AtomicFile.write([0x50, 0x4B, 0x03, 0x04, 0, 0], to: scratch.file("adapter_model.safetensors"))
+    #expect(throws: LayoutError.unsupportedPickle(path: scratch.file("adapter_model.safetensors"))) {
+      try OpenedCheckpoint.open(scratch.file("adapter_model.safetensors"), formats: .standard)
     }
   }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import TensorIO
+import TestSupport
 import Testing
 
 @testable import Conformance

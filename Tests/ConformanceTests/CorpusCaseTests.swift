@@ -1,4 +1,5 @@
 import TensorIO
+import TestSupport
 import Testing
 
 @testable import Conformance

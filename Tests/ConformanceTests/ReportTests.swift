@@ -1,6 +1,7 @@
 import Foundation
 import FoundationXML
 import TensorIO
+import TestSupport
 import Testing
 
 @testable import Conformance

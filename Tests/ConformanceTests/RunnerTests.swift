@@ -1,4 +1,6 @@
+import SystemSupport
 import TensorIO
+import TestSupport
 import Testing
 
 @testable import Conformance

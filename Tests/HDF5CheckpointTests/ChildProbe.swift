@@ -1,4 +1,5 @@
 import TensorIO
+import TestSupport
 
 #if canImport(Glibc)
   import Glibc

@@ -1,5 +1,6 @@
 import HDF5Checkpoint
 import TensorIO
+import TestSupport
 import Testing
 
 /// Files written by h5py (scripts/fixtures/make_h5py_fixtures.py), read by Swift. Expected values
@@ -36,7 +37,7 @@ import Testing
     Expected(name: "never.written", dtype: .f32, shape: [8], bytes: [UInt8](repeating: 0, count: 32)),
   ]
 
-  static let layoutPath = Repository.fixtures + "/h5py-layout.h5"
+  static let layoutPath = HDF5Paths.fixtures + "/h5py-layout.h5"
 
   @Test func tableOrderAndMetadata() throws {
     let file = try HDF5File(path: Self.layoutPath)
@@ -54,7 +55,7 @@ import Testing
   }
 
   @Test func plainH5pyFileIsNotAnAdaptestCheckpoint() throws {
-    let path = Repository.fixtures + "/h5py-plain.h5"
+    let path = HDF5Paths.fixtures + "/h5py-plain.h5"
     let error = hdf5Error { _ = try HDF5File(path: path) }
     #expect(error?.code == "not-adaptest-layout")
     #expect(error?.file == path)

@@ -1,5 +1,6 @@
 import HDF5Checkpoint
 import TensorIO
+import TestSupport
 import Testing
 
 /// Swift-written checkpoints read by h5py with the numpy dtypes and values of docs/hdf5-layout.md §3.
@@ -70,9 +71,9 @@ import Testing
     ]
   }()
 
-  @Test(.enabled(if: Subprocess.pythonWithH5py != nil, "set ADAPTEST_PYTHON to a Python with h5py and numpy"))
+  @Test(.enabled(if: H5py.python != nil, "set ADAPTEST_PYTHON to a Python with h5py and numpy"))
   func h5pyReadsSwiftWrittenFiles() throws {
-    let python = try #require(Subprocess.pythonWithH5py)
+    let python = try #require(H5py.python)
     let dir = TemporaryDirectory()
     let path = dir.file("swift.h5")
     let metadata = ["format": "pt", "ünï": "名前"]
@@ -102,7 +103,7 @@ import Testing
     try AtomicFile.write(text: JSONWriter.compact.string(expected), to: expectedPath)
 
     let script = Repository.root + "/scripts/fixtures/check_h5py_reads.py"
-    let result = try Subprocess.run([python, script, path, expectedPath])
+    let result = try ExternalCommand.run([python, script, path, expectedPath], mergeErrors: true)
     #expect(result.status == 0, "\(result.output)")
     #expect(result.output.hasPrefix("ok \(Self.cases.count) tensors"), "\(result.output)")
   }

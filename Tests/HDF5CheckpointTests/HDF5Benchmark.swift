@@ -1,5 +1,6 @@
 import HDF5Checkpoint
 import TensorIO
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -14,7 +15,7 @@ import Testing
 /// and prints the figures and ratios. A benchmark, not a timed test: it asserts only correctness.
 /// Run with `ADAPTEST_HDF5_BENCH=1 ADAPTEST_PYTHON=… swift test --filter HDF5Benchmark`.
 @Suite struct HDF5Benchmark {
-  static let enabled = getenv("ADAPTEST_HDF5_BENCH") != nil && Subprocess.pythonWithH5py != nil
+  static let enabled = getenv("ADAPTEST_HDF5_BENCH") != nil && H5py.python != nil
 
   private static func seconds() -> Double {
     var now = timespec()
@@ -34,7 +35,7 @@ import Testing
 
   @Test(.enabled(if: enabled, "set ADAPTEST_HDF5_BENCH=1 and ADAPTEST_PYTHON to a Python with h5py"))
   func writeAndRead256MiB() throws {
-    let python = try #require(Subprocess.pythonWithH5py)
+    let python = try #require(H5py.python)
     let dir = TemporaryDirectory()
     let count = 64 << 20  // F32 elements: 256 MiB
     let data = OwnedBytes(count: count * 4) { buffer in
@@ -56,7 +57,7 @@ import Testing
     // its own file's write directly (that order measures page-cache writeback, not the reader).
     let script = Repository.root + "/scripts/bench/hdf5_h5py_bench.py"
     func h5py(_ arguments: [String]) throws -> Double {
-      let result = try Subprocess.run([python, script] + arguments + [String(runs)])
+      let result = try ExternalCommand.run([python, script] + arguments + [String(runs)], mergeErrors: true)
       try #require(result.status == 0, "\(result.output)")
       let last = result.output.split(separator: "\n").last.map(String.init) ?? ""
       return try #require(try? JSONValue.parse(last))["seconds"]?.doubleValue ?? .nan

@@ -1,5 +1,6 @@
 import HDF5Checkpoint
 import TensorIO
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -16,11 +17,7 @@ import Testing
 @Suite("HDF5 isolation")
 struct IsolationTests {
   /// The `adaptest` executable of this build (`swift test` builds it next to the test bundle).
-  static let adaptest: String? = {
-    guard let test = CommandLine.arguments.first, let slash = test.lastIndex(of: "/") else { return nil }
-    let path = String(test[..<slash]) + "/adaptest"
-    return access(path, X_OK) == 0 ? path : nil
-  }()
+  static let adaptest = ExternalCommand.adaptest
 
   static func isolation(_ limits: HDF5Validator.Limits = .init()) throws -> HDF5Isolation {
     let executable = try #require(adaptest, "the adaptest executable is built next to the test binary")
@@ -35,7 +32,7 @@ struct IsolationTests {
         executable: "/bin/sh", arguments: ["-c", command, "validator"], limits: .init(wallSeconds: wallSeconds)))
   }
 
-  static let layoutFixture = Repository.fixtures + "/h5py-layout.h5"
+  static let layoutFixture = HDF5Paths.fixtures + "/h5py-layout.h5"
 
   @Test("an isolated open gives the same tensors, metadata and bytes as an in-process one")
   func sameContents() throws {
@@ -54,7 +51,7 @@ struct IsolationTests {
 
   @Test("every malformed corpus file gives its manifest's error through the validator", arguments: MalformedCorpusTests.cases)
   func malformedCorpus(_ item: MalformedCorpusTests.Case) throws {
-    let path = Repository.malformed + "/" + item.file
+    let path = HDF5Paths.malformed + "/" + item.file
     let isolation = try Self.isolation()
     let error: HDF5CheckpointError?
     if item.stage == "read", let tensor = item.tensor {
@@ -136,7 +133,7 @@ struct IsolationTests {
 
   @Test("a file without the HDF5 signature is refused before any process is started")
   func notHDF5() throws {
-    let error = hdf5Error { _ = try HDF5File(path: Repository.malformed + "/not-hdf5.h5", isolation: Self.shell("kill -SEGV $$")) }
+    let error = hdf5Error { _ = try HDF5File(path: HDF5Paths.malformed + "/not-hdf5.h5", isolation: Self.shell("kill -SEGV $$")) }
     #expect(error?.code == "not-hdf5")
   }
 }
@@ -176,7 +173,7 @@ extension IsolationTests {
 /// The recorded libhdf5 crashers (`Corpus/malformed/hdf5/crashers/`): in process each would end the
 /// test run; through the validator each is one typed error and the caller goes on.
 extension IsolationTests {
-  static let crashers = Repository.malformed + "/crashers"
+  static let crashers = HDF5Paths.malformed + "/crashers"
 
   /// Short limits: the endless loop spins until the CPU limit stops it.
   static func crasherIsolation() throws -> HDF5Isolation {
@@ -214,11 +211,11 @@ extension IsolationTests {
   func commandLine() throws {
     let adaptest = try #require(Self.adaptest)
     let path = Self.crashers + "/global-heap-oob-read-1.h5"
-    let result = try Subprocess.run([adaptest, "inspect", path])
+    let result = try ExternalCommand.run([adaptest, "inspect", path], mergeErrors: true)
     #expect(result.status == 3, "\(result.output)")
     #expect(result.output.contains("crashed"), "\(result.output)")
     // The same file with isolation would have killed an in-process reader with SIGSEGV (status 139).
-    let valid = try Subprocess.run([adaptest, "inspect", Self.layoutFixture])
+    let valid = try ExternalCommand.run([adaptest, "inspect", Self.layoutFixture], mergeErrors: true)
     #expect(valid.status == 0, "\(valid.output)")
   }
 }
@@ -245,9 +242,7 @@ extension IsolationTests {
 extension IsolationTests {
   /// Inputs on which the `hdf5` fuzz target crashed inside libhdf5 (`Fuzz/regressions/hdf5-libhdf5/`).
   static let fuzzCrashers: [String] = {
-    let folder = Repository.root + "/Fuzz/regressions/hdf5-libhdf5"
-    let names = (try? FileSystem.contents(ofDirectory: folder)) ?? []
-    return names.filter { $0.hasSuffix(".h5") }.sorted().map { folder + "/" + $0 }
+    FuzzRegressions.files("hdf5-libhdf5").filter { $0.hasSuffix(".h5") }
   }()
 
   @Test("inputs that crashed libhdf5 under the fuzzer: a typed error about the file, the caller lives on", arguments: fuzzCrashers)

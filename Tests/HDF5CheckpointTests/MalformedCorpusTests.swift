@@ -1,5 +1,6 @@
 import HDF5Checkpoint
 import TensorIO
+import TestSupport
 import Testing
 
 /// The malformed corpus (Corpus/malformed/hdf5, made by scripts/fixtures/make_hdf5_corpus.py): each
@@ -14,7 +15,7 @@ import Testing
     var description: String { file }
   }
 
-  static let manifestPath = Repository.malformed + "/manifest.json"
+  static let manifestPath = HDF5Paths.malformed + "/manifest.json"
 
   static let cases: [Case] = {
     guard let bytes = try? FileSystem.read(manifestPath), let manifest = try? JSONValue.parse(bytes),
@@ -29,7 +30,7 @@ import Testing
   }()
 
   @Test func manifestListsEveryFileOfTheCorpus() throws {
-    let files = try FileSystem.contents(ofDirectory: Repository.malformed).filter { $0.hasSuffix(".h5") }
+    let files = try FileSystem.contents(ofDirectory: HDF5Paths.malformed).filter { $0.hasSuffix(".h5") }
     #expect(Self.cases.count >= 40)
     #expect(Set(Self.cases.map(\.file)) == Set(files))
     #expect(Set(Self.cases.map(\.file)).count == Self.cases.count)
@@ -37,7 +38,7 @@ import Testing
 
   @Test(arguments: cases)
   func givesItsTypedError(_ item: Case) throws {
-    let path = Repository.malformed + "/" + item.file
+    let path = HDF5Paths.malformed + "/" + item.file
     let error: HDF5CheckpointError?
     switch item.stage {
     case "open":

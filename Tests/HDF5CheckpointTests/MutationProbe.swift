@@ -1,5 +1,6 @@
 import HDF5Checkpoint
 import TensorIO
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -17,7 +18,7 @@ import Testing
 
   /// A checkpoint exercising every part of the layout, the seed for mutations.
   static func sampleTensors() -> [WritableTensor] {
-    var random = SplitMix64(seed: 2024)
+    var random = SeededGenerator(seed: 2024)
     var tensors = DType.allCases.map { dtype in
       let shape = RoundTripTests.shape(for: dtype)
       let count = (try? TensorInfo(dtype: dtype, shape: shape).byteCount()) ?? 0

@@ -1,5 +1,6 @@
 import HDF5Checkpoint
 import TensorIO
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -49,7 +50,7 @@ import Testing
     }
     #expect(payloads.count >= 15)
 
-    var random = SplitMix64(seed: 77)
+    var random = SeededGenerator(seed: 77)
     let mutantPath = dir.file("mutant.h5")
     for _ in 0..<120 {
       let target = payloads[Int(random.next() % UInt64(payloads.count))]
@@ -74,7 +75,7 @@ import Testing
   @Test func truncationsGiveTypedErrors() throws {
     let dir = TemporaryDirectory()
     let (_, original) = try Self.writeSample(dir)
-    var random = SplitMix64(seed: 78)
+    var random = SeededGenerator(seed: 78)
     let lengths = [0, 1, 7, 8, 9, 47, 48, original.count - 1] + (0..<60).map { _ in Int(random.next() % UInt64(original.count)) }
     for length in lengths {
       let path = dir.file("truncated-\(length).h5")
@@ -87,7 +88,7 @@ import Testing
   }
 
   /// Bit flips, random bytes, interesting integers over 2/4/8-byte fields, copied ranges.
-  private static func mutate(_ data: [UInt8], _ random: inout SplitMix64) -> [UInt8] {
+  private static func mutate(_ data: [UInt8], _ random: inout SeededGenerator) -> [UInt8] {
     var data = data
     let count = UInt64(data.count)
     switch random.next() % 4 {
@@ -121,8 +122,8 @@ import Testing
   func arbitraryDamageNeverTrapsInSwift() throws {
     let dir = TemporaryDirectory()
     let (_, swiftWritten) = try Self.writeSample(dir)
-    let h5pyWritten = try FileSystem.read(Repository.fixtures + "/h5py-layout.h5")
-    var random = SplitMix64(seed: 2026)
+    let h5pyWritten = try FileSystem.read(HDF5Paths.fixtures + "/h5py-layout.h5")
+    var random = SeededGenerator(seed: 2026)
     var mutants: [String] = []
     for (stem, original) in [("swift", swiftWritten), ("h5py", h5pyWritten)] {
       for i in 0..<150 {

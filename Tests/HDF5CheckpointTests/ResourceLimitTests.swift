@@ -1,6 +1,7 @@
 import Foundation
 import HDF5Checkpoint
 import TensorIO
+import TestSupport
 import Testing
 
 /// Files that claim enormous sizes (headers of exabytes, tensors of a tebibyte) must cost what the
@@ -12,7 +13,7 @@ struct ResourceLimitTests {
 
   /// Peak memory of `adaptest inspect` on a small valid file: the baseline every hostile file is held to.
   static func baseline() throws -> Int {
-    try Subprocess.run([try adaptest(), "inspect", Repository.fixtures + "/h5py-layout.h5"]).maxRSS
+    try ExternalCommand.run([try adaptest(), "inspect", HDF5Paths.fixtures + "/h5py-layout.h5"], mergeErrors: true).peakRSSKiB
   }
 
   /// What a file may cost beyond the baseline.
@@ -28,9 +29,9 @@ struct ResourceLimitTests {
   func safetensors(_ name: String) throws {
     let base = try Self.baseline()
     let path = Repository.root + "/Corpus/malformed/safetensors/\(name).safetensors"
-    let result = try Subprocess.run([try Self.adaptest(), "inspect", path])
+    let result = try ExternalCommand.run([try Self.adaptest(), "inspect", path], mergeErrors: true)
     #expect(result.status == 3 || result.status == 0, "\(result.output)")
-    #expect(result.maxRSS < base + Self.allowanceKiB, "peak \(result.maxRSS) KiB against \(base) KiB for a tiny file")
+    #expect(result.peakRSSKiB < base + Self.allowanceKiB, "peak \(result.peakRSSKiB) KiB against \(base) KiB for a tiny file")
   }
 
   /// Issue 15: a header claiming one byte over the limit in a file large enough to hold it was paged
@@ -45,10 +46,10 @@ struct ResourceLimitTests {
     // A sparse 160 MB file: the bytes the claim covers exist, as zeros, without using the disk.
     #expect(truncate(path, 160_000_000) == 0)
     let base = try Self.baseline()
-    let result = try Subprocess.run([try Self.adaptest(), "inspect", path])
+    let result = try ExternalCommand.run([try Self.adaptest(), "inspect", path], mergeErrors: true)
     #expect(result.status == 3, "\(result.output)")
     #expect(result.output.contains("header too large"), "\(result.output)")
-    #expect(result.maxRSS < base + Self.allowanceKiB, "peak \(result.maxRSS) KiB against \(base) KiB")
+    #expect(result.peakRSSKiB < base + Self.allowanceKiB, "peak \(result.peakRSSKiB) KiB against \(base) KiB")
   }
 
   /// Issue 15: `convert` held every tensor of a file in memory at once (an HDF5 file's tensors are
@@ -65,13 +66,13 @@ struct ResourceLimitTests {
     }
     try HDF5Writer().write(tensors, metadata: [:], to: path)
     let base = try Self.baseline()
-    let result = try Subprocess.run([try Self.adaptest(), "convert", path, dir.file("out.safetensors"), "--to", "safetensors"])
+    let result = try ExternalCommand.run([try Self.adaptest(), "convert", path, dir.file("out.safetensors"), "--to", "safetensors"], mergeErrors: true)
     #expect(result.status == 0, "\(result.output)")
     // Two copies of one tensor (read buffer, mapped output region) and the baseline; the eight
     // tensors together are 256 MiB.
     let limit = base + 4 * (tensorBytes >> 10)
-    #expect(result.maxRSS < limit, "peak \(result.maxRSS) KiB, limit \(limit) KiB, all tensors \(8 * tensorBytes >> 10) KiB")
-    print("convert of 8 × 32 MiB HDF5 → safetensors: peak RSS \(result.maxRSS) KiB (baseline \(base) KiB)")
+    #expect(result.peakRSSKiB < limit, "peak \(result.peakRSSKiB) KiB, limit \(limit) KiB, all tensors \(8 * tensorBytes >> 10) KiB")
+    print("convert of 8 × 32 MiB HDF5 → safetensors: peak RSS \(result.peakRSSKiB) KiB (baseline \(base) KiB)")
   }
 
   /// Issue 15: an HDF5 dataset that was never written can claim any size; converting a 2 KB file
@@ -82,7 +83,7 @@ struct ResourceLimitTests {
     let path = dir.file("pebibyte.h5")
     let huge = WritableTensor(name: "huge.weight", info: TensorInfo(dtype: .u8, shape: [1 << 25, 1 << 25]), payload: .hole)
     try HDF5Writer().write([huge], metadata: [:], to: path)
-    let result = try Subprocess.run([try Self.adaptest(), "convert", path, dir.file("out.safetensors"), "--to", "safetensors"])
+    let result = try ExternalCommand.run([try Self.adaptest(), "convert", path, dir.file("out.safetensors"), "--to", "safetensors"], mergeErrors: true)
     #expect(result.status != 0)
     #expect(result.output.contains("free; nothing was written"), "\(result.output)")
     #expect(try FileSystem.contents(ofDirectory: dir.path) == ["pebibyte.h5"])
@@ -116,10 +117,10 @@ struct ResourceLimitTests {
     try HDF5Writer().write([huge, small], metadata: [:], to: path)
     // Written by this process, but read by another: the child validates it first, as any file.
     let base = try Self.baseline()
-    let inspect = try Subprocess.run([try Self.adaptest(), "inspect", path])
+    let inspect = try ExternalCommand.run([try Self.adaptest(), "inspect", path], mergeErrors: true)
     #expect(inspect.status == 0, "\(inspect.output)")
     #expect(inspect.output.contains("huge.weight"))
-    #expect(inspect.maxRSS < base + Self.allowanceKiB, "peak \(inspect.maxRSS) KiB against \(base) KiB")
+    #expect(inspect.peakRSSKiB < base + Self.allowanceKiB, "peak \(inspect.peakRSSKiB) KiB against \(base) KiB")
   }
 
   @Test("a reader handed a tebibyte hole gives zeros without touching memory")

@@ -1,5 +1,6 @@
 import HDF5Checkpoint
 import TensorIO
+import TestSupport
 import Testing
 
 /// Writer → reader round trips: every dtype bit-exactly, names, metadata, order, holes.
@@ -23,7 +24,7 @@ import Testing
 
   @Test(arguments: DType.allCases)
   func everyDTypeRoundTripsBitExactly(dtype: DType) throws {
-    var random = SplitMix64(seed: UInt64(dtype.ordinal) + 1)
+    var random = SeededGenerator(seed: UInt64(dtype.ordinal) + 1)
     let shape = Self.shape(for: dtype)
     let byteCount = try TensorInfo(dtype: dtype, shape: shape).byteCount()
     let data = random.bytes(byteCount)
@@ -48,7 +49,7 @@ import Testing
 
   @Test(arguments: DType.allCases.filter { $0.bitWidth >= 8 })
   func rankZeroTensors(dtype: DType) throws {
-    var random = SplitMix64(seed: 99 &+ UInt64(dtype.ordinal))
+    var random = SeededGenerator(seed: 99 &+ UInt64(dtype.ordinal))
     let data = random.bytes(dtype.bitWidth / 8)
     let file = try roundTrip([.bytes("scalar", dtype, [], data)])
     #expect(file.tensors["scalar"]?.info.shape == [])
@@ -152,7 +153,7 @@ import Testing
   }
 
   @Test func readerFromAnotherThreadSeesTheSameBytes() async throws {
-    var random = SplitMix64(seed: 5)
+    var random = SeededGenerator(seed: 5)
     let tensors = (0..<8).map { i in WritableTensor.bytes("t.\(i)", .f32, [64], random.bytes(256)) }
     let file = try roundTrip(tensors)
     try await withThrowingTaskGroup(of: Bool.self) { group in

@@ -1,5 +1,6 @@
 import HDF5Checkpoint
 import TensorIO
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -13,7 +14,7 @@ import Testing
 /// The writer's promises besides round trips: identical bytes, atomic replacement, input checks.
 @Suite struct WriterTests {
   private func sampleTensors() -> [WritableTensor] {
-    var random = SplitMix64(seed: 42)
+    var random = SeededGenerator(seed: 42)
     var tensors = DType.allCases.map { dtype in
       let shape = RoundTripTests.shape(for: dtype)
       let count = (try? TensorInfo(dtype: dtype, shape: shape).byteCount()) ?? 0

@@ -1,5 +1,6 @@
 import Foundation
 import TensorIO
+import TestSupport
 import Testing
 
 @testable import ModelReferences
@@ -7,31 +8,15 @@ import Testing
 /// The `adaptest` executable built next to this test binary, run against the loopback Hub: the
 /// CLI stays a thin front, and prints through every route what it prints for folders.
 @Suite(.serialized) struct CLITests {
-  static let adaptest: String? = {
-    guard let test = CommandLine.arguments.first, let slash = test.lastIndex(of: "/") else { return nil }
-    let path = String(test[..<slash]) + "/adaptest"
-    return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-  }()
-
   static func run(_ arguments: [String], _ environment: [String: String]) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try #require(adaptest, "adaptest is built next to the tests"))
-    process.arguments = arguments
-    process.environment = environment
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    let adaptest = try #require(ExternalCommand.adaptest, "adaptest is built next to the tests")
+    let result = try ExternalCommand.run([adaptest] + arguments, environment: environment, inheritEnvironment: false)
+    return (result.status, result.output, result.errors)
   }
 
   @Test func theOneArgumentFormReadsTheBaseTheAdapterNames() async throws {
-    let scratch = try Scratch()
-    let pair = scratch.path("pair")
+    let scratch = TemporaryDirectory("hub")
+    let pair = scratch.file("pair")
     _ = try Pairs.write(Pairs.vocabMismatch, to: pair)
     let config = FileSystem.join(pair, "adapter", "adapter_config.json")
     let text = String(decoding: try FileSystem.read(config), as: UTF8.self)
@@ -42,7 +27,7 @@ import Testing
     let hub = try await RoutesTests.hub(pair, gated: true)
     defer { Task { await hub.stop() } }
     var environment = [
-      "HOME": scratch.path("home"), "HF_HOME": scratch.path("hf"), "ADAPTEST_HUB_CACHE": scratch.path("adaptest"),
+      "HOME": scratch.file("home"), "HF_HOME": scratch.file("hf"), "ADAPTEST_HUB_CACHE": scratch.file("adaptest"),
       "HF_ENDPOINT": hub.endpoint,
     ]
 

@@ -1,5 +1,6 @@
 import Foundation
 import TensorIO
+import TestSupport
 import Testing
 
 @testable import ModelReferences
@@ -64,14 +65,14 @@ import Testing
   }
 
   @Test func tokensComeFromTheEnvironmentThenTheFileAndAreNeverShown() throws {
-    let scratch = try Scratch()
-    let file = scratch.path("token")
+    let scratch = TemporaryDirectory("hub")
+    let file = scratch.file("token")
     try AtomicFile.write(text: "  hf_from_file\n", to: file)
     let fromFile = HubEnvironment(["HF_TOKEN_PATH": file])
     #expect(fromFile.token?.secret == "hf_from_file")
     #expect(HubEnvironment(["HF_TOKEN_PATH": file, "HF_TOKEN": "hf_env\r\n"]).token?.secret == "hf_env")
     #expect(HubEnvironment(["HF_TOKEN_PATH": file, "HUGGING_FACE_HUB_TOKEN": "hf_legacy"]).token?.secret == "hf_legacy")
-    #expect(HubEnvironment(["HF_TOKEN_PATH": scratch.path("none"), "HF_TOKEN": " \n"]).token == nil)
+    #expect(HubEnvironment(["HF_TOKEN_PATH": scratch.file("none"), "HF_TOKEN": " \n"]).token == nil)
     let env = HubEnvironment(["HF_TOKEN": "hf_secret_value"])
     #expect(!"\(env.token!)".contains("hf_secret"))
     #expect(!String(reflecting: env.token!).contains("hf_secret"))

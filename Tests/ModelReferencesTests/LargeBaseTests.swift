@@ -3,6 +3,7 @@ import Checkpoints
 import Foundation
 import SafeTensors
 import TensorIO
+import TestSupport
 import Testing
 
 @testable import ModelReferences
@@ -21,8 +22,8 @@ import Testing
 
   @Test(arguments: [("llama-3-70b", 30, 140_000_000_000), ("qwen3-30b-a3b", 16, 60_000_000_000)])
   func bytesFetchedAreUnderOnePercentOfTheShards(preset: String, shards: Int, atLeast: Int) async throws {
-    let scratch = try Scratch()
-    let pair = scratch.path("pair")
+    let scratch = TemporaryDirectory("hub")
+    let pair = scratch.file("pair")
     _ = try Pairs.write(Self.spec(preset, shards: shards), to: pair, sparse: true)
     let expected = try await RoutesTests.folderOutcome(pair, scratch)
     #expect(expected.status == .clean)

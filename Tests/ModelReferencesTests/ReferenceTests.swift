@@ -1,4 +1,5 @@
 import TensorIO
+import TestSupport
 import Testing
 
 @testable import ModelReferences
@@ -27,8 +28,8 @@ import Testing
   }
 
   @Test func anExistingFolderIsAFolderEvenIfItReadsAsARepoID() throws {
-    let scratch = try Scratch()
-    let text = scratch.path("org", "name")
+    let scratch = TemporaryDirectory("hub")
+    let text = scratch.file("org", "name")
     try FileSystem.createDirectory(text)
     #expect(try ModelReference.parse(text) == .folder(text))
   }

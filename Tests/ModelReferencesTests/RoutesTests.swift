@@ -3,6 +3,7 @@ import Checkpoints
 import Foundation
 import SafeTensors
 import TensorIO
+import TestSupport
 import Testing
 
 @testable import ModelReferences
@@ -15,13 +16,13 @@ import Testing
 
   static let specs = [(Pairs.shardedClean, LoadOutcome.Status.clean), (Pairs.vocabMismatch, .fails)]
 
-  static func environment(_ scratch: Scratch, endpoint: String = "http://127.0.0.1:9", _ extra: [String: String] = [:])
+  static func environment(_ scratch: TemporaryDirectory, endpoint: String = "http://127.0.0.1:9", _ extra: [String: String] = [:])
     -> HubEnvironment
   {
     HubEnvironment(
       [
-        "HOME": scratch.path("home"), "HF_HUB_CACHE": scratch.path("hf"), "ADAPTEST_HUB_CACHE": scratch.path("adaptest"),
-        "HF_ENDPOINT": endpoint, "HF_TOKEN_PATH": scratch.path("no-token"),
+        "HOME": scratch.file("home"), "HF_HUB_CACHE": scratch.file("hf"), "ADAPTEST_HUB_CACHE": scratch.file("adaptest"),
+        "HF_ENDPOINT": endpoint, "HF_TOKEN_PATH": scratch.file("no-token"),
       ].merging(extra) { $1 })
   }
 
@@ -48,7 +49,7 @@ import Testing
     }
   }
 
-  static func folderOutcome(_ pair: String, _ scratch: Scratch) async throws -> (json: String, status: LoadOutcome.Status) {
+  static func folderOutcome(_ pair: String, _ scratch: TemporaryDirectory) async throws -> (json: String, status: LoadOutcome.Status) {
     let folders = try await resolve(
       FileSystem.join(pair, "base"), FileSystem.join(pair, "adapter"), environment(scratch))
     #expect(folders.base.origin == .folder)
@@ -59,14 +60,14 @@ import Testing
 
   @Test(arguments: specs)
   func huggingFaceCacheMatchesTheFolders(spec: String, status: LoadOutcome.Status) async throws {
-    let scratch = try Scratch()
-    let pair = scratch.path("pair")
+    let scratch = TemporaryDirectory("hub")
+    let pair = scratch.file("pair")
     _ = try Pairs.write(spec, to: pair)
     let expected = try await Self.folderOutcome(pair, scratch)
     #expect(expected.status == status)
 
-    try Pairs.cache(FileSystem.join(pair, "base"), as: "org/base", commit: Self.baseCommit, in: scratch.path("hf"))
-    try Pairs.cache(FileSystem.join(pair, "adapter"), as: "org/adapter", commit: Self.adapterCommit, in: scratch.path("hf"))
+    try Pairs.cache(FileSystem.join(pair, "base"), as: "org/base", commit: Self.baseCommit, in: scratch.file("hf"))
+    try Pairs.cache(FileSystem.join(pair, "adapter"), as: "org/adapter", commit: Self.adapterCommit, in: scratch.file("hf"))
     // The endpoint is a closed port: the cache must be used without asking.
     let cached = try await Self.resolve("org/base", "hf://org/adapter@main", Self.environment(scratch))
     #expect(cached.base.origin == .huggingFaceCache(commit: Self.baseCommit))
@@ -78,11 +79,11 @@ import Testing
   }
 
   @Test func cacheSubfoldersCommitsAndOfflineMisses() async throws {
-    let scratch = try Scratch()
-    let pair = scratch.path("pair")
+    let scratch = TemporaryDirectory("hub")
+    let pair = scratch.file("pair")
     _ = try Pairs.write(Pairs.shardedClean, to: pair)
     let expected = try await Self.folderOutcome(pair, scratch)
-    let hf = scratch.path("hf")
+    let hf = scratch.file("hf")
     try Pairs.cache(FileSystem.join(pair, "base"), as: "org/pair", commit: Self.baseCommit, in: hf, subfolder: "base")
     try Pairs.cache(FileSystem.join(pair, "adapter"), as: "org/pair", commit: Self.baseCommit, in: hf, subfolder: "adapter")
     let offline = Self.environment(scratch, ["HF_HUB_OFFLINE": "1"])
@@ -116,8 +117,8 @@ import Testing
 
   @Test(arguments: specs)
   func hubHeadersMatchTheFoldersAndASecondCheckIsOffline(spec: String, status: LoadOutcome.Status) async throws {
-    let scratch = try Scratch()
-    let pair = scratch.path("pair")
+    let scratch = TemporaryDirectory("hub")
+    let pair = scratch.file("pair")
     _ = try Pairs.write(spec, to: pair)
     let expected = try await Self.folderOutcome(pair, scratch)
     let hub = try await Self.hub(pair)
@@ -150,8 +151,8 @@ import Testing
   }
 
   @Test func subfoldersAndCommitRevisionsOnTheHub() async throws {
-    let scratch = try Scratch()
-    let pair = scratch.path("pair")
+    let scratch = TemporaryDirectory("hub")
+    let pair = scratch.file("pair")
     _ = try Pairs.write(Pairs.vocabMismatch, to: pair)
     let expected = try await Self.folderOutcome(pair, scratch)
     let hub = try await Self.hub(pair)
@@ -167,8 +168,8 @@ import Testing
   }
 
   @Test func renamedReposAreFollowedAndRedirectLoopsEnd() async throws {
-    let scratch = try Scratch()
-    let pair = scratch.path("pair")
+    let scratch = TemporaryDirectory("hub")
+    let pair = scratch.file("pair")
     _ = try Pairs.write(Pairs.shardedClean, to: pair)
     let expected = try await Self.folderOutcome(pair, scratch)
     let hub = try await Self.hub(pair)
@@ -189,8 +190,8 @@ import Testing
   }
 
   @Test func gatedReposNeedATokenWhichGoesToTheEndpointOnly() async throws {
-    let scratch = try Scratch()
-    let pair = scratch.path("pair")
+    let scratch = TemporaryDirectory("hub")
+    let pair = scratch.file("pair")
     _ = try Pairs.write(Pairs.shardedClean, to: pair)
     let hub = try await Self.hub(pair, gated: true)
     defer { Task { await hub.stop() } }
@@ -210,7 +211,7 @@ import Testing
       return !"\(error)".contains("hf_wrong_secret") && "\(error)".contains("request access")
     }
     // The token file is read when HF_TOKEN is unset.
-    try AtomicFile.write(text: FakeHub.token + "\n", to: scratch.path("no-token"))
+    try AtomicFile.write(text: FakeHub.token + "\n", to: scratch.file("no-token"))
     let resolved = try await Self.resolve("org/base", "org/adapter", Self.environment(scratch, endpoint: hub.endpoint))
     #expect(resolved.base.weights.tensors.count > 0)
     let cdn = hub.log.filter { $0.path.hasPrefix("/cdn/") }
@@ -219,8 +220,8 @@ import Testing
   }
 
   @Test func tooManyRequestsIsRetried() async throws {
-    let scratch = try Scratch()
-    let pair = scratch.path("pair")
+    let scratch = TemporaryDirectory("hub")
+    let pair = scratch.file("pair")
     _ = try Pairs.write(Pairs.shardedClean, to: pair)
     let throttled = ["/org/base/resolve/main/config.json", "/cdn/org/base/\(Self.baseCommit)/model-00002-of-00003.safetensors"]
     let hub = try await Self.hub(pair, throttleOnce: Set(throttled))
@@ -235,8 +236,8 @@ import Testing
   }
 
   @Test func aProxyCarriesEveryRequestUnlessNoProxyNamesTheEndpoint() async throws {
-    let scratch = try Scratch()
-    let pair = scratch.path("pair")
+    let scratch = TemporaryDirectory("hub")
+    let pair = scratch.file("pair")
     _ = try Pairs.write(Pairs.shardedClean, to: pair)
     let expected = try await Self.folderOutcome(pair, scratch)
     let hub = try await Self.hub(pair)
@@ -254,7 +255,7 @@ import Testing
     let direct = Self.environment(
       scratch, endpoint: endpoint,
       ["HTTP_PROXY": hub.endpoint, "NO_PROXY": "127.0.0.2", "HF_HUB_DOWNLOAD_TIMEOUT": "1",
-       "ADAPTEST_HUB_CACHE": scratch.path("other-cache")])
+       "ADAPTEST_HUB_CACHE": scratch.file("other-cache")])
     let before = hub.connects.count
     await #expect(throws: HubError.self) { _ = try await Self.resolve("org/base", "org/adapter", direct) }
     #expect(hub.connects.count == before)
@@ -262,8 +263,8 @@ import Testing
   }
 
   @Test func aServerErrorIsRetriedABoundedNumberOfTimes() async throws {
-    let scratch = try Scratch()
-    let pair = scratch.path("pair")
+    let scratch = TemporaryDirectory("hub")
+    let pair = scratch.file("pair")
     _ = try Pairs.write(Pairs.shardedClean, to: pair)
     let path = "/org/base/resolve/main/config.json"
     let hub = try await FakeHub(
@@ -280,8 +281,8 @@ import Testing
   }
 
   @Test func missingReposRevisionsAndFilesAreNamed() async throws {
-    let scratch = try Scratch()
-    let pair = scratch.path("pair")
+    let scratch = TemporaryDirectory("hub")
+    let pair = scratch.file("pair")
     _ = try Pairs.write(Pairs.shardedClean, to: pair)
     try FileSystem.createDirectory(FileSystem.join(pair, "config-only"))
     try FileManager.default.copyItem(
@@ -317,8 +318,8 @@ import Testing
   }
 
   @Test func aServerIgnoringRangesIsNotReadPastTheHeader() async throws {
-    let scratch = try Scratch()
-    let pair = scratch.path("pair")
+    let scratch = TemporaryDirectory("hub")
+    let pair = scratch.file("pair")
     // One 256 KiB embedding: the file is larger than the first range asked for.
     _ = try Pairs.write(
       """
@@ -359,8 +360,8 @@ import Testing
   @Test(arguments: malformed().keys.sorted())
   func malformedWeightsFailAsFromAFolder(name: String) async throws {
     let bytes = try #require(Self.malformed()[name])
-    let scratch = try Scratch()
-    let pair = scratch.path("pair")
+    let scratch = TemporaryDirectory("hub")
+    let pair = scratch.file("pair")
     _ = try Pairs.write(Pairs.shardedClean, to: pair)
     let weights = FileSystem.join(pair, "adapter", "adapter_model.safetensors")
     try AtomicFile.write(bytes, to: weights)
@@ -384,8 +385,8 @@ import Testing
   }
 
   @Test func inspectTellsModelsFromAdapters() async throws {
-    let scratch = try Scratch()
-    let pair = scratch.path("pair")
+    let scratch = TemporaryDirectory("hub")
+    let pair = scratch.file("pair")
     _ = try Pairs.write(Pairs.shardedClean, to: pair)
     let hub = try await Self.hub(pair)
     defer { Task { await hub.stop() } }
@@ -408,8 +409,8 @@ import Testing
   }
 
   @Test func aRepoHoldingAModelAndAnAdapterIsCachedAsBoth() async throws {
-    let scratch = try Scratch()
-    let pair = scratch.path("pair")
+    let scratch = TemporaryDirectory("hub")
+    let pair = scratch.file("pair")
     _ = try Pairs.write(Pairs.vocabMismatch, to: pair)
     let expected = try await Self.folderOutcome(pair, scratch)
     for name in try FileSystem.contents(ofDirectory: FileSystem.join(pair, "adapter")) {
@@ -431,8 +432,8 @@ import Testing
   }
 
   @Test func offlineNeverAsksTheHub() async throws {
-    let scratch = try Scratch()
-    let pair = scratch.path("pair")
+    let scratch = TemporaryDirectory("hub")
+    let pair = scratch.file("pair")
     _ = try Pairs.write(Pairs.shardedClean, to: pair)
     let hub = try await Self.hub(pair)
     defer { Task { await hub.stop() } }
@@ -444,7 +445,7 @@ import Testing
   }
 
   @Test func aClosedEndpointIsATransportErrorAfterRetries() async throws {
-    let scratch = try Scratch()
+    let scratch = TemporaryDirectory("hub")
     // Port 9 on loopback: nothing listens; the client tries to connect until the timeout.
     await #expect {
       _ = try await Self.resolve("org/base", "org/adapter", Self.environment(scratch, ["HF_HUB_DOWNLOAD_TIMEOUT": "1"]))

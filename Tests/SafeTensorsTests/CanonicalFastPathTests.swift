@@ -1,5 +1,6 @@
 import SafeTensors
 import TensorIO
+import TestSupport
 import Testing
 
 /// Entries in serde's compact form take a fast path; anything else takes the general one. The two

@@ -1,5 +1,6 @@
 import SafeTensors
 import TensorIO
+import TestSupport
 import Testing
 
 /// The header must be UTF-8 before it is parsed, and the error reports where it stops being so

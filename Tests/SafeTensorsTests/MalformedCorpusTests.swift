@@ -1,5 +1,6 @@
 import SafeTensors
 import TensorIO
+import TestSupport
 import Testing
 
 /// Every file of `Corpus/malformed/safetensors` against `expected.json`: the reference's outcome
@@ -16,7 +17,7 @@ import Testing
     var description: String { file }
   }
 
-  static let folder = Fixtures.repositoryRoot + "/Corpus/malformed/safetensors"
+  static let folder = Repository.root + "/Corpus/malformed/safetensors"
 
   static let cases: [Case] = {
     guard let manifest = try? Fixtures.json(folder + "/expected.json") else { return [] }

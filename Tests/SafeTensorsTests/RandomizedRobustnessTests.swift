@@ -1,5 +1,6 @@
 import SafeTensors
 import TensorIO
+import TestSupport
 import Testing
 
 /// Mutated, truncated and spliced valid files: every one gives a typed error or a valid,

@@ -5,6 +5,7 @@
 #endif
 import SafeTensors
 import TensorIO
+import TestSupport
 import Testing
 
 @Suite struct SafeTensorsFileTests {
@@ -90,8 +91,7 @@ import Testing
   /// A 32 GiB sparse file, larger than the memory of the machines this runs on: opening it touches
   /// only the header pages, and a view of a tensor reads zeros from its middle and end.
   @Test func sparseFileLargerThanMemory() throws {
-    let folder = TemporaryFolder()
-    defer { folder.remove() }
+    let folder = TemporaryDirectory()
     let path = folder.file("big.safetensors")
     let size: UInt64 = 32 << 30
     let header = #"{"big":{"dtype":"U8","shape":[\#(size)],"data_offsets":[0,\#(size)]}}"#

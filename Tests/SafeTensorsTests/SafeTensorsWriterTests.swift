@@ -5,6 +5,7 @@
 #endif
 import SafeTensors
 import TensorIO
+import TestSupport
 import Testing
 
 @Suite struct SafeTensorsWriterTests {
@@ -40,8 +41,7 @@ import Testing
   }
 
   @Test func writesAtomicallyAndReadsBack() throws {
-    let folder = TemporaryFolder()
-    defer { folder.remove() }
+    let folder = TemporaryDirectory()
     let path = folder.file("model.safetensors")
     let tensors = [Self.tensor("w", .f32, [2, 3]), Self.tensor("s", .bf16, []), Self.tensor("e", .i64, [0, 7])]
     try SafeTensorsWriter().write(tensors, metadata: ["format": "pt"], to: path)
@@ -59,8 +59,7 @@ import Testing
   }
 
   @Test func holesStaySparseAndGeneratedPayloadsAreWrittenInPlace() throws {
-    let folder = TemporaryFolder()
-    defer { folder.remove() }
+    let folder = TemporaryDirectory()
     let path = folder.file("sparse.safetensors")
     let big = 256 << 20
     let tensors = [

@@ -1,11 +1,12 @@
 import Checkpoints
 import SafeTensors
 import TensorIO
+import TestSupport
 import Testing
 
 /// Files the Swift writer made, read back by Python `safetensors`: names, dtypes, shapes, bytes,
 /// metadata, and shard indexes must be what Swift wrote.
-@Suite(.enabled(if: ReferencePython.path != nil, ReferencePython.skipReason))
+@Suite(.enabled(if: ReferencePython.path != nil, ReferencePython.skipComment))
 struct SwiftWrittenInteropTests {
   static func hex(_ bytes: [UInt8]) -> String {
     let digits = Array("0123456789abcdef")
@@ -32,11 +33,10 @@ struct SwiftWrittenInteropTests {
   }()
 
   @Test func pythonReadsWhatSwiftWrote() throws {
-    let folder = TemporaryFolder()
-    defer { folder.remove() }
+    let folder = TemporaryDirectory()
     let path = folder.file("swift.safetensors")
     try SafeTensorsWriter().write(Self.tensors.map(\.0), metadata: ["format": "pt", "writer": "adaptest"], to: path)
-    let script = Fixtures.repositoryRoot + "/scripts/describe-safetensors.py"
+    let script = Repository.root + "/scripts/describe-safetensors.py"
     let report = try JSONValue.parse(try ReferencePython.run(script, [path]))
     guard let file = report[path] else {
       Issue.record("no report for \(path)")
@@ -56,13 +56,12 @@ struct SwiftWrittenInteropTests {
   }
 
   @Test func pythonFindsShardsConsistentWithTheirIndex() throws {
-    let folder = TemporaryFolder()
-    defer { folder.remove() }
+    let folder = TemporaryDirectory()
     let written = try CheckpointWriting(formats: .standard).write(
       Self.tensors.map(\.0), metadata: ["format": "pt"], folder: folder.path, stem: "model", format: .safetensors,
       sharding: .count(3))
     let index = try #require(written.last)
-    let script = Fixtures.repositoryRoot + "/scripts/describe-safetensors.py"
+    let script = Repository.root + "/scripts/describe-safetensors.py"
     let report = try JSONValue.parse(try ReferencePython.run(script, [index]))
     #expect(report[index]?["consistent"] == .bool(true))
     #expect(report[index]?["shards"]?.arrayValue?.count == 3)

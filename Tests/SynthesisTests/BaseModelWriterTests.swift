@@ -1,6 +1,7 @@
 import Checkpoints
 import Foundation
 import TensorIO
+import TestSupport
 import Testing
 
 @testable import Synthesis
@@ -16,8 +17,7 @@ import Testing
 
   @Test(arguments: CheckpointFormat.allCases)
   func sameSeedWritesIdenticalBytes(format: CheckpointFormat) throws {
-    let folder = try TemporaryFolder("determinism")
-    defer { folder.cleanup() }
+    let folder = TemporaryDirectory("determinism")
     let model = try BaseModelSpec(family: .qwen3Moe).applying([.dtype(.bf16)]).describe()
     for (name, seed) in [("a", UInt64(5)), ("b", 5), ("c", 6)] {
       try writer.write(model, to: FileSystem.join(folder.path, name), format: format, data: .dense(seed: seed))
@@ -32,8 +32,7 @@ import Testing
   }
 
   @Test func bothFormatsHoldTheSameTensorBytes() throws {
-    let folder = try TemporaryFolder("formats")
-    defer { folder.cleanup() }
+    let folder = TemporaryDirectory("formats")
     let model = try BaseModelSpec(family: .gpt2).applying([.dtype(.f16)]).describe()
     var checkpoints: [ModelCheckpoint] = []
     for format in CheckpointFormat.allCases {
@@ -61,8 +60,7 @@ import Testing
   }
 
   @Test func shardsAreSplitWithAnIndex() throws {
-    let folder = try TemporaryFolder("shards")
-    defer { folder.cleanup() }
+    let folder = TemporaryDirectory("shards")
     let model = try BaseModelSpec(family: .llama).applying([.shards(3)]).describe()
     let written = try writer.write(model, to: folder.path, format: .safetensors, data: .dense(seed: 1))
     #expect(
@@ -80,8 +78,7 @@ import Testing
   }
 
   @Test func configIsWrittenTheWayTransformersWritesIt() throws {
-    let folder = try TemporaryFolder("config")
-    defer { folder.cleanup() }
+    let folder = TemporaryDirectory("config")
     let model = try BaseModelSpec(family: .llama).describe()
     try writer.write(model, to: folder.path, format: .safetensors, data: .sparse)
     let text = String(decoding: try FileSystem.read(FileSystem.join(folder.path, "config.json")), as: UTF8.self)
@@ -92,8 +89,7 @@ import Testing
   }
 
   @Test func sparseRealSizePresetsAreHoles() throws {
-    let folder = try TemporaryFolder("sparse")
-    defer { folder.cleanup() }
+    let folder = TemporaryDirectory("sparse")
     for preset in [BasePreset.llama3_8B, .qwen3_30B_A3B] {
       let path = FileSystem.join(folder.path, preset.rawValue)
       let model = try preset.model.describe()

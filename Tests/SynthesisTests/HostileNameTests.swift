@@ -1,5 +1,6 @@
 import Checkpoints
 import TensorIO
+import TestSupport
 import Testing
 
 @testable import Synthesis
@@ -43,8 +44,7 @@ struct HostileNameTests {
 
   @Test("a pair whose loaded adapters have hostile names is written entirely inside its folder", arguments: names)
   func pairStaysInside(_ name: String) throws {
-    let root = try TemporaryFolder("hostile")
-    defer { root.cleanup() }
+    let root = TemporaryDirectory("hostile")
     let text = """
       {"id": "hostile/name", "base": {"architecture": "llama", "config": {"vocab_size": 32, "hidden_size": 8, "num_hidden_layers": 1}},
        "adapter": {"tuner": "LORA", "config": {"r": 2, "target_modules": ["q_proj"]}},

@@ -1,5 +1,6 @@
 import Foundation
 import TensorIO
+import TestSupport
 import Testing
 
 @testable import AdapterLoading
@@ -8,7 +9,7 @@ import Testing
 /// (`scripts/recorders/record_model_structures.py`), on a fixed sample of model types; `.ci/run` checks the
 /// whole table (`scripts/recorders/update-model-structures --check`). Needs `ADAPTEST_PYTHON`.
 @Suite(.serialized) struct ModelStructureRecordTests {
-  static let pythonMissing = PythonTools.interpreter == nil
+  static let pythonMissing = ReferencePython.path == nil
 
   /// Every 16th model type, plus the ones the issue named, so that the sample covers the table's shapes
   /// (heads referring to their bare class, conversions, skipped classes) without recording all 628 types.
@@ -24,8 +25,7 @@ import Testing
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let output = folder.appendingPathComponent("record.jsonl").path
-    let run = try PythonTools.run(
-      script: "recorders/record_model_structures.py", arguments: [output, "--types", Self.sample.joined(separator: ",")])
+    let run = try ReferencePython.runScript("recorders/record_model_structures.py", arguments: [output, "--types", Self.sample.joined(separator: ",")])
     try #require(run.status == 0, "\(run.error)")
     let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
     var compared = 0

@@ -1,5 +1,6 @@
 import Foundation
 import TensorIO
+import TestSupport
 import Testing
 
 @testable import Synthesis
@@ -7,7 +8,7 @@ import Testing
 /// Generated pairs loaded by real PEFT 0.21.2 (`scripts/synthesis/check_adapters.py`). Needs
 /// `ADAPTEST_PYTHON`.
 @Suite(.serialized) struct PEFTCheckTests {
-  static let pythonMissing = PythonTools.interpreter == nil
+  static let pythonMissing = ReferencePython.path == nil
 
   struct Observed {
     var missing: [String]?
@@ -17,8 +18,7 @@ import Testing
   }
 
   static func run(_ plans: [(String, PairPlan)]) throws -> [String: Observed] {
-    let folder = try TemporaryFolder("peft-check")
-    defer { folder.cleanup() }
+    let folder = TemporaryDirectory("peft-check")
     let writer = PairWriter(formats: TestFormats.all)
     var paths: [String] = []
     for (name, plan) in plans {
@@ -26,7 +26,7 @@ import Testing
       try writer.write(plan, to: path, format: .safetensors, seed: 17)
       paths.append(path)
     }
-    let result = try PythonTools.run(script: "synthesis/check_adapters.py", arguments: paths)
+    let result = try ReferencePython.runScript("synthesis/check_adapters.py", arguments: paths)
     var observed: [String: Observed] = [:]
     for line in result.output.split(separator: "\n") {
       let json = try JSONValue.parse(String(line))

@@ -1,6 +1,7 @@
 import Checkpoints
 import Foundation
 import TensorIO
+import TestSupport
 import Testing
 
 @testable import Synthesis
@@ -69,8 +70,7 @@ import Testing
   }
 
   @Test func writesTheFolderAtomicallyAndDeterministically() throws {
-    let folder = try TemporaryFolder("pair")
-    defer { folder.cleanup() }
+    let folder = TemporaryDirectory("pair")
     let plan = try PairPlan(try PairSpec.decode(try Self.caseJSON(Self.seedCase)))
     let writer = PairWriter(formats: TestFormats.all)
     let a = FileSystem.join(folder.path, "a")
@@ -100,8 +100,7 @@ import Testing
   }
 
   @Test func aFailedWriteLeavesNothing() throws {
-    let folder = try TemporaryFolder("pair-fail")
-    defer { folder.cleanup() }
+    let folder = TemporaryDirectory("pair-fail")
     let plan = try PairPlan(try PairSpec.decode(try Self.caseJSON(Self.seedCase)))
     let noHDF5 = CheckpointFormats(openers: [:], writers: [.safetensors: TestFormats.all.writers[.safetensors]!])
     #expect(throws: CheckpointError.noWriter(.hdf5)) {

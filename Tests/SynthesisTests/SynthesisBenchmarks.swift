@@ -1,6 +1,7 @@
 import Checkpoints
 import Foundation
 import TensorIO
+import TestSupport
 import Testing
 
 @testable import Synthesis
@@ -65,8 +66,7 @@ import Testing
 
   @Test(.disabled(if: disabled, reason), arguments: CheckpointFormat.allCases)
   func sparseRealSizePresets(format: CheckpointFormat) throws {
-    let folder = try TemporaryFolder("bench-sparse")
-    defer { folder.cleanup() }
+    let folder = TemporaryDirectory("bench-sparse")
     let writer = BaseModelWriter(formats: TestFormats.all)
     for preset in BasePreset.allCases {
       let model = try preset.model.describe()
@@ -82,8 +82,7 @@ import Testing
 
   @Test(.disabled(if: disabled, reason), arguments: CheckpointFormat.allCases)
   func denseWriteToDisk(format: CheckpointFormat) throws {
-    let folder = try TemporaryFolder("bench-dense")
-    defer { folder.cleanup() }
+    let folder = TemporaryDirectory("bench-dense")
     let model = try BaseModelSpec(
       family: .llama,
       dimensions: ModelDimensions(

@@ -1,5 +1,6 @@
 import Foundation
 import TensorIO
+import TestSupport
 import Testing
 
 @testable import Synthesis
@@ -7,7 +8,7 @@ import Testing
 /// Runs `scripts/synthesis/check_architectures.py` with real transformers over every catalog
 /// architecture and a set of mutated models. Needs `ADAPTEST_PYTHON`.
 @Suite(.serialized) struct TransformersCheckTests {
-  static let pythonMissing = PythonTools.interpreter == nil
+  static let pythonMissing = ReferencePython.path == nil
 
   /// Every architecture at its tiny size, plus mutations that change what is saved.
   static var models: [(String, BaseModelSpec)] {
@@ -31,8 +32,7 @@ import Testing
 
   @Test(.disabled(if: pythonMissing, "ADAPTEST_PYTHON is not set: no Python with transformers to check against"))
   func tinyModelsMatchTransformers() throws {
-    let folder = try TemporaryFolder("transformers-check")
-    defer { folder.cleanup() }
+    let folder = TemporaryDirectory("transformers-check")
     var paths: [String] = []
     for (name, model) in Self.models {
       let path = FileSystem.join(folder.path, name)
@@ -40,7 +40,7 @@ import Testing
       paths.append(path)
     }
     let flags = TestFormats.canWriteSafeTensors ? [] : ["--write-missing-weights"]
-    let result = try PythonTools.run(script: "synthesis/check_architectures.py", arguments: flags + paths)
+    let result = try ReferencePython.runScript("synthesis/check_architectures.py", arguments: flags + paths)
     let reports = result.output.split(separator: "\n")
     #expect(reports.count == Self.models.count, "stderr: \(result.error.suffix(2000))")
     for report in reports {
@@ -51,8 +51,7 @@ import Testing
 
   @Test(.disabled(if: pythonMissing, "ADAPTEST_PYTHON is not set: no Python with transformers to check against"))
   func realSizePresetsMatchTransformersOnTheMetaDevice() throws {
-    let folder = try TemporaryFolder("transformers-presets")
-    defer { folder.cleanup() }
+    let folder = TemporaryDirectory("transformers-presets")
     var paths: [String] = []
     for preset in BasePreset.allCases {
       let path = FileSystem.join(folder.path, preset.rawValue)
@@ -63,7 +62,7 @@ import Testing
         text: JSONWriter(indent: nil).string(description.summaryJSON), to: FileSystem.join(path, "description.json"))
       paths.append(path)
     }
-    let result = try PythonTools.run(script: "synthesis/check_architectures.py", arguments: ["--meta"] + paths)
+    let result = try ReferencePython.runScript("synthesis/check_architectures.py", arguments: ["--meta"] + paths)
     let reports = result.output.split(separator: "\n")
     #expect(reports.count == BasePreset.allCases.count, "stderr: \(result.error.suffix(2000))")
     for report in reports { #expect(report.contains("\"ok\": true"), "\(report)") }
@@ -73,8 +72,7 @@ import Testing
   /// The checker itself must notice a wrong description, or its passes mean nothing.
   @Test(.disabled(if: pythonMissing, "ADAPTEST_PYTHON is not set: no Python with transformers to check against"))
   func checkerRejectsWrongDescriptions() throws {
-    let folder = try TemporaryFolder("transformers-negative")
-    defer { folder.cleanup() }
+    let folder = TemporaryDirectory("transformers-negative")
     var swapped = try BaseModelSpec(family: .llama).describe()
     swapped.layout.swapAt(1, 2)
     var untied = try BaseModelSpec(family: .gpt2).describe()
@@ -95,8 +93,7 @@ import Testing
       try description.writeForCheck(to: path)
       paths.append(path)
     }
-    let result = try PythonTools.run(
-      script: "synthesis/check_architectures.py", arguments: ["--write-missing-weights"] + paths)
+    let result = try ReferencePython.runScript("synthesis/check_architectures.py", arguments: ["--write-missing-weights"] + paths)
     let reports = result.output.split(separator: "\n")
     #expect(reports.count == broken.count, "stderr: \(result.error.suffix(2000))")
     for report in reports { #expect(report.contains("\"ok\": false"), "\(report)") }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import TensorIO
@@ -7,9 +8,7 @@ import Testing
 /// patterns that make a backtracking engine exponential.
 @Suite("BoundedRegex")
 struct BoundedRegexTests {
-  static let python = ProcessInfo.processInfo.environment["ADAPTEST_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
-  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
+  static let python = ReferencePython.path
 
   static let patterns = [
     // PEFT configs and PEFT's own wrappers
@@ -32,17 +31,11 @@ struct BoundedRegexTests {
     guard let python = Self.python else { return }
     var pairs: [[String]] = []
     for p in Self.patterns { for t in Self.texts { pairs.append([p, t]) } }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [Self.root + "/scripts/regex-ground-truth.py"]
-    let input = Pipe(), output = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    try process.run()
-    input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: pairs))
-    try input.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    let run = try ExternalCommand.run(
+      [python, Repository.scripts + "/regex-ground-truth.py"],
+      input: Array(try JSONSerialization.data(withJSONObject: pairs)))
+    try #require(run.status == 0, "\(run.errors)")
+    let data = Data(run.output.utf8)
     let results = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
     #expect(results.count == pairs.count)
     for (pair, expected) in zip(pairs, results) {

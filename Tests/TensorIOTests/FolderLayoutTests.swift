@@ -1,33 +1,11 @@
-import Testing
 import TensorIO
+import TestSupport
+import Testing
 
 #if canImport(Glibc)
   import Glibc
 #endif
 
-/// A scratch folder removed when the test ends.
-final class ScratchFolder {
-  let path: String
-
-  init() throws {
-    var template = Array("/tmp/adaptest-test-XXXXXX".utf8CString)
-    guard let created = mkdtemp(&template) else { throw FileError(operation: "mkdtemp", path: "/tmp", errno: errno) }
-    path = String(cString: created)
-  }
-
-  func write(_ name: String, _ text: String) throws {
-    try AtomicFile.write(text: text, to: FileSystem.join(path, name))
-  }
-
-  func write(_ name: String, bytes: [UInt8]) throws {
-    try AtomicFile.write(bytes, to: FileSystem.join(path, name))
-  }
-
-  deinit {
-    for name in (try? FileSystem.contents(ofDirectory: path)) ?? [] { unlink(FileSystem.join(path, name)) }
-    rmdir(path)
-  }
-}
 
 @Suite struct FolderLayoutTests {
   @Test func shardNamesFollowTransformers() {
@@ -37,7 +15,7 @@ final class ScratchFolder {
   }
 
   @Test func modelFolderPrefersTheShardIndex() throws {
-    let folder = try ScratchFolder()
+    let folder = TemporaryDirectory("tensorio")
     try folder.write("config.json", #"{"model_type": "llama"}"#)
     try folder.write("model.safetensors", "x")
     try folder.write("model-00001-of-00002.safetensors", "x")
@@ -57,7 +35,7 @@ final class ScratchFolder {
   }
 
   @Test func hdf5WeightsAreFoundWhenThereIsNoSafetensors() throws {
-    let folder = try ScratchFolder()
+    let folder = TemporaryDirectory("tensorio")
     try folder.write("adapter_config.json", #"{"peft_type": "LORA"}"#)
     try folder.write("adapter_model.h5", "x")
     let adapter = try AdapterFolder(path: folder.path)
@@ -66,16 +44,16 @@ final class ScratchFolder {
   }
 
   @Test func pickleCheckpointsAreRefusedWithAClearError() throws {
-    let folder = try ScratchFolder()
+    let folder = TemporaryDirectory("tensorio")
     try folder.write("adapter_config.json", "{}")
-    try folder.write("adapter_model.bin", bytes: [0x80, 0x02])
+    try folder.write("adapter_model.bin", [0x80, 0x02])
     #expect(throws: LayoutError.unsupportedPickle(path: FileSystem.join(folder.path, "adapter_model.bin"))) {
       try AdapterFolder(path: folder.path)
     }
   }
 
   @Test func missingPiecesAreNamed() throws {
-    let folder = try ScratchFolder()
+    let folder = TemporaryDirectory("tensorio")
     #expect(throws: LayoutError.missingConfig(folder: folder.path, expected: "config.json")) {
       try ModelFolder(path: folder.path)
     }
@@ -89,7 +67,7 @@ final class ScratchFolder {
   }
 
   @Test func indexesCannotPointOutsideTheFolder() throws {
-    let folder = try ScratchFolder()
+    let folder = TemporaryDirectory("tensorio")
     try folder.write("config.json", "{}")
     try folder.write("model.safetensors.index.json", #"{"weight_map": {"a": "../../etc/passwd"}}"#)
     #expect(
@@ -99,7 +77,7 @@ final class ScratchFolder {
   }
 
   @Test func invalidIndexJSONNamesTheFile() throws {
-    let folder = try ScratchFolder()
+    let folder = TemporaryDirectory("tensorio")
     try folder.write("config.json", "{}")
     try folder.write("model.safetensors.index.json", #"{"weight_map": {"a": 1}}"#)
     #expect(

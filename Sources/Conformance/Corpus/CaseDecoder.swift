@@ -1,3 +1,4 @@
+import Synthesis
 import TensorIO
 
 /// Turns one case file into a ``CaseSpec``, reporting every problem with its line and column:
@@ -109,11 +110,31 @@ public struct CaseDecoder: Sendable {
 
   private func decodeBase(_ node: YAMLNode, _ sink: inout LintSink) -> BaseSpec? {
     guard var fields = FieldReader(node, section: "base", sink: &sink) else { return nil }
-    let architecture = fields.requiredString("architecture", &sink)
-    if let architecture, !vocabulary.architectures.contains(architecture), let at = fields.value("architecture") {
-      sink.error(
-        at, "unknown architecture '\(architecture)'",
-        expected: Suggestions.expected(architecture, among: vocabulary.architectures))
+    var preset: BasePreset?
+    if let name = fields.string("preset", &sink), let at = fields.value("preset") {
+      preset = BasePreset(rawValue: name)
+      if preset == nil {
+        let known = BasePreset.allCases.map(\.rawValue)
+        sink.error(at, "unknown preset '\(name)'", expected: Suggestions.expected(name, among: known))
+      }
+    }
+    let architecture: String?
+    if fields.contains("preset") {
+      // A preset is a whole model: its family is the architecture, and its config is fixed.
+      architecture = preset?.model.family.rawValue
+      if let named = fields.string("architecture", &sink), let at = fields.value("architecture"), let architecture,
+        named != architecture
+      {
+        sink.error(at, "preset '\(preset?.rawValue ?? "")' is \(architecture), not \(named)")
+      }
+      if let at = fields.value("config") { sink.error(at, "a preset's config cannot be overridden") }
+    } else {
+      architecture = fields.requiredString("architecture", &sink)
+      if let architecture, !vocabulary.architectures.contains(architecture), let at = fields.value("architecture") {
+        sink.error(
+          at, "unknown architecture '\(architecture)'",
+          expected: Suggestions.expected(architecture, among: vocabulary.architectures))
+      }
     }
     let config = fields.value("config").flatMap { decodeConfig($0, "base.config", &sink) } ?? JSONObject()
     let mutations =
@@ -122,7 +143,7 @@ public struct CaseDecoder: Sendable {
       } ?? []
     fields.finish(&sink)
     guard let architecture else { return nil }
-    return BaseSpec(architecture: architecture, config: config, mutations: mutations)
+    return BaseSpec(architecture: architecture, preset: preset?.rawValue, config: config, mutations: mutations)
   }
 
   private func decodeAdapter(_ node: YAMLNode, _ sink: inout LintSink) -> AdapterSpec? {

@@ -45,17 +45,20 @@ public struct CaseSpec: Sendable, Hashable, Identifiable {
   }
 }
 
-/// The base model: an architecture from the catalog, config overrides, and mutations applied after
-/// the adapter was trained on it.
+/// The base model: an architecture from the catalog with config overrides, or a real-size preset,
+/// and mutations applied after the adapter was trained on it.
 public struct BaseSpec: Sendable, Hashable {
   public var architecture: String
+  /// A real-size shape from a public config (`qwen3-30b-a3b`); `architecture` is then its family.
+  public var preset: String?
   /// `config.json` overrides of the architecture's small default config (`vocab_size: 128`).
   public var config: JSONObject
   /// Changes made to the base after the adapter was trained (vocab resized, wider, …).
   public var mutations: [Mutation]
 
-  public init(architecture: String, config: JSONObject = JSONObject(), mutations: [Mutation] = []) {
+  public init(architecture: String, preset: String? = nil, config: JSONObject = JSONObject(), mutations: [Mutation] = []) {
     self.architecture = architecture
+    self.preset = preset
     self.config = config
     self.mutations = mutations
   }

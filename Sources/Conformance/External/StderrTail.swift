@@ -6,11 +6,11 @@
   import Darwin
 #endif
 import Dispatch
-import Synchronization
+import SystemSupport
 
 /// Drains a child's stderr on a background thread and keeps its last bytes for reports.
 final class StderrTail: Sendable {
-  private let storage = Mutex<(bytes: [UInt8], ended: Bool)>(([], false))
+  private let storage = Locked<(bytes: [UInt8], ended: Bool)>(([], false))
   private let capacity: Int
 
   /// Starts reading `fd` until end of file; closes it then.

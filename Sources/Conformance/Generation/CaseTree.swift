@@ -7,6 +7,7 @@ enum CaseTree {
     var object = JSONObject()
     object["id"] = .string(spec.id)
     var base = JSONObject([("architecture", .string(spec.base.architecture))])
+    if let preset = spec.base.preset { base["preset"] = .string(preset) }
     if spec.base.config.count > 0 { base["config"] = .object(spec.base.config) }
     if !spec.base.mutations.isEmpty { base["mutations"] = mutations(spec.base.mutations) }
     object["base"] = .object(base)

@@ -1,13 +1,13 @@
 import Dispatch
 import Synthesis
-import Synchronization
+import SystemSupport
 import TensorIO
 
 /// Results of a parallel loop, one slot per iteration.
 private final class SpecSlots: Sendable {
-  private let storage: Mutex<[CaseSpec?]>
+  private let storage: Locked<[CaseSpec?]>
 
-  init(count: Int) { storage = Mutex([CaseSpec?](repeating: nil, count: count)) }
+  init(count: Int) { storage = Locked([CaseSpec?](repeating: nil, count: count)) }
 
   func set(_ index: Int, _ value: CaseSpec) { storage.withLock { $0[index] = value } }
 

@@ -1,4 +1,5 @@
 import Dispatch
+import SystemSupport
 
 #if canImport(Glibc)
   import Glibc
@@ -91,20 +92,6 @@ private final class ThreadJob: @unchecked Sendable {
       Unmanaged<ThreadJob>.fromOpaque(context).release()
       return false
     }
-    return true
-  }
-}
-
-/// A flag that can be claimed once, from any thread.
-private final class Once: @unchecked Sendable {
-  private let mutex = SpawnMutex()
-  private var claimed = false
-
-  func claim() -> Bool {
-    mutex.lock()
-    defer { mutex.unlock() }
-    if claimed { return false }
-    claimed = true
     return true
   }
 }

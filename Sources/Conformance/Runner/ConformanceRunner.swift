@@ -5,6 +5,7 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
+import SystemSupport
 import TensorIO
 
 /// Progress of a run, reported after each case run.
@@ -246,7 +247,7 @@ public struct ConformanceRunner: Sendable {
     }
     if prepared != nil && !keepArtifacts {
       let before = Monotonic.now
-      removeTree(folder)
+      try? FileSystem.removeTree(folder)
       timings.building += Monotonic.now - before
     }
     return Executed(index: index, results: results, timings: timings)
@@ -298,15 +299,4 @@ public struct ConformanceRunner: Sendable {
 struct LoaderStartError: Error, CustomStringConvertible {
   var message: String
   var description: String { message }
-}
-
-/// Removes a file or a folder with everything in it; missing paths are ignored.
-func removeTree(_ path: String) {
-  switch FileSystem.kind(of: path, followLinks: false) {
-  case .directory:
-    for name in (try? FileSystem.contents(ofDirectory: path)) ?? [] { removeTree(FileSystem.join(path, name)) }
-    rmdir(path)
-  case .missing: return
-  default: unlink(path)
-  }
 }

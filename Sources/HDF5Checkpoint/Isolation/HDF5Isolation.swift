@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// Where libhdf5 reads a checkpoint that this process did not write itself.
 ///
 /// libhdf5 1.10 can crash or loop forever on crafted files (`Corpus/malformed/hdf5/crashers/`), and

@@ -1,3 +1,4 @@
+import SystemSupport
 import TensorIO
 
 #if canImport(Glibc)
@@ -24,10 +25,11 @@ enum IsolatedValidation {
       [validator.executable] + validator.arguments + [
         "--cpu-seconds", String(limits.cpuSeconds), "--memory-bytes", String(limits.memoryBytes), "--", path,
       ]
-    let run: ChildRun
-    switch ChildRun.run(arguments, wallSeconds: limits.wallSeconds, maxOutput: limits.maxReportBytes) {
-    case .failure(let failure): throw .isolationFailed(file: path, reason: "cannot run the validator: \(failure)")
-    case .success(let finished): run = finished
+    let run: BoundedRun
+    do {
+      run = try BoundedRun.run(arguments, wallSeconds: limits.wallSeconds, maxOutput: limits.maxReportBytes)
+    } catch {
+      throw .isolationFailed(file: path, reason: "cannot run the validator: \(error)")
     }
     switch run.ending {
     case .exited(0):

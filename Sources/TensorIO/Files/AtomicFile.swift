@@ -1,3 +1,5 @@
+import SystemSupport
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -58,17 +60,28 @@ public enum AtomicFile {
 
   /// Writes all of `bytes` at the descriptor's current position, retrying short writes.
   public static func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(FileError) {
-    var offset = 0
-    while offset < bytes.count {
-      let written = posixWrite(fd, bytes.baseAddress! + offset, bytes.count - offset)
-      if written < 0 {
-        if errno == EINTR { continue }
-        throw FileError(operation: "write", path: path, errno: errno)
-      }
-      offset += written
+    let code = FileDescriptor.writeAll(fd, bytes)
+    if code != 0 { throw FileError(operation: "write", path: path, errno: code) }
+  }
+
+  /// Moves a complete staging folder to `destination`. An existing destination is replaced only
+  /// when `replacing`: it is renamed aside first and removed once the new folder is in place, so at
+  /// every moment `destination` is the old folder or the new one, never a mixture; if the switch
+  /// fails the old folder is put back. An old folder that cannot be removed stays beside the new
+  /// one under a temporary name rather than failing a write that succeeded.
+  public static func publishFolder(_ staging: String, to destination: String, replacing: Bool) throws(FileError) {
+    guard FileSystem.kind(of: destination, followLinks: false) != .missing else {
+      guard rename(staging, destination) == 0 else { throw FileError(operation: "rename", path: destination, errno: errno) }
+      return
     }
+    guard replacing else { throw FileError(operation: "rename", path: destination, errno: EEXIST) }
+    let aside = temporaryPath(for: destination)
+    guard rename(destination, aside) == 0 else { throw FileError(operation: "rename", path: destination, errno: errno) }
+    guard rename(staging, destination) == 0 else {
+      let code = errno
+      _ = rename(aside, destination)
+      throw FileError(operation: "rename", path: destination, errno: code)
+    }
+    try? FileSystem.removeTree(aside)
   }
 }
-
-// At file scope `write` is the C function, not `AtomicFile.write`.
-private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { write(fd, buffer, count) }

@@ -134,6 +134,19 @@ public enum FileSystem {
     }
   }
 
+  /// Removes a file, or a folder with everything in it, without following symbolic links; a
+  /// missing path is not an error.
+  public static func removeTree(_ path: String) throws(FileError) {
+    switch kind(of: path, followLinks: false) {
+    case .missing: return
+    case .directory:
+      for name in try contents(ofDirectory: path) { try removeTree(join(path, name)) }
+      guard rmdir(path) == 0 else { throw FileError(operation: "rmdir", path: path, errno: errno) }
+    default:
+      guard unlink(path) == 0 else { throw FileError(operation: "unlink", path: path, errno: errno) }
+    }
+  }
+
   /// Joins path components with `/`.
   public static func join(_ base: String, _ components: String...) -> String {
     components.reduce(base) { path, next in

@@ -9,13 +9,6 @@ enum Fixtures {
     return parts.joined(separator: "/")
   }()
 
-  /// The repository root.
-  static let repositoryRoot: String = {
-    var parts = testsFolder.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(2)
-    return parts.joined(separator: "/")
-  }()
-
   static func path(_ relative: String) -> String { testsFolder + "/Fixtures/" + relative }
 
   /// Parses a JSON file.

@@ -1,3 +1,4 @@
+import TestSupport
 /// Byte-level mutations of a valid file, for the randomized robustness tests.
 struct Mutator {
   var generator: SeededGenerator

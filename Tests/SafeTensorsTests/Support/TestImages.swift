@@ -35,24 +35,3 @@ enum TestImages {
     }
   }
 }
-
-/// A fresh temporary folder, removed with its files when the value is released by `remove()`.
-struct TemporaryFolder {
-  let path: String
-
-  init() {
-    var template = Array("/tmp/safetensors-tests-XXXXXX".utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-    precondition(made != nil, "mkdtemp failed")
-    path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-  }
-
-  func file(_ name: String) -> String { path + "/" + name }
-
-  func remove() {
-    if let names = try? FileSystem.contents(ofDirectory: path) {
-      for name in names { unlink(file(name)) }
-    }
-    rmdir(path)
-  }
-}

@@ -1,4 +1,4 @@
-import Synchronization
+import SystemSupport
 import TensorIO
 
 /// One of transformers 5's `WeightRenaming`s, applied to a checkpoint key exactly as
@@ -158,7 +158,7 @@ struct KeyRenaming: Sendable, Hashable {
     // `Regex` is not `Sendable`; a compiled regex is immutable and only read.
     var regex: Regex<AnyRegexOutput>?
   }
-  private static let cache = Mutex<[String: CompiledRegex]>([:])
+  private static let cache = Locked<[String: CompiledRegex]>([:])
 
   /// transformers' legacy renamings, applied to every model (`LayerNorm.gamma` → `LayerNorm.weight`, …).
   static let legacy: [KeyRenaming] = ModelStructureTable.legacy.compactMap(KeyRenaming.init)

@@ -1,4 +1,4 @@
-import Synchronization
+import SystemSupport
 import TensorIO
 
 /// The model structures recorded from transformers (``ModelStructureTable/recorded``, one line per model
@@ -84,7 +84,7 @@ public enum ModelStructureTable {
 
 /// Decoded model types, kept for the process (each is decoded once).
 private final class StructureCache: Sendable {
-  private let values = Mutex<[String: ModelStructure?]>([:])
+  private let values = Locked<[String: ModelStructure?]>([:])
 
   func value(for key: String, _ make: () -> ModelStructure?) -> ModelStructure? {
     if let hit = values.withLock({ $0[key] }) { return hit }
