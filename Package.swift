@@ -98,6 +98,7 @@ let package = Package(
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
       ],
       swiftSettings: strictSettings),
+    .testTarget(name: "CLITests", dependencies: ["TestSupport", "TensorIO"], swiftSettings: strictSettings),
     .testTarget(
       name: "ConformanceTests", dependencies: ["TestSupport", "SystemSupport", "Conformance", "TensorIO"],
       swiftSettings: strictSettings),

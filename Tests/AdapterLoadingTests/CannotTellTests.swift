@@ -37,7 +37,7 @@ struct CannotTellTests {
     let json = try #require(outcome.json.objectValue)
     #expect(json["status"]?.stringValue == "cannot-tell")
     #expect(json["unknown"]?.stringValue == unknown)
-    #expect(json["error"]?.objectValue?["category"]?.stringValue == "not-simulated")
+    #expect(json["error"]?.objectValue?["kind"]?.stringValue == "not-simulated")
   }
 
   @Test("an unmodelled adapter already loaded makes load_adapter cannot-tell too")

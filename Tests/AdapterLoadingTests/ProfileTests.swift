@@ -132,7 +132,7 @@ struct ProfileTests {
     #expect(mismatch["model_shape"] == .array([.number("4"), .number("16")]))
     #expect(object["status"] == .string("warnings"))
     let failing = try Self.run("mutated--lora-r4--wrong-rank", profile: .peft).0
-    #expect(failing.json["error"]?["kind"] == .string("RuntimeError"))
+    #expect(failing.json["error"]?["type"] == .string("RuntimeError"))
     #expect(failing.status == .fails)
   }
 
@@ -166,6 +166,6 @@ struct ErrorCategoryTests {
     let want = try #require(Self.expected.first { $0.0 == id }?.1)
     #expect(recorded["error"]?.objectValue != nil)
     #expect(outcome.error?.category == want)
-    #expect(outcome.json["error"]?["category"] == .string(want))
+    #expect(outcome.json["error"]?["kind"] == .string(want))
   }
 }

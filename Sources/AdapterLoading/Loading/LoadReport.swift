@@ -20,7 +20,8 @@ extension LoadOutcome {
       .object(JSONObject([("key", .string(m.key)), ("checkpoint_shape", shape(m.checkpointShape)), ("model_shape", shape(m.modelShape))]))
     })
     object["error"] = error.map {
-      .object(JSONObject([("kind", .string($0.kind)), ("message", .string($0.message)), ("category", .string($0.category))]))
+      // Named as results.json names them: `kind` the stable category, `type` Python's exception class.
+      .object(JSONObject([("kind", .string($0.category)), ("type", .string($0.kind)), ("message", .string($0.message))]))
     } ?? .null
     object["unknown"] = unknown.map { .string($0) } ?? .null
     object["warnings"] = .array(warnings.map { w in
