@@ -1,8 +1,9 @@
+import Synthesis
 import TensorIO
 
 /// One conformance case as its author wrote it: a base model, an adapter, how it is loaded, and
 /// what a *correct* loader reports. Decoded from one `Corpus/cases/**.yaml` file.
-public struct CaseSpec: Sendable, Hashable, Identifiable {
+public struct CaseSpec: Sendable, Identifiable {
   /// Unique id; equals the file's path under `Corpus/cases/` without `.yaml`.
   public var id: String
   /// What the case checks, in a sentence or two.
@@ -26,6 +27,9 @@ public struct CaseSpec: Sendable, Hashable, Identifiable {
   /// Set when the generator cannot build the case (an impossible combination of the matrix): it
   /// is reported SKIP with this reason and never run.
   public var unbuildable: String?
+  /// The generator's plan, made once when the corpus is read (the lint needs it); the runner writes
+  /// this plan rather than planning the case again.
+  public var plan: PairPlan?
 
   public init(
     id: String, description: String = "", refs: [String] = [], base: BaseSpec, adapter: AdapterSpec,

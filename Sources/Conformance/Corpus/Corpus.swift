@@ -72,11 +72,12 @@ public struct Corpus: Sendable {
       let expectedID = String(relative.dropLast(".yaml".count))
       let (decoded, found, tree) = decoder.decodeTree(text, file: file, expectedID: expectedID)
       diagnostics += found
-      guard let spec = decoded else { continue }
+      guard var spec = decoded else { continue }
       // The generator must be able to build the case: a mutation that cannot apply is an error in
       // the case file, reported at the field that asked for it.
       do {
         let plan = try SynthesisMaterializer.plan(spec)
+        spec.plan = plan
         // The author's expectation is the spec; where the generator's rule table derives something
         // else for the same pair, one of the two is wrong, which is worth a look.
         // (The rule table knows nothing of malformed files put in place afterwards.)

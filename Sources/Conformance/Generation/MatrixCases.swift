@@ -91,7 +91,10 @@ public enum MatrixCases {
       spec.matrixCoordinates = CaseCoordinates(architecture: axes[0], mutation: "\(axes[1]) · \(axes[3])", tuner: spec.adapter.tuner)
     }
     do {
-      let plan = try PairPlan(try PairSpec.decode(tree, id: caseID))
+      var recipe = try PairSpec.decode(tree, id: caseID)
+      recipe.id = caseID
+      let plan = try PairPlan(recipe)
+      spec.plan = plan
       spec.expect = expectation(plan.outcome, ignoreMismatchedSizes: spec.load.ignoreMismatchedSizes)
       let reasons = plan.outcome.reasons.isEmpty ? "nothing changes what the loader sees" : plan.outcome.reasons.joined(separator: "; ")
       spec.description =

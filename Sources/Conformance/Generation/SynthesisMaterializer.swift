@@ -31,7 +31,7 @@ public struct SynthesisMaterializer: CaseMaterializer {
   public func prepare(_ run: CaseRun, in folder: String) async throws -> PreparedCase {
     let plan: PairPlan
     do {
-      plan = try Self.plan(run.spec)
+      plan = try run.spec.plan ?? Self.plan(run.spec)
     } catch {
       throw BuildError(message: "the generator cannot build this case: \(error)")
     }

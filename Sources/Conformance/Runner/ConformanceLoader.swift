@@ -37,7 +37,7 @@ public enum LoaderAnswer: Sendable, Hashable {
 }
 
 /// One case in one format: the unit the runner schedules.
-public struct CaseRun: Sendable, Hashable {
+public struct CaseRun: Sendable {
   public var spec: CaseSpec
   public var format: CheckpointFormat
 
