@@ -100,7 +100,7 @@ let package = Package(
       swiftSettings: strictSettings),
     .testTarget(name: "CLITests", dependencies: ["TestSupport", "TensorIO"], swiftSettings: strictSettings),
     .testTarget(
-      name: "ConformanceTests", dependencies: ["TestSupport", "SystemSupport", "Conformance", "TensorIO"],
+      name: "ConformanceTests", dependencies: ["TestSupport", "SystemSupport", "AdapterLoading", "Conformance", "TensorIO"],
       swiftSettings: strictSettings),
   ],
   swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import AdapterLoading
 import TensorIO
 import Testing
 
@@ -25,7 +26,7 @@ import Testing
   func inputs(
     trained: [AdapterTensor] = lora(), expected: [AdapterTensor] = lora(), base: BaseModelDescription = base,
     baseMutations: [BaseMutation] = [], mutations: [AdapterMutation] = [], dtype: DType = .f32,
-    context: LoadContext = LoadContext()
+    context: LoadSetup = LoadSetup()
   ) -> OutcomeRules.Inputs {
     OutcomeRules.Inputs(
       trained: trained, expected: expected, loadingBase: base, baseMutations: baseMutations,
@@ -53,7 +54,7 @@ import Testing
   @Test func droppedKeyIsMissingUnderTheLoadingName() throws {
     let key = "\(Self.prefix)1.self_attn.q_proj.lora_B.weight"
     let outcome = try OutcomeRules.outcome(
-      inputs(mutations: [.dropKeys([key])], context: LoadContext(adapterName: "second")))
+      inputs(mutations: [.dropKeys([key])], context: LoadSetup(adapterName: "second")))
     #expect(outcome.missingKeys == ["\(Self.prefix)1.self_attn.q_proj.lora_B.second.weight"])
     #expect(outcome.unexpectedKeys.isEmpty)
     #expect(outcome.error == nil)
@@ -97,7 +98,7 @@ import Testing
     let ignored = try OutcomeRules.outcome(
       inputs(
         expected: Self.lora(hidden: 32, kvWidth: 16), base: wide, baseMutations: [.hiddenSize(32)],
-        context: LoadContext(ignoreMismatchedSizes: true)))
+        context: LoadSetup(ignoreMismatchedSizes: true)))
     #expect(ignored.error == nil)
     #expect(ignored.missingKeys.count == 8)
     #expect(ignored.diagnostics == [.adapterKeyMissing, .shapeMismatch])
@@ -120,7 +121,7 @@ import Testing
     }
     var loaded: [String: AdapterTensor] = [:]
     for tensor in Self.lora() { loaded[tensor.modelKey(adapterName: "default")] = tensor }
-    var input = inputs(context: LoadContext(adapterName: "second", loadedAdapters: ["default"]))
+    var input = inputs(context: LoadSetup(adapterName: "second", loadedAdapters: ["default"]))
     input.trained = kept
     input.loadedParameters = loaded
     let outcome = try OutcomeRules.outcome(input)
@@ -165,7 +166,7 @@ import Testing
     #expect(same.isClean)
     // …but not an adapter loaded under another name.
     let other = try OutcomeRules.outcome(
-      inputs(mutations: [.keepAdapterName("default")], context: LoadContext(adapterName: "second", loadedAdapters: ["default"])))
+      inputs(mutations: [.keepAdapterName("default")], context: LoadSetup(adapterName: "second", loadedAdapters: ["default"])))
     #expect(other.unexpectedKeys.count == 8)
     #expect(other.unexpectedKeys.allSatisfy { $0.contains(".default.") })
     #expect(other.missingKeys.allSatisfy { $0.contains(".second.") })
@@ -211,13 +212,13 @@ import Testing
   }
 
   @Test func adapterNamePitfalls() throws {
-    let prefixName = try OutcomeRules.outcome(inputs(context: LoadContext(adapterName: "lora")))
+    let prefixName = try OutcomeRules.outcome(inputs(context: LoadSetup(adapterName: "lora")))
     #expect(prefixName.isClean)
     #expect(prefixName.diagnostics == [.adapterNameCollision])
-    let substring = try OutcomeRules.outcome(inputs(context: LoadContext(adapterName: "def", loadedAdapters: ["default"])))
+    let substring = try OutcomeRules.outcome(inputs(context: LoadSetup(adapterName: "def", loadedAdapters: ["default"])))
     #expect(substring.isClean)
     #expect(substring.diagnostics == [.adapterNameCollision])
-    let distinct = try OutcomeRules.outcome(inputs(context: LoadContext(adapterName: "second", loadedAdapters: ["default"])))
+    let distinct = try OutcomeRules.outcome(inputs(context: LoadSetup(adapterName: "second", loadedAdapters: ["default"])))
     #expect(distinct.diagnostics.isEmpty)
   }
 

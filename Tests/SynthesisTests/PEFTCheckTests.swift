@@ -75,19 +75,19 @@ import Testing
       peftType: "LORA",
       fields: JSONObject([("r", .number("4")), ("target_modules", .array([.string("q_proj"), .string("v_proj")]))]))
     let base = BaseModelSpec(family: .llama)
-    func plan(_ base: [BaseMutation] = [], _ adapter: [AdapterMutationRequest] = [], load: LoadContext = LoadContext(), loaded: [String] = [], spec: AdapterConfigSpec = lora, on family: ModelFamily = .llama) throws -> PairPlan {
+    func plan(_ base: [BaseMutation] = [], _ adapter: [AdapterMutationRequest] = [], load: LoadSetup = LoadSetup(), loaded: [String] = [], spec: AdapterConfigSpec = lora, on family: ModelFamily = .llama) throws -> PairPlan {
       try PairPlan(
         PairSpec(
           id: "x", base: BaseModelSpec(family: family), baseMutations: base.map { Located($0, path: "base") },
           adapter: spec, adapterMutations: adapter.map { Located($0, path: "adapter") },
-          load: LoadContext(adapterName: load.adapterName, loadedAdapters: loaded, ignoreMismatchedSizes: load.ignoreMismatchedSizes),
+          load: LoadSetup(adapterName: load.adapterName, loadedAdapters: loaded, ignoreMismatchedSizes: load.ignoreMismatchedSizes),
           loaded: loaded.map { LoadedAdapterSpec(name: $0) }))
     }
     _ = base
     let plans: [(String, PairPlan)] = [
       ("vocab-up", try plan([.resizeVocab(to: 160, padToMultipleOf: nil)])),
       ("vocab-down-padded", try plan([.resizeVocab(to: 100, padToMultipleOf: 8)])),
-      ("vocab-second", try plan([.resizeVocab(to: 160, padToMultipleOf: nil)], load: LoadContext(adapterName: "second"), loaded: ["default"])),
+      ("vocab-second", try plan([.resizeVocab(to: 160, padToMultipleOf: nil)], load: LoadSetup(adapterName: "second"), loaded: ["default"])),
       ("untied-to-tied", try plan([.tieWordEmbeddings(true)])),
       ("bf16-base-sharded", try plan([.dtype(.bf16), .shards(2)])),
       ("drop-b", try plan([], [.dropKeys(["model.layers.1.self_attn.v_proj.lora_B.weight"])])),
@@ -98,7 +98,7 @@ import Testing
       ("fp16-adapter", try plan([], [.dtype(.f16)])),
       ("wider", try plan([.hiddenSize(32)])),
       ("wrong-rank", try plan([], [.wrongRank(rank: 2, modules: ["v_proj"])])),
-      ("wrong-rank-ignored", try plan([], [.wrongRank(rank: 2, modules: ["v_proj"])], load: LoadContext(ignoreMismatchedSizes: true))),
+      ("wrong-rank-ignored", try plan([], [.wrongRank(rank: 2, modules: ["v_proj"])], load: LoadSetup(ignoreMismatchedSizes: true))),
       ("embeddings-140", try plan([], [.saveEmbeddings(vocabSize: 140)])),
       ("embeddings-140-resized", try plan([.resizeVocab(to: 140, padToMultipleOf: nil)], [.saveEmbeddings(vocabSize: 140)])),
       ("kv-heads", try plan([.headCount(heads: 4, keyValueHeads: 4)])),

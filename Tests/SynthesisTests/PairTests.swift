@@ -1,3 +1,4 @@
+import AdapterLoading
 import Checkpoints
 import Foundation
 import TensorIO
@@ -32,8 +33,8 @@ import Testing
     #expect(spec.base.family == .llama)
     #expect(spec.baseMutations.map(\.value) == [.resizeVocab(to: 160, padToMultipleOf: nil)])
     #expect(spec.baseMutations.first?.path == "base.mutations[0].resize_vocab")
-    #expect(spec.load == LoadContext(adapterName: "second", loadedAdapters: ["default"]))
-    #expect(spec.method == "load_adapter")
+    #expect(spec.load == LoadSetup(adapterName: "second", loadedAdapters: ["default"]))
+    #expect(spec.load.call == .loadAdapter)
     #expect(spec.formats == [.safetensors, .hdf5])
     let plan = try PairPlan(spec)
     #expect(plan.loadingBase.dimensions.vocabSize == 160)

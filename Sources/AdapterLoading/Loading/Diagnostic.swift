@@ -33,6 +33,13 @@ public struct DiagnosticCode: RawRepresentable, Hashable, Sendable, Comparable, 
   /// The adapter config has fields this PEFT version does not know (they are ignored).
   public static let unknownConfigFields = DiagnosticCode(rawValue: "unknown-config-fields")
 
+  /// Every code this version emits (the linter's and the docs' vocabulary).
+  public static let known: [DiagnosticCode] = [
+    .adapterKeyMissing, .checkpointKeyUnexpected, .shapeMismatch, .targetNotFound, .embeddingSizeMismatch,
+    .baseDriftIgnored, .sharedWeightsRegenerated, .adapterNameCollision, .baseWeightInCheckpoint, .dtypeCast,
+    .formatError, .loadError, .unknownConfigFields, .architectureInferred,
+  ]
+
   public var description: String { rawValue }
   public static func < (lhs: DiagnosticCode, rhs: DiagnosticCode) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -21,7 +21,7 @@ public enum LoadProfile: String, Sendable, Hashable, CaseIterable, CustomStringC
 }
 
 /// How the adapter is loaded.
-public enum LoadCall: String, Sendable, Hashable {
+public enum LoadCall: String, Sendable, Hashable, CaseIterable {
   /// `PeftModel.from_pretrained(base, adapter, adapter_name=…)`: a fresh model whose first adapter this is;
   /// missing keys are only reported through a warning.
   case fromPretrained = "from_pretrained"

@@ -1,3 +1,4 @@
+import AdapterLoading
 import Synthesis
 import TensorIO
 

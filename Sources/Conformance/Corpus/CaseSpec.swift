@@ -1,3 +1,4 @@
+import AdapterLoading
 import Synthesis
 import TensorIO
 
@@ -103,14 +104,8 @@ public struct Mutation: Sendable, Hashable, CustomStringConvertible {
 
 /// How the adapter is loaded.
 public struct LoadSpec: Sendable, Hashable {
-  /// PEFT's two entry points.
-  public enum Method: String, Sendable, Hashable, CaseIterable {
-    /// `PeftModel.from_pretrained(base, adapter_dir, adapter_name=…)`: a fresh model.
-    case fromPretrained = "from_pretrained"
-    /// `peft_model.load_adapter(adapter_dir, adapter_name=…)` on a model that already holds
-    /// the `loaded` adapters.
-    case loadAdapter = "load_adapter"
-  }
+  /// PEFT's two entry points, as the engine names them.
+  public typealias Method = LoadCall
 
   public var adapterName: String
   /// Adapters already in the model, loaded in this order before the one under test.

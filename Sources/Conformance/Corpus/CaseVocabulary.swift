@@ -1,8 +1,12 @@
+import AdapterLoading
+import Synthesis
+
 /// The names a case may use — architectures, tuners, mutations with their parameters, error kinds,
 /// diagnostic codes, warning categories — so that the linter can reject typos with a suggestion.
 ///
-/// ``standard`` mirrors the catalogs of the `Synthesis` and `AdapterLoading` modules; a different
-/// vocabulary can be passed to the decoder (in tests, or once those catalogs are wired in).
+/// ``standard`` is read from the catalogs that own each name — Synthesis' model families,
+/// AdapterLoading's tuner catalog and diagnostic codes — so adding a tuner or an architecture there
+/// is all the linter needs; a different vocabulary can be passed to the decoder in tests.
 public struct CaseVocabulary: Sendable {
   public var architectures: [String]
   public var tuners: [String]
@@ -69,12 +73,8 @@ public struct MutationSchema: Sendable, Hashable {
 extension CaseVocabulary {
   /// The vocabulary of the current catalogs.
   public static let standard = CaseVocabulary(
-    architectures: ["bert", "gemma", "gpt2", "llama", "mistral", "mixtral", "phi3", "qwen2", "qwen3_moe", "t5"],
-    tuners: [
-      "ADALORA", "BEFT", "BOFT", "C3A", "DEFT", "DELORA", "FOURIERFT", "GLORA", "GRALORA", "HIRA", "HRA", "IA3",
-      "LILY", "LN_TUNING", "LOHA", "LOKR", "LORA", "MISS", "OFT", "PEANUT", "POLY", "PREFIX_TUNING", "PROMPT_TUNING",
-      "PVERA", "P_TUNING", "RANDLORA", "ROAD", "SHIRA", "SUPERTUNING", "TRAINABLE_TOKENS", "UNILORA", "VBLORA", "VERA", "WAVEFT",
-    ],
+    architectures: ModelFamily.allCases.map(\.rawValue).sorted(),
+    tuners: TunerCatalog.standard.types.map(\.rawValue),
     baseMutations: [
       MutationSchema("resize_vocab", [.init("to", .positiveInt, required: true), .init("pad_to_multiple_of", .positiveInt)]),
       MutationSchema("hidden_size", [.init("to", .positiveInt, required: true)]),
@@ -110,12 +110,7 @@ extension CaseVocabulary {
       "dtype-mismatch", "shape-mismatch", "unreadable-dataset", "tensor-not-found", "name-collision", "invalid-tensor",
       "payload-size-mismatch", "allocation-failed", "library",
     ],
-    diagnosticCodes: [
-      "adapter-key-missing", "checkpoint-key-unexpected", "shape-mismatch", "target-not-found",
-      "embedding-size-mismatch", "base-drift-ignored", "shared-weights-regenerated", "adapter-name-collision",
-      "base-weight-in-checkpoint", "dtype-cast", "format-error", "load-error", "unknown-config-fields",
-      "architecture-inferred",
-    ],
+    diagnosticCodes: DiagnosticCode.known.map(\.rawValue),
     warningCategories: ["UserWarning", "PeftWarning", "FutureWarning", "DeprecationWarning", "RuntimeWarning"]
   )
 

@@ -1,3 +1,4 @@
+import AdapterLoading
 import TensorIO
 
 /// The messages of the driver protocol (docs/driver-protocol.md), version 1.

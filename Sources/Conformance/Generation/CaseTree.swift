@@ -1,3 +1,4 @@
+import AdapterLoading
 import TensorIO
 
 /// A case as the JSON tree the Synthesis generator's case decoder reads (`PairSpec.decode`): the

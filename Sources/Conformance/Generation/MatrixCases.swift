@@ -1,3 +1,4 @@
+import AdapterLoading
 import Dispatch
 import Synthesis
 import SystemSupport

@@ -1,3 +1,4 @@
+import AdapterLoading
 import TensorIO
 
 /// An outcome field a loader fills in. Expectations about fields a loader does not report are not

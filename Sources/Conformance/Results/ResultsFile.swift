@@ -1,3 +1,4 @@
+import AdapterLoading
 import TensorIO
 
 /// `results.json`: a run in the spirit of wptreport — `run_info`, per-loader totals, then one entry

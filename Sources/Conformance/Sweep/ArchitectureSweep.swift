@@ -1,3 +1,4 @@
+import AdapterLoading
 import TensorIO
 
 /// The architecture sweep: cases over every model type transformers can build tiny, whose base models

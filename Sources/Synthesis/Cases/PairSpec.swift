@@ -1,3 +1,4 @@
+import AdapterLoading
 import TensorIO
 
 /// A value with the path of the case field it came from, so later failures can name that field.
@@ -87,17 +88,15 @@ public struct PairSpec: Sendable, Hashable {
   public var baseMutations: [Located<BaseMutation>]
   public var adapter: AdapterConfigSpec
   public var adapterMutations: [Located<AdapterMutationRequest>]
-  public var load: LoadContext
+  public var load: LoadSetup
   /// Adapters loaded before this one (`load.loaded`).
   public var loaded: [LoadedAdapterSpec]
-  /// `from_pretrained` (a fresh model) or `load_adapter` (next to `loaded`).
-  public var method: String
   public var formats: [CheckpointFormat]
 
   public init(
     id: String, base: BaseModelSpec, baseMutations: [Located<BaseMutation>] = [], adapter: AdapterConfigSpec,
-    adapterMutations: [Located<AdapterMutationRequest>] = [], load: LoadContext = LoadContext(),
-    loaded: [LoadedAdapterSpec] = [], method: String? = nil, formats: [CheckpointFormat] = [.safetensors]
+    adapterMutations: [Located<AdapterMutationRequest>] = [], load: LoadSetup = LoadSetup(),
+    loaded: [LoadedAdapterSpec] = [], formats: [CheckpointFormat] = [.safetensors]
   ) {
     self.id = id
     self.base = base
@@ -106,7 +105,6 @@ public struct PairSpec: Sendable, Hashable {
     self.adapterMutations = adapterMutations
     self.load = load
     self.loaded = loaded
-    self.method = method ?? (loaded.isEmpty ? "from_pretrained" : "load_adapter")
     self.formats = formats
   }
 
@@ -165,16 +163,18 @@ public struct PairSpec: Sendable, Hashable {
       spec.fields["base_model_name_or_path"] = nil
     }
 
-    var load = LoadContext()
+    var load = LoadSetup()
     var loaded: [LoadedAdapterSpec] = []
-    var method: String?
+    var call: LoadCall?
     if let value = r.value("load") {
       var l = try FieldReader(value, path: "load")
       load.adapterName = try l.string("adapter_name") ?? "default"
       load.ignoreMismatchedSizes = try l.bool("ignore_mismatched_sizes") ?? false
-      method = try l.string("method")
-      if let m = method, m != "from_pretrained", m != "load_adapter" {
-        throw SynthesisError(field: "load.method", .invalidValue("expected from_pretrained or load_adapter, found '\(m)'"))
+      if let name = try l.string("method") {
+        guard let named = LoadCall(rawValue: name) else {
+          throw SynthesisError(field: "load.method", .invalidValue("expected from_pretrained or load_adapter, found '\(name)'"))
+        }
+        call = named
       }
       if let items = l.value("loaded") {
         guard let list = items.arrayValue else {
@@ -202,6 +202,7 @@ public struct PairSpec: Sendable, Hashable {
       try l.finish()
     }
     load.loadedAdapters = loaded.map(\.name)
+    load.call = call ?? (loaded.isEmpty ? .fromPretrained : .loadAdapter)
     if loaded.contains(where: { $0.name == load.adapterName }) {
       throw SynthesisError(field: "load.adapter_name", .invalidValue("'\(load.adapterName)' is already loaded"))
     }
@@ -219,6 +220,6 @@ public struct PairSpec: Sendable, Hashable {
     try r.finish()
     return PairSpec(
       id: id, base: base, baseMutations: baseMutations, adapter: spec, adapterMutations: adapterMutations, load: load,
-      loaded: loaded, method: method, formats: formats)
+      loaded: loaded, formats: formats)
   }
 }

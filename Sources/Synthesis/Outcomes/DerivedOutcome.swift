@@ -1,3 +1,4 @@
+import AdapterLoading
 import TensorIO
 
 /// What a correct loader reports when the adapter of a generated pair is loaded into its base:
@@ -35,23 +36,8 @@ public struct DerivedOutcome: Sendable, Hashable {
     case missingSharedWeights = "missing-shared-weights"
   }
 
-  /// Adaptest's diagnostic codes (DESIGN.md).
-  public struct Code: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible {
-    public var rawValue: String
-    public init(rawValue: String) { self.rawValue = rawValue }
-    public static let adapterKeyMissing = Code(rawValue: "adapter-key-missing")
-    public static let checkpointKeyUnexpected = Code(rawValue: "checkpoint-key-unexpected")
-    public static let shapeMismatch = Code(rawValue: "shape-mismatch")
-    public static let targetNotFound = Code(rawValue: "target-not-found")
-    public static let embeddingSizeMismatch = Code(rawValue: "embedding-size-mismatch")
-    public static let baseDriftIgnored = Code(rawValue: "base-drift-ignored")
-    public static let sharedWeightsRegenerated = Code(rawValue: "shared-weights-regenerated")
-    public static let adapterNameCollision = Code(rawValue: "adapter-name-collision")
-    public static let baseWeightInCheckpoint = Code(rawValue: "base-weight-in-checkpoint")
-    public static let dtypeCast = Code(rawValue: "dtype-cast")
-    public static func < (lhs: Code, rhs: Code) -> Bool { lhs.rawValue < rhs.rawValue }
-    public var description: String { rawValue }
-  }
+  /// Adaptest's diagnostic codes, as the AdapterLoading engine names them.
+  public typealias Code = DiagnosticCode
 
   /// Whether a correct loader reports nothing at all (informational diagnostics aside).
   public var isClean: Bool { missingKeys.isEmpty && unexpectedKeys.isEmpty && mismatched.isEmpty && error == nil }

@@ -1,3 +1,4 @@
+import AdapterLoading
 import TensorIO
 
 /// The rule table: what a correct loader reports for a generated pair, derived from how the pair
@@ -48,14 +49,14 @@ public enum OutcomeRules {
     /// `.lora_` in it is read with `base_model.model.` in front (see
     /// ``ModelFamilyDefinition/convertsLoRACheckpoints``).
     public var restoresLoRAPrefix: Bool
-    public var context: LoadContext
+    public var context: LoadSetup
 
     public init(
       trained: [AdapterTensor], expected: [AdapterTensor], loadingBase: BaseModelDescription,
       baseMutations: [BaseMutation] = [], adapterMutations: [AdapterMutation] = [], adapterDType: DType,
       tunerPrefix: String, sharedWeightsRegenerated: Bool = false, sharedWeightsRequired: Bool = false,
       loadedParameters: [String: AdapterTensor] = [:], restoresLoRAPrefix: Bool = false,
-      context: LoadContext = LoadContext()
+      context: LoadSetup = LoadSetup()
     ) {
       self.trained = trained
       self.expected = expected

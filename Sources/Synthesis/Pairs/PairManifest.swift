@@ -1,3 +1,4 @@
+import AdapterLoading
 import TensorIO
 
 extension PairPlan {
@@ -27,7 +28,7 @@ extension PairPlan {
       ("adapter_name", .string(spec.load.adapterName)),
       ("loaded", strings(spec.load.loadedAdapters)),
       ("ignore_mismatched_sizes", .bool(spec.load.ignoreMismatchedSizes)),
-      ("method", .string(spec.method)),
+      ("method", .string(spec.load.call.rawValue)),
     ])
     let generator = JSONObject([
       ("manifest_version", .number(String(Self.manifestVersion))),
