@@ -1,3 +1,4 @@
+import AdapterLoading
 import ArgumentParser
 import Checkpoints
 import Conformance

@@ -165,7 +165,7 @@ struct ErrorCategoryTests {
     let (outcome, recorded) = try ProfileTests.run(id, profile: .peft)
     let want = try #require(Self.expected.first { $0.0 == id }?.1)
     #expect(recorded["error"]?.objectValue != nil)
-    #expect(outcome.error?.category == want)
+    #expect(outcome.error?.category.rawValue == want)
     #expect(outcome.json["error"]?["kind"] == .string(want))
   }
 }

@@ -14,7 +14,7 @@ struct RecommendedFailedLoadTests {
     let checkpoint = Build.loraCheckpoint(qv, r: 8, dtype: .f16)
       .adding("base_model.model.model.unknown.lora_A.weight", [8, 16], dtype: .f16)
     let outcome = Build.simulate(try Build.base(), Build.adapter(try Build.lora(qv), checkpoint), profile: .recommended)
-    #expect(outcome.error?.category == "size-mismatch")
+    #expect(outcome.error?.category == .sizeMismatch)
     #expect(outcome.missingKeys.isEmpty && outcome.unexpectedKeys.isEmpty, "a failed load reports no keys")
     let codes = Set(outcome.diagnostics.map(\.code))
     #expect(codes.isSuperset(of: [.shapeMismatch, .checkpointKeyUnexpected, .dtypeCast]), "\(codes)")

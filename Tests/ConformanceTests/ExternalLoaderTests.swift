@@ -1,3 +1,4 @@
+import AdapterLoading
 import SystemSupport
 import TensorIO
 import TestSupport

@@ -1,3 +1,4 @@
+import AdapterLoading
 import TensorIO
 import Testing
 

@@ -1,3 +1,4 @@
+import AdapterLoading
 import SystemSupport
 import TensorIO
 import TestSupport
@@ -187,9 +188,10 @@ struct RunnerTests {
 
 @Suite("Runner overhead")
 struct RunnerOverheadTests {
-  /// The runner, checking and reports must cost little next to the loaders: 2,000 case runs × 3
-  /// instant loaders, then all four reports.
-  @Test func thousandsOfCasesRunAndReportQuickly() async throws {
+  /// 2,000 case runs × 3 instant loaders, then all four reports: every result arrives and is
+  /// written. How long it takes is measured by `adaptest run` and the benchmarks, not asserted here
+  /// (tests share the machine; a time bound only measured the neighbours).
+  @Test func thousandsOfCasesRunAndReport() async throws {
     let specs = (0..<1000).map { RunnerTests.spec("family-\($0 % 7)/case-\($0)", formats: [.safetensors, .hdf5]) }
     let loaders = ["a", "b", "c"].map { id in ScriptedLoader(id: id) { _ in RunnerTests.clean } }
     let dir = TemporaryDirectory()
@@ -201,10 +203,9 @@ struct RunnerOverheadTests {
     try ReportWriter.write(run, to: dir.file("reports"))
     let reported = Monotonic.now
     #expect(results.count == 6000)
+    #expect(Set(results.map { "\($0.id)|\($0.format?.rawValue ?? "")|\($0.loader)" }).count == 6000, "one result per run and loader")
+    #expect(try ReportWriter.read(dir.file("reports", "results.json")).results.count == 6000)
     print("runner: 6000 results in \(ran - started) s; reports in \(reported - ran) s")
-    // Only a pathology bound: tests run side by side on a shared machine (the real figures come
-    // from `adaptest run`, which prints where the time goes).
-    #expect(reported - started < 180)
   }
 }
 

@@ -1,3 +1,4 @@
+import AdapterLoading
 import Foundation
 import TensorIO
 import TestSupport
@@ -116,6 +117,7 @@ import Testing
         #expect(result.errorKind == nil, "\(name): \(result.line)")
         #expect(result.missing == expected.missingKeys, "\(name): \(result.line)")
         #expect(result.unexpected == expected.unexpectedKeys, "\(name): \(result.line)")
+      case let other?: Issue.record("\(name): the rule table derived \(other), which this check does not know")
       }
     }
   }

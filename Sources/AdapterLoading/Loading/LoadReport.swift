@@ -3,7 +3,7 @@ import TensorIO
 /// Renders a ``LoadOutcome`` for people (`adaptest check`) and for programs (`--json`).
 extension LoadOutcome {
   /// The JSON report: `profile`, `call`, `adapter_name`, `status`, `missing_keys`, `unexpected_keys`,
-  /// `mismatched [{key, checkpoint_shape, model_shape}]`, `error {kind, message, category}` (or `null`),
+  /// `mismatched [{key, checkpoint_shape, model_shape}]`, `error {kind, type, message}` (or `null`),
   /// `unknown` (what Adaptest cannot tell, with `status` `cannot-tell`; else `null`),
   /// `warnings [{category, message}]`, `diagnostics [{code, severity, keys, message, fix}]`, `meta_keys`.
   public var json: JSONValue {
@@ -21,7 +21,7 @@ extension LoadOutcome {
     })
     object["error"] = error.map {
       // Named as results.json names them: `kind` the stable category, `type` Python's exception class.
-      .object(JSONObject([("kind", .string($0.category)), ("type", .string($0.kind)), ("message", .string($0.message))]))
+      .object(JSONObject([("kind", .string($0.category.rawValue)), ("type", .string($0.kind)), ("message", .string($0.message))]))
     } ?? .null
     object["unknown"] = unknown.map { .string($0) } ?? .null
     object["warnings"] = .array(warnings.map { w in

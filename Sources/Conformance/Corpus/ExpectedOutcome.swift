@@ -1,3 +1,5 @@
+import AdapterLoading
+
 /// What a correct loader reports for a case. Every field is optional: only what the author wrote
 /// is asserted (a missing field means "not checked", an empty list means "must be empty").
 public struct ExpectedOutcome: Sendable, Hashable {

@@ -1,3 +1,4 @@
+import AdapterLoading
 import TensorIO
 
 /// Malformed-input cases derived from the manifests of the generated malformed corpora

@@ -1,3 +1,5 @@
+import AdapterLoading
+
 /// What a loader reported for one case: the common shape of every loader's answer (built-in
 /// profiles and external drivers alike).
 public struct ObservedOutcome: Sendable, Hashable {

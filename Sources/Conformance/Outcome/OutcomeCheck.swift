@@ -1,3 +1,5 @@
+import AdapterLoading
+
 /// Compares what a loader reported with what a case expects. Only written expectations are
 /// checked, and only for fields the loader reports.
 public enum OutcomeCheck {

@@ -1,3 +1,4 @@
+import AdapterLoading
 import TensorIO
 
 /// The JSON forms of outcomes and expectations: the driver protocol's `outcome` object and the

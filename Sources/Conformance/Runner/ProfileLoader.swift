@@ -39,7 +39,7 @@ public struct ProfileLoader: ConformanceLoader {
     let loader = self
     let observed = await onOwnThread { loader.observe(prepared) }
     // A load the engine cannot simulate is the profile's limitation, not the loader's answer.
-    if let error = observed.error, error.kind.rawValue == "not-simulated" {
+    if let error = observed.error, error.kind == .notSimulated {
       return .cannotTell("the \(profile.rawValue) profile cannot simulate this load: \(error.message)")
     }
     return .outcome(observed)
@@ -82,7 +82,7 @@ public struct ProfileLoader: ConformanceLoader {
         LoadDiagnostic(code: $0.code.rawValue, severity: $0.severity.rawValue, keys: $0.keys, message: $0.message, fix: $0.fix)
       })
     if let error = outcome.error {
-      observed.error = LoadError(kind: ErrorKind(error.category), type: error.kind, message: error.message)
+      observed.error = LoadError(kind: error.category, type: error.kind, message: error.message)
       observed.missingKeys = []
       observed.unexpectedKeys = []
     }

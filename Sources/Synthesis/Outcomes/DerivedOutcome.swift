@@ -26,15 +26,8 @@ public struct DerivedOutcome: Sendable, Hashable {
     public var modelShape: [Int]
   }
 
-  /// Why a load fails.
-  public enum ErrorKind: String, Sendable, Hashable {
-    /// Some checkpoint tensor has the wrong shape (torch's "size mismatch" `RuntimeError`).
-    case sizeMismatch = "size-mismatch"
-    /// No module matches the adapter's targets (PEFT's `NoMatchingPeftModuleError`).
-    case targetNotFound = "target-not-found"
-    /// Shared weights the config saves are not in the checkpoint (VeRA's projections: PEFT's `ValueError`).
-    case missingSharedWeights = "missing-shared-weights"
-  }
+  /// Why a load fails, as every loader's outcome names it.
+  public typealias ErrorKind = AdapterLoading.ErrorKind
 
   /// Adaptest's diagnostic codes, as the AdapterLoading engine names them.
   public typealias Code = DiagnosticCode

@@ -1,5 +1,6 @@
 /// The category of a failed load, shared by every loader so that results compare across them
-/// (never the message text). An open set: a loader may report a kind the corpus does not know yet,
+/// (never the message text): what `PythonError.category` derives from an exception, what the
+/// generator's rule table predicts and what corpus cases expect. An open set: a loader may report a kind the corpus does not know yet,
 /// which then simply fails to match.
 public struct ErrorKind: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible {
   public var rawValue: String
@@ -38,6 +39,9 @@ public struct ErrorKind: RawRepresentable, Sendable, Hashable, Comparable, Custo
   public static let formatError = ErrorKind("format-error")
   /// A failure the loader could not classify.
   public static let other = ErrorKind("other")
+  /// Not a loader's failure: Adaptest's simulation stopped at something it does not model ("cannot
+  /// tell"); never an expectation.
+  public static let notSimulated = ErrorKind("not-simulated")
 
   /// Every kind the corpus may name, for linting.
   public static let known: [ErrorKind] = [
@@ -45,19 +49,4 @@ public struct ErrorKind: RawRepresentable, Sendable, Hashable, Comparable, Custo
     .incompatibleAdapters, .adapterNameConflict, .invalidAdapterConfig, .invalidBaseConfig, .weightsNotFound,
     .formatError, .other,
   ]
-}
-
-/// Format-error names: the safetensors reference's variants may be written `InvalidOffset` (Rust,
-/// drivers) or `invalidOffset` (the SafeTensors module); both mean the same.
-public enum FormatErrorName {
-  /// The form used in the corpus: lower camel case for safetensors variants, HDF5 kinds as they are.
-  public static func canonical(_ name: String) -> String {
-    guard let first = name.first, first.isUppercase, !name.contains("-") else { return name }
-    return first.lowercased() + name.dropFirst()
-  }
-
-  /// Whether two names denote the same format error.
-  public static func same(_ a: String?, _ b: String?) -> Bool {
-    a.map(canonical) == b.map(canonical)
-  }
 }
