@@ -12,48 +12,33 @@ struct ConfigReader {
     AdapterConfigError(file: file, field: field, reason: reason)
   }
 
+  /// A shape error of the shared reader as this file's config error.
+  func error(_ problem: JSONFieldError) -> AdapterConfigError {
+    switch problem.reason {
+    case .missing: error(problem.path, .missing)
+    case .wrongType(let expected, let found): error(problem.path, .wrongType(expected: expected, found: found))
+    }
+  }
+
   func value(_ field: String) -> JSONValue? {
     guard let value = object[field], value != .null else { return nil }
     return value
   }
 
-  func string(_ field: String) throws(AdapterConfigError) -> String? {
+  /// Reads a present field with `read`; absent and `null` fields are `nil`.
+  private func read<T>(_ field: String, _ read: (JSONValue, String) throws(JSONFieldError) -> T)
+    throws(AdapterConfigError) -> T?
+  {
     guard let value = value(field) else { return nil }
-    guard let s = value.stringValue else { throw error(field, .wrongType(expected: "a string", found: value.typeName)) }
-    return s
+    do { return try read(value, field) } catch { throw self.error(error) }
   }
 
-  func bool(_ field: String) throws(AdapterConfigError) -> Bool? {
-    guard let value = value(field) else { return nil }
-    guard let b = value.boolValue else { throw error(field, .wrongType(expected: "a boolean", found: value.typeName)) }
-    return b
-  }
-
-  func int(_ field: String) throws(AdapterConfigError) -> Int? {
-    guard let value = value(field) else { return nil }
-    return try Self.integer(value, field: field, reader: self)
-  }
-
-  func double(_ field: String) throws(AdapterConfigError) -> Double? {
-    guard let value = value(field) else { return nil }
-    guard let d = value.doubleValue else { throw error(field, .wrongType(expected: "a number", found: value.typeName)) }
-    return d
-  }
-
-  func stringList(_ field: String) throws(AdapterConfigError) -> [String]? {
-    guard let value = value(field) else { return nil }
-    guard let array = value.arrayValue else {
-      throw error(field, .wrongType(expected: "a list of strings", found: value.typeName))
-    }
-    var result: [String] = []
-    for (i, element) in array.enumerated() {
-      guard let s = element.stringValue else {
-        throw error("\(field)[\(i)]", .wrongType(expected: "a string", found: element.typeName))
-      }
-      result.append(s)
-    }
-    return result
-  }
+  func string(_ field: String) throws(AdapterConfigError) -> String? { try read(field, JSONField.string) }
+  func bool(_ field: String) throws(AdapterConfigError) -> Bool? { try read(field, JSONField.bool) }
+  func int(_ field: String) throws(AdapterConfigError) -> Int? { try read(field, JSONField.int) }
+  func double(_ field: String) throws(AdapterConfigError) -> Double? { try read(field, JSONField.double) }
+  func stringList(_ field: String) throws(AdapterConfigError) -> [String]? { try read(field, JSONField.strings) }
+  func intList(_ field: String) throws(AdapterConfigError) -> [Int]? { try read(field, JSONField.ints) }
 
   /// A field PEFT accepts as a string or a list of strings.
   func stringOrList(_ field: String) throws(AdapterConfigError) -> StringOrList? {
@@ -63,47 +48,28 @@ struct ConfigReader {
     throw error(field, .wrongType(expected: "a string or a list of strings", found: value.typeName))
   }
 
-  func intList(_ field: String) throws(AdapterConfigError) -> [Int]? {
-    guard let value = value(field) else { return nil }
-    guard let array = value.arrayValue else {
-      throw error(field, .wrongType(expected: "a list of integers", found: value.typeName))
-    }
-    var result: [Int] = []
-    for (i, element) in array.enumerated() {
-      result.append(try Self.integer(element, field: "\(field)[\(i)]", reader: self))
-    }
-    return result
-  }
-
   /// An object of `name → number` (`rank_pattern`, `alpha_pattern`), in written order.
   func numberMap(_ field: String, integers: Bool) throws(AdapterConfigError) -> [PatternEntry] {
-    guard let value = value(field) else { return [] }
-    guard let object = value.objectValue else {
-      throw error(field, .wrongType(expected: "an object", found: value.typeName))
-    }
+    guard let object = try read(field, JSONField.object) else { return [] }
     var result: [PatternEntry] = []
-    for (key, element) in object {
-      if integers {
-        let i = try Self.integer(element, field: "\(field).\(key)", reader: self)
-        result.append(PatternEntry(pattern: key, value: Double(i), exactInteger: i))
-      } else {
-        guard let d = element.doubleValue else {
-          throw error("\(field).\(key)", .wrongType(expected: "a number", found: element.typeName))
+    do {
+      for (key, element) in object {
+        let path = JSONField.member(field, key)
+        if integers {
+          let i = try JSONField.int(element, at: path)
+          result.append(PatternEntry(pattern: key, value: Double(i), exactInteger: i))
+        } else {
+          result.append(PatternEntry(pattern: key, value: try JSONField.double(element, at: path)))
         }
-        result.append(PatternEntry(pattern: key, value: d))
       }
+    } catch {
+      throw self.error(error)
     }
     return result
   }
 
   static func integer(_ value: JSONValue, field: String, reader: ConfigReader) throws(AdapterConfigError) -> Int {
-    guard case .number(let text) = value else {
-      throw reader.error(field, .wrongType(expected: "an integer", found: value.typeName))
-    }
-    guard let i = Int(text) else {
-      throw reader.error(field, .wrongType(expected: "an integer", found: "number \(text)"))
-    }
-    return i
+    do { return try JSONField.int(value, at: field) } catch { throw reader.error(error) }
   }
 }
 

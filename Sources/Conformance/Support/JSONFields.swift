@@ -14,34 +14,29 @@ public struct JSONShapeError: Error, Sendable, Hashable, CustomStringConvertible
   public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 }
 
-/// Typed access to a JSON object's members with path-carrying errors.
+/// Typed access to a JSON object's members with path-carrying errors (the shared ``JSONField``
+/// reads, as ``JSONShapeError``s).
 struct JSONFields {
   let object: JSONObject
   let path: String
 
   init(_ value: JSONValue, path: String) throws(JSONShapeError) {
-    guard let object = value.objectValue else { throw JSONShapeError(path: path, "expected an object, found \(value.typeName)") }
-    self.object = object
+    do { object = try JSONField.object(value, at: path) } catch { throw Self.error(error) }
     self.path = path
   }
 
-  func sub(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+  func sub(_ key: String) -> String { JSONField.member(path, key) }
 
   func value(_ key: String) throws(JSONShapeError) -> JSONValue {
     guard let value = object[key] else { throw JSONShapeError(path: sub(key), "missing") }
     return value
   }
 
-  func string(_ key: String) throws(JSONShapeError) -> String {
-    let value = try value(key)
-    guard let s = value.stringValue else { throw JSONShapeError(path: sub(key), "expected a string, found \(value.typeName)") }
-    return s
-  }
+  func string(_ key: String) throws(JSONShapeError) -> String { try read(try value(key), key, JSONField.string) }
 
   func optionalString(_ key: String) throws(JSONShapeError) -> String? {
     guard let value = object[key], !value.isNull else { return nil }
-    guard let s = value.stringValue else { throw JSONShapeError(path: sub(key), "expected a string, found \(value.typeName)") }
-    return s
+    return try read(value, key, JSONField.string)
   }
 
   func strings(_ key: String, default defaultValue: [String]? = nil) throws(JSONShapeError) -> [String] {
@@ -49,36 +44,30 @@ struct JSONFields {
       if let defaultValue { return defaultValue }
       throw JSONShapeError(path: sub(key), "missing")
     }
-    guard let items = value.arrayValue else {
-      throw JSONShapeError(path: sub(key), "expected a list of strings, found \(value.typeName)")
-    }
-    var strings: [String] = []
-    strings.reserveCapacity(items.count)
-    for (i, item) in items.enumerated() {
-      guard let s = item.stringValue else { throw JSONShapeError(path: "\(sub(key))[\(i)]", "expected a string, found \(item.typeName)") }
-      strings.append(s)
-    }
-    return strings
+    return try read(value, key, JSONField.strings)
   }
 
-  func ints(_ key: String) throws(JSONShapeError) -> [Int] {
-    let value = try value(key)
-    guard let items = value.arrayValue else { throw JSONShapeError(path: sub(key), "expected a list of integers") }
-    var ints: [Int] = []
-    for (i, item) in items.enumerated() {
-      guard let n = item.intValue else { throw JSONShapeError(path: "\(sub(key))[\(i)]", "expected an integer") }
-      ints.append(n)
-    }
-    return ints
-  }
+  func ints(_ key: String) throws(JSONShapeError) -> [Int] { try read(try value(key), key, JSONField.ints) }
 
   func objects(_ key: String, default defaultValue: [JSONValue]? = nil) throws(JSONShapeError) -> [JSONValue] {
     guard let value = object[key], !(value.isNull && defaultValue != nil) else {
       if let defaultValue { return defaultValue }
       throw JSONShapeError(path: sub(key), "missing")
     }
-    guard let items = value.arrayValue else { throw JSONShapeError(path: sub(key), "expected a list, found \(value.typeName)") }
-    return items
+    return try read(value, key) { (value, path) throws(JSONFieldError) in try JSONField.array(value, at: path) }
+  }
+
+  private func read<T>(_ value: JSONValue, _ key: String, _ read: (JSONValue, String) throws(JSONFieldError) -> T)
+    throws(JSONShapeError) -> T
+  {
+    do { return try read(value, sub(key)) } catch { throw Self.error(error) }
+  }
+
+  static func error(_ problem: JSONFieldError) -> JSONShapeError {
+    switch problem.reason {
+    case .missing: JSONShapeError(path: problem.path, "missing")
+    case .wrongType: JSONShapeError(path: problem.path, problem.problem)
+    }
   }
 }
 

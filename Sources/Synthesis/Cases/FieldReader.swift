@@ -8,14 +8,11 @@ struct FieldReader {
   private(set) var used: Set<String> = []
 
   init(_ value: JSONValue, path: String) throws(SynthesisError) {
-    guard let object = value.objectValue else {
-      throw SynthesisError(field: path, .invalidValue("expected an object, found \(value.typeName)"))
-    }
-    self.object = object
+    do { object = try JSONField.object(value, at: path) } catch { throw Self.error(error) }
     self.path = path
   }
 
-  func field(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+  func field(_ key: String) -> String { JSONField.member(path, key) }
 
   mutating func value(_ key: String) -> JSONValue? {
     used.insert(key)
@@ -28,60 +25,29 @@ struct FieldReader {
     return value
   }
 
-  mutating func string(_ key: String) throws(SynthesisError) -> String? {
+  /// Reads a present field with `read`; absent and `null` fields are `nil`.
+  private mutating func read<T>(_ key: String, _ read: (JSONValue, String) throws(JSONFieldError) -> T)
+    throws(SynthesisError) -> T?
+  {
     guard let value = value(key) else { return nil }
-    guard let string = value.stringValue else {
-      throw SynthesisError(field: field(key), .invalidValue("expected a string, found \(value.typeName)"))
-    }
-    return string
+    do { return try read(value, field(key)) } catch { throw Self.error(error) }
   }
+
+  mutating func string(_ key: String) throws(SynthesisError) -> String? { try read(key, JSONField.string) }
+  mutating func int(_ key: String) throws(SynthesisError) -> Int? { try read(key, JSONField.int) }
+  mutating func bool(_ key: String) throws(SynthesisError) -> Bool? { try read(key, JSONField.bool) }
+  mutating func strings(_ key: String) throws(SynthesisError) -> [String]? { try read(key, JSONField.strings) }
+  mutating func ints(_ key: String) throws(SynthesisError) -> [Int]? { try read(key, JSONField.ints) }
+  mutating func object(_ key: String) throws(SynthesisError) -> JSONObject? { try read(key, JSONField.object) }
 
   mutating func requiredString(_ key: String) throws(SynthesisError) -> String {
     guard let string = try string(key) else { throw SynthesisError(field: field(key), .missing) }
     return string
   }
 
-  mutating func int(_ key: String) throws(SynthesisError) -> Int? {
-    guard let value = value(key) else { return nil }
-    return try Self.int(value, field: field(key))
-  }
-
   mutating func requiredInt(_ key: String) throws(SynthesisError) -> Int {
     guard let value = try int(key) else { throw SynthesisError(field: field(key), .missing) }
     return value
-  }
-
-  mutating func bool(_ key: String) throws(SynthesisError) -> Bool? {
-    guard let value = value(key) else { return nil }
-    guard let bool = value.boolValue else {
-      throw SynthesisError(field: field(key), .invalidValue("expected true or false, found \(value.typeName)"))
-    }
-    return bool
-  }
-
-  mutating func strings(_ key: String) throws(SynthesisError) -> [String]? {
-    guard let value = value(key) else { return nil }
-    guard let items = value.arrayValue else {
-      throw SynthesisError(field: field(key), .invalidValue("expected a list of strings, found \(value.typeName)"))
-    }
-    var result: [String] = []
-    for (i, item) in items.enumerated() {
-      guard let string = item.stringValue else {
-        throw SynthesisError(field: "\(field(key))[\(i)]", .invalidValue("expected a string, found \(item.typeName)"))
-      }
-      result.append(string)
-    }
-    return result
-  }
-
-  mutating func ints(_ key: String) throws(SynthesisError) -> [Int]? {
-    guard let value = value(key) else { return nil }
-    guard let items = value.arrayValue else {
-      throw SynthesisError(field: field(key), .invalidValue("expected a list of integers, found \(value.typeName)"))
-    }
-    var result: [Int] = []
-    for (i, item) in items.enumerated() { result.append(try Self.int(item, field: "\(field(key))[\(i)]")) }
-    return result
   }
 
   mutating func dtype(_ key: String) throws(SynthesisError) -> DType? {
@@ -92,14 +58,6 @@ struct FieldReader {
     return dtype
   }
 
-  mutating func object(_ key: String) throws(SynthesisError) -> JSONObject? {
-    guard let value = value(key) else { return nil }
-    guard let object = value.objectValue else {
-      throw SynthesisError(field: field(key), .invalidValue("expected an object, found \(value.typeName)"))
-    }
-    return object
-  }
-
   /// Rejects fields nobody asked for.
   func finish() throws(SynthesisError) {
     for key in object.keys where !used.contains(key) {
@@ -108,9 +66,14 @@ struct FieldReader {
   }
 
   static func int(_ value: JSONValue, field: String) throws(SynthesisError) -> Int {
-    guard let int = value.intValue else {
-      throw SynthesisError(field: field, .invalidValue("expected an integer, found \(value.typeName)"))
+    do { return try JSONField.int(value, at: field) } catch { throw Self.error(error) }
+  }
+
+  /// A shape error of the shared reader as a case-field error.
+  static func error(_ problem: JSONFieldError) -> SynthesisError {
+    switch problem.reason {
+    case .missing: SynthesisError(field: problem.path, .missing)
+    case .wrongType: SynthesisError(field: problem.path, .invalidValue(problem.problem))
     }
-    return int
   }
 }
