@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TensorIO
+import TestSupport
 
 @testable import AdapterLoading
 
@@ -8,25 +9,6 @@ import TensorIO
 /// inconsistent, gives an outcome (possibly an error) instead of crashing.
 @Suite("Robustness")
 struct RobustnessTests {
-  struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-    mutating func dimension() -> Int {
-      switch next() % 6 {
-      case 0: return 0
-      case 1: return Int.max / 2 + Int(next() % 1000)
-      case 2: return 1 << 40
-      default: return Int(next() % 64)
-      }
-    }
-  }
-
   static let tuners: [(String, [String: JSONValue])] = [
     ("LORA", ["r": .number("4")]), ("LORA", ["r": .number("4"), "use_dora": .bool(true)]),
     ("ADALORA", ["init_r": .number("4"), "total_step": .number("10")]), ("LOHA", ["r": .number("4")]),
@@ -39,7 +21,7 @@ struct RobustnessTests {
 
   @Test("random shapes never trap", arguments: 0..<15)
   func randomShapes(seed: Int) throws {
-    var rng = SplitMix64(state: UInt64(seed) &* 7919)
+    var rng = SeededGenerator(seed: UInt64(seed) &* 7919)
     let tensors: [(String, [Int])] = [
       ("model.embed_tokens.weight", [rng.dimension(), rng.dimension()]),
       ("model.layers.0.proj.weight", [rng.dimension(), rng.dimension()]),
@@ -199,6 +181,18 @@ struct RobustnessTests {
       #expect(throws: BaseModelError.self) {
         try Build.custom([(name, [1])], config: [("model_type", .string("llama"))])
       }
+    }
+  }
+}
+
+extension SeededGenerator {
+  /// A dimension from the hostile mix: zero, near `Int.max / 2`, 2^40, or small.
+  fileprivate mutating func dimension() -> Int {
+    switch next() % 6 {
+    case 0: return 0
+    case 1: return Int.max / 2 + Int(next() % 1000)
+    case 2: return 1 << 40
+    default: return Int(next() % 64)
     }
   }
 }
