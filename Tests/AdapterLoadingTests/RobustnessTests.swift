@@ -58,7 +58,7 @@ struct RobustnessTests {
   /// error, never an arithmetic-overflow trap.
   @Test("random numeric config values never trap", arguments: 0..<96)
   func randomConfigNumbers(seed: Int) throws {
-    var rng = SplitMix64(state: UInt64(seed) &* 104_729 &+ 1)
+    var rng = SeededGenerator(seed: UInt64(seed) &* 104_729 &+ 1)
     func number() -> String {
       switch rng.next() % 10 {
       case 0: return String(Int.max)
