@@ -10,10 +10,13 @@ public struct SynthesisMaterializer: CaseMaterializer {
   public var corpusRoot: String
   /// The data seed: same seed, same bytes.
   public var seed: UInt64
+  /// Where built pairs are kept across runs; nil writes every pair into the case's folder.
+  public var cache: PairCache?
 
-  public init(corpusRoot: String, seed: UInt64 = 0) {
+  public init(corpusRoot: String, seed: UInt64 = 0, cache: PairCache? = nil) {
     self.corpusRoot = corpusRoot
     self.seed = seed
+    self.cache = cache
   }
 
   /// Why a case cannot be built.
@@ -35,8 +38,15 @@ public struct SynthesisMaterializer: CaseMaterializer {
     } catch {
       throw BuildError(message: "the generator cannot build this case: \(error)")
     }
-    let pair = FileSystem.join(folder, "pair")
-    try PairWriter(formats: .standard).write(plan, to: pair, format: run.format, seed: seed)
+    let writer = PairWriter(formats: .standard)
+    let pair: String
+    if let cache, run.spec.malformed == nil {
+      // Loaders only read the folders, so a cached pair is handed over in place.
+      pair = try cache.pair(for: plan, format: run.format, seed: seed, writer: writer)
+    } else {
+      pair = FileSystem.join(folder, "pair")
+      try writer.write(plan, to: pair, format: run.format, seed: seed)
+    }
     let prepared = PreparedCase(
       run: run, base: FileSystem.join(pair, "base"), adapter: FileSystem.join(pair, "adapter"),
       loaded: plan.loadedAdapters.map {
