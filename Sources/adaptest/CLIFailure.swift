@@ -5,6 +5,9 @@ import TensorIO
 enum CLIFailure {
   /// Exit code for inputs that cannot be read (shared by every subcommand).
   static let unreadableInput: Int32 = 3
+  /// Exit code when a run's filter (or an empty corpus) selects no case: a CI job that runs nothing
+  /// must not pass (as pytest's 5).
+  static let noCaseSelected: Int32 = 6
 
   /// Runs `body`; any error is printed (escaped for the terminal) and exits with code 3.
   static func reading<T>(_ path: String, _ body: () throws -> T) throws -> T {

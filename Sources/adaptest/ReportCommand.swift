@@ -15,20 +15,21 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "results.json files (or report folders holding one).") var inputs: [String]
     @Option(help: "The output folder.") var out: String
     @Option(help: "A results.json to report regressions against.") var baseline: String?
+    @Flag(help: "Merge even when shards are missing (the report then covers part of the run).") var allowPartial = false
 
     func run() throws {
       do {
         try ReportWriter.checkWritable(out)
       } catch {
-        printError("adaptest: cannot write reports to \(DisplayText.terminalSafe(out)): \(error)")
+        printError("error: cannot write reports to \(DisplayText.terminalSafe(out)): \(error)")
         throw ExitCode(3)
       }
       let runs = try inputs.map { try readResults($0) }
       let merged: RunResults
       do {
-        merged = try RunResults.merge(runs)
+        merged = try RunResults.merge(runs, allowPartial: allowPartial)
       } catch {
-        printError("adaptest: cannot merge: \(error)")
+        printError("error: cannot merge: \(error)")
         throw ExitCode(3)
       }
       let diff = try ReportWriter.write(merged, baseline: try baseline.map { try readResults($0) }, to: out)
@@ -57,7 +58,7 @@ struct ReportCommand: ParsableCommand {
       do {
         sweepValue = try sweep.map { try ArchitectureSweep(folder: $0) }
       } catch {
-        printError("adaptest: \(error)")
+        printError("error: \(error)")
         throw ExitCode(3)
       }
       let report = ArchitectureReport(run: run, profile: profile, reference: reference, sweep: sweepValue)
@@ -66,7 +67,7 @@ struct ReportCommand: ParsableCommand {
         do {
           try AtomicFile.write(text: text, to: out)
         } catch {
-          printError("adaptest: cannot write \(out): \(error)")
+          printError("error: cannot write \(out): \(error)")
           throw ExitCode(3)
         }
         print("architecture report written to \(out)")
@@ -168,7 +169,7 @@ func loadCorpus(_ root: String) throws -> Corpus {
   do {
     return try Corpus.load(root: root)
   } catch {
-    printError("adaptest: \(error)")
+    printError("error: \(error)")
     throw ExitCode(3)
   }
 }
@@ -179,7 +180,7 @@ func readResults(_ path: String) throws -> RunResults {
   do {
     return try ReportWriter.read(file)
   } catch {
-    printError("adaptest: \(error)")
+    printError("error: \(error)")
     throw ExitCode(3)
   }
 }

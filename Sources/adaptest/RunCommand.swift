@@ -9,7 +9,8 @@ struct RunCommand: AsyncParsableCommand {
     discussion: """
       With no options: every corpus case against the built-in profiles (\(BuiltinLoaders.names.joined(separator: ", "))), \
       reports in reports/latest/, regressions against reports/baseline.json. Exits with 1 when a result is \
-      unexpected (FAIL, ERROR, TIMEOUT, XPASS) or regressed, 3 when the corpus has errors.
+      unexpected (FAIL, ERROR, TIMEOUT, XPASS) or regressed, 3 when the corpus has errors or an input \
+      cannot be read, \(CLIFailure.noCaseSelected) when the filter selects no case.
       """)
 
   @Option(name: .customLong("loader"), help: "A built-in profile, NAME@VERSION for a driver (peft@0.21.2), or cmd:COMMAND. Repeatable.")
@@ -17,11 +18,13 @@ struct RunCommand: AsyncParsableCommand {
   @Option(help: "Only cases whose id matches this regular expression.") var filter: String?
   @Option(help: "Run the I-th of N slices (1-based), e.g. 2/4.") var shard: String?
   @Option(help: "Report folder.") var out = "reports/latest"
-  @Option(help: "results.json to compare with (skipped when absent; default reports/baseline.json, none with --sweep).")
+  @Option(help: "results.json to compare with; must exist unless --update-baseline creates it (default reports/baseline.json when present, none with --sweep).")
   var baseline: String?
+  @Flag(help: "Do not compare with a baseline.") var noBaseline = false
   @Option(help: "Run an architecture sweep folder (scripts/sweep/make_architecture_sweep.py) instead of the corpus.")
   var sweep: String?
-  @Flag(help: "Write this run's statuses as the new baseline.") var updateBaseline = false
+  @Flag(help: "Write this run's statuses into the baseline; a filtered or sharded run changes only the cases it ran.")
+  var updateBaseline = false
   @Option(help: "The corpus folder.") var corpus = "Corpus"
   @Option(help: "Case runs in flight at once (default: the number of cores).") var jobs: Int?
   @Option(help: "Seconds an external driver may take per case.") var timeout: Double = 60
@@ -34,22 +37,59 @@ struct RunCommand: AsyncParsableCommand {
     if let shard, Shard(shard) == nil { throw ValidationError("--shard must be I/N with 1 ≤ I ≤ N, got '\(shard)'") }
     if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+    if noBaseline && baseline != nil { throw ValidationError("--no-baseline and --baseline exclude each other") }
+    if noBaseline && updateBaseline { throw ValidationError("--no-baseline and --update-baseline exclude each other") }
+    if updateBaseline && sweep != nil && baseline == nil {
+      throw ValidationError("--update-baseline with --sweep needs --baseline PATH (a sweep has no default baseline)")
+    }
+    // Checked before the corpus is read, so a typo costs milliseconds, not the planning.
+    if let filter {
+      do {
+        _ = try Pattern(filter)
+      } catch {
+        throw ValidationError("--filter: \(error)")
+      }
+    }
+    for name in loaders where BuiltinLoaders.loader(named: name) == nil && !DriverLocator.isDriver(name) {
+      throw ValidationError(
+        "unknown loader '\(name)': use one of \(BuiltinLoaders.names.joined(separator: ", ")), NAME@VERSION or cmd:COMMAND")
+    }
+  }
+
+  /// The baseline file this run compares with (`nil`: none), or an exit when one was named but
+  /// does not exist: a typo must not turn regression checking off.
+  func baselinePath() throws -> String? {
+    if noBaseline { return nil }
+    guard let baseline else {
+      let standard = "reports/baseline.json"
+      if sweep == nil && (FileSystem.isFile(standard) || updateBaseline) { return standard }
+      if sweep == nil { print("no baseline at \(standard): regressions are not checked (--no-baseline says so explicitly)") }
+      return nil
+    }
+    if !FileSystem.isFile(baseline) && !updateBaseline {
+      printError(
+        "error: --baseline \(DisplayText.terminalSafe(baseline)): no such file (--update-baseline creates it; --no-baseline runs without one)")
+      throw ExitCode(CLIFailure.unreadableInput)
+    }
+    return baseline
   }
 
   func run() async throws {
+    let baseline = try baselinePath()
     do {
       // A read-only or full --out is found now, not after the whole run.
       try ReportWriter.checkWritable(out)
     } catch {
-      printError("adaptest: cannot write reports to \(DisplayText.terminalSafe(out)): \(error)")
+      printError("error: cannot write reports to \(DisplayText.terminalSafe(out)): \(error)")
       throw ExitCode(3)
     }
+    // Read before the run: an unreadable baseline is found now, not after it.
+    let baselineRun: RunResults? = try baseline.flatMap { FileSystem.isFile($0) ? try readResults($0) : nil }
     let started = Monotonic.seconds()
     let source = try sweep.map(loadSweep) ?? CaseSource(corpus: try loadCorpus(corpus), root: corpus)
     let corpusSeconds = Monotonic.seconds() - started
     let lintErrors = source.diagnostics.filter { $0.severity == .error }
     for diagnostic in lintErrors { printError(DisplayText.terminalSafe(diagnostic.description)) }
-    let baseline = self.baseline ?? (sweep == nil ? "reports/baseline.json" : "")
 
     let pattern: Pattern?
     do {
@@ -60,6 +100,13 @@ struct RunCommand: AsyncParsableCommand {
       throw ValidationError("--filter: \(error)")
     }
     let selected = loaders.isEmpty ? BuiltinLoaders.names : loaders
+    let shardValue = shard.flatMap(Shard.init)
+    let plan = RunPlan.runs(source.cases, filter: pattern, shard: shardValue)
+    if plan.isEmpty && (shardValue == nil || RunPlan.runs(source.cases, filter: pattern).isEmpty) {
+      let what = filter.map { "--filter '\(DisplayText.terminalSafe($0))'" } ?? "the corpus"
+      printError("error: \(what) selects no case (of \(source.cases.count))")
+      throw ExitCode(CLIFailure.noCaseSelected)
+    }
     var instances: [any ConformanceLoader] = []
     let locator = DriverLocator()
     for name in selected {
@@ -69,12 +116,9 @@ struct RunCommand: AsyncParsableCommand {
         do {
           instances.append(try locator.loader(for: name, caseTimeout: timeout, processes: driverProcesses))
         } catch {
-          printError("adaptest: \(error)")
+          printError("error: \(error)")
           throw ExitCode(3)
         }
-      } else {
-        throw ValidationError(
-          "unknown loader '\(name)': use one of \(BuiltinLoaders.names.joined(separator: ", ")), NAME@VERSION or cmd:COMMAND")
       }
     }
 
@@ -86,10 +130,10 @@ struct RunCommand: AsyncParsableCommand {
       expectations: { id in
         fallBack ? LoaderExpectations.resolve(id, in: expectationFiles) : expectationFiles[id] ?? LoaderExpectations(loader: id)
       },
-      loaders: instances, materializer: source.materializer, filter: pattern, shard: shard.flatMap(Shard.init),
+      loaders: instances, materializer: source.materializer, filter: pattern, shard: shardValue,
       jobs: jobs ?? ConformanceRunner.processorCount, scratch: scratch, keepArtifacts: keepArtifacts,
       details: fullDetails ? .full : .compact)
-    let planned = suite.plannedRuns.count
+    let planned = plan.count
     print("adaptest run: \(planned) case run(s) × \(instances.count) loader(s) (\(selected.joined(separator: ", ")))")
     let bar = ProgressBar(interactive: isTerminal(1))
     let runStarted = Monotonic.seconds()
@@ -98,13 +142,19 @@ struct RunCommand: AsyncParsableCommand {
     let runSeconds = Monotonic.seconds() - runStarted
 
     let reportStarted = Monotonic.seconds()
-    let baselineRun: RunResults? = !baseline.isEmpty && FileSystem.isFile(baseline) ? try readResults(baseline) : nil
     let diff: ResultsDiff?
+    var baselineUpdate: Baseline.UpdateSummary?
     do {
       diff = try ReportWriter.write(results, baseline: baselineRun, to: out)
-      if updateBaseline, !baseline.isEmpty { try AtomicFile.write(text: ResultsFile.encode(results.slim()), to: baseline) }
+      if updateBaseline, let baseline {
+        let coverage: Baseline.Coverage =
+          pattern == nil && shardValue == nil ? .complete : .partial(Set(plan.map(\.spec.id)))
+        let (updated, summary) = Baseline.updated(baselineRun, with: results, coverage: coverage)
+        try AtomicFile.write(text: ResultsFile.encode(updated), to: baseline)
+        baselineUpdate = summary
+      }
     } catch {
-      printError("adaptest: cannot write reports: \(error)")
+      printError("error: cannot write reports: \(error)")
       throw ExitCode(3)
     }
     let reportSeconds = Monotonic.seconds() - reportStarted
@@ -123,7 +173,11 @@ struct RunCommand: AsyncParsableCommand {
     phases += "), reports \(formatSeconds(reportSeconds))"
     print(DisplayText.terminalSafe(phases))
     if keepArtifacts { print("case folders kept in \(scratch)") }
-    if updateBaseline { print("baseline updated: \(baseline)") }
+    if let baseline, let s = baselineUpdate {
+      print(
+        DisplayText.terminalSafe(
+          "baseline updated: \(baseline) (\(s.changed) changed, \(s.added) added, \(s.removed) removed, \(s.kept) kept as they were)"))
+    }
     if !lintErrors.isEmpty { throw ExitCode(3) }
     if !unexpected.isEmpty || diff?.hasRegressions == true { throw ExitCode(1) }
   }
@@ -162,7 +216,7 @@ extension RunCommand {
     do {
       return CaseSource(sweep: try ArchitectureSweep(folder: folder), corpusRoot: corpus)
     } catch {
-      printError("adaptest: \(error)")
+      printError("error: \(error)")
       throw ExitCode(3)
     }
   }
