@@ -92,7 +92,8 @@ let package = Package(
       ],
       swiftSettings: strictSettings),
     .testTarget(
-      name: "ConformanceTests", dependencies: ["Conformance", "TensorIO"], swiftSettings: strictSettings),
+      name: "ConformanceTests", dependencies: ["Conformance", "TensorIO"], exclude: ["Fixtures"],
+      swiftSettings: strictSettings),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -15,6 +15,8 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "results.json files (or report folders holding one).") var inputs: [String]
     @Option(help: "The output folder.") var out: String
     @Option(help: "A results.json to report regressions against.") var baseline: String?
+    @Option(help: "Where index.html will be published; summary.md then links each case id to its entry.")
+    var reportURL: String?
     @Flag(help: "Merge even when shards are missing (the report then covers part of the run).") var allowPartial = false
 
     func run() throws {
@@ -32,7 +34,7 @@ struct ReportCommand: ParsableCommand {
         printError("error: cannot merge: \(error)")
         throw ExitCode(3)
       }
-      let diff = try ReportWriter.write(merged, baseline: try baseline.map { try readResults($0) }, to: out)
+      let diff = try ReportWriter.write(merged, baseline: try baseline.map { try readResults($0) }, to: out, reportURL: reportURL)
       printRunSummary(merged, diff: diff)
       print("reports written to \(out)")
     }
@@ -118,10 +120,12 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "A results.json (or a report folder holding one).") var input: String
     @Option(help: "The output folder.") var out: String
     @Option(help: "A results.json to report regressions against.") var baseline: String?
+    @Option(help: "Where index.html will be published; summary.md then links each case id to its entry.")
+    var reportURL: String?
 
     func run() throws {
       let run = try readResults(input)
-      try ReportWriter.write(run, baseline: try baseline.map { try readResults($0) }, to: out)
+      try ReportWriter.write(run, baseline: try baseline.map { try readResults($0) }, to: out, reportURL: reportURL)
       print("reports written to \(out)")
     }
   }

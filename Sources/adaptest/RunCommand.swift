@@ -18,6 +18,8 @@ struct RunCommand: AsyncParsableCommand {
   @Option(help: "Only cases whose id matches this regular expression.") var filter: String?
   @Option(help: "Run the I-th of N slices (1-based), e.g. 2/4.") var shard: String?
   @Option(help: "Report folder.") var out = "reports/latest"
+  @Option(help: "Where index.html will be published; summary.md then links each case id to its entry.")
+  var reportURL: String?
   @Option(help: "results.json to compare with; must exist unless --update-baseline creates it (default reports/baseline.json when present, none with --sweep).")
   var baseline: String?
   @Flag(help: "Do not compare with a baseline.") var noBaseline = false
@@ -145,7 +147,7 @@ struct RunCommand: AsyncParsableCommand {
     let diff: ResultsDiff?
     var baselineUpdate: Baseline.UpdateSummary?
     do {
-      diff = try ReportWriter.write(results, baseline: baselineRun, to: out)
+      diff = try ReportWriter.write(results, baseline: baselineRun, to: out, reportURL: reportURL)
       if updateBaseline, let baseline {
         let coverage: Baseline.Coverage =
           pattern == nil && shardValue == nil ? .complete : .partial(Set(plan.map(\.spec.id)))

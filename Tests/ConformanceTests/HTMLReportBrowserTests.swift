@@ -198,6 +198,16 @@ struct HTMLReportBrowserTests {
     #expect(seen.sorted() == expected.sorted())
   }
 
+  @Test func aCaseLinkFromTheSummaryOpensThatCase() throws {
+    let dir = TemporaryDirectory()
+    let id = "matrix/opt/wider/LORA/intact"
+    let page = RenderedReport(dom: try Browser.dom(try Self.report(Self.bigRun(), in: dir), fragment: [("case", id)]))
+    #expect(page.dom.contains("<aside id=\"drawer\">"), "the drawer is open (no hidden attribute)")
+    #expect(page.dom.contains("<h2 id=\"drawer-title\">\(id)</h2>"))
+    // Its four results (two loaders × two formats), each with its status.
+    #expect(page.dom.components(separatedBy: "<div class=\"case\">").count - 1 == 4)
+  }
+
   @Test func anInvalidRegexSaysSoAndMatchesNothing() throws {
     let dir = TemporaryDirectory()
     let page = RenderedReport(dom: try Browser.dom(try Self.report(Self.bigRun(), in: dir), fragment: [("q", "(lora")]))

@@ -56,12 +56,16 @@ public struct CaseResult: Sendable, Hashable {
   public var coordinates: CaseCoordinates
   /// The case's description, for people reading a report.
   public var description: String
+  /// Seconds the loader took to answer, in milliseconds' precision (`nil`: not measured, or the
+  /// loader was not asked). Kept for junit.xml's per-case times; a baseline leaves it out.
+  public var seconds: Double?
 
   public init(
     loader: String, id: String, format: CheckpointFormat?, status: CaseStatus, expected: JSONValue? = nil,
     actual: JSONValue? = nil, message: String = "", expectation: ExpectationNote? = nil,
-    coordinates: CaseCoordinates = CaseCoordinates(), description: String = ""
+    coordinates: CaseCoordinates = CaseCoordinates(), description: String = "", seconds: Double? = nil
   ) {
+    self.seconds = seconds.map { ($0 * 1000).rounded() / 1000 }
     self.loader = loader
     self.id = id
     self.format = format

@@ -2,7 +2,7 @@ import TensorIO
 
 /// `results.json`: a run in the spirit of wptreport — `run_info`, per-loader totals, then one entry
 /// per loader × case × format. Written with sorted keys and sorted results, so two runs of the same
-/// inputs differ only in `run_info.timestamp`.
+/// inputs differ only in `run_info.timestamp` and each result's `time` (seconds the loader took).
 public enum ResultsFile {
   /// Identifies the document type.
   public static let formatName = "adaptest-results"
@@ -96,6 +96,7 @@ public enum ResultsFile {
     if let architecture = result.coordinates.architecture { object["architecture"] = .string(architecture) }
     if let mutation = result.coordinates.mutation { object["mutation"] = .string(mutation) }
     if let tuner = result.coordinates.tuner { object["tuner"] = .string(tuner) }
+    if let seconds = result.seconds { object["time"] = .number(JUnitReport.secondsText(seconds)) }
     return .object(object)
   }
 
@@ -158,6 +159,14 @@ public enum ResultsFile {
       capabilities: capabilities)
   }
 
+  private static func time(_ f: JSONFields) throws(JSONShapeError) -> Double? {
+    guard let value = f.object["time"], !value.isNull else { return nil }
+    guard let seconds = value.doubleValue, seconds >= 0, seconds.isFinite else {
+      throw JSONShapeError(path: f.sub("time"), "not a number of seconds")
+    }
+    return seconds
+  }
+
   private static func decodeResult(_ value: JSONValue, path: String) throws(JSONShapeError) -> CaseResult {
     let f = try JSONFields(value, path: path)
     let statusText = try f.string("status")
@@ -186,6 +195,6 @@ public enum ResultsFile {
       coordinates: CaseCoordinates(
         architecture: try f.optionalString("architecture"), mutation: try f.optionalString("mutation"),
         tuner: try f.optionalString("tuner")),
-      description: try f.optionalString("description") ?? "")
+      description: try f.optionalString("description") ?? "", seconds: try time(f))
   }
 }
