@@ -43,7 +43,7 @@ struct CorpusCommand: ParsableCommand {
     func run() throws {
       let path = FileSystem.join(corpus, "cases", name + ".yaml")
       guard FileSystem.kind(of: path) == .missing else {
-        printError("adaptest: \(path) already exists")
+        printError("error: \(DisplayText.terminalSafe(path)) already exists")
         throw ExitCode(1)
       }
       if let slash = path.lastIndex(of: "/") { try FileSystem.createDirectory(String(path[..<slash])) }

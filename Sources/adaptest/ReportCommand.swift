@@ -193,7 +193,9 @@ func readResults(_ path: String) throws -> RunResults {
 func printRunSummary(_ run: RunResults, diff: ResultsDiff?) {
   for loader in run.loaderIDs {
     let counts = run.counts(loader: loader)
-    let parts = CaseStatus.allCases.compactMap { status in (counts[status] ?? 0) > 0 ? "\(counts[status]!) \(status)" : nil }
+    let parts = CaseStatus.allCases.compactMap { status in
+      (counts[status] ?? 0) > 0 ? "\(counts[status]!) \(Colour.status(status))" : nil
+    }
     print("\(DisplayText.terminalSafe(loader)): \(parts.joined(separator: ", "))")
   }
   if let diff {

@@ -16,6 +16,9 @@ struct RunCommand: AsyncParsableCommand {
   @Option(name: .customLong("loader"), help: "A built-in profile, NAME@VERSION for a driver (peft@0.21.2), or cmd:COMMAND. Repeatable.")
   var loaders: [String] = []
   @Option(help: "Only cases whose id matches this regular expression.") var filter: String?
+  @Flag(help: "Print the case ids the selection covers, one a line, and run nothing.") var list = false
+  @Option(help: "Rerun the unexpected results (FAIL, ERROR, TIMEOUT, XPASS) of this results.json (or report folder), with their loaders unless --loader is given.")
+  var rerunFailed: String?
   @Option(help: "Run the I-th of N slices (1-based), e.g. 2/4.") var shard: String?
   @Option(help: "Report folder.") var out = "reports/latest"
   @Option(help: "Where index.html will be published; summary.md then links each case id to its entry.")
@@ -77,18 +80,28 @@ struct RunCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let baseline = try baselinePath()
-    do {
-      // A read-only or full --out is found now, not after the whole run.
-      try ReportWriter.checkWritable(out)
-    } catch {
-      printError("error: cannot write reports to \(DisplayText.terminalSafe(out)): \(error)")
-      throw ExitCode(3)
+    // What to rerun, read before anything else: an unreadable file is found now.
+    var rerun: (ids: Set<String>, loaders: [String])?
+    if let rerunFailed {
+      let previous = try readResults(rerunFailed)
+      let unexpected = previous.unexpected
+      guard !unexpected.isEmpty else {
+        printError("error: \(DisplayText.terminalSafe(rerunFailed)) has no unexpected result to rerun")
+        throw ExitCode(CLIFailure.noCaseSelected)
+      }
+      var loaderIDs: [String] = []
+      for result in unexpected where !loaderIDs.contains(result.loader) { loaderIDs.append(result.loader) }
+      rerun = (Set(unexpected.map(\.id)), loaderIDs)
+    }
+    let baseline = list ? nil : try baselinePath()
+    if !list {
+      try checkOut()
     }
     // Read before the run: an unreadable baseline is found now, not after it.
     let baselineRun: RunResults? = try baseline.flatMap { FileSystem.isFile($0) ? try readResults($0) : nil }
     let started = Monotonic.seconds()
-    let source = try sweep.map(loadSweep) ?? CaseSource(corpus: try loadCorpus(corpus), root: corpus)
+    var source = try sweep.map(loadSweep) ?? CaseSource(corpus: try loadCorpus(corpus), root: corpus)
+    if let rerun { source.cases = source.cases.filter { rerun.ids.contains($0.id) } }
     let corpusSeconds = Monotonic.seconds() - started
     let lintErrors = source.diagnostics.filter { $0.severity == .error }
     for diagnostic in lintErrors { printError(DisplayText.terminalSafe(diagnostic.description)) }
@@ -101,14 +114,39 @@ struct RunCommand: AsyncParsableCommand {
     } catch {
       throw ValidationError("--filter: \(error)")
     }
-    let selected = loaders.isEmpty ? BuiltinLoaders.names : loaders
+    let selected = !loaders.isEmpty ? loaders : rerun?.loaders ?? BuiltinLoaders.names
     let shardValue = shard.flatMap(Shard.init)
     let plan = RunPlan.runs(source.cases, filter: pattern, shard: shardValue)
     if plan.isEmpty && (shardValue == nil || RunPlan.runs(source.cases, filter: pattern).isEmpty) {
-      let what = filter.map { "--filter '\(DisplayText.terminalSafe($0))'" } ?? "the corpus"
+      let what = rerun != nil ? "--rerun-failed" : filter.map { "--filter '\(DisplayText.terminalSafe($0))'" } ?? "the corpus"
       printError("error: \(what) selects no case (of \(source.cases.count))")
       throw ExitCode(CLIFailure.noCaseSelected)
     }
+    if list {
+      var seen: Set<String> = []
+      for run in plan where seen.insert(run.spec.id).inserted { print(DisplayText.terminalSafe(run.spec.id)) }
+      return
+    }
+    try await runPlanned(
+      source: source, plan: plan, pattern: pattern, shardValue: shardValue, selected: selected, rerun: rerun != nil,
+      baseline: baseline, baselineRun: baselineRun, started: started, corpusSeconds: corpusSeconds, lintErrors: lintErrors)
+  }
+
+  /// A read-only or full --out is found before the run, not after it.
+  func checkOut() throws {
+    do {
+      // A read-only or full --out is found now, not after the whole run.
+      try ReportWriter.checkWritable(out)
+    } catch {
+      printError("error: cannot write reports to \(DisplayText.terminalSafe(out)): \(error)")
+      throw ExitCode(3)
+    }
+  }
+
+  func runPlanned(
+    source: CaseSource, plan: [CaseRun], pattern: Pattern?, shardValue: Shard?, selected: [String], rerun: Bool,
+    baseline: String?, baselineRun: RunResults?, started: Double, corpusSeconds: Double, lintErrors: [LintDiagnostic]
+  ) async throws {
     var instances: [any ConformanceLoader] = []
     let locator = DriverLocator()
     for name in selected {
@@ -150,7 +188,7 @@ struct RunCommand: AsyncParsableCommand {
       diff = try ReportWriter.write(results, baseline: baselineRun, to: out, reportURL: reportURL)
       if updateBaseline, let baseline {
         let coverage: Baseline.Coverage =
-          pattern == nil && shardValue == nil ? .complete : .partial(Set(plan.map(\.spec.id)))
+          pattern == nil && shardValue == nil && !rerun ? .complete : .partial(Set(plan.map(\.spec.id)))
         let (updated, summary) = Baseline.updated(baselineRun, with: results, coverage: coverage)
         try AtomicFile.write(text: ResultsFile.encode(updated), to: baseline)
         baselineUpdate = summary
@@ -163,7 +201,9 @@ struct RunCommand: AsyncParsableCommand {
     printRunSummary(results, diff: diff)
     let unexpected = results.unexpected
     for result in unexpected.prefix(20) {
-      print(DisplayText.terminalSafe("\(result.status) \(result.loader): \(result.displayName): \(String(result.message.prefix(300)))"))
+      let line = DisplayText.terminalSafe(" \(result.loader): \(result.displayName): \(String(result.message.prefix(300)))")
+      print(Colour.status(result.status) + line)
+      for command in Reproducer.commands(for: result) { print("  reproduce: " + DisplayText.terminalSafe(command)) }
     }
     if unexpected.count > 20 { print("… and \(unexpected.count - 20) more unexpected result(s) in \(out)/summary.md") }
     let seconds = Monotonic.seconds() - started

@@ -163,7 +163,7 @@ public struct Corpus: Sendable {
       hash: hasher.finalize())
   }
 
-  private static func hash(_ file: String, _ bytes: [UInt8], into hasher: inout SHA256) {
+  static func hash(_ file: String, _ bytes: [UInt8], into hasher: inout SHA256) {
     hasher.update(file)
     hasher.update([0])
     hasher.update(String(bytes.count))

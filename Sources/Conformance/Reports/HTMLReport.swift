@@ -114,6 +114,7 @@ public enum HTMLReport {
         if let expected = result.expected { r["e"] = .string(JSONWriter(indent: 2).string(expected)) }
         if let actual = result.actual { r["o"] = .string(JSONWriter(indent: 2).string(actual)) }
         if let note = result.expectation { r["x"] = .string("\(note.status.rawValue): \(note.reason) (\(note.ref))") }
+        if result.status.isUnexpected { r["rep"] = .string(Reproducer.commands(for: result).joined(separator: "\n")) }
       }
       results.append(.object(r))
     }

@@ -55,6 +55,7 @@ public enum JUnitReport {
       result.message, result.description.isEmpty ? "" : "case: \(result.description)",
       result.expectation.map { "expectation: \($0.status.rawValue): \($0.reason) (\($0.ref))" } ?? "",
     ].filter { !$0.isEmpty }.joined(separator: "\n")
+      + (result.status.isUnexpected ? Reproducer.commands(for: result).map { "\nreproduce: \($0)" }.joined() : "")
     switch result.status {
     case .pass:
       return out + "/>\n"

@@ -145,7 +145,9 @@ public enum SummaryReport {
   private static func item(_ result: CaseResult, link: String?) -> String {
     var line = "- **\(result.status.rawValue)** \(name(result.displayName, id: result.id, link: link))"
     if !result.message.isEmpty { line += " — \(Escaping.markdown(truncate(result.message)))" }
-    return line + "\n"
+    line += "\n"
+    for command in Reproducer.commands(for: result) { line += "  - reproduce: \(Escaping.markdownCode(command))\n" }
+    return line
   }
 
   private static func change(_ change: ResultsDiff.Change, link: String?) -> String {
