@@ -104,7 +104,7 @@ struct RunCommand: AsyncParsableCommand {
     if let rerun { source.cases = source.cases.filter { rerun.ids.contains($0.id) } }
     let corpusSeconds = Monotonic.seconds() - started
     let lintErrors = source.diagnostics.filter { $0.severity == .error }
-    for diagnostic in lintErrors { printError(DisplayText.terminalSafe(diagnostic.description)) }
+    for diagnostic in lintErrors { printError(DisplayText.terminalSafe(diagnostic.relative(to: corpus).description)) }
 
     let pattern: Pattern?
     do {

@@ -113,7 +113,7 @@ public enum HTMLReport {
         if !result.description.isEmpty { r["d"] = .string(result.description) }
         if let expected = result.expected { r["e"] = .string(JSONWriter(indent: 2).string(expected)) }
         if let actual = result.actual { r["o"] = .string(JSONWriter(indent: 2).string(actual)) }
-        if let note = result.expectation { r["x"] = .string("\(note.status.rawValue): \(note.reason) (\(note.ref))") }
+        if let note = result.expectation { r["x"] = .string("\(note.status.rawValue): \(note.summary)") }
         if result.status.isUnexpected { r["rep"] = .string(Reproducer.commands(for: result).joined(separator: "\n")) }
       }
       results.append(.object(r))

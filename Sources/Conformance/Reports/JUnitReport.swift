@@ -53,7 +53,7 @@ public enum JUnitReport {
     let message = SummaryReport.truncate(result.message, to: 1000)
     let details = [
       result.message, result.description.isEmpty ? "" : "case: \(result.description)",
-      result.expectation.map { "expectation: \($0.status.rawValue): \($0.reason) (\($0.ref))" } ?? "",
+      result.expectation.map { "expectation: \($0.status.rawValue): \($0.summary)" } ?? "",
     ].filter { !$0.isEmpty }.joined(separator: "\n")
       + (result.status.isUnexpected ? Reproducer.commands(for: result).map { "\nreproduce: \($0)" }.joined() : "")
     switch result.status {
@@ -67,7 +67,7 @@ public enum JUnitReport {
       out += ">\n      <error type=\"\(result.status.rawValue)\" message=\"\(Escaping.xml(message, attribute: true))\">"
       out += Escaping.xml(details) + "</error>\n"
     case .skip, .xfail:
-      let text = result.status == .xfail ? "xfail: \(result.expectation?.reason ?? message)" : message
+      let text = result.status == .xfail ? "xfail: \(result.expectation?.summary ?? message)" : message
       out += ">\n      <skipped message=\"\(Escaping.xml(text, attribute: true))\"/>\n"
     }
     return out + "    </testcase>\n"

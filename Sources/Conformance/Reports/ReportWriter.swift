@@ -142,5 +142,6 @@ public enum ReportWriter {
 public struct ReportReadError: Error, Sendable, Hashable, CustomStringConvertible {
   public var path: String
   public var message: String
-  public var description: String { "\(path): \(message)" }
+  // A file error already names the path; it is not repeated.
+  public var description: String { message.hasPrefix(path) ? message : "\(path): \(message)" }
 }

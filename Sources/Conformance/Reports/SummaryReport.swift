@@ -73,7 +73,7 @@ public enum SummaryReport {
     let xfails = run.results.filter { $0.status == .xfail }
     if !xfails.isEmpty {
       let entries = xfails.map { result in
-        let reason = result.expectation.map { "\(Escaping.markdown($0.reason)) (\(Escaping.markdown($0.ref)))" } ?? ""
+        let reason = result.expectation.map { Escaping.markdown($0.summary) } ?? ""
         return "- \(Escaping.markdownCode(result.loader)) \(name(result.displayName, id: result.id, link: link)): \(reason)\n"
       }
       budget.list("<details><summary>\(xfails.count) expected failure(s)</summary>\n\n", entries, limit: limit, close: "\n</details>\n")

@@ -30,12 +30,19 @@ public struct ExpectationNote: Sendable, Hashable {
   public var status: LoaderExpectations.Entry.Status
   public var reason: String
   public var ref: String
+  /// Where the entry is written (`expectations/peft.yaml:12`, relative to the corpus root); empty
+  /// when unknown. An XFAIL or XPASS names it so its author finds the entry that made it expected.
+  public var at: String
 
-  public init(status: LoaderExpectations.Entry.Status, reason: String, ref: String) {
+  public init(status: LoaderExpectations.Entry.Status, reason: String, ref: String, at: String = "") {
     self.status = status
     self.reason = reason
     self.ref = ref
+    self.at = at
   }
+
+  /// `reason (ref) at file:line`, for reports.
+  public var summary: String { "\(reason) (\(ref))" + (at.isEmpty ? "" : " at \(at)") }
 }
 
 /// One case run by one loader.

@@ -91,7 +91,9 @@ public enum ResultsFile {
     if !result.description.isEmpty { object["description"] = .string(result.description) }
     if let note = result.expectation {
       object["expectation"] = .object(
-        JSONObject([("status", .string(note.status.rawValue)), ("reason", .string(note.reason)), ("ref", .string(note.ref))]))
+        JSONObject(
+          [("status", .string(note.status.rawValue)), ("reason", .string(note.reason)), ("ref", .string(note.ref))]
+            + (note.at.isEmpty ? [] : [("at", JSONValue.string(note.at))])))
     }
     if let architecture = result.coordinates.architecture { object["architecture"] = .string(architecture) }
     if let mutation = result.coordinates.mutation { object["mutation"] = .string(mutation) }
@@ -185,7 +187,8 @@ public enum ResultsFile {
       guard let s = LoaderExpectations.Entry.Status(rawValue: text) else {
         throw JSONShapeError(path: e.sub("status"), "unknown expectation status '\(text)'")
       }
-      note = ExpectationNote(status: s, reason: try e.string("reason"), ref: try e.string("ref"))
+      note = ExpectationNote(
+        status: s, reason: try e.string("reason"), ref: try e.string("ref"), at: try e.optionalString("at") ?? "")
     }
     let expected = f.object["expected"].flatMap { $0.isNull ? nil : $0 }
     let actual = f.object["actual"].flatMap { $0.isNull ? nil : $0 }

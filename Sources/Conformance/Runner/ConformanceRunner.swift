@@ -200,7 +200,11 @@ public struct ConformanceRunner: Sendable {
       case .success(let value): info = value
       }
       let entry = expectations[i].entry(for: spec, format: run.format)
-      let note = entry.map { ExpectationNote(status: $0.status, reason: $0.reason, ref: $0.ref) }
+      let note = entry.map {
+        ExpectationNote(
+          status: $0.status, reason: $0.reason, ref: $0.ref,
+          at: $0.location.file.isEmpty ? "" : "\($0.location.file):\($0.location.line)")
+      }
       if let reason = spec.unbuildable {
         results.append(result(info.id, .skip, message: "impossible combination: \(reason)", note: note))
         continue
@@ -241,7 +245,7 @@ public struct ConformanceRunner: Sendable {
         let problems = OutcomeCheck.discrepancies(expected: spec.expect, observed: outcome, reports: info.capabilities.reports)
         let status = CaseStatus.judge(discrepancies: problems, expectation: entry?.status)
         var message = problems.joined(separator: "; ")
-        if status == .xpass { message = "passes, but the expectation file says it fails: \(entry?.reason ?? "")" }
+        if status == .xpass { message = "passes, but the expectation file says it fails: \(note?.summary ?? "")" }
         results.append(
           result(
             info.id, status, actual: OutcomeJSON.encode(outcome, reports: info.capabilities.reports), message: message,
