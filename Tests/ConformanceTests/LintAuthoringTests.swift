@@ -33,6 +33,22 @@ struct LintAuthoringTests {
     #expect(typo.expected?.hasPrefix("'adapter' (did you mean it?)") == true)
   }
 
+  @Test func aConfigFieldOneTypoAwayFromTheTunersConfigClassGetsASuggestion() throws {
+    let dir = TemporaryDirectory()
+    let text = CorpusTests.validCase("a").replacingOccurrences(
+      of: "adapter: {tuner: LORA}", with: "adapter:\n  tuner: LORA\n  config: {r: 4, lora_alhpa: 8}")
+    try dir.write("cases/a.yaml", text)
+    let corpus = try Corpus.load(root: dir.path)
+    #expect(corpus.diagnostics.map(\.description) == [
+      "cases/a.yaml:6:30: error: the generator cannot build this case: adapter.config.lora_alhpa: LORA has no field 'lora_alhpa'; "
+        + "expected 'lora_alpha' (did you mean it?)"
+    ])
+    // A field far from every LoraConfig field gets no guess.
+    try dir.write("cases/a.yaml", text.replacingOccurrences(of: "lora_alhpa", with: "my_own_field"))
+    let far = try #require(try Corpus.load(root: dir.path).diagnostics.first)
+    #expect(far.message.hasSuffix("LORA has no field 'my_own_field'") && far.expected == nil)
+  }
+
   @Test(arguments: ["TODO", "TODO: explain", "fixme later", "  TBD"])
   func aPlaceholderDescriptionIsAWarning(_ description: String) throws {
     let dir = TemporaryDirectory()

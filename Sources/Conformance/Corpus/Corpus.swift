@@ -95,7 +95,7 @@ public struct Corpus: Sendable {
         diagnostics.append(
           LintDiagnostic(
             .error, at: SourceLocation(file: file, line: node?.line ?? 1, column: node?.column ?? 1),
-            "the generator cannot build this case: \(error)"))
+            "the generator cannot build this case: \(error)", expected: configFieldSuggestion(error.field, spec: spec)))
         continue
       }
       if let other = firstFile[spec.id] {
@@ -181,6 +181,15 @@ public struct Corpus: Sendable {
     hasher.update(String(bytes.count))
     hasher.update([0])
     hasher.update(bytes)
+  }
+
+  /// For an adapter config field the tuner's config class does not declare (`lora_alhpa`), the
+  /// field of PEFT's config class that was probably meant.
+  static func configFieldSuggestion(_ field: String, spec: CaseSpec) -> String? {
+    let prefix = "adapter.config."
+    guard field.hasPrefix(prefix), let defaults = PEFTConfigDefaults.defaults(for: spec.adapter.tuner) else { return nil }
+    let known = defaults.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    return Suggestions.closest(to: String(field.dropFirst(prefix.count)), in: known).map { "'\($0)' (did you mean it?)" }
   }
 
   /// The placeholder word a description starts with (`TODO`, `FIXME`, `TBD`, `XXX`), if any.
