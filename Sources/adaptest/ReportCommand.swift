@@ -169,9 +169,9 @@ func printChanges(_ label: String, _ changes: [ResultsDiff.Change], limit: Int =
 }
 
 /// Loads the corpus at `root`; a corpus that cannot be read at all ends the command with status 3.
-func loadCorpus(_ root: String) throws -> Corpus {
+func loadCorpus(_ root: String, includeMatrix: Bool = true) throws -> Corpus {
   do {
-    return try Corpus.load(root: root)
+    return try Corpus.load(root: root, includeMatrix: includeMatrix)
   } catch {
     printError("error: \(error)")
     throw ExitCode(3)

@@ -100,7 +100,16 @@ struct RunCommand: AsyncParsableCommand {
     // Read before the run: an unreadable baseline is found now, not after it.
     let baselineRun: RunResults? = try baseline.flatMap { FileSystem.isFile($0) ? try readResults($0) : nil }
     let started = Monotonic.seconds()
-    var source = try sweep.map(loadSweep) ?? CaseSource(corpus: try loadCorpus(corpus), root: corpus)
+    // The generated matrix (thousands of cases) is expanded only when the selection can reach it.
+    let matrixPrefix = "matrix/"
+    let compiled = try filter.map { try Pattern($0) }
+    let needsMatrix =
+      (compiled?.canMatch(prefix: matrixPrefix) ?? true) && (rerun?.ids.contains { $0.hasPrefix(matrixPrefix) } ?? true)
+    var source = try sweep.map(loadSweep) ?? CaseSource(corpus: try loadCorpus(corpus, includeMatrix: needsMatrix), root: corpus)
+    if sweep == nil && !needsMatrix {
+      // The hash a full load gives (matrix file included), so that results stay comparable and mergeable.
+      source.hash = try CLIFailure.reading(corpus) { try Corpus.fileHash(root: corpus) }
+    }
     if let rerun { source.cases = source.cases.filter { rerun.ids.contains($0.id) } }
     let corpusSeconds = Monotonic.seconds() - started
     let lintErrors = source.diagnostics.filter { $0.severity == .error }
@@ -135,7 +144,6 @@ struct RunCommand: AsyncParsableCommand {
   /// A read-only or full --out is found before the run, not after it.
   func checkOut() throws {
     do {
-      // A read-only or full --out is found now, not after the whole run.
       try ReportWriter.checkWritable(out)
     } catch {
       printError("error: cannot write reports to \(DisplayText.terminalSafe(out)): \(error)")
@@ -143,6 +151,7 @@ struct RunCommand: AsyncParsableCommand {
     }
   }
 
+  /// Starts the loaders, runs `plan`, writes the reports (and the baseline), prints the summary.
   func runPlanned(
     source: CaseSource, plan: [CaseRun], pattern: Pattern?, shardValue: Shard?, selected: [String], rerun: Bool,
     baseline: String?, baselineRun: RunResults?, started: Double, corpusSeconds: Double, lintErrors: [LintDiagnostic]

@@ -44,6 +44,19 @@ struct RunCommandCLITests {
     #expect(try Corpus.fileHash(root: root) == Corpus.load(root: root).hash)
   }
 
+  @Test func aFilterThatCannotReachTheMatrixDoesNotExpandIt() throws {
+    let dir = try Self.checkout()
+    // A matrix file that does not parse: expanding it is a lint error (exit 3).
+    try dir.write("Corpus/matrix.yaml", "tuners: [unclosed\n")
+    let whole = try AdaptestCLI.run(["run", "--loader", "recommended", "--no-baseline", "--out", "whole"], in: dir.path)
+    #expect(whole.status == 3 && whole.err.contains("Corpus/matrix.yaml"), "\(whole.err)")
+    let anchored = try AdaptestCLI.run(["run", "--filter", "^b/", "--loader", "recommended", "--no-baseline", "--out", "b"], in: dir.path)
+    #expect(anchored.status == 0, "\(anchored.err)")
+    let results = try ReportWriter.read(dir.file("b/results.json"))
+    #expect(results.results.map(\.id) == ["b/one", "b/two"])
+    #expect(results.info.corpusHash == (try Corpus.load(root: dir.file("Corpus")).hash), "the same hash as a full load")
+  }
+
   @Test func listPrintsTheSelectedIdsAndRunsNothing() throws {
     let dir = try Self.checkout()
     let listed = try AdaptestCLI.run(["run", "--list", "--filter", "^(a/|b/two)", "--shard", "1/2"], in: dir.path)
