@@ -57,6 +57,14 @@ struct RunCommandCLITests {
     #expect(results.info.corpusHash == (try Corpus.load(root: dir.file("Corpus")).hash), "the same hash as a full load")
   }
 
+  @Test(arguments: [
+    ("^aux/", false), ("^aux/x$", false), ("^matrix/llama/", true), ("^mat", true), ("aux/", true), ("^(aux|matrix)/", true),
+    ("^matrix", true),
+  ])
+  func whetherAFilterCanReachTheMatrix(pattern: String, reaches: Bool) throws {
+    #expect(try Pattern(pattern).canMatch(prefix: "matrix/") == reaches)
+  }
+
   @Test func listPrintsTheSelectedIdsAndRunsNothing() throws {
     let dir = try Self.checkout()
     let listed = try AdaptestCLI.run(["run", "--list", "--filter", "^(a/|b/two)", "--shard", "1/2"], in: dir.path)
