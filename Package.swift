@@ -101,6 +101,7 @@ let package = Package(
     .testTarget(name: "CLITests", dependencies: ["TestSupport", "TensorIO"], swiftSettings: strictSettings),
     .testTarget(
       name: "ConformanceTests", dependencies: ["TestSupport", "SystemSupport", "AdapterLoading", "Conformance", "TensorIO"],
+      exclude: ["Fixtures"],
       swiftSettings: strictSettings),
   ],
   swiftLanguageModes: [.v6]

@@ -16,7 +16,8 @@ struct CorpusCommand: ParsableCommand {
 
     func run() throws {
       let loaded = try loadCorpus(corpus)
-      for diagnostic in loaded.diagnostics { print(DisplayText.terminalSafe(diagnostic.description)) }
+      // Paths from the working directory, so that a terminal or an editor opens them as printed.
+      for diagnostic in loaded.diagnostics { print(DisplayText.terminalSafe(diagnostic.relative(to: corpus).description)) }
       let errors = loaded.diagnostics.filter { $0.severity == .error }.count
       let warnings = loaded.diagnostics.count - errors
       print(

@@ -38,7 +38,7 @@ struct DriverCommand: ParsableCommand {
         setup = try Subprocess([script, parts[1]])
       } catch {
         CLIFailure.printError("error: cannot run \(DisplayText.terminalSafe(script)): \(error)")
-        throw ExitCode(CLIFailure.unreadableInput)
+        throw ExitCode(ExitStatus.invalidInput)
       }
       let status = setup.reap(blocking: true)?.shellStatus ?? 1
       guard status == 0 else { throw ExitCode(status) }

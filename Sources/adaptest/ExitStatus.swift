@@ -16,6 +16,9 @@ enum ExitStatus {
   static let cannotTell: Int32 = 4
   /// `check`: the load succeeds but leaves the adapter broken (`recommended` profile).
   static let loadsBroken: Int32 = 5
+  /// `run`: the filter (or an empty corpus) selects no case — a CI job that runs nothing must not
+  /// pass (as pytest's 5).
+  static let noCaseSelected: Int32 = 6
   /// ArgumentParser's usage error (an unknown option, a missing argument), EX_USAGE.
   static let usage: Int32 = 64
 

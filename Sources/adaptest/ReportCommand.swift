@@ -15,23 +15,26 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "results.json files (or report folders holding one).") var inputs: [String]
     @Option(help: "The output folder.") var out: String
     @Option(help: "A results.json to report regressions against.") var baseline: String?
+    @Option(help: "Where index.html will be published; summary.md then links each case id to its entry.")
+    var reportURL: String?
+    @Flag(help: "Merge even when shards are missing (the report then covers part of the run).") var allowPartial = false
 
     func run() throws {
       do {
         try ReportWriter.checkWritable(out)
       } catch {
-        printError("adaptest: cannot write reports to \(DisplayText.terminalSafe(out)): \(error)")
-        throw ExitCode(3)
+        printError("error: cannot write reports to \(DisplayText.terminalSafe(out)): \(error)")
+        throw ExitCode(ExitStatus.invalidInput)
       }
       let runs = try inputs.map { try readResults($0) }
       let merged: RunResults
       do {
-        merged = try RunResults.merge(runs)
+        merged = try RunResults.merge(runs, allowPartial: allowPartial)
       } catch {
-        printError("adaptest: cannot merge: \(error)")
-        throw ExitCode(3)
+        printError("error: cannot merge: \(error)")
+        throw ExitCode(ExitStatus.invalidInput)
       }
-      let diff = try ReportWriter.write(merged, baseline: try baseline.map { try readResults($0) }, to: out)
+      let diff = try ReportWriter.write(merged, baseline: try baseline.map { try readResults($0) }, to: out, reportURL: reportURL)
       printRunSummary(merged, diff: diff)
       print("reports written to \(out)")
     }
@@ -57,8 +60,8 @@ struct ReportCommand: ParsableCommand {
       do {
         sweepValue = try sweep.map { try ArchitectureSweep(folder: $0) }
       } catch {
-        printError("adaptest: \(error)")
-        throw ExitCode(3)
+        printError("error: \(error)")
+        throw ExitCode(ExitStatus.invalidInput)
       }
       let report = ArchitectureReport(run: run, profile: profile, reference: reference, sweep: sweepValue)
       let text = report.markdown()
@@ -66,14 +69,14 @@ struct ReportCommand: ParsableCommand {
         do {
           try AtomicFile.write(text: text, to: out)
         } catch {
-          printError("adaptest: cannot write \(out): \(error)")
-          throw ExitCode(3)
+          printError("error: cannot write \(out): \(error)")
+          throw ExitCode(ExitStatus.invalidInput)
         }
         print("architecture report written to \(out)")
       } else {
         print(text, terminator: "")
       }
-      if report.unexplainedDeviations > 0 { throw ExitCode(1) }
+      if report.unexplainedDeviations > 0 { throw ExitCode(ExitStatus.findings) }
     }
   }
 
@@ -106,7 +109,7 @@ struct ReportCommand: ParsableCommand {
       }
       if agreement.compared == 0, agreement.withoutDetails.isEmpty { print("no case was run by both loaders") }
       if !agreement.disagreements.isEmpty || !agreement.withoutDetails.isEmpty || agreement.compared == 0 {
-        throw ExitCode(1)
+        throw ExitCode(ExitStatus.findings)
       }
     }
   }
@@ -117,10 +120,12 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "A results.json (or a report folder holding one).") var input: String
     @Option(help: "The output folder.") var out: String
     @Option(help: "A results.json to report regressions against.") var baseline: String?
+    @Option(help: "Where index.html will be published; summary.md then links each case id to its entry.")
+    var reportURL: String?
 
     func run() throws {
       let run = try readResults(input)
-      try ReportWriter.write(run, baseline: try baseline.map { try readResults($0) }, to: out)
+      try ReportWriter.write(run, baseline: try baseline.map { try readResults($0) }, to: out, reportURL: reportURL)
       print("reports written to \(out)")
     }
   }
@@ -150,7 +155,7 @@ struct DiffCommand: ParsableCommand {
       for result in diff.added { print("added: \(DisplayText.terminalSafe(result.key.description)) \(result.status)") }
       for result in diff.removed { print("removed: \(DisplayText.terminalSafe(result.key.description)) \(result.status)") }
     }
-    if diff.hasRegressions { throw ExitCode(1) }
+    if diff.hasRegressions { throw ExitCode(ExitStatus.findings) }
   }
 }
 
@@ -164,12 +169,12 @@ func printChanges(_ label: String, _ changes: [ResultsDiff.Change], limit: Int =
 }
 
 /// Loads the corpus at `root`; a corpus that cannot be read at all ends the command with status 3.
-func loadCorpus(_ root: String) throws -> Corpus {
+func loadCorpus(_ root: String, includeMatrix: Bool = true) throws -> Corpus {
   do {
-    return try Corpus.load(root: root)
+    return try Corpus.load(root: root, includeMatrix: includeMatrix)
   } catch {
-    printError("adaptest: \(error)")
-    throw ExitCode(3)
+    printError("error: \(error)")
+    throw ExitCode(ExitStatus.invalidInput)
   }
 }
 
@@ -179,8 +184,8 @@ func readResults(_ path: String) throws -> RunResults {
   do {
     return try ReportWriter.read(file)
   } catch {
-    printError("adaptest: \(error)")
-    throw ExitCode(3)
+    printError("error: \(error)")
+    throw ExitCode(ExitStatus.invalidInput)
   }
 }
 
@@ -188,7 +193,9 @@ func readResults(_ path: String) throws -> RunResults {
 func printRunSummary(_ run: RunResults, diff: ResultsDiff?) {
   for loader in run.loaderIDs {
     let counts = run.counts(loader: loader)
-    let parts = CaseStatus.allCases.compactMap { status in (counts[status] ?? 0) > 0 ? "\(counts[status]!) \(status)" : nil }
+    let parts = CaseStatus.allCases.compactMap { status in
+      (counts[status] ?? 0) > 0 ? "\(counts[status]!) \(Colour.status(status))" : nil
+    }
     print("\(DisplayText.terminalSafe(loader)): \(parts.joined(separator: ", "))")
   }
   if let diff {

@@ -10,19 +10,27 @@ struct RunCommand: AsyncParsableCommand {
     discussion: """
       With no options: every corpus case against the built-in profiles (\(BuiltinLoaders.names.joined(separator: ", "))), \
       reports in reports/latest/, regressions against reports/baseline.json. Exits with 1 when a result is \
-      unexpected (FAIL, ERROR, TIMEOUT, XPASS) or regressed, 3 when the corpus has errors.
+      unexpected (FAIL, ERROR, TIMEOUT, XPASS) or regressed, 3 when the corpus has errors or an input \
+      cannot be read, \(ExitStatus.noCaseSelected) when the filter selects no case.
       """)
 
   @Option(name: .customLong("loader"), help: "A built-in profile, NAME@VERSION for a driver (peft@0.21.2), or cmd:COMMAND. Repeatable.")
   var loaders: [String] = []
   @Option(help: "Only cases whose id matches this regular expression.") var filter: String?
+  @Flag(help: "Print the case ids the selection covers, one a line, and run nothing.") var list = false
+  @Option(help: "Rerun the unexpected results (FAIL, ERROR, TIMEOUT, XPASS) of this results.json (or report folder), with their loaders unless --loader is given.")
+  var rerunFailed: String?
   @Option(help: "Run the I-th of N slices (1-based), e.g. 2/4.") var shard: String?
   @Option(help: "Report folder.") var out = "reports/latest"
-  @Option(help: "results.json to compare with (skipped when absent; default reports/baseline.json, none with --sweep).")
+  @Option(help: "Where index.html will be published; summary.md then links each case id to its entry.")
+  var reportURL: String?
+  @Option(help: "results.json to compare with; must exist unless --update-baseline creates it (default reports/baseline.json when present, none with --sweep).")
   var baseline: String?
+  @Flag(help: "Do not compare with a baseline.") var noBaseline = false
   @Option(help: "Run an architecture sweep folder (scripts/sweep/make_architecture_sweep.py) instead of the corpus.")
   var sweep: String?
-  @Flag(help: "Write this run's statuses as the new baseline.") var updateBaseline = false
+  @Flag(help: "Write this run's statuses into the baseline; a filtered or sharded run changes only the cases it ran.")
+  var updateBaseline = false
   @Option(help: "The corpus folder.") var corpus = "Corpus"
   @Option(help: "Case runs in flight at once (default: the number of cores).") var jobs: Int?
   @Option(help: "Seconds an external driver may take per case.") var timeout: Double = 60
@@ -35,22 +43,78 @@ struct RunCommand: AsyncParsableCommand {
     if let shard, Shard(shard) == nil { throw ValidationError("--shard must be I/N with 1 ≤ I ≤ N, got '\(shard)'") }
     if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+    if noBaseline && baseline != nil { throw ValidationError("--no-baseline and --baseline exclude each other") }
+    if noBaseline && updateBaseline { throw ValidationError("--no-baseline and --update-baseline exclude each other") }
+    if updateBaseline && sweep != nil && baseline == nil {
+      throw ValidationError("--update-baseline with --sweep needs --baseline PATH (a sweep has no default baseline)")
+    }
+    // Checked before the corpus is read, so a typo costs milliseconds, not the planning.
+    if let filter {
+      do {
+        _ = try Pattern(filter)
+      } catch {
+        throw ValidationError("--filter: \(error)")
+      }
+    }
+    for name in loaders where BuiltinLoaders.loader(named: name) == nil && !DriverLocator.isDriver(name) {
+      throw ValidationError(
+        "unknown loader '\(name)': use one of \(BuiltinLoaders.names.joined(separator: ", ")), NAME@VERSION or cmd:COMMAND")
+    }
+  }
+
+  /// The baseline file this run compares with (`nil`: none), or an exit when one was named but
+  /// does not exist: a typo must not turn regression checking off.
+  func baselinePath() throws -> String? {
+    if noBaseline { return nil }
+    guard let baseline else {
+      let standard = "reports/baseline.json"
+      if sweep == nil && (FileSystem.isFile(standard) || updateBaseline) { return standard }
+      if sweep == nil { print("no baseline at \(standard): regressions are not checked (--no-baseline says so explicitly)") }
+      return nil
+    }
+    if !FileSystem.isFile(baseline) && !updateBaseline {
+      printError(
+        "error: --baseline \(DisplayText.terminalSafe(baseline)): no such file (--update-baseline creates it; --no-baseline runs without one)")
+      throw ExitCode(ExitStatus.invalidInput)
+    }
+    return baseline
   }
 
   func run() async throws {
-    do {
-      // A read-only or full --out is found now, not after the whole run.
-      try ReportWriter.checkWritable(out)
-    } catch {
-      printError("adaptest: cannot write reports to \(DisplayText.terminalSafe(out)): \(error)")
-      throw ExitCode(3)
+    // What to rerun, read before anything else: an unreadable file is found now.
+    var rerun: (ids: Set<String>, loaders: [String])?
+    if let rerunFailed {
+      let previous = try readResults(rerunFailed)
+      let unexpected = previous.unexpected
+      guard !unexpected.isEmpty else {
+        printError("error: \(DisplayText.terminalSafe(rerunFailed)) has no unexpected result to rerun")
+        throw ExitCode(ExitStatus.noCaseSelected)
+      }
+      var loaderIDs: [String] = []
+      for result in unexpected where !loaderIDs.contains(result.loader) { loaderIDs.append(result.loader) }
+      rerun = (Set(unexpected.map(\.id)), loaderIDs)
     }
+    let baseline = list ? nil : try baselinePath()
+    if !list {
+      try checkOut()
+    }
+    // Read before the run: an unreadable baseline is found now, not after it.
+    let baselineRun: RunResults? = try baseline.flatMap { FileSystem.isFile($0) ? try readResults($0) : nil }
     let started = Monotonic.now
-    let source = try sweep.map(loadSweep) ?? CaseSource(corpus: try loadCorpus(corpus), root: corpus)
+    // The generated matrix (thousands of cases) is expanded only when the selection can reach it.
+    let matrixPrefix = "matrix/"
+    let compiled = try filter.map { try Pattern($0) }
+    let needsMatrix =
+      (compiled?.canMatch(prefix: matrixPrefix) ?? true) && (rerun?.ids.contains { $0.hasPrefix(matrixPrefix) } ?? true)
+    var source = try sweep.map(loadSweep) ?? CaseSource(corpus: try loadCorpus(corpus, includeMatrix: needsMatrix), root: corpus)
+    if sweep == nil && !needsMatrix {
+      // The hash a full load gives (matrix file included), so that results stay comparable and mergeable.
+      source.hash = try CLIFailure.reading(corpus) { try Corpus.fileHash(root: corpus) }
+    }
+    if let rerun { source.cases = source.cases.filter { rerun.ids.contains($0.id) } }
     let corpusSeconds = Monotonic.now - started
     let lintErrors = source.diagnostics.filter { $0.severity == .error }
-    for diagnostic in lintErrors { printError(DisplayText.terminalSafe(diagnostic.description)) }
-    let baseline = self.baseline ?? (sweep == nil ? "reports/baseline.json" : "")
+    for diagnostic in lintErrors { printError(DisplayText.terminalSafe(diagnostic.relative(to: corpus).description)) }
 
     let pattern: Pattern?
     do {
@@ -60,7 +124,39 @@ struct RunCommand: AsyncParsableCommand {
     } catch {
       throw ValidationError("--filter: \(error)")
     }
-    let selected = loaders.isEmpty ? BuiltinLoaders.names : loaders
+    let selected = !loaders.isEmpty ? loaders : rerun?.loaders ?? BuiltinLoaders.names
+    let shardValue = shard.flatMap(Shard.init)
+    let plan = RunPlan.runs(source.cases, filter: pattern, shard: shardValue)
+    if plan.isEmpty && (shardValue == nil || RunPlan.runs(source.cases, filter: pattern).isEmpty) {
+      let what = rerun != nil ? "--rerun-failed" : filter.map { "--filter '\(DisplayText.terminalSafe($0))'" } ?? "the corpus"
+      printError("error: \(what) selects no case (of \(source.cases.count))")
+      throw ExitCode(ExitStatus.noCaseSelected)
+    }
+    if list {
+      var seen: Set<String> = []
+      for run in plan where seen.insert(run.spec.id).inserted { print(DisplayText.terminalSafe(run.spec.id)) }
+      return
+    }
+    try await runPlanned(
+      source: source, plan: plan, pattern: pattern, shardValue: shardValue, selected: selected, rerun: rerun != nil,
+      baseline: baseline, baselineRun: baselineRun, started: started, corpusSeconds: corpusSeconds, lintErrors: lintErrors)
+  }
+
+  /// A read-only or full --out is found before the run, not after it.
+  func checkOut() throws {
+    do {
+      try ReportWriter.checkWritable(out)
+    } catch {
+      printError("error: cannot write reports to \(DisplayText.terminalSafe(out)): \(error)")
+      throw ExitCode(ExitStatus.invalidInput)
+    }
+  }
+
+  /// Starts the loaders, runs `plan`, writes the reports (and the baseline), prints the summary.
+  func runPlanned(
+    source: CaseSource, plan: [CaseRun], pattern: Pattern?, shardValue: Shard?, selected: [String], rerun: Bool,
+    baseline: String?, baselineRun: RunResults?, started: Double, corpusSeconds: Double, lintErrors: [LintDiagnostic]
+  ) async throws {
     var instances: [any ConformanceLoader] = []
     let locator = DriverLocator()
     for name in selected {
@@ -70,12 +166,9 @@ struct RunCommand: AsyncParsableCommand {
         do {
           instances.append(try locator.loader(for: name, caseTimeout: timeout, processes: driverProcesses))
         } catch {
-          printError("adaptest: \(error)")
-          throw ExitCode(3)
+          printError("error: \(error)")
+          throw ExitCode(ExitStatus.invalidInput)
         }
-      } else {
-        throw ValidationError(
-          "unknown loader '\(name)': use one of \(BuiltinLoaders.names.joined(separator: ", ")), NAME@VERSION or cmd:COMMAND")
       }
     }
 
@@ -87,10 +180,10 @@ struct RunCommand: AsyncParsableCommand {
       expectations: { id in
         fallBack ? LoaderExpectations.resolve(id, in: expectationFiles) : expectationFiles[id] ?? LoaderExpectations(loader: id)
       },
-      loaders: instances, materializer: source.materializer, filter: pattern, shard: shard.flatMap(Shard.init),
+      loaders: instances, materializer: source.materializer, filter: pattern, shard: shardValue,
       jobs: jobs ?? ConformanceRunner.processorCount, scratch: scratch, keepArtifacts: keepArtifacts,
       details: fullDetails ? .full : .compact)
-    let planned = suite.plannedRuns.count
+    let planned = plan.count
     print("adaptest run: \(planned) case run(s) × \(instances.count) loader(s) (\(selected.joined(separator: ", ")))")
     let bar = ProgressBar(interactive: FileDescriptor.isTerminal(1))
     let runStarted = Monotonic.now
@@ -99,20 +192,28 @@ struct RunCommand: AsyncParsableCommand {
     let runSeconds = Monotonic.now - runStarted
 
     let reportStarted = Monotonic.now
-    let baselineRun: RunResults? = !baseline.isEmpty && FileSystem.isFile(baseline) ? try readResults(baseline) : nil
     let diff: ResultsDiff?
+    var baselineUpdate: Baseline.UpdateSummary?
     do {
-      diff = try ReportWriter.write(results, baseline: baselineRun, to: out)
-      if updateBaseline, !baseline.isEmpty { try AtomicFile.write(text: ResultsFile.encode(results.slim()), to: baseline) }
+      diff = try ReportWriter.write(results, baseline: baselineRun, to: out, reportURL: reportURL)
+      if updateBaseline, let baseline {
+        let coverage: Baseline.Coverage =
+          pattern == nil && shardValue == nil && !rerun ? .complete : .partial(Set(plan.map(\.spec.id)))
+        let (updated, summary) = Baseline.updated(baselineRun, with: results, coverage: coverage)
+        try AtomicFile.write(text: ResultsFile.encode(updated), to: baseline)
+        baselineUpdate = summary
+      }
     } catch {
-      printError("adaptest: cannot write reports: \(error)")
-      throw ExitCode(3)
+      printError("error: cannot write reports: \(error)")
+      throw ExitCode(ExitStatus.invalidInput)
     }
     let reportSeconds = Monotonic.now - reportStarted
     printRunSummary(results, diff: diff)
     let unexpected = results.unexpected
     for result in unexpected.prefix(20) {
-      print(DisplayText.terminalSafe("\(result.status) \(result.loader): \(result.displayName): \(String(result.message.prefix(300)))"))
+      let line = DisplayText.terminalSafe(" \(result.loader): \(result.displayName): \(String(result.message.prefix(300)))")
+      print(Colour.status(result.status) + line)
+      for command in Reproducer.commands(for: result) { print("  reproduce: " + DisplayText.terminalSafe(command)) }
     }
     if unexpected.count > 20 { print("… and \(unexpected.count - 20) more unexpected result(s) in \(out)/summary.md") }
     let seconds = Monotonic.now - started
@@ -124,9 +225,13 @@ struct RunCommand: AsyncParsableCommand {
     phases += "), reports \(formatSeconds(reportSeconds))"
     print(DisplayText.terminalSafe(phases))
     if keepArtifacts { print("case folders kept in \(scratch)") }
-    if updateBaseline { print("baseline updated: \(baseline)") }
-    if !lintErrors.isEmpty { throw ExitCode(3) }
-    if !unexpected.isEmpty || diff?.hasRegressions == true { throw ExitCode(1) }
+    if let baseline, let s = baselineUpdate {
+      print(
+        DisplayText.terminalSafe(
+          "baseline updated: \(baseline) (\(s.changed) changed, \(s.added) added, \(s.removed) removed, \(s.kept) kept as they were)"))
+    }
+    if !lintErrors.isEmpty { throw ExitCode(ExitStatus.invalidInput) }
+    if !unexpected.isEmpty || diff?.hasRegressions == true { throw ExitCode(ExitStatus.findings) }
   }
 }
 
@@ -163,8 +268,8 @@ extension RunCommand {
     do {
       return CaseSource(sweep: try ArchitectureSweep(folder: folder), corpusRoot: corpus)
     } catch {
-      printError("adaptest: \(error)")
-      throw ExitCode(3)
+      printError("error: \(error)")
+      throw ExitCode(ExitStatus.invalidInput)
     }
   }
 }

@@ -32,8 +32,23 @@ extension Adaptest {
         try command.run()
       }
     } catch {
-      exit(withError: error)
+      finish(error)
     }
+  }
+
+  /// Ends the process for `error` as ArgumentParser would, with one difference: every error line
+  /// starts `error:` (ArgumentParser writes `Error:`), as the commands' own errors do.
+  private static func finish(_ error: any Error) -> Never {
+    let code = exitCode(for: error)
+    let message = fullMessage(for: error)
+    if code == .success {
+      if !message.isEmpty { print(message) }
+      terminate(0)
+    }
+    if !message.isEmpty {
+      CLIFailure.printError(message.hasPrefix("Error: ") ? "error: " + message.dropFirst("Error: ".count) : message)
+    }
+    terminate(code.rawValue)
   }
 
   /// The absolute path of this executable.

@@ -20,28 +20,34 @@ public enum ExternalCommand {
     public var errors: String
     /// Peak resident set size of the child, in KiB.
     public var peakRSSKiB: Int
+    /// Wall-clock seconds from start to exit.
+    public var seconds: Double
   }
 
   /// Runs `arguments` (argv[0] resolved through `PATH` when it has no `/`) with `environment` added
   /// to this process's (or, with `inheritEnvironment: false`, as its whole environment).
   /// - Parameters:
+  ///   - directory: the working directory (default: this process's).
   ///   - input: the child's standard input (none: `/dev/null`).
   ///   - mergeErrors: send stderr into `output` too.
   public static func run(
     _ arguments: [String], environment: [String: String] = [:], inheritEnvironment: Bool = true,
-    input: [UInt8]? = nil, mergeErrors: Bool = false
+    in directory: String? = nil, input: [UInt8]? = nil, mergeErrors: Bool = false
   ) throws -> Result {
     let folder = TemporaryDirectory("command")
     let (out, err) = (folder.file("stdout"), folder.file("stderr"))
     let stdin: Subprocess.Stream = try input.map { .file(try folder.write("stdin", $0)) } ?? .null
+    // posix_spawn's chdir action is not in every libc's Swift overlay: a shell changes directory.
+    let command = directory.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0] + arguments } ?? arguments
+    let started = Monotonic.now
     let child = try Subprocess(
-      arguments, environment: environment, inheritEnvironment: inheritEnvironment, stdin: stdin, stdout: .file(out),
+      command, environment: environment, inheritEnvironment: inheritEnvironment, stdin: stdin, stdout: .file(out),
       stderr: mergeErrors ? .standardOutput : .file(err))
     let termination = child.reap(blocking: true)
     func text(_ path: String) -> String { String(decoding: (try? FileSystem.read(path)) ?? [], as: UTF8.self) }
     return Result(
       status: termination?.shellStatus ?? -1, output: text(out), errors: mergeErrors ? "" : text(err),
-      peakRSSKiB: child.peakRSSKiB)
+      peakRSSKiB: child.peakRSSKiB, seconds: Monotonic.now - started)
   }
 
   /// The `adaptest` executable built next to the running test binary (`swift build` builds it

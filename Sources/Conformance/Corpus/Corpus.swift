@@ -96,7 +96,7 @@ public struct Corpus: Sendable {
         diagnostics.append(
           LintDiagnostic(
             .error, at: SourceLocation(file: file, line: node?.line ?? 1, column: node?.column ?? 1),
-            "the generator cannot build this case: \(error)"))
+            "the generator cannot build this case: \(error)", expected: configFieldSuggestion(error.field, spec: spec)))
         continue
       }
       if let other = firstFile[spec.id] {
@@ -105,6 +105,13 @@ public struct Corpus: Sendable {
         continue
       }
       firstFile[spec.id] = file
+      if let todo = placeholderDescription(spec.description) {
+        let node = tree?.find(path: "description")
+        diagnostics.append(
+          LintDiagnostic(
+            .warning, at: SourceLocation(file: file, line: node?.line ?? 1, column: node?.column ?? 1),
+            "the description is still a placeholder ('\(todo)')", expected: "a sentence saying what the case checks"))
+      }
       cases.append(spec)
     }
     // The generated malformed corpora's manifests add one case per rejected file.
@@ -149,6 +156,11 @@ public struct Corpus: Sendable {
           continue
         }
         let loader = String(relative.dropLast(".yaml".count))
+        if let problem = unknownLoader(loader) {
+          // `pfet.yaml` would otherwise pass lint and silently apply to nothing.
+          diagnostics.append(LintDiagnostic(.error, at: SourceLocation(file: file), problem.message, expected: problem.expected))
+          continue
+        }
         let (decoded, found) = LoaderExpectationsDecoder.decode(text, file: file, loader: loader, caseIDs: ids)
         diagnostics += found
         if let decoded { expectations[loader] = decoded }
@@ -164,12 +176,41 @@ public struct Corpus: Sendable {
       hash: hasher.finalize())
   }
 
-  private static func hash(_ file: String, _ bytes: [UInt8], into hasher: inout SHA256) {
+  static func hash(_ file: String, _ bytes: [UInt8], into hasher: inout SHA256) {
     hasher.update(file)
     hasher.update([0])
     hasher.update(String(bytes.count))
     hasher.update([0])
     hasher.update(bytes)
+  }
+
+  /// For an adapter config field the tuner's config class does not declare (`lora_alhpa`), the
+  /// field of PEFT's config class that was probably meant.
+  static func configFieldSuggestion(_ field: String, spec: CaseSpec) -> String? {
+    let prefix = "adapter.config."
+    guard field.hasPrefix(prefix), let defaults = PEFTConfigDefaults.defaults(for: spec.adapter.tuner) else { return nil }
+    let known = defaults.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    return Suggestions.closest(to: String(field.dropFirst(prefix.count)), in: known).map { "'\($0)' (did you mean it?)" }
+  }
+
+  /// The placeholder word a description starts with (`TODO`, `FIXME`, `TBD`, `XXX`), if any.
+  static func placeholderDescription(_ text: String) -> String? {
+    let trimmed = text.drop { $0.isWhitespace }
+    for word in ["TODO", "FIXME", "TBD", "XXX"] where trimmed.uppercased().hasPrefix(word) {
+      let rest = trimmed.dropFirst(word.count)
+      if rest.first.map({ !$0.isLetter }) ?? true { return String(trimmed.prefix(40)) }
+    }
+    return nil
+  }
+
+  /// Why an expectation file's loader id names no loader: not a built-in profile, not
+  /// `NAME@VERSION` (a driver), not `cmd:…`.
+  static func unknownLoader(_ id: String) -> (message: String, expected: String)? {
+    if BuiltinLoaders.names.contains(id) || DriverLocator.isDriver(id) { return nil }
+    return (
+      "no loader is called '\(id)'",
+      Suggestions.expected(id, among: BuiltinLoaders.names, noun: "a built-in profile") + ", or NAME@VERSION for a driver"
+    )
   }
 
   /// Regular files under `folder`, as sorted relative paths; hidden files are skipped.

@@ -30,6 +30,14 @@ public struct LintDiagnostic: Sendable, Hashable, Comparable, CustomStringConver
     return text
   }
 
+  /// The same diagnostic with its file named from `root`'s parent folder (the working directory
+  /// when `root` is the `--corpus` argument), so that `Corpus/cases/x.yaml:3:5` opens from there.
+  public func relative(to root: String) -> LintDiagnostic {
+    var copy = self
+    copy.location.file = SourceLocation.join(root, location.file)
+    return copy
+  }
+
   public static func < (lhs: LintDiagnostic, rhs: LintDiagnostic) -> Bool {
     if lhs.location != rhs.location { return lhs.location < rhs.location }
     if lhs.severity != rhs.severity { return lhs.severity < rhs.severity }

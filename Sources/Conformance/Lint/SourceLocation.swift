@@ -18,6 +18,16 @@ public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConver
     line > 0 ? "\(file):\(line):\(column)" : file
   }
 
+  /// `file` under `root`, without a leading `./` or a doubled `/`.
+  static func join(_ root: String, _ file: String) -> String {
+    var base = root
+    while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
+    if base.isEmpty || base == "." { return file }
+    if file.isEmpty { return base }
+    let joined = base + "/" + file
+    return joined.hasPrefix("./") ? String(joined.dropFirst(2)) : joined
+  }
+
   public static func < (lhs: SourceLocation, rhs: SourceLocation) -> Bool {
     (lhs.file.utf8.lexicographicallyPrecedes(rhs.file.utf8) && lhs.file != rhs.file)
       || (lhs.file == rhs.file && (lhs.line, lhs.column) < (rhs.line, rhs.column))

@@ -1,12 +1,19 @@
 import TensorIO
 
-/// `index.html`: a self-contained page (inline CSS and JavaScript, no network) showing each
-/// architecture's mutation × tuner matrix as coloured cells; clicking a cell lists its cases with
-/// expected and actual outcomes.
+/// `index.html`: a self-contained page (inline CSS and JavaScript, no network). A banner says at a
+/// glance whether anything is unexpected; the page opens on the loader with the most unexpected
+/// results, lists every result (unexpected first, a page at a time) and filters by loader, status,
+/// architecture, tuner, mutation and a case-insensitive regular expression over ids and messages,
+/// all kept in the URL's fragment (`#loader=peft&status=unexpected&q=^aux/`). Below, each
+/// architecture's mutation × tuner matrix as coloured cells; clicking a cell or a row shows the
+/// cases with expected and actual outcomes.
 ///
 /// Untrusted strings never reach the markup: run data is embedded as escaped JSON and the script
 /// inserts it with `textContent`; the few strings written into the static part are HTML-escaped.
 public enum HTMLReport {
+  /// Results per page of the results list: every result is reachable by paging, none is cut off.
+  public static let pageSize = 100
+
   /// The page.
   public static func render(_ run: RunResults, diff: ResultsDiff? = nil) -> String {
     let data = Escaping.scriptJSON(JSONWriter.compact.string(payload(run, diff: diff)))
@@ -22,26 +29,57 @@ public enum HTMLReport {
     if let filter = run.info.filter { page += " · filter <code>\(Escaping.html(filter))</code>" }
     if !run.info.shards.isEmpty { page += " · shards \(Escaping.html(run.info.shards.joined(separator: ", ")))" }
     page += "</p></header>\n"
-    page += "<main>\n<section id=\"loaders\" class=\"cards\"></section>\n"
+    page += "<main>\n\(banner(run, diff: diff))<section id=\"loaders\" class=\"cards\"></section>\n"
     page += "<section id=\"baseline\"></section>\n"
     page += """
       <section class="controls">
         <div id="loader-tabs" class="tabs" role="tablist"></div>
-        <input id="search" type="search" placeholder="Filter case ids…" aria-label="Filter case ids">
-        <label><input id="only-bad" type="checkbox"> only unexpected</label>
+        <input id="search" type="search" placeholder="Regex over ids and messages" aria-label="Regular expression over case ids and messages (case-insensitive)">
+        <select id="status" aria-label="Status"></select>
+        <select id="architecture" aria-label="Architecture"></select>
+        <select id="tuner" aria-label="Tuner"></select>
+        <select id="mutation" aria-label="Mutation"></select>
+        <button id="reset" type="button">Reset filters</button>
+        <span id="search-error" class="search-error" role="alert"></span>
         <div id="legend" class="legend"></div>
       </section>
-      <section id="matrix"></section>
-      <section><h2>Unexpected results</h2><div id="unexpected"></div></section>
+      <section><h2>Results <span id="count" class="count"></span></h2><div id="results" data-page-size="\(pageSize)"></div><nav id="pager" class="pager"></nav></section>
+      <section><h2>Matrix</h2><div id="matrix"></div></section>
       </main>
       <aside id="drawer" hidden><div class="drawer-head"><h2 id="drawer-title"></h2>
       <button id="drawer-close" aria-label="Close">×</button></div><div id="drawer-body"></div></aside>
-      <noscript><p class="noscript">This report needs JavaScript to draw the matrix; results.json has the same data.</p></noscript>
+      <noscript><p class="noscript">This report needs JavaScript to list and filter results; results.json has the same data.</p></noscript>
 
       """
     page += "<script id=\"data\" type=\"application/json\">\(data)</script>\n"
     page += "<script>\n\(script)</script>\n</body>\n</html>\n"
     return page
+  }
+
+  /// The banner at the top: red whenever a result is unexpected or regressed, whatever else the
+  /// baseline says; green only when everything is as expected. Static markup, so it shows without
+  /// JavaScript too.
+  static func banner(_ run: RunResults, diff: ResultsDiff?) -> String {
+    let counts = run.counts()
+    let unexpected = run.unexpected.count
+    let regressed = diff?.regressed.count ?? 0
+    var text: String
+    if unexpected > 0 {
+      let parts = CaseStatus.allCases.filter(\.isUnexpected).compactMap { status in
+        (counts[status] ?? 0) > 0 ? "\(counts[status]!) \(status.rawValue)" : nil
+      }
+      text = "\(unexpected) unexpected result(s) of \(run.results.count): \(parts.joined(separator: ", "))."
+    } else {
+      text = "All \(run.results.count) results as expected."
+    }
+    if let diff {
+      text += regressed > 0 ? " \(regressed) regression(s) against the baseline." : " No regressions against the baseline."
+      if diff.changed.count > 0 { text += " \(diff.changed.count) result(s) changed status." }
+    } else {
+      text += " No baseline compared."
+    }
+    let bad = unexpected > 0 || regressed > 0
+    return "<div id=\"banner\" class=\"banner \(bad ? "bad" : "good")\" role=\"status\"><b>\(Escaping.html(text))</b></div>\n"
   }
 
   // MARK: Data
@@ -75,7 +113,8 @@ public enum HTMLReport {
         if !result.description.isEmpty { r["d"] = .string(result.description) }
         if let expected = result.expected { r["e"] = .string(JSONWriter(indent: 2).string(expected)) }
         if let actual = result.actual { r["o"] = .string(JSONWriter(indent: 2).string(actual)) }
-        if let note = result.expectation { r["x"] = .string("\(note.status.rawValue): \(note.reason) (\(note.ref))") }
+        if let note = result.expectation { r["x"] = .string("\(note.status.rawValue): \(note.summary)") }
+        if result.status.isUnexpected { r["rep"] = .string(Reproducer.commands(for: result).joined(separator: "\n")) }
       }
       results.append(.object(r))
     }
@@ -83,7 +122,7 @@ public enum HTMLReport {
     if let diff {
       func changes(_ list: [ResultsDiff.Change]) -> JSONValue {
         .array(
-          list.prefix(500).map { c in
+          list.map { c in
             .object(
               JSONObject([
                 ("l", .string(c.key.loader)), ("i", .string(c.key.id)), ("f", .string(c.key.format)),
@@ -161,8 +200,17 @@ public enum HTMLReport {
     .pair div span { font-size:11px; color:var(--muted); text-transform:uppercase; letter-spacing:.05em; }
     pre { background:var(--bg); border:1px solid var(--line); border-radius:6px; padding:8px; margin:2px 0 0; font:11.5px/1.4 ui-monospace, Menlo, monospace; overflow-x:auto; max-height:320px; white-space:pre; }
     .banner { padding:8px 12px; border-radius:6px; margin-top:14px; }
-    .banner.bad { background:#ffebe9; border:1px solid #ffcecb; } .banner.good { background:#dafbe1; border:1px solid #aceebb; }
+    .banner.bad { background:var(--fail); color:#fff; border:1px solid #a40e26; } .banner.good { background:#dafbe1; border:1px solid #aceebb; }
     .noscript { padding:20px 28px; }
+    .controls select { padding:4px 6px; border:1px solid var(--line); border-radius:6px; font:inherit; max-width:220px; }
+    .controls button#reset { border:1px solid var(--line); background:#fff; border-radius:6px; padding:4px 10px; font:inherit; cursor:pointer; }
+    .search-error { color:var(--fail); font-size:12px; }
+    .count { color:var(--muted); font-weight:normal; font-size:13px; }
+    .pager { display:flex; gap:12px; align-items:center; margin:10px 0; }
+    .pager button { border:1px solid var(--line); background:#fff; border-radius:6px; padding:4px 10px; font:inherit; cursor:pointer; }
+    .pager button:disabled { color:var(--muted); cursor:default; }
+    .repro span { font-size:11px; color:var(--muted); text-transform:uppercase; letter-spacing:.05em; }
+    .banner { font-size:15px; }
 
     """
 
@@ -173,6 +221,7 @@ public enum HTMLReport {
       const order = ["ERROR", "TIMEOUT", "FAIL", "XPASS", "XFAIL", "PASS", "SKIP"];
       const rank = Object.fromEntries(order.map((s, i) => [s, i]));
       const unexpected = new Set(["FAIL", "ERROR", "TIMEOUT", "XPASS"]);
+      const pageSize = Number(document.getElementById("results").dataset.pageSize);
       const el = (tag, attrs, ...children) => {
         const node = document.createElement(tag);
         for (const [k, v] of Object.entries(attrs || {})) {
@@ -184,10 +233,33 @@ public enum HTMLReport {
       };
       const pill = (s) => el("span", { class: "pill s-" + s, text: s });
       const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
-      // Start on the first loader: with several, the combined view shows each cell's worst status,
-      // which an old loader's expected failures would dominate.
-      let loader = 0;
-      const state = { search: "", onlyBad: false };
+      const name = (r) => r.i + (r.f ? " [" + r.f + "]" : "");
+
+      // The loader to open on: the one with the most unexpected results (the worst first), else the
+      // first. With several loaders the combined view would let an old loader's expected failures
+      // dominate every cell.
+      const bad = data.loaders.map((l) => order.filter((s) => unexpected.has(s)).reduce((n, s) => n + l.counts[s], 0));
+      const worst = bad.reduce((w, n, i) => (n > bad[w] ? i : w), 0);
+
+      // Filter state, kept in the URL's fragment (works for a report opened from disk too).
+      const keys = ["loader", "status", "architecture", "tuner", "mutation", "q", "page", "case"];
+      const state = {};
+      function readURL() {
+        const params = new URLSearchParams(location.hash.slice(1));
+        for (const k of keys) state[k] = params.get(k) || "";
+        const index = data.loaders.findIndex((l) => l.id === state.loader);
+        state.l = state.loader === "all" && data.loaders.length > 1 ? -1 : index >= 0 ? index : worst;
+        state.pageNumber = Math.max(1, parseInt(state.page, 10) || 1);
+      }
+      function writeURL() {
+        const params = new URLSearchParams();
+        if (state.l !== worst) params.set("loader", state.l < 0 ? "all" : data.loaders[state.l].id);
+        for (const k of ["status", "architecture", "tuner", "mutation", "q"]) if (state[k]) params.set(k, state[k]);
+        if (state.pageNumber > 1) params.set("page", String(state.pageNumber));
+        if (state.case) params.set("case", state.case);
+        const text = params.toString();
+        history.replaceState(null, "", text ? "#" + text : location.pathname + location.search);
+      }
 
       // Loader cards
       const cards = document.getElementById("loaders");
@@ -201,34 +273,105 @@ public enum HTMLReport {
           el("div", { class: "versions", text: l.versions }), bar, counts));
       });
 
-      // Baseline
-      if (data.diff) {
+      // Regressions against the baseline (the banner above says whether there are any).
+      if (data.diff && data.diff.regressed.length > 0) {
         const box = document.getElementById("baseline");
-        const bad = data.diff.regressed.length > 0;
-        const banner = el("div", { class: "banner " + (bad ? "bad" : "good") }, el("b", { text: bad ? "Regressions against the baseline. " : "No regressions against the baseline. " }), data.diff.counts.join(", ") + ".");
-        box.append(banner);
-        if (bad) {
-          const table = el("table", { class: "list" });
-          data.diff.regressed.forEach((c) => table.append(el("tr", {}, el("td", {}, pill(c.old), " → ", pill(c.new)), el("td", {}, el("code", { text: c.i + (c.f ? " [" + c.f + "]" : "") })), el("td", { text: c.l }), el("td", { class: "msg", text: c.msg }))));
-          box.append(table);
-        }
+        box.append(el("h2", { text: "Regressions against the baseline (" + data.diff.regressed.length + ")" }));
+        const table = el("table", { class: "list" });
+        data.diff.regressed.forEach((c) => table.append(el("tr", {}, el("td", {}, pill(c.old), " → ", pill(c.new)), el("td", {}, el("code", { text: c.i + (c.f ? " [" + c.f + "]" : "") })), el("td", { text: c.l }), el("td", { class: "msg", text: c.msg }))));
+        box.append(el("details", {}, el("summary", { text: data.diff.counts.join(", ") }), table));
       }
 
       // Controls
       const tabs = document.getElementById("loader-tabs");
       const choices = data.loaders.length > 1 ? [[-1, "All loaders"]] : [];
       data.loaders.forEach((l, i) => choices.push([i, l.id]));
-      choices.forEach(([i, name]) => tabs.append(el("button", { role: "tab", "data-i": String(i), text: name, onclick: () => { loader = i; draw(); } })));
-      document.getElementById("search").addEventListener("input", (e) => { state.search = e.target.value.trim(); draw(); });
-      document.getElementById("only-bad").addEventListener("change", (e) => { state.onlyBad = e.target.checked; draw(); });
+      choices.forEach(([i, label]) => tabs.append(el("button", { role: "tab", "data-i": String(i), text: label, onclick: () => { state.l = i; state.pageNumber = 1; update(); } })));
+      const selects = {
+        status: [["", "any status"], ["unexpected", "unexpected (FAIL, ERROR, TIMEOUT, XPASS)"]].concat(order.map((s) => [s, s])),
+        architecture: [["", "any architecture"]].concat([...new Set(data.results.map((r) => r.a))].sort(cmp).map((v) => [v, v])),
+        tuner: [["", "any tuner"]].concat([...new Set(data.results.map((r) => r.t))].sort(cmp).map((v) => [v, v])),
+        mutation: [["", "any mutation"]].concat([...new Set(data.results.map((r) => r.m))].sort(cmp).map((v) => [v, v])),
+      };
+      for (const [k, options] of Object.entries(selects)) {
+        const select = document.getElementById(k);
+        options.forEach(([value, label]) => select.append(el("option", { value: value, text: label })));
+        select.addEventListener("change", (e) => { state[k] = e.target.value; state.pageNumber = 1; update(); });
+      }
+      const search = document.getElementById("search");
+      search.addEventListener("input", (e) => { state.q = e.target.value.trim(); state.pageNumber = 1; update(); });
+      document.getElementById("reset").addEventListener("click", () => {
+        for (const k of ["status", "architecture", "tuner", "mutation", "q"]) state[k] = "";
+        state.pageNumber = 1; update();
+      });
       const legend = document.getElementById("legend");
       order.forEach((s) => legend.append(el("span", {}, el("span", { class: "dot s-" + s }), s)));
 
-      const visible = () => data.results.filter((r) => (loader < 0 || r.l === loader) && (!state.search || r.i.includes(state.search)) && (!state.onlyBad || unexpected.has(r.s)));
+      // The case-insensitive regular expression over ids and messages; an invalid one matches
+      // nothing and says why.
+      function matcher() {
+        const error = document.getElementById("search-error");
+        error.textContent = "";
+        if (!state.q) return () => true;
+        try {
+          const re = new RegExp(state.q, "i");
+          return (r) => re.test(r.i) || re.test(r.msg || "");
+        } catch (e) {
+          error.textContent = "invalid regular expression: " + e.message;
+          return () => false;
+        }
+      }
+
+      function visible() {
+        const match = matcher();
+        return data.results.filter((r) => (state.l < 0 || r.l === state.l)
+          && (!state.status || (state.status === "unexpected" ? unexpected.has(r.s) : r.s === state.status))
+          && (!state.architecture || r.a === state.architecture) && (!state.tuner || r.t === state.tuner)
+          && (!state.mutation || r.m === state.mutation) && match(r));
+      }
+
+      function update() {
+        writeURL();
+        draw();
+      }
 
       function draw() {
-        for (const b of tabs.children) b.setAttribute("aria-selected", String(Number(b.dataset.i) === loader));
+        for (const b of tabs.children) b.setAttribute("aria-selected", String(Number(b.dataset.i) === state.l));
+        for (const k of Object.keys(selects)) document.getElementById(k).value = state[k];
+        if (search.value.trim() !== state.q) search.value = state.q;
         const rows = visible();
+        drawList(rows);
+        drawMatrix(rows);
+      }
+
+      // Every matching result, unexpected first (worst status first), a page at a time.
+      function drawList(rows) {
+        const sorted = [...rows].sort((a, b) => rank[a.s] - rank[b.s] || cmp(a.i, b.i) || cmp(a.f, b.f) || a.l - b.l);
+        const pages = Math.max(1, Math.ceil(sorted.length / pageSize));
+        if (state.pageNumber > pages) state.pageNumber = pages;
+        const first = (state.pageNumber - 1) * pageSize;
+        const shown = sorted.slice(first, first + pageSize);
+        const nBad = rows.filter((r) => unexpected.has(r.s)).length;
+        document.getElementById("count").textContent = rows.length + " of " + data.results.length + " result(s), " + nBad + " unexpected";
+        const list = document.getElementById("results");
+        list.replaceChildren();
+        const pager = document.getElementById("pager");
+        pager.replaceChildren();
+        if (sorted.length === 0) { list.append(el("p", { class: "none", text: "No results match." })); return; }
+        const table = el("table", { class: "list" }, el("tr", {}, el("th", { text: "status" }), el("th", { text: "case" }), el("th", { text: "loader" }), el("th", { text: "why" })));
+        shown.forEach((r) => table.append(el("tr", { class: "row", "data-status": r.s, "data-loader": data.loaders[r.l].id, "data-id": r.i, onclick: () => openCase(r.i) },
+          el("td", {}, pill(r.s)), el("td", {}, el("code", { text: name(r) })), el("td", { text: data.loaders[r.l].id }), el("td", { class: "msg", text: r.msg || "" }))));
+        list.append(table);
+        const go = (n) => { state.pageNumber = n; update(); window.scrollTo(0, list.offsetTop - 80); };
+        pager.append(
+          el("button", { type: "button", id: "prev", text: "← previous", onclick: () => go(state.pageNumber - 1) }),
+          el("span", { id: "page", text: "page " + state.pageNumber + " of " + pages + " (" + (first + 1) + "–" + (first + shown.length) + ")" }),
+          el("button", { type: "button", id: "next", text: "next →", onclick: () => go(state.pageNumber + 1) }));
+        pager.querySelector("#prev").disabled = state.pageNumber <= 1;
+        pager.querySelector("#next").disabled = state.pageNumber >= pages;
+      }
+
+      function drawMatrix(rows) {
         const tuners = [...new Set(data.results.map((r) => r.t))].sort(cmp);
         const byArch = new Map();
         for (const r of rows) {
@@ -254,49 +397,50 @@ public enum HTMLReport {
             used.forEach((t) => {
               const list = muts.get(m).get(t);
               if (!list) { tr.append(el("td", { class: "cell empty", title: "no case" })); return; }
-              const worst = list.reduce((w, r) => (rank[r.s] < rank[w] ? r.s : w), "SKIP");
+              const worstStatus = list.reduce((w, r) => (rank[r.s] < rank[w] ? r.s : w), "SKIP");
               const good = list.filter((r) => r.s === "PASS" || r.s === "XPASS").length;
               const ran = list.filter((r) => r.s !== "SKIP").length;
               const label = ran === 0 ? "–" : good === ran ? "✓" : String(ran - good);
-              tr.append(el("td", { class: "cell s-" + worst, text: label, title: arch + " · " + m + " · " + t + ": " + good + "/" + ran + " passing" + (list.length > ran ? ", " + (list.length - ran) + " skipped" : ""),
+              tr.append(el("td", { class: "cell s-" + worstStatus, text: label, title: arch + " · " + m + " · " + t + ": " + good + "/" + ran + " passing" + (list.length > ran ? ", " + (list.length - ran) + " skipped" : ""),
                 onclick: () => openDrawer(arch + " · " + m + " · " + t, list) }));
             });
             body.append(tr);
           });
           matrix.append(el("div", { class: "arch" }, el("h2", {}, arch + " ", el("span", { text: count + " result(s)" })), el("div", { class: "scroll" }, el("table", { class: "grid" }, el("thead", {}, head), body))));
         });
-
-        const bad = rows.filter((r) => unexpected.has(r.s)).sort((a, b) => rank[a.s] - rank[b.s] || cmp(a.i, b.i));
-        const list = document.getElementById("unexpected");
-        list.replaceChildren();
-        if (bad.length === 0) { list.append(el("p", { class: "none", text: "None." })); return; }
-        const table = el("table", { class: "list" }, el("tr", {}, el("th", { text: "status" }), el("th", { text: "case" }), el("th", { text: "loader" }), el("th", { text: "why" })));
-        bad.slice(0, 1000).forEach((r) => table.append(el("tr", { class: "row", onclick: () => openDrawer(r.i, [r]) }, el("td", {}, pill(r.s)), el("td", {}, el("code", { text: r.i + (r.f ? " [" + r.f + "]" : "") })), el("td", { text: data.loaders[r.l].id }), el("td", { class: "msg", text: r.msg || "" }))));
-        list.append(table);
-        if (bad.length > 1000) list.append(el("p", { class: "none", text: (bad.length - 1000) + " more in results.json" }));
       }
 
       const drawer = document.getElementById("drawer");
+      function openCase(id) {
+        const hit = data.results.filter((r) => r.i === id);
+        if (!hit.length) return;
+        state.case = id;
+        writeURL();
+        openDrawer(id, hit);
+      }
       function openDrawer(title, list) {
         document.getElementById("drawer-title").textContent = title;
         const body = document.getElementById("drawer-body");
         body.replaceChildren();
         [...list].sort((a, b) => rank[a.s] - rank[b.s] || cmp(a.i, b.i) || a.l - b.l).forEach((r) => {
-          const box = el("div", { class: "case" }, el("h3", {}, pill(r.s), " ", r.i + (r.f ? " [" + r.f + "]" : ""), el("span", { class: "loader", text: data.loaders[r.l].id })));
+          const box = el("div", { class: "case" }, el("h3", {}, pill(r.s), " ", name(r), el("span", { class: "loader", text: data.loaders[r.l].id })));
           if (r.d) box.append(el("p", { text: r.d }));
           if (r.msg) box.append(el("p", { class: unexpected.has(r.s) || r.s === "XFAIL" ? "why" : "quiet", text: r.msg }));
           if (r.x) box.append(el("p", { class: "note", text: r.x }));
+          if (r.rep) box.append(el("div", { class: "repro" }, el("span", { text: "reproduce" }), el("pre", { text: r.rep })));
           if (r.s !== "SKIP" && (r.e || r.o)) box.append(el("div", { class: "pair" }, el("div", {}, el("span", { text: "expected" }), el("pre", { text: r.e || "—" })), el("div", {}, el("span", { text: "actual" }), el("pre", { text: r.o || (r.s === "XFAIL" ? "not kept for expected failures (adaptest run --full-details keeps it)" : "—") }))));
           body.append(box);
         });
         drawer.hidden = false;
         document.getElementById("drawer-close").focus();
       }
-      document.getElementById("drawer-close").addEventListener("click", () => { drawer.hidden = true; });
-      document.addEventListener("keydown", (e) => { if (e.key === "Escape") drawer.hidden = true; });
+      const closeDrawer = () => { drawer.hidden = true; if (state.case) { state.case = ""; writeURL(); } };
+      document.getElementById("drawer-close").addEventListener("click", closeDrawer);
+      document.addEventListener("keydown", (e) => { if (e.key === "Escape") closeDrawer(); });
+      window.addEventListener("hashchange", () => { readURL(); draw(); });
+      readURL();
       draw();
-      const open = new URLSearchParams(location.hash.slice(1)).get("case");
-      if (open) { const hit = data.results.filter((r) => r.i === open); if (hit.length) openDrawer(open, hit); }
+      if (state.case) openCase(state.case);
     })();
 
     """#

@@ -5,16 +5,20 @@ public enum JUnitReport {
   /// The XML text.
   public static func render(_ run: RunResults) -> String {
     let all = run.counts()
+    let total = run.results.reduce(0) { $0 + ($1.seconds ?? 0) }
     var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    // The Jenkins schema allows only name, time, tests, failures and errors on <testsuites>.
     out += "<testsuites name=\"adaptest conformance\" tests=\"\(run.results.count)\""
     out += " failures=\"\((all[.fail] ?? 0) + (all[.xpass] ?? 0))\" errors=\"\((all[.error] ?? 0) + (all[.timeout] ?? 0))\""
-    out += " skipped=\"\((all[.skip] ?? 0) + (all[.xfail] ?? 0))\" timestamp=\"\(Escaping.xml(run.info.timestamp, attribute: true))\">\n"
+    out += " time=\"\(secondsText(total))\">\n"
     for loader in run.loaderIDs {
       let results = run.results.filter { $0.loader == loader }
       let c = run.counts(loader: loader)
+      let time = results.reduce(0) { $0 + ($1.seconds ?? 0) }
       out += "  <testsuite name=\"\(Escaping.xml(loader, attribute: true))\" tests=\"\(results.count)\""
       out += " failures=\"\((c[.fail] ?? 0) + (c[.xpass] ?? 0))\" errors=\"\((c[.error] ?? 0) + (c[.timeout] ?? 0))\""
-      out += " skipped=\"\((c[.skip] ?? 0) + (c[.xfail] ?? 0))\" timestamp=\"\(Escaping.xml(run.info.timestamp, attribute: true))\">\n"
+      out += " skipped=\"\((c[.skip] ?? 0) + (c[.xfail] ?? 0))\" time=\"\(secondsText(time))\""
+      out += " timestamp=\"\(Escaping.xml(run.info.timestamp, attribute: true))\">\n"
       out += "    <properties>\n"
       out += property("corpus_hash", run.info.corpusHash)
       out += property("tool_version", run.info.toolVersion)
@@ -30,6 +34,13 @@ public enum JUnitReport {
     return out
   }
 
+  /// Seconds with three decimals (`0.042`), as junit.xml and results.json write them.
+  static func secondsText(_ seconds: Double) -> String {
+    let milliseconds = Int((max(0, seconds) * 1000).rounded())
+    let fraction = String(milliseconds % 1000)
+    return "\(milliseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+  }
+
   private static func property(_ name: String, _ value: String) -> String {
     "      <property name=\"\(Escaping.xml(name, attribute: true))\" value=\"\(Escaping.xml(value, attribute: true))\"/>\n"
   }
@@ -38,12 +49,13 @@ public enum JUnitReport {
     let family = result.id.split(separator: "/").dropLast().joined(separator: ".")
     let classname = family.isEmpty ? result.loader : "\(result.loader).\(family)"
     var out = "    <testcase classname=\"\(Escaping.xml(classname, attribute: true))\""
-    out += " name=\"\(Escaping.xml(result.displayName, attribute: true))\" time=\"0\""
+    out += " name=\"\(Escaping.xml(result.displayName, attribute: true))\" time=\"\(secondsText(result.seconds ?? 0))\""
     let message = SummaryReport.truncate(result.message, to: 1000)
     let details = [
       result.message, result.description.isEmpty ? "" : "case: \(result.description)",
-      result.expectation.map { "expectation: \($0.status.rawValue): \($0.reason) (\($0.ref))" } ?? "",
+      result.expectation.map { "expectation: \($0.status.rawValue): \($0.summary)" } ?? "",
     ].filter { !$0.isEmpty }.joined(separator: "\n")
+      + (result.status.isUnexpected ? Reproducer.commands(for: result).map { "\nreproduce: \($0)" }.joined() : "")
     switch result.status {
     case .pass:
       return out + "/>\n"
@@ -55,7 +67,7 @@ public enum JUnitReport {
       out += ">\n      <error type=\"\(result.status.rawValue)\" message=\"\(Escaping.xml(message, attribute: true))\">"
       out += Escaping.xml(details) + "</error>\n"
     case .skip, .xfail:
-      let text = result.status == .xfail ? "xfail: \(result.expectation?.reason ?? message)" : message
+      let text = result.status == .xfail ? "xfail: \(result.expectation?.summary ?? message)" : message
       out += ">\n      <skipped message=\"\(Escaping.xml(text, attribute: true))\"/>\n"
     }
     return out + "    </testcase>\n"

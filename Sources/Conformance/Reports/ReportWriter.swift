@@ -23,16 +23,19 @@ public enum ReportWriter {
   ///   - run: the run.
   ///   - baseline: an earlier run to compare with (regressions go into the summary and the page).
   ///   - folder: created if needed; its parent folders too.
+  ///   - reportURL: where index.html will be published (summary.md links case ids to it).
   /// - Returns: the comparison with the baseline, if one was given.
   @discardableResult
-  public static func write(_ run: RunResults, baseline: RunResults? = nil, to folder: String) throws(FileError) -> ResultsDiff? {
+  public static func write(
+    _ run: RunResults, baseline: RunResults? = nil, to folder: String, reportURL: String? = nil
+  ) throws(FileError) -> ResultsDiff? {
     let diff = baseline.map { ResultsDiff.compare(old: $0, new: run) }
     let target = normalized(folder)
     try createParent(of: target)
     let staging = AtomicFile.temporaryPath(for: target)
     try FileSystem.createDirectory(staging)
     do throws(FileError) {
-      try AtomicFile.write(text: SummaryReport.render(run, diff: diff), to: FileSystem.join(staging, "summary.md"))
+      try AtomicFile.write(text: SummaryReport.render(run, diff: diff, reportURL: reportURL), to: FileSystem.join(staging, "summary.md"))
       try AtomicFile.write(text: JUnitReport.render(run), to: FileSystem.join(staging, "junit.xml"))
       try AtomicFile.write(text: HTMLReport.render(run, diff: diff), to: FileSystem.join(staging, "index.html"))
       try AtomicFile.write(text: ResultsFile.encode(run), to: FileSystem.join(staging, "results.json"))
@@ -139,5 +142,6 @@ public enum ReportWriter {
 public struct ReportReadError: Error, Sendable, Hashable, CustomStringConvertible {
   public var path: String
   public var message: String
-  public var description: String { "\(path): \(message)" }
+  // A file error already names the path; it is not repeated.
+  public var description: String { message.hasPrefix(path) ? message : "\(path): \(message)" }
 }

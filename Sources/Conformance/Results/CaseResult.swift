@@ -30,12 +30,19 @@ public struct ExpectationNote: Sendable, Hashable {
   public var status: LoaderExpectations.Entry.Status
   public var reason: String
   public var ref: String
+  /// Where the entry is written (`expectations/peft.yaml:12`, relative to the corpus root); empty
+  /// when unknown. An XFAIL or XPASS names it so its author finds the entry that made it expected.
+  public var at: String
 
-  public init(status: LoaderExpectations.Entry.Status, reason: String, ref: String) {
+  public init(status: LoaderExpectations.Entry.Status, reason: String, ref: String, at: String = "") {
     self.status = status
     self.reason = reason
     self.ref = ref
+    self.at = at
   }
+
+  /// `reason (ref) at file:line`, for reports.
+  public var summary: String { "\(reason) (\(ref))" + (at.isEmpty ? "" : " at \(at)") }
 }
 
 /// One case run by one loader.
@@ -56,12 +63,16 @@ public struct CaseResult: Sendable, Hashable {
   public var coordinates: CaseCoordinates
   /// The case's description, for people reading a report.
   public var description: String
+  /// Seconds the loader took to answer, in milliseconds' precision (`nil`: not measured, or the
+  /// loader was not asked). Kept for junit.xml's per-case times; a baseline leaves it out.
+  public var seconds: Double?
 
   public init(
     loader: String, id: String, format: CheckpointFormat?, status: CaseStatus, expected: JSONValue? = nil,
     actual: JSONValue? = nil, message: String = "", expectation: ExpectationNote? = nil,
-    coordinates: CaseCoordinates = CaseCoordinates(), description: String = ""
+    coordinates: CaseCoordinates = CaseCoordinates(), description: String = "", seconds: Double? = nil
   ) {
+    self.seconds = seconds.map { ($0 * 1000).rounded() / 1000 }
     self.loader = loader
     self.id = id
     self.format = format

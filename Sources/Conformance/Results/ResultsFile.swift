@@ -3,7 +3,7 @@ import TensorIO
 
 /// `results.json`: a run in the spirit of wptreport — `run_info`, per-loader totals, then one entry
 /// per loader × case × format. Written with sorted keys and sorted results, so two runs of the same
-/// inputs differ only in `run_info.timestamp`.
+/// inputs differ only in `run_info.timestamp` and each result's `time` (seconds the loader took).
 public enum ResultsFile {
   /// Identifies the document type.
   public static let formatName = "adaptest-results"
@@ -92,11 +92,14 @@ public enum ResultsFile {
     if !result.description.isEmpty { object["description"] = .string(result.description) }
     if let note = result.expectation {
       object["expectation"] = .object(
-        JSONObject([("status", .string(note.status.rawValue)), ("reason", .string(note.reason)), ("ref", .string(note.ref))]))
+        JSONObject(
+          [("status", .string(note.status.rawValue)), ("reason", .string(note.reason)), ("ref", .string(note.ref))]
+            + (note.at.isEmpty ? [] : [("at", JSONValue.string(note.at))])))
     }
     if let architecture = result.coordinates.architecture { object["architecture"] = .string(architecture) }
     if let mutation = result.coordinates.mutation { object["mutation"] = .string(mutation) }
     if let tuner = result.coordinates.tuner { object["tuner"] = .string(tuner) }
+    if let seconds = result.seconds { object["time"] = .number(JUnitReport.secondsText(seconds)) }
     return .object(object)
   }
 
@@ -159,6 +162,14 @@ public enum ResultsFile {
       capabilities: capabilities)
   }
 
+  private static func time(_ f: JSONFields) throws(JSONShapeError) -> Double? {
+    guard let value = f.object["time"], !value.isNull else { return nil }
+    guard let seconds = value.doubleValue, seconds >= 0, seconds.isFinite else {
+      throw JSONShapeError(path: f.sub("time"), "not a number of seconds")
+    }
+    return seconds
+  }
+
   private static func decodeResult(_ value: JSONValue, path: String) throws(JSONShapeError) -> CaseResult {
     let f = try JSONFields(value, path: path)
     let statusText = try f.string("status")
@@ -177,7 +188,8 @@ public enum ResultsFile {
       guard let s = LoaderExpectations.Entry.Status(rawValue: text) else {
         throw JSONShapeError(path: e.sub("status"), "unknown expectation status '\(text)'")
       }
-      note = ExpectationNote(status: s, reason: try e.string("reason"), ref: try e.string("ref"))
+      note = ExpectationNote(
+        status: s, reason: try e.string("reason"), ref: try e.string("ref"), at: try e.optionalString("at") ?? "")
     }
     let expected = f.object["expected"].flatMap { $0.isNull ? nil : $0 }
     let actual = f.object["actual"].flatMap { $0.isNull ? nil : $0 }
@@ -187,6 +199,6 @@ public enum ResultsFile {
       coordinates: CaseCoordinates(
         architecture: try f.optionalString("architecture"), mutation: try f.optionalString("mutation"),
         tuner: try f.optionalString("tuner")),
-      description: try f.optionalString("description") ?? "")
+      description: try f.optionalString("description") ?? "", seconds: try time(f))
   }
 }

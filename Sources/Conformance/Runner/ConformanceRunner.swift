@@ -175,7 +175,10 @@ public struct ConformanceRunner: Sendable {
     var timings = RunTimings()
     let spec = run.spec
     let expectedJSON = OutcomeJSON.encode(spec.expect)
-    func result(_ loader: String, _ status: CaseStatus, actual: JSONValue? = nil, message: String, note: ExpectationNote? = nil) -> CaseResult {
+    func result(
+      _ loader: String, _ status: CaseStatus, actual: JSONValue? = nil, message: String, note: ExpectationNote? = nil,
+      seconds: Double? = nil
+    ) -> CaseResult {
       // Details are kept where someone will read them: a result that needs attention keeps
       // everything; an expected failure its expectation; a pass or a skip only its status.
       let full = details == .full || status.isUnexpected
@@ -183,7 +186,7 @@ public struct ConformanceRunner: Sendable {
       return CaseResult(
         loader: loader, id: spec.id, format: run.format, status: status, expected: keepsExpected ? expectedJSON : nil,
         actual: full ? actual : nil, message: message, expectation: note, coordinates: spec.coordinates,
-        description: full ? spec.description : "")
+        description: full ? spec.description : "", seconds: seconds)
     }
 
     var prepared: Result<PreparedCase, any Error>?
@@ -198,7 +201,11 @@ public struct ConformanceRunner: Sendable {
       case .success(let value): info = value
       }
       let entry = expectations[i].entry(for: spec, format: run.format)
-      let note = entry.map { ExpectationNote(status: $0.status, reason: $0.reason, ref: $0.ref) }
+      let note = entry.map {
+        ExpectationNote(
+          status: $0.status, reason: $0.reason, ref: $0.ref,
+          at: $0.location.file.isEmpty ? "" : "\($0.location.file):\($0.location.line)")
+      }
       if let reason = spec.unbuildable {
         results.append(result(info.id, .skip, message: "impossible combination: \(reason)", note: note))
         continue
@@ -224,25 +231,26 @@ public struct ConformanceRunner: Sendable {
       }
       let before = Monotonic.now
       let rawAnswer = await CaseTimeLimit.answer(loader, ready, seconds: caseTimeLimit)
-      timings.loaders[info.id, default: 0] += Monotonic.now - before
+      let seconds = Monotonic.now - before
+      timings.loaders[info.id, default: 0] += seconds
       // Reports must not depend on where the case was built: folder paths become relative names.
       let answer = Self.relativized(rawAnswer, prepared: ready, scratch: folder)
       switch answer {
       case .timedOut(let message):
-        results.append(result(info.id, .timeout, message: message, note: note))
+        results.append(result(info.id, .timeout, message: message, note: note, seconds: seconds))
       case .failed(let message):
-        results.append(result(info.id, .error, message: message, note: note))
+        results.append(result(info.id, .error, message: message, note: note, seconds: seconds))
       case .cannotTell(let message):
-        results.append(result(info.id, .skip, message: "cannot tell: \(message)", note: note))
+        results.append(result(info.id, .skip, message: "cannot tell: \(message)", note: note, seconds: seconds))
       case .outcome(let outcome):
         let problems = OutcomeCheck.discrepancies(expected: spec.expect, observed: outcome, reports: info.capabilities.reports)
         let status = CaseStatus.judge(discrepancies: problems, expectation: entry?.status)
         var message = problems.joined(separator: "; ")
-        if status == .xpass { message = "passes, but the expectation file says it fails: \(entry?.reason ?? "")" }
+        if status == .xpass { message = "passes, but the expectation file says it fails: \(note?.summary ?? "")" }
         results.append(
           result(
             info.id, status, actual: OutcomeJSON.encode(outcome, reports: info.capabilities.reports), message: message,
-            note: note))
+            note: note, seconds: seconds))
       }
     }
     if prepared != nil && !keepArtifacts {

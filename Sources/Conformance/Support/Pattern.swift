@@ -56,6 +56,14 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
     return text
   }
 
+  /// Whether some text starting with `prefix` could match: false only when the pattern is anchored
+  /// to a literal start that rules every such text out (`^aux/` and `matrix/`). Lets a run skip
+  /// expanding the generated matrix when its filter cannot select a matrix case.
+  public func canMatch(prefix: String) -> Bool {
+    guard let anchoredPrefix else { return true }
+    return anchoredPrefix.hasPrefix(prefix) || prefix.hasPrefix(anchoredPrefix)
+  }
+
   /// Whether the pattern occurs anywhere in `text`; a match that runs out of its budget counts as no
   /// match (callers ran ``check(_:)`` on the same ids first).
   public func matches(_ text: String) -> Bool {

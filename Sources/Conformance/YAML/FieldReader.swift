@@ -43,11 +43,31 @@ struct FieldReader {
   /// Reports every field that was not read.
   func finish(_ sink: inout LintSink) {
     for field in fields where !read.contains(field.name) {
-      sink.error(
-        field.key, "unknown field '\(field.name)' in \(section)",
-        expected: Suggestions.expected(field.name, among: allowed, noun: "one of the fields"))
+      var expected = Suggestions.expected(field.name, among: allowed, noun: "one of the fields")
+      if Suggestions.closest(to: field.name, in: allowed) == nil, let home = Self.homes[section]?[field.name] {
+        // A known field one level off (a dedented `mutations:`): say where it belongs.
+        expected = "\(home) (it belongs there, not in \(section)); " + expected
+      }
+      sink.error(field.key, "unknown field '\(field.name)' in \(section)", expected: expected)
     }
   }
+
+  /// Where a field written in the wrong section of a case belongs, by section and field name.
+  static let homes: [String: [String: String]] = [
+    "the case": [
+      "mutations": "base.mutations or adapter.mutations", "architecture": "base.architecture", "tuner": "adapter.tuner",
+      "config": "base.config or adapter.config", "adapter_name": "load.adapter_name", "loaded": "load.loaded",
+      "ignore_mismatched_sizes": "load.ignore_mismatched_sizes", "method": "load.method",
+      "missing_keys": "expect.missing_keys", "unexpected_keys": "expect.unexpected_keys", "error": "expect.error",
+    ],
+    "base": [
+      "tuner": "adapter.tuner", "expect": "the case's top level (expect:)", "formats": "the case's top level (formats:)",
+    ],
+    "adapter": [
+      "architecture": "base.architecture", "expect": "the case's top level (expect:)",
+      "formats": "the case's top level (formats:)", "adapter_name": "load.adapter_name", "loaded": "load.loaded",
+    ],
+  ]
 
   // MARK: Typed access
 
