@@ -151,7 +151,8 @@ struct RecommendedDiagnostics {
             + "they keep their initial values, so the adapter does not behave as trained",
           fix: "re-save the adapter, or check that the checkpoint belongs to this config"))
     }
-    let unexpected = weights.raw.unexpectedKeys.filter { !(model.config(of: name)?.isPromptLearning == true && $0 == "prompt_embeddings") }
+    let encoderKeys = model.config(of: name)?.isPromptLearning == true ? Set(model.tuner.promptEncoderCheckpointKeys) : []
+    let unexpected = weights.raw.unexpectedKeys.filter { !encoderKeys.contains($0) }
     if !unexpected.isEmpty {
       let unprefixed = unexpected.filter { !$0.hasPrefix("base_model.") }
       let fix: String

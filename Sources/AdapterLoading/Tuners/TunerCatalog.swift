@@ -33,9 +33,6 @@ public struct TunerCatalog: Sendable {
       + "composite is not modelled",
     PeftType("ADAPTION_PROMPT"): "adaption prompts replace attention modules by wrappers holding `adaption_prompt` "
       + "and `adaption_gate`; not modelled",
-    PeftType("MULTITASK_PROMPT_TUNING"): "multitask prompt tuning's per-task prompt factors are not modelled",
-    PeftType("CPT"): "CPT's prompt encoder (token masks and deltas) is not modelled",
-    PeftType("CARTRIDGE"): "Cartridge's prefix-style key/value parameters are not modelled",
   ]
 
   /// The built-in catalog.
@@ -45,6 +42,7 @@ public struct TunerCatalog: Sendable {
     PromptLearningTuner.promptTuning, PromptLearningTuner.prefixTuning, PromptLearningTuner.pTuning,
     HiRATuner(), C3ATuner(), DeLoRATuner(), GraLoRATuner(), RoAdTuner(), WaveFTTuner(), DEFTTuner(), BEFTTuner(),
     PEANuTTuner(), VeRATuner.pvera, GLoRATuner(), SHiRATuner(), LilyTuner(),
-    RandLoRATuner(), UniLoRATuner(), PolyTuner(), SuperTuningTuner(),
+    RandLoRATuner(), UniLoRATuner(), PolyTuner(), SuperTuningTuner(), MultitaskPromptTuningTuner(), CPTTuner(),
+    CartridgeTuner(),
   ])
 }
