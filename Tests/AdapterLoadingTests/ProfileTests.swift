@@ -166,6 +166,10 @@ struct ErrorCategoryTests {
     ("mutated--vera-proj--no-vera-a", "missing-shared-weights"),
     ("names--mixed-tuner-types", "incompatible-adapters"),
     ("names--prompt-after-lora", "incompatible-adapters"),
+    ("mutated--mpt--tasks-3", "size-mismatch"),
+    ("mutated--mpt--no-embeddings", "missing-auxiliary-key"),
+    ("mutated--cartridge--virtual-5", "size-mismatch"),
+    ("mutated--cartridge--frozen-9", "invalid-adapter-config"),
   ]
 
   @Test(arguments: expected.map(\.0))

@@ -204,9 +204,11 @@ struct RecommendedDiagnostics {
       casts.append(entry.key)
       pairs.insert("\(entry.info.dtype.name) → \(m.info.dtype.name)")
     }
-    // Prompt learning: the prompt encoder copies `prompt_embeddings` into its embedding.
+    // Prompt learning: the prompt encoder copies `prompt_embeddings` into its embedding (Cartridge: into its
+    // trainable rows).
     if let embeddings = weights.checkpointAfterRemap["prompt_embeddings"],
-      let m = modelState["prompt_encoder.\(name).embedding.weight"], m.info.dtype != embeddings.info.dtype
+      let m = modelState["prompt_encoder.\(name).embedding.weight"] ?? modelState["prompt_encoder.\(name).trainable_embedding"],
+      m.info.dtype != embeddings.info.dtype
     {
       casts.append(embeddings.key)
       pairs.insert("\(embeddings.info.dtype.name) → \(m.info.dtype.name)")
