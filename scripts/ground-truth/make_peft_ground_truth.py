@@ -86,6 +86,7 @@ from peft import (
     LoraConfig,
     MultitaskPromptTuningConfig,
     MissConfig,
+    OSFConfig,
     OFTConfig,
     PeanutConfig,
     PeftModel,
@@ -344,7 +345,8 @@ CONFIG_CLASSES = {c.__name__: c for c in (
     LoraConfig, MissConfig, OFTConfig, PrefixTuningConfig, PromptEncoderConfig, PromptTuningConfig,
     TrainableTokensConfig, VBLoRAConfig, VeraConfig, C3AConfig, DeloraConfig, GraloraConfig, HiraConfig, RoadConfig,
     WaveFTConfig, DeftConfig, BeftConfig, PeanutConfig, PveraConfig, GloraConfig, ShiraConfig, LilyConfig,
-    RandLoraConfig, UniLoraConfig, PolyConfig, SupertuningConfig, MultitaskPromptTuningConfig, CPTConfig, CartridgeConfig)}
+    RandLoraConfig, UniLoraConfig, PolyConfig, SupertuningConfig, MultitaskPromptTuningConfig, CPTConfig, CartridgeConfig,
+    OSFConfig)}
 
 ADAPTERS = OrderedDict()
 
@@ -491,6 +493,11 @@ _adapter("cartridge", "llama-v128", "CartridgeConfig", dict(task_type="CAUSAL_LM
 _adapter("cartridge-unfrozen", "llama-v128", "CartridgeConfig", dict(task_type="CAUSAL_LM", num_virtual_tokens=3,
                                                                      num_frozen_tokens=0),
          "Cartridge, 3 virtual tokens, none frozen (no frozen_embedding)")
+_adapter("osf", "llama-v128", "OSFConfig", dict(target_modules=QV),
+         "OSF on q_proj, v_proj, effective_rank unset (half the smaller dimension: 8 and 4 frozen)")
+_adapter("osf-rank", "llama-v128", "OSFConfig", dict(target_modules=QV, effective_rank=0.25, rank_pattern={"v_proj": 2},
+                                                    init_weights=False),
+         "OSF effective_rank=0.25 (a fraction: 4 of 16), rank_pattern {v_proj: 2}")
 LLAMA_V128_TUNERS = list(ADAPTERS)  # every adapter trained on llama-v128 above
 
 _adapter("lora-h32", "llama-h32", L, dict(r=4, lora_alpha=8, target_modules=QV, init_lora_weights=False),
@@ -506,6 +513,8 @@ _adapter("gpt2-ia3", "gpt2-v128", "IA3Config", dict(target_modules=["c_attn", "c
 _adapter("gpt2-vera", "gpt2-v128", "VeraConfig", dict(r=4, target_modules=["c_attn", "c_fc"], save_projection=True,
                                                       init_weights=False),
          "VeRA r=4 on GPT-2 c_attn, c_fc, save_projection=True")
+_adapter("gpt2-osf", "gpt2-v128", "OSFConfig", dict(),
+         "OSF with GPT-2's default targets (all Conv1D: OSF leaves them alone, the checkpoint is empty)")
 _adapter("gpt2-hira", "gpt2-v128", "HiraConfig", dict(r=4, target_modules=["c_attn", "c_fc"], init_weights=False),
          "HiRA r=4 on GPT-2 c_attn, c_fc (Conv1D: a fan_in_fan_out warning per module, config unchanged)")
 _adapter("gpt2-gralora", "gpt2-v128", "GraloraConfig", dict(r=4, gralora_k=2, target_modules=["c_attn"], init_weights=False),
@@ -686,6 +695,11 @@ _mutant("cartridge--frozen-2", "cartridge", "cartridge with adapter_config num_f
         config_fn=lambda cfg: dict(cfg, num_frozen_tokens=2))
 _mutant("cartridge--frozen-9", "cartridge", "cartridge with adapter_config num_frozen_tokens edited to 9 (> num_virtual_tokens)",
         config_fn=lambda cfg: dict(cfg, num_frozen_tokens=9))
+_mutant("osf--rank-2", "osf", "osf with adapter_config effective_rank edited to 2", config_fn=lambda cfg: dict(cfg, effective_rank=2))
+_mutant("osf--target-embed", "osf", "osf with adapter_config target_modules edited to ['embed_tokens'] (OSF leaves "
+        "anything but nn.Linear alone)", config_fn=_targets("embed_tokens"))
+_mutant("osf--rank-full", "osf", "osf with adapter_config effective_rank edited to 1.0 (every singular value frozen)",
+        config_fn=lambda cfg: dict(cfg, effective_rank=1.0))
 _mutant("c3a--block-5", "c3a", "c3a with adapter_config block_size edited to 5 (does not divide 16)",
         config_fn=lambda cfg: dict(cfg, block_size=5, block_size_pattern={}))
 
@@ -897,6 +911,9 @@ _MUT_REFS = {
     "unilora--no-theta": ["peft tuners/unilora"],
     "poly--target-embed": ["peft tuners/poly"],
     "supertuning--target-embed": ["peft tuners/supertuning"],
+    "osf--rank-2": ["peft tuners/osf"],
+    "osf--target-embed": ["peft tuners/osf"],
+    "osf--rank-full": ["peft tuners/osf"],
     "mpt--no-task-cols": ["peft tuners/multitask_prompt_tuning"],
     "mpt--tasks-3": ["peft tuners/multitask_prompt_tuning"],
     "mpt--no-embeddings": ["peft tuners/multitask_prompt_tuning"],

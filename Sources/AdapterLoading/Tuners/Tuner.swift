@@ -184,15 +184,23 @@ public struct LayerPlan: Hashable, Sendable {
   /// Entries for the tuner model's shared containers, set when the adapter has none there yet
   /// (VeRA's projections for a later adapter, VB-LoRA's vector bank).
   public var modelEntries: [AdapterEntry]
+  /// `false` when the tuner's `_create_and_replace` returns without touching a module it was given (OSF on
+  /// anything but `nn.Linear`): the module stays as it is, yet counts as targeted.
+  public var wraps: Bool
 
   public init(
-    layerClassName: String, entries: [AdapterEntry], layerFacts: [String: String] = [:], modelEntries: [AdapterEntry] = []
+    layerClassName: String, entries: [AdapterEntry], layerFacts: [String: String] = [:], modelEntries: [AdapterEntry] = [],
+    wraps: Bool = true
   ) {
     self.layerClassName = layerClassName
     self.entries = entries
     self.layerFacts = layerFacts
     self.modelEntries = modelEntries
+    self.wraps = wraps
   }
+
+  /// A targeted module the tuner leaves alone.
+  public static let untouched = LayerPlan(layerClassName: "", entries: [], wraps: false)
 }
 
 /// A module a config targets, as the tuner sees it.

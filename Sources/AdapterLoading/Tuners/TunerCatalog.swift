@@ -19,8 +19,6 @@ public struct TunerCatalog: Sendable {
   /// Why each method PEFT 0.21.2 registers but the catalog leaves out is not modelled: what about its
   /// load Adaptest cannot predict. Part of the "cannot tell" answer.
   public static let unmodelled: [PeftType: String] = [
-    PeftType("OSF"): "OSF splits every targeted weight by SVD into a frozen and a trainable part (`osf_svd_params`); "
-      + "the parameters' shapes and save format are not modelled",
     PeftType("ADAMSS"): "AdaMSS decomposes each weight by SVD and clusters it into trainable subspaces "
       + "(`adamss_A`/`adamss_B`); their shapes depend on the weights' values",
     PeftType("FROD"): "FRoD builds shared bases from an SVD of the stacked target weights and has its own save and "
@@ -43,6 +41,6 @@ public struct TunerCatalog: Sendable {
     HiRATuner(), C3ATuner(), DeLoRATuner(), GraLoRATuner(), RoAdTuner(), WaveFTTuner(), DEFTTuner(), BEFTTuner(),
     PEANuTTuner(), VeRATuner.pvera, GLoRATuner(), SHiRATuner(), LilyTuner(),
     RandLoRATuner(), UniLoRATuner(), PolyTuner(), SuperTuningTuner(), MultitaskPromptTuningTuner(), CPTTuner(),
-    CartridgeTuner(),
+    CartridgeTuner(), OSFTuner(),
   ])
 }

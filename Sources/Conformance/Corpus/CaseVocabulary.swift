@@ -72,7 +72,7 @@ extension CaseVocabulary {
     architectures: ["bert", "gemma", "gpt2", "llama", "mistral", "mixtral", "phi3", "qwen2", "qwen3_moe", "t5"],
     tuners: [
       "ADALORA", "BEFT", "BOFT", "C3A", "CARTRIDGE", "CPT", "DEFT", "DELORA", "FOURIERFT", "GLORA", "GRALORA", "HIRA",
-      "HRA", "IA3", "LILY", "LN_TUNING", "LOHA", "LOKR", "LORA", "MISS", "MULTITASK_PROMPT_TUNING", "OFT", "PEANUT",
+      "HRA", "IA3", "LILY", "LN_TUNING", "LOHA", "LOKR", "LORA", "MISS", "MULTITASK_PROMPT_TUNING", "OFT", "OSF", "PEANUT",
       "POLY", "PREFIX_TUNING", "PROMPT_TUNING",
       "PVERA", "P_TUNING", "RANDLORA", "ROAD", "SHIRA", "SUPERTUNING", "TRAINABLE_TOKENS", "UNILORA", "VBLORA", "VERA", "WAVEFT",
     ],
