@@ -97,6 +97,7 @@ VARIANTS = {
         task_type="CAUSAL_LM", num_virtual_tokens=4, num_tasks=2, num_ranks=2)),
     "cpt": ("llama", lambda: peft.CPTConfig(task_type="CAUSAL_LM", cpt_token_ids=[5, 6, 7])),
     "cartridge": ("llama", lambda: peft.CartridgeConfig(task_type="CAUSAL_LM", num_virtual_tokens=4)),
+    "osf": ("llama", lambda: peft.OSFConfig(target_modules=QV)),
 }
 
 

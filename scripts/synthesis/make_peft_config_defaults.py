@@ -28,7 +28,7 @@ CLASSES = {
     "PEANUT": peft.PeanutConfig, "PVERA": peft.PveraConfig, "GLORA": peft.GloraConfig, "SHIRA": peft.ShiraConfig,
     "LILY": peft.LilyConfig, "RANDLORA": peft.RandLoraConfig, "UNILORA": peft.UniLoraConfig, "POLY": peft.PolyConfig,
     "SUPERTUNING": peft.SupertuningConfig, "MULTITASK_PROMPT_TUNING": peft.MultitaskPromptTuningConfig,
-    "CPT": peft.CPTConfig, "CARTRIDGE": peft.CartridgeConfig,
+    "CPT": peft.CPTConfig, "CARTRIDGE": peft.CartridgeConfig, "OSF": peft.OSFConfig,
 }
 NOT_WRITTEN = {"runtime_config"}
 

@@ -781,5 +781,20 @@ extension PEFTConfigDefaults {
       ("task_type", .null),
       ("token_dim", .null),
     ]),
+    "OSF": JSONObject([
+      ("auto_mapping", .null),
+      ("base_model_name_or_path", .null),
+      ("effective_rank", .null),
+      ("inference_mode", .bool(false)),
+      ("init_weights", .bool(true)),
+      ("modules_to_save", .null),
+      ("peft_type", .null),
+      ("peft_version", .null),
+      ("rank_pattern", .null),
+      ("revision", .null),
+      ("target_modules", .null),
+      ("target_svd_config", .null),
+      ("task_type", .null),
+    ]),
   ]
 }
