@@ -96,6 +96,7 @@ from peft import (
     RandLoraConfig,
     PromptEncoderConfig,
     PromptTuningConfig,
+    PsoftConfig,
     RoadConfig,
     ShiraConfig,
     SupertuningConfig,
@@ -346,7 +347,7 @@ CONFIG_CLASSES = {c.__name__: c for c in (
     TrainableTokensConfig, VBLoRAConfig, VeraConfig, C3AConfig, DeloraConfig, GraloraConfig, HiraConfig, RoadConfig,
     WaveFTConfig, DeftConfig, BeftConfig, PeanutConfig, PveraConfig, GloraConfig, ShiraConfig, LilyConfig,
     RandLoraConfig, UniLoraConfig, PolyConfig, SupertuningConfig, MultitaskPromptTuningConfig, CPTConfig, CartridgeConfig,
-    OSFConfig)}
+    OSFConfig, PsoftConfig)}
 
 ADAPTERS = OrderedDict()
 
@@ -498,6 +499,11 @@ _adapter("osf", "llama-v128", "OSFConfig", dict(target_modules=QV),
 _adapter("osf-rank", "llama-v128", "OSFConfig", dict(target_modules=QV, effective_rank=0.25, rank_pattern={"v_proj": 2},
                                                     init_weights=False),
          "OSF effective_rank=0.25 (a fraction: 4 of 16), rank_pattern {v_proj: 2}")
+_adapter("psoft", "llama-v128", "PsoftConfig", dict(r=4, target_modules=QV, init_weights=False),
+         "PSOFT r=4 (psoft_R: 6 skew-symmetric entries, vector_b, vector_a)")
+_adapter("psoft-plain", "llama-v128", "PsoftConfig", dict(r=4, target_modules=QV, psoft_orth=False, psoft_mag_a=False,
+                                                          init_weights=False),
+         "PSOFT r=4, psoft_orth=False (a full 4x4 weight), psoft_mag_a=False")
 LLAMA_V128_TUNERS = list(ADAPTERS)  # every adapter trained on llama-v128 above
 
 _adapter("lora-h32", "llama-h32", L, dict(r=4, lora_alpha=8, target_modules=QV, init_lora_weights=False),
@@ -700,6 +706,11 @@ _mutant("osf--target-embed", "osf", "osf with adapter_config target_modules edit
         "anything but nn.Linear alone)", config_fn=_targets("embed_tokens"))
 _mutant("osf--rank-full", "osf", "osf with adapter_config effective_rank edited to 1.0 (every singular value frozen)",
         config_fn=lambda cfg: dict(cfg, effective_rank=1.0))
+_mutant("psoft--r-2", "psoft", "psoft with adapter_config r edited to 2", config_fn=lambda cfg: dict(cfg, r=2))
+_mutant("psoft--r-9", "psoft", "psoft with adapter_config r edited to 9 (more than v_proj's 8 outputs)",
+        config_fn=lambda cfg: dict(cfg, r=9))
+_mutant("psoft--target-embed", "psoft", "psoft with adapter_config target_modules edited to ['embed_tokens']",
+        config_fn=_targets("embed_tokens"))
 _mutant("c3a--block-5", "c3a", "c3a with adapter_config block_size edited to 5 (does not divide 16)",
         config_fn=lambda cfg: dict(cfg, block_size=5, block_size_pattern={}))
 
@@ -911,6 +922,9 @@ _MUT_REFS = {
     "unilora--no-theta": ["peft tuners/unilora"],
     "poly--target-embed": ["peft tuners/poly"],
     "supertuning--target-embed": ["peft tuners/supertuning"],
+    "psoft--r-2": ["peft tuners/psoft"],
+    "psoft--r-9": ["peft tuners/psoft"],
+    "psoft--target-embed": ["peft tuners/psoft"],
     "osf--rank-2": ["peft tuners/osf"],
     "osf--target-embed": ["peft tuners/osf"],
     "osf--rank-full": ["peft tuners/osf"],

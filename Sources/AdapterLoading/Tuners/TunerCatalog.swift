@@ -25,7 +25,6 @@ public struct TunerCatalog: Sendable {
       + "load remapping (`frod_V`, `frod_s_indices`)",
     PeftType("TINYLORA"): "TinyLoRA projects shared trainable vectors (`tinylora_v`, grouped by `weight_tying`) "
       + "through an SVD of each frozen weight, with its own save and load special cases",
-    PeftType("PSOFT"): "PSOFT's orthogonal factors (`psoft_R`) are built from an SVD of each weight",
     PeftType("SHADOW"): "Shadow trains a separate shadow network beside the model, built from the model's config",
     PeftType("XLORA"): "X-LoRA loads the LoRA adapters its config lists (`adapters`) plus its classifier; the "
       + "composite is not modelled",
@@ -41,6 +40,6 @@ public struct TunerCatalog: Sendable {
     HiRATuner(), C3ATuner(), DeLoRATuner(), GraLoRATuner(), RoAdTuner(), WaveFTTuner(), DEFTTuner(), BEFTTuner(),
     PEANuTTuner(), VeRATuner.pvera, GLoRATuner(), SHiRATuner(), LilyTuner(),
     RandLoRATuner(), UniLoRATuner(), PolyTuner(), SuperTuningTuner(), MultitaskPromptTuningTuner(), CPTTuner(),
-    CartridgeTuner(), OSFTuner(),
+    CartridgeTuner(), OSFTuner(), PSOFTTuner(),
   ])
 }

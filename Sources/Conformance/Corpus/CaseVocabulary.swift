@@ -74,7 +74,7 @@ extension CaseVocabulary {
       "ADALORA", "BEFT", "BOFT", "C3A", "CARTRIDGE", "CPT", "DEFT", "DELORA", "FOURIERFT", "GLORA", "GRALORA", "HIRA",
       "HRA", "IA3", "LILY", "LN_TUNING", "LOHA", "LOKR", "LORA", "MISS", "MULTITASK_PROMPT_TUNING", "OFT", "OSF", "PEANUT",
       "POLY", "PREFIX_TUNING", "PROMPT_TUNING",
-      "PVERA", "P_TUNING", "RANDLORA", "ROAD", "SHIRA", "SUPERTUNING", "TRAINABLE_TOKENS", "UNILORA", "VBLORA", "VERA", "WAVEFT",
+      "PSOFT", "PVERA", "P_TUNING", "RANDLORA", "ROAD", "SHIRA", "SUPERTUNING", "TRAINABLE_TOKENS", "UNILORA", "VBLORA", "VERA", "WAVEFT",
     ],
     baseMutations: [
       MutationSchema("resize_vocab", [.init("to", .positiveInt, required: true), .init("pad_to_multiple_of", .positiveInt)]),
