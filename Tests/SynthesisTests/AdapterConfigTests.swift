@@ -70,6 +70,7 @@ import Testing
     ("cpt", .llama, .init(peftType: "CPT", fields: JSONObject([("cpt_token_ids", .array([int(5), int(6), int(7)]))]), taskType: "CAUSAL_LM")),
     ("cartridge", .llama, .init(peftType: "CARTRIDGE", fields: JSONObject([("num_virtual_tokens", int(4))]), taskType: "CAUSAL_LM")),
     ("osf", .llama, .init(peftType: "OSF", fields: JSONObject([("target_modules", qv)]))),
+    ("psoft", .llama, .init(peftType: "PSOFT", fields: JSONObject([("r", int(4)), ("target_modules", qv)]))),
   ]
 
   /// PEFT keeps these as Python sets, so their written order depends on the string hash seed.

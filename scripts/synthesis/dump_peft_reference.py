@@ -98,6 +98,7 @@ VARIANTS = {
     "cpt": ("llama", lambda: peft.CPTConfig(task_type="CAUSAL_LM", cpt_token_ids=[5, 6, 7])),
     "cartridge": ("llama", lambda: peft.CartridgeConfig(task_type="CAUSAL_LM", num_virtual_tokens=4)),
     "osf": ("llama", lambda: peft.OSFConfig(target_modules=QV)),
+    "psoft": ("llama", lambda: peft.PsoftConfig(r=4, target_modules=QV)),
 }
 
 
