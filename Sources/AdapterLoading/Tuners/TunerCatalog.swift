@@ -25,11 +25,16 @@ public struct TunerCatalog: Sendable {
       + "load remapping (`frod_V`, `frod_s_indices`)",
     PeftType("TINYLORA"): "TinyLoRA projects shared trainable vectors (`tinylora_v`, grouped by `weight_tying`) "
       + "through an SVD of each frozen weight, with its own save and load special cases",
-    PeftType("SHADOW"): "Shadow trains a separate shadow network beside the model, built from the model's config",
-    PeftType("XLORA"): "X-LoRA loads the LoRA adapters its config lists (`adapters`) plus its classifier; the "
-      + "composite is not modelled",
-    PeftType("ADAPTION_PROMPT"): "adaption prompts replace attention modules by wrappers holding `adaption_prompt` "
-      + "and `adaption_gate`; not modelled",
+    PeftType("SHADOW"): "Shadow trains a separate shadow backbone beside the model (`shadow_model`: \"mirror\" builds "
+      + "one of the base's architecture, any other value is a model id or path PEFT loads from outside the adapter); "
+      + "the backbone and its injected layers are not modelled",
+    PeftType("XLORA"): "X-LoRA cannot be loaded from its own files in PEFT either: its config lists the LoRA adapters "
+      + "it mixes by path or Hub id (`adapters`), and PEFT loads each of them from there whenever it builds the model, "
+      + "then the classifier (`internal_xlora_classifier`); PEFT also refuses a base whose config has `use_cache` set "
+      + "(\"`use_cache` must be False\"). The composite is not modelled",
+    PeftType("ADAPTION_PROMPT"): "adaption prompts replace each targeted attention module by a wrapper "
+      + "(`AdaptedAttention`, the original under `.model`) holding `adaption_prompt` and `adaption_gate`, for the model "
+      + "types PEFT lists only; this re-rooting of the base's keys is not modelled",
   ]
 
   /// The built-in catalog.
