@@ -88,8 +88,3 @@ public struct CartridgeTuner: Tuner {
     }
   }
 }
-
-/// `tuple(shape)` as Python prints it: `(4, 16)`, `(4,)`, `()`.
-func pythonTupleRepr(_ shape: [Int]) -> String {
-  shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-}
