@@ -98,6 +98,10 @@ def _kind(error, phase):
         if kind == "adapter-name-conflict" and "Adapter with name" not in message:
             continue
         return kind
+    if _in_function(frames, "load_prompt_embeddings") and isinstance(error, (RuntimeError, ValueError)):
+        # Cartridge's encoder checks the saved prefix's rows itself and copies it in with Tensor.copy_,
+        # whose broadcast error is the size mismatch torch's load_state_dict would report.
+        return "size-mismatch"
     if isinstance(error, FileNotFoundError):
         return "weights-not-found"
     if phase == "base":

@@ -97,4 +97,27 @@ struct MethodCoverageTests {
     let reason = try #require(TunerCatalog.unmodelled[type])
     #expect(outcome.unknown?.contains(reason) == true)
   }
+
+  /// Multitask prompt tuning initialised from source tasks reads a state dict named in its config whenever
+  /// PEFT builds the encoder, loading included: a file outside the adapter, so "cannot tell"; without the
+  /// path PEFT's own `ValueError`.
+  @Test("multitask prompt tuning from source tasks depends on a file outside the adapter")
+  func multitaskSourceInit() throws {
+    let base = try Build.base()
+    var fields: [String: JSONValue] = [
+      "task_type": .string("CAUSAL_LM"), "num_virtual_tokens": .number("4"),
+      "prompt_tuning_init": .string("AVERAGE_SOURCE_TASKS"),
+      "prompt_tuning_init_state_dict_path": .string("source/adapter_model.safetensors"),
+    ]
+    let reading = try Build.config(fields, type: "MULTITASK_PROMPT_TUNING")
+    let outcome = LoadSimulator.simulate(base: base, adapter: Build.adapter(reading, StateDict([])), profile: .peft)
+    #expect(outcome.status == .cannotTell)
+    #expect(outcome.unknown?.contains("'source/adapter_model.safetensors'") == true)
+
+    fields["prompt_tuning_init_state_dict_path"] = nil
+    let missing = try Build.config(fields, type: "MULTITASK_PROMPT_TUNING")
+    let refused = LoadSimulator.simulate(base: base, adapter: Build.adapter(missing, StateDict([])), profile: .peft)
+    #expect(refused.error == .valueError(
+      "prompt_tuning_init_state_dict_path needs to be specified with AVERAGE_SOURCE_TASKS init method"))
+  }
 }

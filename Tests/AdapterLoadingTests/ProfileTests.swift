@@ -7,7 +7,7 @@ import TensorIO
 /// The `peft-0.13` and `recommended` profiles on the real-PEFT ground truth.
 @Suite("Load profiles")
 struct ProfileTests {
-  static let cases = GroundTruth.caseIDs
+  static let cases = GroundTruth.loadAdapterCaseIDs
 
   static func run(_ id: String, profile: LoadProfile) throws -> (LoadOutcome, JSONObject) {
     let record = try GroundTruth.record(id)
@@ -99,6 +99,14 @@ struct ProfileTests {
     Expectation(id: "roundtrip--vera-noproj", codes: [.sharedWeightsRegenerated], status: .warnings),
     Expectation(id: "roundtrip--vblora", codes: [], status: .clean),
     Expectation(id: "names--mixed-tuner-types", codes: [.loadError], status: .fails),
+    Expectation(id: "roundtrip--mpt", codes: [], status: .clean),
+    Expectation(id: "mutated--mpt--no-task-cols", codes: [.adapterKeyMissing], status: .fails),
+    Expectation(id: "mutated--mpt--tasks-3", codes: [.shapeMismatch], status: .fails),
+    Expectation(id: "roundtrip--cpt", codes: [], status: .clean),
+    Expectation(id: "mutated--cpt--two-ids", codes: [.shapeMismatch], status: .fails),
+    Expectation(id: "roundtrip--cartridge", codes: [], status: .clean),
+    Expectation(id: "mutated--cartridge--virtual-5", codes: [.loadError], status: .fails),
+    Expectation(id: "mutated--mpt--no-embeddings", codes: [.adapterKeyMissing], status: .fails),
   ]
 
   @Test("recommended: diagnostics", arguments: expectations)
@@ -158,6 +166,10 @@ struct ErrorCategoryTests {
     ("mutated--vera-proj--no-vera-a", "missing-shared-weights"),
     ("names--mixed-tuner-types", "incompatible-adapters"),
     ("names--prompt-after-lora", "incompatible-adapters"),
+    ("mutated--mpt--tasks-3", "size-mismatch"),
+    ("mutated--mpt--no-embeddings", "missing-auxiliary-key"),
+    ("mutated--cartridge--virtual-5", "size-mismatch"),
+    ("mutated--cartridge--frozen-9", "invalid-adapter-config"),
   ]
 
   @Test(arguments: expected.map(\.0))

@@ -66,6 +66,11 @@ import Testing
     ("unilora", .llama, .init(peftType: "UNILORA", fields: JSONObject([("r", int(2)), ("theta_d_length", int(64)), ("target_modules", qv)]))),
     ("poly", .llama, .init(peftType: "POLY", fields: JSONObject([("r", int(4)), ("n_tasks", int(2)), ("target_modules", qv)]))),
     ("supertuning", .llama, .init(peftType: "SUPERTUNING", fields: JSONObject([("sparsity", .number("0.9")), ("target_modules", qv)]))),
+    ("mpt", .llama, .init(peftType: "MULTITASK_PROMPT_TUNING", fields: JSONObject([("num_virtual_tokens", int(4)), ("num_tasks", int(2)), ("num_ranks", int(2))]), taskType: "CAUSAL_LM")),
+    ("cpt", .llama, .init(peftType: "CPT", fields: JSONObject([("cpt_token_ids", .array([int(5), int(6), int(7)]))]), taskType: "CAUSAL_LM")),
+    ("cartridge", .llama, .init(peftType: "CARTRIDGE", fields: JSONObject([("num_virtual_tokens", int(4))]), taskType: "CAUSAL_LM")),
+    ("osf", .llama, .init(peftType: "OSF", fields: JSONObject([("target_modules", qv)]))),
+    ("psoft", .llama, .init(peftType: "PSOFT", fields: JSONObject([("r", int(4)), ("target_modules", qv)]))),
   ]
 
   /// PEFT keeps these as Python sets, so their written order depends on the string hash seed.

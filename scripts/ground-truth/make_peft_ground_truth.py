@@ -67,6 +67,8 @@ import peft
 from peft import (
     AdaLoraConfig,
     BeftConfig,
+    CartridgeConfig,
+    CPTConfig,
     BOFTConfig,
     C3AConfig,
     DeftConfig,
@@ -82,7 +84,9 @@ from peft import (
     LoHaConfig,
     LoKrConfig,
     LoraConfig,
+    MultitaskPromptTuningConfig,
     MissConfig,
+    OSFConfig,
     OFTConfig,
     PeanutConfig,
     PeftModel,
@@ -92,6 +96,7 @@ from peft import (
     RandLoraConfig,
     PromptEncoderConfig,
     PromptTuningConfig,
+    PsoftConfig,
     RoadConfig,
     ShiraConfig,
     SupertuningConfig,
@@ -341,7 +346,8 @@ CONFIG_CLASSES = {c.__name__: c for c in (
     LoraConfig, MissConfig, OFTConfig, PrefixTuningConfig, PromptEncoderConfig, PromptTuningConfig,
     TrainableTokensConfig, VBLoRAConfig, VeraConfig, C3AConfig, DeloraConfig, GraloraConfig, HiraConfig, RoadConfig,
     WaveFTConfig, DeftConfig, BeftConfig, PeanutConfig, PveraConfig, GloraConfig, ShiraConfig, LilyConfig,
-    RandLoraConfig, UniLoraConfig, PolyConfig, SupertuningConfig)}
+    RandLoraConfig, UniLoraConfig, PolyConfig, SupertuningConfig, MultitaskPromptTuningConfig, CPTConfig, CartridgeConfig,
+    OSFConfig, PsoftConfig)}
 
 ADAPTERS = OrderedDict()
 
@@ -477,6 +483,27 @@ _adapter("supertuning", "llama-v128", "SupertuningConfig", dict(sparsity=0.9, ta
 _adapter("supertuning-supra", "llama-v128", "SupertuningConfig", dict(sparsity=0.95, r=2, target_modules=QV,
                                                                     save_precomputed_indices=False, init_weights=False),
          "Super-Tuning sparsity=0.95 with r=2 LoRA pairs, save_precomputed_indices=False")
+_adapter("mpt", "llama-v128", "MultitaskPromptTuningConfig", dict(task_type="CAUSAL_LM", num_virtual_tokens=4, num_tasks=2,
+                                                                  num_ranks=2),
+         "multitask prompt tuning, 4 virtual tokens, num_tasks=2, num_ranks=2 (prefix_task_cols/rows saved)")
+_adapter("cpt", "llama-v128", "CPTConfig", dict(task_type="CAUSAL_LM", cpt_token_ids=[5, 6, 7], cpt_mask=[1, 1, 1],
+                                                cpt_tokens_type_mask=[1, 2, 3]),
+         "CPT with cpt_token_ids [5, 6, 7] (3 virtual tokens, embedding + delta_embedding)")
+_adapter("cartridge", "llama-v128", "CartridgeConfig", dict(task_type="CAUSAL_LM", num_virtual_tokens=4, num_frozen_tokens=1),
+         "Cartridge, 4 virtual tokens, 1 frozen (width 2 layers * 2 * 2 kv heads * head_dim 4 = 32)")
+_adapter("cartridge-unfrozen", "llama-v128", "CartridgeConfig", dict(task_type="CAUSAL_LM", num_virtual_tokens=3,
+                                                                     num_frozen_tokens=0),
+         "Cartridge, 3 virtual tokens, none frozen (no frozen_embedding)")
+_adapter("osf", "llama-v128", "OSFConfig", dict(target_modules=QV),
+         "OSF on q_proj, v_proj, effective_rank unset (half the smaller dimension: 8 and 4 frozen)")
+_adapter("osf-rank", "llama-v128", "OSFConfig", dict(target_modules=QV, effective_rank=0.25, rank_pattern={"v_proj": 2},
+                                                    init_weights=False),
+         "OSF effective_rank=0.25 (a fraction: 4 of 16), rank_pattern {v_proj: 2}")
+_adapter("psoft", "llama-v128", "PsoftConfig", dict(r=4, target_modules=QV, init_weights=False),
+         "PSOFT r=4 (psoft_R: 6 skew-symmetric entries, vector_b, vector_a)")
+_adapter("psoft-plain", "llama-v128", "PsoftConfig", dict(r=4, target_modules=QV, psoft_orth=False, psoft_mag_a=False,
+                                                          init_weights=False),
+         "PSOFT r=4, psoft_orth=False (a full 4x4 weight), psoft_mag_a=False")
 LLAMA_V128_TUNERS = list(ADAPTERS)  # every adapter trained on llama-v128 above
 
 _adapter("lora-h32", "llama-h32", L, dict(r=4, lora_alpha=8, target_modules=QV, init_lora_weights=False),
@@ -492,6 +519,8 @@ _adapter("gpt2-ia3", "gpt2-v128", "IA3Config", dict(target_modules=["c_attn", "c
 _adapter("gpt2-vera", "gpt2-v128", "VeraConfig", dict(r=4, target_modules=["c_attn", "c_fc"], save_projection=True,
                                                       init_weights=False),
          "VeRA r=4 on GPT-2 c_attn, c_fc, save_projection=True")
+_adapter("gpt2-osf", "gpt2-v128", "OSFConfig", dict(),
+         "OSF with GPT-2's default targets (all Conv1D: OSF leaves them alone, the checkpoint is empty)")
 _adapter("gpt2-hira", "gpt2-v128", "HiraConfig", dict(r=4, target_modules=["c_attn", "c_fc"], init_weights=False),
          "HiRA r=4 on GPT-2 c_attn, c_fc (Conv1D: a fan_in_fan_out warning per module, config unchanged)")
 _adapter("gpt2-gralora", "gpt2-v128", "GraloraConfig", dict(r=4, gralora_k=2, target_modules=["c_attn"], init_weights=False),
@@ -657,6 +686,31 @@ _mutant("poly--target-embed", "poly", "poly with adapter_config target_modules e
         config_fn=_targets("embed_tokens"))
 _mutant("supertuning--target-embed", "supertuning", "supertuning with adapter_config target_modules edited to ['embed_tokens']",
         config_fn=_targets("embed_tokens"))
+_mutant("mpt--no-task-cols", "mpt", "mpt without 'prefix_task_cols' (the encoder loads its factors with strict=False)",
+        tensors_fn=_drop("prefix_task_cols"))
+_mutant("mpt--tasks-3", "mpt", "mpt with adapter_config num_tasks edited to 3", config_fn=lambda cfg: dict(cfg, num_tasks=3))
+_mutant("mpt--no-embeddings", "mpt", "mpt without 'prompt_embeddings'", tensors_fn=_drop("prompt_embeddings"))
+_mutant("cpt--two-ids", "cpt", "cpt with adapter_config cpt_token_ids/cpt_mask/cpt_tokens_type_mask cut to 2 entries "
+        "(num_virtual_tokens is recomputed from them)",
+        config_fn=lambda cfg: dict(cfg, cpt_token_ids=[5, 6], cpt_mask=[1, 1], cpt_tokens_type_mask=[1, 2]))
+_mutant("cpt--virtual-9", "cpt", "cpt with adapter_config num_virtual_tokens edited to 9 (CPTConfig overrides it)",
+        config_fn=lambda cfg: dict(cfg, num_virtual_tokens=9))
+_mutant("cartridge--virtual-5", "cartridge", "cartridge with adapter_config num_virtual_tokens edited to 5",
+        config_fn=lambda cfg: dict(cfg, num_virtual_tokens=5))
+_mutant("cartridge--frozen-2", "cartridge", "cartridge with adapter_config num_frozen_tokens edited to 2 (same total rows)",
+        config_fn=lambda cfg: dict(cfg, num_frozen_tokens=2))
+_mutant("cartridge--frozen-9", "cartridge", "cartridge with adapter_config num_frozen_tokens edited to 9 (> num_virtual_tokens)",
+        config_fn=lambda cfg: dict(cfg, num_frozen_tokens=9))
+_mutant("osf--rank-2", "osf", "osf with adapter_config effective_rank edited to 2", config_fn=lambda cfg: dict(cfg, effective_rank=2))
+_mutant("osf--target-embed", "osf", "osf with adapter_config target_modules edited to ['embed_tokens'] (OSF leaves "
+        "anything but nn.Linear alone)", config_fn=_targets("embed_tokens"))
+_mutant("osf--rank-full", "osf", "osf with adapter_config effective_rank edited to 1.0 (every singular value frozen)",
+        config_fn=lambda cfg: dict(cfg, effective_rank=1.0))
+_mutant("psoft--r-2", "psoft", "psoft with adapter_config r edited to 2", config_fn=lambda cfg: dict(cfg, r=2))
+_mutant("psoft--r-9", "psoft", "psoft with adapter_config r edited to 9 (more than v_proj's 8 outputs)",
+        config_fn=lambda cfg: dict(cfg, r=9))
+_mutant("psoft--target-embed", "psoft", "psoft with adapter_config target_modules edited to ['embed_tokens']",
+        config_fn=_targets("embed_tokens"))
 _mutant("c3a--block-5", "c3a", "c3a with adapter_config block_size edited to 5 (does not divide 16)",
         config_fn=lambda cfg: dict(cfg, block_size=5, block_size_pattern={}))
 
@@ -805,6 +859,10 @@ _case("wider--lora-r4--llama-h32--ignore-mismatched", "as wider--lora-r4--llama-
       "llama-h32", "lora-r4", refs=["peft-semantics §1.2 step 6", "peft-semantics §1.2 step 9"], loaded=[("default", "lora-h32")],
       ignore_mismatched_sizes=True)
 
+for _a in ("mpt", "cpt", "cartridge"):
+    _case(f"wider--{_a}--llama-h32", f"{_a} (hidden 16) into the wider llama-h32 (from_pretrained only)", "llama-h32", _a,
+          refs=[f"peft tuners/{'multitask_prompt_tuning' if _a == 'mpt' else _a}"], load_adapter=False)
+
 # 4. embedding layers saved with the adapter
 _case("embeddings--lora-v140-embeddings--llama-v128", "adapter with 140-row embeddings into the original 128-vocab base",
       "llama-v128", "lora-v140-embeddings", refs=["peft-semantics §6.4"], loaded=[("default", "lora-r4")])
@@ -864,6 +922,20 @@ _MUT_REFS = {
     "unilora--no-theta": ["peft tuners/unilora"],
     "poly--target-embed": ["peft tuners/poly"],
     "supertuning--target-embed": ["peft tuners/supertuning"],
+    "psoft--r-2": ["peft tuners/psoft"],
+    "psoft--r-9": ["peft tuners/psoft"],
+    "psoft--target-embed": ["peft tuners/psoft"],
+    "osf--rank-2": ["peft tuners/osf"],
+    "osf--target-embed": ["peft tuners/osf"],
+    "osf--rank-full": ["peft tuners/osf"],
+    "mpt--no-task-cols": ["peft tuners/multitask_prompt_tuning"],
+    "mpt--tasks-3": ["peft tuners/multitask_prompt_tuning"],
+    "mpt--no-embeddings": ["peft tuners/multitask_prompt_tuning"],
+    "cpt--two-ids": ["peft tuners/cpt"],
+    "cpt--virtual-9": ["peft tuners/cpt"],
+    "cartridge--virtual-5": ["peft tuners/cartridge"],
+    "cartridge--frozen-2": ["peft tuners/cartridge"],
+    "cartridge--frozen-9": ["peft tuners/cartridge"],
 }
 for _a, _s in ADAPTERS.items():
     if _s["kind"] == "mutated":

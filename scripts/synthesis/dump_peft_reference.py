@@ -93,6 +93,12 @@ VARIANTS = {
     "unilora": ("llama", lambda: peft.UniLoraConfig(r=2, theta_d_length=64, target_modules=QV)),
     "poly": ("llama", lambda: peft.PolyConfig(r=4, n_tasks=2, target_modules=QV)),
     "supertuning": ("llama", lambda: peft.SupertuningConfig(sparsity=0.9, target_modules=QV)),
+    "mpt": ("llama", lambda: peft.MultitaskPromptTuningConfig(
+        task_type="CAUSAL_LM", num_virtual_tokens=4, num_tasks=2, num_ranks=2)),
+    "cpt": ("llama", lambda: peft.CPTConfig(task_type="CAUSAL_LM", cpt_token_ids=[5, 6, 7])),
+    "cartridge": ("llama", lambda: peft.CartridgeConfig(task_type="CAUSAL_LM", num_virtual_tokens=4)),
+    "osf": ("llama", lambda: peft.OSFConfig(target_modules=QV)),
+    "psoft": ("llama", lambda: peft.PsoftConfig(r=4, target_modules=QV)),
 }
 
 

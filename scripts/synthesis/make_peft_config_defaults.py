@@ -27,7 +27,9 @@ CLASSES = {
     "ROAD": peft.RoadConfig, "WAVEFT": peft.WaveFTConfig, "DEFT": peft.DeftConfig, "BEFT": peft.BeftConfig,
     "PEANUT": peft.PeanutConfig, "PVERA": peft.PveraConfig, "GLORA": peft.GloraConfig, "SHIRA": peft.ShiraConfig,
     "LILY": peft.LilyConfig, "RANDLORA": peft.RandLoraConfig, "UNILORA": peft.UniLoraConfig, "POLY": peft.PolyConfig,
-    "SUPERTUNING": peft.SupertuningConfig,
+    "SUPERTUNING": peft.SupertuningConfig, "MULTITASK_PROMPT_TUNING": peft.MultitaskPromptTuningConfig,
+    "CPT": peft.CPTConfig, "CARTRIDGE": peft.CartridgeConfig, "OSF": peft.OSFConfig,
+    "PSOFT": peft.PsoftConfig,
 }
 NOT_WRITTEN = {"runtime_config"}
 

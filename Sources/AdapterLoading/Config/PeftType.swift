@@ -45,14 +45,19 @@ public struct PeftType: RawRepresentable, Hashable, Sendable, Comparable, Custom
   public static let randlora = PeftType("RANDLORA")
   public static let poly = PeftType("POLY")
   public static let supertuning = PeftType("SUPERTUNING")
+  public static let cpt = PeftType("CPT")
+  public static let cartridge = PeftType("CARTRIDGE")
+  public static let osf = PeftType("OSF")
+  public static let psoft = PeftType("PSOFT")
 
   /// The key prefix PEFT registers for the method (`PEFT_TYPE_TO_PREFIX_MAPPING`, PEFT 0.21.2), used
   /// by its missing-key filter. `nil` for names PEFT does not know.
   public var prefix: String? { Self.prefixes[rawValue] }
 
-  /// Whether PEFT treats the method as prompt learning (no injected layers; one `prompt_embeddings`).
+  /// Whether PEFT treats the method as prompt learning (no injected layers; a prompt encoder loaded from
+  /// `prompt_embeddings`).
   public var isPromptLearning: Bool {
-    [Self.promptTuning, .prefixTuning, .pTuning, .multitaskPromptTuning].contains(self)
+    [Self.promptTuning, .prefixTuning, .pTuning, .multitaskPromptTuning, .cpt, .cartridge].contains(self)
   }
 
   /// `PeftType.LORA`: how Python 3.11 formats the enum member in f-strings and `str()`.

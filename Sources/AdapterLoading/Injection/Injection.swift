@@ -62,7 +62,7 @@ extension PeftModel {
       }
       let target = injectionTarget(name, node: node)
       let plan = try tuner.plan(target, config: &config, adapterName: adapterName, context: &context)
-      applyPlan(plan, at: name, node: node, adapterName: adapterName)
+      if plan.wraps { applyPlan(plan, at: name, node: node, adapterName: adapterName) }
     }
 
 

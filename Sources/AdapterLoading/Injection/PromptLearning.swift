@@ -9,6 +9,7 @@ extension PeftModel {
     var config = inputConfig
     let modelConfig = base.config
     // _prepare_prompt_learning_config
+    try tuner.prepareConfig(&config, base: base)
     if config.numLayers == nil {
       config.numLayers = modelConfig["num_hidden_layers"]?.intValue ?? modelConfig["num_layers"]?.intValue
         ?? modelConfig["n_layer"]?.intValue
@@ -22,7 +23,7 @@ extension PeftModel {
         ?? modelConfig["num_heads"]?.intValue ?? modelConfig["encoder_attention_heads"]?.intValue
     }
     // Grouped-query attention (PEFT #1901): the prefix is sized for the key/value heads.
-    if config.peftType == .prefixTuning, let kvHeads = modelConfig["num_key_value_heads"]?.intValue {
+    if Self.kvPrefixTypes.contains(config.peftType), let kvHeads = modelConfig["num_key_value_heads"]?.intValue {
       let headDim = modelConfig["head_dim"]?.intValue
         ?? ((config.tokenDim ?? 0) / max(config.numAttentionHeads ?? 1, 1))
       config.tokenDim = try Checked.product([headDim, kvHeads])
@@ -31,9 +32,8 @@ extension PeftModel {
     if config.numTransformerSubmodules == nil {
       config.numTransformerSubmodules = config.taskType == "SEQ_2_SEQ_LM" ? 2 : 1
     }
-    guard let virtualTokens = config.numVirtualTokens, let tokenDim = config.tokenDim else {
-      throw .typeError("unsupported operand type(s) for *: 'NoneType' and 'int'")
-    }
+    _ = try PromptLearningTuner.sizes(config)
+    let plan = try tuner.promptEncoder(config)
     adapters.append(NamedAdapter(name: adapterName, config: config))
     let root = tree.root
     let encoders: Int
@@ -43,29 +43,16 @@ extension PeftModel {
       encoders = tree.add(Module(kind: .moduleDict, className: "ModuleDict"))
       tree.setChild(root, "prompt_encoder", encoders)
     }
-    let rows: Int
-    let width: Int
-    let encoderClass: String
-    switch config.peftType {
-    case .prefixTuning:
-      guard let layers = config.numLayers else { throw .typeError("unsupported operand type(s) for *: 'NoneType' and 'int'") }
-      rows = virtualTokens
-      width = try Checked.product([layers, 2, tokenDim])
-      encoderClass = "PrefixEncoder"
-    case .pTuning:
-      rows = try Checked.product([virtualTokens, config.numTransformerSubmodules ?? 1])
-      width = tokenDim
-      encoderClass = "PromptEncoder"
-    default:
-      rows = try Checked.product([virtualTokens, config.numTransformerSubmodules ?? 1])
-      width = tokenDim
-      encoderClass = "PromptEmbedding"
+    let children = plan.embeddings.map { child in
+      (
+        child.name,
+        tree.add(
+          Module(
+            kind: .embedding(numEmbeddings: child.rows, embeddingDim: child.width), className: "Embedding",
+            tensors: [ModuleTensor(name: "weight", info: TensorInfo(dtype: .f32, shape: [child.rows, child.width]))]))
+      )
     }
-    let embedding = tree.add(
-      Module(
-        kind: .embedding(numEmbeddings: rows, embeddingDim: width), className: "Embedding",
-        tensors: [ModuleTensor(name: "weight", info: TensorInfo(dtype: .f32, shape: [rows, width]))]))
-    let encoder = tree.add(Module(kind: .other, className: encoderClass, children: [("embedding", embedding)]))
+    let encoder = tree.add(Module(kind: .other, className: plan.className, tensors: plan.parameters, children: children))
     tree.setChild(encoders, adapterName, encoder)
     if let words = wordEmbeddingsNode() {
       tree.setChild(root, "word_embeddings", words)
@@ -74,6 +61,10 @@ extension PeftModel {
       try setTrainable(adapterName, moduleNames: modules, kind: .modulesToSave, strict: false)
     }
   }
+
+  /// The methods `_prepare_prompt_learning_config` sizes for the key/value heads: both serve the prompt as
+  /// `past_key_values`.
+  static let kvPrefixTypes: Set<PeftType> = [.prefixTuning, .cartridge]
 
   /// `_setup_prompt_encoder`'s word embeddings: `embeddings.word_embeddings` if the model has it, else the
   /// first parameter of the backbone (the first sub-model) whose first dimension is the vocabulary size.

@@ -14,6 +14,12 @@ extension PythonError {
     case "NotSimulated": return .notSimulated
     default: break
     }
+    // Cartridge's encoder refuses another row count itself, and `Tensor.copy_` another width.
+    if (kind == "ValueError" && message.hasPrefix("Invalid `prompt_embeddings` shape."))
+      || (kind == "RuntimeError" && message.hasPrefix("The size of tensor a (") && message.contains(") must match the size of tensor b ("))
+    {
+      return .sizeMismatch
+    }
     if message.hasPrefix("Specified to load vera_A and vera_B") || message.hasPrefix("Specified to load pvera_A and pvera_B") {
       return .missingSharedWeights
     }
@@ -26,7 +32,8 @@ extension PythonError {
     if message.hasPrefix("Invalid task type") || message.contains("`layers_to_transform` cannot")
       || message.contains("`layers_pattern`") || message.hasPrefix("AdaLoRA does not work")
       || message.contains("does not support DoRA") || message.hasPrefix("Either `r` or `oft_block_size`")
-      || message.hasPrefix("You can only specify either r")
+      || message.hasPrefix("You can only specify either r") || message.hasPrefix("`num_frozen_tokens` must be")
+      || message.hasPrefix("CPTConfig only supports task_type") || message.hasPrefix("cpt_token_ids, cpt_mask and")
     {
       return .invalidAdapterConfig
     }

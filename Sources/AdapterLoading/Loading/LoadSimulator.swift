@@ -287,19 +287,25 @@ struct LoadEngine {
     }
 
     if config.isPromptLearning {
-      guard let embeddings = remapped["prompt_embeddings"] else { throw .keyError("prompt_embeddings") }
-      let key = "prompt_encoder.\(adapterName).embedding.weight"
-      if let target = modelState[key], target.info.shape != embeddings.info.shape {
-        sizeMismatches.append(
-          Mismatch(key: embeddings.key, checkpointShape: embeddings.info.shape, modelShape: target.info.shape))
-        failedLoad = (adapterName, partial, model)
-        throw .runtimeError(
-          TorchStateDictLoader.errorText(
-            className: "Embedding",
-            messages: [
-              "size mismatch for weight: copying a param with shape \(torchSizeRepr(embeddings.info.shape)) from "
-                + "checkpoint, the shape in current model is \(torchSizeRepr(target.info.shape))."
-            ]))
+      let encoderPrefix = "prompt_encoder.\(adapterName)."
+      let encoder = StateDict(modelState.entries.compactMap { entry in
+        guard entry.key.hasPrefix(encoderPrefix) else { return nil }
+        var e = entry
+        e.key = String(entry.key.dropFirst(encoderPrefix.count))
+        return e
+      })
+      do { try model.tuner.loadPromptEncoder(remapped, encoder: encoder) } catch {
+        if profile == .recommended, error.error.kind == "KeyError" {
+          // No `prompt_embeddings`: the encoder keeps its initial prompt, reported as missing rather than raised.
+          let own = encoder["embedding.weight"] != nil
+            ? ["embedding.weight"] : encoder.keys.filter { !model.tuner.promptEncoderCheckpointKeys.contains($0) }
+          auxiliaryMissing += own.map { encoderPrefix + $0 }
+        } else {
+          guard !error.mismatches.isEmpty else { throw error.error }
+          sizeMismatches += error.mismatches
+          failedLoad = (adapterName, partial, model)
+          throw error.error
+        }
       }
     }
 
@@ -345,8 +351,9 @@ struct LoadEngine {
     outcome.unexpectedKeys = weights.raw.unexpectedKeys
     if profile == .recommended {
       if model.config(of: name)?.isPromptLearning == true {
-        // The prompt encoder loads `prompt_embeddings` after torch's pass; only torch calls it unexpected.
-        outcome.unexpectedKeys.removeAll { $0 == "prompt_embeddings" }
+        // The prompt encoder loads its entries after torch's pass; only torch calls them unexpected.
+        let encoderKeys = Set(model.tuner.promptEncoderCheckpointKeys)
+        outcome.unexpectedKeys.removeAll { encoderKeys.contains($0) }
       }
       // Keys are reported under the names the checkpoint file has.
       outcome.unexpectedKeys = outcome.unexpectedKeys.map { weights.originalNames[$0] ?? $0 }
@@ -367,7 +374,13 @@ struct LoadEngine {
       let own = weights.raw.missingKeys.filter { key in
         prefixes.covers(key) && !isSharedReference(key, model) && !unsaved.contains { key.hasSuffix($0) }
       }
-      missing = own + weights.auxiliaryMissing
+      // A prompt encoder that loads its extra factors with `strict=False` (multitask prompt tuning) keeps the
+      // random initial values of any the checkpoint lacks.
+      let encoderMissing = model.config(of: name)?.isPromptLearning == true
+        ? model.tuner.promptEncoderCheckpointKeys.filter { $0 != "prompt_embeddings" && weights.checkpointAfterRemap[$0] == nil }
+          .map { "prompt_encoder.\(name).\($0)" }
+        : []
+      missing = own + weights.auxiliaryMissing + encoderMissing
     }
 
     outcome.missingKeys = missing

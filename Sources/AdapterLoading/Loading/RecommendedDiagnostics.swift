@@ -151,7 +151,8 @@ struct RecommendedDiagnostics {
             + "they keep their initial values, so the adapter does not behave as trained",
           fix: "re-save the adapter, or check that the checkpoint belongs to this config"))
     }
-    let unexpected = weights.raw.unexpectedKeys.filter { !(model.config(of: name)?.isPromptLearning == true && $0 == "prompt_embeddings") }
+    let encoderKeys = model.config(of: name)?.isPromptLearning == true ? Set(model.tuner.promptEncoderCheckpointKeys) : []
+    let unexpected = weights.raw.unexpectedKeys.filter { !encoderKeys.contains($0) }
     if !unexpected.isEmpty {
       let unprefixed = unexpected.filter { !$0.hasPrefix("base_model.") }
       let fix: String
@@ -203,9 +204,11 @@ struct RecommendedDiagnostics {
       casts.append(entry.key)
       pairs.insert("\(entry.info.dtype.name) → \(m.info.dtype.name)")
     }
-    // Prompt learning: the prompt encoder copies `prompt_embeddings` into its embedding.
+    // Prompt learning: the prompt encoder copies `prompt_embeddings` into its embedding (Cartridge: into its
+    // trainable rows).
     if let embeddings = weights.checkpointAfterRemap["prompt_embeddings"],
-      let m = modelState["prompt_encoder.\(name).embedding.weight"], m.info.dtype != embeddings.info.dtype
+      let m = modelState["prompt_encoder.\(name).embedding.weight"] ?? modelState["prompt_encoder.\(name).trainable_embedding"],
+      m.info.dtype != embeddings.info.dtype
     {
       casts.append(embeddings.key)
       pairs.insert("\(embeddings.info.dtype.name) → \(m.info.dtype.name)")

@@ -47,3 +47,8 @@ public func torchSizeRepr(_ shape: [Int]) -> String {
 func pythonIntListRepr(_ items: [Int]) -> String {
   "[" + items.map(String.init).joined(separator: ", ") + "]"
 }
+
+/// `tuple(shape)` as Python prints it: `(4, 16)`, `(4,)`, `()`.
+func pythonTupleRepr(_ shape: [Int]) -> String {
+  shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+}

@@ -41,6 +41,30 @@ public struct PromptLearningTuner: Tuner {
     throw .valueError("Not supported")
   }
 
+  public func promptEncoder(_ config: AdapterConfig) throws(PythonError) -> PromptEncoderPlan {
+    let (virtualTokens, tokenDim) = try PromptLearningTuner.sizes(config)
+    switch peftType {
+    case .prefixTuning:
+      guard let layers = config.numLayers else { throw PromptLearningTuner.noneOperand }
+      return PromptEncoderPlan(
+        className: "PrefixEncoder",
+        embeddings: [.init("embedding", rows: virtualTokens, width: try Checked.product([layers, 2, tokenDim]))])
+    default:
+      let rows = try Checked.product([virtualTokens, config.numTransformerSubmodules ?? 1])
+      return PromptEncoderPlan(
+        className: peftType == .pTuning ? "PromptEncoder" : "PromptEmbedding",
+        embeddings: [.init("embedding", rows: rows, width: tokenDim)])
+    }
+  }
+
+  /// `num_virtual_tokens` and `token_dim` of a prepared config; Python multiplies `None` otherwise.
+  static func sizes(_ config: AdapterConfig) throws(PythonError) -> (virtualTokens: Int, tokenDim: Int) {
+    guard let virtualTokens = config.numVirtualTokens, let tokenDim = config.tokenDim else { throw noneOperand }
+    return (virtualTokens, tokenDim)
+  }
+
+  static let noneOperand = PythonError.typeError("unsupported operand type(s) for *: 'NoneType' and 'int'")
+
   public func adapterStateDict(_ request: SaveRequest) throws(PythonError) -> StateDict {
     let key = "prompt_encoder.\(request.adapterName).embedding.weight"
     guard let entry = request.model.stateDict[key] else { throw .keyError(key) }

@@ -66,6 +66,55 @@ public protocol Tuner: Sendable {
   /// the container itself (RandLoRA, which has no save override); otherwise the references are not
   /// saved and a checkpoint cannot be said to miss them.
   var savesSharedReferences: Bool { get }
+
+  /// Prompt learning only: the encoder `_setup_prompt_encoder` puts under `prompt_encoder.<name>` for a
+  /// prepared config (layers, width and heads filled from the base).
+  func promptEncoder(_ config: AdapterConfig) throws(PythonError) -> PromptEncoderPlan
+
+  /// Prompt learning only: the encoder's `_load_adapter_state_dict`, run after torch's pass over the
+  /// model. `encoder` holds the encoder's tensors by key relative to it (`embedding.weight`).
+  func loadPromptEncoder(_ checkpoint: StateDict, encoder: StateDict) throws(PromptEncoderLoadError)
+
+  /// Prompt learning only: the checkpoint keys the encoder reads (torch's pass calls them unexpected).
+  var promptEncoderCheckpointKeys: [String] { get }
+}
+
+/// What a prompt-learning method's encoder registers for one adapter, in registration order.
+public struct PromptEncoderPlan: Hashable, Sendable {
+  /// An `nn.Embedding` child of the encoder.
+  public struct EmbeddingChild: Hashable, Sendable {
+    public var name: String
+    public var rows: Int
+    public var width: Int
+    public init(_ name: String, rows: Int, width: Int) {
+      self.name = name
+      self.rows = rows
+      self.width = width
+    }
+  }
+
+  /// The encoder class (`PromptEmbedding`, `PrefixEncoder`, `CartridgeEncoder`, …).
+  public var className: String
+  /// Parameters registered on the encoder itself (multitask prompt tuning's `prefix_task_cols`).
+  public var parameters: [ModuleTensor]
+  public var embeddings: [EmbeddingChild]
+
+  public init(className: String, parameters: [ModuleTensor] = [], embeddings: [EmbeddingChild]) {
+    self.className = className
+    self.parameters = parameters
+    self.embeddings = embeddings
+  }
+}
+
+/// A prompt encoder refusing a checkpoint: PEFT's error, and the tensors whose shapes caused it.
+public struct PromptEncoderLoadError: Error, Hashable, Sendable {
+  public var error: PythonError
+  public var mismatches: [Mismatch]
+
+  public init(_ error: PythonError, mismatches: [Mismatch] = []) {
+    self.error = error
+    self.mismatches = mismatches
+  }
 }
 
 /// A tuner layer container (`nn.ModuleDict`, `nn.ParameterDict`, PEFT's `BufferDict`) keyed by adapter.
@@ -135,15 +184,23 @@ public struct LayerPlan: Hashable, Sendable {
   /// Entries for the tuner model's shared containers, set when the adapter has none there yet
   /// (VeRA's projections for a later adapter, VB-LoRA's vector bank).
   public var modelEntries: [AdapterEntry]
+  /// `false` when the tuner's `_create_and_replace` returns without touching a module it was given (OSF on
+  /// anything but `nn.Linear`): the module stays as it is, yet counts as targeted.
+  public var wraps: Bool
 
   public init(
-    layerClassName: String, entries: [AdapterEntry], layerFacts: [String: String] = [:], modelEntries: [AdapterEntry] = []
+    layerClassName: String, entries: [AdapterEntry], layerFacts: [String: String] = [:], modelEntries: [AdapterEntry] = [],
+    wraps: Bool = true
   ) {
     self.layerClassName = layerClassName
     self.entries = entries
     self.layerFacts = layerFacts
     self.modelEntries = modelEntries
+    self.wraps = wraps
   }
+
+  /// A targeted module the tuner leaves alone.
+  public static let untouched = LayerPlan(layerClassName: "", entries: [], wraps: false)
 }
 
 /// A module a config targets, as the tuner sees it.

@@ -19,23 +19,22 @@ public struct TunerCatalog: Sendable {
   /// Why each method PEFT 0.21.2 registers but the catalog leaves out is not modelled: what about its
   /// load Adaptest cannot predict. Part of the "cannot tell" answer.
   public static let unmodelled: [PeftType: String] = [
-    PeftType("OSF"): "OSF splits every targeted weight by SVD into a frozen and a trainable part (`osf_svd_params`); "
-      + "the parameters' shapes and save format are not modelled",
     PeftType("ADAMSS"): "AdaMSS decomposes each weight by SVD and clusters it into trainable subspaces "
       + "(`adamss_A`/`adamss_B`); their shapes depend on the weights' values",
     PeftType("FROD"): "FRoD builds shared bases from an SVD of the stacked target weights and has its own save and "
       + "load remapping (`frod_V`, `frod_s_indices`)",
     PeftType("TINYLORA"): "TinyLoRA projects shared trainable vectors (`tinylora_v`, grouped by `weight_tying`) "
       + "through an SVD of each frozen weight, with its own save and load special cases",
-    PeftType("PSOFT"): "PSOFT's orthogonal factors (`psoft_R`) are built from an SVD of each weight",
-    PeftType("SHADOW"): "Shadow trains a separate shadow network beside the model, built from the model's config",
-    PeftType("XLORA"): "X-LoRA loads the LoRA adapters its config lists (`adapters`) plus its classifier; the "
-      + "composite is not modelled",
-    PeftType("ADAPTION_PROMPT"): "adaption prompts replace attention modules by wrappers holding `adaption_prompt` "
-      + "and `adaption_gate`; not modelled",
-    PeftType("MULTITASK_PROMPT_TUNING"): "multitask prompt tuning's per-task prompt factors are not modelled",
-    PeftType("CPT"): "CPT's prompt encoder (token masks and deltas) is not modelled",
-    PeftType("CARTRIDGE"): "Cartridge's prefix-style key/value parameters are not modelled",
+    PeftType("SHADOW"): "Shadow trains a separate shadow backbone beside the model (`shadow_model`: \"mirror\" builds "
+      + "one of the base's architecture, any other value is a model id or path PEFT loads from outside the adapter); "
+      + "the backbone and its injected layers are not modelled",
+    PeftType("XLORA"): "X-LoRA cannot be loaded from its own files in PEFT either: its config lists the LoRA adapters "
+      + "it mixes by path or Hub id (`adapters`), and PEFT loads each of them from there whenever it builds the model, "
+      + "then the classifier (`internal_xlora_classifier`); PEFT also refuses a base whose config has `use_cache` set "
+      + "(\"`use_cache` must be False\"). The composite is not modelled",
+    PeftType("ADAPTION_PROMPT"): "adaption prompts replace each targeted attention module by a wrapper "
+      + "(`AdaptedAttention`, the original under `.model`) holding `adaption_prompt` and `adaption_gate`, for the model "
+      + "types PEFT lists only; this re-rooting of the base's keys is not modelled",
   ]
 
   /// The built-in catalog.
@@ -45,6 +44,7 @@ public struct TunerCatalog: Sendable {
     PromptLearningTuner.promptTuning, PromptLearningTuner.prefixTuning, PromptLearningTuner.pTuning,
     HiRATuner(), C3ATuner(), DeLoRATuner(), GraLoRATuner(), RoAdTuner(), WaveFTTuner(), DEFTTuner(), BEFTTuner(),
     PEANuTTuner(), VeRATuner.pvera, GLoRATuner(), SHiRATuner(), LilyTuner(),
-    RandLoRATuner(), UniLoRATuner(), PolyTuner(), SuperTuningTuner(),
+    RandLoRATuner(), UniLoRATuner(), PolyTuner(), SuperTuningTuner(), MultitaskPromptTuningTuner(), CPTTuner(),
+    CartridgeTuner(), OSFTuner(), PSOFTTuner(),
   ])
 }

@@ -36,6 +36,34 @@ extension Tuner {
 
   public func prepareConfig(_ config: inout AdapterConfig, base: BaseModel) throws(PythonError) {}
 
+  /// `_setup_prompt_encoder`'s last branch, for a method that is not prompt learning.
+  public func promptEncoder(_ config: AdapterConfig) throws(PythonError) -> PromptEncoderPlan {
+    throw .valueError("Not supported")
+  }
+
+  /// `BasePromptEncoder._load_adapter_state_dict`: `prompt_embeddings` into `embedding`, strictly.
+  public func loadPromptEncoder(_ checkpoint: StateDict, encoder: StateDict) throws(PromptEncoderLoadError) {
+    try loadPromptEmbeddings(checkpoint, encoder: encoder, into: "embedding.weight")
+  }
+
+  public var promptEncoderCheckpointKeys: [String] { ["prompt_embeddings"] }
+
+  /// `embedding.load_state_dict({"weight": state_dict["prompt_embeddings"]}, strict=True)`: a `KeyError`
+  /// without it, torch's size-mismatch error for another shape.
+  func loadPromptEmbeddings(_ checkpoint: StateDict, encoder: StateDict, into key: String) throws(PromptEncoderLoadError) {
+    guard let embeddings = checkpoint["prompt_embeddings"] else { throw PromptEncoderLoadError(.keyError("prompt_embeddings")) }
+    guard let target = encoder[key], target.info.shape != embeddings.info.shape else { return }
+    throw PromptEncoderLoadError(
+      .runtimeError(
+        TorchStateDictLoader.errorText(
+          className: "Embedding",
+          messages: [
+            "size mismatch for weight: copying a param with shape \(torchSizeRepr(embeddings.info.shape)) from "
+              + "checkpoint, the shape in current model is \(torchSizeRepr(target.info.shape))."
+          ])),
+      mismatches: [Mismatch(key: embeddings.key, checkpointShape: embeddings.info.shape, modelShape: target.info.shape)])
+  }
+
   public func adapterStateDict(_ request: SaveRequest) throws(PythonError) -> StateDict {
     defaultAdapterStateDict(request)
   }

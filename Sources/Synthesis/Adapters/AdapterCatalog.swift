@@ -61,6 +61,11 @@ public enum AdapterCatalog {
     do { saved = try peft.adapterCheckpoint(adapterName, saveEmbeddingLayers: .auto()) } catch {
       throw SynthesisError(field: "config", .invalidValue("PEFT cannot save this adapter: \(error)"))
     }
+    if saved.stateDict.isEmpty {
+      // OSF on GPT-2's Conv1D layers: the targets match, the tuner leaves them alone, nothing is trained.
+      throw SynthesisError(
+        field: "config", .invalidValue("PEFT would save an empty adapter: the tuner leaves every targeted module alone"))
+    }
     guard let tuner = TunerCatalog.standard.tuner(for: config.peftType) else {
       throw SynthesisError(field: "peft_type", .invalidValue("the adapter catalog has no tuner \(config.peftType)"))
     }

@@ -41,17 +41,26 @@ public enum AdapterConfigBuilder {
   }
 
   /// What `_prepare_prompt_learning_config` and `PeftModel` fill in: layers, width and heads from
-  /// the model config (for prefix tuning, the key/value heads and their width), the encoder width,
+  /// the model config (for prefix tuning and Cartridge, the key/value heads and their width), the encoder width,
   /// and two transformer submodules for sequence-to-sequence models.
   static func fillPromptLearningFields(_ config: inout JSONObject, spec: AdapterConfigSpec, base: BaseModelDescription) {
     let d = base.dimensions
     func setIfNull(_ key: String, _ value: Int) {
       if config[key] == .null { config[key] = ConfigValue.int(value) }
     }
+    if spec.peftType == "CPT" {
+      // `CPTConfig.__post_init__`: one token id by default, masks of ones, as many virtual tokens as ids.
+      if config["cpt_token_ids"] == .null { config["cpt_token_ids"] = .array([ConfigValue.int(0)]) }
+      let ids = config["cpt_token_ids"]?.arrayValue ?? []
+      for mask in ["cpt_mask", "cpt_tokens_type_mask"] where config[mask] == .null {
+        config[mask] = .array(ids.map { _ in ConfigValue.int(1) })
+      }
+      config["num_virtual_tokens"] = ConfigValue.int(ids.count)
+    }
     setIfNull("num_layers", d.layers)
     setIfNull("token_dim", d.hiddenSize)
     setIfNull("num_attention_heads", d.attentionHeads)
-    if spec.peftType == "PREFIX_TUNING", base.config["num_key_value_heads"] != nil,
+    if ["PREFIX_TUNING", "CARTRIDGE"].contains(spec.peftType), base.config["num_key_value_heads"] != nil,
       let tokenDim = config["token_dim"]?.intValue, let heads = config["num_attention_heads"]?.intValue, heads > 0
     {
       let headDim = base.config["head_dim"]?.intValue ?? tokenDim / heads

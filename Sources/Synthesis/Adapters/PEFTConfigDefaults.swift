@@ -8,7 +8,9 @@ public enum PEFTConfigDefaults {
   public static var peftTypes: [String] { tables.keys.sorted() }
 
   /// The prompt-learning tuners: no `base_model.model.` keys, fields derived from the base config.
-  public static let promptLearningTypes: Set<String> = ["PROMPT_TUNING", "PREFIX_TUNING", "P_TUNING"]
+  public static let promptLearningTypes: Set<String> = [
+    "PROMPT_TUNING", "PREFIX_TUNING", "P_TUNING", "MULTITASK_PROMPT_TUNING", "CPT", "CARTRIDGE",
+  ]
 
   /// Every field and its default for one tuner; `nil` for unknown types.
   public static func defaults(for peftType: String) -> JSONObject? { tables[peftType] }

@@ -10,6 +10,9 @@ import TensorIO
 enum GroundTruth {
   static let root = Fixtures.url("peft-ground-truth")
   static let caseIDs = Fixtures.names(in: "peft-ground-truth/cases")
+  /// The cases recorded through `load_adapter` too (a prompt-learning adapter into a wider base is recorded
+  /// through `from_pretrained` only: no adapter of the same method could be loaded first).
+  static let loadAdapterCaseIDs = caseIDs.filter { id in (try? record(id)["load_adapter"]?.objectValue) != nil }
 
   static func record(_ id: String) throws -> JSONObject { try Fixtures.object("peft-ground-truth/cases/\(id).json") }
 
