@@ -36,6 +36,8 @@ struct RunCommand: AsyncParsableCommand {
   @Option(help: "Seconds an external driver may take per case.") var timeout: Double = 60
   @Option(help: "Driver processes per external loader.") var driverProcesses = 1
   @Flag(help: "Keep the generated case folders (printed at the end).") var keepArtifacts = false
+  @Flag(help: "Build every pair afresh, neither reading nor filling the pair cache (ADAPTEST_CACHE_DIR, else ~/.cache/adaptest/pairs).")
+  var noCache = false
   @Flag(help: "Keep expected and actual outcomes for every result, not only those that need attention.")
   var fullDetails = false
 
@@ -80,6 +82,14 @@ struct RunCommand: AsyncParsableCommand {
     return baseline
   }
 
+  /// This build's pair cache, older builds' entries pruned; nil when no cache folder can be named.
+  static func pairCache() -> PairCache? {
+    guard let root = PairCache.defaultRoot else { return nil }
+    let cache = PairCache(root: root)
+    cache.pruneOtherBuilds()
+    return cache
+  }
+
   func run() async throws {
     // What to rerun, read before anything else: an unreadable file is found now.
     var rerun: (ids: Set<String>, loaders: [String])?
@@ -106,7 +116,8 @@ struct RunCommand: AsyncParsableCommand {
     let compiled = try filter.map { try Pattern($0) }
     let needsMatrix =
       (compiled?.canMatch(prefix: matrixPrefix) ?? true) && (rerun?.ids.contains { $0.hasPrefix(matrixPrefix) } ?? true)
-    var source = try sweep.map(loadSweep) ?? CaseSource(corpus: try loadCorpus(corpus, includeMatrix: needsMatrix), root: corpus)
+    var source = try sweep.map(loadSweep) ?? CaseSource(
+        corpus: try loadCorpus(corpus, includeMatrix: needsMatrix), root: corpus, cache: noCache ? nil : Self.pairCache())
     if sweep == nil && !needsMatrix {
       // The hash a full load gives (matrix file included), so that results stay comparable and mergeable.
       source.hash = try CLIFailure.reading(corpus) { try Corpus.fileHash(root: corpus) }
@@ -246,12 +257,12 @@ struct CaseSource {
   /// deviations of one profile, not of the real release it reproduces, so they apply by exact id only.
   var expectationsFallBack = true
 
-  init(corpus: Corpus, root: String) {
+  init(corpus: Corpus, root: String, cache: PairCache?) {
     cases = corpus.cases
     hash = corpus.hash
     expectations = corpus.expectations
     diagnostics = corpus.diagnostics
-    materializer = SynthesisMaterializer(corpusRoot: root)
+    materializer = SynthesisMaterializer(corpusRoot: root, cache: cache)
   }
 
   init(sweep: ArchitectureSweep, corpusRoot: String) {
