@@ -3,7 +3,7 @@
 
 Usage: ADAPTEST_PYTHON=/path/to/python-with-safetensors python3 Benchmarks/run.py [--rounds N] [--keep DIR]
 
-Standard library only; scripts/bench-header.sh builds the Swift executable first. The files are
+Standard library only; scripts/bench/bench_header.sh builds the Swift executable first. The files are
 made in a temporary folder (a 20,000-tensor header over a sparse ~65 GB file, a small variant with
 the same names, a 1 GiB tensor). Each round runs every contender once, in turn, so that machine
 load hits them alike; the tables give the median over rounds of each contender's median, and

@@ -5,7 +5,7 @@ import TensorIO
 @testable import AdapterLoading
 
 /// `adapter_config.json` decoding against configs real PEFT 0.21.2 wrote
-/// (`scripts/adapter-loading/make_config_fixtures.py`).
+/// (`scripts/recorders/record_config_fixtures.py`).
 @Suite("Adapter config")
 struct AdapterConfigTests {
   static let configs = Fixtures.names(in: "configs")

@@ -70,7 +70,7 @@ struct ArchitectureTests {
 
   /// A remote-code-like model (`acme_lm`, backbone under `trunk`, MLP registered before attention), its
   /// base and adapter saved by transformers and PEFT, and PEFT's `load_adapter` result
-  /// (`scripts/ground-truth/record_custom_architectures.py`).
+  /// (`scripts/recorders/record_custom_architectures.py`).
   static let customCases = ["head-prefix", "no-head-prefix", "dropped-lora-b"]
 
   @Test("custom architecture: the peft profile reports what PEFT reports, and says what it inferred",

@@ -5,7 +5,7 @@ import TensorIO
 @testable import AdapterLoading
 
 /// The base-model schema against what transformers 5.24 really builds (recorded by
-/// `scripts/adapter-loading/record_architectures.py`): state-dict names, shapes and order, tied weights,
+/// `scripts/recorders/record_architectures.py`): state-dict names, shapes and order, tied weights,
 /// fused MoE experts.
 @Suite("Base model schema")
 struct BaseModelTests {

@@ -4,7 +4,7 @@ import TensorIO
 
 @testable import AdapterLoading
 
-/// PEFT injection against real PEFT 0.21.2 (`scripts/adapter-loading/record_injection.py`): the wrapped
+/// PEFT injection against real PEFT 0.21.2 (`scripts/recorders/record_injection.py`): the wrapped
 /// model's state dict (names, dtypes, shapes, order), each adapter's saved checkpoint, the wrapper class,
 /// and the warnings or error PEFT emits, for every tuner in the catalog.
 @Suite("Injection")

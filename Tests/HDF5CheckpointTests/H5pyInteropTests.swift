@@ -102,7 +102,7 @@ import Testing
     let expectedPath = dir.file("expected.json")
     try AtomicFile.write(text: JSONWriter.compact.string(expected), to: expectedPath)
 
-    let script = Repository.root + "/scripts/fixtures/check_h5py_reads.py"
+    let script = Repository.root + "/scripts/checks/check_h5py_reads.py"
     let result = try ExternalCommand.run([python, script, path, expectedPath], mergeErrors: true)
     #expect(result.status == 0, "\(result.output)")
     #expect(result.output.hasPrefix("ok \(Self.cases.count) tensors"), "\(result.output)")

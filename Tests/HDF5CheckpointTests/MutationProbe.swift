@@ -11,7 +11,7 @@ import Testing
   import Darwin
 #endif
 
-/// Entry points for scripts/hdf5-mutation-scan.py, which runs this test binary as a child process
+/// Entry points for scripts/checks/hdf5_mutation_scan.py, which runs this test binary as a child process
 /// so that a crash inside libhdf5 kills only the child. Skipped unless the script sets its variables.
 @Suite struct HDF5MutationProbe {
   static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }

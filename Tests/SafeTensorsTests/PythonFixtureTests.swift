@@ -2,7 +2,7 @@ import SafeTensors
 import TensorIO
 import Testing
 
-/// Files written by Python `safetensors` (scripts/make-safetensors-fixtures.py) against the data
+/// Files written by Python `safetensors` (scripts/fixtures/make_safetensors_fixtures.py) against the data
 /// Python was given, recorded in the fixtures' manifest.
 @Suite struct PythonFixtureTests {
   struct Expected: Sendable, CustomStringConvertible {

@@ -36,7 +36,7 @@ struct SwiftWrittenInteropTests {
     let folder = TemporaryDirectory()
     let path = folder.file("swift.safetensors")
     try SafeTensorsWriter().write(Self.tensors.map(\.0), metadata: ["format": "pt", "writer": "adaptest"], to: path)
-    let script = Repository.root + "/scripts/describe-safetensors.py"
+    let script = Repository.root + "/scripts/checks/describe_safetensors.py"
     let report = try JSONValue.parse(try ReferencePython.run(script, [path]))
     guard let file = report[path] else {
       Issue.record("no report for \(path)")
@@ -61,7 +61,7 @@ struct SwiftWrittenInteropTests {
       Self.tensors.map(\.0), metadata: ["format": "pt"], folder: folder.path, stem: "model", format: .safetensors,
       sharding: .count(3))
     let index = try #require(written.last)
-    let script = Repository.root + "/scripts/describe-safetensors.py"
+    let script = Repository.root + "/scripts/checks/describe_safetensors.py"
     let report = try JSONValue.parse(try ReferencePython.run(script, [index]))
     #expect(report[index]?["consistent"] == .bool(true))
     #expect(report[index]?["shards"]?.arrayValue?.count == 3)

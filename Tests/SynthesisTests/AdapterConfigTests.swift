@@ -6,7 +6,7 @@ import Testing
 
 /// The synthesized `adapter_config.json` against what PEFT 0.21.2's `save_pretrained` wrote for the
 /// same tuner arguments (`Fixtures/peft-0.21.2-adapters.json`, made by
-/// `scripts/synthesis/dump_peft_reference.py`).
+/// `scripts/recorders/record_peft_reference.py`).
 @Suite struct AdapterConfigTests {
   static let reference: JSONObject = {
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

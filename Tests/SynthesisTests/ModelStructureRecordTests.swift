@@ -7,7 +7,7 @@ import Testing
 
 /// The committed model-structure table against what its recorder produces with the pinned transformers
 /// (`scripts/recorders/record_model_structures.py`), on a fixed sample of model types; `.ci/run` checks the
-/// whole table (`scripts/recorders/update-model-structures --check`). Needs `ADAPTEST_PYTHON`.
+/// whole table (`scripts/recorders/update_model_structures.sh --check`). Needs `ADAPTEST_PYTHON`.
 @Suite(.serialized) struct ModelStructureRecordTests {
   static let pythonMissing = ReferencePython.path == nil
 
@@ -42,7 +42,7 @@ import Testing
       record["type"] = nil
       record["transformers"] = nil
       let committed = try #require(ModelStructureTable.recordedLine(forModelType: type), "\(type) is not in the table")
-      #expect(try JSONValue.parse(committed) == .object(record), "\(type) differs: rerun scripts/recorders/update-model-structures")
+      #expect(try JSONValue.parse(committed) == .object(record), "\(type) differs: rerun scripts/recorders/update_model_structures.sh")
       compared += 1
     }
     #expect(compared == Self.sample.count)

@@ -6,7 +6,7 @@ import Testing
 
 @testable import Synthesis
 
-/// Generated pairs loaded by real PEFT 0.21.2 (`scripts/synthesis/check_adapters.py`). Needs
+/// Generated pairs loaded by real PEFT 0.21.2 (`scripts/checks/check_adapters.py`). Needs
 /// `ADAPTEST_PYTHON`.
 @Suite(.serialized) struct PEFTCheckTests {
   static let pythonMissing = ReferencePython.path == nil
@@ -27,7 +27,7 @@ import Testing
       try writer.write(plan, to: path, format: .safetensors, seed: 17)
       paths.append(path)
     }
-    let result = try ReferencePython.runScript("synthesis/check_adapters.py", arguments: paths)
+    let result = try ReferencePython.runScript("checks/check_adapters.py", arguments: paths)
     var observed: [String: Observed] = [:]
     for line in result.output.split(separator: "\n") {
       let json = try JSONValue.parse(String(line))

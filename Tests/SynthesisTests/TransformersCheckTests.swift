@@ -5,7 +5,7 @@ import Testing
 
 @testable import Synthesis
 
-/// Runs `scripts/synthesis/check_architectures.py` with real transformers over every catalog
+/// Runs `scripts/checks/check_architectures.py` with real transformers over every catalog
 /// architecture and a set of mutated models. Needs `ADAPTEST_PYTHON`.
 @Suite(.serialized) struct TransformersCheckTests {
   static let pythonMissing = ReferencePython.path == nil
@@ -40,7 +40,7 @@ import Testing
       paths.append(path)
     }
     let flags = TestFormats.canWriteSafeTensors ? [] : ["--write-missing-weights"]
-    let result = try ReferencePython.runScript("synthesis/check_architectures.py", arguments: flags + paths)
+    let result = try ReferencePython.runScript("checks/check_architectures.py", arguments: flags + paths)
     let reports = result.output.split(separator: "\n")
     #expect(reports.count == Self.models.count, "stderr: \(result.error.suffix(2000))")
     for report in reports {
@@ -62,7 +62,7 @@ import Testing
         text: JSONWriter(indent: nil).string(description.summaryJSON), to: FileSystem.join(path, "description.json"))
       paths.append(path)
     }
-    let result = try ReferencePython.runScript("synthesis/check_architectures.py", arguments: ["--meta"] + paths)
+    let result = try ReferencePython.runScript("checks/check_architectures.py", arguments: ["--meta"] + paths)
     let reports = result.output.split(separator: "\n")
     #expect(reports.count == BasePreset.allCases.count, "stderr: \(result.error.suffix(2000))")
     for report in reports { #expect(report.contains("\"ok\": true"), "\(report)") }
@@ -93,7 +93,7 @@ import Testing
       try description.writeForCheck(to: path)
       paths.append(path)
     }
-    let result = try ReferencePython.runScript("synthesis/check_architectures.py", arguments: ["--write-missing-weights"] + paths)
+    let result = try ReferencePython.runScript("checks/check_architectures.py", arguments: ["--write-missing-weights"] + paths)
     let reports = result.output.split(separator: "\n")
     #expect(reports.count == broken.count, "stderr: \(result.error.suffix(2000))")
     for report in reports { #expect(report.contains("\"ok\": false"), "\(report)") }

@@ -4,7 +4,7 @@ import Testing
 
 @testable import TensorIO
 
-/// `BoundedRegex` against Python's `re` (`scripts/regex-ground-truth.py`), and its budget on the
+/// `BoundedRegex` against Python's `re` (`scripts/recorders/record_regex_ground_truth.py`), and its budget on the
 /// patterns that make a backtracking engine exponential.
 @Suite("BoundedRegex")
 struct BoundedRegexTests {
@@ -32,7 +32,7 @@ struct BoundedRegexTests {
     var pairs: [[String]] = []
     for p in Self.patterns { for t in Self.texts { pairs.append([p, t]) } }
     let run = try ExternalCommand.run(
-      [python, Repository.scripts + "/regex-ground-truth.py"],
+      [python, Repository.scripts + "/recorders/record_regex_ground_truth.py"],
       input: Array(try JSONSerialization.data(withJSONObject: pairs)))
     try #require(run.status == 0, "\(run.errors)")
     let data = Data(run.output.utf8)

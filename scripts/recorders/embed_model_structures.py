@@ -29,7 +29,7 @@ def main():
     swift = (
         "// Recorded from transformers " + header["transformers"] + " and PEFT " + header["peft"]["version"] + " by scripts/recorders/record_model_structures.py\n"
         "// and written by scripts/recorders/embed_model_structures.py. Do not edit: rerun\n"
-        "// scripts/recorders/update-model-structures.\n"
+        "// scripts/recorders/update_model_structures.sh.\n"
         "// swift-format-ignore-file\n\n"
         "extension ModelStructureTable {\n"
         "  /// One line per model type: `<model_type>\\t<json>`.\n"

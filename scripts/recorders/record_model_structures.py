@@ -25,7 +25,7 @@ of repeating it.
 Usage (offline, with the driver's venv):
     $ADAPTEST_PYTHON scripts/recorders/record_model_structures.py OUT.jsonl [--jobs N] [--types a,b,...]
 The Swift table `Sources/AdapterLoading/Model/Structures/ModelStructureData.swift` is made from OUT.jsonl by
-`scripts/recorders/embed_model_structures.py`; `scripts/recorders/update-model-structures` runs both.
+`scripts/recorders/embed_model_structures.py`; `scripts/recorders/update_model_structures.sh` runs both.
 """
 import argparse
 import json

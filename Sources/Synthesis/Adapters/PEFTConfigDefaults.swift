@@ -2,7 +2,7 @@ import TensorIO
 
 /// The fields PEFT writes to `adapter_config.json` for each tuner, with their defaults, keyed by
 /// PEFT's `peft_type` value (`LORA`, `VERA`, …). The tables are generated from PEFT's config
-/// dataclasses (see `scripts/synthesis/make_peft_config_defaults.py`).
+/// dataclasses (see `scripts/recorders/record_peft_config_defaults.py`).
 public enum PEFTConfigDefaults {
   /// The `peft_type` values with a table, sorted.
   public static var peftTypes: [String] { tables.keys.sorted() }

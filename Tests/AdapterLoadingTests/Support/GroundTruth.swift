@@ -5,7 +5,7 @@ import TensorIO
 @testable import AdapterLoading
 
 /// Reads the real-PEFT ground truth (`Fixtures/peft-ground-truth`, made by
-/// `scripts/ground-truth/make_peft_ground_truth.py`): its base and adapter folders through the
+/// `scripts/recorders/record_peft_ground_truth.py`): its base and adapter folders through the
 /// checkpoint readers, and its recorded cases.
 enum GroundTruth {
   static let root = Fixtures.url("peft-ground-truth")

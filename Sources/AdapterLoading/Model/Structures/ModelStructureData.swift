@@ -1,6 +1,6 @@
 // Recorded from transformers 5.24.0 and PEFT 0.21.2 by scripts/recorders/record_model_structures.py
 // and written by scripts/recorders/embed_model_structures.py. Do not edit: rerun
-// scripts/recorders/update-model-structures.
+// scripts/recorders/update_model_structures.sh.
 // swift-format-ignore-file
 
 extension ModelStructureTable {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Re-records the model-structure table from the transformers of the driver's venv and rewrites the Swift table.
-#   scripts/recorders/update-model-structures [--check] [PYTHON]
+#   scripts/recorders/update_model_structures.sh [--check] [PYTHON]
 # --check writes nothing: it exits 1 when the committed table differs from what the recorder produces.
 # PYTHON defaults to $ADAPTEST_PYTHON, else the cached venv of PEFT 0.21.2 (made by Drivers/peft/setup-venv.sh).
 set -euo pipefail
@@ -17,7 +17,7 @@ if [ "$check" = 1 ]; then
   if cmp -s "$scratch/table.swift" "$table"; then
     echo "model-structure table: equal to what transformers records" >&2
   else
-    echo "model-structure table: $table differs from what this transformers records; rerun scripts/recorders/update-model-structures" >&2
+    echo "model-structure table: $table differs from what this transformers records; rerun scripts/recorders/update_model_structures.sh" >&2
     diff <(tr ',' '\n' < "$table") <(tr ',' '\n' < "$scratch/table.swift") | head -20 >&2 || true
     exit 1
   fi

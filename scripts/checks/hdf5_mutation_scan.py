@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Mutation scan of the HDF5 reader, with libhdf5 isolated in child processes.
 
-    "$ADAPTEST_PYTHON" scripts/hdf5-mutation-scan.py --seed-file A.h5 [--seed-file B.h5 ...] \
+    "$ADAPTEST_PYTHON" scripts/checks/hdf5_mutation_scan.py --seed-file A.h5 [--seed-file B.h5 ...] \
         [--iterations 1000] [--random-seed 1] [--out DIR] [--timeout 120]
 
 Makes ITERATIONS mutants of every seed file (bit flips, random bytes, interesting integers written
@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 INTERESTING = [0, 1, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF,
                0x7FFFFFFFFFFFFFFF, 0x8000000000000000, 0xFFFFFFFFFFFFFFFF]
 

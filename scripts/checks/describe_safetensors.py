@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prints, as JSON, how Python `safetensors` reads each safetensors file or shard index given.
 
-Usage: $ADAPTEST_PYTHON scripts/describe-safetensors.py PATH...
+Usage: $ADAPTEST_PYTHON scripts/checks/describe_safetensors.py PATH...
 
 For a .safetensors file: metadata, offset_keys and, per tensor, dtype, shape (from safe_open's
 get_slice) and the bytes as hex (from deserialize, which returns raw bytes for every dtype,

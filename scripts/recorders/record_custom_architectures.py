@@ -12,7 +12,7 @@ keys in order, or the error). Cases:
                      class (transformers adds the prefix), clean LoRA
   dropped-lora-b     as head-prefix, one `lora_B` removed from the adapter file
 
-Usage: $ADAPTEST_PYTHON scripts/ground-truth/record_custom_architectures.py OUT_DIR
+Usage: $ADAPTEST_PYTHON scripts/recorders/record_custom_architectures.py OUT_DIR
 """
 import json
 import os

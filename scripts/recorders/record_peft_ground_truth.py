@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Record what real Hugging Face PEFT reports when adapters are loaded into base models.
 
-Usage (see scripts/ground-truth/README.md):
-    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 <venv>/bin/python scripts/ground-truth/make_peft_ground_truth.py \
+Usage (see scripts/recorders/README.md):
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 <venv>/bin/python scripts/recorders/record_peft_ground_truth.py \
         [--out DIR] [--jobs N] [--only REGEX]
 
 --out defaults to Tests/AdapterLoadingTests/Fixtures/peft-ground-truth relative to the repository root
@@ -123,7 +123,7 @@ transformers.utils.logging.disable_default_handler()  # we capture its records o
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO_ROOT / "Tests" / "AdapterLoadingTests" / "Fixtures" / "peft-ground-truth"
-GENERATOR = "scripts/ground-truth/make_peft_ground_truth.py"
+GENERATOR = "scripts/recorders/record_peft_ground_truth.py"
 
 # --------------------------------------------------------------------------------------------------
 # Message scrubbing
