@@ -33,72 +33,13 @@ public struct CaseVocabulary: Sendable {
   }
 }
 
-/// A mutation's name and the parameters it takes.
-public struct MutationSchema: Sendable, Hashable {
-  public var name: String
-  public var parameters: [Parameter]
-  /// Groups of parameters of which exactly one must be given (`drop_keys`: `keys` or `match`).
-  public var oneOf: [[String]]
-
-  public init(_ name: String, _ parameters: [Parameter] = [], oneOf: [[String]] = []) {
-    self.name = name
-    self.parameters = parameters
-    self.oneOf = oneOf
-  }
-
-  public struct Parameter: Sendable, Hashable {
-    public var name: String
-    public var type: ParameterType
-    public var required: Bool
-
-    public init(_ name: String, _ type: ParameterType, required: Bool = false) {
-      self.name = name
-      self.type = type
-      self.required = required
-    }
-  }
-
-  public enum ParameterType: String, Sendable, Hashable {
-    case int = "an integer"
-    case positiveInt = "a positive integer"
-    case string = "a string"
-    case bool = "true or false"
-    case stringList = "a list of strings"
-    case intList = "a list of integers"
-    case dtype = "a dtype name (F32, F16, BF16, …)"
-    case architecture = "an architecture name"
-  }
-}
-
 extension CaseVocabulary {
   /// The vocabulary of the current catalogs.
   public static let standard = CaseVocabulary(
     architectures: ModelFamily.allCases.map(\.rawValue).sorted(),
     tuners: TunerCatalog.standard.types.map(\.rawValue),
-    baseMutations: [
-      MutationSchema("resize_vocab", [.init("to", .positiveInt, required: true), .init("pad_to_multiple_of", .positiveInt)]),
-      MutationSchema("hidden_size", [.init("to", .positiveInt, required: true)]),
-      MutationSchema("intermediate_size", [.init("to", .positiveInt, required: true)]),
-      MutationSchema("num_layers", [.init("to", .positiveInt, required: true)]),
-      MutationSchema("num_heads", [.init("to", .positiveInt, required: true), .init("kv", .positiveInt)]),
-      MutationSchema("tie_embeddings"),
-      MutationSchema("untie_embeddings"),
-      MutationSchema("rename_modules", [.init("from", .string, required: true), .init("to", .string, required: true)]),
-      MutationSchema("swap_architecture", [.init("to", .architecture, required: true)]),
-      MutationSchema("dtype", [.init("to", .dtype, required: true)]),
-      MutationSchema("shard", [.init("files", .positiveInt, required: true)]),
-    ],
-    adapterMutations: [
-      MutationSchema("drop_keys", [.init("keys", .stringList), .init("match", .string)], oneOf: [["keys", "match"]]),
-      MutationSchema(
-        "add_key", [.init("name", .string, required: true), .init("shape", .intList, required: true), .init("dtype", .dtype)]),
-      MutationSchema("wrong_rank", [.init("r", .positiveInt, required: true), .init("modules", .stringList)]),
-      MutationSchema("keep_adapter_name", [.init("name", .string)]),
-      MutationSchema("strip_prefix"),
-      MutationSchema("dtype", [.init("to", .dtype, required: true)]),
-      MutationSchema("save_embeddings", [.init("vocab", .positiveInt, required: true)]),
-      MutationSchema("transpose_factors"),
-    ],
+    baseMutations: BaseMutation.schemas,
+    adapterMutations: AdapterMutationRequest.schemas,
     formatErrors: [
       // safetensors: the Rust reference's `SafeTensorError` variants in lower camel case, as the
       // SafeTensors module's `kind` names them, plus the strict reader's duplicate checks.

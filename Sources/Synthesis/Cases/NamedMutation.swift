@@ -33,10 +33,19 @@ struct NamedMutation {
 }
 
 extension BaseMutation {
-  /// The names base mutations have in case files.
-  public static let caseNames = [
-    "resize_vocab", "hidden_size", "intermediate_size", "num_layers", "num_heads", "tie_embeddings",
-    "untie_embeddings", "rename_modules", "swap_architecture", "dtype", "shard",
+  /// The base mutations as case files name them, with their arguments (what ``decode(_:)`` reads).
+  public static let schemas: [MutationSchema] = [
+    MutationSchema("resize_vocab", [.init("to", .positiveInt, required: true), .init("pad_to_multiple_of", .positiveInt)]),
+    MutationSchema("hidden_size", [.init("to", .positiveInt, required: true)]),
+    MutationSchema("intermediate_size", [.init("to", .positiveInt, required: true)]),
+    MutationSchema("num_layers", [.init("to", .positiveInt, required: true)]),
+    MutationSchema("num_heads", [.init("to", .positiveInt, required: true), .init("kv", .positiveInt)]),
+    MutationSchema("tie_embeddings"),
+    MutationSchema("untie_embeddings"),
+    MutationSchema("rename_modules", [.init("from", .string, required: true), .init("to", .string, required: true)]),
+    MutationSchema("swap_architecture", [.init("to", .architecture, required: true)]),
+    MutationSchema("dtype", [.init("to", .dtype, required: true)]),
+    MutationSchema("shard", [.init("files", .positiveInt, required: true)]),
   ]
 
   /// Decodes one mutation of a case's `base.mutations`.

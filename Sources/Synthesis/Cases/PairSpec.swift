@@ -28,10 +28,17 @@ public enum AdapterMutationRequest: Sendable, Hashable {
   case saveEmbeddings(vocabSize: Int)
   case transposeFactors
 
-  /// The names adapter mutations have in case files.
-  public static let caseNames = [
-    "drop_keys", "add_key", "wrong_rank", "keep_adapter_name", "strip_prefix", "dtype", "save_embeddings",
-    "transpose_factors",
+  /// The adapter mutations as case files name them, with their arguments (what ``decode(_:)`` reads).
+  public static let schemas: [MutationSchema] = [
+    MutationSchema("drop_keys", [.init("keys", .stringList), .init("match", .string)], oneOf: [["keys", "match"]]),
+    MutationSchema(
+      "add_key", [.init("name", .string, required: true), .init("shape", .intList, required: true), .init("dtype", .dtype)]),
+    MutationSchema("wrong_rank", [.init("r", .positiveInt, required: true), .init("modules", .stringList)]),
+    MutationSchema("keep_adapter_name", [.init("name", .string)]),
+    MutationSchema("strip_prefix"),
+    MutationSchema("dtype", [.init("to", .dtype, required: true)]),
+    MutationSchema("save_embeddings", [.init("vocab", .positiveInt, required: true)]),
+    MutationSchema("transpose_factors"),
   ]
 
   static func decode(_ named: NamedMutation) throws(SynthesisError) -> AdapterMutationRequest {
