@@ -65,9 +65,8 @@ public struct CPTTuner: Tuner {
   }
 
   public func adapterStateDict(_ request: SaveRequest) throws(PythonError) -> StateDict {
-    let key = "prompt_encoder.\(request.adapterName).embedding.weight"
-    guard let entry = request.model.stateDict[key] else { throw .keyError(key) }
-    return StateDict([.init(key: "prompt_embeddings", info: entry.info)])
+    // What PEFT saves for CPT is the prompt embedding alone, as for the other prompt methods.
+    try PromptLearningTuner.promptEmbeddings(request)
   }
 
   public func remapForLoad(_ checkpoint: StateDict, request: inout LoadRequest, warnings: inout [PythonWarning])

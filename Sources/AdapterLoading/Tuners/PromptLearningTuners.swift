@@ -66,14 +66,20 @@ public struct PromptLearningTuner: Tuner {
   static let noneOperand = PythonError.typeError("unsupported operand type(s) for *: 'NoneType' and 'int'")
 
   public func adapterStateDict(_ request: SaveRequest) throws(PythonError) -> StateDict {
-    let key = "prompt_encoder.\(request.adapterName).embedding.weight"
-    guard let entry = request.model.stateDict[key] else { throw .keyError(key) }
-    return StateDict([.init(key: "prompt_embeddings", info: entry.info)])
+    try Self.promptEmbeddings(request)
   }
 
   public func remapForLoad(_ checkpoint: StateDict, request: inout LoadRequest, warnings: inout [PythonWarning])
     throws(PythonError) -> StateDict
   {
     checkpoint
+  }
+
+  /// `get_peft_model_state_dict` for prompt learning: the encoder's embedding, saved as
+  /// `prompt_embeddings` (what every method that keeps its prompt in `embedding` saves).
+  static func promptEmbeddings(_ request: SaveRequest) throws(PythonError) -> StateDict {
+    let key = "prompt_encoder.\(request.adapterName).embedding.weight"
+    guard let entry = request.model.stateDict[key] else { throw .keyError(key) }
+    return StateDict([.init(key: "prompt_embeddings", info: entry.info)])
   }
 }
