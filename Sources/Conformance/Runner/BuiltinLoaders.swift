@@ -4,9 +4,13 @@ import AdapterLoading
 public enum BuiltinLoaders {
   /// Names accepted by `--loader`, in the order `adaptest run` uses by default.
   public static let names = ["recommended", "peft", "peft-0.13"]
+  /// Every name `--loader` accepts for a built-in profile (the default set plus each PEFT line by version).
+  public static let accepted = names + LoadProfile.allCases.compactMap(\.release).map { "peft@\($0)" }
 
   /// The loader for a profile name, or `nil` for an unknown name.
   public static func loader(named name: String) -> (any ConformanceLoader)? {
-    LoadProfile(rawValue: name).map { ProfileLoader(profile: $0) }
+    // `peft@0.13.2` (three parts) is the real release through the driver; `peft@0.13` its profile.
+    if name.hasPrefix("peft@") && name.split(separator: ".").count > 2 { return nil }
+    return LoadProfile(rawValue: name).map { ProfileLoader(profile: $0, id: name) }
   }
 }

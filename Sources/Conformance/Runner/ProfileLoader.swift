@@ -9,11 +9,13 @@ import TensorIO
 /// safetensors the way the Rust reference does (PEFT's own reader); `recommended` reads strictly.
 public struct ProfileLoader: ConformanceLoader {
   public let profile: LoadProfile
-  public var id: String { profile.rawValue }
+  /// The name the loader was asked for (`peft-0.13` stays `peft-0.13` in results, though it is `peft@0.13`).
+  public let id: String
   private let formats: CheckpointFormats
 
-  public init(profile: LoadProfile) {
+  public init(profile: LoadProfile, id: String? = nil) {
     self.profile = profile
+    self.id = id ?? profile.rawValue
     formats = profile == .recommended ? .standard : Self.referenceCompatible
   }
 
@@ -29,7 +31,7 @@ public struct ProfileLoader: ConformanceLoader {
     var reports: Set<OutcomeField> = [.missingKeys, .unexpectedKeys, .mismatchedKeys, .error, .errorType, .warnings]
     if profile == .recommended { reports.insert(.diagnostics) }
     return LoaderInfo(
-      id: id, name: "adaptest-\(profile.rawValue)", version: AdaptestVersion.current,
+      id: id, name: "adaptest-\(id)", version: AdaptestVersion.current,
       capabilities: LoaderCapabilities(reports: reports))
   }
 
