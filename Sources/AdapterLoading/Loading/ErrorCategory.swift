@@ -23,6 +23,10 @@ extension PythonError {
     if message.hasPrefix("Cannot combine adapters with different peft types") { return "incompatible-adapters" }
     if message.hasPrefix("Adapter with name '") && message.hasSuffix("' already exists.") { return "adapter-name-conflict" }
     if kind == "KeyError" && !message.hasPrefix("'base_model.") { return "invalid-adapter-config" }
+    // PEFT 0.13 builds the config class with every field of the file.
+    if kind == "TypeError" && message.contains(".__init__() got an unexpected keyword argument '") {
+      return "invalid-adapter-config"
+    }
     if message.hasPrefix("Invalid task type") || message.contains("`layers_to_transform` cannot")
       || message.contains("`layers_pattern`") || message.hasPrefix("AdaLoRA does not work")
       || message.contains("does not support DoRA") || message.hasPrefix("Either `r` or `oft_block_size`")

@@ -148,6 +148,19 @@ struct LoadEngine {
       // An older release knows fewer fields: it refuses them (0.13) or drops them with a warning.
       configClassName = method.configClass
       unknown = config.json.keys.filter { !method.fields.contains($0) }
+      if context.stripsUnknownConfigFields {
+        let stripped = unknown
+        unknown = []
+        if !stripped.isEmpty {
+          var kept = config.json
+          for field in stripped { kept[field] = nil }
+          do {
+            config = try AdapterConfig(json: kept, source: config.source)
+          } catch {
+            throw .notSimulated("the config without the fields PEFT \(release) does not know cannot be read: \(error)")
+          }
+        }
+      }
       if let first = unknown.first, !release.toleratesUnknownConfigFields {
         throw .typeError("\(configClassName).__init__() got an unexpected keyword argument '\(first)'")
       }

@@ -7,10 +7,14 @@ public enum BuiltinLoaders {
   /// Every name `--loader` accepts for a built-in profile (the default set plus each PEFT line by version).
   public static let accepted = names + LoadProfile.allCases.compactMap(\.release).map { "peft@\($0)" }
 
-  /// The loader for a profile name, or `nil` for an unknown name.
-  public static func loader(named name: String) -> (any ConformanceLoader)? {
+  /// The loader for a profile name, or `nil` for an unknown name. `ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS=1`
+  /// in `environment` makes the PEFT profiles strip configs as the driver then does.
+  public static func loader(named name: String, environment: [String: String] = [:]) -> (any ConformanceLoader)? {
     // `peft@0.13.2` (three parts) is the real release through the driver; `peft@0.13` its profile.
     if name.hasPrefix("peft@") && name.split(separator: ".").count > 2 { return nil }
-    return LoadProfile(rawValue: name).map { ProfileLoader(profile: $0, id: name) }
+    let strips = environment["ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS"] == "1"
+    return LoadProfile(rawValue: name).map {
+      ProfileLoader(profile: $0, id: name, stripsUnknownConfigFields: strips && $0.isPEFT)
+    }
   }
 }

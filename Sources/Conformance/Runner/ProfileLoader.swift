@@ -13,8 +13,13 @@ public struct ProfileLoader: ConformanceLoader {
   public let id: String
   private let formats: CheckpointFormats
 
-  public init(profile: LoadProfile, id: String? = nil) {
+  /// Whether configs are reduced to the fields the release knows (as the driver does with
+  /// `ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS=1`).
+  public let stripsUnknownConfigFields: Bool
+
+  public init(profile: LoadProfile, id: String? = nil, stripsUnknownConfigFields: Bool = false) {
     self.profile = profile
+    self.stripsUnknownConfigFields = stripsUnknownConfigFields
     self.id = id ?? profile.rawValue
     formats = profile == .recommended ? .standard : Self.referenceCompatible
   }
@@ -61,9 +66,10 @@ public struct ProfileLoader: ConformanceLoader {
       return .failed(Self.inputError(error))
     }
     let load = prepared.load
-    let context = AdapterLoading.LoadContext(
+    var context = AdapterLoading.LoadContext(
       adapterName: load.adapterName, call: load.method == .fromPretrained ? .fromPretrained : .loadAdapter, loaded: loaded,
       ignoreMismatchedSizes: load.ignoreMismatchedSizes)
+    context.stripsUnknownConfigFields = stripsUnknownConfigFields
     let outcome = LoadSimulator.simulate(base: base, adapter: adapter, context: context, profile: profile)
     return Self.observed(outcome)
   }
