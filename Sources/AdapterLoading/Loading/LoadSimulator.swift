@@ -132,8 +132,9 @@ struct LoadEngine {
   func loadConfig(_ adapter: AdapterSource, warnings: inout [PythonWarning]) throws(PythonError) -> AdapterConfig {
     var config = adapter.config
     let release = profile.semantics
-    // `PEFT_TYPE_TO_CONFIG_MAPPING[peft_type]` of a release that predates the method.
-    guard release.registers(config.peftType) else { throw .keyError(config.peftType.rawValue) }
+    if let refusal = release.refusal(of: config, strippingUnknownFields: context.stripsUnknownConfigFields) {
+      throw refusal
+    }
     guard let tuner = catalog.tuner(for: config.peftType) else { throw PeftModel.unsupported(config.peftType) }
     if config.json["runtime_config"] != nil {
       warnings.append(
@@ -160,9 +161,6 @@ struct LoadEngine {
             throw .notSimulated("the config without the fields PEFT \(release) does not know cannot be read: \(error)")
           }
         }
-      }
-      if let first = unknown.first, !release.toleratesUnknownConfigFields {
-        throw .typeError("\(configClassName).__init__() got an unexpected keyword argument '\(first)'")
       }
       if !unknown.isEmpty {
         var kept = config.json

@@ -1,3 +1,5 @@
+import TensorIO
+
 /// A PEFT release line whose loading behaviour a profile reproduces (`peft@0.13`, …, `peft@0.21`).
 ///
 /// One engine serves every line; a release only switches behaviours on and off. Each switch is named
@@ -100,6 +102,18 @@ public struct PEFTRelease: Sendable, Hashable, Comparable, CustomStringConvertib
   /// The methods this release registers, or `nil` for the newest line (the tuner catalog's own).
   var methods: [String: RecordedMethod]? {
     self == Self.latest ? nil : Self.recorded[recordedVersion]?.methods
+  }
+
+  /// What the release raises on reading `adapter_config.json`, before any weight is read: a method it
+  /// does not register (`KeyError`) or, before 0.14, the first field its config class does not accept
+  /// (`TypeError`). `nil` when it reads the config (`strippingUnknownFields`: as the driver's stripped
+  /// copies, which drop those fields first).
+  public func refusal(of config: AdapterConfig, strippingUnknownFields: Bool = false) -> PythonError? {
+    guard registers(config.peftType) else { return .keyError(config.peftType.rawValue) }
+    guard !toleratesUnknownConfigFields, !strippingUnknownFields, let method = methods?[config.peftType.rawValue],
+      let first = config.json.keys.first(where: { $0 != "runtime_config" && !method.fields.contains($0) })
+    else { return nil }
+    return .typeError("\(method.configClass).__init__() got an unexpected keyword argument '\(first)'")
   }
 
   /// Whether the release registers a method (every method the catalog knows, for the newest line).

@@ -54,6 +54,16 @@ public struct ProfileLoader: ConformanceLoader {
 
   /// Reads the folders and simulates the load.
   func observe(_ prepared: PreparedCase) -> ObservedOutcome {
+    // PEFT reads adapter_config.json before anything else: a release that refuses the config never
+    // reads the base or a (malformed) weight file.
+    if let release = profile.release, let folder = try? AdapterFolder(path: prepared.adapter),
+      let config = try? AdapterConfig(json: folder.config, source: FileSystem.join(prepared.adapter, FolderLayout.adapterConfig)),
+      let refusal = release.refusal(of: config, strippingUnknownFields: stripsUnknownConfigFields)
+    {
+      var outcome = LoadOutcome(profile: profile, call: .fromPretrained, adapterName: prepared.load.adapterName)
+      outcome.error = refusal
+      return Self.observed(outcome)
+    }
     let base: AdapterLoading.BaseModel
     let adapter: AdapterSource
     var loaded: [AdapterLoading.LoadedAdapter] = []
