@@ -29,7 +29,7 @@ public struct PEFTRelease: Sendable, Hashable, Comparable, CustomStringConvertib
   /// The line of a version such as `0.13` or `0.13.2`; `nil` for a line Adaptest does not model.
   public init?(version: String) {
     let parts = version.split(separator: ".", omittingEmptySubsequences: false)
-    guard parts.count == 2 || parts.count == 3, parts[0] == "0", parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) }),
+    guard parts.count == 2 || parts.count == 3, parts[0] == "0", parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0 >= "0" && $0 <= "9" } }),
       let minor = Int(parts[1]), let line = Self.lines.first(where: { $0.minor == minor })
     else { return nil }
     self = line
