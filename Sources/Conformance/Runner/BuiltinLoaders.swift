@@ -8,11 +8,13 @@ public enum BuiltinLoaders {
   public static let accepted = names + LoadProfile.allCases.compactMap(\.release).map { "peft@\($0)" }
 
   /// The loader for a profile name, or `nil` for an unknown name. `ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS=1`
-  /// in `environment` makes the PEFT profiles strip configs as the driver then does.
+  /// in `environment` makes the PEFT profiles strip configs as the driver then does; `peft-0.13` always does.
   public static func loader(named name: String, environment: [String: String] = [:]) -> (any ConformanceLoader)? {
     // `peft@0.13.2` (three parts) is the real release through the driver; `peft@0.13` its profile.
     if name.hasPrefix("peft@") && name.split(separator: ".").count > 2 { return nil }
-    let strips = environment["ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS"] == "1"
+    // `peft-0.13`, the default run's view of 0.13, loads configs reduced to the fields 0.13 knows, so the
+    // corpus shows its key semantics; `peft@0.13` takes them as written (and mostly raises TypeError).
+    let strips = environment["ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS"] == "1" || name == "peft-0.13"
     return LoadProfile(rawValue: name).map {
       ProfileLoader(profile: $0, id: name, stripsUnknownConfigFields: strips && $0.isPEFT)
     }

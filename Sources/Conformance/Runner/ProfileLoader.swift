@@ -54,8 +54,17 @@ public struct ProfileLoader: ConformanceLoader {
 
   /// Reads the folders and simulates the load.
   func observe(_ prepared: PreparedCase) -> ObservedOutcome {
-    // PEFT reads adapter_config.json before anything else: a release that refuses the config never
-    // reads the base or a (malformed) weight file.
+    let base: AdapterLoading.BaseModel
+    let adapter: AdapterSource
+    var loaded: [AdapterLoading.LoadedAdapter] = []
+    do {
+      let checkpoint = try ModelCheckpoint(path: prepared.base, formats: formats)
+      base = try AdapterLoading.BaseModel(config: checkpoint.folder.config, weights: checkpoint.weights.tensors, source: prepared.base)
+    } catch {
+      return .failed(Self.inputError(error))
+    }
+    // After the base, PEFT reads adapter_config.json before any adapter weight: a release that refuses
+    // the config never reads a (malformed) weight file.
     if let release = profile.release, let folder = try? AdapterFolder(path: prepared.adapter),
       let config = try? AdapterConfig(json: folder.config, source: FileSystem.join(prepared.adapter, FolderLayout.adapterConfig)),
       let refusal = release.refusal(of: config, strippingUnknownFields: stripsUnknownConfigFields)
@@ -64,12 +73,7 @@ public struct ProfileLoader: ConformanceLoader {
       outcome.error = refusal
       return Self.observed(outcome)
     }
-    let base: AdapterLoading.BaseModel
-    let adapter: AdapterSource
-    var loaded: [AdapterLoading.LoadedAdapter] = []
     do {
-      let checkpoint = try ModelCheckpoint(path: prepared.base, formats: formats)
-      base = try AdapterLoading.BaseModel(config: checkpoint.folder.config, weights: checkpoint.weights.tensors, source: prepared.base)
       for entry in prepared.loaded { loaded.append(AdapterLoading.LoadedAdapter(name: entry.name, source: try readAdapter(entry.path))) }
       adapter = try readAdapter(prepared.adapter)
     } catch {
