@@ -68,8 +68,6 @@ enum ReleaseGroundTruth {
       "roundtrip--oft load_adapter": oldOFT,
     ],
     "0.14.0": [
-      "cross-arch--lora-r4--gpt2-v128 load_adapter": untargetedSecondAdapter,
-      "mutated--lora-r4--target-nonexistent-only load_adapter": untargetedSecondAdapter,
       "embeddings--lora-embed-lmhead--llama-tied-v128 from_pretrained": tiedTargetWarning,
       "embeddings--lora-embed-lmhead--llama-tied-v128 load_adapter": tiedTargetWarning,
       "resized--oft--llama-v140 from_pretrained": oldOFT,
@@ -78,8 +76,6 @@ enum ReleaseGroundTruth {
       "roundtrip--oft load_adapter": oldOFT,
     ],
     "0.18.1": [
-      "cross-arch--lora-r4--gpt2-v128 load_adapter": untargetedSecondAdapter,
-      "mutated--lora-r4--target-nonexistent-only load_adapter": untargetedSecondAdapter,
       "embeddings--lora-embed-lmhead--llama-tied-v128 from_pretrained": tiedTargetWarning,
       "embeddings--lora-embed-lmhead--llama-tied-v128 load_adapter": tiedTargetWarning,
       "roundtrip--lora-mts-lmhead from_pretrained": tiedTargetWarning,
@@ -96,9 +92,6 @@ enum ReleaseGroundTruth {
     + "tied_target_modules=[…]\", the list accumulating over adapters) and other conditions; not modelled"
   static let oldOFT =
     "OFT before 0.15 has other parameters (`oft_r`, `oft_s`) and config checks; the profile models the current OFT"
-  static let untargetedSecondAdapter =
-    "before 0.21, load_adapter of a second adapter whose target_modules match nothing does not raise (its keys come "
-    + "back unexpected); the profile raises as from_pretrained does; not modelled"
   static let unboundNewModule =
     "PEFT 0.18.1 bug: C3A and DeLoRA on an unsupported layer fail with UnboundLocalError ('new_module') instead of "
     + "their TypeError; not modelled"

@@ -190,8 +190,10 @@ struct LoadEngine {
   func makeModel(_ name: String, config: AdapterConfig, warnings: inout [PythonWarning]) throws(PythonError) -> PeftModel {
     var injectionWarnings: [PythonWarning] = []
     defer { warnings += injectionWarnings.filter { profile.semantics.emits($0) } }
+    var options = context.injection
+    options.accumulatesTargetedModuleNames = !profile.semantics.checksEachAdapterTargetsSomething
     let model = try PeftModel(
-      base: base, adapterName: name, config: config, options: context.injection, catalog: catalog, validated: true,
+      base: base, adapterName: name, config: config, options: options, catalog: catalog, validated: true,
       warnings: &injectionWarnings)
     // transformers 5 only; the older PEFT lines run with transformers 4.
     if context.gradientCheckpointingDeprecation && profile.semantics.runsOnTransformers5 {

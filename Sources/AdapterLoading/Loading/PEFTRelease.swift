@@ -78,6 +78,12 @@ public struct PEFTRelease: Sendable, Hashable, Comparable, CustomStringConvertib
   /// contains the method's parameter prefix (`_insert_adapter_name_into_state_dict`).
   var mapsKeysStructurally: Bool { minor >= 21 }
 
+  /// Whether each injection checks that *this* adapter targets something. 0.13 checks a per-call flag;
+  /// 0.14 to 0.20 read `self.targeted_module_names`, which every earlier adapter added to, so
+  /// `load_adapter` of a second adapter that matches nothing loads (its keys come back unexpected);
+  /// 0.21 checks per call again.
+  var checksEachAdapterTargetsSomething: Bool { minor < 14 || minor >= 21 }
+
   /// 0.21: LoRA checkpoints pass through transformers 5's weight conversion before loading.
   var convertsTransformersCheckpoints: Bool { minor >= 21 }
 
