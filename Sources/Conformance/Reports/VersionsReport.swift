@@ -101,7 +101,12 @@ public struct VersionsReport: Sendable {
       anyDisagreement = true
       lines.append("- `\(a.left)` vs `\(column.title)`:")
       for d in a.disagreements.sorted(by: { $0.id < $1.id }) {
-        lines.append("  - `\(d.id)`: profile \(Self.clip(d.left.description)); release \(Self.clip(d.right.description))")
+        // The release's own known deviation on the case says why the profile cannot follow it.
+        let reason = (results[column]?[d.id]?.expectation?.reason ?? "").split(whereSeparator: \.isWhitespace)
+          .joined(separator: " ")
+        lines.append(
+          "  - `\(d.id)`: profile \(Self.clip(d.left.description, limit: 160)); release "
+            + "\(Self.clip(d.right.description, limit: 160))" + (reason.isEmpty ? "" : ". Why: \(reason)"))
       }
     }
     if !anyDisagreement { lines.append("None.") }
