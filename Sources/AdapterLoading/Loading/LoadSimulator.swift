@@ -287,7 +287,9 @@ struct LoadEngine {
     }
 
     let modelState = model.stateDict
-    if !modelState.keys.contains(where: { $0.hasPrefix("base_model.model.") }) {
+    // 0.21 (with the structural mapping): a model without `base_model.model.` keys (prompt learning) gets
+    // the prefix stripped from the checkpoint's keys; before, they reach torch as written.
+    if release.mapsKeysStructurally, !modelState.keys.contains(where: { $0.hasPrefix("base_model.model.") }) {
       remapped = StateDict(remapped.entries.map { entry in
         var e = entry
         if e.key.hasPrefix("base_model.model.") {
