@@ -20,8 +20,11 @@ struct CheckCommand: AsyncParsableCommand {
       HF_HUB_OFFLINE=1 — from the Hub (HF_ENDPOINT, HF_TOKEN), fetching the configs and each \
       safetensors header by range requests, never the tensor data.
 
-      Profiles: 'peft' reproduces PEFT 0.21 exactly (its missing-key filter included); 'peft-0.13' PEFT \
-      before the filter; 'recommended' (default) reports what matters, with diagnostic codes and fixes.
+      Profiles: 'peft@0.13', 'peft@0.14', 'peft@0.18' and 'peft@0.21' reproduce each PEFT release line \
+      exactly, with the transformers release it runs with ('peft' is the newest line, 'peft-0.13' the \
+      older name of peft@0.13); 'recommended' (default) reports what matters, with diagnostic codes and \
+      fixes. --all-versions prints one row per profile (result and first diagnostic) and exits with the \
+      worst status among them.
 
       A model type or class transformers does not register (remote code) is inferred from the checkpoint \
       and the adapter's keys; every profile then prints an 'architecture-inferred' note saying what was \
@@ -54,8 +57,11 @@ struct CheckCommand: AsyncParsableCommand {
   @Flag(help: "Pass low_cpu_mem_usage=True.")
   var lowCpuMemUsage = false
 
-  @Option(help: "peft, peft-0.13 or recommended.")
+  @Option(help: "recommended, peft@0.13, peft@0.14, peft@0.18, peft@0.21 (or peft, the newest; peft-0.13).")
   var profile: LoadProfile = .recommended
+
+  @Flag(help: "One row per profile: every PEFT release line and recommended.")
+  var allVersions = false
 
   @Flag(help: "Show everything: info diagnostics, every key, environment warnings.")
   var verbose = false
@@ -115,6 +121,13 @@ struct CheckCommand: AsyncParsableCommand {
     let context = LoadContext(
       adapterName: adapterName, loaded: already, ignoreMismatchedSizes: ignoreMismatchedSizes,
       lowCPUMemUsage: lowCpuMemUsage)
+    if allVersions {
+      let rows = VersionCheck.rows(base: baseModel, adapter: adapter, context: context)
+      print(json ? JSONWriter(indent: 2).string(VersionCheck.json(rows)) : VersionCheck.table(rows))
+      let worst = rows.map(\.status).max() ?? .clean
+      if worst != .clean { throw ExitCode(ExitStatus.of(worst)) }
+      return
+    }
     let outcome = LoadSimulator.simulate(base: baseModel, adapter: adapter, context: context, profile: profile)
     print(json ? JSONWriter(indent: 2).string(outcome.json) : outcome.text(verbose: verbose))
     if outcome.status != .clean { throw ExitCode(ExitStatus.of(outcome.status)) }

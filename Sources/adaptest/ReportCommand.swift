@@ -6,7 +6,7 @@ import TensorIO
 struct ReportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "report", abstract: "Combine and re-render conformance reports.",
-    subcommands: [Merge.self, Render.self, Agreement.self, Architectures.self])
+    subcommands: [Merge.self, Render.self, Agreement.self, Architectures.self, Versions.self])
 
   struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -77,6 +77,32 @@ struct ReportCommand: ParsableCommand {
         print(text, terminator: "")
       }
       if report.unexplainedDeviations > 0 { throw ExitCode(ExitStatus.findings) }
+    }
+  }
+
+  struct Versions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "The cross-version report of real PEFT releases, with each release line's profile agreement.",
+      discussion: """
+        RESULTS is a results.json (or report folder) of `adaptest run --loader peft@X.Y.Z … --loader peft@X.Y … \
+        --full-details`; --stripped the same run made with ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS=1. Writes \
+        Markdown: per release its statuses and how many cases its profile answers as the release does, every \
+        disagreement, the known deviations by reason and every case.
+        """)
+
+    @Argument(help: "A results.json (or a report folder holding one).") var input: String
+    @Option(help: "The results of the same run with stripped configs.") var stripped: String?
+    @Option(help: "Where to write the Markdown.") var out = "reports/peft-versions.md"
+
+    func run() throws {
+      let report = VersionsReport(asIs: try readResults(input), stripped: try stripped.map(readResults))
+      do {
+        try AtomicFile.write(text: report.markdown(), to: out)
+      } catch {
+        printError("adaptest: cannot write \(out): \(error)")
+        throw ExitCode(3)
+      }
+      print(DisplayText.terminalSafe("versions report written to \(out) (\(report.columns.map(\.title).joined(separator: ", ")))"))
     }
   }
 

@@ -171,7 +171,7 @@ struct RunCommand: AsyncParsableCommand {
     var instances: [any ConformanceLoader] = []
     let locator = DriverLocator()
     for name in selected {
-      if let builtin = BuiltinLoaders.loader(named: name) {
+      if let builtin = BuiltinLoaders.loader(named: name, environment: DriverLocator.processEnvironment()) {
         instances.append(builtin)
       } else if DriverLocator.isDriver(name) {
         do {

@@ -4,7 +4,8 @@ import TensorIO
 
 @testable import AdapterLoading
 
-/// The `peft-0.13` and `recommended` profiles on the real-PEFT ground truth.
+/// The `recommended` profile on the real-PEFT ground truth (the older PEFT lines are replayed against
+/// their own releases in `ReleaseGroundTruthTests`).
 @Suite("Load profiles")
 struct ProfileTests {
   static let cases = GroundTruth.loadAdapterCaseIDs
@@ -27,15 +28,6 @@ struct ProfileTests {
       base: try GroundTruth.base(try #require(record["base"]?.stringValue)),
       adapter: try GroundTruth.adapter(try #require(record["adapter"]?.stringValue)), context: context, profile: profile)
     return (outcome, try #require(record["load_adapter"]?.objectValue))
-  }
-
-  /// PEFT ≤ 0.13 returned torch's result unfiltered: exactly what PEFT 0.21 computes before its filter.
-  @Test("peft-0.13 reports torch's unfiltered result", arguments: cases)
-  func peft013(_ id: String) throws {
-    let (outcome, recorded) = try Self.run(id, profile: .peft013)
-    guard let raw = recorded["raw_torch_result"]?.objectValue else { return }
-    #expect(outcome.missingKeys == raw["missing_keys"]?.arrayValue?.compactMap(\.stringValue), "\(id)")
-    #expect(!outcome.warnings.contains { $0.message.hasPrefix("Adapter name '") }, "\(id)")
   }
 
   /// The recommended profile never reports another adapter's or a base tensor as missing, never

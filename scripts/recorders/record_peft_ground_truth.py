@@ -64,49 +64,12 @@ import transformers
 from safetensors.torch import load_file, save_file
 
 import peft
-from peft import (
-    AdaLoraConfig,
-    BeftConfig,
-    CartridgeConfig,
-    CPTConfig,
-    BOFTConfig,
-    C3AConfig,
-    DeftConfig,
-    DeloraConfig,
-    FourierFTConfig,
-    GloraConfig,
-    GraloraConfig,
-    HiraConfig,
-    HRAConfig,
-    IA3Config,
-    LilyConfig,
-    LNTuningConfig,
-    LoHaConfig,
-    LoKrConfig,
-    LoraConfig,
-    MultitaskPromptTuningConfig,
-    MissConfig,
-    OSFConfig,
-    OFTConfig,
-    PeanutConfig,
-    PeftModel,
-    PolyConfig,
-    PrefixTuningConfig,
-    PveraConfig,
-    RandLoraConfig,
-    PromptEncoderConfig,
-    PromptTuningConfig,
-    PsoftConfig,
-    RoadConfig,
-    ShiraConfig,
-    SupertuningConfig,
-    TrainableTokensConfig,
-    UniLoraConfig,
-    VBLoRAConfig,
-    VeraConfig,
-    WaveFTConfig,
-    get_peft_model,
-)
+from peft import PeftModel, get_peft_model
+
+# The config classes the cases are written with. An older release (replayed with --replay-from) lacks some:
+# a stand-in keeps the case table importable, and only cases whose adapters already exist are run.
+for _name in ('AdaLoraConfig', 'BeftConfig', 'CartridgeConfig', 'CPTConfig', 'BOFTConfig', 'C3AConfig', 'DeftConfig', 'DeloraConfig', 'FourierFTConfig', 'GloraConfig', 'GraloraConfig', 'HiraConfig', 'HRAConfig', 'IA3Config', 'LilyConfig', 'LNTuningConfig', 'LoHaConfig', 'LoKrConfig', 'LoraConfig', 'MultitaskPromptTuningConfig', 'MissConfig', 'OSFConfig', 'OFTConfig', 'PeanutConfig', 'PolyConfig', 'PrefixTuningConfig', 'PveraConfig', 'RandLoraConfig', 'PromptEncoderConfig', 'PromptTuningConfig', 'PsoftConfig', 'RoadConfig', 'ShiraConfig', 'SupertuningConfig', 'TrainableTokensConfig', 'UniLoraConfig', 'VBLoRAConfig', 'VeraConfig', 'WaveFTConfig'):
+    globals()[_name] = getattr(peft, _name, None) or type(_name, (), {})
 from transformers import (
     AutoModelForCausalLM,
     AutoModelForSeq2SeqLM,
@@ -1276,7 +1239,15 @@ def main():
     ap.add_argument("--out", default=str(DEFAULT_OUT), help="fixture root (default: %(default)s)")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--only", default=None, help="development: regex; only rerun matching cases, keep everything else")
+    ap.add_argument("--replay-from", default=None, metavar="TREE",
+                    help="load the bases and adapters of an existing tree (written by the current PEFT) with the "
+                         "installed, older PEFT and record only versions.json and cases/ under --out")
+    ap.add_argument("--strip-unknown-config-fields", action="store_true",
+                    help="with --replay-from: load copies of the adapters whose adapter_config.json keeps only the fields "
+                         "the installed PEFT's config class accepts (written under --out/adapters, configs only)")
     args = ap.parse_args()
+    if args.replay_from:
+        return replay(args)
 
     t0 = time.time()
     out = Path(args.out).resolve()
@@ -1405,6 +1376,67 @@ def main():
     print(f"{len(BASES)} bases, {len(ADAPTERS)} adapters, {len(CASES)} cases, {total / 1e6:.2f} MB; "
           f"bases {t_bases - t0:.1f}s, adapters {t_adapters - t_bases:.1f}s, cases {t_cases - t_adapters:.1f}s, "
           f"total {time.time() - t0:.1f}s")
+
+
+def replay(args):
+    """Every case of an existing tree, loaded by the installed PEFT (an older release)."""
+    t0 = time.time()
+    source = Path(args.replay_from).resolve()
+    out = Path(args.out).resolve()
+    if out == source:
+        raise SystemExit("--out must differ from --replay-from")
+    site = str(Path(torch.__file__).resolve().parents[1])
+    scratch = Path(tempfile.mkdtemp(prefix="adaptest-replay-"))
+    SUBSTITUTIONS[:] = [
+        (str(scratch) + "/", ""), (str(scratch), "."), (str(source) + "/", ""), (str(source), "."),
+        (str(out), "<out>"), (str(REPO_ROOT), "<root>"), (site, "<site-packages>"), (sys.prefix, "<venv>"),
+        (str(Path.home()), "<home>"),
+    ]
+    for d in ("cases", "adapters"):
+        shutil.rmtree(out / d, ignore_errors=True)
+    (out / "cases").mkdir(parents=True)
+    os.symlink(source / "bases", scratch / "bases")
+    if args.strip_unknown_config_fields:
+        sys.path.insert(0, str(REPO_ROOT / "Drivers" / "peft"))
+        from config_strip import accepted_fields, config_class_for
+
+        (scratch / "adapters").mkdir()
+        for folder in sorted((source / "adapters").iterdir()):
+            copy_dir = scratch / "adapters" / folder.name
+            copy_dir.mkdir()
+            for f in folder.iterdir():
+                os.symlink(f, copy_dir / f.name)
+            config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+            cls = config_class_for(config.get("peft_type"))
+            if cls is None:
+                continue
+            known = accepted_fields(cls)
+            kept = {k: v for k, v in config.items() if k in known}
+            if kept == config:
+                continue
+            (copy_dir / "adapter_config.json").unlink()
+            text = json.dumps(kept, indent=2, sort_keys=True) + "\n"
+            (copy_dir / "adapter_config.json").write_text(text, encoding="utf-8")
+            (out / "adapters" / folder.name).mkdir(parents=True)
+            (out / "adapters" / folder.name / "adapter_config.json").write_text(text, encoding="utf-8")
+    else:
+        os.symlink(source / "adapters", scratch / "adapters")
+    os.chdir(scratch)
+    versions = OrderedDict(peft=peft.__version__, transformers=transformers.__version__, torch=torch.__version__,
+                           safetensors=safetensors.__version__, replayed_from=GENERATOR + " tree of PEFT " +
+                           json.loads((source / "versions.json").read_text())["peft"],
+                           stripped_unknown_config_fields=bool(args.strip_unknown_config_fields))
+    write_json(str(out / "versions.json"), versions)
+    case_ids = [c["id"] for c in json.loads((source / "manifest.json").read_text())["cases"]]
+    if args.only:
+        case_ids = [c for c in case_ids if re.search(args.only, c)]
+    for c, r in zip(case_ids, run_jobs([("case", c) for c in case_ids], args.jobs)):
+        write_json(str(out / "cases" / f"{c}.json"), r)
+    shutil.rmtree(scratch)
+    bad = [str(p) for p in out.rglob("*.json") if str(Path.home()) in p.read_text(encoding="utf-8")]
+    if bad:
+        raise SystemExit(f"absolute paths leaked into: {bad}")
+    print(f"{len(case_ids)} cases replayed with PEFT {peft.__version__} in {time.time() - t0:.1f}s")
 
 
 if __name__ == "__main__":

@@ -72,7 +72,8 @@ extension PeftModel {
     }
 
     try checkInjectionOutcome(
-      config: config, targets: targets, targetedParameters: targetedParameters, excluded: excluded,
+      config: config, targets: options.accumulatesTargetedModuleNames ? targetedModuleNames + targets : targets,
+      targetedParameters: targetedParameters, excluded: excluded,
       unmatched: unmatched, context: &context)
 
     for name in targets where !targetedModuleNames.contains(name) { targetedModuleNames.append(name) }

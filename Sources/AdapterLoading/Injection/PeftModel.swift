@@ -12,9 +12,13 @@ public struct InjectionOptions: Hashable, Sendable {
   /// Whether BOFT's CUDA extension loads (it does not without CUDA; PEFT then forces a butterfly
   /// factor of 1).
   public var boftCUDAExtension: Bool
+  /// PEFT before 0.21: the "targets nothing" check reads `self.targeted_module_names`, which every
+  /// earlier adapter added to, so a later adapter that matches no module does not raise.
+  public var accumulatesTargetedModuleNames: Bool
 
-  public init(boftCUDAExtension: Bool = false) {
+  public init(boftCUDAExtension: Bool = false, accumulatesTargetedModuleNames: Bool = false) {
     self.boftCUDAExtension = boftCUDAExtension
+    self.accumulatesTargetedModuleNames = accumulatesTargetedModuleNames
   }
 }
 

@@ -29,6 +29,10 @@ extension PythonError {
     if message.hasPrefix("Cannot combine adapters with different peft types") { return .incompatibleAdapters }
     if message.hasPrefix("Adapter with name '") && message.hasSuffix("' already exists.") { return .adapterNameConflict }
     if kind == "KeyError" && !message.hasPrefix("'base_model.") { return .invalidAdapterConfig }
+    // PEFT 0.13 builds the config class with every field of the file.
+    if kind == "TypeError" && message.contains(".__init__() got an unexpected keyword argument '") {
+      return .invalidAdapterConfig
+    }
     if message.hasPrefix("Invalid task type") || message.contains("`layers_to_transform` cannot")
       || message.contains("`layers_pattern`") || message.hasPrefix("AdaLoRA does not work")
       || message.contains("does not support DoRA") || message.hasPrefix("Either `r` or `oft_block_size`")

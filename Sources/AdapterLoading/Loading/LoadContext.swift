@@ -46,6 +46,10 @@ public struct LoadContext: Sendable, Hashable {
   /// transformers 5 warns (`FutureWarning`) that `is_gradient_checkpointing` is deprecated every time a
   /// `PeftModel` is constructed; PEFT profiles reproduce it.
   public var gradientCheckpointingDeprecation: Bool
+  /// Load copies of the configs reduced to the fields the profile's PEFT release knows, silently (the
+  /// driver's `ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS=1`): shows an old release's key semantics on
+  /// configs it would refuse.
+  public var stripsUnknownConfigFields = false
 
   public init(
     adapterName: String = "default", call: LoadCall? = nil, loaded: [LoadedAdapter] = [],

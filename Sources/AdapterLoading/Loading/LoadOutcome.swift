@@ -92,13 +92,9 @@ public struct LoadOutcome: Hashable, Sendable {
     if unknown != nil { return .cannotTell }
     if error != nil || peftRaises { return .fails }
     if diagnostics.contains(where: { $0.severity == .error }) { return .broken }
-    switch profile {
-    case .recommended:
-      return diagnostics.contains { $0.severity == .warning } ? .warnings : .clean
-    case .peft, .peft013:
-      let relevant = warnings.filter { !Self.environmentCategories.contains($0.category) }
-      return missingKeys.isEmpty && unexpectedKeys.isEmpty && mismatched.isEmpty && relevant.isEmpty ? .clean : .warnings
-    }
+    guard profile.isPEFT else { return diagnostics.contains { $0.severity == .warning } ? .warnings : .clean }
+    let relevant = warnings.filter { !Self.environmentCategories.contains($0.category) }
+    return missingKeys.isEmpty && unexpectedKeys.isEmpty && mismatched.isEmpty && relevant.isEmpty ? .clean : .warnings
   }
 
   /// What Adaptest cannot tell about this load, when the simulation stopped at something it does not

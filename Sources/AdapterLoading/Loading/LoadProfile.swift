@@ -1,23 +1,59 @@
-/// Which loader's behaviour a simulation reproduces.
-public enum LoadProfile: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
-  /// PEFT ≥ 0.14 as of 0.21.2: structural key remapping, then torch's `strict=False` result filtered by
-  /// the substring test `tuner_prefix in key and adapter_name in key` (false positives included),
+/// Which loader's behaviour a simulation reproduces: one PEFT release line exactly, or Adaptest's own
+/// `recommended` reading of the same load.
+///
+/// Names: `peft@0.13`, `peft@0.14`, `peft@0.18`, `peft@0.21` (an exact version such as `peft@0.14.0` names its
+/// line); `peft` is the newest line, `peft-0.13` the older name of `peft@0.13`; `recommended`.
+public struct LoadProfile: Sendable, Hashable, CustomStringConvertible, RawRepresentable, CaseIterable {
+  /// The PEFT release line reproduced word for word; `nil` for ``recommended``, which reads the load
+  /// with the newest line's semantics.
+  public let release: PEFTRelease?
+
+  /// The newest PEFT line (0.21.2): structural key mapping, then torch's `strict=False` result filtered
+  /// by the substring test `tuner_prefix in key and adapter_name in key` (false positives included),
   /// `from_pretrained`'s "Found missing adapter keys" warning, PEFT's exact errors and warnings.
-  case peft
-  /// PEFT ≤ 0.13: torch's raw result (every base weight and every other adapter's weights missing),
-  /// no missing-key warning, no adapter-name warnings.
-  case peft013 = "peft-0.13"
+  public static let peft = LoadProfile(release: .latest)
+  /// PEFT 0.13 (`peft@0.13`): torch's raw result (every base weight and every other adapter's weights
+  /// missing), the adapter name inserted after the parameter prefix, `TypeError` on config fields it does
+  /// not know.
+  public static let peft013 = LoadProfile(release: .v0_13)
   /// Adaptest's own reading of the same load: a structural filter (only this adapter's own tensors can
   /// be missing), unexpected keys surfaced, missing auxiliary tensors reported as missing instead of a
   /// `KeyError`, and diagnostics with stable codes and fixes.
-  case recommended
+  public static let recommended = LoadProfile(release: nil)
+
+  /// The profile of one PEFT release line.
+  public static func peft(at release: PEFTRelease) -> LoadProfile { LoadProfile(release: release) }
+
+  /// `recommended`, then every PEFT line oldest first.
+  public static let allCases: [LoadProfile] = [.recommended] + PEFTRelease.lines.map(LoadProfile.peft(at:))
+
+  private init(release: PEFTRelease?) { self.release = release }
+
+  /// A profile name (see the type's documentation); `nil` for an unknown one.
+  public init?(rawValue: String) {
+    switch rawValue {
+    case "recommended": self = .recommended
+    case "peft": self = .peft
+    case "peft-0.13": self = .peft013
+    default:
+      guard rawValue.hasPrefix("peft@"), let release = PEFTRelease(version: String(rawValue.dropFirst(5))) else { return nil }
+      self = .peft(at: release)
+    }
+  }
+
+  /// The canonical name: `recommended`, `peft` for the newest line, `peft@0.X` for the others.
+  public var rawValue: String {
+    guard let release else { return "recommended" }
+    return release == .latest ? "peft" : "peft@\(release)"
+  }
 
   public var description: String { rawValue }
 
-  /// Whether PEFT's missing-key filter applies.
-  var filtersMissingKeys: Bool { self != .peft013 }
-  /// Whether the warnings PEFT added after 0.13 are emitted (missing adapter keys, adapter name in prefix).
-  var hasModernWarnings: Bool { self != .peft013 }
+  /// Whether this profile reproduces a PEFT release (rather than `recommended`).
+  public var isPEFT: Bool { release != nil }
+
+  /// The line whose semantics the engine follows.
+  var semantics: PEFTRelease { release ?? .latest }
 }
 
 /// How the adapter is loaded.

@@ -101,7 +101,7 @@ struct LoadEngine {
         model = created
       }
     } catch {
-      outcome.error = error
+      outcome.error = profile.isPEFT ? profile.semantics.translating(error) : error
     }
     outcome.warnings = profile == .recommended
       ? warnings.filter { !LoadOutcome.environmentCategories.contains($0.category) } : warnings
@@ -131,6 +131,10 @@ struct LoadEngine {
   /// `PeftConfig.from_pretrained`: the field checks and the warnings of loading a config file.
   func loadConfig(_ adapter: AdapterSource, warnings: inout [PythonWarning]) throws(PythonError) -> AdapterConfig {
     var config = adapter.config
+    let release = profile.semantics
+    if let refusal = release.refusal(of: config, strippingUnknownFields: context.stripsUnknownConfigFields) {
+      throw refusal
+    }
     guard let tuner = catalog.tuner(for: config.peftType) else { throw PeftModel.unsupported(config.peftType) }
     if config.json["runtime_config"] != nil {
       warnings.append(
@@ -139,11 +143,39 @@ struct LoadEngine {
             + "are only valid at runtime."))
       config.json["runtime_config"] = nil
     }
-    let unknown = config.unknownFields.filter { $0 != "runtime_config" }
+    var configClassName = tuner.configClassName
+    var unknown = config.unknownFields.filter { $0 != "runtime_config" }
+    if let method = release.methods?[config.peftType.rawValue] {
+      // An older release knows fewer fields: it refuses them (0.13) or drops them with a warning.
+      configClassName = method.configClass
+      unknown = config.json.keys.filter { !method.fields.contains($0) }
+      if context.stripsUnknownConfigFields {
+        let stripped = unknown
+        unknown = []
+        if !stripped.isEmpty {
+          var kept = config.json
+          for field in stripped { kept[field] = nil }
+          do {
+            config = try AdapterConfig(json: kept, source: config.source)
+          } catch {
+            throw .notSimulated("the config without the fields PEFT \(release) does not know cannot be read: \(error)")
+          }
+        }
+      }
+      if !unknown.isEmpty {
+        var kept = config.json
+        for field in unknown { kept[field] = nil }
+        do {
+          config = try AdapterConfig(json: kept, source: config.source)
+        } catch {
+          throw .notSimulated("the config without the fields PEFT \(release) does not know cannot be read: \(error)")
+        }
+      }
+    }
     if !unknown.isEmpty {
       warnings.append(
         PythonWarning(
-          message: "Unexpected keyword arguments \(pythonListRepr(unknown.sorted())) for class \(tuner.configClassName), "
+          message: "Unexpected keyword arguments \(pythonListRepr(unknown.sorted())) for class \(configClassName), "
             + "these are ignored. This probably means that you're loading a configuration file that was saved using a "
             + "higher version of the library and additional parameters have been introduced since. It is highly "
             + "recommended to upgrade the PEFT version before continuing (e.g. by running `pip install -U peft`)."))
@@ -157,12 +189,14 @@ struct LoadEngine {
   /// `PeftModel.__init__` with the first adapter.
   func makeModel(_ name: String, config: AdapterConfig, warnings: inout [PythonWarning]) throws(PythonError) -> PeftModel {
     var injectionWarnings: [PythonWarning] = []
-    defer { warnings += injectionWarnings.filter { profile.hasModernWarnings || !$0.isModernPEFTWarning } }
+    defer { warnings += injectionWarnings.filter { profile.semantics.emits($0) } }
+    var options = context.injection
+    options.accumulatesTargetedModuleNames = !profile.semantics.checksEachAdapterTargetsSomething
     let model = try PeftModel(
-      base: base, adapterName: name, config: config, options: context.injection, catalog: catalog, validated: true,
+      base: base, adapterName: name, config: config, options: options, catalog: catalog, validated: true,
       warnings: &injectionWarnings)
-    // transformers 5 only; PEFT 0.13 ran with transformers 4.
-    if context.gradientCheckpointingDeprecation && profile != .peft013 {
+    // transformers 5 only; the older PEFT lines run with transformers 4.
+    if context.gradientCheckpointingDeprecation && profile.semantics.runsOnTransformers5 {
       injectionWarnings.append(
         PythonWarning(
           category: "FutureWarning",
@@ -192,7 +226,7 @@ struct LoadEngine {
       break
     }
     var addWarnings: [PythonWarning] = []
-    defer { warnings += addWarnings.filter { profile.hasModernWarnings || !$0.isModernPEFTWarning } }
+    defer { warnings += addWarnings.filter { profile.semantics.emits($0) } }
     try model.addAdapter(adapterName, config: config, validated: true, warnings: &addWarnings)
   }
 
@@ -204,13 +238,18 @@ struct LoadEngine {
     var state = adapter.checkpoint
     var auxiliaryMissing: [String] = []
     var originalNames: [String: String] = [:]
-    // Current PEFT on transformers 5 (0.21.2 does this; 0.18.1 and 0.13 do not).
-    if profile != .peft013, TransformersConversion.applies(to: config.peftType, architecture: base.architecture) {
+    let release = profile.semantics
+    if release.convertsTransformersCheckpoints,
+      TransformersConversion.applies(to: config.peftType, architecture: base.architecture)
+    {
       (state, originalNames) = TransformersConversion.convert(state, architecture: base.architecture, adapterName: adapterName)
     }
 
     // Auxiliary wrappers: checkpoint names → wrapper names (a missing one is a KeyError in PEFT).
-    for (name, node) in model.tree.namedModules() {
+    if !release.mapsAuxiliaryWrapperKeys {
+      state = legacyModulesToSaveRenaming(state, model: model, adapterName: adapterName)
+    }
+    for (name, node) in model.tree.namedModules() where release.mapsAuxiliaryWrapperKeys {
       var map: [(String, String)] = []
       switch model.tree[node].kind {
       case .modulesToSaveWrapper:
@@ -238,12 +277,19 @@ struct LoadEngine {
       }
     }
 
-    var request = LoadRequest(model: model, config: config, adapterName: adapterName)
-    var remapped = try model.tuner.remapForLoad(state, request: &request, warnings: &warnings)
-    model = request.model
+    var remapped: StateDict
+    if release.mapsKeysStructurally {
+      var request = LoadRequest(model: model, config: config, adapterName: adapterName)
+      remapped = try model.tuner.remapForLoad(state, request: &request, warnings: &warnings)
+      model = request.model
+    } else {
+      remapped = try legacyRemap(state, model: &model, config: config, adapterName: adapterName, warnings: &warnings)
+    }
 
     let modelState = model.stateDict
-    if !modelState.keys.contains(where: { $0.hasPrefix("base_model.model.") }) {
+    // 0.21 (with the structural mapping): a model without `base_model.model.` keys (prompt learning) gets
+    // the prefix stripped from the checkpoint's keys; before, they reach torch as written.
+    if release.mapsKeysStructurally, !modelState.keys.contains(where: { $0.hasPrefix("base_model.model.") }) {
       remapped = StateDict(remapped.entries.map { entry in
         var e = entry
         if e.key.hasPrefix("base_model.model.") {
@@ -363,12 +409,11 @@ struct LoadEngine {
     outcome.stateDict = model.stateDict
 
     let missing: [String]
-    switch profile {
-    case .peft013:
+    if profile.isPEFT && !profile.semantics.filtersMissingKeys {
       missing = weights.raw.missingKeys
-    case .peft:
+    } else if profile.isPEFT {
       missing = peftFilter(weights.raw.missingKeys, model: model)
-    case .recommended:
+    } else {
       let prefixes = PrefixSet(model.tunerKeyPrefixes(adapterName: name))
       let unsaved = model.tuner.unsavedAttributes.map { ".\($0).\(name)" }
       let own = weights.raw.missingKeys.filter { key in
@@ -384,14 +429,20 @@ struct LoadEngine {
     }
 
     outcome.missingKeys = missing
-    if context.call == .fromPretrained && profile == .peft {
+    let release = profile.semantics
+    if context.call == .fromPretrained && profile.isPEFT && release.filtersMissingKeys {
       // from_pretrained does not return the keys; it warns about them, minus shared parameters.
       let shown = missing.filter {
         !($0.hasSubstring("vblora_vector_bank") || $0.hasSubstring("prompt_encoder") || $0.hasSubstring(".tinylora_v."))
       }
       guard !shown.isEmpty else { return }
-      var message = "Found missing adapter keys while loading the checkpoint: \(pythonListRepr(shown))."
-      if let prefix = model.peftType.prefix, prefix.contains(name) {
+      var message = "Found missing adapter keys while loading the checkpoint: \(pythonListRepr(shown))"
+      guard release.namesAdapterNameInPrefix else {
+        outcome.warnings.append(PythonWarning(message: message))
+        return
+      }
+      message += "."
+      if let prefix = release.parameterPrefix(model.peftType), prefix.contains(name) {
         message = "Adapter name '\(name)' should not be contained in the prefix '\(prefix)'. This could be the potential "
           + "reason for missing adapter keys. " + message
       }
@@ -401,7 +452,7 @@ struct LoadEngine {
 
   /// PEFT's post-filter (`tuner_prefix in key and adapter_name in key`, both plain substrings).
   func peftFilter(_ keys: [String], model: PeftModel) -> [String] {
-    let prefix = model.peftType.prefix ?? ""
+    let prefix = profile.semantics.parameterPrefix(model.peftType) ?? ""
     let name = context.adapterName
     return keys.filter { key in
       guard key.hasSubstring(prefix), key.hasSubstring(name) else { return false }
@@ -414,9 +465,31 @@ struct LoadEngine {
   }
 }
 
-extension PythonWarning {
-  /// Warnings PEFT added after 0.13 (absent from the `peft-0.13` profile).
-  var isModernPEFTWarning: Bool {
-    message.hasPrefix("Adapter name '") && message.contains("should not be contained in the prefix")
+extension PEFTRelease {
+  /// Whether this release emits an injection warning that PEFT 0.21 emits: the ones added in 0.18 (the
+  /// adapter name inside the tuner prefix, `lora_bias` on a layer without bias, LN tuning on an
+  /// unsupported layer) are absent before.
+  func emits(_ warning: PythonWarning) -> Bool {
+    guard minor < 18 else { return true }
+    let message = warning.message
+    return !(message.hasPrefix("Adapter name '") && message.contains("should not be contained in the prefix"))
+      && !message.hasPrefix("`lora_bias=True` was passed but the targeted layer")
+      && !message.hasPrefix("Unsupported layer type '")
+  }
+
+  /// The exception this release raises where PEFT 0.21 raises `error`: 0.21 introduced
+  /// `NoMatchingPeftModuleError` for a config that targets nothing, and raises `TypeError` (before:
+  /// `ValueError`) for a target module of a type the method does not support.
+  func translating(_ error: PythonError) -> PythonError {
+    guard self < .v0_21 else { return error }
+    var translated = error
+    if error.kind == "NoMatchingPeftModuleError" {
+      translated.kind = "ValueError"
+    } else if error.kind == "TypeError", error.message.hasPrefix("Target module "),
+      error.message.contains(" is not supported. Currently, only the following modules are supported: ")
+    {
+      translated.kind = "ValueError"
+    }
+    return translated
   }
 }

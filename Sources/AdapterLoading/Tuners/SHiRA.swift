@@ -42,7 +42,7 @@ public struct SHiRATuner: Tuner {
   }
 
   /// The SHiRA layers' module paths, for the `shira_indices` keys.
-  private func layerPaths(_ model: PeftModel) -> [String] {
+  static func layerPaths(_ model: PeftModel) -> [String] {
     model.tree.namedModules().compactMap { name, node in
       model.tree[node].child("shira_weight") != nil && model.isTunerLayer(node) ? name : nil
     }
@@ -52,7 +52,7 @@ public struct SHiRATuner: Tuner {
     var result = defaultAdapterStateDict(request)
     // Only layers created with a mask have indices (`mask_type="random"`, the only built-in mask).
     guard (try TunerSupport.string(request.config, "mask_type", default: "random")) == "random" else { return result }
-    for path in layerPaths(request.model) {
+    for path in Self.layerPaths(request.model) {
       guard let weight = request.stateDict["\(path).shira_weight.\(request.adapterName)"] else { continue }
       let count = weight.info.shape.first ?? 0
       result["\(path).shira_indices.\(request.adapterName)"] = StateDict.Entry(
@@ -65,7 +65,7 @@ public struct SHiRATuner: Tuner {
     throws(PythonError) -> StateDict
   {
     var remapped = defaultRemap(checkpoint, request: request)
-    remapped.remove(Set(layerPaths(request.model).map { "\($0).shira_indices" }))
+    remapped.remove(Set(Self.layerPaths(request.model).map { "\($0).shira_indices" }))
     return remapped
   }
 }

@@ -97,19 +97,31 @@ public struct VBLoRATuner: Tuner {
   {
     var state = checkpoint
     if request.config.saveOnlyTopkWeights == true {
-      let vectors = request.model.sharedState()["vblora_vector_bank"]?
-        .first { $0.name == request.adapterName }?.info.shape.first ?? numbers(request.config).vectors
-      for key in checkpoint.keys where key.contains("_topk_indices") {
-        guard let indices = state[key] else { continue }
-        let weightsKey = key.replacing("_topk_indices", with: "_topk_weights")
-        guard state.contains(weightsKey) else { throw .keyError(weightsKey) }
-        let original = key.replacing("_topk_indices", with: "")
-        let shape = Array(indices.info.shape.dropLast()) + [vectors]
-        state[original] = .init(key: original, info: TensorInfo(dtype: .f32, shape: shape))
-        state[key] = nil
-        state[weightsKey] = nil
-      }
+      state = try Self.expandTopK(checkpoint, model: request.model, config: request.config, adapterName: request.adapterName)
     }
     return defaultRemap(state, request: request)
+  }
+}
+
+extension VBLoRATuner {
+  /// `save_only_topk_weights`: each `…_topk_indices`/`…_topk_weights` pair becomes the logits tensor it
+  /// stands for (`[..., num_vectors]`); a pair missing its weights is PEFT's `KeyError`.
+  static func expandTopK(_ checkpoint: StateDict, model: PeftModel, config: AdapterConfig, adapterName: String)
+    throws(PythonError) -> StateDict
+  {
+    var state = checkpoint
+    let vectors = model.sharedState()["vblora_vector_bank"]?
+      .first { $0.name == adapterName }?.info.shape.first ?? VBLoRATuner().numbers(config).vectors
+    for key in checkpoint.keys where key.contains("_topk_indices") {
+      guard let indices = state[key] else { continue }
+      let weightsKey = key.replacing("_topk_indices", with: "_topk_weights")
+      guard state.contains(weightsKey) else { throw .keyError(weightsKey) }
+      let original = key.replacing("_topk_indices", with: "")
+      let shape = Array(indices.info.shape.dropLast()) + [vectors]
+      state[original] = .init(key: original, info: TensorInfo(dtype: .f32, shape: shape))
+      state[key] = nil
+      state[weightsKey] = nil
+    }
+    return state
   }
 }

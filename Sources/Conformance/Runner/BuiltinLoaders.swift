@@ -4,16 +4,31 @@ import AdapterLoading
 public enum BuiltinLoaders {
   /// Names accepted by `--loader`, in the order `adaptest run` uses by default.
   public static let names = ["recommended", "peft", "peft-0.13"]
+  /// Every name `--loader` accepts for a built-in profile (the default set plus each PEFT line by version).
+  public static let accepted = names + LoadProfile.allCases.compactMap(\.release).map { "peft@\($0)" }
 
-  /// The PEFT releases each profile models, for `adaptest --version`.
-  public static let modelledReleases: [(profile: String, releases: String)] = [
-    ("peft", "PEFT 0.14 to 0.21.2 (ground truth recorded with 0.21.2)"),
-    ("peft-0.13", "PEFT 0.13 and earlier"),
-    ("recommended", "Adaptest's own reading of a PEFT 0.21.2 load (structural filter, diagnostics)"),
-  ]
+  /// The PEFT releases each profile models, for `adaptest --version`: every release line, with the
+  /// release its ground truth was recorded with and the transformers release it runs with.
+  public static var modelledReleases: [(profile: String, releases: String)] {
+    PEFTRelease.lines.map { line in
+      let alias = line == .latest ? " (peft)" : line == .v0_13 ? " (peft-0.13)" : ""
+      return (
+        "peft@\(line)\(alias)",
+        "PEFT \(line.recordedVersion) with transformers \(line.transformersVersion) (ground truth recorded with that release)"
+      )
+    } + [("recommended", "Adaptest's own reading of a PEFT \(PEFTRelease.latest.recordedVersion) load (structural filter, diagnostics)")]
+  }
 
-  /// The loader for a profile name, or `nil` for an unknown name.
-  public static func loader(named name: String) -> (any ConformanceLoader)? {
-    LoadProfile(rawValue: name).map { ProfileLoader(profile: $0) }
+  /// The loader for a profile name, or `nil` for an unknown name. `ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS=1`
+  /// in `environment` makes the PEFT profiles strip configs as the driver then does; `peft-0.13` always does.
+  public static func loader(named name: String, environment: [String: String] = [:]) -> (any ConformanceLoader)? {
+    // `peft@0.13.2` (three parts) is the real release through the driver; `peft@0.13` its profile.
+    if name.hasPrefix("peft@") && name.split(separator: ".").count > 2 { return nil }
+    // `peft-0.13`, the default run's view of 0.13, loads configs reduced to the fields 0.13 knows, so the
+    // corpus shows its key semantics; `peft@0.13` takes them as written (and mostly raises TypeError).
+    let strips = environment["ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS"] == "1" || name == "peft-0.13"
+    return LoadProfile(rawValue: name).map {
+      ProfileLoader(profile: $0, id: name, stripsUnknownConfigFields: strips && $0.isPEFT)
+    }
   }
 }

@@ -9,11 +9,18 @@ import TensorIO
 /// safetensors the way the Rust reference does (PEFT's own reader); `recommended` reads strictly.
 public struct ProfileLoader: ConformanceLoader {
   public let profile: LoadProfile
-  public var id: String { profile.rawValue }
+  /// The name the loader was asked for (`peft-0.13` stays `peft-0.13` in results, though it is `peft@0.13`).
+  public let id: String
   private let formats: CheckpointFormats
 
-  public init(profile: LoadProfile) {
+  /// Whether configs are reduced to the fields the release knows (as the driver does with
+  /// `ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS=1`).
+  public let stripsUnknownConfigFields: Bool
+
+  public init(profile: LoadProfile, id: String? = nil, stripsUnknownConfigFields: Bool = false) {
     self.profile = profile
+    self.stripsUnknownConfigFields = stripsUnknownConfigFields
+    self.id = id ?? profile.rawValue
     formats = profile == .recommended ? .standard : Self.referenceCompatible
   }
 
@@ -29,7 +36,7 @@ public struct ProfileLoader: ConformanceLoader {
     var reports: Set<OutcomeField> = [.missingKeys, .unexpectedKeys, .mismatchedKeys, .error, .errorType, .warnings]
     if profile == .recommended { reports.insert(.diagnostics) }
     return LoaderInfo(
-      id: id, name: "adaptest-\(profile.rawValue)", version: AdaptestVersion.current,
+      id: id, name: "adaptest-\(id)", version: AdaptestVersion.current,
       capabilities: LoaderCapabilities(reports: reports))
   }
 
@@ -53,15 +60,30 @@ public struct ProfileLoader: ConformanceLoader {
     do {
       let checkpoint = try ModelCheckpoint(path: prepared.base, formats: formats)
       base = try AdapterLoading.BaseModel(config: checkpoint.folder.config, weights: checkpoint.weights.tensors, source: prepared.base)
+    } catch {
+      return .failed(Self.inputError(error))
+    }
+    // After the base, PEFT reads adapter_config.json before any adapter weight: a release that refuses
+    // the config never reads a (malformed) weight file.
+    if let release = profile.release, let folder = try? AdapterFolder(path: prepared.adapter),
+      let config = try? AdapterConfig(json: folder.config, source: FileSystem.join(prepared.adapter, FolderLayout.adapterConfig)),
+      let refusal = release.refusal(of: config, strippingUnknownFields: stripsUnknownConfigFields)
+    {
+      var outcome = LoadOutcome(profile: profile, call: .fromPretrained, adapterName: prepared.load.adapterName)
+      outcome.error = refusal
+      return Self.observed(outcome)
+    }
+    do {
       for entry in prepared.loaded { loaded.append(AdapterLoading.LoadedAdapter(name: entry.name, source: try readAdapter(entry.path))) }
       adapter = try readAdapter(prepared.adapter)
     } catch {
       return .failed(Self.inputError(error))
     }
     let load = prepared.load
-    let context = AdapterLoading.LoadContext(
+    var context = AdapterLoading.LoadContext(
       adapterName: load.adapterName, call: load.method == .fromPretrained ? .fromPretrained : .loadAdapter, loaded: loaded,
       ignoreMismatchedSizes: load.ignoreMismatchedSizes)
+    context.stripsUnknownConfigFields = stripsUnknownConfigFields
     let outcome = LoadSimulator.simulate(base: base, adapter: adapter, context: context, profile: profile)
     return Self.observed(outcome)
   }

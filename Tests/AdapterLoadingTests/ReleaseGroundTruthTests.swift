@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+import TensorIO
+
+@testable import AdapterLoading
+
+/// Every ground-truth case replayed with an older real PEFT release
+/// (`record_peft_ground_truth.py --replay-from`, `Fixtures/peft-releases/<version>`), against the
+/// profile of that release line: both calling conventions, error type and message, missing and
+/// unexpected keys in order, warnings word for word (BOFT's machine-dependent tail normalized).
+///
+/// Every disagreement must be listed in ``ReleaseGroundTruth/exceptions`` with its reason, and every
+/// listed exception must still disagree, so the list is exactly the profile's known gaps.
+@Suite("PEFT releases: ground truth")
+struct ReleaseGroundTruthTests {
+  @Test("each release line's profile reproduces the release", arguments: ReleaseGroundTruth.recordings)
+  func release(_ recording: ReleaseGroundTruth.Recording) throws {
+    let versions = try Fixtures.object("peft-releases/\(recording.folder)/versions.json")
+    #expect(versions["peft"]?.stringValue == recording.release.recordedVersion)
+    #expect(versions["transformers"]?.stringValue == recording.release.transformersVersion)
+    var disagreements: [String: String] = [:]
+    let ids = Fixtures.names(in: "peft-releases/\(recording.folder)/cases")
+    #expect(ids == GroundTruth.caseIDs, "every case of the 0.21.2 tree is replayed")
+    for id in ids {
+      let record = try Fixtures.object("peft-releases/\(recording.folder)/cases/\(id).json")
+      for call in [LoadCall.fromPretrained, .loadAdapter] {
+        if let difference = try ReleaseGroundTruth.difference(record, call: call, recording: recording) {
+          disagreements["\(id) \(call.rawValue)"] = difference
+        }
+      }
+    }
+    let listed = ReleaseGroundTruth.exceptions[recording.folder] ?? [:]
+    for (load, difference) in disagreements.sorted(by: { $0.key < $1.key }) where listed[load] == nil {
+      Issue.record("\(recording.folder) \(load): \(difference)")
+    }
+    for load in listed.keys.sorted() where disagreements[load] == nil {
+      Issue.record("\(recording.folder) \(load) is listed as an exception but agrees now: remove it")
+    }
+    let loads = ids.count * 2
+    print("peft@\(recording.release) vs PEFT \(recording.folder): \(loads - disagreements.count)/\(loads) loads agree")
+  }
+}
+
+enum ReleaseGroundTruth {
+  struct Recording: Sendable, CustomStringConvertible {
+    var folder: String
+    var release: PEFTRelease
+    /// Adapters loaded with configs reduced to the fields the release knows (`--strip-unknown-config-fields`).
+    var stripped: Bool
+    var description: String { folder }
+  }
+
+  static let recordings = [
+    Recording(folder: "0.13.2", release: .v0_13, stripped: false),
+    Recording(folder: "0.13.2-stripped", release: .v0_13, stripped: true),
+    Recording(folder: "0.14.0", release: .v0_14, stripped: false),
+    Recording(folder: "0.18.1", release: .v0_18, stripped: false),
+  ]
+
+  /// Loads (`<case> <call>`) where a profile knowingly differs from its release, with the reason.
+  static let exceptions: [String: [String: String]] = [
+    "0.13.2-stripped": [
+      "embeddings--lora-embed-lmhead--llama-tied-v128 from_pretrained": tiedTargetWarning,
+      "embeddings--lora-embed-lmhead--llama-tied-v128 load_adapter": tiedTargetWarning,
+      "resized--oft--llama-v140 from_pretrained": oldOFT,
+      "resized--oft--llama-v140 load_adapter": oldOFT,
+      "roundtrip--oft from_pretrained": oldOFT,
+      "roundtrip--oft load_adapter": oldOFT,
+    ],
+    "0.14.0": [
+      "embeddings--lora-embed-lmhead--llama-tied-v128 from_pretrained": tiedTargetWarning,
+      "embeddings--lora-embed-lmhead--llama-tied-v128 load_adapter": tiedTargetWarning,
+      "resized--oft--llama-v140 from_pretrained": oldOFT,
+      "resized--oft--llama-v140 load_adapter": oldOFT,
+      "roundtrip--oft from_pretrained": oldOFT,
+      "roundtrip--oft load_adapter": oldOFT,
+    ],
+    "0.18.1": [
+      "embeddings--lora-embed-lmhead--llama-tied-v128 from_pretrained": tiedTargetWarning,
+      "embeddings--lora-embed-lmhead--llama-tied-v128 load_adapter": tiedTargetWarning,
+      "roundtrip--lora-mts-lmhead from_pretrained": tiedTargetWarning,
+      "roundtrip--lora-mts-lmhead load_adapter": tiedTargetWarning,
+      "mutated--c3a--target-embed from_pretrained": unboundNewModule,
+      "mutated--c3a--target-embed load_adapter": unboundNewModule,
+      "mutated--delora--target-embed from_pretrained": unboundNewModule,
+      "mutated--delora--target-embed load_adapter": unboundNewModule,
+    ],
+  ]
+
+  static let tiedTargetWarning =
+    "before 0.21 the tied-embedding warning has another text (\"Model with `tie_word_embeddings=True` and the "
+    + "tied_target_modules=[…]\", the list accumulating over adapters) and other conditions; not modelled"
+  static let oldOFT =
+    "OFT before 0.15 has other parameters (`oft_r`, `oft_s`) and config checks; the profile models the current OFT"
+  static let unboundNewModule =
+    "PEFT 0.18.1 bug: C3A and DeLoRA on an unsupported layer fail with UnboundLocalError ('new_module') instead of "
+    + "their TypeError; not modelled"
+
+  /// The first difference between the profile's outcome and the release's record of one load, or `nil`.
+  static func difference(_ record: JSONObject, call: LoadCall, recording: Recording) throws -> String? {
+    let load = try #require(record["load"]?.objectValue)
+    let recorded: JSONObject
+    let context: LoadContext
+    switch call {
+    case .fromPretrained:
+      recorded = try #require(record["from_pretrained"]?.objectValue)
+      context = LoadContext(
+        adapterName: try #require(recorded["adapter_name"]?.stringValue), call: .fromPretrained,
+        ignoreMismatchedSizes: load["ignore_mismatched_sizes"]?.boolValue ?? false,
+        lowCPUMemUsage: load["low_cpu_mem_usage"]?.boolValue ?? false)
+    case .loadAdapter:
+      guard let object = record["load_adapter"]?.objectValue else { return nil }
+      recorded = object
+      var loaded: [LoadedAdapter] = []
+      for entry in try #require(load["loaded"]?.arrayValue) {
+        loaded.append(
+          LoadedAdapter(
+            name: try #require(entry["name"]?.stringValue),
+            source: try adapter(try #require(entry["adapter"]?.stringValue), recording)))
+      }
+      context = LoadContext(
+        adapterName: try #require(load["adapter_name"]?.stringValue), call: .loadAdapter, loaded: loaded,
+        ignoreMismatchedSizes: load["ignore_mismatched_sizes"]?.boolValue ?? false,
+        lowCPUMemUsage: load["low_cpu_mem_usage"]?.boolValue ?? false)
+    }
+    let base = try GroundTruth.base(try #require(record["base"]?.stringValue))
+    let outcome = LoadSimulator.simulate(
+      base: base, adapter: try adapter(try #require(record["adapter"]?.stringValue), recording), context: context,
+      profile: .peft(at: recording.release))
+    var error = recorded["error"]?.objectValue
+    if call == .loadAdapter, let setup = recorded["setup"]?["error"]?.objectValue { error = setup }
+    if let error {
+      let want = "\(error["type"]?.stringValue ?? ""): \(error["message"]?.stringValue ?? "")"
+      return outcome.error?.description == want ? nil : "raises \(want); profile: \(outcome.error?.description ?? "no error")"
+    }
+    if let got = outcome.error { return "loads; profile raises \(got)" }
+    let warnings = (recorded["warnings"]?.arrayValue ?? []).map { w in
+      "\(w["category"]?.stringValue ?? ""): \(PythonMessages.normalize(w["message"]?.stringValue ?? ""))"
+    }
+    let actualWarnings = outcome.warnings.map { "\($0.category): \(PythonMessages.normalize($0.message))" }
+    if actualWarnings != warnings { return "warnings \(warnings); profile: \(actualWarnings)" }
+    let raw = recorded["raw_torch_result"]?.objectValue
+    let unexpected = strings(raw?["unexpected_keys"])
+    if raw != nil, outcome.unexpectedKeys != unexpected {
+      return "unexpected keys \(unexpected); profile: \(outcome.unexpectedKeys)"
+    }
+    if call == .loadAdapter, recorded["missing_keys"] != nil, outcome.missingKeys != strings(recorded["missing_keys"]) {
+      return "missing keys \(strings(recorded["missing_keys"])); profile: \(outcome.missingKeys)"
+    }
+    if call == .fromPretrained, let raw, outcome.rawMissingKeys != strings(raw["missing_keys"]) {
+      return "raw missing keys \(strings(raw["missing_keys"])); profile: \(outcome.rawMissingKeys ?? [])"
+    }
+    return nil
+  }
+
+  /// An adapter of the 0.21.2 tree, with the release's stripped config when the recording used one.
+  static func adapter(_ relative: String, _ recording: Recording) throws -> AdapterSource {
+    var source = try GroundTruth.adapter(relative)
+    guard recording.stripped else { return source }
+    let stripped = "peft-releases/\(recording.folder)/\(relative)/adapter_config.json"
+    guard FileManager.default.fileExists(atPath: Fixtures.url(stripped).path) else { return source }
+    source.config = try AdapterConfig(json: try Fixtures.object(stripped), source: "\(relative)/adapter_config.json")
+    return source
+  }
+
+  static func strings(_ value: JSONValue?) -> [String] { value?.arrayValue?.compactMap(\.stringValue) ?? [] }
+}
