@@ -100,7 +100,7 @@ struct ReportCommand: ParsableCommand {
         try AtomicFile.write(text: report.markdown(), to: out)
       } catch {
         printError("adaptest: cannot write \(out): \(error)")
-        throw ExitCode(3)
+        throw ExitCode(ExitStatus.invalidInput)
       }
       print(DisplayText.terminalSafe("versions report written to \(out) (\(report.columns.map(\.title).joined(separator: ", ")))"))
     }
