@@ -11,12 +11,12 @@ public enum BuiltinLoaders {
   /// release its ground truth was recorded with and the transformers release it runs with.
   public static var modelledReleases: [(profile: String, releases: String)] {
     PEFTRelease.lines.map { line in
-      let alias = line == .latest ? " (peft)" : line == .v0_13 ? " (peft-0.13)" : ""
-      return (
-        "peft@\(line)\(alias)",
-        "PEFT \(line.recordedVersion) with transformers \(line.transformersVersion) (ground truth recorded with that release)"
-      )
-    } + [("recommended", "Adaptest's own reading of a PEFT \(PEFTRelease.latest.recordedVersion) load (structural filter, diagnostics)")]
+      ("peft@\(line)", "PEFT \(line.recordedVersion) with transformers \(line.transformersVersion) (ground truth recorded with that release)")
+    } + [
+      ("peft", "peft@\(PEFTRelease.latest), the newest release line"),
+      ("peft-0.13", "peft@\(PEFTRelease.v0_13) with configs stripped to the fields 0.13 knows (in runs)"),
+      ("recommended", "Adaptest's own reading of a PEFT \(PEFTRelease.latest.recordedVersion) load (structural filter, diagnostics)"),
+    ]
   }
 
   /// The loader for a profile name, or `nil` for an unknown name. `ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS=1`
