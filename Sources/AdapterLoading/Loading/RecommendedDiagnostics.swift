@@ -119,6 +119,14 @@ struct RecommendedDiagnostics {
           message: "the adapter name '\(name)' is contained in the method's key prefix '\(prefix)'",
           fix: "choose another adapter name"))
     }
+    if context.call == .loadAdapter, context.loaded.contains(where: { $0.name == name }) {
+      result.append(
+        Diagnostic(
+          code: .adapterNameCollision, severity: .warning, keys: [name],
+          message: "an adapter named '\(name)' is already loaded: load_adapter writes into its modules and "
+            + "replaces its weights, with no error or warning",
+          fix: "load under another adapter_name, or delete_adapter('\(name)') first if replacing it is meant"))
+    }
     guard let model, let weights else { return result }
     // PEFT's substring filter would blame keys that are not this adapter's.
     let prefix = model.peftType.prefix ?? ""

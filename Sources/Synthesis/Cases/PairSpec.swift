@@ -210,8 +210,12 @@ public struct PairSpec: Sendable, Hashable {
     }
     load.loadedAdapters = loaded.map(\.name)
     load.call = call ?? (loaded.isEmpty ? .fromPretrained : .loadAdapter)
-    if loaded.contains(where: { $0.name == load.adapterName }) {
-      throw SynthesisError(field: "load.adapter_name", .invalidValue("'\(load.adapterName)' is already loaded"))
+    // Loading under a name already in use is PEFT's silent overwrite (`load_adapter` into the
+    // existing modules). The rule table derives it for a clean copy of the case's adapter only: under
+    // another config the model's modules would be the loaded adapter's, which it does not plan.
+    if let same = loaded.first(where: { $0.name == load.adapterName }), same.adapter != nil {
+      throw SynthesisError(
+        field: "load.loaded", .invalidValue("'\(load.adapterName)' is loaded with another tuner or config: an overwrite of a different adapter is not derived"))
     }
 
     var formats: [CheckpointFormat] = [.safetensors]

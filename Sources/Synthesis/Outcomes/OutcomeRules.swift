@@ -202,6 +202,7 @@ public enum OutcomeRules {
   /// Why an adapter name trips PEFT's substring tests, if it does.
   static func nameCollision(_ name: String, prefix: String, loaded: [String]) -> String? {
     if !prefix.isEmpty, prefix.contains(name) { return "adapter name '\(name)' is contained in the tuner prefix '\(prefix)'" }
+    if loaded.contains(name) { return "an adapter named '\(name)' is already loaded: loading overwrites its weights in place" }
     for other in loaded where other != name && (other.contains(name) || name.contains(other)) {
       return "adapter name '\(name)' and loaded adapter '\(other)' contain one another"
     }
