@@ -10,11 +10,19 @@ struct CorpusCommand: ParsableCommand {
 
   struct Lint: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Report every problem in the corpus's case and expectation files, with file:line:column.")
+      abstract: "Report every problem in the corpus's case and expectation files, with file:line:column.",
+      discussion: """
+        With case files given, only those are linted (their syntax, names, id and whether the generator \
+        can build them), without reading the rest of the corpus or expanding the matrix.
+        """)
 
     @Option(help: "The corpus folder.") var corpus = "Corpus"
 
+    @Argument(help: "Case files to lint alone (default: the whole corpus and the matrix).")
+    var files: [String] = []
+
     func run() throws {
+      if !files.isEmpty { return try lintFiles() }
       let loaded = try loadCorpus(corpus)
       // Paths from the working directory, so that a terminal or an editor opens them as printed.
       for diagnostic in loaded.diagnostics { print(DisplayText.terminalSafe(diagnostic.relative(to: corpus).description)) }
@@ -23,6 +31,14 @@ struct CorpusCommand: ParsableCommand {
       print(
         "\(loaded.cases.count) valid case(s), \(loaded.expectations.count) expectation file(s): "
           + "\(errors) error(s), \(warnings) warning(s)")
+      if errors > 0 { throw ExitCode(ExitStatus.findings) }
+    }
+
+    private func lintFiles() throws {
+      let (cases, diagnostics) = try CLIFailure.reading(corpus) { try Corpus.lint(caseFiles: files, root: corpus) }
+      for diagnostic in diagnostics { print(DisplayText.terminalSafe(diagnostic.relative(to: corpus).description)) }
+      let errors = diagnostics.filter { $0.severity == .error }.count
+      print("\(cases.count) valid case(s) of \(files.count): \(errors) error(s), \(diagnostics.count - errors) warning(s)")
       if errors > 0 { throw ExitCode(ExitStatus.findings) }
     }
   }

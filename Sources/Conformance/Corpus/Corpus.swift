@@ -60,58 +60,15 @@ public struct Corpus: Sendable {
       let file = "cases/" + relative
       let bytes = try FileSystem.read(FileSystem.join(casesRoot, relative))
       hash(file, bytes, into: &hasher)
-      guard relative.hasSuffix(".yaml") else {
-        diagnostics.append(
-          LintDiagnostic(.error, at: SourceLocation(file: file), "not a case file", expected: "a .yaml file"))
-        continue
-      }
-      guard let text = String(validating: bytes, as: UTF8.self) else {
-        diagnostics.append(LintDiagnostic(.error, at: SourceLocation(file: file), "the file is not valid UTF-8"))
-        continue
-      }
-      let expectedID = String(relative.dropLast(".yaml".count))
-      let (decoded, found, tree) = decoder.decodeTree(text, file: file, expectedID: expectedID)
+      let (decoded, found) = lintCase(relative: relative, bytes: bytes, decoder: decoder)
       diagnostics += found
-      guard var spec = decoded else { continue }
-      // The generator must be able to build the case: a mutation that cannot apply is an error in
-      // the case file, reported at the field that asked for it.
-      do {
-        let plan = try SynthesisMaterializer.plan(spec)
-        spec.plan = plan
-        // The author's expectation is the spec; where the generator's rule table derives something
-        // else for the same pair, one of the two is wrong, which is worth a look.
-        // (The rule table knows nothing of malformed files put in place afterwards.)
-        let disagreements =
-          spec.malformed != nil
-          ? [] : MatrixCases.disagreements(spec.expect, plan.outcome, ignoreMismatchedSizes: spec.load.ignoreMismatchedSizes)
-        for disagreement in disagreements {
-          let node = tree?.find(path: "expect")
-          diagnostics.append(
-            LintDiagnostic(
-              .warning, at: SourceLocation(file: file, line: node?.line ?? 1, column: node?.column ?? 1),
-              "the generator's rule table disagrees: \(disagreement)"))
-        }
-      } catch {
-        let node = tree?.find(path: error.field)
-        diagnostics.append(
-          LintDiagnostic(
-            .error, at: SourceLocation(file: file, line: node?.line ?? 1, column: node?.column ?? 1),
-            "the generator cannot build this case: \(error)", expected: configFieldSuggestion(error.field, spec: spec)))
-        continue
-      }
+      guard let spec = decoded else { continue }
       if let other = firstFile[spec.id] {
         diagnostics.append(
           LintDiagnostic(.error, at: SourceLocation(file: file, line: 1, column: 1), "case id '\(spec.id)' is also used by \(other)"))
         continue
       }
       firstFile[spec.id] = file
-      if let todo = placeholderDescription(spec.description) {
-        let node = tree?.find(path: "description")
-        diagnostics.append(
-          LintDiagnostic(
-            .warning, at: SourceLocation(file: file, line: node?.line ?? 1, column: node?.column ?? 1),
-            "the description is still a placeholder ('\(todo)')", expected: "a sentence saying what the case checks"))
-      }
       cases.append(spec)
     }
     // The generated malformed corpora's manifests add one case per rejected file.
@@ -174,6 +131,96 @@ public struct Corpus: Sendable {
     return Corpus(
       root: root, cases: cases, expectations: expectations, diagnostics: diagnostics.sorted(),
       hash: hasher.finalize())
+  }
+
+  /// Decodes and lints one case file (`relative` to `cases/`): its syntax and vocabulary, its id against
+  /// its place, and whether the generator can build it (the plan is kept with the case).
+  static func lintCase(relative: String, bytes: [UInt8], decoder: CaseDecoder) -> (CaseSpec?, [LintDiagnostic]) {
+    let file = "cases/" + relative
+    var diagnostics: [LintDiagnostic] = []
+    guard relative.hasSuffix(".yaml") else {
+      diagnostics.append(
+        LintDiagnostic(.error, at: SourceLocation(file: file), "not a case file", expected: "a .yaml file"))
+      return (nil, diagnostics)
+    }
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+      diagnostics.append(LintDiagnostic(.error, at: SourceLocation(file: file), "the file is not valid UTF-8"))
+      return (nil, diagnostics)
+    }
+    let expectedID = String(relative.dropLast(".yaml".count))
+    let (decoded, found, tree) = decoder.decodeTree(text, file: file, expectedID: expectedID)
+    diagnostics += found
+    guard var spec = decoded else { return (nil, diagnostics) }
+    // The generator must be able to build the case: a mutation that cannot apply is an error in
+    // the case file, reported at the field that asked for it.
+    do {
+      let plan = try SynthesisMaterializer.plan(spec)
+      spec.plan = plan
+      // The author's expectation is the spec; where the generator's rule table derives something
+      // else for the same pair, one of the two is wrong, which is worth a look.
+      // (The rule table knows nothing of malformed files put in place afterwards.)
+      let disagreements =
+        spec.malformed != nil
+        ? [] : MatrixCases.disagreements(spec.expect, plan.outcome, ignoreMismatchedSizes: spec.load.ignoreMismatchedSizes)
+      for disagreement in disagreements {
+        let node = tree?.find(path: "expect")
+        diagnostics.append(
+          LintDiagnostic(
+            .warning, at: SourceLocation(file: file, line: node?.line ?? 1, column: node?.column ?? 1),
+            "the generator's rule table disagrees: \(disagreement)"))
+      }
+    } catch {
+      let node = tree?.find(path: error.field)
+      diagnostics.append(
+        LintDiagnostic(
+          .error, at: SourceLocation(file: file, line: node?.line ?? 1, column: node?.column ?? 1),
+          "the generator cannot build this case: \(error)", expected: configFieldSuggestion(error.field, spec: spec)))
+      return (nil, diagnostics)
+    }
+    if let todo = placeholderDescription(spec.description) {
+      let node = tree?.find(path: "description")
+      diagnostics.append(
+        LintDiagnostic(
+          .warning, at: SourceLocation(file: file, line: node?.line ?? 1, column: node?.column ?? 1),
+          "the description is still a placeholder ('\(todo)')", expected: "a sentence saying what the case checks"))
+    }
+    return (spec, diagnostics)
+  }
+
+  /// Lints the given case files alone (paths to `.yaml` files under `root/cases/`), without reading the
+  /// rest of the corpus or expanding the matrix: what an author runs on the file being written.
+  /// - Throws: ``FileError`` when a file cannot be read.
+  public static func lint(caseFiles paths: [String], root: String, vocabulary: CaseVocabulary = .standard)
+    throws(FileError) -> (cases: [CaseSpec], diagnostics: [LintDiagnostic])
+  {
+    let casesRoot = FileSystem.join(root, "cases")
+    let malformedRoot = FileSystem.join(root, "malformed")
+    let decoder = CaseDecoder(vocabulary: vocabulary) { path in FileSystem.isFile(FileSystem.join(malformedRoot, path)) }
+    var cases: [CaseSpec] = []
+    var diagnostics: [LintDiagnostic] = []
+    for path in paths {
+      let bytes = try FileSystem.read(path)
+      guard let relative = relativePath(path, under: casesRoot) else {
+        diagnostics.append(
+          LintDiagnostic(
+            .error, at: SourceLocation(file: path), "not under the corpus's cases folder",
+            expected: "a file under \(casesRoot)"))
+        continue
+      }
+      let (spec, found) = lintCase(relative: relative, bytes: bytes, decoder: decoder)
+      diagnostics += found
+      if let spec { cases.append(spec) }
+    }
+    return (cases, diagnostics.sorted())
+  }
+
+  /// `path` relative to `folder`, when it lies inside it (as given, or both resolved).
+  static func relativePath(_ path: String, under folder: String) -> String? {
+    for (p, f) in [(path, folder), (FileSystem.resolved(path) ?? path, FileSystem.resolved(folder) ?? folder)] {
+      let prefix = f.hasSuffix("/") ? f : f + "/"
+      if p.hasPrefix(prefix) { return String(p.dropFirst(prefix.count)) }
+    }
+    return nil
   }
 
   static func hash(_ file: String, _ bytes: [UInt8], into hasher: inout SHA256) {

@@ -22,7 +22,7 @@ public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConver
   static func join(_ root: String, _ file: String) -> String {
     var base = root
     while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
-    if base.isEmpty || base == "." { return file }
+    if base.isEmpty || base == "." || file.hasPrefix("/") { return file }
     if file.isEmpty { return base }
     let joined = base + "/" + file
     return joined.hasPrefix("./") ? String(joined.dropFirst(2)) : joined
