@@ -4,9 +4,6 @@ import TensorIO
 
 /// Turns library errors into a one-line message on stderr and a documented exit code.
 enum CLIFailure {
-  /// Exit code for inputs that cannot be read (shared by every subcommand).
-  static let unreadableInput = ExitStatus.invalidInput
-
   /// Runs `body`; any error is printed (escaped for the terminal) and exits with code 3.
   static func reading<T>(_ path: String, _ body: () throws -> T) throws -> T {
     do {
@@ -15,7 +12,7 @@ enum CLIFailure {
       throw error
     } catch {
       printError("error: \(DisplayText.terminalSafe(String(describing: error)))")
-      throw ExitCode(unreadableInput)
+      throw ExitCode(ExitStatus.invalidInput)
     }
   }
 
@@ -23,7 +20,7 @@ enum CLIFailure {
   static func unreadable(_ error: any Error) -> any Error {
     if error is ExitCode { return error }
     printError("error: \(DisplayText.terminalSafe(String(describing: error)))")
-    return ExitCode(unreadableInput)
+    return ExitCode(ExitStatus.invalidInput)
   }
 
   /// Prints a message of one or more lines, each made safe for the terminal on its own (a

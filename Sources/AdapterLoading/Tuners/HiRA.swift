@@ -54,10 +54,9 @@ public struct HiRATuner: Tuner {
         layerClassName: "Conv\(d)d",
         entries: [.parameter("hira_A", [r, i] + kernel), .parameter("hira_B", [o, r] + Array(repeating: 1, count: d))])
     default:
-      throw .valueError(
-        "Target module \(target.repr) is not supported. Currently, only the following modules are supported: "
-          + "`torch.nn.Linear`, `torch.nn.Embedding`, `torch.nn.Conv1d`, `torch.nn.Conv2d`, `torch.nn.Conv3d`, "
-          + "`transformers.pytorch_utils.Conv1D`.")
+      throw TunerSupport.unsupportedTarget(
+        target.repr, supported: "`torch.nn.Linear`, `torch.nn.Embedding`, `torch.nn.Conv1d`, `torch.nn.Conv2d`, `torch.nn.Conv3d`, "
+          + "`transformers.pytorch_utils.Conv1D`.", kind: "ValueError")
     }
   }
 }

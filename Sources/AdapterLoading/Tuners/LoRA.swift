@@ -109,10 +109,9 @@ public struct LoRATuner: Tuner {
       if useDora { entries.append(.weightModule("lora_magnitude_vector", className: "DoraLinearLayer", [o])) }
       return LayerPlan(layerClassName: "Linear", entries: entries)
     default:
-      throw .valueError(
-        "Target module \(target.repr) is not supported. Currently, only the following modules are supported: "
-          + "`torch.nn.Linear`, `torch.nn.Embedding`, `torch.nn.Conv1d`, `torch.nn.Conv2d`, `torch.nn.Conv3d`, "
-          + "`transformers.pytorch_utils.Conv1D`, `torch.nn.MultiheadAttention.`.")
+      throw TunerSupport.unsupportedTarget(
+        target.repr, supported: "`torch.nn.Linear`, `torch.nn.Embedding`, `torch.nn.Conv1d`, `torch.nn.Conv2d`, `torch.nn.Conv3d`, "
+          + "`transformers.pytorch_utils.Conv1D`, `torch.nn.MultiheadAttention.`.", kind: "ValueError")
     }
   }
 

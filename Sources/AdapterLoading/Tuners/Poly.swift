@@ -27,9 +27,8 @@ public struct PolyTuner: Tuner {
     throws(PythonError) -> LayerPlan
   {
     guard case .linear(let i, let o, _) = target.base else {
-      throw .typeError(
-        "Target module \(target.repr) is not supported. Currently, only the following modules are supported: "
-          + "`torch.nn.Linear`.")
+      throw TunerSupport.unsupportedTarget(
+        target.repr, supported: "`torch.nn.Linear`.")
     }
     let r = config.r ?? 8
     try TunerSupport.positiveRank(r)

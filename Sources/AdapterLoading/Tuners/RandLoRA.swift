@@ -95,9 +95,8 @@ public struct RandLoRATuner: Tuner {
     switch target.base {
     case .linear(let a, let b, _), .conv1D(let a, let b, _): (i, o) = (a, b)
     default:
-      throw .valueError(
-        "Target module \(target.repr) is not supported. Currently, only the following modules are supported: "
-          + "`torch.nn.Linear`, `transformers.pytorch_utils.Conv1D`.")
+      throw TunerSupport.unsupportedTarget(
+        target.repr, supported: "`torch.nn.Linear`, `transformers.pytorch_utils.Conv1D`.", kind: "ValueError")
     }
     if target.existingLayer == nil { TunerSupport.adjustFanInFanOut(target, config: &config, context: &context) }
     try TunerSupport.positiveRank(r)

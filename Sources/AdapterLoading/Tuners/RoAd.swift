@@ -31,9 +31,8 @@ public struct RoAdTuner: Tuner {
     throws(PythonError) -> LayerPlan
   {
     guard case .linear(_, let o, _) = target.base else {
-      throw .valueError(
-        "Target module \(target.repr) is not supported. Currently, only the following modules are supported: "
-          + "`torch.nn.Linear`.")
+      throw TunerSupport.unsupportedTarget(
+        target.repr, supported: "`torch.nn.Linear`.", kind: "ValueError")
     }
     let groupSize = try TunerSupport.int(config, "group_size", default: 64)
     if o % groupSize != 0 {

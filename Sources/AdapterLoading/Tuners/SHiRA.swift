@@ -24,9 +24,8 @@ public struct SHiRATuner: Tuner {
     throws(PythonError) -> LayerPlan
   {
     guard case .linear(let i, let o, _) = target.base else {
-      throw .typeError(
-        "Target module \(target.repr) is not supported. Currently, only the following modules are supported: "
-          + "`torch.nn.Linear`.")
+      throw TunerSupport.unsupportedTarget(
+        target.repr, supported: "`torch.nn.Linear`.")
     }
     if target.existingLayer == nil { TunerSupport.adjustFanInFanOut(target, config: &config, context: &context) }
     let r = config.r ?? 32

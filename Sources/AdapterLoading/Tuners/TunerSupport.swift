@@ -38,6 +38,14 @@ enum TunerSupport {
     }
   }
 
+  /// PEFT's refusal of a layer type the method does not wrap, naming what it supports; the exception
+  /// class is the method's own (`TypeError` for most, `ValueError` for LoRA, HiRA, RandLoRA, RoAd, VeRA).
+  static func unsupportedTarget(_ repr: String, supported: String, kind: String = "TypeError") -> PythonError {
+    PythonError(
+      kind: kind,
+      message: "Target module \(repr) is not supported. Currently, only the following modules are supported: " + supported)
+  }
+
   /// The `(in, out)` features of a layer that must be an `nn.Linear` or a GPT-2 `Conv1D`, with
   /// `fan_in_fan_out` adjusted for a new layer; any other layer is PEFT's `TypeError` naming what is supported.
   static func linearOrConv1D(
@@ -47,10 +55,7 @@ enum TunerSupport {
     let features: (Int, Int)
     switch target.base {
     case .linear(let a, let b, _), .conv1D(let a, let b, _): features = (a, b)
-    default:
-      throw .typeError(
-        "Target module \(target.repr) is not supported. Currently, only the following modules are supported: "
-          + supported)
+    default: throw unsupportedTarget(target.repr, supported: supported)
     }
     if target.existingLayer == nil { adjustFanInFanOut(target, config: &config, context: &context) }
     return features

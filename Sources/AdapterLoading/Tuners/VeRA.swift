@@ -58,9 +58,8 @@ public struct VeRATuner: Tuner {
       "generator_seed",
     ]), rowFactor: 2, mixedSaveProjection: "{False, True}", checksLayersPattern: true,
     refusal: { repr in
-      .valueError(
-        "Target module \(repr) is not supported. Currently, only the following modules are supported: "
-          + "`torch.nn.Linear`, `transformers.pytorch_utils.Conv1D`.")
+      TunerSupport.unsupportedTarget(
+        repr, supported: "`torch.nn.Linear`, `transformers.pytorch_utils.Conv1D`.", kind: "ValueError")
     })
 
   public var peftType: PeftType { flavor.peftType }

@@ -70,18 +70,20 @@ public enum JSONField {
   }
 
   public static func strings(_ value: JSONValue, at path: String) throws(JSONFieldError) -> [String] {
-    var result: [String] = []
-    for (i, item) in try array(value, at: path, of: "a list of strings").enumerated() {
-      result.append(try string(item, at: "\(path)[\(i)]"))
-    }
-    return result
+    try list(value, at: path, of: "a list of strings", element: string)
   }
 
   public static func ints(_ value: JSONValue, at path: String) throws(JSONFieldError) -> [Int] {
-    var result: [Int] = []
-    for (i, item) in try array(value, at: path, of: "a list of integers").enumerated() {
-      result.append(try int(item, at: "\(path)[\(i)]"))
-    }
+    try list(value, at: path, of: "a list of integers", element: int)
+  }
+
+  /// A list read element by element, each element's path `path[i]`.
+  public static func list<T>(
+    _ value: JSONValue, at path: String, of what: String,
+    element: (JSONValue, String) throws(JSONFieldError) -> T
+  ) throws(JSONFieldError) -> [T] {
+    var result: [T] = []
+    for (i, item) in try array(value, at: path, of: what).enumerated() { result.append(try element(item, "\(path)[\(i)]")) }
     return result
   }
 
