@@ -23,6 +23,9 @@ import Testing
       [
         "HOME": scratch.file("home"), "HF_HUB_CACHE": scratch.file("hf"), "ADAPTEST_HUB_CACHE": scratch.file("adaptest"),
         "HF_ENDPOINT": endpoint, "HF_TOKEN_PATH": scratch.file("no-token"),
+        // The loopback Hub shares two cores with the rest of the suite: the default 10 s read window
+        // measured the machine's load, not the client (tests of timeouts pass their own).
+        "HF_HUB_DOWNLOAD_TIMEOUT": "120",
       ].merging(extra) { $1 })
   }
 
