@@ -149,8 +149,8 @@ enum CheckInputs {
 
   static func adapter(_ resolved: ResolvedCheckpoint, text: String) throws -> AdapterSource {
     try CLIFailure.reading(text) {
-      let config = try AdapterConfig(json: resolved.config, source: resolved.configPath)
-      return AdapterSource(config: config, tensors: resolved.weights.tensors, path: resolved.path)
+      try AdapterSource(
+        configJSON: resolved.config, configPath: resolved.configPath, tensors: resolved.weights.tensors, path: resolved.path)
     }
   }
 

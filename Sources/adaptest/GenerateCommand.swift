@@ -67,13 +67,13 @@ struct GenerateCommand: ParsableCommand {
     }
     var generated: [JSONValue] = []
     var skipped: [JSONValue] = []
-    for (id, json) in spec.cases {
+    for recipe in spec.cases {
       do {
-        let plan = try PairPlan(try PairSpec.decode(json, id: id))
+        let plan = try PairPlan(recipe)
         try write(plan, writer: writer)
-        generated.append(.string(id))
+        generated.append(.string(recipe.id))
       } catch let error as SynthesisError {
-        skipped.append(.object(JSONObject([("id", .string(id)), ("reason", .string(error.description))])))
+        skipped.append(.object(JSONObject([("id", .string(recipe.id)), ("reason", .string(error.description))])))
       }
     }
     try FileSystem.createDirectory(out)

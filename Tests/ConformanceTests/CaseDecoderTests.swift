@@ -1,4 +1,5 @@
 import AdapterLoading
+import Synthesis
 import TensorIO
 import Testing
 
@@ -40,15 +41,20 @@ struct CaseDecoderTests {
     let c = try #require(spec)
     #expect(c.id == "vocab/resized-after-training")
     #expect(c.refs == ["peft#1932", "peft#2084"])
-    #expect(c.base.architecture == "llama")
-    #expect(c.base.config["vocab_size"] == .number("128"))
-    #expect(c.base.config["rms_norm_eps"] == .number("1e-05"))
-    #expect(c.base.mutations == [Mutation("resize_vocab", JSONObject([("to", .number("160"))]))])
-    #expect(c.adapter.tuner == "LORA")
-    #expect(c.adapter.config["target_modules"] == .array([.string("q_proj"), .string("v_proj")]))
+    let recipe = try #require(c.recipe)
+    #expect(recipe.id == c.id)
+    #expect(recipe.base.family == .llama)
+    #expect(recipe.base.dimensions.vocabSize == 128)
+    #expect(recipe.base.configOverrides["rms_norm_eps"] == .number("1e-05"))
+    #expect(recipe.baseMutations.map(\.value) == [.resizeVocab(to: 160, padToMultipleOf: nil)])
+    #expect(recipe.baseMutations.map(\.description) == ["resize_vocab(to=160)"])
+    #expect(recipe.baseMutations.map(\.path) == ["base.mutations[0].resize_vocab"])
+    #expect(recipe.adapter.peftType == "LORA")
+    #expect(recipe.adapter.fields["target_modules"] == .array([.string("q_proj"), .string("v_proj")]))
     #expect(c.load.adapterName == "second")
-    #expect(c.load.loaded == [LoadedAdapter(name: "default")])
-    #expect(c.load.method == .loadAdapter, "loaded adapters imply load_adapter")
+    #expect(recipe.loaded == [LoadedAdapterSpec(name: "default")])
+    #expect(c.load.loadedAdapters == ["default"])
+    #expect(c.load.call == .loadAdapter, "loaded adapters imply load_adapter")
     #expect(c.formats == [.safetensors, .hdf5])
     #expect(c.expect.missingKeys == .exactly([]))
     #expect(c.expect.unexpectedKeys == .constrained(includes: [], excludes: ["base_model.model.lm_head.weight"]))
@@ -69,7 +75,7 @@ struct CaseDecoderTests {
     let (spec, diagnostics) = decode(text)
     #expect(diagnostics.isEmpty, "\(diagnostics)")
     let c = try #require(spec)
-    #expect(c.load == LoadSpec(adapterName: "default", loaded: [], ignoreMismatchedSizes: false, method: .fromPretrained))
+    #expect(c.load == LoadSetup(adapterName: "default", loadedAdapters: [], ignoreMismatchedSizes: false, call: .fromPretrained))
     #expect(c.formats == [.safetensors])
     #expect(c.expect.error == .error(ExpectedError(kind: .targetNotFound, type: "NoMatchingPeftModuleError")))
   }

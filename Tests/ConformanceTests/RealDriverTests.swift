@@ -1,4 +1,5 @@
 import AdapterLoading
+import Synthesis
 import TensorIO
 import TestSupport
 import Testing
@@ -22,11 +23,11 @@ enum RealDriver {
       guard let name = entry["name"]?.stringValue, let path = entry["adapter"]?.stringValue else { return nil }
       return PreparedCase.LoadedFolder(name: name, path: groundTruth + "/" + path)
     }
+    let setup = LoadSetup(
+      adapterName: load["adapter_name"]?.stringValue ?? "default", loadedAdapters: loaded.map(\.name),
+      ignoreMismatchedSizes: load["ignore_mismatched_sizes"]?.boolValue ?? false, call: .loadAdapter)
     let spec = CaseSpec(
-      id: name, base: BaseSpec(architecture: "llama"), adapter: AdapterSpec(tuner: "LORA"),
-      load: LoadSpec(
-        adapterName: load["adapter_name"]?.stringValue ?? "default", loaded: loaded.map { LoadedAdapter(name: $0.name) },
-        ignoreMismatchedSizes: load["ignore_mismatched_sizes"]?.boolValue ?? false, method: .loadAdapter),
+      id: name, subject: .folders(architecture: "llama", tuner: "LORA", load: setup),
       expect: ExpectedOutcome(error: ErrorExpectation.none))
     let prepared = PreparedCase(
       run: CaseRun(spec: spec, format: .safetensors),

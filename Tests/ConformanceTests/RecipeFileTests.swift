@@ -23,9 +23,9 @@ struct RecipeFileTests {
   func presetInYAML() throws {
     let (spec, diagnostics) = CaseDecoder().decode(Self.presetCase, file: "cases/presets/moe.yaml")
     #expect(diagnostics.isEmpty, "\(diagnostics)")
-    let base = try #require(spec?.base)
-    #expect(base.preset == "qwen3-30b-a3b")
-    #expect(base.architecture == BasePreset.qwen3_30B_A3B.model.family.rawValue)
+    let recipe = try #require(spec?.recipe)
+    #expect(recipe.base == BasePreset.qwen3_30B_A3B.model)
+    #expect(spec?.architecture == BasePreset.qwen3_30B_A3B.model.family.rawValue)
 
     let folder = TemporaryDirectory("recipes")
     let yaml = try RecipeFiles.recipe(at: try folder.write("moe.yaml", Self.presetCase))
@@ -58,5 +58,27 @@ struct RecipeFileTests {
     #expect(ids.count > 1000)
     #expect(Set(ids).count == ids.count)
     #expect(ids.allSatisfy { $0.split(separator: "/").count == 4 })
+  }
+
+  @Test("a bad axis value of a YAML matrix is an error at its line, not a skipped combination")
+  func badMatrixValueIsLocated() throws {
+    let folder = TemporaryDirectory("matrix")
+    try folder.write(
+      "matrix.yaml",
+      """
+      architectures: [llama]
+      tuners:
+        lora: {tuner: LORA}
+      base_mutations:
+        up:
+          - resize_vocab: {too: 3}
+
+      """)
+    let (cases, diagnostics, _) = MatrixCases.load(root: folder.path)
+    #expect(cases.isEmpty)
+    #expect(diagnostics.count == 1, "\(diagnostics)")
+    let found = try #require(diagnostics.first)
+    #expect(found.severity == .error && found.location.line == 6, "\(found)")
+    #expect(found.message.contains("base_mutations.up[0].resize_vocab"), "\(found)")
   }
 }

@@ -1,5 +1,6 @@
 import AdapterLoading
 import SystemSupport
+import Synthesis
 import TensorIO
 import TestSupport
 import Testing
@@ -66,8 +67,9 @@ struct Boom: Error, CustomStringConvertible {
 struct RunnerTests {
   static func spec(_ id: String, formats: [CheckpointFormat] = [.safetensors], tuner: String = "LORA") -> CaseSpec {
     CaseSpec(
-      id: id, description: "case \(id)", base: BaseSpec(architecture: "llama"), adapter: AdapterSpec(tuner: tuner),
-      formats: formats, expect: ExpectedOutcome(missingKeys: .exactly([]), error: ErrorExpectation.none))
+      id: id, description: "case \(id)",
+      recipe: PairSpec(id: id, base: BaseModelSpec(family: .llama), adapter: AdapterConfigSpec(peftType: tuner), formats: formats),
+      expect: ExpectedOutcome(missingKeys: .exactly([]), error: ErrorExpectation.none))
   }
 
   static let clean = LoaderAnswer.outcome(ObservedOutcome())

@@ -25,9 +25,9 @@ import Testing
   @Test func impossibleCombinationsFailWithTheirReason() throws {
     var planned: [String: PairPlan] = [:]
     var skipped: [String: SynthesisError] = [:]
-    for (id, json) in try MatrixSpec.decode(try JSONValue.parse(Self.matrix)).cases {
-      do { planned[id] = try PairPlan(try PairSpec.decode(json, id: id)) } catch {
-        skipped[id] = error
+    for recipe in try MatrixSpec.decode(try JSONValue.parse(Self.matrix)).cases {
+      do { planned[recipe.id] = try PairPlan(recipe) } catch {
+        skipped[recipe.id] = error
       }
     }
     // 16 = hidden 16 has no 3-way head split; LoHa cannot wrap GPT-2's Conv1D.
@@ -57,5 +57,32 @@ import Testing
     ]))
     let error = try #require(throws: SynthesisError.self) { try MatrixSpec.decode(matrix) }
     #expect(error.description.contains("tuners"), "\(error)")
+  }
+
+  @Test("each axis value is decoded once and placed in every case it expands to, at the case's own field")
+  func axisValuesAreTypedPerCase() throws {
+    let spec = try MatrixSpec.decode(try JSONValue.parse(Self.matrix))
+    let recipe = try #require(spec.cases.first { $0.id == "gpt2/vocab-up/lora/drop-b" })
+    #expect(recipe.base.family == .gpt2)
+    #expect(recipe.baseMutations.map(\.value) == [.resizeVocab(to: 160, padToMultipleOf: nil)])
+    #expect(recipe.baseMutations.map(\.path) == ["base.mutations[0].resize_vocab"])
+    #expect(recipe.baseMutations.map(\.description) == ["resize_vocab(to=160)"])
+    #expect(recipe.adapterMutations.map(\.path) == ["adapter.mutations[0].drop_keys"])
+    #expect(recipe.adapter.peftType == "LORA" && recipe.adapter.fields["r"] == .number("4"))
+    let phi3 = try #require(spec.cases.first { $0.id == "phi3/none/loha/none" })
+    #expect(phi3.adapter.fields["target_modules"] == .array([.string("qkv_proj")]), "the architecture's targets")
+  }
+
+  @Test(
+    "a bad axis value is an error of the matrix file at that value, not a skipped combination",
+    arguments: [
+      (#""base_mutations": {"up": [{"resize_vocab": {"too": 3}}]}"#, "base_mutations.up[0].resize_vocab"),
+      (#""adapter_mutations": {"x": [{"drop_kyes": {}}]}"#, "adapter_mutations.x[0].drop_kyes"),
+      (#""base_config": {"vocab_size": -1}"#, "base_config"),
+    ])
+  func badAxisValueIsAMatrixError(_ axis: String, _ field: String) throws {
+    let text = #"{"architectures": ["llama"], "tuners": {"lora": {"tuner": "LORA"}}, "# + axis + "}"
+    let error = try #require(throws: SynthesisError.self) { try MatrixSpec.decode(try JSONValue.parse(text)) }
+    #expect(error.field.hasPrefix(field), "\(error)")
   }
 }

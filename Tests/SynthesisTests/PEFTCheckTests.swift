@@ -81,8 +81,8 @@ import Testing
     func plan(_ base: [BaseMutation] = [], _ adapter: [AdapterMutationRequest] = [], load: LoadSetup = LoadSetup(), loaded: [String] = [], spec: AdapterConfigSpec = lora, on family: ModelFamily = .llama) throws -> PairPlan {
       try PairPlan(
         PairSpec(
-          id: "x", base: BaseModelSpec(family: family), baseMutations: base.map { Located($0, path: "base") },
-          adapter: spec, adapterMutations: adapter.map { Located($0, path: "adapter") },
+          id: "x", base: BaseModelSpec(family: family), baseMutations: base.map { WrittenMutation($0, path: "base") },
+          adapter: spec, adapterMutations: adapter.map { WrittenMutation($0, path: "adapter") },
           load: LoadSetup(adapterName: load.adapterName, loadedAdapters: loaded, ignoreMismatchedSizes: load.ignoreMismatchedSizes),
           loaded: loaded.map { LoadedAdapterSpec(name: $0) }))
     }

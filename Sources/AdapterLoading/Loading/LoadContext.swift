@@ -18,6 +18,12 @@ public struct AdapterSource: Sendable, Hashable {
   public init(config: AdapterConfig, tensors: TensorTable, path: String = "adapter") {
     self.init(config: config, checkpoint: StateDict(tensors), path: path)
   }
+
+  /// From an adapter folder as read: its `adapter_config.json` (decoded here, errors naming
+  /// `configPath`) and its weights table. Every reader of adapter folders builds its input this way.
+  public init(configJSON: JSONObject, configPath: String, tensors: TensorTable, path: String) throws(AdapterConfigError) {
+    self.init(config: try AdapterConfig(json: configJSON, source: configPath), tensors: tensors, path: path)
+  }
 }
 
 /// An adapter already in the model before the load being simulated.

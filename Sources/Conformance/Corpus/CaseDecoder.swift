@@ -5,6 +5,10 @@ import TensorIO
 /// Turns one case file into a ``CaseSpec``, reporting every problem with its line and column:
 /// unknown fields, wrong types, names missing from the ``CaseVocabulary``, and expectations no
 /// loader could ever meet. Never traps; a file with errors yields no case.
+///
+/// The recipe (`id`, `base`, `adapter`, `load`, `formats`) is linted here, for every problem at once
+/// with suggestions, and then decoded by the generator's own decoder (``PairSpec/decode(_:id:)``),
+/// the one decoder of recipes, whose errors are located in the file the same way.
 public struct CaseDecoder: Sendable {
   public var vocabulary: CaseVocabulary
   /// Whether a path under `Corpus/malformed/` exists (injected so decoding stays free of I/O).
@@ -69,15 +73,16 @@ public struct CaseDecoder: Sendable {
       sink.error(node, "description is empty", expected: "a sentence saying what the case checks")
     }
     let refs = fields.stringList("refs", &sink) ?? []
-    let base = fields.value("base").flatMap { decodeBase($0, &sink) }
-    if !fields.contains("base") { sink.error(root, "the case is missing the required field 'base'") }
-    let adapter = fields.value("adapter").flatMap { decodeAdapter($0, &sink) }
-    if !fields.contains("adapter") { sink.error(root, "the case is missing the required field 'adapter'") }
-    let load = fields.value("load").map { decodeLoad($0, &sink) } ?? LoadSpec()
+    if let node = fields.value("base") { lintBase(node, &sink) } else {
+      sink.error(root, "the case is missing the required field 'base'")
+    }
+    if let node = fields.value("adapter") { lintAdapter(node, &sink) } else {
+      sink.error(root, "the case is missing the required field 'adapter'")
+    }
+    if let node = fields.value("load") { lintLoad(node, &sink) }
     let malformed = fields.value("malformed").flatMap { decodeMalformed($0, &sink) }
     let formatsNode = fields.value("formats")
-    var formats = formatsNode.flatMap { decodeFormats($0, &sink) } ?? [malformed?.format ?? .safetensors]
-    if formats.isEmpty { formats = [.safetensors] }
+    if let formatsNode { lintFormats(formatsNode, &sink) }
     let expectNode = fields.value("expect")
     let expect = expectNode.flatMap { decodeExpect($0, &sink) }
     if expectNode == nil {
@@ -85,12 +90,34 @@ public struct CaseDecoder: Sendable {
     }
     fields.finish(&sink)
 
-    guard let id, let description, let base, let adapter, let expect else { return nil }
+    guard let id, let description, let expect, !sink.hasErrors,
+      var recipe = decodeRecipe(root, fields: ["id", "base", "adapter", "load", "formats"], id: id, &sink)
+    else { return nil }
+    // A malformed file is in one format: the case runs in it unless it says otherwise.
+    if formatsNode == nil, let format = malformed?.format { recipe.formats = [format] }
     let spec = CaseSpec(
-      id: id, description: description, refs: refs, base: base, adapter: adapter, load: load, formats: formats,
-      malformed: malformed, expect: expect, source: file)
-    checkConsistency(spec, root: root, expectNode: expectNode, formatsNode: formatsNode, &sink)
+      id: id, description: description, refs: refs, recipe: recipe, malformed: malformed, expect: expect, source: file)
+    checkConsistency(spec, recipe, root: root, expectNode: expectNode, formatsNode: formatsNode, &sink)
     return spec
+  }
+
+  /// The recipe fields, decoded by the generator; its error is reported at the field it names.
+  private func decodeRecipe(_ root: YAMLNode, fields: [String], id: String, _ sink: inout LintSink) -> PairSpec? {
+    var tree = JSONObject()
+    for pair in root.mapping ?? [] {
+      guard let name = pair.key.scalarText, fields.contains(name) else { continue }
+      guard let value = pair.value.jsonValue() else {
+        sink.error(pair.value, "\(name) holds a value JSON cannot represent", expected: "finite numbers and strings")
+        return nil
+      }
+      tree[name] = value
+    }
+    do {
+      return try PairSpec.decode(.object(tree), id: id)
+    } catch {
+      sink.error(root.find(path: error.field) ?? root, "\(error)")
+      return nil
+    }
   }
 
   /// `a/b-c/d.e_f`: lower-case path segments.
@@ -109,8 +136,8 @@ public struct CaseDecoder: Sendable {
 
   // MARK: - Base and adapter
 
-  private func decodeBase(_ node: YAMLNode, _ sink: inout LintSink) -> BaseSpec? {
-    guard var fields = FieldReader(node, section: "base", sink: &sink) else { return nil }
+  private func lintBase(_ node: YAMLNode, _ sink: inout LintSink) {
+    guard var fields = FieldReader(node, section: "base", sink: &sink) else { return }
     var preset: BasePreset?
     if let name = fields.string("preset", &sink), let at = fields.value("preset") {
       preset = BasePreset(rawValue: name)
@@ -137,28 +164,22 @@ public struct CaseDecoder: Sendable {
           expected: Suggestions.expected(architecture, among: vocabulary.architectures))
       }
     }
-    let config = fields.value("config").flatMap { decodeConfig($0, "base.config", &sink) } ?? JSONObject()
-    let mutations =
-      fields.value("mutations").flatMap {
-        decodeMutations($0, "base.mutations", schemas: vocabulary.baseMutations, &sink)
-      } ?? []
+    if let config = fields.value("config") { lintConfig(config, "base.config", &sink) }
+    if let mutations = fields.value("mutations") {
+      lintMutations(mutations, "base.mutations", schemas: vocabulary.baseMutations, &sink)
+    }
     fields.finish(&sink)
-    guard let architecture else { return nil }
-    return BaseSpec(architecture: architecture, preset: preset?.rawValue, config: config, mutations: mutations)
   }
 
-  private func decodeAdapter(_ node: YAMLNode, _ sink: inout LintSink) -> AdapterSpec? {
-    guard var fields = FieldReader(node, section: "adapter", sink: &sink) else { return nil }
+  private func lintAdapter(_ node: YAMLNode, _ sink: inout LintSink) {
+    guard var fields = FieldReader(node, section: "adapter", sink: &sink) else { return }
     let tuner = fields.requiredString("tuner", &sink)
     if let tuner, let at = fields.value("tuner") { checkTuner(tuner, at, &sink) }
-    let config = fields.value("config").flatMap { decodeConfig($0, "adapter.config", &sink) } ?? JSONObject()
-    let mutations =
-      fields.value("mutations").flatMap {
-        decodeMutations($0, "adapter.mutations", schemas: vocabulary.adapterMutations, &sink)
-      } ?? []
+    if let config = fields.value("config") { lintConfig(config, "adapter.config", &sink) }
+    if let mutations = fields.value("mutations") {
+      lintMutations(mutations, "adapter.mutations", schemas: vocabulary.adapterMutations, &sink)
+    }
     fields.finish(&sink)
-    guard let tuner else { return nil }
-    return AdapterSpec(tuner: tuner, config: config, mutations: mutations)
   }
 
   private func checkTuner(_ tuner: String, _ node: YAMLNode, _ sink: inout LintSink) {
@@ -166,49 +187,38 @@ public struct CaseDecoder: Sendable {
     sink.error(node, "unknown tuner '\(tuner)'", expected: Suggestions.expected(tuner, among: vocabulary.tuners))
   }
 
-  private func decodeConfig(_ node: YAMLNode, _ path: String, _ sink: inout LintSink) -> JSONObject? {
+  private func lintConfig(_ node: YAMLNode, _ path: String, _ sink: inout LintSink) {
     guard let pairs = node.mapping else {
       sink.error(node, "\(path) must be a mapping of config fields, found \(node.typeName)")
-      return nil
+      return
     }
-    var object = JSONObject()
+    var seen: Set<String> = []
     for pair in pairs {
       guard let key = pair.key.string else {
         sink.error(pair.key, "\(path): field names must be strings, found \(pair.key.typeName)")
         continue
       }
-      if object[key] != nil {
+      if !seen.insert(key).inserted {
         sink.error(pair.key, "\(path): field '\(key)' is given twice")
         continue
       }
-      guard let value = pair.value.jsonValue() else {
+      if pair.value.jsonValue() == nil {
         sink.error(pair.value, "\(path).\(key) has a value JSON cannot hold", expected: "finite numbers and strings")
-        continue
       }
-      object[key] = value
     }
-    return object
   }
 
   // MARK: - Mutations
 
-  private func decodeMutations(
-    _ node: YAMLNode, _ path: String, schemas: [MutationSchema], _ sink: inout LintSink
-  ) -> [Mutation]? {
+  private func lintMutations(_ node: YAMLNode, _ path: String, schemas: [MutationSchema], _ sink: inout LintSink) {
     guard let items = node.sequence else {
       sink.error(node, "\(path) must be a list, found \(node.typeName)", expected: "'- name: {arguments}' items")
-      return nil
+      return
     }
-    var mutations: [Mutation] = []
-    for (i, item) in items.enumerated() {
-      if let mutation = decodeMutation(item, "\(path)[\(i)]", schemas: schemas, &sink) { mutations.append(mutation) }
-    }
-    return mutations
+    for (i, item) in items.enumerated() { lintMutation(item, "\(path)[\(i)]", schemas: schemas, &sink) }
   }
 
-  private func decodeMutation(
-    _ node: YAMLNode, _ path: String, schemas: [MutationSchema], _ sink: inout LintSink
-  ) -> Mutation? {
+  private func lintMutation(_ node: YAMLNode, _ path: String, schemas: [MutationSchema], _ sink: inout LintSink) {
     let nameNode: YAMLNode
     let argumentsNode: YAMLNode?
     if case .scalar(_, .string) = node.kind {
@@ -219,20 +229,20 @@ public struct CaseDecoder: Sendable {
       argumentsNode = pairs[0].value.isNull ? nil : pairs[0].value
     } else {
       sink.error(node, "\(path) must name one mutation", expected: "'- name' or '- name: {argument: value}'")
-      return nil
+      return
     }
     guard let name = nameNode.string else {
       sink.error(nameNode, "\(path): a mutation name must be a string, found \(nameNode.typeName)")
-      return nil
+      return
     }
     guard let schema = schemas.first(where: { $0.name == name }) else {
       sink.error(
         nameNode, "unknown mutation '\(name)' in \(path)", expected: Suggestions.expected(name, among: schemas.map(\.name)))
-      return nil
+      return
     }
     var arguments = JSONObject()
     if let argumentsNode {
-      guard var fields = FieldReader(argumentsNode, section: "\(path) (\(name))", sink: &sink) else { return nil }
+      guard var fields = FieldReader(argumentsNode, section: "\(path) (\(name))", sink: &sink) else { return }
       for parameter in schema.parameters {
         guard let value = fields.value(parameter.name) else { continue }
         if let json = checkArgument(value, parameter, "\(path).\(parameter.name)", &sink) {
@@ -253,7 +263,6 @@ public struct CaseDecoder: Sendable {
           node, "mutation '\(name)' takes exactly one of \(group.joined(separator: ", ")), got \(given.count)")
       }
     }
-    return Mutation(name, arguments)
   }
 
   private func checkArgument(
@@ -311,55 +320,45 @@ public struct CaseDecoder: Sendable {
 
   // MARK: - Load, formats, malformed
 
-  private func decodeLoad(_ node: YAMLNode, _ sink: inout LintSink) -> LoadSpec {
-    guard var fields = FieldReader(node, section: "load", sink: &sink) else { return LoadSpec() }
+  private func lintLoad(_ node: YAMLNode, _ sink: inout LintSink) {
+    guard var fields = FieldReader(node, section: "load", sink: &sink) else { return }
     let name = fields.string("adapter_name", &sink) ?? "default"
     if let at = fields.value("adapter_name"), name.isEmpty { sink.error(at, "load.adapter_name is empty") }
-    var loaded: [LoadedAdapter] = []
     if let loadedNode = fields.value("loaded") {
       if let items = loadedNode.sequence {
-        for (i, item) in items.enumerated() {
-          if let adapter = decodeLoaded(item, "load.loaded[\(i)]", &sink) { loaded.append(adapter) }
-        }
+        for (i, item) in items.enumerated() { lintLoaded(item, "load.loaded[\(i)]", &sink) }
       } else {
         sink.error(loadedNode, "load.loaded must be a list, found \(loadedNode.typeName)", expected: "[default]")
       }
     }
-    let ignore = fields.bool("ignore_mismatched_sizes", &sink) ?? false
-    var method: LoadSpec.Method?
-    if let methodNode = fields.value("method"), let text = FieldReader.string(methodNode, "load.method", &sink) {
-      method = LoadSpec.Method(rawValue: text)
-      if method == nil {
-        sink.error(
-          methodNode, "unknown load method '\(text)'",
-          expected: Suggestions.expected(text, among: LoadSpec.Method.allCases.map(\.rawValue)))
-      }
+    _ = fields.bool("ignore_mismatched_sizes", &sink)
+    if let methodNode = fields.value("method"), let text = FieldReader.string(methodNode, "load.method", &sink),
+      LoadCall(rawValue: text) == nil
+    {
+      sink.error(
+        methodNode, "unknown load method '\(text)'",
+        expected: Suggestions.expected(text, among: LoadCall.allCases.map(\.rawValue)))
     }
     fields.finish(&sink)
-    return LoadSpec(adapterName: name, loaded: loaded, ignoreMismatchedSizes: ignore, method: method)
   }
 
-  private func decodeLoaded(_ node: YAMLNode, _ path: String, _ sink: inout LintSink) -> LoadedAdapter? {
+  private func lintLoaded(_ node: YAMLNode, _ path: String, _ sink: inout LintSink) {
     if case .scalar = node.kind {
-      guard let name = FieldReader.string(node, path, &sink) else { return nil }
-      return LoadedAdapter(name: name)
+      _ = FieldReader.string(node, path, &sink)
+      return
     }
-    guard var fields = FieldReader(node, section: path, sink: &sink) else { return nil }
-    let name = fields.requiredString("name", &sink)
-    let tuner = fields.string("tuner", &sink)
-    if let tuner, let at = fields.value("tuner") { checkTuner(tuner, at, &sink) }
-    let config = fields.value("config").flatMap { decodeConfig($0, "\(path).config", &sink) }
-    let mutations =
-      fields.value("mutations").flatMap {
-        decodeMutations($0, "\(path).mutations", schemas: vocabulary.adapterMutations, &sink)
-      } ?? []
+    guard var fields = FieldReader(node, section: path, sink: &sink) else { return }
+    _ = fields.requiredString("name", &sink)
+    if let tuner = fields.string("tuner", &sink), let at = fields.value("tuner") { checkTuner(tuner, at, &sink) }
+    if let config = fields.value("config") { lintConfig(config, "\(path).config", &sink) }
+    if let mutations = fields.value("mutations") {
+      lintMutations(mutations, "\(path).mutations", schemas: vocabulary.adapterMutations, &sink)
+    }
     fields.finish(&sink)
-    guard let name else { return nil }
-    return LoadedAdapter(name: name, tuner: tuner, config: config, mutations: mutations)
   }
 
-  private func decodeFormats(_ node: YAMLNode, _ sink: inout LintSink) -> [CheckpointFormat]? {
-    guard let names = FieldReader.stringList(node, "formats", &sink) else { return nil }
+  private func lintFormats(_ node: YAMLNode, _ sink: inout LintSink) {
+    guard let names = FieldReader.stringList(node, "formats", &sink) else { return }
     var formats: [CheckpointFormat] = []
     for (name, item) in zip(names, node.sequence ?? []) {
       guard let format = CheckpointFormat(rawValue: name) else {
@@ -375,7 +374,6 @@ public struct CaseDecoder: Sendable {
       formats.append(format)
     }
     if names.isEmpty { sink.error(node, "formats is empty", expected: "at least one of safetensors, hdf5") }
-    return formats
   }
 
   private func decodeMalformed(_ node: YAMLNode, _ sink: inout LintSink) -> MalformedInput? {
@@ -530,7 +528,8 @@ public struct CaseDecoder: Sendable {
   // MARK: - Impossible expectations
 
   private func checkConsistency(
-    _ spec: CaseSpec, root: YAMLNode, expectNode: YAMLNode?, formatsNode: YAMLNode?, _ sink: inout LintSink
+    _ spec: CaseSpec, _ recipe: PairSpec, root: YAMLNode, expectNode: YAMLNode?, formatsNode: YAMLNode?,
+    _ sink: inout LintSink
   ) {
     let expect = spec.expect
     let at = expectNode ?? root
@@ -543,11 +542,11 @@ public struct CaseDecoder: Sendable {
           at, "expect names key lists and an error '\(error.kind)': a failed load reports no keys",
           expected: "either key lists with error: null, or the error alone")
       }
-      if error.kind == .sizeMismatch && spec.load.ignoreMismatchedSizes {
+      if error.kind == .sizeMismatch && recipe.load.ignoreMismatchedSizes {
         sink.error(at, "expect a size-mismatch error, but ignore_mismatched_sizes is true: the mismatch is skipped instead")
       }
     }
-    if let mismatched = expect.mismatchedKeys, !mismatched.required.isEmpty, !spec.load.ignoreMismatchedSizes {
+    if let mismatched = expect.mismatchedKeys, !mismatched.required.isEmpty, !recipe.load.ignoreMismatchedSizes {
       sink.error(
         at, "expect mismatched_keys, but ignore_mismatched_sizes is false: a mismatch fails the load",
         expected: "load.ignore_mismatched_sizes: true, or error: {kind: size-mismatch}")
@@ -557,12 +556,12 @@ public struct CaseDecoder: Sendable {
       sink.error(at, "key '\(key)' is expected both missing and unexpected: a key is either in the model or not")
     }
     // Loading order and names.
-    if spec.load.method == .fromPretrained && !spec.load.loaded.isEmpty {
+    if recipe.load.call == .fromPretrained && !recipe.loaded.isEmpty {
       sink.error(root, "load.method from_pretrained builds a fresh model, so load.loaded must be empty",
         expected: "method: load_adapter")
     }
     var names: Set<String> = []
-    for loaded in spec.load.loaded where !names.insert(loaded.name).inserted {
+    for loaded in recipe.loaded where !names.insert(loaded.name).inserted {
       sink.error(root, "adapter '\(loaded.name)' is listed twice in load.loaded")
     }
     // Malformed inputs fail with a format error, in the file's own format.
@@ -574,7 +573,7 @@ public struct CaseDecoder: Sendable {
           at, "a malformed-input case must expect the load to fail with a format error",
           expected: "error: {kind: format-error, format_error: …}")
       }
-      if let format = malformed.format, spec.formats != [format] {
+      if let format = malformed.format, recipe.formats != [format] {
         sink.error(
           formatsNode ?? root, "malformed.file is \(format.rawValue), so formats must be [\(format.rawValue)]")
       }

@@ -2,20 +2,26 @@ import AdapterLoading
 import Synthesis
 import TensorIO
 
-/// One conformance case as its author wrote it: a base model, an adapter, how it is loaded, and
-/// what a *correct* loader reports. Decoded from one `Corpus/cases/**.yaml` file.
+/// One conformance case: what is built and loaded (a generator recipe, or folders made elsewhere),
+/// and what a *correct* loader reports. Decoded from one `Corpus/cases/**.yaml` file, expanded from
+/// the matrix, or read from an architecture-sweep manifest.
 public struct CaseSpec: Sendable, Identifiable {
+  /// What the loaders are given.
+  public enum Subject: Sendable {
+    /// A pair the Synthesis generator builds: base, mutations, adapter, how it is loaded, formats.
+    case recipe(PairSpec)
+    /// Folders already on disk (the architecture sweep's manifest), described by what a loader's
+    /// capabilities and the reports need.
+    case folders(architecture: String, tuner: String, load: LoadSetup)
+  }
+
   /// Unique id; equals the file's path under `Corpus/cases/` without `.yaml`.
   public var id: String
   /// What the case checks, in a sentence or two.
   public var description: String
   /// Where the behaviour comes from: `peft#1932`, `peft-semantics§6.11`, a URL.
   public var refs: [String]
-  public var base: BaseSpec
-  public var adapter: AdapterSpec
-  public var load: LoadSpec
-  /// Formats the case runs in; each format is a separate run of the case.
-  public var formats: [CheckpointFormat]
+  public var subject: Subject
   /// A hand-made broken file that replaces a generated one (malformed-input cases).
   public var malformed: MalformedInput?
   /// What a correct loader reports. Only what is written is asserted.
@@ -33,110 +39,58 @@ public struct CaseSpec: Sendable, Identifiable {
   public var plan: PairPlan?
 
   public init(
-    id: String, description: String = "", refs: [String] = [], base: BaseSpec, adapter: AdapterSpec,
-    load: LoadSpec = LoadSpec(), formats: [CheckpointFormat] = [.safetensors], malformed: MalformedInput? = nil,
+    id: String, description: String = "", refs: [String] = [], subject: Subject, malformed: MalformedInput? = nil,
     expect: ExpectedOutcome, source: String = ""
   ) {
     self.id = id
     self.description = description
     self.refs = refs
-    self.base = base
-    self.adapter = adapter
-    self.load = load
-    self.formats = formats
+    self.subject = subject
     self.malformed = malformed
     self.expect = expect
     self.source = source
   }
-}
 
-/// The base model: an architecture from the catalog with config overrides, or a real-size preset,
-/// and mutations applied after the adapter was trained on it.
-public struct BaseSpec: Sendable, Hashable {
-  public var architecture: String
-  /// A real-size shape from a public config (`qwen3-30b-a3b`); `architecture` is then its family.
-  public var preset: String?
-  /// `config.json` overrides of the architecture's small default config (`vocab_size: 128`).
-  public var config: JSONObject
-  /// Changes made to the base after the adapter was trained (vocab resized, wider, …).
-  public var mutations: [Mutation]
-
-  public init(architecture: String, preset: String? = nil, config: JSONObject = JSONObject(), mutations: [Mutation] = []) {
-    self.architecture = architecture
-    self.preset = preset
-    self.config = config
-    self.mutations = mutations
-  }
-}
-
-/// The adapter under test: a tuner, its `adapter_config.json` overrides, and mutations of the saved
-/// checkpoint.
-public struct AdapterSpec: Sendable, Hashable {
-  /// PEFT type as in `adapter_config.json`'s `peft_type` (`LORA`, `LOHA`, …).
-  public var tuner: String
-  public var config: JSONObject
-  public var mutations: [Mutation]
-
-  public init(tuner: String, config: JSONObject = JSONObject(), mutations: [Mutation] = []) {
-    self.tuner = tuner
-    self.config = config
-    self.mutations = mutations
-  }
-}
-
-/// A named change with arguments: `resize_vocab: {to: 160}`.
-public struct Mutation: Sendable, Hashable, CustomStringConvertible {
-  public var name: String
-  public var arguments: JSONObject
-
-  public init(_ name: String, _ arguments: JSONObject = JSONObject()) {
-    self.name = name
-    self.arguments = arguments
-  }
-
-  /// `resize_vocab(to=160)`, compact and stable, for reports.
-  public var description: String {
-    if arguments.count == 0 { return name }
-    let args = arguments.members.map { "\($0.key)=\(JSONWriter.compact.string($0.value))" }
-    return "\(name)(\(args.joined(separator: ",")))"
-  }
-}
-
-/// How the adapter is loaded.
-public struct LoadSpec: Sendable, Hashable {
-  /// PEFT's two entry points, as the engine names them.
-  public typealias Method = LoadCall
-
-  public var adapterName: String
-  /// Adapters already in the model, loaded in this order before the one under test.
-  public var loaded: [LoadedAdapter]
-  public var ignoreMismatchedSizes: Bool
-  public var method: Method
-
+  /// A case the generator builds from `recipe`.
   public init(
-    adapterName: String = "default", loaded: [LoadedAdapter] = [], ignoreMismatchedSizes: Bool = false,
-    method: Method? = nil
+    id: String, description: String = "", refs: [String] = [], recipe: PairSpec, malformed: MalformedInput? = nil,
+    expect: ExpectedOutcome, source: String = ""
   ) {
-    self.adapterName = adapterName
-    self.loaded = loaded
-    self.ignoreMismatchedSizes = ignoreMismatchedSizes
-    self.method = method ?? (loaded.isEmpty ? .fromPretrained : .loadAdapter)
+    self.init(
+      id: id, description: description, refs: refs, subject: .recipe(recipe), malformed: malformed, expect: expect,
+      source: source)
   }
-}
 
-/// An adapter already loaded into the model. Unless overridden it is the case's adapter (same
-/// tuner and config) without the adapter mutations, i.e. a clean copy.
-public struct LoadedAdapter: Sendable, Hashable {
-  public var name: String
-  public var tuner: String?
-  public var config: JSONObject?
-  public var mutations: [Mutation]
+  /// The generator's recipe, for a case it builds.
+  public var recipe: PairSpec? {
+    if case .recipe(let recipe) = subject { recipe } else { nil }
+  }
 
-  public init(name: String, tuner: String? = nil, config: JSONObject? = nil, mutations: [Mutation] = []) {
-    self.name = name
-    self.tuner = tuner
-    self.config = config
-    self.mutations = mutations
+  /// How the adapter is loaded.
+  public var load: LoadSetup {
+    switch subject {
+    case .recipe(let recipe): recipe.load
+    case .folders(_, _, let load): load
+    }
+  }
+
+  /// Formats the case runs in; each format is a separate run of the case.
+  public var formats: [CheckpointFormat] { recipe?.formats ?? [.safetensors] }
+
+  /// The architecture the adapter was trained on (a catalog family or a sweep's `model_type`).
+  public var architecture: String {
+    switch subject {
+    case .recipe(let recipe): recipe.base.family.rawValue
+    case .folders(let architecture, _, _): architecture
+    }
+  }
+
+  /// Every PEFT method the load involves: the adapter's, then those of the adapters loaded before it.
+  public var tuners: [String] {
+    switch subject {
+    case .recipe(let recipe): [recipe.adapter.peftType] + recipe.loaded.compactMap(\.adapter?.peftType)
+    case .folders(_, let tuner, _): [tuner]
+    }
   }
 }
 

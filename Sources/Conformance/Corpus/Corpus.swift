@@ -235,7 +235,7 @@ public struct Corpus: Sendable {
   /// field of PEFT's config class that was probably meant.
   static func configFieldSuggestion(_ field: String, spec: CaseSpec) -> String? {
     let prefix = "adapter.config."
-    guard field.hasPrefix(prefix), let defaults = PEFTConfigDefaults.defaults(for: spec.adapter.tuner) else { return nil }
+    guard field.hasPrefix(prefix), let tuner = spec.recipe?.adapter.peftType, let defaults = PEFTConfigDefaults.defaults(for: tuner) else { return nil }
     let known = defaults.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     return Suggestions.closest(to: String(field.dropFirst(prefix.count)), in: known).map { "'\($0)' (did you mean it?)" }
   }

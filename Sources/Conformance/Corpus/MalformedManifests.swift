@@ -1,4 +1,5 @@
 import AdapterLoading
+import Synthesis
 import TensorIO
 
 /// Malformed-input cases derived from the manifests of the generated malformed corpora
@@ -11,17 +12,27 @@ import TensorIO
 enum MalformedManifests {
   /// The base and adapter every derived case uses: a tiny llama with a LoRA on q_proj/v_proj.
   static func template(id: String, description: String, file: String, formatError: String, format: CheckpointFormat, source: String)
-    -> CaseSpec
+    throws(SynthesisError) -> CaseSpec
   {
-    CaseSpec(
-      id: id, description: description, refs: [source],
-      base: BaseSpec(
-        architecture: "llama",
-        config: JSONObject([("vocab_size", .int(128)), ("hidden_size", .int(16)), ("num_hidden_layers", .int(2))])),
-      adapter: AdapterSpec(
-        tuner: "LORA", config: JSONObject([("r", .int(4)), ("target_modules", .strings(["q_proj", "v_proj"]))])),
-      formats: [format], malformed: MalformedInput(file: file, replaces: .adapter),
+    let base = try BaseModelSpec(
+      family: .llama, config: JSONObject([("vocab_size", .int(128)), ("hidden_size", .int(16)), ("num_hidden_layers", .int(2))]),
+      path: "base.config")
+    let adapter = AdapterConfigSpec(
+      peftType: "LORA", fields: JSONObject([("r", .int(4)), ("target_modules", .strings(["q_proj", "v_proj"]))]))
+    return CaseSpec(
+      id: id, description: description, refs: [source], recipe: PairSpec(id: id, base: base, adapter: adapter, formats: [format]),
+      malformed: MalformedInput(file: file, replaces: .adapter),
       expect: ExpectedOutcome(error: .error(ExpectedError(kind: .formatError, formatError: formatError))), source: source)
+  }
+
+  private static func append(
+    _ make: () throws(SynthesisError) -> CaseSpec, source: String, to cases: inout [CaseSpec], _ diagnostics: inout [LintDiagnostic]
+  ) {
+    do {
+      cases.append(try make())
+    } catch {
+      diagnostics.append(LintDiagnostic(.error, at: SourceLocation(file: source), "the generator cannot build the template: \(error)"))
+    }
   }
 
   /// Every derived case, plus problems with the manifests themselves.
@@ -35,11 +46,13 @@ enum MalformedManifests {
         let expectation = entry["strict"].flatMap { $0.isNull ? nil : $0 } ?? entry["expected"]
         guard let file = entry["file"]?.stringValue, let kind = expectation?["error"]?.stringValue else { continue }
         let note = entry["note"]?.stringValue ?? ""
-        cases.append(
-          template(
-            id: "malformed/safetensors/" + stem(file),
-            description: "The adapter's weights file is malformed (\(note)); a correct loader refuses it with a format error.",
-            file: "safetensors/" + file, formatError: kind, format: .safetensors, source: safetensors))
+        append(
+          { () throws(SynthesisError) in
+            try template(
+              id: "malformed/safetensors/" + stem(file),
+              description: "The adapter's weights file is malformed (\(note)); a correct loader refuses it with a format error.",
+              file: "safetensors/" + file, formatError: kind, format: .safetensors, source: safetensors)
+          }, source: safetensors, to: &cases, &diagnostics)
         check(kind, file: safetensors, index: i, vocabulary, &diagnostics)
       }
     }
@@ -48,11 +61,13 @@ enum MalformedManifests {
       for (i, entry) in (document["cases"]?.arrayValue ?? []).enumerated() {
         guard let file = entry["file"]?.stringValue, let kind = entry["error"]?.stringValue else { continue }
         let why = entry["why"]?.stringValue ?? ""
-        cases.append(
-          template(
-            id: "malformed/hdf5/" + stem(file),
-            description: "The adapter's HDF5 weights file is malformed (\(why)); a correct loader refuses it with a format error.",
-            file: "hdf5/" + file, formatError: kind, format: .hdf5, source: hdf5))
+        append(
+          { () throws(SynthesisError) in
+            try template(
+              id: "malformed/hdf5/" + stem(file),
+              description: "The adapter's HDF5 weights file is malformed (\(why)); a correct loader refuses it with a format error.",
+              file: "hdf5/" + file, formatError: kind, format: .hdf5, source: hdf5)
+          }, source: hdf5, to: &cases, &diagnostics)
         check(kind, file: hdf5, index: i, vocabulary, &diagnostics)
       }
     }

@@ -1,4 +1,5 @@
 import AdapterLoading
+import Synthesis
 import TensorIO
 
 /// The messages of the driver protocol (docs/driver-protocol.md), version 1.
@@ -21,7 +22,7 @@ public enum DriverMessages {
     object["loaded"] = .array(
       prepared.loaded.map { .object(JSONObject([("name", .string($0.name)), ("path", .string($0.path))])) })
     object["ignore_mismatched_sizes"] = .bool(prepared.load.ignoreMismatchedSizes)
-    object["method"] = .string(prepared.load.method.rawValue)
+    object["method"] = .string(prepared.load.call.rawValue)
     object["format"] = .string(prepared.run.format.rawValue)
     return line(object)
   }
@@ -48,7 +49,7 @@ public enum DriverMessages {
     capabilities.formats = Set(try caps.strings("formats").compactMap(CheckpointFormat.init(rawValue:)))
     capabilities.tuners = Set(try caps.strings("tuners"))
     if caps.object["methods"] != nil {
-      capabilities.methods = Set(try caps.strings("methods").compactMap(LoadSpec.Method.init(rawValue:)))
+      capabilities.methods = Set(try caps.strings("methods").compactMap(LoadCall.init(rawValue:)))
     }
     if caps.object["reports"] != nil {
       capabilities.reports = Set(try caps.strings("reports").compactMap(OutcomeField.init(rawValue:)))

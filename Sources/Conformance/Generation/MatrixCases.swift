@@ -64,49 +64,36 @@ public enum MatrixCases {
     // Planning each combination (the rule table) is independent work: spread it over the cores.
     let entries = matrix.cases
     let slots = SpecSlots(count: entries.count)
-    DispatchQueue.concurrentPerform(iterations: entries.count) { i in
-      slots.set(i, spec(id: entries[i].id, tree: entries[i].json))
-    }
+    DispatchQueue.concurrentPerform(iterations: entries.count) { i in slots.set(i, spec(entries[i])) }
     return (slots.values, sink.diagnostics, hasher.finalize())
   }
 
-  /// One expanded combination as a case: the tree's fields, and the rule table's expectation.
-  static func spec(id: String, tree: JSONValue) -> CaseSpec {
-    let axes = id.split(separator: "/").map(String.init)
-    let caseID = "matrix/" + id.lowercased().map { $0.isLetter || $0.isNumber || "._-/".contains($0) ? $0 : "-" }.map(String.init).joined()
-    let base = tree["base"]
-    let adapter = tree["adapter"]
-    var spec = CaseSpec(
-      id: caseID, description: "", refs: ["Corpus/matrix.yaml"],
-      base: BaseSpec(
-        architecture: base?["architecture"]?.stringValue ?? "", config: base?["config"]?.objectValue ?? JSONObject(),
-        mutations: mutations(base?["mutations"])),
-      adapter: AdapterSpec(
-        tuner: adapter?["tuner"]?.stringValue ?? "", config: adapter?["config"]?.objectValue ?? JSONObject(),
-        mutations: mutations(adapter?["mutations"])),
-      load: load(tree["load"]),
-      formats: (tree["formats"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(CheckpointFormat.init(rawValue:)) },
-      expect: ExpectedOutcome(), source: file)
-    if spec.formats.isEmpty { spec.formats = [.safetensors] }
-    if axes.count == 4 {
-      spec.matrixCoordinates = CaseCoordinates(architecture: axes[0], mutation: "\(axes[1]) · \(axes[3])", tuner: spec.adapter.tuner)
-    }
+  /// One expanded combination as a case: its recipe and the rule table's expectation.
+  static func spec(_ combination: PairSpec) -> CaseSpec {
+    let axes = combination.id.split(separator: "/").map(String.init)
+    var recipe = combination
+    recipe.id = "matrix/" + combination.id.lowercased().map { $0.isLetter || $0.isNumber || "._-/".contains($0) ? $0 : "-" }.map(String.init).joined()
+    var spec = CaseSpec(id: recipe.id, refs: ["Corpus/matrix.yaml"], recipe: recipe, expect: ExpectedOutcome(), source: file)
+    spec.matrixCoordinates = coordinates(axes, tuner: recipe.adapter.peftType)
     do {
-      var recipe = try PairSpec.decode(tree, id: caseID)
-      recipe.id = caseID
       let plan = try PairPlan(recipe)
       spec.plan = plan
-      spec.expect = expectation(plan.outcome, ignoreMismatchedSizes: spec.load.ignoreMismatchedSizes)
+      spec.expect = expectation(plan.outcome, ignoreMismatchedSizes: recipe.load.ignoreMismatchedSizes)
       let reasons = plan.outcome.reasons.isEmpty ? "nothing changes what the loader sees" : plan.outcome.reasons.joined(separator: "; ")
       spec.description =
-        "Generated: \(spec.adapter.tuner) adapter trained on a \(spec.base.architecture) base, "
-        + "base mutations [\(spec.base.mutations.map(\.description).joined(separator: ", "))], adapter mutations "
-        + "[\(spec.adapter.mutations.map(\.description).joined(separator: ", "))]. Rule table: \(reasons)."
+        "Generated: \(recipe.adapter.peftType) adapter trained on a \(recipe.base.family.rawValue) base, "
+        + "base mutations [\(recipe.baseMutations.map(\.description).joined(separator: ", "))], adapter mutations "
+        + "[\(recipe.adapterMutations.map(\.description).joined(separator: ", "))]. Rule table: \(reasons)."
     } catch {
       spec.unbuildable = "\(error)"
       spec.description = "Generated combination the generator cannot build."
     }
     return spec
+  }
+
+  private static func coordinates(_ axes: [String], tuner: String) -> CaseCoordinates? {
+    guard axes.count == 4 else { return nil }
+    return CaseCoordinates(architecture: axes[0], mutation: "\(axes[1]) · \(axes[3])", tuner: tuner)
   }
 
   /// The rule table's outcome as a case expectation (only what it determines).
@@ -150,27 +137,6 @@ public enum MatrixCases {
     compare("unexpected_keys", written.unexpectedKeys, ruled.unexpectedKeys)
     compare("mismatched_keys", written.mismatchedKeys, ruled.mismatchedKeys)
     return found
-  }
-
-  private static func mutations(_ value: JSONValue?) -> [Mutation] {
-    (value?.arrayValue ?? []).compactMap { item in
-      if let name = item.stringValue { return Mutation(name) }
-      guard let member = item.objectValue?.members.first else { return nil }
-      return Mutation(member.key, member.value.objectValue ?? JSONObject())
-    }
-  }
-
-  private static func load(_ value: JSONValue?) -> LoadSpec {
-    guard let value else { return LoadSpec() }
-    let loaded = (value["loaded"]?.arrayValue ?? []).compactMap { item -> LoadedAdapter? in
-      if let name = item.stringValue { return LoadedAdapter(name: name) }
-      guard let name = item["name"]?.stringValue else { return nil }
-      return LoadedAdapter(name: name, tuner: item["tuner"]?.stringValue, config: item["config"]?.objectValue)
-    }
-    return LoadSpec(
-      adapterName: value["adapter_name"]?.stringValue ?? "default", loaded: loaded,
-      ignoreMismatchedSizes: value["ignore_mismatched_sizes"]?.boolValue ?? false,
-      method: value["method"]?.stringValue.flatMap(LoadSpec.Method.init(rawValue:)))
   }
 }
 

@@ -16,22 +16,19 @@ public struct RecipeFileError: Error, Sendable, CustomStringConvertible {
 public enum RecipeFiles {
   /// The recipe of one case file.
   public static func recipe(at path: String) throws(RecipeFileError) -> PairSpec {
-    let tree: JSONValue
-    if isYAML(path) {
-      let text = try read(path)
-      let (spec, diagnostics) = CaseDecoder().decode(text, file: path)
-      guard let spec else {
-        throw RecipeFileError(file: path, problems: diagnostics.filter { $0.severity == .error }.map(\.description))
+    guard isYAML(path) else {
+      let tree = try json(path)
+      do {
+        return try PairSpec.decode(tree, id: stem(path))
+      } catch {
+        throw RecipeFileError(file: path, problems: ["\(path): \(error)"])
       }
-      tree = CaseTree.json(spec)
-    } else {
-      tree = try json(path)
     }
-    do {
-      return try PairSpec.decode(tree, id: stem(path))
-    } catch {
-      throw RecipeFileError(file: path, problems: ["\(path): \(error)"])
+    let (spec, diagnostics) = CaseDecoder().decode(try read(path), file: path)
+    guard let recipe = spec?.recipe else {
+      throw RecipeFileError(file: path, problems: diagnostics.filter { $0.severity == .error }.map(\.description))
     }
+    return recipe
   }
 
   /// The expanded matrix of a matrix file.

@@ -28,7 +28,10 @@ public struct SynthesisMaterializer: CaseMaterializer {
   /// The generator's plan for a case (no files written): what is written and what a correct
   /// loader reports.
   public static func plan(_ spec: CaseSpec) throws(SynthesisError) -> PairPlan {
-    try PairPlan(try PairSpec.decode(CaseTree.json(spec), id: spec.id))
+    guard let recipe = spec.recipe else {
+      throw SynthesisError(field: "", .invalidValue("the case's folders are not made by the generator"))
+    }
+    return try PairPlan(recipe)
   }
 
   public func prepare(_ run: CaseRun, in folder: String) async throws -> PreparedCase {

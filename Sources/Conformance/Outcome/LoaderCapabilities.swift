@@ -1,4 +1,5 @@
 import AdapterLoading
+import Synthesis
 import TensorIO
 
 /// An outcome field a loader fills in. Expectations about fields a loader does not report are not
@@ -24,12 +25,12 @@ public struct LoaderCapabilities: Sendable, Hashable {
   public var formats: Set<CheckpointFormat>
   /// Supported `peft_type`s; `nil` means every tuner.
   public var tuners: Set<String>?
-  public var methods: Set<LoadSpec.Method>
+  public var methods: Set<LoadCall>
   public var reports: Set<OutcomeField>
 
   public init(
     formats: Set<CheckpointFormat> = Set(CheckpointFormat.allCases), tuners: Set<String>? = nil,
-    methods: Set<LoadSpec.Method> = Set(LoadSpec.Method.allCases),
+    methods: Set<LoadCall> = Set(LoadCall.allCases),
     reports: Set<OutcomeField> = [.missingKeys, .unexpectedKeys, .error, .warnings]
   ) {
     self.formats = formats
@@ -42,10 +43,9 @@ public struct LoaderCapabilities: Sendable, Hashable {
   public func reasonToSkip(_ spec: CaseSpec, format: CheckpointFormat) -> String? {
     if !formats.contains(format) { return "the loader does not read \(format.rawValue)" }
     if let tuners {
-      let needed = [spec.adapter.tuner] + spec.load.loaded.compactMap(\.tuner)
-      if let missing = needed.first(where: { !tuners.contains($0) }) { return "the loader does not support \(missing)" }
+      if let missing = spec.tuners.first(where: { !tuners.contains($0) }) { return "the loader does not support \(missing)" }
     }
-    if !methods.contains(spec.load.method) { return "the loader does not offer \(spec.load.method.rawValue)" }
+    if !methods.contains(spec.load.call) { return "the loader does not offer \(spec.load.call.rawValue)" }
     return nil
   }
 }

@@ -1,3 +1,4 @@
+import Synthesis
 import TensorIO
 
 /// Where a case sits in the matrix architecture × mutation × tuner (× format), for grouping in
@@ -19,9 +20,9 @@ extension CaseSpec {
   /// The case's place in the report matrix.
   public var coordinates: CaseCoordinates {
     if let matrixCoordinates { return matrixCoordinates }
-    let names = base.mutations.map(\.name) + adapter.mutations.map(\.name)
+    let names = (recipe?.baseMutations.map(\.name) ?? []) + (recipe?.adapterMutations.map(\.name) ?? [])
     let mutation = malformed != nil ? "malformed" : names.isEmpty ? "none" : names.joined(separator: "+")
-    return CaseCoordinates(architecture: base.architecture, mutation: mutation, tuner: adapter.tuner)
+    return CaseCoordinates(architecture: architecture, mutation: mutation, tuner: tuners[0])
   }
 }
 

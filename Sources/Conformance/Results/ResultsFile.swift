@@ -154,7 +154,7 @@ public enum ResultsFile {
       let caps = try JSONFields(capsValue, path: f.sub("capabilities"))
       capabilities.formats = Set(try caps.strings("formats", default: []).compactMap(CheckpointFormat.init(rawValue:)))
       if let tuners = caps.object["tuners"], !tuners.isNull { capabilities.tuners = Set(try caps.strings("tuners")) }
-      capabilities.methods = Set(try caps.strings("methods", default: []).compactMap(LoadSpec.Method.init(rawValue:)))
+      capabilities.methods = Set(try caps.strings("methods", default: []).compactMap(LoadCall.init(rawValue:)))
       capabilities.reports = Set(try caps.strings("reports", default: []).compactMap(OutcomeField.init(rawValue:)))
     }
     return LoaderInfo(

@@ -1,3 +1,4 @@
+import Synthesis
 import TensorIO
 
 /// A loader under test: a built-in profile or an external driver. The runner asks it only for
@@ -71,7 +72,7 @@ public struct PreparedCase: Sendable {
     self.inMemory = inMemory
   }
 
-  public var load: LoadSpec { run.spec.load }
+  public var load: LoadSetup { run.spec.load }
 
   /// A named adapter folder.
   public struct LoadedFolder: Sendable, Hashable {

@@ -2,6 +2,7 @@ import AdapterLoading
 import Checkpoints
 import HDF5Checkpoint
 import SafeTensors
+import Synthesis
 import TensorIO
 
 /// A built-in loader: one of the AdapterLoading module's simulation profiles (`recommended`, `peft`,
@@ -81,7 +82,7 @@ public struct ProfileLoader: ConformanceLoader {
     }
     let load = prepared.load
     var context = AdapterLoading.LoadContext(
-      adapterName: load.adapterName, call: load.method == .fromPretrained ? .fromPretrained : .loadAdapter, loaded: loaded,
+      adapterName: load.adapterName, call: load.call, loaded: loaded,
       ignoreMismatchedSizes: load.ignoreMismatchedSizes)
     context.stripsUnknownConfigFields = stripsUnknownConfigFields
     let outcome = LoadSimulator.simulate(base: base, adapter: adapter, context: context, profile: profile)
@@ -90,8 +91,9 @@ public struct ProfileLoader: ConformanceLoader {
 
   private func readAdapter(_ path: String) throws -> AdapterSource {
     let checkpoint = try Checkpoints.AdapterCheckpoint(path: path, formats: formats)
-    let config = try AdapterConfig(json: checkpoint.folder.config, source: FileSystem.join(path, FolderLayout.adapterConfig))
-    return AdapterSource(config: config, tensors: checkpoint.weights.tensors, path: path)
+    return try AdapterSource(
+      configJSON: checkpoint.folder.config, configPath: FileSystem.join(path, FolderLayout.adapterConfig),
+      tensors: checkpoint.weights.tensors, path: path)
   }
 
   /// The simulation's outcome in the common vocabulary.

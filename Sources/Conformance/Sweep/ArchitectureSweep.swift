@@ -1,4 +1,5 @@
 import AdapterLoading
+import Synthesis
 import TensorIO
 
 /// The architecture sweep: cases over every model type transformers can build tiny, whose base models
@@ -97,25 +98,23 @@ public struct ArchitectureSweep: Sendable {
     let modelType = try string("model_type")
     let scenario = try string("scenario")
     var loaded: [PreparedCase.LoadedFolder] = []
-    var loadedSpecs: [LoadedAdapter] = []
     for item in entry["loaded"]?.arrayValue ?? [] {
       guard let object = item.objectValue, let name = object["name"]?.stringValue,
         let relative = object["path"]?.stringValue
       else { throw fail("'loaded' entries need 'name' and 'path'") }
       loaded.append(PreparedCase.LoadedFolder(name: name, path: try inside(relative)))
-      loadedSpecs.append(LoadedAdapter(name: name))
     }
-    let method = try entry["method"]?.stringValue.map { (text: String) throws(SweepError) -> LoadSpec.Method in
-      guard let method = LoadSpec.Method(rawValue: text) else { throw fail("unknown method '\(text)'") }
-      return method
+    let call = try entry["method"]?.stringValue.map { (text: String) throws(SweepError) -> LoadCall in
+      guard let call = LoadCall(rawValue: text) else { throw fail("unknown method '\(text)'") }
+      return call
     }
-    let load = LoadSpec(
-      adapterName: entry["adapter_name"]?.stringValue ?? "default", loaded: loadedSpecs, method: method)
+    let load = LoadSetup(
+      adapterName: entry["adapter_name"]?.stringValue ?? "default", loadedAdapters: loaded.map(\.name), call: call)
     let expect = try expectedOutcome(entry["expect"]?.objectValue, fail)
     var spec = CaseSpec(
       id: id, description: entry["description"]?.stringValue ?? "",
-      base: BaseSpec(architecture: modelType), adapter: AdapterSpec(tuner: entry["tuner"]?.stringValue ?? "LORA"),
-      load: load, expect: expect, source: "manifest.json")
+      subject: .folders(architecture: modelType, tuner: entry["tuner"]?.stringValue ?? "LORA", load: load),
+      expect: expect, source: "manifest.json")
     spec.matrixCoordinates = CaseCoordinates(
       architecture: modelType, mutation: scenario, tuner: entry["task"]?.stringValue)
     let folders = Folders(base: try inside(try string("base")), adapter: try inside(try string("adapter")), loaded: loaded)

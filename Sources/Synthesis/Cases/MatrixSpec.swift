@@ -18,11 +18,12 @@ import TensorIO
 /// A tuner without `target_modules` gets `targets[architecture]` or, without one, PEFT's defaults
 /// for the architecture (PEFT has none for phi3 and qwen3_moe).
 public struct MatrixSpec: Sendable {
-  /// The cases the matrix expands to, as case trees (decode each with ``PairSpec/decode(_:id:)``).
-  public var cases: [(id: String, json: JSONValue)]
+  /// The cases the matrix expands to, ids `architecture/base/tuner/adapter` (the axis values' names).
+  public var cases: [PairSpec]
 
-  /// Expands a matrix file.
-  /// - Throws: ``SynthesisError`` naming the field of the matrix file.
+  /// Expands a matrix file, decoding each axis value once.
+  /// - Throws: ``SynthesisError`` naming the field of the matrix file
+  ///   (`base_mutations.vocab-up[0].resize_vocab.to`).
   public static func decode(_ json: JSONValue) throws(SynthesisError) -> MatrixSpec {
     var r = try FieldReader(json, path: "")
     guard let architectures = try r.strings("architectures"), !architectures.isEmpty else {
@@ -34,43 +35,64 @@ public struct MatrixSpec: Sendable {
     }
     let adapterMutations = try axis(r.object("adapter_mutations"), field: "adapter_mutations")
     let load = r.value("load")
-    let formats = r.value("formats")
-    let baseConfig = r.value("base_config")
+    let formats = try PairSpec.decodeFormats(try r.strings("formats"), path: "formats")
+    let baseConfig = try r.object("base_config") ?? JSONObject()
     let targets = try r.object("targets") ?? JSONObject()
     try r.finish()
-    var cases: [(String, JSONValue)] = []
-    for architecture in architectures {
-      for (baseName, baseList) in baseMutations {
-        for (tunerName, tuner) in tunerObject {
-          guard var adapter = tuner.objectValue else {
-            throw SynthesisError(field: "tuners.\(tunerName)", .invalidValue("expected {tuner, config}"))
+    // Each name becomes a folder of `generate --out`: plain lower-case names only (names with ESC or
+    // `<` made such folders).
+    for (axis, names) in [
+      ("architectures", architectures), ("base_mutations", baseMutations.map(\.name)), ("tuners", tunerObject.keys),
+      ("adapter_mutations", adapterMutations.map(\.name)),
+    ] {
+      if let name = names.first(where: { !isPlainName($0) }) {
+        throw SynthesisError(
+          field: axis, .invalidValue("'\(name)' is not a plain name (a-z, 0-9, '.', '_', '-'; not starting with '.', '_' or '-')"))
+      }
+    }
+    var bases: [(String, BaseModelSpec)] = []
+    for (i, architecture) in architectures.enumerated() {
+      let family: ModelFamily
+      do { family = try ModelFamily.named(architecture) } catch { throw error.within("architectures[\(i)]") }
+      bases.append((architecture, try BaseModelSpec(family: family, config: baseConfig, path: "base_config")))
+    }
+    var baseValues: [(name: String, mutations: [WrittenMutation<BaseMutation>])] = []
+    for (name, list) in baseMutations {
+      let field = "base_mutations.\(name)"
+      baseValues.append((name, try PairSpec.decodeBaseMutations(list, path: field).map { $0.moved(from: field, to: "base.mutations") }))
+    }
+    var adapterValues: [(name: String, mutations: [WrittenMutation<AdapterMutationRequest>])] = []
+    for (name, list) in adapterMutations {
+      let field = "adapter_mutations.\(name)"
+      adapterValues.append(
+        (name, try PairSpec.decodeAdapterMutations(list, path: field).map { $0.moved(from: field, to: "adapter.mutations") }))
+    }
+    var tuners: [(name: String, adapter: AdapterConfigSpec)] = []
+    for (name, value) in tunerObject {
+      guard value.objectValue != nil else {
+        throw SynthesisError(field: "tuners.\(name)", .invalidValue("expected {tuner, config}"))
+      }
+      let (adapter, mutations) = try PairSpec.decodeAdapter(value, path: "tuners.\(name)")
+      if !mutations.isEmpty {
+        throw SynthesisError(field: "tuners.\(name).mutations", .invalidValue("adapter mutations are the adapter_mutations axis"))
+      }
+      tuners.append((name, adapter))
+    }
+
+    var cases: [PairSpec] = []
+    for (architecture, base) in bases {
+      for (baseName, baseList) in baseValues {
+        for (tunerName, tuner) in tuners {
+          var adapter = tuner
+          if let target = targets[architecture], adapter.fields["target_modules"] == nil {
+            adapter.fields["target_modules"] = target
           }
-          if let target = targets[architecture] {
-            var config = adapter["config"]?.objectValue ?? JSONObject()
-            if config["target_modules"] == nil { config["target_modules"] = target }
-            adapter["config"] = .object(config)
-          }
-          for (adapterName, adapterList) in adapterMutations {
-            // Each name becomes a folder of `generate --out`: plain lower-case names only (names with
-            // ESC or `<` made such folders).
-            for (axis, name) in [
-              ("architectures", architecture), ("base_mutations", baseName), ("tuners", tunerName),
-              ("adapter_mutations", adapterName),
-            ] where !isPlainName(name) {
-              throw SynthesisError(
-                field: axis, .invalidValue("'\(name)' is not a plain name (a-z, 0-9, '.', '_', '-'; not starting with '.', '_' or '-')"))
-            }
-            adapter["mutations"] = adapterList
-            var base = JSONObject([("architecture", .string(architecture)), ("mutations", baseList)])
-            if let baseConfig { base["config"] = baseConfig }
-            var object = JSONObject()
-            let id = "\(architecture)/\(baseName)/\(tunerName)/\(adapterName)"
-            object["id"] = .string(id)
-            object["base"] = .object(base)
-            object["adapter"] = .object(adapter)
-            if let load { object["load"] = load }
-            if let formats { object["formats"] = formats }
-            cases.append((id, .object(object)))
+          let (setup, loaded) = try PairSpec.decodeLoad(load, adapter: adapter, path: "load")
+          for (adapterName, adapterList) in adapterValues {
+            cases.append(
+              PairSpec(
+                id: "\(architecture)/\(baseName)/\(tunerName)/\(adapterName)", base: base, baseMutations: baseList,
+                adapter: adapter, adapterMutations: adapterList, load: setup, loaded: loaded, formats: formats))
           }
         }
       }
@@ -88,9 +110,9 @@ public struct MatrixSpec: Sendable {
     }
   }
 
-  private static func axis(_ object: JSONObject?, field: String) throws(SynthesisError) -> [(String, JSONValue)] {
+  private static func axis(_ object: JSONObject?, field: String) throws(SynthesisError) -> [(name: String, list: JSONValue)] {
     guard let object, object.count > 0 else { return [("none", .array([]))] }
-    var values: [(String, JSONValue)] = []
+    var values: [(name: String, list: JSONValue)] = []
     for (name, value) in object {
       guard value.arrayValue != nil else {
         throw SynthesisError(field: "\(field).\(name)", .invalidValue("expected a list of mutations"))

@@ -27,6 +27,11 @@ struct NamedMutation {
     return result
   }
 
+  /// The decoded mutation with where and how the case wrote it.
+  func written<Value>(_ value: Value) -> WrittenMutation<Value> {
+    WrittenMutation(value, path: path, name: name, arguments: arguments.objectValue ?? JSONObject())
+  }
+
   func reader() throws(SynthesisError) -> FieldReader {
     try FieldReader(arguments.isNull ? .object(JSONObject()) : arguments, path: path)
   }

@@ -1,15 +1,37 @@
 import AdapterLoading
 import TensorIO
 
-/// A value with the path of the case field it came from, so later failures can name that field.
-public struct Located<Value: Sendable & Hashable>: Sendable, Hashable {
+/// A mutation decoded from a case, with the field it came from (so later failures can name that
+/// field) and the way the case wrote it (for reports).
+public struct WrittenMutation<Value: Sendable & Hashable>: Sendable, Hashable, CustomStringConvertible {
   public var value: Value
   /// `base.mutations[1].resize_vocab`.
   public var path: String
+  /// The mutation's name in the case file (`resize_vocab`).
+  public var name: String
+  /// Its arguments as written, in the order written.
+  public var arguments: JSONObject
 
-  public init(_ value: Value, path: String) {
+  public init(_ value: Value, path: String, name: String = "", arguments: JSONObject = JSONObject()) {
     self.value = value
     self.path = path
+    self.name = name
+    self.arguments = arguments
+  }
+
+  /// The same mutation as if written at `to` instead of `from` (a matrix axis value, placed in
+  /// each case it expands to).
+  func moved(from: String, to: String) -> WrittenMutation {
+    var copy = self
+    if copy.path.hasPrefix(from) { copy.path = to + copy.path.dropFirst(from.count) }
+    return copy
+  }
+
+  /// `resize_vocab(to=160)`, compact and stable.
+  public var description: String {
+    if arguments.count == 0 { return name }
+    let written = arguments.members.map { "\($0.key)=\(JSONWriter.compact.string($0.value))" }
+    return "\(name)(\(written.joined(separator: ",")))"
   }
 }
 
@@ -92,17 +114,17 @@ public struct PairSpec: Sendable, Hashable {
   /// The base the adapter was trained on.
   public var base: BaseModelSpec
   /// What happened to the base before loading.
-  public var baseMutations: [Located<BaseMutation>]
+  public var baseMutations: [WrittenMutation<BaseMutation>]
   public var adapter: AdapterConfigSpec
-  public var adapterMutations: [Located<AdapterMutationRequest>]
+  public var adapterMutations: [WrittenMutation<AdapterMutationRequest>]
   public var load: LoadSetup
   /// Adapters loaded before this one (`load.loaded`).
   public var loaded: [LoadedAdapterSpec]
   public var formats: [CheckpointFormat]
 
   public init(
-    id: String, base: BaseModelSpec, baseMutations: [Located<BaseMutation>] = [], adapter: AdapterConfigSpec,
-    adapterMutations: [Located<AdapterMutationRequest>] = [], load: LoadSetup = LoadSetup(),
+    id: String, base: BaseModelSpec, baseMutations: [WrittenMutation<BaseMutation>] = [], adapter: AdapterConfigSpec,
+    adapterMutations: [WrittenMutation<AdapterMutationRequest>] = [], load: LoadSetup = LoadSetup(),
     loaded: [LoadedAdapterSpec] = [], formats: [CheckpointFormat] = [.safetensors]
   ) {
     self.id = id
@@ -123,114 +145,13 @@ public struct PairSpec: Sendable, Hashable {
     var r = try FieldReader(json, path: "")
     let id = try r.string("id") ?? fallbackID
     for ignored in ["description", "refs", "expect", "malformed"] { _ = r.value(ignored) }
-
-    var b = try FieldReader(try r.required("base"), path: "base")
-    let base: BaseModelSpec
-    if let presetName = try b.string("preset") {
-      // A real-size shape from a public config (for performance runs with --sparse).
-      guard let preset = BasePreset(rawValue: presetName) else {
-        let known = BasePreset.allCases.map(\.rawValue).joined(separator: ", ")
-        throw SynthesisError(field: "base.preset", .invalidValue("unknown preset '\(presetName)' (known: \(known))"))
-      }
-      base = preset.model
-      if let name = try b.string("architecture"), name != base.family.rawValue {
-        throw SynthesisError(field: "base.architecture", .invalidValue("preset '\(presetName)' is \(base.family.rawValue)"))
-      }
-      if b.value("config") != nil {
-        throw SynthesisError(field: "base.config", .invalidValue("a preset's config cannot be overridden"))
-      }
-    } else {
-      let familyName = try b.requiredString("architecture")
-      let family: ModelFamily
-      do { family = try ModelFamily.named(familyName) } catch { throw error.within("base.architecture") }
-      base = try BaseModelSpec(family: family, config: try b.object("config") ?? JSONObject(), path: "base.config")
-    }
-    var baseMutations: [Located<BaseMutation>] = []
-    for named in try NamedMutation.list(b.value("mutations"), path: "base.mutations") {
-      baseMutations.append(Located(try BaseMutation.decode(named), path: named.path))
-    }
-    try b.finish()
-
-    var a = try FieldReader(try r.required("adapter"), path: "adapter")
-    let adapter = AdapterConfigSpec(
-      peftType: try a.requiredString("tuner"), fields: try a.object("config") ?? JSONObject())
-    var adapterMutations: [Located<AdapterMutationRequest>] = []
-    for named in try NamedMutation.list(a.value("mutations"), path: "adapter.mutations") {
-      adapterMutations.append(Located(try AdapterMutationRequest.decode(named), path: named.path))
-    }
-    try a.finish()
-    var spec = adapter
-    // A config may carry PEFT's own bookkeeping fields; they are the generator's to fill.
-    if let task = spec.fields["task_type"] {
-      spec.taskType = task.stringValue
-      spec.fields["task_type"] = nil
-    }
-    if let path = spec.fields["base_model_name_or_path"] {
-      spec.baseModelNameOrPath = path.stringValue
-      spec.fields["base_model_name_or_path"] = nil
-    }
-
-    var load = LoadSetup()
-    var loaded: [LoadedAdapterSpec] = []
-    var call: LoadCall?
-    if let value = r.value("load") {
-      var l = try FieldReader(value, path: "load")
-      load.adapterName = try l.string("adapter_name") ?? "default"
-      load.ignoreMismatchedSizes = try l.bool("ignore_mismatched_sizes") ?? false
-      if let name = try l.string("method") {
-        guard let named = LoadCall(rawValue: name) else {
-          throw SynthesisError(field: "load.method", .invalidValue("expected from_pretrained or load_adapter, found '\(name)'"))
-        }
-        call = named
-      }
-      if let items = l.value("loaded") {
-        guard let list = items.arrayValue else {
-          throw SynthesisError(field: "load.loaded", .invalidValue("expected a list, found \(items.typeName)"))
-        }
-        for (i, item) in list.enumerated() {
-          if let name = item.stringValue {
-            loaded.append(LoadedAdapterSpec(name: name))
-          } else {
-            var e = try FieldReader(item, path: "load.loaded[\(i)]")
-            let name = try e.requiredString("name")
-            let tuner = try e.string("tuner")
-            let config = try e.object("config")
-            if !(try NamedMutation.list(e.value("mutations"), path: e.field("mutations"))).isEmpty {
-              throw SynthesisError(field: e.field("mutations"), .invalidValue("loaded adapters are written clean"))
-            }
-            try e.finish()
-            let override =
-              tuner == nil && config == nil
-              ? nil : AdapterConfigSpec(peftType: tuner ?? spec.peftType, fields: config ?? spec.fields, taskType: spec.taskType)
-            loaded.append(LoadedAdapterSpec(name: name, adapter: override))
-          }
-        }
-      }
-      try l.finish()
-    }
-    load.loadedAdapters = loaded.map(\.name)
-    load.call = call ?? (loaded.isEmpty ? .fromPretrained : .loadAdapter)
-    // Loading under a name already in use is PEFT's silent overwrite (`load_adapter` into the
-    // existing modules). The rule table derives it for a clean copy of the case's adapter only: under
-    // another config the model's modules would be the loaded adapter's, which it does not plan.
-    if let same = loaded.first(where: { $0.name == load.adapterName }), same.adapter != nil {
-      throw SynthesisError(
-        field: "load.loaded", .invalidValue("'\(load.adapterName)' is loaded with another tuner or config: an overwrite of a different adapter is not derived"))
-    }
-
-    var formats: [CheckpointFormat] = [.safetensors]
-    if let names = try r.strings("formats") {
-      formats = []
-      for (i, name) in names.enumerated() {
-        guard let format = CheckpointFormat(rawValue: name) else {
-          throw SynthesisError(field: "formats[\(i)]", .invalidValue("unknown format '\(name)' (safetensors, hdf5)"))
-        }
-        formats.append(format)
-      }
-    }
+    let (base, baseMutations) = try decodeBase(try r.required("base"), path: "base")
+    let (adapter, adapterMutations) = try decodeAdapter(try r.required("adapter"), path: "adapter")
+    let (load, loaded) = try decodeLoad(r.value("load"), adapter: adapter, path: "load")
+    let formats = try decodeFormats(try r.strings("formats"), path: "formats")
     try r.finish()
     return PairSpec(
-      id: id, base: base, baseMutations: baseMutations, adapter: spec, adapterMutations: adapterMutations, load: load,
+      id: id, base: base, baseMutations: baseMutations, adapter: adapter, adapterMutations: adapterMutations, load: load,
       loaded: loaded, formats: formats)
   }
 }
