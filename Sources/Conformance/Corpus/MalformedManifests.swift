@@ -10,65 +10,66 @@ import TensorIO
 /// reader by their generators), so they are the spec; these cases only put each file in the place
 /// of a generated adapter's weights.
 enum MalformedManifests {
-  /// The base and adapter every derived case uses: a tiny llama with a LoRA on q_proj/v_proj.
-  static func template(id: String, description: String, file: String, formatError: String, format: CheckpointFormat, source: String)
-    throws(SynthesisError) -> CaseSpec
-  {
+  /// The pair every derived case builds: a tiny llama with a LoRA on q_proj/v_proj, its adapter
+  /// weights then replaced by the malformed file.
+  static func recipe(id: String, format: CheckpointFormat) throws(SynthesisError) -> PairSpec {
     let base = try BaseModelSpec(
       family: .llama, config: JSONObject([("vocab_size", .int(128)), ("hidden_size", .int(16)), ("num_hidden_layers", .int(2))]),
       path: "base.config")
     let adapter = AdapterConfigSpec(
       peftType: "LORA", fields: JSONObject([("r", .int(4)), ("target_modules", .strings(["q_proj", "v_proj"]))]))
-    return CaseSpec(
-      id: id, description: description, refs: [source], recipe: PairSpec(id: id, base: base, adapter: adapter, formats: [format]),
-      malformed: MalformedInput(file: file, replaces: .adapter),
-      expect: ExpectedOutcome(error: .error(ExpectedError(kind: .formatError, formatError: formatError))), source: source)
+    return PairSpec(id: id, base: base, adapter: adapter, formats: [format])
   }
 
-  private static func append(
-    _ make: () throws(SynthesisError) -> CaseSpec, source: String, to cases: inout [CaseSpec], _ diagnostics: inout [LintDiagnostic]
-  ) {
-    do {
-      cases.append(try make())
-    } catch {
-      diagnostics.append(LintDiagnostic(.error, at: SourceLocation(file: source), "the generator cannot build the template: \(error)"))
-    }
+  /// One manifest entry: a file and the format error a correct loader names.
+  private struct Entry {
+    var file: String
+    var formatError: String
+    var why: String
   }
 
   /// Every derived case, plus problems with the manifests themselves.
   static func cases(root: String, vocabulary: CaseVocabulary) -> ([CaseSpec], [LintDiagnostic]) {
     var cases: [CaseSpec] = []
     var diagnostics: [LintDiagnostic] = []
-    let safetensors = "malformed/safetensors/expected.json"
-    if let document = read(FileSystem.join(root, safetensors), safetensors, &diagnostics) {
-      for (i, entry) in (document["cases"]?.arrayValue ?? []).enumerated() {
-        // Adaptest's strict default is the spec where it deliberately differs from the reference.
-        let expectation = entry["strict"].flatMap { $0.isNull ? nil : $0 } ?? entry["expected"]
-        guard let file = entry["file"]?.stringValue, let kind = expectation?["error"]?.stringValue else { continue }
-        let note = entry["note"]?.stringValue ?? ""
-        append(
-          { () throws(SynthesisError) in
-            try template(
-              id: "malformed/safetensors/" + stem(file),
-              description: "The adapter's weights file is malformed (\(note)); a correct loader refuses it with a format error.",
-              file: "safetensors/" + file, formatError: kind, format: .safetensors, source: safetensors)
-          }, source: safetensors, to: &cases, &diagnostics)
-        check(kind, file: safetensors, index: i, vocabulary, &diagnostics)
-      }
-    }
-    let hdf5 = "malformed/hdf5/manifest.json"
-    if let document = read(FileSystem.join(root, hdf5), hdf5, &diagnostics) {
-      for (i, entry) in (document["cases"]?.arrayValue ?? []).enumerated() {
-        guard let file = entry["file"]?.stringValue, let kind = entry["error"]?.stringValue else { continue }
-        let why = entry["why"]?.stringValue ?? ""
-        append(
-          { () throws(SynthesisError) in
-            try template(
-              id: "malformed/hdf5/" + stem(file),
-              description: "The adapter's HDF5 weights file is malformed (\(why)); a correct loader refuses it with a format error.",
-              file: "hdf5/" + file, formatError: kind, format: .hdf5, source: hdf5)
-          }, source: hdf5, to: &cases, &diagnostics)
-        check(kind, file: hdf5, index: i, vocabulary, &diagnostics)
+    let manifests: [(format: CheckpointFormat, source: String, what: String, entry: (JSONValue) -> Entry?)] = [
+      (
+        .safetensors, "malformed/safetensors/expected.json", "weights file",
+        { entry in
+          // Adaptest's strict default is the spec where it deliberately differs from the reference.
+          let expectation = entry["strict"].flatMap { $0.isNull ? nil : $0 } ?? entry["expected"]
+          guard let file = entry["file"]?.stringValue, let kind = expectation?["error"]?.stringValue else { return nil }
+          return Entry(file: file, formatError: kind, why: entry["note"]?.stringValue ?? "")
+        }
+      ),
+      (
+        .hdf5, "malformed/hdf5/manifest.json", "HDF5 weights file",
+        { entry in
+          guard let file = entry["file"]?.stringValue, let kind = entry["error"]?.stringValue else { return nil }
+          return Entry(file: file, formatError: kind, why: entry["why"]?.stringValue ?? "")
+        }
+      ),
+    ]
+    for manifest in manifests {
+      guard let document = read(FileSystem.join(root, manifest.source), manifest.source, &diagnostics) else { continue }
+      for (i, item) in (document["cases"]?.arrayValue ?? []).enumerated() {
+        guard let entry = manifest.entry(item) else { continue }
+        let id = "malformed/\(manifest.format.rawValue)/" + stem(entry.file)
+        do {
+          cases.append(
+            CaseSpec(
+              id: id,
+              description:
+                "The adapter's \(manifest.what) is malformed (\(entry.why)); a correct loader refuses it with a format error.",
+              refs: [manifest.source], recipe: try recipe(id: id, format: manifest.format),
+              malformed: MalformedInput(file: "\(manifest.format.rawValue)/" + entry.file, replaces: .adapter),
+              expect: ExpectedOutcome(error: .error(ExpectedError(kind: .formatError, formatError: entry.formatError))),
+              source: manifest.source))
+        } catch {
+          diagnostics.append(
+            LintDiagnostic(.error, at: SourceLocation(file: manifest.source), "the generator cannot build the template: \(error)"))
+        }
+        check(entry.formatError, file: manifest.source, index: i, vocabulary, &diagnostics)
       }
     }
     return (cases, diagnostics)
