@@ -39,7 +39,7 @@ let package = Package(
       swiftSettings: strictSettings),
     .target(name: "AdapterLoading", dependencies: ["SystemSupport", "TensorIO"], swiftSettings: strictSettings),
     .target(
-      name: "Synthesis", dependencies: ["TensorIO", "Checkpoints", "AdapterLoading"], swiftSettings: strictSettings),
+      name: "Synthesis", dependencies: ["SystemSupport", "TensorIO", "Checkpoints", "AdapterLoading"], swiftSettings: strictSettings),
     .target(
       name: "Conformance",
       dependencies: [

@@ -3,6 +3,7 @@ import Checkpoints
 import HDF5Checkpoint
 import SafeTensors
 import Synthesis
+import SystemSupport
 import TensorIO
 
 /// A built-in loader: one of the AdapterLoading module's simulation profiles (`recommended`, `peft`,
@@ -53,6 +54,25 @@ public struct ProfileLoader: ConformanceLoader {
     return .outcome(observed)
   }
 
+  /// What the engine reads of a base: its config and each tensor's name, dtype and shape (not the
+  /// file it is in, nor where).
+  private struct BaseKey: Hashable, Sendable {
+    var config: JSONObject
+    var tensors: [String]
+    var infos: [TensorInfo]
+  }
+
+  /// Bases already read by this process: the cases of a matrix row load the same base from
+  /// different folders, and building the module tree is a third of a tiny case's time.
+  private static let bases = Memo<BaseKey, AdapterLoading.BaseModel>(capacity: 64)
+
+  static func baseModel(config: JSONObject, weights: TensorTable, source: String) throws(BaseModelError) -> AdapterLoading.BaseModel {
+    let key = BaseKey(config: config, tensors: weights.entries.map(\.name), infos: weights.entries.map(\.info))
+    return try bases.value(for: key) { () throws(BaseModelError) in
+      try AdapterLoading.BaseModel(config: config, weights: weights, source: source)
+    }
+  }
+
   /// Reads the folders and simulates the load.
   func observe(_ prepared: PreparedCase) -> ObservedOutcome {
     let base: AdapterLoading.BaseModel
@@ -60,7 +80,7 @@ public struct ProfileLoader: ConformanceLoader {
     var loaded: [AdapterLoading.LoadedAdapter] = []
     do {
       let checkpoint = try ModelCheckpoint(path: prepared.base, formats: formats)
-      base = try AdapterLoading.BaseModel(config: checkpoint.folder.config, weights: checkpoint.weights.tensors, source: prepared.base)
+      base = try Self.baseModel(config: checkpoint.folder.config, weights: checkpoint.weights.tensors, source: prepared.base)
     } catch {
       return .failed(Self.inputError(error))
     }

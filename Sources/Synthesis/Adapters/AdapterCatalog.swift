@@ -1,4 +1,5 @@
 import AdapterLoading
+import SystemSupport
 import TensorIO
 
 /// The save side of PEFT, from AdapterLoading's tuner catalog: which tensors an adapter config gives
@@ -7,6 +8,13 @@ import TensorIO
 public enum AdapterCatalog {
   /// AdapterLoading's view of a synthesized base: its config and the tensors it saves.
   public static func baseModel(_ base: BaseModelDescription) throws(SynthesisError) -> BaseModel {
+    // Planning a case reads its bases several times, and a matrix row shares them.
+    try baseModels.value(for: base) { () throws(SynthesisError) in try readBase(base) }
+  }
+
+  private static let baseModels = Memo<BaseModelDescription, BaseModel>(capacity: 64)
+
+  private static func readBase(_ base: BaseModelDescription) throws(SynthesisError) -> BaseModel {
     var table = TensorTable()
     for spec in base.savedTensors {
       try? table.append(TensorEntry(name: spec.name, info: base.info(of: spec), file: "model.safetensors"))
@@ -44,6 +52,23 @@ public enum AdapterCatalog {
   public static func savedTensors(
     config json: JSONObject, base: BaseModelDescription, adapterName: String = "default"
   ) throws(SynthesisError) -> [AdapterTensor]? {
+    // A matrix saves the same adapter on the same base for every mutation of the other axes.
+    try saved.value(for: SaveKey(config: json, base: base, adapterName: adapterName)) { () throws(SynthesisError) in
+      try save(config: json, base: base, adapterName: adapterName)
+    }
+  }
+
+  private struct SaveKey: Hashable, Sendable {
+    var config: JSONObject
+    var base: BaseModelDescription
+    var adapterName: String
+  }
+
+  private static let saved = Memo<SaveKey, [AdapterTensor]?>(capacity: 256)
+
+  private static func save(config json: JSONObject, base: BaseModelDescription, adapterName: String) throws(SynthesisError)
+    -> [AdapterTensor]?
+  {
     let config: AdapterConfig
     do { config = try AdapterConfig(json: json, source: "adapter_config.json") } catch {
       throw SynthesisError(field: "config", .invalidValue("\(error)"))

@@ -1,3 +1,4 @@
+import SystemSupport
 import TensorIO
 
 /// A base model to synthesize: an architecture, its size, and the options transformers' config and
@@ -70,6 +71,13 @@ public struct BaseModelSpec: Sendable, Hashable {
   /// Checks every field and derives the config and tensors.
   /// - Throws: ``SynthesisError`` naming the field at fault.
   public func describe() throws(SynthesisError) -> BaseModelDescription {
+    // Every case of a matrix row describes the same few bases.
+    try Self.described.value(for: self) { () throws(SynthesisError) in try describeOnce() }
+  }
+
+  private static let described = Memo<BaseModelSpec, BaseModelDescription>(capacity: 64)
+
+  private func describeOnce() throws(SynthesisError) -> BaseModelDescription {
     let definition = family.definition
     let dims: ResolvedDimensions
     do { dims = try definition.resolve(dimensions) } catch { throw error.within("dimensions") }
