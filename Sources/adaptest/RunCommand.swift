@@ -86,6 +86,7 @@ struct RunCommand: AsyncParsableCommand {
   static func pairCache() -> PairCache? {
     guard let root = PairCache.defaultRoot else { return nil }
     let cache = PairCache(root: root)
+    cache.markInUse()
     cache.pruneOtherBuilds()
     return cache
   }

@@ -1,5 +1,6 @@
 import Checkpoints
 import Synthesis
+import SystemSupport
 import TensorIO
 import TestSupport
 import Testing
@@ -64,5 +65,48 @@ struct PairCacheTests {
     #expect(left.contains(FileSystem.lastComponent(cache.folder)))
     #expect(left.contains("newer-build"))
     #expect(!left.contains("old-build"))
+  }
+
+  @Test("a build's folder in use by a running process is not pruned by another build")
+  func inUseFolderIsKept() throws {
+    let root = TemporaryDirectory("pair-cache")
+    try root.write("running-build/x/case.json", "{}")
+    try root.write("running-build/.in-use", "")
+    try root.write("newest-build/x/case.json", "{}")
+    try root.write("idle-build/x/case.json", "{}")
+    var old = [timespec(tv_sec: 1_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000, tv_nsec: 0)]
+    #expect(utimensat(AT_FDCWD, root.file("running-build"), &old, 0) == 0)
+    #expect(utimensat(AT_FDCWD, root.file("idle-build"), &old, 0) == 0)
+    // Another process holds the running build, as `adaptest run` does while it runs.
+    let holder = try Subprocess(
+      ["/usr/bin/flock", "--shared", root.file("running-build/.in-use"), "sleep", "30"], stdout: .null, stderr: .null,
+      newProcessGroup: true)
+    defer {
+      holder.signal(SIGKILL, group: true)
+      _ = holder.wait(seconds: 10)
+    }
+    for _ in 0..<500 where !flockHeld(root.file("running-build/.in-use")) { usleep(20_000) }
+    #expect(flockHeld(root.file("running-build/.in-use")), "the holder took its lock")
+    PairCache(root: root.path).pruneOtherBuilds()
+    let left = try FileSystem.contents(ofDirectory: root.path)
+    #expect(left.contains("running-build"), "held by a running process")
+    #expect(left.contains("newest-build"))
+    #expect(!left.contains("idle-build"))
+  }
+
+  @Test("markInUse holds the folder: a prune from another process skips it")
+  func markInUseHolds() throws {
+    let root = TemporaryDirectory("pair-cache")
+    let cache = PairCache(root: root.path)
+    cache.markInUse()
+    #expect(flockHeld(FileSystem.join(cache.folder, PairCache.inUseFile)))
+  }
+
+  /// Whether another open file description holds a lock on `path` (an exclusive try fails).
+  private func flockHeld(_ path: String) -> Bool {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { return false }
+    defer { close(descriptor) }
+    return flock(descriptor, LOCK_EX | LOCK_NB) != 0
   }
 }

@@ -18,7 +18,9 @@ import TensorIO
 /// writes, the format and the data seed); `GENERATOR` hashes the Adaptest build that wrote it (its
 /// version and the executable's size and modification time), so a rebuilt generator never reuses
 /// another build's bytes. Entries appear whole (written aside, then renamed into place); runs of one
-/// build share them; opening the cache removes the folders of builds other than the two newest.
+/// build share them; opening the cache removes the folders of builds other than the two newest,
+/// except a folder another process is using (each run holds a shared lock on its build's
+/// `.in-use` file while it runs, so two builds running at once never remove each other's pairs).
 public struct PairCache: Sendable {
   /// `ROOT/GENERATOR`: this build's entries.
   public let folder: String
@@ -65,14 +67,59 @@ public struct PairCache: Sendable {
     return entry
   }
 
-  /// Removes the entries of builds other than this one and the newest other (best effort).
+  /// Removes the entries of builds other than this one and the newest other (best effort), but not
+  /// a folder a running process holds (``markInUse()``).
   public func pruneOtherBuilds() {
     let root = String(folder[..<(folder.lastIndex(of: "/") ?? folder.startIndex)])
     let this = FileSystem.lastComponent(folder)
     let others = ((try? FileSystem.contents(ofDirectory: root)) ?? []).filter { $0 != this && !$0.hasPrefix(".") }
     let byAge = others.sorted { Self.modified(FileSystem.join(root, $0)) > Self.modified(FileSystem.join(root, $1)) }
-    for name in byAge.dropFirst() { try? FileSystem.removeTree(FileSystem.join(root, name)) }
+    for name in byAge.dropFirst() {
+      let other = FileSystem.join(root, name)
+      // The exclusive lock is granted only when no run holds the folder; it is kept while removing
+      // so that a run starting meanwhile waits, then finds its folder gone and makes a new one.
+      let descriptor = open(FileSystem.join(other, Self.inUseFile), O_RDONLY | O_CLOEXEC)
+      if descriptor >= 0 {
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { continue }
+        try? FileSystem.removeTree(other)
+      } else {
+        try? FileSystem.removeTree(other)
+      }
+    }
   }
+
+  /// Holds this build's folder for the rest of the process: another build's
+  /// ``pruneOtherBuilds()`` leaves it alone. Best effort (a folder that cannot be created or
+  /// locked is only unprotected).
+  public func markInUse() {
+    Self.held.withLock { held in
+      guard held[folder] == nil else { return }
+      for _ in 0..<3 {
+        try? FileSystem.createDirectory(folder)
+        let path = FileSystem.join(folder, Self.inUseFile)
+        let descriptor = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { return }
+        // A prune that had the folder locked has removed it by the time the shared lock is granted:
+        // hold the file only if it is still the one at the path.
+        var locked = stat()
+        var current = stat()
+        if flock(descriptor, LOCK_SH) == 0, fstat(descriptor, &locked) == 0, stat(path, &current) == 0,
+          locked.st_ino == current.st_ino, locked.st_dev == current.st_dev
+        {
+          held[folder] = descriptor
+          return
+        }
+        close(descriptor)
+      }
+    }
+  }
+
+  /// The lock file of a build's folder (hidden, so it is never taken for an entry).
+  static let inUseFile = ".in-use"
+
+  /// Descriptors holding shared locks, by build folder, open until the process exits.
+  private static let held = Locked<[String: Int32]>([:])
 
   /// The running build: Adaptest's version and the executable's size and modification time.
   static let generatorIdentity: String = {
