@@ -44,6 +44,9 @@ public struct PEFTRelease: Sendable, Hashable, Comparable, CustomStringConvertib
   /// `0.13`.
   public var description: String { "0.\(minor)" }
 
+  /// The transformers release line this PEFT line runs with: `5.24` for 5.24.0.
+  public var transformersLine: String { transformersVersion.split(separator: ".").prefix(2).joined(separator: ".") }
+
   public static func < (lhs: PEFTRelease, rhs: PEFTRelease) -> Bool { lhs.minor < rhs.minor }
 
   // MARK: Behaviour switches

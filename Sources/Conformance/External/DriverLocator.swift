@@ -5,10 +5,13 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
+import AdapterLoading
 import TensorIO
 
 /// Turns a `--loader` value that names a driver into an ``ExternalLoader``:
 /// `peft@0.21.2` runs `Drivers/peft/driver.py` with the Python of a PEFT 0.21.2 environment;
+/// `transformers@5.24.0` runs the same driver with `--api transformers` (transformers' own `load_adapter`) in
+/// the environment of the PEFT release pinned to that transformers (``PEFTRelease/transformersVersion``);
 /// `cmd:PROGRAM ARGS…` runs any driver.
 public struct DriverLocator: Sendable {
   /// The repository folder holding `Drivers/`.
@@ -43,7 +46,16 @@ public struct DriverLocator: Sendable {
     guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
       throw LocatorError(message: "'\(spec)': expected NAME@VERSION (peft@0.21.2) or cmd:COMMAND")
     }
-    let (name, version) = (parts[0], parts[1])
+    var (name, version) = (parts[0], parts[1])
+    var arguments: [String] = []
+    let requiredVersion = version
+    if name == "transformers" {
+      guard let release = Self.peftRelease(forTransformers: version) else {
+        let known = Self.transformersReleases.map { "transformers@\($0)" }.joined(separator: ", ")
+        throw LocatorError(message: "'\(spec)': no PEFT environment is pinned to transformers \(version); known: \(known)")
+      }
+      (name, version, arguments) = ("peft", release.recordedVersion, ["--api", "transformers"])
+    }
     let script = FileSystem.join(root, "Drivers", name, "driver.py")
     guard FileSystem.isFile(script) else {
       throw LocatorError(message: "no driver for '\(name)': \(script) does not exist")
@@ -56,7 +68,20 @@ public struct DriverLocator: Sendable {
           + "Create one with Drivers/\(name)/setup-venv.sh \(version), or set \(variableName(name: name, version: version))")
     }
     return ExternalLoader(
-      id: spec, command: [python.path, script], requiredVersion: version, caseTimeout: caseTimeout, processes: processes)
+      id: spec, command: [python.path, script] + arguments, requiredVersion: requiredVersion, caseTimeout: caseTimeout,
+      processes: processes)
+  }
+
+  /// The transformers releases a driver environment exists for (those the PEFT lines are pinned to), oldest first.
+  public static var transformersReleases: [String] {
+    var seen: [String] = []
+    for line in PEFTRelease.lines where !seen.contains(line.transformersVersion) { seen.append(line.transformersVersion) }
+    return seen
+  }
+
+  /// The newest PEFT line whose environment holds exactly this transformers release.
+  static func peftRelease(forTransformers version: String) -> PEFTRelease? {
+    PEFTRelease.lines.last { $0.transformersVersion == version }
   }
 
   /// Where the interpreter for `name@version` may be, in order.

@@ -26,7 +26,7 @@ public struct VersionsReport: Sendable {
   public init(asIs: RunResults, stripped: RunResults? = nil) {
     for (run, isStripped) in [(asIs, false)] + (stripped.map { [($0, true)] } ?? []) {
       let releases = Set(run.results.map(\.loader).filter { Self.release(of: $0) != nil })
-      for loader in releases.sorted(by: { Self.release(of: $0)!.lexicographicallyPrecedes(Self.release(of: $1)!) }) {
+      for loader in releases.sorted(by: Self.precedes) {
         let column = Column(loader: loader, stripped: isStripped)
         columns.append(column)
         var byCase: [String: CaseResult] = [:]
@@ -39,19 +39,31 @@ public struct VersionsReport: Sendable {
     }
   }
 
-  /// `peft@0.14.0` → [0, 14, 0]; `nil` for a loader that is not a real release.
+  /// The real releases' loader names: PEFT through `PeftModel`, then transformers' own loading.
+  static let releasePrefixes = ["peft@", "transformers@"]
+
+  /// `peft@0.14.0` → [0, 14, 0], `transformers@5.24.0` → [5, 24, 0]; `nil` for a loader that is not a real release.
   static func release(of loader: String) -> [Int]? {
-    guard loader.hasPrefix("peft@") else { return nil }
-    let parts = loader.dropFirst(5).split(separator: ".", omittingEmptySubsequences: false).map { Int($0) }
+    guard let prefix = releasePrefixes.first(where: { loader.hasPrefix($0) }) else { return nil }
+    let parts = loader.dropFirst(prefix.count).split(separator: ".", omittingEmptySubsequences: false).map { Int($0) }
     guard parts.count == 3, parts.allSatisfy({ $0 != nil }) else { return nil }
     return parts.map { $0! }
   }
 
-  /// The profile of a release's line present in the run: `peft@0.14`, or `peft` for the newest line.
+  /// PEFT releases before transformers ones, each by version.
+  static func precedes(_ a: String, _ b: String) -> Bool {
+    let (pa, pb) = (a.hasPrefix("peft@") ? 0 : 1, b.hasPrefix("peft@") ? 0 : 1)
+    if pa != pb { return pa < pb }
+    return release(of: a)!.lexicographicallyPrecedes(release(of: b)!)
+  }
+
+  /// The profile of a release's line present in the run: `peft@0.14` (`peft` for the newest line),
+  /// `transformers@5.24`.
   static func profile(for loader: String, in run: RunResults) -> String? {
     guard let parts = release(of: loader) else { return nil }
     let loaders = Set(run.results.map(\.loader))
-    let line = "peft@\(parts[0]).\(parts[1])"
+    let name = loader.hasPrefix("peft@") ? "peft" : "transformers"
+    let line = "\(name)@\(parts[0]).\(parts[1])"
     if loaders.contains(line) { return line }
     // The newest line's profile is usually run under its short name.
     if line == "peft@\(PEFTRelease.latest)", loaders.contains("peft") { return "peft" }

@@ -1,0 +1,203 @@
+import TensorIO
+
+/// transformers' own adapter loading (`PeftAdapterMixin.load_adapter`), as the `transformers@X.Y` profiles
+/// reproduce it on top of the PEFT line the transformers release is pinned with.
+///
+/// The adapter is injected into the bare model with PEFT's `inject_adapter_in_model` (no `PeftModel`
+/// wrapper), so the weights the engine computes for PEFT are the same; what differs is how transformers
+/// names and reports them (read from transformers 5.24.0's and 4.57.6's `integrations/peft.py` and confirmed
+/// against their recorded ground truth):
+///
+/// - keys are the bare model's: no `base_model.model.` prefix, sorted (transformers returns sets);
+/// - a name already loaded is refused up front (`ValueError`), never overwritten;
+/// - every adapter after the first warns that the model already has a `peft_config`;
+/// - 5.x keeps the missing keys containing the adapter name or the PEFT type in lower case, and raises its
+///   own `RuntimeError` on size mismatches (after its LOAD REPORT); `ignore_mismatched_sizes` keys come back
+///   as mismatched without PEFT's warning;
+/// - 4.x keeps the missing keys containing `lora_` and the adapter name (the ones its warning names) and
+///   raises torch's error under the model's own class name.
+struct TransformersAdapterLoading {
+  let release: PEFTRelease
+  let base: BaseModel
+  let context: LoadContext
+  let peftType: PeftType
+
+  static let modelPrefix = "base_model.model."
+
+  /// `inject_adapter_in_model` on a model that already holds an adapter.
+  static let multipleAdaptersWarning = PythonWarning(
+    message: "Already found a `peft_config` attribute in the model. This will lead to having multiple adapters in the "
+      + "model. Make sure to know what you are doing!")
+
+  /// transformers 5's error after a LOAD REPORT with mismatched keys.
+  static let mismatchError = PythonError.runtimeError(
+    "You set `ignore_mismatched_sizes` to `False`, thus raising an error. For details look at the above report!")
+
+  /// `load_adapter` refuses a name that is already loaded before reading anything.
+  static func checkNames(_ context: LoadContext) throws(PythonError) {
+    var names: Set<String> = []
+    let all = context.call == .loadAdapter ? context.loaded.map(\.name) + [context.adapterName] : [context.adapterName]
+    for name in all {
+      guard names.insert(name).inserted else {
+        throw .valueError("Adapter with name \(name) already exists. Please use a different name.")
+      }
+    }
+  }
+
+  /// `inject_adapter_in_model`'s refusals: prompt learning (and, from PEFT 0.21, SHADOW and the methods whose
+  /// tuner keeps shared state).
+  func checkInjectable() throws(PythonError) {
+    if release.mapsKeysStructurally {
+      if peftType.isPromptLearning || peftType == .adaptionPrompt || peftType.rawValue == "SHADOW" {
+        throw .valueError("`create_and_replace` does not support prompt learning, adaption prompt and shadow yet.")
+      }
+      if Self.sharedStateMethods.contains(peftType.rawValue) {
+        throw .valueError(
+          "`inject_adapter_in_model` does not support \(peftType.pythonDescription) because it uses shared state stored on "
+            + "the tuner. Please use `get_peft_model` instead.")
+      }
+    } else if peftType.isPromptLearning || peftType == .adaptionPrompt {
+      throw .valueError("`create_and_replace` does not support prompt learning and adaption prompt yet.")
+    }
+  }
+
+  /// PEFT 0.21's tuners with `uses_shared_state = True`.
+  static let sharedStateMethods: Set<String> = ["VERA", "PVERA", "VBLORA", "UNILORA", "TINYLORA", "FROD"]
+
+  /// Turns the PEFT engine's outcome into what transformers reports (`weights`: transformers 5's own load).
+  func adapt(_ outcome: inout LoadOutcome, weights: Transformers5Weights?) {
+    if let error = outcome.error {
+      outcome.error = translating(error)
+    }
+    // PEFT's own warnings that transformers' path does not emit: the `ignore_mismatched_sizes` one (transformers
+    // lists the keys in its report instead) and, from PEFT 0.21, the adapter name inside the prefix (PeftModel's).
+    outcome.warnings.removeAll { warning in
+      (warning.message.hasPrefix("Some weights of ") && warning.message.contains("`ignore_mismatched_sizes=True`"))
+        || (release.mapsKeysStructurally && warning.message.hasPrefix("Adapter name '")
+          && warning.message.contains("should not be contained in the prefix"))
+    }
+    if outcome.error == nil, let weights {
+      if !weights.mismatched.isEmpty && !context.ignoreMismatchedSizes {
+        outcome.error = Self.mismatchError
+      } else {
+        outcome.missingKeys = weights.missing
+        outcome.unexpectedKeys = weights.unexpected
+        outcome.mismatched = weights.mismatched
+        outcome.rawMissingKeys = nil
+      }
+    }
+    guard outcome.error == nil else {
+      outcome.missingKeys = []
+      outcome.unexpectedKeys = []
+      outcome.mismatched = []
+      return
+    }
+    guard weights == nil else { return }
+    // 4.x: PEFT's set_peft_model_state_dict on the bare model; its warning names these keys.
+    let raw = (outcome.rawMissingKeys ?? outcome.missingKeys).map(Self.bare)
+    let name = context.adapterName
+    outcome.missingKeys = raw.filter { $0.hasSubstring("lora_") && $0.hasSubstring(name) }.sorted()
+    outcome.mismatched = []
+    outcome.unexpectedKeys = outcome.unexpectedKeys.map(Self.bare).sorted()
+  }
+
+  /// The exception as transformers' path raises it: 5.x its own size-mismatch error; 4.x torch's under the bare
+  /// model's class and key names.
+  func translating(_ error: PythonError) -> PythonError {
+    if error.kind == "RuntimeError", error.message.hasPrefix("Error(s) in loading state_dict for ") {
+      if release.runsOnTransformers5 { return Self.mismatchError }
+      guard let colon = error.message.firstIndex(of: ":") else { return error }
+      let body = String(error.message[colon...]).replacing(Self.modelPrefix, with: "")
+      return .runtimeError("Error(s) in loading state_dict for \(base.modelClass)\(body)")
+    }
+    if error.kind == "KeyError" { return PythonError(kind: "KeyError", message: error.message.replacing(Self.modelPrefix, with: "")) }
+    return error
+  }
+
+  static func bare(_ key: String) -> String {
+    key.hasPrefix(modelPrefix) ? String(key.dropFirst(modelPrefix.count)) : key
+  }
+}
+
+/// transformers 5's own weight loading of an adapter (`_load_pretrained_model` with PEFT's
+/// `build_peft_weight_mapping` renamings), computed on the model the engine injected.
+///
+/// The checkpoint's keys are renamed textually, each rule replacing its first match: `base_model.model.model.`
+/// → `model.`, `base_model.model.` → ``; the method's parameter prefix (`lora_…`) gets `.<adapter>` appended;
+/// each auxiliary wrapper maps its own keys. Keys the model lacks are unexpected, model keys (parameters and
+/// persistent buffers) containing the adapter name or the PEFT type in lower case that nothing loaded are
+/// missing, and keys of another shape are mismatched (an error unless `ignore_mismatched_sizes`).
+struct Transformers5Weights {
+  var missing: [String] = []
+  var unexpected: [String] = []
+  var mismatched: [Mismatch] = []
+
+  init(model: PeftModel, checkpoint: StateDict, adapterName: String, prefix: String?) {
+    var modelState: [String: StateDict.Entry] = [:]
+    for entry in model.stateDict.entries {
+      // The bare model: no PeftModel/tuner wrapper, so no tuner-level tensors (`base_model.vera_A`).
+      guard entry.key.hasPrefix(TransformersAdapterLoading.modelPrefix) else { continue }
+      let key = TransformersAdapterLoading.bare(entry.key)
+      modelState[key] = StateDict.Entry(key: key, info: entry.info)
+    }
+    let auxiliary = Self.auxiliaryRenamings(model, adapterName: adapterName)
+    var seen: Set<String> = []
+    for entry in checkpoint.entries {
+      var key = Self.replacingFirst("base_model.model.model.", with: "model.", in: entry.key)
+      key = Self.replacingFirst(TransformersAdapterLoading.modelPrefix, with: "", in: key)
+      if let prefix { key = Self.insertingAdapterName(adapterName, after: prefix, in: key) }
+      for (from, to) in auxiliary where key.hasSubstring(from) {
+        key = Self.replacingFirst(from, with: to, in: key)
+      }
+      guard let target = modelState[key] else {
+        unexpected.append(key)
+        continue
+      }
+      seen.insert(key)
+      if target.info.shape != entry.info.shape {
+        mismatched.append(Mismatch(key: key, checkpointShape: entry.info.shape, modelShape: target.info.shape))
+      }
+    }
+    let markers = [adapterName, model.peftType.rawValue.lowercased()]
+    missing = modelState.keys.filter { key in !seen.contains(key) && markers.contains { key.hasSubstring($0) } }.sorted()
+    unexpected.sort()
+    mismatched.sort { $0.key < $1.key }
+  }
+
+  /// `adapter_state_dict_load_map` of every `ModulesToSaveWrapper`/`TrainableTokensWrapper` holding the adapter,
+  /// as (checkpoint key, model key) under the bare model's module names.
+  static func auxiliaryRenamings(_ model: PeftModel, adapterName: String) -> [(String, String)] {
+    var renamings: [(String, String)] = []
+    for (name, node) in model.tree.namedModules() where name.hasPrefix(TransformersAdapterLoading.modelPrefix) {
+      let path = TransformersAdapterLoading.bare(name)
+      switch model.tree[node].kind {
+      case .modulesToSaveWrapper:
+        guard model.wrapperAdapters[node]?.contains(adapterName) == true,
+          let dict = model.tree[node].child("modules_to_save"), let copy = model.tree[dict].child(adapterName)
+        else { continue }
+        for key in model.tree.stateDict(from: copy).keys {
+          renamings.append(("\(path).\(key)", "\(path).modules_to_save.\(adapterName).\(key)"))
+        }
+      case .trainableTokensWrapper:
+        if model.tiedTokenWrappers.contains(node) { continue }
+        renamings.append(
+          ("\(path).token_adapter.trainable_tokens_delta", "\(path).token_adapter.trainable_tokens_delta.\(adapterName)"))
+      default:
+        continue
+      }
+    }
+    return renamings
+  }
+
+  /// `re.sub(r"(prefix[^.]*)", r"\1.<adapter>", key, count=1)`.
+  static func insertingAdapterName(_ name: String, after prefix: String, in key: String) -> String {
+    guard let start = key.firstRange(of: prefix) else { return key }
+    let end = key[start.upperBound...].firstIndex(of: ".") ?? key.endIndex
+    return String(key[..<end]) + "." + name + String(key[end...])
+  }
+
+  static func replacingFirst(_ target: String, with replacement: String, in key: String) -> String {
+    guard let range = key.firstRange(of: target) else { return key }
+    return String(key[..<range.lowerBound]) + replacement + String(key[range.upperBound...])
+  }
+}
