@@ -76,6 +76,9 @@ struct LoadEngine {
   }
 
   mutating func run(_ adapter: AdapterSource) -> LoadOutcome {
+    // transformers 4.x hands PEFT the checkpoint with `base_model.model.` stripped where present, so unprefixed
+    // keys load like prefixed ones.
+    let adapter = profile.isTransformers && !loadsThroughTransformers5 ? TransformersAdapterLoading.prefixed(adapter) : adapter
     var outcome = LoadOutcome(profile: profile, call: context.call, adapterName: context.adapterName)
     var warnings: [PythonWarning] = []
     var model: PeftModel? = nil
@@ -131,7 +134,7 @@ struct LoadEngine {
     }
     if profile.isTransformers, let release = profile.release {
       TransformersAdapterLoading(release: release, base: base, context: context, peftType: adapter.config.peftType)
-        .adapt(&outcome, weights: transformers5)
+        .adapt(&outcome, weights: transformers5, checkpoint: adapter.checkpoint)
     }
     if profile == .recommended {
       // A load that raised on a size mismatch reports no keys, but its diagnostics still name what

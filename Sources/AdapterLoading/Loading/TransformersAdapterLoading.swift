@@ -65,7 +65,7 @@ struct TransformersAdapterLoading {
   static let sharedStateMethods: Set<String> = ["VERA", "PVERA", "VBLORA", "UNILORA", "TINYLORA", "FROD"]
 
   /// Turns the PEFT engine's outcome into what transformers reports (`weights`: transformers 5's own load).
-  func adapt(_ outcome: inout LoadOutcome, weights: Transformers5Weights?) {
+  func adapt(_ outcome: inout LoadOutcome, weights: Transformers5Weights?, checkpoint: StateDict) {
     if let error = outcome.error {
       outcome.error = translating(error)
     }
@@ -73,8 +73,7 @@ struct TransformersAdapterLoading {
     // lists the keys in its report instead) and, from PEFT 0.21, the adapter name inside the prefix (PeftModel's).
     outcome.warnings.removeAll { warning in
       (warning.message.hasPrefix("Some weights of ") && warning.message.contains("`ignore_mismatched_sizes=True`"))
-        || (release.mapsKeysStructurally && warning.message.hasPrefix("Adapter name '")
-          && warning.message.contains("should not be contained in the prefix"))
+        || (warning.message.hasPrefix("Adapter name '") && warning.message.contains("should not be contained in the prefix"))
     }
     if outcome.error == nil, let weights {
       if !weights.mismatched.isEmpty && !context.ignoreMismatchedSizes {
@@ -98,7 +97,24 @@ struct TransformersAdapterLoading {
     let name = context.adapterName
     outcome.missingKeys = raw.filter { $0.hasSubstring("lora_") && $0.hasSubstring(name) }.sorted()
     outcome.mismatched = []
-    outcome.unexpectedKeys = outcome.unexpectedKeys.map(Self.bare).sorted()
+    // Tuner-level tensors (`base_model.vera_A`) have no module in the bare model: PEFT appends the adapter name
+    // and nothing takes them.
+    // (Those PEFT does not rename, VeRA's projections before 0.21, are unexpected as written already.)
+    let unexpected = outcome.unexpectedKeys.map(Self.bare)
+    let tunerLevel = checkpoint.keys.filter { $0.hasPrefix("base_model.") && !$0.hasPrefix(Self.modelPrefix) && !unexpected.contains($0) }
+    outcome.unexpectedKeys = (unexpected + tunerLevel.map { "\($0).\(name)" }).sorted()
+  }
+
+  /// The checkpoint with `base_model.model.` in front of every key that lacks a `base_model.` prefix.
+  static func prefixed(_ adapter: AdapterSource) -> AdapterSource {
+    guard adapter.checkpoint.keys.contains(where: { !$0.hasPrefix("base_model.") }) else { return adapter }
+    var copy = adapter
+    copy.checkpoint = StateDict(adapter.checkpoint.entries.map { entry in
+      var e = entry
+      if !e.key.hasPrefix("base_model.") { e.key = modelPrefix + e.key }
+      return e
+    })
+    return copy
   }
 
   /// The exception as transformers' path raises it: 5.x its own size-mismatch error; 4.x torch's under the bare
@@ -134,10 +150,14 @@ struct Transformers5Weights {
 
   init(model: PeftModel, checkpoint: StateDict, adapterName: String, prefix: String?) {
     var modelState: [String: StateDict.Entry] = [:]
+    // Each injection makes a fresh tuner whose shared tensors (RandLoRA's bases) replace the layers' references:
+    // only the newest adapter's remain in the model.
+    let sharedAttributes = model.tuner.layerAttributes.filter { $0.sharedModelAttribute != nil }.map(\.name)
     for entry in model.stateDict.entries {
       // The bare model: no PeftModel/tuner wrapper, so no tuner-level tensors (`base_model.vera_A`).
       guard entry.key.hasPrefix(TransformersAdapterLoading.modelPrefix) else { continue }
       let key = TransformersAdapterLoading.bare(entry.key)
+      if sharedAttributes.contains(where: { key.hasSubstring(".\($0).") && !key.hasSuffix(".\($0).\(adapterName)") }) { continue }
       modelState[key] = StateDict.Entry(key: key, info: entry.info)
     }
     let auxiliary = Self.auxiliaryRenamings(model, adapterName: adapterName)
