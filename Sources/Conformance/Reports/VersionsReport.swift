@@ -89,6 +89,9 @@ public struct VersionsReport: Sendable {
       "`adapter_config.json` and raises `TypeError` on the ones it does not know, so as-is nearly every case fails",
       "on it; the *stripped config* column loads copies reduced to the fields 0.13 knows and shows its key",
       "semantics (the profile strips the same way in that run).", "",
+      "`transformers@X.Y.Z` columns load through transformers' own `model.load_adapter` (PeftAdapterMixin, no",
+      "`PeftModel`) with the PEFT release pinned to that transformers (5.24.0: PEFT 0.21.2; 4.57.6: PEFT 0.18.1);",
+      "their profile is `transformers@X.Y`.", "",
       "| release | pass | known deviation | FAIL | ERROR | skip | profile agrees |",
       "|---|---:|---:|---:|---:|---:|---|",
     ]
