@@ -7,7 +7,8 @@ import TensorIO
 /// Every ground-truth case loaded through transformers' own `model.load_adapter` (PeftAdapterMixin) with a
 /// real transformers release (`record_peft_ground_truth.py --replay-from … --transformers-api`,
 /// `Fixtures/transformers-releases/<version>`), against the `transformers@X.Y` profile: both loads, error
-/// type and message, warnings word for word, missing, unexpected and mismatched keys.
+/// type and message, warnings word for word, missing, unexpected and mismatched keys, and transformers 5's LOAD
+/// REPORT word for word up to the order of its rows.
 ///
 /// Every disagreement must be listed in ``TransformersGroundTruth/exceptions`` with its reason, and every
 /// listed exception must still disagree.
@@ -147,6 +148,20 @@ enum TransformersGroundTruth {
     if outcome.unexpectedKeys != unexpected { return "unexpected keys \(unexpected); profile: \(outcome.unexpectedKeys)" }
     let mismatched = (recorded["mismatched_keys"]?.arrayValue ?? []).compactMap { $0.arrayValue?.first?.stringValue }
     if outcome.mismatched.map(\.key) != mismatched { return "mismatched keys \(mismatched); profile: \(outcome.mismatched.map(\.key))" }
+    if release.runsOnTransformers5 {
+      let report = (recorded["log"]?.arrayValue ?? []).compactMap { $0["message"]?.stringValue }.first { $0.contains(" LOAD REPORT") }
+      if report.map(rowsSorted) != outcome.loadReport.map(rowsSorted) {
+        return "LOAD REPORT \(report ?? "none"); profile: \(outcome.loadReport ?? "none")"
+      }
+    }
     return nil
+  }
+
+  /// A LOAD REPORT with its table's rows sorted (transformers prints them in Python's set order).
+  static func rowsSorted(_ report: String) -> String {
+    var lines = report.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    guard let notes = lines.firstIndex(of: ""), notes > 3 else { return report }
+    lines[3..<notes].sort()
+    return lines.joined(separator: "\n")
   }
 }

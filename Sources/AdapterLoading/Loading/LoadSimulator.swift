@@ -134,7 +134,7 @@ struct LoadEngine {
     }
     if profile.isTransformers, let release = profile.release {
       TransformersAdapterLoading(release: release, base: base, context: context, peftType: adapter.config.peftType)
-        .adapt(&outcome, weights: transformers5, checkpoint: adapter.checkpoint)
+        .adapt(&outcome, weights: transformers5, checkpoint: adapter.checkpoint, path: adapter.path)
     }
     if profile == .recommended {
       // A load that raised on a size mismatch reports no keys, but its diagnostics still name what

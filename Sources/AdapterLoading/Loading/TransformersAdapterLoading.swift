@@ -65,7 +65,7 @@ struct TransformersAdapterLoading {
   static let sharedStateMethods: Set<String> = ["VERA", "PVERA", "VBLORA", "UNILORA", "TINYLORA", "FROD"]
 
   /// Turns the PEFT engine's outcome into what transformers reports (`weights`: transformers 5's own load).
-  func adapt(_ outcome: inout LoadOutcome, weights: Transformers5Weights?, checkpoint: StateDict) {
+  func adapt(_ outcome: inout LoadOutcome, weights: Transformers5Weights?, checkpoint: StateDict, path: String) {
     if let error = outcome.error {
       outcome.error = translating(error)
     }
@@ -76,6 +76,9 @@ struct TransformersAdapterLoading {
         || (warning.message.hasPrefix("Adapter name '") && warning.message.contains("should not be contained in the prefix"))
     }
     if outcome.error == nil, let weights {
+      outcome.loadReport = TransformersLoadReport.text(
+        modelClass: base.modelClass, path: path, missing: weights.missing, unexpected: weights.unexpected,
+        mismatched: weights.mismatched)
       if !weights.mismatched.isEmpty && !context.ignoreMismatchedSizes {
         outcome.error = Self.mismatchError
       } else {
@@ -219,5 +222,103 @@ struct Transformers5Weights {
   static func replacingFirst(_ target: String, with replacement: String, in key: String) -> String {
     guard let range = key.firstRange(of: target) else { return key }
     return String(key[..<range.lowerBound]) + replacement + String(key[range.upperBound...])
+  }
+}
+
+/// transformers 5's LOAD REPORT (`log_state_dict_report`), the warning `load_adapter` logs when any key is
+/// unexpected, missing or mismatched, as printed to a non-terminal 80 columns wide.
+///
+/// Keys that differ only in dot-separated numbers are merged (`model.layers.{0, 1}.…`, more than ten as
+/// `first...last`). transformers lists each group in Python's set order; here the groups are sorted, so a
+/// report matches the real one row for row only up to the order of rows within a section.
+enum TransformersLoadReport {
+  static func text(
+    modelClass: String, path: String, missing: [String], unexpected: [String], mismatched: [Mismatch]
+  ) -> String? {
+    var rows: [[String]] = []
+    var notes = "\n\nNotes:"
+    if !unexpected.isEmpty {
+      notes += "\n- UNEXPECTED:\tcan be ignored when loading from different task/architecture; not ok if you expect identical arch."
+      rows += merged(unexpected.map { ($0, "") }).map { [$0.key, "UNEXPECTED", "", ""] }
+    }
+    if !missing.isEmpty {
+      notes += "\n- MISSING:\tthose params were newly initialized because missing from the checkpoint. Consider training on your downstream task."
+      rows += merged(missing.map { ($0, "") }).map { [$0.key, "MISSING", ""] }
+    }
+    if !mismatched.isEmpty {
+      notes += "\n- MISMATCH:\tckpt weights were loaded, but they did not match the original empty weight shapes."
+      let details = mismatched.map {
+        ($0.key, "Reinit due to size mismatch - ckpt: \(torchSizeRepr($0.checkpointShape)) vs model:\(torchSizeRepr($0.modelShape))")
+      }
+      rows += merged(details).map { [$0.key, "MISMATCH", $0.value] }
+    }
+    guard !rows.isEmpty else { return nil }
+    // Python's zip: as many columns as the shortest row (and the header) has.
+    let headers = ["Key", "Status", "", ""]
+    let columns = ([headers] + rows).map(\.count).min() ?? 0
+    let widths = (0..<columns).map { c in ([headers] + rows).map { $0[c].count }.max() ?? 0 }
+    func line(_ cells: [String]) -> String {
+      (0..<columns).map { cells[$0].padding(to: widths[$0]) }.joined(separator: " | ")
+    }
+    let table = ([line(headers), widths.map { String(repeating: "-", count: $0) }.joined(separator: "-+-")] + rows.map(line))
+      .joined(separator: "\n")
+    return "\u{1B}[1m\(modelClass) LOAD REPORT\u{1B}[0m from: \(path)\n" + table + notes
+  }
+
+  /// `update_key_name`: keys with the same pattern (numbers between dots replaced) merged into one, each number
+  /// position a single value or `{a, b}`; a group keeps its last value. Groups sorted by their first key.
+  static func merged(_ items: [(key: String, value: String)]) -> [(key: String, value: String)] {
+    var groups: [String: (numbers: [[Int]], value: String)] = [:]
+    var order: [String] = []
+    for (key, value) in items.sorted(by: { $0.key < $1.key }) {
+      let (pattern, numbers) = split(key)
+      if groups[pattern] == nil {
+        order.append(pattern)
+        groups[pattern] = (Array(repeating: [], count: numbers.count), value)
+      }
+      for (index, number) in numbers.enumerated() where index < groups[pattern]!.numbers.count {
+        if !groups[pattern]!.numbers[index].contains(number) { groups[pattern]!.numbers[index].append(number) }
+      }
+      groups[pattern]!.value = value
+    }
+    return order.map { pattern in
+      let group = groups[pattern]!
+      let parts = pattern.split(separator: "*", omittingEmptySubsequences: false)
+      var key = String(parts[0])
+      for index in 1..<max(parts.count, 1) {
+        let values = index - 1 < group.numbers.count ? group.numbers[index - 1].sorted() : []
+        if values.isEmpty {
+          key += "*"
+        } else if values.count == 1 {
+          key += String(values[0])
+        } else {
+          key += "{" + (values.count > 10 ? "\(values[0])...\(values[values.count - 1])" : values.map(String.init).joined(separator: ", ")) + "}"
+        }
+        key += parts[index]
+      }
+      return (key, group.value)
+    }
+  }
+
+  /// The key with every number between dots (or at the end, after a dot) replaced by `*`, and those numbers.
+  static func split(_ key: String) -> (pattern: String, numbers: [Int]) {
+    var pattern = ""
+    var numbers: [Int] = []
+    for (index, segment) in key.split(separator: ".", omittingEmptySubsequences: false).enumerated() {
+      if index > 0 { pattern += "." }
+      if index > 0, !segment.isEmpty, segment.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(segment) {
+        pattern += "*"
+        numbers.append(number)
+      } else {
+        pattern += segment
+      }
+    }
+    return (pattern, numbers)
+  }
+}
+
+extension String {
+  fileprivate func padding(to width: Int) -> String {
+    count >= width ? self : self + String(repeating: " ", count: width - count)
   }
 }

@@ -46,16 +46,8 @@ public struct DriverLocator: Sendable {
     guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
       throw LocatorError(message: "'\(spec)': expected NAME@VERSION (peft@0.21.2) or cmd:COMMAND")
     }
-    var (name, version) = (parts[0], parts[1])
-    var arguments: [String] = []
-    let requiredVersion = version
-    if name == "transformers" {
-      guard let release = Self.peftRelease(forTransformers: version) else {
-        let known = Self.transformersReleases.map { "transformers@\($0)" }.joined(separator: ", ")
-        throw LocatorError(message: "'\(spec)': no PEFT environment is pinned to transformers \(version); known: \(known)")
-      }
-      (name, version, arguments) = ("peft", release.recordedVersion, ["--api", "transformers"])
-    }
+    let requiredVersion = parts[1]
+    let (name, version, arguments) = try Self.environment(name: parts[0], version: parts[1])
     let script = FileSystem.join(root, "Drivers", name, "driver.py")
     guard FileSystem.isFile(script) else {
       throw LocatorError(message: "no driver for '\(name)': \(script) does not exist")
@@ -77,6 +69,20 @@ public struct DriverLocator: Sendable {
     var seen: [String] = []
     for line in PEFTRelease.lines where !seen.contains(line.transformersVersion) { seen.append(line.transformersVersion) }
     return seen
+  }
+
+  /// The driver, the version of its environment and its arguments for `NAME@VERSION`: itself for a driver of its
+  /// own (`peft@0.21.2`); for `transformers@5.24.0`, the PEFT driver's transformers API in the environment of the
+  /// PEFT release pinned to that transformers (`peft`, `0.21.2`, `--api transformers`).
+  public static func environment(name: String, version: String) throws(LocatorError) -> (
+    driver: String, version: String, arguments: [String]
+  ) {
+    guard name == "transformers" else { return (name, version, []) }
+    guard let release = peftRelease(forTransformers: version) else {
+      let known = transformersReleases.map { "transformers@\($0)" }.joined(separator: ", ")
+      throw LocatorError(message: "'transformers@\(version)': no PEFT environment is pinned to transformers \(version); known: \(known)")
+    }
+    return ("peft", release.recordedVersion, ["--api", "transformers"])
   }
 
   /// The newest PEFT line whose environment holds exactly this transformers release.
