@@ -94,6 +94,11 @@ public struct PEFTRelease: Sendable, Hashable, Comparable, CustomStringConvertib
   /// is deprecated.
   var runsOnTransformers5: Bool { transformersVersion.hasPrefix("5.") }
 
+  /// 0.21: `inject_adapter_in_model` (transformers' way in) refuses SHADOW and every method whose tuner keeps
+  /// shared state (`uses_shared_state`: VeRA, PVeRA, VB-LoRA, Uni-LoRA, TinyLoRA, FroD), and names SHADOW in its
+  /// prompt-learning refusal.
+  var injectionRefusesSharedState: Bool { minor >= 21 }
+
   /// 0.18: `set_peft_model_state_dict` refuses an OFT checkpoint in the layout before 0.16 (`.oft_r.`).
   var rejectsOldOFTCheckpoints: Bool { minor >= 18 }
 

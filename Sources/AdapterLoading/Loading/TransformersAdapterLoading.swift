@@ -47,7 +47,7 @@ struct TransformersAdapterLoading {
   /// `inject_adapter_in_model`'s refusals: prompt learning (and, from PEFT 0.21, SHADOW and the methods whose
   /// tuner keeps shared state).
   func checkInjectable() throws(PythonError) {
-    if release.mapsKeysStructurally {
+    if release.injectionRefusesSharedState {
       if peftType.isPromptLearning || peftType == .adaptionPrompt || peftType.rawValue == "SHADOW" {
         throw .valueError("`create_and_replace` does not support prompt learning, adaption prompt and shadow yet.")
       }
@@ -61,7 +61,7 @@ struct TransformersAdapterLoading {
     }
   }
 
-  /// PEFT 0.21's tuners with `uses_shared_state = True`.
+  /// The methods whose tuner sets `uses_shared_state = True` in PEFT 0.21.2 (read from its tuner classes).
   static let sharedStateMethods: Set<String> = ["VERA", "PVERA", "VBLORA", "UNILORA", "TINYLORA", "FROD"]
 
   /// Turns the PEFT engine's outcome into what transformers reports (`weights`: transformers 5's own load).
@@ -70,7 +70,7 @@ struct TransformersAdapterLoading {
       outcome.error = translating(error)
     }
     // PEFT's own warnings that transformers' path does not emit: the `ignore_mismatched_sizes` one (transformers
-    // lists the keys in its report instead) and, from PEFT 0.21, the adapter name inside the prefix (PeftModel's).
+    // lists the keys in its report instead) and `PeftModel.add_adapter`'s adapter name inside the prefix.
     outcome.warnings.removeAll { warning in
       (warning.message.hasPrefix("Some weights of ") && warning.message.contains("`ignore_mismatched_sizes=True`"))
         || (warning.message.hasPrefix("Adapter name '") && warning.message.contains("should not be contained in the prefix"))
@@ -100,9 +100,8 @@ struct TransformersAdapterLoading {
     let name = context.adapterName
     outcome.missingKeys = raw.filter { $0.hasSubstring("lora_") && $0.hasSubstring(name) }.sorted()
     outcome.mismatched = []
-    // Tuner-level tensors (`base_model.vera_A`) have no module in the bare model: PEFT appends the adapter name
-    // and nothing takes them.
-    // (Those PEFT does not rename, VeRA's projections before 0.21, are unexpected as written already.)
+    // Tuner-level tensors (`base_model.randlora_A`) have no module in the bare model: PEFT appends the adapter name
+    // and nothing takes them (those it does not rename, VeRA's projections, are unexpected as written already).
     let unexpected = outcome.unexpectedKeys.map(Self.bare)
     let tunerLevel = checkpoint.keys.filter { $0.hasPrefix("base_model.") && !$0.hasPrefix(Self.modelPrefix) && !unexpected.contains($0) }
     outcome.unexpectedKeys = (unexpected + tunerLevel.map { "\($0).\(name)" }).sorted()
