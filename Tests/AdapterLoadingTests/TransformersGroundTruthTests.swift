@@ -58,6 +58,30 @@ struct TransformersGroundTruthTests {
     }
   }
 
+  @Test("the LOAD REPORT is in the JSON report and in the verbose text")
+  func loadReportShown() throws {
+    let id = "mutated--lora-r4--drop-lora-b"
+    let record = try Fixtures.object("transformers-releases/5.24.0/cases/\(id).json")
+    let recorded = try #require(
+      record["load_adapter"]?["log"]?.arrayValue?.compactMap { $0["message"]?.stringValue }.first { $0.contains("LOAD REPORT") })
+    let source = try #require(try GroundTruth.record(id)["load"]?.objectValue)
+    let loaded = try #require(source["loaded"]?.arrayValue?.first)
+    let context = LoadContext(
+      adapterName: try #require(source["adapter_name"]?.stringValue), call: .loadAdapter,
+      loaded: [LoadedAdapter(name: "default", source: try GroundTruth.adapter(try #require(loaded["adapter"]?.stringValue)))])
+    let outcome = LoadSimulator.simulate(
+      base: try GroundTruth.base("bases/llama-v128"), adapter: try GroundTruth.adapter("adapters/lora-r4--drop-lora-b"),
+      context: context, profile: .transformers(at: .v0_21))
+    let report = try #require(outcome.json["load_report"]?.stringValue)
+    #expect(TransformersGroundTruth.rowsSorted(report) == TransformersGroundTruth.rowsSorted(recorded))
+    let text = outcome.text(verbose: true)
+    #expect(text.contains("load report:\n  LlamaForCausalLM LOAD REPORT from: adapters/lora-r4--drop-lora-b\n"))
+    #expect(!text.contains("\u{1B}"), "no terminal styling in the text report")
+    #expect(LoadSimulator.simulate(
+      base: try GroundTruth.base("bases/llama-v128"), adapter: try GroundTruth.adapter("adapters/lora-r4"),
+      context: context, profile: .peft).json["load_report"] == nil, "only the transformers profiles have one")
+  }
+
   @Test("profile names", arguments: [("transformers@5.24", "5.24.0"), ("transformers@4.57", "4.57.6"), ("transformers@5.24.0", "5.24.0")])
   func names(_ name: String, _ transformers: String) throws {
     let profile = try #require(LoadProfile(rawValue: name))
