@@ -7,6 +7,8 @@ builds the case's base model on CPU, loads the adapter(s) the way the request sa
 with one `result` line (missing/unexpected keys, error, warnings, log records, time taken).
 
 Run it with the interpreter of a venv made by setup-venv.sh:  <venv>/bin/python driver.py
+`--api transformers` loads through transformers' own `model.load_adapter` instead of PeftModel
+(transformers_loading.py); the driver then names itself `transformers` with transformers' version.
 """
 
 import os
@@ -42,7 +44,25 @@ os.environ["TORCH_EXTENSIONS_DIR"] = os.path.join(SCRATCH, "torch-extensions")
 # SIGTERM (the runner's polite stop) runs the exit handlers too.
 signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
-DRIVER_NAME = "peft"
+
+def _api(argv):
+    """`peft` (PeftModel.from_pretrained / load_adapter) or `transformers` (PeftAdapterMixin.load_adapter)."""
+    for index, argument in enumerate(argv):
+        if argument.startswith("--api="):
+            return argument.split("=", 1)[1]
+        if argument == "--api" and index + 1 < len(argv):
+            return argv[index + 1]
+    return "peft"
+
+
+API = _api(sys.argv[1:])
+if API not in ("peft", "transformers"):
+    print(f"driver: unknown --api {API!r}; expected peft or transformers", file=sys.stderr)
+    sys.exit(2)
+if API == "transformers":
+    # transformers 5's LOAD REPORT table adds a column when the terminal is wider than 200.
+    os.environ["COLUMNS"] = "80"
+DRIVER_NAME = API
 
 
 def log(message):
@@ -67,6 +87,8 @@ def import_stack():
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_warning()
+    if API == "transformers":
+        hf_logging.disable_progress_bar()  # load_adapter's "Loading weights" bar on stderr
     log(f"imported torch/transformers/peft in {time.perf_counter() - started:.2f} s")
 
 
@@ -87,7 +109,7 @@ def hello_message():
     import torch
     import transformers
 
-    import adapter_loading
+    loading = _loading_module()
 
     mapping = getattr(peft, "PEFT_TYPE_TO_CONFIG_MAPPING", {})
     tuners = sorted(str(getattr(key, "value", key)) for key in mapping)
@@ -103,26 +125,36 @@ def hello_message():
         if version:
             versions[extra] = version
     reports = ["missing_keys", "unexpected_keys", "error", "error_type", "warnings"]
-    if adapter_loading.REPORTS_MISMATCHED_KEYS:
+    if loading.REPORTS_MISMATCHED_KEYS:
         reports.insert(2, "mismatched_keys")
     options = ["strip_unknown_config_fields"]
-    if adapter_loading.SUPPORTS_LOW_CPU_MEM_USAGE:
+    if loading.SUPPORTS_LOW_CPU_MEM_USAGE:
         options.insert(0, "low_cpu_mem_usage")
     return {
         "type": "hello",
         "protocol": PROTOCOL_VERSION,
         "name": DRIVER_NAME,
-        "version": peft.__version__,
+        "version": transformers.__version__ if API == "transformers" else peft.__version__,
         "versions": versions,
         "capabilities": {
             "formats": ["safetensors"],
             "tuners": tuners,
-            "methods": list(adapter_loading.METHODS),
+            "methods": list(loading.METHODS),
             "reports": reports,
             # Request fields beyond protocol 1 that this driver understands.
             "options": options,
         },
     }
+
+
+def _loading_module():
+    if API == "transformers":
+        import transformers_loading
+
+        return transformers_loading
+    import adapter_loading
+
+    return adapter_loading
 
 
 def error_message(ident, message):
@@ -133,7 +165,7 @@ def serve(channel):
     """Answers requests until shutdown or end of input; returns the exit status."""
     import adapter_loading
 
-    runner = adapter_loading.CaseRunner(scratch_root=SCRATCH)
+    runner = _loading_module().CaseRunner(scratch_root=SCRATCH)
     while True:
         line = channel.read_line()
         if line is None:

@@ -22,9 +22,10 @@ struct CheckCommand: AsyncParsableCommand {
 
       Profiles: 'peft@0.13', 'peft@0.14', 'peft@0.18' and 'peft@0.21' reproduce each PEFT release line \
       exactly, with the transformers release it runs with ('peft' is the newest line, 'peft-0.13' the \
-      older name of peft@0.13); 'recommended' (default) reports what matters, with diagnostic codes and \
-      fixes. --all-versions prints one row per profile (result and first diagnostic) and exits with the \
-      worst status among them.
+      older name of peft@0.13); 'transformers@4.57' and 'transformers@5.24' reproduce transformers' own \
+      model.load_adapter (PeftAdapterMixin, with PEFT 0.18.1 / 0.21.2); 'recommended' (default) reports \
+      what matters, with diagnostic codes and fixes. --all-versions prints one row per profile (result \
+      and first diagnostic) and exits with the worst status among them.
 
       A model type or class transformers does not register (remote code) is inferred from the checkpoint \
       and the adapter's keys; every profile then prints an 'architecture-inferred' note saying what was \
@@ -57,10 +58,10 @@ struct CheckCommand: AsyncParsableCommand {
   @Flag(help: "Pass low_cpu_mem_usage=True.")
   var lowCpuMemUsage = false
 
-  @Option(help: "recommended, peft@0.13, peft@0.14, peft@0.18, peft@0.21 (or peft, the newest; peft-0.13).")
+  @Option(help: "recommended, peft@0.13, peft@0.14, peft@0.18, peft@0.21 (or peft, the newest; peft-0.13), transformers@4.57, transformers@5.24.")
   var profile: LoadProfile = .recommended
 
-  @Flag(help: "One row per profile: every PEFT release line and recommended.")
+  @Flag(help: "One row per profile: every PEFT release line, transformers' own load_adapter, and recommended.")
   var allVersions = false
 
   @Flag(help: "Show everything: info diagnostics, every key, environment warnings.")

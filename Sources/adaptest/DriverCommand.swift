@@ -1,4 +1,5 @@
 import ArgumentParser
+import Conformance
 import SystemSupport
 import TensorIO
 
@@ -15,7 +16,8 @@ struct DriverCommand: ParsableCommand {
         Runs Drivers/NAME/setup-venv.sh VERSION: CPU torch where the torch==2.13.0+cpu pin resolves \
         (plain torch otherwise), the PEFT version and a transformers release it works with. The venv \
         is cached under ${XDG_CACHE_HOME:-~/.cache}/adaptest/venvs and reused; `adaptest run --loader \
-        peft@VERSION` finds it there.
+        peft@VERSION` finds it there. transformers==VERSION (5.24.0, 4.57.6) sets up the venv of the PEFT \
+        release pinned to that transformers, which `--loader transformers@VERSION` uses.
         """)
 
     @Argument(help: "NAME==VERSION, e.g. peft==0.21.2.")
@@ -29,13 +31,19 @@ struct DriverCommand: ParsableCommand {
       guard requirement.contains("=="), parts.count == 2 else {
         throw ValidationError("expected NAME==VERSION, e.g. peft==0.21.2")
       }
-      let script = "\(root)/Drivers/\(parts[0])/setup-venv.sh"
+      let environment: (driver: String, version: String, arguments: [String])
+      do {
+        environment = try DriverLocator.environment(name: parts[0], version: parts[1])
+      } catch {
+        throw ValidationError(error.message)
+      }
+      let script = "\(root)/Drivers/\(environment.driver)/setup-venv.sh"
       guard FileSystem.isFile(script) else {
         throw ValidationError("no driver named '\(parts[0])': \(script) does not exist")
       }
       let setup: Subprocess
       do {
-        setup = try Subprocess([script, parts[1]])
+        setup = try Subprocess([script, environment.version])
       } catch {
         CLIFailure.printError("error: cannot run \(DisplayText.terminalSafe(script)): \(error)")
         throw ExitCode(ExitStatus.invalidInput)

@@ -31,6 +31,22 @@ struct VersionsReportTests {
     #expect(VersionsReport(asIs: run).markdown() == text)
   }
 
+  @Test func transformersReleasesFollowThePEFTOnesWithTheirProfiles() {
+    let run = T.run([
+      T.result("transformers@5.24.0", "a", ObservedOutcome(missingKeys: ["k"])),
+      T.result("transformers@5.24", "a", ObservedOutcome(missingKeys: ["k"])),
+      T.result("transformers@4.57.6", "a", ObservedOutcome()),
+      T.result("transformers@4.57", "a", ObservedOutcome(unexpectedKeys: ["u"])),
+      T.result("peft@0.21.2", "a", ObservedOutcome()),
+      T.result("transformers@5.24.0.dev", "a", ObservedOutcome()),
+    ])
+    let report = VersionsReport(asIs: run)
+    #expect(report.columns.map(\.title) == ["peft@0.21.2", "transformers@4.57.6", "transformers@5.24.0"])
+    let text = report.markdown()
+    #expect(text.contains("| `transformers@5.24.0` | 1 | 0 | 0 | 0 | 0 | `transformers@5.24`: 1/1 (100.0%) |"))
+    #expect(text.contains("| `transformers@4.57.6` | 1 | 0 | 0 | 0 | 0 | `transformers@4.57`: 0/1 (0.0%) |"))
+  }
+
   @Test func strippedRunIsItsOwnColumn() {
     let run = T.run([T.result("peft@0.13.2", "a", ObservedOutcome(), status: .fail)])
     let stripped = T.run([T.result("peft@0.13.2", "a", ObservedOutcome()), T.result("peft@0.13", "a", ObservedOutcome())])

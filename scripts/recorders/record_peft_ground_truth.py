@@ -36,6 +36,8 @@ _REQUIRED_ENV = {
     "TOKENIZERS_PARALLELISM": "false",
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
+    # transformers 5's LOAD REPORT table (--transformers-api) adds a column on terminals wider than 200.
+    "COLUMNS": "80",
 }
 if __name__ == "__main__" and any(os.environ.get(k) != v for k, v in _REQUIRED_ENV.items()):
     _env = dict(os.environ)
@@ -1134,6 +1136,91 @@ def run_case(cid: str) -> dict:
     )
 
 
+def _transformers_load(model, adapter_dir, name, kw, cap_results):
+    """transformers' own `model.load_adapter(adapter_dir, adapter_name=name, **kw)`; returns the keys it names.
+
+    transformers 5 returns a LoadStateDictInfo. 4.x returns None; its one warning names every unexpected key of
+    PEFT's set_peft_model_state_dict and the missing keys containing `lora_` and the adapter name, recorded here
+    from that function's result (transformers imports it from peft.utils inside load_adapter).
+    """
+    import contextlib
+    import io
+
+    import peft.utils as peft_utils
+
+    original = peft_utils.set_peft_model_state_dict
+
+    def wrapper(*a, **k):
+        r = original(*a, **k)
+        cap_results.append(r)
+        return r
+
+    peft_utils.set_peft_model_state_dict = wrapper
+    try:
+        # The report is coloured when sys.stdout is a terminal; record the plain text.
+        with contextlib.redirect_stdout(io.StringIO()):
+            res = model.load_adapter(adapter_dir, adapter_name=name, **kw)
+    finally:
+        peft_utils.set_peft_model_state_dict = original
+    if res is not None:
+        return OrderedDict(
+            missing_keys=sorted(res.missing_keys), unexpected_keys=sorted(res.unexpected_keys),
+            mismatched_keys=sorted([k, list(a), list(b)] for k, a, b in res.mismatched_keys),
+            result_type=f"{type(res).__module__}.{type(res).__qualname__}")
+    raw = cap_results[-1] if cap_results else None
+    missing = [k for k in (raw.missing_keys if raw is not None else []) if "lora_" in k and name in k]
+    return OrderedDict(missing_keys=sorted(missing), unexpected_keys=sorted(raw.unexpected_keys if raw is not None else []),
+                       mismatched_keys=None, result_type=None)
+
+
+def run_case_transformers(cid: str) -> dict:
+    """One case through transformers' PeftAdapterMixin.load_adapter (no PeftModel): (1) on a fresh base under the
+    from_pretrained name, as `from_pretrained(adapter_folder)` does once it has built the base; (2) after the
+    `loaded` adapters, each loaded the same way."""
+    spec = CASES[cid]
+    adapter_dir = f"adapters/{spec['adapter']}"
+    kw = _kw(spec)
+    if kw.get("ignore_mismatched_sizes") and int(transformers.__version__.split(".")[0]) < 5:
+        kw = None  # 4.x's load_adapter has no such parameter: the case is not expressible
+
+    def attempt(model, name):
+        out = OrderedDict(adapter_name=name, error=None, warnings=[], log=[], missing_keys=None, unexpected_keys=None,
+                          mismatched_keys=None, result_type=None)
+        if kw is None:
+            out["not_expressible"] = "transformers 4.x's load_adapter has no ignore_mismatched_sizes"
+            return out
+        torch.manual_seed(0)
+        with Capture() as cap:
+            try:
+                out.update(_transformers_load(model, adapter_dir, name, kw, []))
+            except Exception as e:  # noqa: BLE001
+                out["error"] = error_info(e)
+        out["warnings"], out["log"] = cap.warnings, cap.log
+        return out
+
+    fp = attempt(load_base(spec["base"]), spec["fp_name"])
+    la = None
+    if spec["load_adapter"]:
+        base = load_base(spec["base"])
+        torch.manual_seed(0)
+        setup_err = None
+        with Capture() as setup:
+            try:
+                for n, a in spec["loaded"]:
+                    _transformers_load(base, f"adapters/{a}", n, {}, [])
+            except Exception as e:  # noqa: BLE001
+                setup_err = error_info(e)
+        la = attempt(base, spec["name"]) if setup_err is None else OrderedDict(adapter_name=spec["name"])
+        la["setup"] = OrderedDict(error=setup_err, warnings=setup.warnings, log=setup.log)
+    return OrderedDict(
+        id=cid, api="transformers PeftAdapterMixin.load_adapter", base=f"bases/{spec['base']}", adapter=adapter_dir,
+        load=OrderedDict(
+            adapter_name=spec["name"],
+            loaded=[OrderedDict(name=n, adapter=f"adapters/{a}") for n, a in spec["loaded"]] if spec["load_adapter"] else [],
+            ignore_mismatched_sizes=spec["ignore_mismatched_sizes"], low_cpu_mem_usage=spec["low_cpu_mem_usage"]),
+        from_pretrained=fp, load_adapter=la)
+
+
 # --------------------------------------------------------------------------------------------------
 # Output formatting and orchestration
 # --------------------------------------------------------------------------------------------------
@@ -1181,6 +1268,8 @@ def _task(job):
             return build_base(name)
         if kind == "adapter":
             return build_adapter(name)
+        if kind == "transformers-case":
+            return run_case_transformers(name)
         return run_case(name)
     except Exception:  # noqa: BLE001
         return {"__crash__": scrub(traceback.format_exc())}
@@ -1245,6 +1334,9 @@ def main():
     ap.add_argument("--strip-unknown-config-fields", action="store_true",
                     help="with --replay-from: load copies of the adapters whose adapter_config.json keeps only the fields "
                          "the installed PEFT's config class accepts (written under --out/adapters, configs only)")
+    ap.add_argument("--transformers-api", action="store_true",
+                    help="with --replay-from: load through transformers' own model.load_adapter (PeftAdapterMixin) "
+                         "instead of PeftModel")
     args = ap.parse_args()
     if args.replay_from:
         return replay(args)
@@ -1426,17 +1518,21 @@ def replay(args):
                            safetensors=safetensors.__version__, replayed_from=GENERATOR + " tree of PEFT " +
                            json.loads((source / "versions.json").read_text())["peft"],
                            stripped_unknown_config_fields=bool(args.strip_unknown_config_fields))
+    if args.transformers_api:
+        versions["api"] = "transformers PeftAdapterMixin.load_adapter"
     write_json(str(out / "versions.json"), versions)
     case_ids = [c["id"] for c in json.loads((source / "manifest.json").read_text())["cases"]]
     if args.only:
         case_ids = [c for c in case_ids if re.search(args.only, c)]
-    for c, r in zip(case_ids, run_jobs([("case", c) for c in case_ids], args.jobs)):
+    kind = "transformers-case" if args.transformers_api else "case"
+    for c, r in zip(case_ids, run_jobs([(kind, c) for c in case_ids], args.jobs)):
         write_json(str(out / "cases" / f"{c}.json"), r)
     shutil.rmtree(scratch)
     bad = [str(p) for p in out.rglob("*.json") if str(Path.home()) in p.read_text(encoding="utf-8")]
     if bad:
         raise SystemExit(f"absolute paths leaked into: {bad}")
-    print(f"{len(case_ids)} cases replayed with PEFT {peft.__version__} in {time.time() - t0:.1f}s")
+    api = f" through transformers {transformers.__version__}'s load_adapter" if args.transformers_api else ""
+    print(f"{len(case_ids)} cases replayed with PEFT {peft.__version__}{api} in {time.time() - t0:.1f}s")
 
 
 if __name__ == "__main__":

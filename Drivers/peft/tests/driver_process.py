@@ -21,10 +21,10 @@ def interpreter():
 
 
 class DriverProcess:
-    def __init__(self, cwd=None, env=None):
+    def __init__(self, cwd=None, env=None, args=()):
         self._stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [interpreter(), str(DRIVER)],
+            [interpreter(), str(DRIVER), *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,

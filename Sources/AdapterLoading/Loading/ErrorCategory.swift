@@ -7,8 +7,11 @@ extension PythonError {
   public var category: ErrorKind {
     switch kind {
     case "RuntimeError" where message.hasPrefix("Error(s) in loading state_dict"): return .sizeMismatch
+    // transformers 5's own loading, after its LOAD REPORT.
+    case "RuntimeError" where message.hasPrefix("You set `ignore_mismatched_sizes` to `False`"): return .sizeMismatch
+    // A tensor key (transformers 4.x names it without `base_model.model.`), never a method name.
     case "KeyError" where message.contains(".modules_to_save") || message.hasPrefix("'base_model.")
-      || message.contains("trainable_tokens_delta") || message == "'prompt_embeddings'":
+      || message.contains("trainable_tokens_delta") || message == "'prompt_embeddings'" || message.contains("."):
       return .missingAuxiliaryKey
     case "NoMatchingPeftModuleError": return .targetNotFound
     case "NotSimulated": return .notSimulated
@@ -28,6 +31,10 @@ extension PythonError {
     }
     if message.hasPrefix("Cannot combine adapters with different peft types") { return .incompatibleAdapters }
     if message.hasPrefix("Adapter with name '") && message.hasSuffix("' already exists.") { return .adapterNameConflict }
+    // transformers' `load_adapter`.
+    if message.hasPrefix("Adapter with name ") && message.hasSuffix(" already exists. Please use a different name.") {
+      return .adapterNameConflict
+    }
     if kind == "KeyError" && !message.hasPrefix("'base_model.") { return .invalidAdapterConfig }
     // PEFT 0.13 builds the config class with every field of the file.
     if kind == "TypeError" && message.contains(".__init__() got an unexpected keyword argument '") {

@@ -35,6 +35,9 @@ public struct LoadOutcome: Hashable, Sendable {
   public var metaKeys: [String]
   /// torch's unfiltered `strict=False` result, when the load got that far.
   public var rawMissingKeys: [String]?
+  /// transformers 5's LOAD REPORT, the warning its `load_adapter` logs (``LoadProfile/isTransformers`` on 5.x;
+  /// `nil` when it logs none). Rows within a section are sorted (transformers prints them in Python's set order).
+  public var loadReport: String?
   /// Whether PEFT itself raises where the `recommended` profile reports on instead (a missing auxiliary
   /// tensor is PEFT's `KeyError`): the verdict is then still "the load fails".
   public var peftRaises = false

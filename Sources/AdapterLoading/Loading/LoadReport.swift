@@ -5,7 +5,8 @@ extension LoadOutcome {
   /// The JSON report: `profile`, `call`, `adapter_name`, `status`, `missing_keys`, `unexpected_keys`,
   /// `mismatched [{key, checkpoint_shape, model_shape}]`, `error {kind, type, message}` (or `null`),
   /// `unknown` (what Adaptest cannot tell, with `status` `cannot-tell`; else `null`),
-  /// `warnings [{category, message}]`, `diagnostics [{code, severity, keys, message, fix}]`, `meta_keys`.
+  /// `warnings [{category, message}]`, `diagnostics [{code, severity, keys, message, fix}]`, `meta_keys`, and for
+  /// transformers 5's own loading `load_report` (its LOAD REPORT, or `null`).
   public var json: JSONValue {
     func strings(_ items: [String]) -> JSONValue { .array(items.map { .string($0) }) }
     func shape(_ s: [Int]) -> JSONValue { .array(s.map { .number(String($0)) }) }
@@ -35,6 +36,7 @@ extension LoadOutcome {
         ]))
     })
     object["meta_keys"] = strings(metaKeys)
+    if profile.isTransformers { object["load_report"] = loadReport.map { .string($0) } ?? .null }
     return .object(object)
   }
 
@@ -108,6 +110,13 @@ extension LoadOutcome {
     list("mismatched (ignored)", mismatched.map { "\($0.key): checkpoint \($0.checkpointShape), model \($0.modelShape)" })
     let shownWarnings = warnings.filter { verbose || !Self.environmentCategories.contains($0.category) }
     list("warnings", shownWarnings.map { "\($0.category): \($0.message)" })
+    if verbose, let loadReport {
+      // The table as transformers logs it, without its terminal styling.
+      lines.append("load report:")
+      lines += loadReport.replacing("\u{1B}[1m", with: "").replacing("\u{1B}[0m", with: "")
+        .split(separator: "\n", omittingEmptySubsequences: false)
+        .map { "  " + DisplayText.terminalSafe(String($0).replacing("\t", with: "  ")) }
+    }
     return lines.joined(separator: "\n")
   }
 }

@@ -51,6 +51,10 @@ struct LoadEngine {
   /// What torch saw when a size mismatch made the load raise, so the recommended profile can still
   /// name the checkpoint's other problems.
   var failedLoad: (adapterName: String, weights: WeightsResult, model: PeftModel)? = nil
+  /// transformers 5's own load of the adapter under test (`transformers@5.x` profiles).
+  var transformers5: Transformers5Weights? = nil
+  /// Whether the weights are loaded by transformers 5 rather than PEFT's `set_peft_model_state_dict`.
+  var loadsThroughTransformers5: Bool { profile.isTransformers && profile.semantics.runsOnTransformers5 }
 
   init(base: BaseModel, profile: LoadProfile, context: LoadContext, catalog: TunerCatalog) {
     self.base = base
@@ -72,17 +76,26 @@ struct LoadEngine {
   }
 
   mutating func run(_ adapter: AdapterSource) -> LoadOutcome {
+    // transformers 4.x hands PEFT the checkpoint with `base_model.model.` stripped where present, so unprefixed
+    // keys load like prefixed ones.
+    let adapter = profile.isTransformers && !loadsThroughTransformers5 ? TransformersAdapterLoading.prefixed(adapter) : adapter
     var outcome = LoadOutcome(profile: profile, call: context.call, adapterName: context.adapterName)
     var warnings: [PythonWarning] = []
     var model: PeftModel? = nil
     let name = context.adapterName
     var weights: WeightsResult? = nil
     do throws(PythonError) {
+      if profile.isTransformers { try TransformersAdapterLoading.checkNames(context) }
       switch context.call {
       case .fromPretrained:
         let config = try loadConfig(adapter, warnings: &warnings)
         var created = try makeModel(name, config: config, warnings: &warnings)
-        weights = try loadWeights(into: &created, adapter: adapter, adapterName: name, warnings: &warnings)
+        if loadsThroughTransformers5 {
+          transformers5 = Transformers5Weights(
+            model: created, checkpoint: adapter.checkpoint, adapterName: name, prefix: profile.semantics.parameterPrefix(config.peftType))
+        } else {
+          weights = try loadWeights(into: &created, adapter: adapter, adapterName: name, warnings: &warnings)
+        }
         model = created
       case .loadAdapter:
         guard let first = context.loaded.first else {
@@ -91,13 +104,23 @@ struct LoadEngine {
         var setupWarnings: [PythonWarning] = []
         let firstConfig = try loadConfig(first.source, warnings: &setupWarnings)
         var created = try makeModel(first.name, config: firstConfig, warnings: &setupWarnings)
-        _ = try loadWeights(into: &created, adapter: first.source, adapterName: first.name, warnings: &setupWarnings)
+        // transformers 5 loads the weights itself (Transformers5Weights); the setup's loads only fill values.
+        if !loadsThroughTransformers5 {
+          _ = try loadWeights(into: &created, adapter: first.source, adapterName: first.name, warnings: &setupWarnings)
+        }
         for other in context.loaded.dropFirst() {
           try prepareLoadAdapter(&created, other.source, adapterName: other.name, warnings: &setupWarnings)
-          _ = try loadWeights(into: &created, adapter: other.source, adapterName: other.name, warnings: &setupWarnings)
+          if !loadsThroughTransformers5 {
+            _ = try loadWeights(into: &created, adapter: other.source, adapterName: other.name, warnings: &setupWarnings)
+          }
         }
         try prepareLoadAdapter(&created, adapter, adapterName: name, warnings: &warnings)
-        weights = try loadWeights(into: &created, adapter: adapter, adapterName: name, warnings: &warnings)
+        if loadsThroughTransformers5, let config = created.config(of: name) {
+          transformers5 = Transformers5Weights(
+            model: created, checkpoint: adapter.checkpoint, adapterName: name, prefix: profile.semantics.parameterPrefix(config.peftType))
+        } else {
+          weights = try loadWeights(into: &created, adapter: adapter, adapterName: name, warnings: &warnings)
+        }
         model = created
       }
     } catch {
@@ -108,6 +131,10 @@ struct LoadEngine {
     if let weights, let model {
       report(weights, model: model, into: &outcome)
       outcome.peftRaises = !weights.auxiliaryMissing.isEmpty
+    }
+    if profile.isTransformers, let release = profile.release {
+      TransformersAdapterLoading(release: release, base: base, context: context, peftType: adapter.config.peftType)
+        .adapt(&outcome, weights: transformers5, checkpoint: adapter.checkpoint, path: adapter.path)
     }
     if profile == .recommended {
       // A load that raised on a size mismatch reports no keys, but its diagnostics still name what
@@ -188,15 +215,18 @@ struct LoadEngine {
 
   /// `PeftModel.__init__` with the first adapter.
   func makeModel(_ name: String, config: AdapterConfig, warnings: inout [PythonWarning]) throws(PythonError) -> PeftModel {
+    if profile.isTransformers { try TransformersAdapterLoading(release: profile.semantics, base: base, context: context, peftType: config.peftType).checkInjectable() }
     var injectionWarnings: [PythonWarning] = []
     defer { warnings += injectionWarnings.filter { profile.semantics.emits($0) } }
     var options = context.injection
-    options.accumulatesTargetedModuleNames = !profile.semantics.checksEachAdapterTargetsSomething
+    // transformers injects every adapter with a fresh tuner, so each one must target something itself.
+    options.accumulatesTargetedModuleNames = !profile.semantics.checksEachAdapterTargetsSomething && !profile.isTransformers
     let model = try PeftModel(
       base: base, adapterName: name, config: config, options: options, catalog: catalog, validated: true,
       warnings: &injectionWarnings)
     // transformers 5 only; the older PEFT lines run with transformers 4.
-    if context.gradientCheckpointingDeprecation && profile.semantics.runsOnTransformers5 {
+    // No PeftModel is made through transformers' own loading.
+    if context.gradientCheckpointingDeprecation && profile.semantics.runsOnTransformers5 && !profile.isTransformers {
       injectionWarnings.append(
         PythonWarning(
           category: "FutureWarning",
@@ -211,6 +241,10 @@ struct LoadEngine {
   {
     guard model.config(of: adapterName) == nil else { return }
     let config = try loadConfig(adapter, warnings: &warnings)
+    if profile.isTransformers {
+      try TransformersAdapterLoading(release: profile.semantics, base: base, context: context, peftType: config.peftType).checkInjectable()
+      warnings.append(TransformersAdapterLoading.multipleAdaptersWarning)
+    }
     let all = model.adapters.map(\.config) + [config]
     for (method, link) in [
       ("pissa", "https://github.com/huggingface/peft/tree/main/examples/pissa_finetuning#convert-pissa-to-lora"),
@@ -430,7 +464,7 @@ struct LoadEngine {
 
     outcome.missingKeys = missing
     let release = profile.semantics
-    if context.call == .fromPretrained && profile.isPEFT && release.filtersMissingKeys {
+    if context.call == .fromPretrained && profile.isPEFT && !profile.isTransformers && release.filtersMissingKeys {
       // from_pretrained does not return the keys; it warns about them, minus shared parameters.
       let shown = missing.filter {
         !($0.hasSubstring("vblora_vector_bank") || $0.hasSubstring("prompt_encoder") || $0.hasSubstring(".tinylora_v."))

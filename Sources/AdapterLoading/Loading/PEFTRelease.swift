@@ -44,6 +44,9 @@ public struct PEFTRelease: Sendable, Hashable, Comparable, CustomStringConvertib
   /// `0.13`.
   public var description: String { "0.\(minor)" }
 
+  /// The transformers release line this PEFT line runs with: `5.24` for 5.24.0.
+  public var transformersLine: String { transformersVersion.split(separator: ".").prefix(2).joined(separator: ".") }
+
   public static func < (lhs: PEFTRelease, rhs: PEFTRelease) -> Bool { lhs.minor < rhs.minor }
 
   // MARK: Behaviour switches
@@ -90,6 +93,11 @@ public struct PEFTRelease: Sendable, Hashable, Comparable, CustomStringConvertib
   /// transformers 5 (the line's pinned release): creating the model warns that `is_gradient_checkpointing`
   /// is deprecated.
   var runsOnTransformers5: Bool { transformersVersion.hasPrefix("5.") }
+
+  /// 0.21: `inject_adapter_in_model` (transformers' way in) refuses SHADOW and every method whose tuner keeps
+  /// shared state (`uses_shared_state`: VeRA, PVeRA, VB-LoRA, Uni-LoRA, TinyLoRA, FroD), and names SHADOW in its
+  /// prompt-learning refusal.
+  var injectionRefusesSharedState: Bool { minor >= 21 }
 
   /// 0.18: `set_peft_model_state_dict` refuses an OFT checkpoint in the layout before 0.16 (`.oft_r.`).
   var rejectsOldOFTCheckpoints: Bool { minor >= 18 }

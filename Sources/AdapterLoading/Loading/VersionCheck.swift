@@ -1,6 +1,7 @@
 import TensorIO
 
-/// "Which versions load this adapter?": one load simulated under every PEFT release line and the
+/// "Which versions load this adapter?": one load simulated under every PEFT release line (through `PeftModel`
+/// and, for the lines with a transformers profile, through transformers' own `load_adapter`) and the
 /// `recommended` profile, each summarized as a row (`adaptest check --all-versions`).
 ///
 /// ```swift
@@ -10,9 +11,10 @@ public enum VersionCheck {
   /// One profile's answer.
   public struct Row: Sendable, Hashable {
     public var profile: LoadProfile
-    /// `peft@0.13` … `peft@0.21`, `recommended`.
-    public var name: String { profile.release.map { "peft@\($0)" } ?? profile.rawValue }
-    /// The API the load goes through: `PeftModel.from_pretrained` or `PeftModel.load_adapter`.
+    /// `peft@0.13` … `peft@0.21`, `transformers@4.57`, `transformers@5.24`, `recommended`.
+    public var name: String { profile.versionedName }
+    /// The API the load goes through: `PeftModel.from_pretrained`, `PeftModel.load_adapter` or
+    /// `transformers load_adapter` (`model.load_adapter` of transformers' `PeftAdapterMixin`).
     public var api: String
     /// The transformers release the line runs with (`nil` for `recommended`).
     public var transformers: String?
@@ -24,15 +26,20 @@ public enum VersionCheck {
     public var firstDiagnostic: String?
   }
 
-  /// The rows of every PEFT line, oldest first, then `recommended`.
+  /// The profiles of `--all-versions`: every PEFT line oldest first, the transformers profiles, `recommended`.
+  public static let allProfiles: [LoadProfile] =
+    PEFTRelease.lines.map(LoadProfile.peft(at:)) + LoadProfile.transformersLines.map(LoadProfile.transformers(at:)) + [.recommended]
+
+  /// The rows of every PEFT line, oldest first, then the transformers profiles, then `recommended`.
   public static func rows(
     base: BaseModel, adapter: AdapterSource, context: LoadContext = LoadContext(),
-    profiles: [LoadProfile] = PEFTRelease.lines.map(LoadProfile.peft(at:)) + [.recommended]
+    profiles: [LoadProfile] = allProfiles
   ) -> [Row] {
     profiles.map { profile in
       let outcome = LoadSimulator.simulate(base: base, adapter: adapter, context: context, profile: profile)
+      let api = profile.isTransformers ? "transformers load_adapter" : "PeftModel.\(context.call.rawValue)"
       return Row(
-        profile: profile, api: "PeftModel.\(context.call.rawValue)", transformers: profile.release?.transformersVersion,
+        profile: profile, api: api, transformers: profile.release?.transformersVersion,
         status: outcome.status, statusName: outcome.statusName, firstDiagnostic: firstDiagnostic(outcome))
     }
   }

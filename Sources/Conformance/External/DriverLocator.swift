@@ -5,10 +5,13 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
+import AdapterLoading
 import TensorIO
 
 /// Turns a `--loader` value that names a driver into an ``ExternalLoader``:
 /// `peft@0.21.2` runs `Drivers/peft/driver.py` with the Python of a PEFT 0.21.2 environment;
+/// `transformers@5.24.0` runs the same driver with `--api transformers` (transformers' own `load_adapter`) in
+/// the environment of the PEFT release pinned to that transformers (``PEFTRelease/transformersVersion``);
 /// `cmd:PROGRAM ARGS…` runs any driver.
 public struct DriverLocator: Sendable {
   /// The repository folder holding `Drivers/`.
@@ -43,7 +46,8 @@ public struct DriverLocator: Sendable {
     guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
       throw LocatorError(message: "'\(spec)': expected NAME@VERSION (peft@0.21.2) or cmd:COMMAND")
     }
-    let (name, version) = (parts[0], parts[1])
+    let requiredVersion = parts[1]
+    let (name, version, arguments) = try Self.environment(name: parts[0], version: parts[1])
     let script = FileSystem.join(root, "Drivers", name, "driver.py")
     guard FileSystem.isFile(script) else {
       throw LocatorError(message: "no driver for '\(name)': \(script) does not exist")
@@ -56,7 +60,34 @@ public struct DriverLocator: Sendable {
           + "Create one with Drivers/\(name)/setup-venv.sh \(version), or set \(variableName(name: name, version: version))")
     }
     return ExternalLoader(
-      id: spec, command: [python.path, script], requiredVersion: version, caseTimeout: caseTimeout, processes: processes)
+      id: spec, command: [python.path, script] + arguments, requiredVersion: requiredVersion, caseTimeout: caseTimeout,
+      processes: processes)
+  }
+
+  /// The transformers releases a driver environment exists for (those the PEFT lines are pinned to), oldest first.
+  public static var transformersReleases: [String] {
+    var seen: [String] = []
+    for line in PEFTRelease.lines where !seen.contains(line.transformersVersion) { seen.append(line.transformersVersion) }
+    return seen
+  }
+
+  /// The driver, the version of its environment and its arguments for `NAME@VERSION`: itself for a driver of its
+  /// own (`peft@0.21.2`); for `transformers@5.24.0`, the PEFT driver's transformers API in the environment of the
+  /// PEFT release pinned to that transformers (`peft`, `0.21.2`, `--api transformers`).
+  public static func environment(name: String, version: String) throws(LocatorError) -> (
+    driver: String, version: String, arguments: [String]
+  ) {
+    guard name == "transformers" else { return (name, version, []) }
+    guard let release = peftRelease(forTransformers: version) else {
+      let known = transformersReleases.map { "transformers@\($0)" }.joined(separator: ", ")
+      throw LocatorError(message: "'transformers@\(version)': no PEFT environment is pinned to transformers \(version); known: \(known)")
+    }
+    return ("peft", release.recordedVersion, ["--api", "transformers"])
+  }
+
+  /// The newest PEFT line whose environment holds exactly this transformers release.
+  static func peftRelease(forTransformers version: String) -> PEFTRelease? {
+    PEFTRelease.lines.last { $0.transformersVersion == version }
   }
 
   /// Where the interpreter for `name@version` may be, in order.

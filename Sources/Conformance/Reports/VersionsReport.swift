@@ -26,7 +26,7 @@ public struct VersionsReport: Sendable {
   public init(asIs: RunResults, stripped: RunResults? = nil) {
     for (run, isStripped) in [(asIs, false)] + (stripped.map { [($0, true)] } ?? []) {
       let releases = Set(run.results.map(\.loader).filter { Self.release(of: $0) != nil })
-      for loader in releases.sorted(by: { Self.release(of: $0)!.lexicographicallyPrecedes(Self.release(of: $1)!) }) {
+      for loader in releases.sorted(by: Self.precedes) {
         let column = Column(loader: loader, stripped: isStripped)
         columns.append(column)
         var byCase: [String: CaseResult] = [:]
@@ -39,19 +39,31 @@ public struct VersionsReport: Sendable {
     }
   }
 
-  /// `peft@0.14.0` → [0, 14, 0]; `nil` for a loader that is not a real release.
+  /// The real releases' loader names: PEFT through `PeftModel`, then transformers' own loading.
+  static let releasePrefixes = ["peft@", "transformers@"]
+
+  /// `peft@0.14.0` → [0, 14, 0], `transformers@5.24.0` → [5, 24, 0]; `nil` for a loader that is not a real release.
   static func release(of loader: String) -> [Int]? {
-    guard loader.hasPrefix("peft@") else { return nil }
-    let parts = loader.dropFirst(5).split(separator: ".", omittingEmptySubsequences: false).map { Int($0) }
+    guard let prefix = releasePrefixes.first(where: { loader.hasPrefix($0) }) else { return nil }
+    let parts = loader.dropFirst(prefix.count).split(separator: ".", omittingEmptySubsequences: false).map { Int($0) }
     guard parts.count == 3, parts.allSatisfy({ $0 != nil }) else { return nil }
     return parts.map { $0! }
   }
 
-  /// The profile of a release's line present in the run: `peft@0.14`, or `peft` for the newest line.
+  /// PEFT releases before transformers ones, each by version.
+  static func precedes(_ a: String, _ b: String) -> Bool {
+    let (pa, pb) = (a.hasPrefix("peft@") ? 0 : 1, b.hasPrefix("peft@") ? 0 : 1)
+    if pa != pb { return pa < pb }
+    return release(of: a)!.lexicographicallyPrecedes(release(of: b)!)
+  }
+
+  /// The profile of a release's line present in the run: `peft@0.14` (`peft` for the newest line),
+  /// `transformers@5.24`.
   static func profile(for loader: String, in run: RunResults) -> String? {
     guard let parts = release(of: loader) else { return nil }
     let loaders = Set(run.results.map(\.loader))
-    let line = "peft@\(parts[0]).\(parts[1])"
+    let name = loader.hasPrefix("peft@") ? "peft" : "transformers"
+    let line = "\(name)@\(parts[0]).\(parts[1])"
     if loaders.contains(line) { return line }
     // The newest line's profile is usually run under its short name.
     if line == "peft@\(PEFTRelease.latest)", loaders.contains("peft") { return "peft" }
@@ -77,6 +89,9 @@ public struct VersionsReport: Sendable {
       "`adapter_config.json` and raises `TypeError` on the ones it does not know, so as-is nearly every case fails",
       "on it; the *stripped config* column loads copies reduced to the fields 0.13 knows and shows its key",
       "semantics (the profile strips the same way in that run).", "",
+      "`transformers@X.Y.Z` columns load through transformers' own `model.load_adapter` (PeftAdapterMixin, no",
+      "`PeftModel`) with the PEFT release pinned to that transformers (5.24.0: PEFT 0.21.2; 4.57.6: PEFT 0.18.1);",
+      "their profile is `transformers@X.Y`.", "",
       "| release | pass | known deviation | FAIL | ERROR | skip | profile agrees |",
       "|---|---:|---:|---:|---:|---:|---|",
     ]
