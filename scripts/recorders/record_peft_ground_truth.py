@@ -68,7 +68,7 @@ from peft import PeftModel, get_peft_model
 
 # The config classes the cases are written with. An older release (replayed with --replay-from) lacks some:
 # a stand-in keeps the case table importable, and only cases whose adapters already exist are run.
-for _name in ('AdaLoraConfig', 'BeftConfig', 'CartridgeConfig', 'CPTConfig', 'BOFTConfig', 'C3AConfig', 'DeftConfig', 'DeloraConfig', 'FourierFTConfig', 'GloraConfig', 'GraloraConfig', 'HiraConfig', 'HRAConfig', 'IA3Config', 'LilyConfig', 'LNTuningConfig', 'LoHaConfig', 'LoKrConfig', 'LoraConfig', 'MultitaskPromptTuningConfig', 'MissConfig', 'OSFConfig', 'OFTConfig', 'PeanutConfig', 'PolyConfig', 'PrefixTuningConfig', 'PveraConfig', 'RandLoraConfig', 'PromptEncoderConfig', 'PromptTuningConfig', 'PsoftConfig', 'RoadConfig', 'ShiraConfig', 'SupertuningConfig', 'TrainableTokensConfig', 'UniLoraConfig', 'VBLoRAConfig', 'VeraConfig', 'WaveFTConfig'):
+for _name in ('AdaLoraConfig', 'BeftConfig', 'CartridgeConfig', 'CPTConfig', 'BOFTConfig', 'C3AConfig', 'DeftConfig', 'DeloraConfig', 'FourierFTConfig', 'GloraConfig', 'GraloraConfig', 'HiraConfig', 'HRAConfig', 'IA3Config', 'LilyConfig', 'LNTuningConfig', 'LoHaConfig', 'LoKrConfig', 'LoraConfig', 'MultitaskPromptTuningConfig', 'MissConfig', 'OSFConfig', 'OFTConfig', 'PeanutConfig', 'PolyConfig', 'PrefixTuningConfig', 'PveraConfig', 'RandLoraConfig', 'PromptEncoderConfig', 'PromptTuningConfig', 'PsoftConfig', 'RoadConfig', 'ShiraConfig', 'SupertuningConfig', 'TinyLoraConfig', 'TrainableTokensConfig', 'UniLoraConfig', 'VBLoRAConfig', 'VeraConfig', 'WaveFTConfig'):
     globals()[_name] = getattr(peft, _name, None) or type(_name, (), {})
 from transformers import (
     AutoModelForCausalLM,
@@ -310,7 +310,7 @@ CONFIG_CLASSES = {c.__name__: c for c in (
     TrainableTokensConfig, VBLoRAConfig, VeraConfig, C3AConfig, DeloraConfig, GraloraConfig, HiraConfig, RoadConfig,
     WaveFTConfig, DeftConfig, BeftConfig, PeanutConfig, PveraConfig, GloraConfig, ShiraConfig, LilyConfig,
     RandLoraConfig, UniLoraConfig, PolyConfig, SupertuningConfig, MultitaskPromptTuningConfig, CPTConfig, CartridgeConfig,
-    OSFConfig, PsoftConfig)}
+    OSFConfig, PsoftConfig, TinyLoraConfig)}
 
 ADAPTERS = OrderedDict()
 
@@ -467,6 +467,12 @@ _adapter("psoft", "llama-v128", "PsoftConfig", dict(r=4, target_modules=QV, init
 _adapter("psoft-plain", "llama-v128", "PsoftConfig", dict(r=4, target_modules=QV, psoft_orth=False, psoft_mag_a=False,
                                                           init_weights=False),
          "PSOFT r=4, psoft_orth=False (a full 4x4 weight), psoft_mag_a=False")
+_adapter("tinylora", "llama-v128", "TinyLoraConfig", dict(r=2, u=4, target_modules=QV, init_weights="uniform"),
+         "TinyLoRA r=2, u=4, no weight tying (4 targeted layers: 4 shared vectors tinylora_v (4,), per layer the SVD "
+         "buffers tinylora_A (2, in), tinylora_B (out, 2) and the projection tinylora_P (4, 2, 2))")
+_adapter("tinylora-tied", "llama-v128", "TinyLoraConfig", dict(r=2, u=3, weight_tying=0.5, save_projection=False,
+                                                               target_modules=QV, init_weights="uniform"),
+         "TinyLoRA r=2, u=3, weight_tying=0.5 (round(4 * 0.5) = 2 shared vectors), save_projection=False")
 LLAMA_V128_TUNERS = list(ADAPTERS)  # every adapter trained on llama-v128 above
 
 _adapter("lora-h32", "llama-h32", L, dict(r=4, lora_alpha=8, target_modules=QV, init_lora_weights=False),
@@ -674,6 +680,17 @@ _mutant("psoft--r-9", "psoft", "psoft with adapter_config r edited to 9 (more th
         config_fn=lambda cfg: dict(cfg, r=9))
 _mutant("psoft--target-embed", "psoft", "psoft with adapter_config target_modules edited to ['embed_tokens']",
         config_fn=_targets("embed_tokens"))
+_mutant("tinylora--tying-1", "tinylora", "tinylora with adapter_config weight_tying edited to 1.0 (one shared vector; "
+        "the checkpoint has four)", config_fn=lambda cfg: dict(cfg, weight_tying=1.0))
+_mutant("tinylora--r-4", "tinylora", "tinylora with adapter_config r edited to 4 (v_proj's 8 outputs allow 4)",
+        config_fn=lambda cfg: dict(cfg, r=4))
+_mutant("tinylora--u-5", "tinylora", "tinylora with adapter_config u edited to 5", config_fn=lambda cfg: dict(cfg, u=5))
+_mutant("tinylora--no-projection", "tinylora", "tinylora without the per-layer tinylora_P tensors (save_projection still True)",
+        tensors_fn=lambda sd: OrderedDict((k, v) for k, v in sd.items() if ".tinylora_P." not in k))
+_mutant("tinylora--target-embed", "tinylora", "tinylora with adapter_config target_modules edited to ['embed_tokens']",
+        config_fn=_targets("embed_tokens"))
+_mutant("tinylora--target-norm", "tinylora", "tinylora with adapter_config target_modules edited to ['input_layernorm'] "
+        "(an RMSNorm)", config_fn=_targets("input_layernorm"))
 _mutant("c3a--block-5", "c3a", "c3a with adapter_config block_size edited to 5 (does not divide 16)",
         config_fn=lambda cfg: dict(cfg, block_size=5, block_size_pattern={}))
 
@@ -872,6 +889,12 @@ _MUT_REFS = {
     "road--target-embed": ["peft tuners/road"],
     "gralora--target-norm": ["peft tuners/gralora"],
     "hira--target-norm": ["peft tuners/hira"],
+    "tinylora--tying-1": ["peft tuners/tinylora"],
+    "tinylora--r-4": ["peft tuners/tinylora"],
+    "tinylora--u-5": ["peft tuners/tinylora"],
+    "tinylora--no-projection": ["peft tuners/tinylora"],
+    "tinylora--target-embed": ["peft tuners/tinylora"],
+    "tinylora--target-norm": ["peft tuners/tinylora"],
     "c3a--block-5": ["peft tuners/c3a"],
     "beft--target-embed": ["peft tuners/beft"],
     "peanut--target-embed": ["peft tuners/peanut"],

@@ -55,6 +55,7 @@ extension PeftModel {
     if isFirst {
       try createModelLevelState(adapterName, config: config, matched: targets, tunerNode: tunerNode)
     }
+    context.targetModuleNames = targets
 
     for name in targets {
       guard let node = tree.module(at: name, from: baseRoot) else {

@@ -252,6 +252,8 @@ public struct InjectionContext: Sendable {
   public var warnings: [PythonWarning] = []
   /// The base model's `model_type`.
   public var modelType: String
+  /// The modules the adapter being injected targets, in `named_modules` order (TinyLoRA groups them).
+  public var targetModuleNames: [String] = []
   /// Whether BOFT's CUDA extension would load (it does not on CPU-only machines, which forces
   /// `boft_n_butterfly_factor = 1`).
   public var boftCUDAExtension: Bool
