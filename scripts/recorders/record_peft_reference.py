@@ -100,6 +100,7 @@ VARIANTS = {
     "osf": ("llama", lambda: peft.OSFConfig(target_modules=QV)),
     "psoft": ("llama", lambda: peft.PsoftConfig(r=4, target_modules=QV)),
     "tinylora": ("llama", lambda: peft.TinyLoraConfig(r=2, u=4, target_modules=QV)),
+    "frod": ("llama", lambda: peft.FrodConfig(sparse_rate=0.1, target_modules=QV)),
 }
 
 

@@ -19,10 +19,10 @@ public struct TunerCatalog: Sendable {
   /// Why each method PEFT 0.21.2 registers but the catalog leaves out is not modelled: what about its
   /// load Adaptest cannot predict. Part of the "cannot tell" answer.
   public static let unmodelled: [PeftType: String] = [
-    PeftType("ADAMSS"): "AdaMSS decomposes each weight by SVD and clusters it into trainable subspaces "
-      + "(`adamss_A`/`adamss_B`); their shapes depend on the weights' values",
-    PeftType("FROD"): "FRoD builds shared bases from an SVD of the stacked target weights and has its own save and "
-      + "load remapping (`frod_V`, `frod_s_indices`)",
+    PeftType("ADAMSS"): "AdaMSS clusters an SVD of each targeted weight of the loading base (scikit-learn's KMeans) "
+      + "to decide how many subspaces the layer gets, one `adamss_A`/`adamss_B` list entry each (`adamss_A.<name>.<i>`); "
+      + "on load its `_load_from_state_dict` takes the checkpoint's shape for every entry that exists, but which "
+      + "entries exist depends on the base weights' values, not on names and shapes",
     PeftType("SHADOW"): "Shadow trains a separate shadow backbone beside the model and saves it with the adapter: with "
       + "`shadow_model` \"mirror\" (the default) PEFT rebuilds it from the base's own config (one layer of the base's "
       + "architecture unless `shadow_num_hidden_layers`, `shadow_hidden_size`, … say otherwise) under "
@@ -50,6 +50,6 @@ public struct TunerCatalog: Sendable {
     HiRATuner(), C3ATuner(), DeLoRATuner(), GraLoRATuner(), RoAdTuner(), WaveFTTuner(), DEFTTuner(), BEFTTuner(),
     PEANuTTuner(), VeRATuner.pvera, GLoRATuner(), SHiRATuner(), LilyTuner(),
     RandLoRATuner(), UniLoRATuner(), PolyTuner(), SuperTuningTuner(), MultitaskPromptTuningTuner(), CPTTuner(),
-    CartridgeTuner(), OSFTuner(), PSOFTTuner(), TinyLoRATuner(),
+    CartridgeTuner(), OSFTuner(), PSOFTTuner(), TinyLoRATuner(), FRoDTuner(),
   ])
 }
