@@ -97,11 +97,10 @@ public struct FRoDTuner: Tuner {
     if features.isEmpty {
       throw .valueError("No layer types compatible with FRoD were found. Please check `peft_config.target_modules`.")
     }
-    let categories = features.keys.sorted()
+    let categories = features.sorted { $0.key < $1.key }
     var entries: [AdapterEntry] = []
     for attribute in Self.sharedAttributes {
-      for category in categories {
-        let (i, dtype) = features[category]!
+      for (category, (i, dtype)) in categories {
         entries.append(try Self.sharedEntry(attribute, category: category, in: i, dtype: dtype, config: config))
       }
     }
