@@ -121,3 +121,58 @@ struct MethodCoverageTests {
       "prompt_tuning_init_state_dict_path needs to be specified with AVERAGE_SOURCE_TASKS init method"))
   }
 }
+
+/// X-LoRA and Shadow loaded from their saved files by real PEFT 0.21.2
+/// (`scripts/recorders/record_unmodelled_loads.py`, `Fixtures/unmodelled-loads.json`): the "cannot tell" answer
+/// states what PEFT does, with the exceptions it raises.
+@Suite("Unmodelled methods: what PEFT does from the files")
+struct UnmodelledLoadTests {
+  static func recorded(_ method: String) throws -> (saved: JSONObject, loads: JSONObject) {
+    let record = try #require(try Fixtures.object("unmodelled-loads.json")[method]?.objectValue)
+    return (try #require(record["saved"]?.objectValue), try #require(record["loads"]?.objectValue))
+  }
+
+  static func error(_ loads: JSONObject, _ scenario: String) throws -> (type: String, message: String) {
+    let error = try #require(loads[scenario]?.objectValue?["error"]?.objectValue, "\(scenario) raised")
+    return (try #require(error["type"]?.stringValue), try #require(error["message"]?.stringValue))
+  }
+
+  @Test("X-LoRA: PEFT reads the LoRA adapters from the config's paths, not from what it saved")
+  func xlora() throws {
+    let (saved, loads) = try Self.recorded("XLORA")
+    let reason = try #require(TunerCatalog.unmodelled[PeftType("XLORA")])
+    // What PEFT saved: the LoRA adapters in subfolders, a weights file without tensors.
+    #expect(saved["files"]?.arrayValue?.compactMap(\.stringValue) == ["0", "1", "adapter_config.json", "adapter_model.safetensors"])
+    #expect(saved["tensors"]?.arrayValue?.isEmpty == true)
+    #expect(reason.contains("subfolders (`0`, `1`, …) and an `adapter_model.safetensors` without tensors"))
+    // With the listed folders in place the load succeeds; without one, PEFT's ValueError although its copy was saved.
+    #expect(loads["from_pretrained"]?.objectValue?["loaded"]?.boolValue == true)
+    let gone = try Self.error(loads, "from_pretrained, a listed LoRA adapter folder gone")
+    #expect(gone.type == "ValueError")
+    #expect(gone.message == "Can't find 'adapter_config.json' at 'adapters/lora-b'")
+    #expect(reason.contains("`ValueError` \"Can't find 'adapter_config.json' at '<path>'\""))
+    let cache = try Self.error(loads, "from_pretrained, base config use_cache=True")
+    #expect(cache.type == "ValueError")
+    #expect(reason.contains("`\(cache.type)`: \"\(cache.message)\""))
+  }
+
+  @Test("Shadow: a mirror backbone loads from the files; a backbone named by id comes from outside them")
+  func shadow() throws {
+    let (saved, loads) = try Self.recorded("SHADOW")
+    let reason = try #require(TunerCatalog.unmodelled[PeftType("SHADOW")])
+    let names = (saved["tensors"]?.arrayValue ?? []).compactMap { $0.arrayValue?.first?.stringValue }
+    #expect(names.contains { $0.hasPrefix("base_model.shadow_backbone.default.layers.0.") })
+    #expect(!names.contains { $0.hasPrefix("base_model.shadow_backbone.default.layers.1.") }, "a one-layer mirror")
+    for part in ["shadow_down", "shadow_up", "shadow_update_gate", "shadow_update_transform"] {
+      #expect(names.contains { $0.contains(".layers.1.\(part).default.") })
+      #expect(reason.contains("`\(part)`"))
+    }
+    #expect(loads["from_pretrained"]?.objectValue?["loaded"]?.boolValue == true)
+    let wider = try Self.error(loads, "from_pretrained into a wider base (hidden 32)")
+    #expect(wider.type == "RuntimeError" && wider.message.contains("size mismatch for base_model.model.model.layers.0.shadow_down"))
+    #expect(reason.contains("size-mismatch `RuntimeError`"))
+    let byID = try Self.error(loads, "from_pretrained, shadow_model edited to a model id (offline)")
+    #expect(byID.type == "OSError")
+    #expect(reason.contains("transformers' `OSError`"))
+  }
+}

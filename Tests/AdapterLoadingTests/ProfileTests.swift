@@ -34,12 +34,16 @@ struct ProfileTests {
   /// crashes on a missing auxiliary tensor, and fails exactly when the adapter cannot be used as trained.
   @Test("recommended: only this adapter's tensors can be missing", arguments: cases)
   func recommendedMissingKeysAreOwn(_ id: String) throws {
-    let (outcome, _) = try Self.run(id, profile: .recommended)
+    let (outcome, recorded) = try Self.run(id, profile: .recommended)
     let name = outcome.adapterName
     for key in outcome.missingKeys {
       #expect(key.contains(".\(name).") || key.hasSuffix(".\(name)"), "\(id): \(key)")
     }
-    #expect(outcome.error?.kind != "KeyError", "\(id)")
+    // A KeyError would be a crash on a missing tensor, unless real PEFT raises one itself before loading
+    // (TinyLoRA and FRoD index their targets and refuse an unsupported one with a KeyError).
+    if recorded["error"]?.objectValue?["type"]?.stringValue != "KeyError" {
+      #expect(outcome.error?.kind != "KeyError", "\(id)")
+    }
     if !outcome.missingKeys.isEmpty {
       #expect(outcome.diagnostics.contains { $0.code == .adapterKeyMissing && $0.severity == .error }, "\(id)")
     }

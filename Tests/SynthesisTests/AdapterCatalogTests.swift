@@ -35,6 +35,12 @@ import Testing
     #expect(try keys("lora")["\(p)layers.0.self_attn.q_proj.lora_A.weight"] == "\(p)layers.0.self_attn.q_proj.lora_A.second.weight")
     #expect(try keys("vera")["\(p)layers.1.self_attn.v_proj.vera_lambda_d"] == "\(p)layers.1.self_attn.v_proj.vera_lambda_d.second")
     #expect(try keys("vera")["base_model.vera_A"] == "base_model.vera_A.second")
+    // TinyLoRA saves its vectors without the adapter name; the model keeps them per adapter, then per group.
+    #expect(try keys("tinylora")["base_model.tinylora_v.3"] == "base_model.tinylora_v.second.3")
+    #expect(try keys("tinylora")["\(p)layers.1.self_attn.v_proj.tinylora_P"] == "\(p)layers.1.self_attn.v_proj.tinylora_P.second")
+    // FRoD's shared tensors are keyed by category, then adapter.
+    #expect(try keys("frod")["base_model.frod_V.self_attn_q_proj"] == "base_model.frod_V.self_attn_q_proj.second")
+    #expect(try keys("frod")["base_model.frod_s_indices.self_attn_v_proj"] == "base_model.frod_s_indices.self_attn_v_proj.second")
     #expect(
       try keys("lora-modules-to-save")["base_model.model.lm_head.weight"]
         == "base_model.model.lm_head.modules_to_save.second.weight")

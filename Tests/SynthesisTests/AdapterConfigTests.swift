@@ -71,6 +71,8 @@ import Testing
     ("cartridge", .llama, .init(peftType: "CARTRIDGE", fields: JSONObject([("num_virtual_tokens", int(4))]), taskType: "CAUSAL_LM")),
     ("osf", .llama, .init(peftType: "OSF", fields: JSONObject([("target_modules", qv)]))),
     ("psoft", .llama, .init(peftType: "PSOFT", fields: JSONObject([("r", int(4)), ("target_modules", qv)]))),
+    ("tinylora", .llama, .init(peftType: "TINYLORA", fields: JSONObject([("r", int(2)), ("u", int(4)), ("target_modules", qv)]))),
+    ("frod", .llama, .init(peftType: "FROD", fields: JSONObject([("sparse_rate", .number("0.1")), ("target_modules", qv)]))),
   ]
 
   /// PEFT keeps these as Python sets, so their written order depends on the string hash seed.

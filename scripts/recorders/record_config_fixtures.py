@@ -64,7 +64,7 @@ from peft.mapping import PEFT_TYPE_TO_CONFIG_MAPPING
 types = ["LORA", "ADALORA", "LOHA", "LOKR", "IA3", "VERA", "VBLORA", "OFT", "BOFT", "FOURIERFT", "HRA", "MISS",
          "LN_TUNING", "TRAINABLE_TOKENS", "PROMPT_TUNING", "PREFIX_TUNING", "P_TUNING",
          "HIRA", "C3A", "DELORA", "GRALORA", "ROAD", "WAVEFT", "DEFT", "BEFT", "PEANUT", "PVERA", "GLORA", "SHIRA", "LILY", "RANDLORA", "UNILORA", "POLY", "SUPERTUNING",
-         "MULTITASK_PROMPT_TUNING", "CPT", "CARTRIDGE", "OSF", "PSOFT"]
+         "MULTITASK_PROMPT_TUNING", "CPT", "CARTRIDGE", "OSF", "PSOFT", "TINYLORA", "FROD"]
 fields = {t: sorted(f.name for f in dataclasses.fields(PEFT_TYPE_TO_CONFIG_MAPPING[t])) for t in types}
 with open(os.path.join(out, "..", "config-fields.json"), "w") as fh:
     json.dump(fields, fh, indent=1, sort_keys=True)

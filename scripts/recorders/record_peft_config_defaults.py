@@ -29,7 +29,7 @@ CLASSES = {
     "LILY": peft.LilyConfig, "RANDLORA": peft.RandLoraConfig, "UNILORA": peft.UniLoraConfig, "POLY": peft.PolyConfig,
     "SUPERTUNING": peft.SupertuningConfig, "MULTITASK_PROMPT_TUNING": peft.MultitaskPromptTuningConfig,
     "CPT": peft.CPTConfig, "CARTRIDGE": peft.CartridgeConfig, "OSF": peft.OSFConfig,
-    "PSOFT": peft.PsoftConfig,
+    "PSOFT": peft.PsoftConfig, "TINYLORA": peft.TinyLoraConfig, "FROD": peft.FrodConfig,
 }
 NOT_WRITTEN = {"runtime_config"}
 

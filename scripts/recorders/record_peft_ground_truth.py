@@ -70,7 +70,7 @@ from peft import PeftModel, get_peft_model
 
 # The config classes the cases are written with. An older release (replayed with --replay-from) lacks some:
 # a stand-in keeps the case table importable, and only cases whose adapters already exist are run.
-for _name in ('AdaLoraConfig', 'BeftConfig', 'CartridgeConfig', 'CPTConfig', 'BOFTConfig', 'C3AConfig', 'DeftConfig', 'DeloraConfig', 'FourierFTConfig', 'GloraConfig', 'GraloraConfig', 'HiraConfig', 'HRAConfig', 'IA3Config', 'LilyConfig', 'LNTuningConfig', 'LoHaConfig', 'LoKrConfig', 'LoraConfig', 'MultitaskPromptTuningConfig', 'MissConfig', 'OSFConfig', 'OFTConfig', 'PeanutConfig', 'PolyConfig', 'PrefixTuningConfig', 'PveraConfig', 'RandLoraConfig', 'PromptEncoderConfig', 'PromptTuningConfig', 'PsoftConfig', 'RoadConfig', 'ShiraConfig', 'SupertuningConfig', 'TrainableTokensConfig', 'UniLoraConfig', 'VBLoRAConfig', 'VeraConfig', 'WaveFTConfig'):
+for _name in ('AdaLoraConfig', 'BeftConfig', 'CartridgeConfig', 'CPTConfig', 'BOFTConfig', 'C3AConfig', 'DeftConfig', 'DeloraConfig', 'FourierFTConfig', 'FrodConfig', 'GloraConfig', 'GraloraConfig', 'HiraConfig', 'HRAConfig', 'IA3Config', 'LilyConfig', 'LNTuningConfig', 'LoHaConfig', 'LoKrConfig', 'LoraConfig', 'MultitaskPromptTuningConfig', 'MissConfig', 'OSFConfig', 'OFTConfig', 'PeanutConfig', 'PolyConfig', 'PrefixTuningConfig', 'PveraConfig', 'RandLoraConfig', 'PromptEncoderConfig', 'PromptTuningConfig', 'PsoftConfig', 'RoadConfig', 'ShiraConfig', 'SupertuningConfig', 'TinyLoraConfig', 'TrainableTokensConfig', 'UniLoraConfig', 'VBLoRAConfig', 'VeraConfig', 'WaveFTConfig'):
     globals()[_name] = getattr(peft, _name, None) or type(_name, (), {})
 from transformers import (
     AutoModelForCausalLM,
@@ -312,7 +312,7 @@ CONFIG_CLASSES = {c.__name__: c for c in (
     TrainableTokensConfig, VBLoRAConfig, VeraConfig, C3AConfig, DeloraConfig, GraloraConfig, HiraConfig, RoadConfig,
     WaveFTConfig, DeftConfig, BeftConfig, PeanutConfig, PveraConfig, GloraConfig, ShiraConfig, LilyConfig,
     RandLoraConfig, UniLoraConfig, PolyConfig, SupertuningConfig, MultitaskPromptTuningConfig, CPTConfig, CartridgeConfig,
-    OSFConfig, PsoftConfig)}
+    OSFConfig, PsoftConfig, TinyLoraConfig, FrodConfig)}
 
 ADAPTERS = OrderedDict()
 
@@ -469,6 +469,17 @@ _adapter("psoft", "llama-v128", "PsoftConfig", dict(r=4, target_modules=QV, init
 _adapter("psoft-plain", "llama-v128", "PsoftConfig", dict(r=4, target_modules=QV, psoft_orth=False, psoft_mag_a=False,
                                                           init_weights=False),
          "PSOFT r=4, psoft_orth=False (a full 4x4 weight), psoft_mag_a=False")
+_adapter("tinylora", "llama-v128", "TinyLoraConfig", dict(r=2, u=4, target_modules=QV, init_weights="uniform"),
+         "TinyLoRA r=2, u=4, no weight tying (4 targeted layers: 4 shared vectors tinylora_v (4,), per layer the SVD "
+         "buffers tinylora_A (2, in), tinylora_B (out, 2) and the projection tinylora_P (4, 2, 2))")
+_adapter("tinylora-tied", "llama-v128", "TinyLoraConfig", dict(r=2, u=3, weight_tying=0.5, save_projection=False,
+                                                               target_modules=QV, init_weights="uniform"),
+         "TinyLoRA r=2, u=3, weight_tying=0.5 (round(4 * 0.5) = 2 shared vectors), save_projection=False")
+_adapter("frod", "llama-v128", "FrodConfig", dict(target_modules=QV, sparse_rate=0.1, init_weights=False),
+         "FRoD sparse_rate=0.1 (per category self_attn_q_proj / self_attn_v_proj: frod_V (16, 16), "
+         "int(16 * 16 * 0.1) = 25 sparse entries, frod_lambda_l (16,) per layer)")
+_adapter("frod-noproj", "llama-v128", "FrodConfig", dict(target_modules=QV, save_projection=False, init_weights=False),
+         "FRoD with save_projection=False, sparse_rate 0.01 (int(2.56) = 2 sparse entries)")
 LLAMA_V128_TUNERS = list(ADAPTERS)  # every adapter trained on llama-v128 above
 
 _adapter("lora-h32", "llama-h32", L, dict(r=4, lora_alpha=8, target_modules=QV, init_lora_weights=False),
@@ -499,6 +510,8 @@ _adapter("gpt2-pvera", "gpt2-v128", "PveraConfig", dict(r=4, target_modules=["c_
          "PVeRA r=4 on GPT-2 c_attn, c_fc, save_projection=True")
 _adapter("gpt2-randlora", "gpt2-v128", "RandLoraConfig", dict(r=4, target_modules=["c_attn", "c_fc"], init_weights=False),
          "RandLoRA r=4 on GPT-2 c_attn, c_fc (Conv1D; projections sized 64 x 16)")
+_adapter("gpt2-frod", "gpt2-v128", "FrodConfig", dict(target_modules=["c_attn"], init_weights=False),
+         "FRoD on GPT-2 c_attn (Conv1D: the category attn_c_attn, frod_V (16, 16))")
 _adapter("gpt2-unilora", "gpt2-v128", "UniLoraConfig", dict(r=2, theta_d_length=64, target_modules=["c_attn"]),
          "Uni-LoRA r=2 on GPT-2 c_attn (Conv1D)")
 _adapter("t5-lora", "t5-v128", L, dict(r=4, lora_alpha=8, target_modules=["q", "v"], init_lora_weights=False,
@@ -676,6 +689,25 @@ _mutant("psoft--r-9", "psoft", "psoft with adapter_config r edited to 9 (more th
         config_fn=lambda cfg: dict(cfg, r=9))
 _mutant("psoft--target-embed", "psoft", "psoft with adapter_config target_modules edited to ['embed_tokens']",
         config_fn=_targets("embed_tokens"))
+_mutant("tinylora--tying-1", "tinylora", "tinylora with adapter_config weight_tying edited to 1.0 (one shared vector; "
+        "the checkpoint has four)", config_fn=lambda cfg: dict(cfg, weight_tying=1.0))
+_mutant("tinylora--r-4", "tinylora", "tinylora with adapter_config r edited to 4 (v_proj's 8 outputs allow 4)",
+        config_fn=lambda cfg: dict(cfg, r=4))
+_mutant("tinylora--u-5", "tinylora", "tinylora with adapter_config u edited to 5", config_fn=lambda cfg: dict(cfg, u=5))
+_mutant("tinylora--no-projection", "tinylora", "tinylora without the per-layer tinylora_P tensors (save_projection still True)",
+        tensors_fn=lambda sd: OrderedDict((k, v) for k, v in sd.items() if ".tinylora_P." not in k))
+_mutant("tinylora--target-embed", "tinylora", "tinylora with adapter_config target_modules edited to ['embed_tokens']",
+        config_fn=_targets("embed_tokens"))
+_mutant("tinylora--target-norm", "tinylora", "tinylora with adapter_config target_modules edited to ['input_layernorm'] "
+        "(an RMSNorm)", config_fn=_targets("input_layernorm"))
+_mutant("frod--no-projection", "frod", "frod without the base_model.frod_* projection tensors (save_projection still True)",
+        tensors_fn=lambda sd: OrderedDict((k, v) for k, v in sd.items() if not k.startswith("base_model.frod_")))
+_mutant("frod--sparse-0.2", "frod", "frod with adapter_config sparse_rate edited to 0.2 (51 sparse entries)",
+        config_fn=lambda cfg: dict(cfg, sparse_rate=0.2))
+_mutant("frod--target-embed", "frod", "frod with adapter_config target_modules edited to ['embed_tokens']",
+        config_fn=_targets("embed_tokens"))
+_mutant("frod--target-q-embed", "frod", "frod with adapter_config target_modules edited to ['q_proj', 'embed_tokens']",
+        config_fn=_targets("q_proj", "embed_tokens"))
 _mutant("c3a--block-5", "c3a", "c3a with adapter_config block_size edited to 5 (does not divide 16)",
         config_fn=lambda cfg: dict(cfg, block_size=5, block_size_pattern={}))
 
@@ -874,6 +906,16 @@ _MUT_REFS = {
     "road--target-embed": ["peft tuners/road"],
     "gralora--target-norm": ["peft tuners/gralora"],
     "hira--target-norm": ["peft tuners/hira"],
+    "tinylora--tying-1": ["peft tuners/tinylora"],
+    "tinylora--r-4": ["peft tuners/tinylora"],
+    "tinylora--u-5": ["peft tuners/tinylora"],
+    "tinylora--no-projection": ["peft tuners/tinylora"],
+    "tinylora--target-embed": ["peft tuners/tinylora"],
+    "tinylora--target-norm": ["peft tuners/tinylora"],
+    "frod--no-projection": ["peft tuners/frod"],
+    "frod--sparse-0.2": ["peft tuners/frod"],
+    "frod--target-embed": ["peft tuners/frod"],
+    "frod--target-q-embed": ["peft tuners/frod"],
     "c3a--block-5": ["peft tuners/c3a"],
     "beft--target-embed": ["peft tuners/beft"],
     "peanut--target-embed": ["peft tuners/peanut"],

@@ -99,6 +99,8 @@ VARIANTS = {
     "cartridge": ("llama", lambda: peft.CartridgeConfig(task_type="CAUSAL_LM", num_virtual_tokens=4)),
     "osf": ("llama", lambda: peft.OSFConfig(target_modules=QV)),
     "psoft": ("llama", lambda: peft.PsoftConfig(r=4, target_modules=QV)),
+    "tinylora": ("llama", lambda: peft.TinyLoraConfig(r=2, u=4, target_modules=QV)),
+    "frod": ("llama", lambda: peft.FrodConfig(sparse_rate=0.1, target_modules=QV)),
 }
 
 

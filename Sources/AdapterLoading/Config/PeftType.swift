@@ -49,6 +49,8 @@ public struct PeftType: RawRepresentable, Hashable, Sendable, Comparable, Custom
   public static let cartridge = PeftType("CARTRIDGE")
   public static let osf = PeftType("OSF")
   public static let psoft = PeftType("PSOFT")
+  public static let tinylora = PeftType("TINYLORA")
+  public static let frod = PeftType("FROD")
 
   /// The key prefix PEFT registers for the method (`PEFT_TYPE_TO_PREFIX_MAPPING`, PEFT 0.21.2), used
   /// by its missing-key filter. `nil` for names PEFT does not know.

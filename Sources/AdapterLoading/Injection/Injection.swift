@@ -55,6 +55,8 @@ extension PeftModel {
     if isFirst {
       try createModelLevelState(adapterName, config: config, matched: targets, tunerNode: tunerNode)
     }
+    context.targetModuleNames = targets
+    context.targetModuleKinds = targets.map { name in tree.module(at: name, from: baseRoot).map { tree[innermostBase($0)].kind } ?? .other }
 
     for name in targets {
       guard let node = tree.module(at: name, from: baseRoot) else {
@@ -155,7 +157,16 @@ extension PeftModel {
     guard let tunerNode else { return [:] }
     var state: [String: [ModuleTensor]] = [:]
     for child in tree[tunerNode].children where child.name != "model" {
-      state[child.name] = tree[child.node].tensors
+      var tensors = tree[child.node].tensors
+      // Keyed containers (FRoD's per-category dicts): their entries as `<key>.<adapter>`.
+      for inner in tree[child.node].children {
+        tensors += tree[inner.node].tensors.map { tensor in
+          var named = tensor
+          named.name = inner.name + "." + tensor.name
+          return named
+        }
+      }
+      state[child.name] = tensors
     }
     return state
   }
@@ -233,6 +244,19 @@ extension PeftModel {
     case .module(let className, let tensors):
       let child = tree.add(Module(kind: .other, className: className, tensors: tensors))
       tree.setChild(dict, adapterName, child)
+    case .keyedBuffer(let key, let info, let persistent):
+      var container = tree[dict].child(key)
+      if container == nil {
+        let kind = ModuleKind.bufferDict(persistent: persistent)
+        let created = tree.add(Module(kind: kind, className: kind.dictClassName))
+        tree.setChild(dict, key, created)
+        container = created
+      }
+      guard let container else { return }
+      // The dict keeps the persistence it was created with, as PEFT's `BufferDict` does.
+      var keeps = persistent
+      if case .bufferDict(let p) = tree[container].kind { keeps = p }
+      tree.setTensor(container, ModuleTensor(name: adapterName, info: info, isBuffer: true, persistent: keeps))
     case .moduleList(let itemClassName, let items):
       let list = tree.add(Module(kind: .container, className: "ModuleList"))
       for (index, tensors) in items.enumerated() {

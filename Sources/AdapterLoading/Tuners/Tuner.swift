@@ -143,6 +143,9 @@ public struct AdapterEntry: Hashable, Sendable {
     case buffer(TensorInfo)
     /// `ModuleDict[adapter] = nn.ModuleList([...])`: keys `<attr>.<adapter>.<i>.<tensor>`.
     case moduleList(itemClassName: String, items: [[ModuleTensor]])
+    /// `ModuleDict[key][adapter] = tensor`, the `BufferDict` under `key` created on first use with the given
+    /// persistence (FRoD's per-category projections): keys `<attr>.<key>.<adapter>`.
+    case keyedBuffer(key: String, info: TensorInfo, persistent: Bool)
   }
 
   public var attribute: String
@@ -252,6 +255,10 @@ public struct InjectionContext: Sendable {
   public var warnings: [PythonWarning] = []
   /// The base model's `model_type`.
   public var modelType: String
+  /// The modules the adapter being injected targets, in `named_modules` order (TinyLoRA groups them).
+  public var targetModuleNames: [String] = []
+  /// The innermost base layer's kind of each of `targetModuleNames`.
+  public var targetModuleKinds: [ModuleKind] = []
   /// Whether BOFT's CUDA extension would load (it does not on CPU-only machines, which forces
   /// `boft_n_butterfly_factor = 1`).
   public var boftCUDAExtension: Bool

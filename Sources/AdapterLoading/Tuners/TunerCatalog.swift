@@ -19,19 +19,24 @@ public struct TunerCatalog: Sendable {
   /// Why each method PEFT 0.21.2 registers but the catalog leaves out is not modelled: what about its
   /// load Adaptest cannot predict. Part of the "cannot tell" answer.
   public static let unmodelled: [PeftType: String] = [
-    PeftType("ADAMSS"): "AdaMSS decomposes each weight by SVD and clusters it into trainable subspaces "
-      + "(`adamss_A`/`adamss_B`); their shapes depend on the weights' values",
-    PeftType("FROD"): "FRoD builds shared bases from an SVD of the stacked target weights and has its own save and "
-      + "load remapping (`frod_V`, `frod_s_indices`)",
-    PeftType("TINYLORA"): "TinyLoRA projects shared trainable vectors (`tinylora_v`, grouped by `weight_tying`) "
-      + "through an SVD of each frozen weight, with its own save and load special cases",
-    PeftType("SHADOW"): "Shadow trains a separate shadow backbone beside the model (`shadow_model`: \"mirror\" builds "
-      + "one of the base's architecture, any other value is a model id or path PEFT loads from outside the adapter); "
-      + "the backbone and its injected layers are not modelled",
-    PeftType("XLORA"): "X-LoRA cannot be loaded from its own files in PEFT either: its config lists the LoRA adapters "
-      + "it mixes by path or Hub id (`adapters`), and PEFT loads each of them from there whenever it builds the model, "
-      + "then the classifier (`internal_xlora_classifier`); PEFT also refuses a base whose config has `use_cache` set "
-      + "(\"`use_cache` must be False\"). The composite is not modelled",
+    PeftType("ADAMSS"): "AdaMSS clusters an SVD of each targeted weight of the loading base (scikit-learn's KMeans) "
+      + "to decide how many subspaces the layer gets, one `adamss_A`/`adamss_B` list entry each (`adamss_A.<name>.<i>`); "
+      + "on load its `_load_from_state_dict` takes the checkpoint's shape for every entry that exists, but which "
+      + "entries exist depends on the base weights' values, not on names and shapes",
+    PeftType("SHADOW"): "Shadow trains a separate shadow backbone beside the model and saves it with the adapter: with "
+      + "`shadow_model` \"mirror\" (the default) PEFT rebuilds it from the base's own config (one layer of the base's "
+      + "architecture unless `shadow_num_hidden_layers`, `shadow_hidden_size`, … say otherwise) under "
+      + "`base_model.shadow_backbone.<name>`, adds `shadow_down`, `shadow_up`, `shadow_update_gate` and "
+      + "`shadow_update_transform` to each targeted block, and loads all of it from the adapter's files (a base of "
+      + "another width is torch's size-mismatch `RuntimeError`); any other `shadow_model` is a model id or path PEFT "
+      + "loads from outside the adapter whenever it builds the model (offline and not cached: transformers' `OSError`). "
+      + "The backbone and the injected blocks are not modelled",
+    PeftType("XLORA"): "X-LoRA cannot be loaded from its own files in PEFT either: PEFT 0.21.2 saves the LoRA adapters it "
+      + "mixes in subfolders (`0`, `1`, …) and an `adapter_model.safetensors` without tensors, but loading reads each LoRA "
+      + "adapter from the path or Hub id the config's `adapters` lists, not from those subfolders (one that is gone is "
+      + "PEFT's `ValueError` \"Can't find 'adapter_config.json' at '<path>'\"), and refuses a base whose config has "
+      + "`use_cache` set (`ValueError`: \"`use_cache` must be False\"). What those paths hold where the load runs is "
+      + "outside the adapter",
     PeftType("ADAPTION_PROMPT"): "adaption prompts replace each targeted attention module by a wrapper "
       + "(`AdaptedAttention`, the original under `.model`) holding `adaption_prompt` and `adaption_gate`, for the model "
       + "types PEFT lists only; this re-rooting of the base's keys is not modelled",
@@ -45,6 +50,6 @@ public struct TunerCatalog: Sendable {
     HiRATuner(), C3ATuner(), DeLoRATuner(), GraLoRATuner(), RoAdTuner(), WaveFTTuner(), DEFTTuner(), BEFTTuner(),
     PEANuTTuner(), VeRATuner.pvera, GLoRATuner(), SHiRATuner(), LilyTuner(),
     RandLoRATuner(), UniLoRATuner(), PolyTuner(), SuperTuningTuner(), MultitaskPromptTuningTuner(), CPTTuner(),
-    CartridgeTuner(), OSFTuner(), PSOFTTuner(),
+    CartridgeTuner(), OSFTuner(), PSOFTTuner(), TinyLoRATuner(), FRoDTuner(),
   ])
 }
