@@ -197,9 +197,9 @@ def recording_mismatched_keys():
 
 
 def _base_cache_capacity():
-    """$ADAPTEST_PEFT_BASE_CACHE: how many pristine bases to keep (default 4; 0 reloads every time)."""
+    """$ADAPTEST_PEFT_BASE_CACHE: how many pristine bases to keep (default 8; 0 reloads every time)."""
     try:
-        return max(0, int(os.environ.get("ADAPTEST_PEFT_BASE_CACHE", "4")))
+        return max(0, int(os.environ.get("ADAPTEST_PEFT_BASE_CACHE", "8")))
     except ValueError:
         return 4
 
@@ -217,24 +217,24 @@ class CaseRunner:
         """
         _require_folders(request)
         seen = capture.Capture()
-        scratch = tempfile.mkdtemp(prefix="case-", dir=self._scratch_root)
+        folders = _AdapterFolders(request, self._scratch_root)
         missing, unexpected, mismatched, error = [], [], [], None
         try:
             case_isolation.reset()
             torch.manual_seed(0)
-            missing, unexpected, mismatched = self._load(request, seen, scratch)
+            missing, unexpected, mismatched = self._load(request, seen, folders)
         except _LoadFailed as failure:
             error = error_kinds.classify(failure.error, failure.phase)
             missing, unexpected, mismatched = [], [], []
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            folders.remove()
         outcome = {"missing_keys": missing, "unexpected_keys": unexpected}
         if REPORTS_MISMATCHED_KEYS:
             outcome["mismatched_keys"] = mismatched
         outcome.update({"error": error, "warnings": seen.warnings, "log": seen.log})
         return outcome
 
-    def _load(self, request, seen, scratch):
+    def _load(self, request, seen, folders):
         """Steps 1-3 of the protocol; returns (missing, unexpected, mismatched)."""
         try:
             base, base_warnings, base_log = self._bases.get(request.base)
@@ -244,7 +244,6 @@ class CaseRunner:
         seen.warnings.extend(base_warnings)
         seen.log.extend(base_log)
 
-        folders = _AdapterFolders(request, scratch)
         adapter = folders.get(request.adapter)
         kwargs = self._load_kwargs(request)
 
@@ -299,11 +298,13 @@ class CaseRunner:
 
 class _AdapterFolders:
     """Hands out the folder to load for each adapter path of a request (a config-stripped copy
-    when the request asks for `strip_unknown_config_fields`)."""
+    when the request asks for `strip_unknown_config_fields`). The copies live in a case folder
+    made on first use, so cases without stripping touch no disk."""
 
-    def __init__(self, request, scratch):
+    def __init__(self, request, scratch_root):
         self._request = request
-        self._scratch = scratch
+        self._scratch_root = scratch_root
+        self._scratch = None
         self._count = 0
 
     def get(self, path):
@@ -311,12 +312,19 @@ class _AdapterFolders:
             return path
         self._count += 1
         try:
+            if self._scratch is None:
+                self._scratch = tempfile.mkdtemp(prefix="case-", dir=self._scratch_root)
             loadable, removed = config_strip.stripped_copy(path, os.path.join(self._scratch, str(self._count)))
         except OSError as error:
             raise DriverFailure(f"cannot make a config-stripped copy of {path}: {error}") from error
         if removed:
             print(f"driver: {self._request.id}: stripped {removed} from {path}", file=sys.stderr)
         return loadable
+
+    def remove(self):
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
 
 def _require_folders(request):
