@@ -243,6 +243,9 @@ class CaseRunner:
             raise _LoadFailed("base", error) from error
         seen.warnings.extend(base_warnings)
         seen.log.extend(base_log)
+        # Loading a base can draw random numbers (weights missing from the checkpoint are
+        # initialised), a cached copy draws none: seed again so PEFT starts from the same state.
+        torch.manual_seed(0)
 
         adapter = folders.get(request.adapter)
         kwargs = self._load_kwargs(request)
