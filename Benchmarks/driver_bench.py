@@ -46,7 +46,10 @@ def pairs(root, count):
 
 
 def measure(folders, cache):
-    env = dict(os.environ, ADAPTEST_PEFT_BASE_CACHE=cache)
+    env = dict(os.environ)
+    env.pop("ADAPTEST_PEFT_BASE_CACHE", None)
+    if cache is not None:
+        env["ADAPTEST_PEFT_BASE_CACHE"] = cache
     process = subprocess.Popen([sys.executable, DRIVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, env=env)
 
@@ -86,7 +89,7 @@ def main():
     print(f"load average before: {os.getloadavg()}")
     results = {"cache": [], "no cache": []}
     for _ in range(rounds):
-        results["cache"].append(measure(folders, "8"))
+        results["cache"].append(measure(folders, None))
         results["no cache"].append(measure(folders, "0"))
     print(f"{len(folders)} pairs, median of {rounds} rounds, one driver process each")
     print("| driver | cases/s (wall) | cases per CPU-second |")

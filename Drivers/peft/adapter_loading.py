@@ -197,11 +197,11 @@ def recording_mismatched_keys():
 
 
 def _base_cache_capacity():
-    """$ADAPTEST_PEFT_BASE_CACHE: how many pristine bases to keep (default 8; 0 reloads every time)."""
+    """$ADAPTEST_PEFT_BASE_CACHE: how many pristine bases to keep (default 32, at most 1 GiB of tensors; 0 reloads every time)."""
     try:
-        return max(0, int(os.environ.get("ADAPTEST_PEFT_BASE_CACHE", "8")))
+        return max(0, int(os.environ.get("ADAPTEST_PEFT_BASE_CACHE", "32")))
     except ValueError:
-        return 4
+        return 32
 
 
 class CaseRunner:

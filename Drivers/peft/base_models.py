@@ -161,8 +161,13 @@ def load_base(base_dir):
     return model
 
 
+def _tensor_bytes(model):
+    tensors = list(model.parameters()) + list(model.buffers())
+    return sum(tensor.numel() * tensor.element_size() for tensor in tensors)
+
+
 class BaseCache:
-    """Keeps the last few pristine base models and hands out deep copies.
+    """Keeps the last pristine base models (by count and by tensor bytes) and hands out deep copies.
 
     PEFT mutates the model it wraps (it injects adapter layers), so every case needs a fresh
     base; copying an already-loaded model gives the same parameters, buffers and tied weights as
@@ -176,9 +181,12 @@ class BaseCache:
     disables caching.
     """
 
-    def __init__(self, capacity=8):
+    def __init__(self, capacity=32, byte_budget=1 << 30):
         self._capacity = capacity
-        self._entries = collections.OrderedDict()  # digest -> (source_dir, model, warnings, log)
+        # Real-size bases are kept too, but only as many as fit in the budget (always the newest).
+        self._byte_budget = byte_budget
+        self._entries = collections.OrderedDict()  # digest -> (source_dir, model, warnings, log, bytes)
+        self._bytes = 0
         self._digests = {}  # realpath -> (fingerprint, digest)
 
     def _digest(self, base_dir):
@@ -206,12 +214,14 @@ class BaseCache:
             seen = capture.Capture()
             with seen.recording():
                 model = load_base(base_dir)
-            entry = (base_dir, model, seen.warnings, seen.log)
+            entry = (base_dir, model, seen.warnings, seen.log, _tensor_bytes(model))
             self._entries[digest] = entry
-            while len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
+            self._bytes += entry[4]
+            while len(self._entries) > 1 and (
+                    len(self._entries) > self._capacity or self._bytes > self._byte_budget):
+                self._bytes -= self._entries.popitem(last=False)[1][4]
         self._entries.move_to_end(digest)
-        source_dir, model, warnings, log = entry
+        source_dir, model, warnings, log, _ = entry
         model = copy.deepcopy(model)
         if source_dir != base_dir:
             _rename_origin(model, source_dir, base_dir)
