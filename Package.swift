@@ -67,6 +67,9 @@ let package = Package(
     .executableTarget(
       name: "safetensors-bench", dependencies: ["SafeTensors", "TensorIO"], path: "Benchmarks/SafeTensorsBench",
       swiftSettings: strictSettings),
+    .executableTarget(
+      name: "report-bench", dependencies: ["Conformance", "TensorIO"], path: "Benchmarks/ReportBench",
+      swiftSettings: strictSettings),
     // Helpers every test target shares: temporary folders, the repository's paths, a seeded
     // generator, external commands and the reference Python.
     .target(

@@ -197,11 +197,11 @@ def recording_mismatched_keys():
 
 
 def _base_cache_capacity():
-    """$ADAPTEST_PEFT_BASE_CACHE: how many pristine bases to keep (default 4; 0 reloads every time)."""
+    """$ADAPTEST_PEFT_BASE_CACHE: how many pristine bases to keep (default 32, at most 1 GiB of tensors; 0 reloads every time)."""
     try:
-        return max(0, int(os.environ.get("ADAPTEST_PEFT_BASE_CACHE", "4")))
+        return max(0, int(os.environ.get("ADAPTEST_PEFT_BASE_CACHE", "32")))
     except ValueError:
-        return 4
+        return 32
 
 
 class CaseRunner:
@@ -217,24 +217,24 @@ class CaseRunner:
         """
         _require_folders(request)
         seen = capture.Capture()
-        scratch = tempfile.mkdtemp(prefix="case-", dir=self._scratch_root)
+        folders = _AdapterFolders(request, self._scratch_root)
         missing, unexpected, mismatched, error = [], [], [], None
         try:
             case_isolation.reset()
             torch.manual_seed(0)
-            missing, unexpected, mismatched = self._load(request, seen, scratch)
+            missing, unexpected, mismatched = self._load(request, seen, folders)
         except _LoadFailed as failure:
             error = error_kinds.classify(failure.error, failure.phase)
             missing, unexpected, mismatched = [], [], []
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            folders.remove()
         outcome = {"missing_keys": missing, "unexpected_keys": unexpected}
         if REPORTS_MISMATCHED_KEYS:
             outcome["mismatched_keys"] = mismatched
         outcome.update({"error": error, "warnings": seen.warnings, "log": seen.log})
         return outcome
 
-    def _load(self, request, seen, scratch):
+    def _load(self, request, seen, folders):
         """Steps 1-3 of the protocol; returns (missing, unexpected, mismatched)."""
         try:
             base, base_warnings, base_log = self._bases.get(request.base)
@@ -243,8 +243,10 @@ class CaseRunner:
             raise _LoadFailed("base", error) from error
         seen.warnings.extend(base_warnings)
         seen.log.extend(base_log)
+        # Loading a base can draw random numbers (weights missing from the checkpoint are
+        # initialised), a cached copy draws none: seed again so PEFT starts from the same state.
+        torch.manual_seed(0)
 
-        folders = _AdapterFolders(request, scratch)
         adapter = folders.get(request.adapter)
         kwargs = self._load_kwargs(request)
 
@@ -299,11 +301,13 @@ class CaseRunner:
 
 class _AdapterFolders:
     """Hands out the folder to load for each adapter path of a request (a config-stripped copy
-    when the request asks for `strip_unknown_config_fields`)."""
+    when the request asks for `strip_unknown_config_fields`). The copies live in a case folder
+    made on first use, so cases without stripping touch no disk."""
 
-    def __init__(self, request, scratch):
+    def __init__(self, request, scratch_root):
         self._request = request
-        self._scratch = scratch
+        self._scratch_root = scratch_root
+        self._scratch = None
         self._count = 0
 
     def get(self, path):
@@ -311,12 +315,19 @@ class _AdapterFolders:
             return path
         self._count += 1
         try:
+            if self._scratch is None:
+                self._scratch = tempfile.mkdtemp(prefix="case-", dir=self._scratch_root)
             loadable, removed = config_strip.stripped_copy(path, os.path.join(self._scratch, str(self._count)))
         except OSError as error:
             raise DriverFailure(f"cannot make a config-stripped copy of {path}: {error}") from error
         if removed:
             print(f"driver: {self._request.id}: stripped {removed} from {path}", file=sys.stderr)
         return loadable
+
+    def remove(self):
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
 
 def _require_folders(request):

@@ -24,6 +24,16 @@ public struct Checkpoint: Sendable {
 
   /// Wraps already-open files.
   public init(files: [any TensorFileReader], index: ShardIndex?, format: CheckpointFormat) throws {
+    // One file without an index (most checkpoints): its table already holds unique names in file
+    // order, so it is the checkpoint's table as it is, without hashing every name twice more.
+    if files.count == 1, index == nil {
+      self.tensors = files[0].tensors
+      self.files = files
+      self.index = nil
+      self.format = format
+      self.fileIndexByPath = [files[0].path: 0]
+      return
+    }
     var table = TensorTable()
     var owner: [String: String] = [:]
     for file in files {

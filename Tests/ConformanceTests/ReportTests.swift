@@ -110,6 +110,45 @@ struct ReportTests {
     #expect(Escaping.scriptJSON("\"</script>\u{2028}\"") == "\"\\u003c/script\\u003e\\u2028\"")
   }
 
+  /// The byte-level fast paths agree with the character rules at their edges: the text as it is
+  /// when nothing needs escaping, U+2027/U+2030 and U+FFFD (the same lead bytes as the replaced
+  /// U+2028/U+2029 and U+FFFE/U+FFFF) left alone, DEL and the non-characters replaced.
+  @Test(arguments: [
+    ("plain.text-0_9/ok", false, "plain.text-0_9/ok"),
+    ("é 日本 🙂", true, "é 日本 🙂"),
+    ("a'b\"c", false, "a'b\"c"),
+    ("a'b\"c", true, "a&apos;b&quot;c"),
+    ("x\u{FFFD}y\u{FFFE}z\u{FFFF}", false, "x\u{FFFD}y\u{FFFD}z\u{FFFD}"),
+    ("del\u{7F}", false, "del\u{FFFD}"),
+    ("tab\tnl\n", false, "tab\tnl\n"),
+  ])
+  func xmlEscapingAtTheFastPathsEdges(text: String, attribute: Bool, expected: String) {
+    #expect(Escaping.xml(text, attribute: attribute) == expected)
+  }
+
+  @Test(arguments: [
+    ("{\"a\":\"plain\"}", "{\"a\":\"plain\"}"),
+    ("\u{2027}\u{2028}\u{2029}\u{2030}", "\u{2027}\\u2028\\u2029\u{2030}"),
+    ("a&b<c>d é", "a\\u0026b\\u003cc\\u003ed é"),
+    ("end\u{2028}", "end\\u2028"),
+  ])
+  func scriptJSONEscapingByteByByte(json: String, expected: String) {
+    #expect(Escaping.scriptJSON(json) == expected)
+  }
+
+  @Test(arguments: [
+    ("plain key", false, "\"plain key\""),
+    ("é\u{7F}", false, "\"é\u{7F}\""),
+    ("é\u{7F}", true, "\"\\u00e9\\u007f\""),
+    ("q\"b\\s/", false, "\"q\\\"b\\\\s/\""),
+    ("\u{1F642}", true, "\"\\ud83d\\ude42\""),
+  ])
+  func jsonStringsWithAndWithoutEscapes(text: String, asciiOnly: Bool, expected: String) {
+    var out = ""
+    JSONWriter.writeString(text, asciiOnly: asciiOnly, into: &out)
+    #expect(out == expected)
+  }
+
   @Test func writesTheFourFiles() throws {
     let dir = TemporaryDirectory()
     let out = dir.file("reports/latest")

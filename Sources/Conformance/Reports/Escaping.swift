@@ -21,6 +21,14 @@ public enum Escaping {
   /// Text for XML 1.0 content and attributes. Characters XML 1.0 cannot hold at all (most C0
   /// controls) become U+FFFD; newlines and tabs in attributes become character references.
   public static func xml(_ text: String, attribute: Bool = false) -> String {
+    // The common case, text with nothing to escape, is returned as it is after one byte scan
+    // (0xEF: the lead byte of U+FFFE/U+FFFF, checked by the slow path).
+    if text.utf8.allSatisfy({
+      $0 >= 0x20 && $0 != 0x7F && $0 != 0xEF && $0 != UInt8(ascii: "&") && $0 != UInt8(ascii: "<")
+        && $0 != UInt8(ascii: ">") && (!attribute || ($0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "'")))
+    }) {
+      return text
+    }
     var out = ""
     out.reserveCapacity(text.utf8.count)
     for scalar in text.unicodeScalars {
@@ -84,19 +92,26 @@ public enum Escaping {
   /// JSON for embedding in an HTML `<script>` element: `<`, `>`, `&` and the JavaScript line
   /// separators are written as `\u` escapes so the text cannot close the element.
   public static func scriptJSON(_ json: String) -> String {
-    var out = ""
-    out.reserveCapacity(json.utf8.count)
-    for scalar in json.unicodeScalars {
-      switch scalar {
-      case "<": out += "\\u003c"
-      case ">": out += "\\u003e"
-      case "&": out += "\\u0026"
-      case "\u{2028}": out += "\\u2028"
-      case "\u{2029}": out += "\\u2029"
-      default: out.unicodeScalars.append(scalar)
+    // Byte by byte: every character replaced is ASCII or U+2028/U+2029 (E2 80 A8/A9 in UTF-8),
+    // and the input is valid UTF-8, so the output is too.
+    let utf8 = Array(json.utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(utf8.count + 64)
+    var index = 0
+    while index < utf8.count {
+      let byte = utf8[index]
+      switch byte {
+      case UInt8(ascii: "<"): out.append(contentsOf: "\\u003c".utf8)
+      case UInt8(ascii: ">"): out.append(contentsOf: "\\u003e".utf8)
+      case UInt8(ascii: "&"): out.append(contentsOf: "\\u0026".utf8)
+      case 0xE2 where index + 2 < utf8.count && utf8[index + 1] == 0x80 && (utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9):
+        out.append(contentsOf: (utf8[index + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8)
+        index += 2
+      default: out.append(byte)
       }
+      index += 1
     }
-    return out
+    return String(decoding: out, as: UTF8.self)
   }
 
   /// C0 controls other than tab/newline/carriage return, and the non-characters U+FFFE/U+FFFF.

@@ -74,6 +74,12 @@ public struct JSONWriter: Sendable {
   /// Appends `s` as a JSON string literal.
   public static func writeString(_ s: String, asciiOnly: Bool = false, into out: inout String) {
     out += "\""
+    // Most strings (keys, ids, names) need no escape: one byte scan, one append.
+    if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && (!asciiOnly || $0 <= 0x7E) }) {
+      out += s
+      out += "\""
+      return
+    }
     for scalar in s.unicodeScalars {
       switch scalar {
       case "\"": out += "\\\""
