@@ -11,7 +11,8 @@ import TensorIO
 #endif
 
 /// Built pairs kept across runs, so that a second run with the same corpus writes nothing (about
-/// 470 MB for the default corpus and matrix; `adaptest run --no-cache` neither reads nor fills it).
+/// 0.9 GB for the default corpus and matrix in both formats; `adaptest run --no-cache` neither reads nor
+/// fills it).
 ///
 /// An entry is one pair folder (`base/`, `adapter/`, `loaded/`, `case.json`) under
 /// `ROOT/GENERATOR/KEY`: `KEY` hashes the pair's manifest (every tensor, config and mutation the plan
