@@ -141,6 +141,8 @@ def hello_message():
             "tuners": tuners,
             "methods": list(loading.METHODS),
             "reports": reports,
+            # transformers' own loading injects into the bare model: its keys lack `base_model.model.`.
+            "key_naming": "model" if API == "transformers" else "peft_model",
             # Request fields beyond protocol 1 that this driver understands.
             "options": options,
         },

@@ -36,6 +36,7 @@ def test_handshake_names_the_installed_stack(driver):
     for tuner in ("LORA", "ADALORA", "LOHA", "LOKR", "IA3", "VERA", "PROMPT_TUNING"):
         assert tuner in capabilities["tuners"]
     assert capabilities["tuners"] == sorted(set(capabilities["tuners"]))
+    assert capabilities["key_naming"] == "peft_model"
     for field in ("missing_keys", "unexpected_keys", "mismatched_keys", "error", "warnings"):
         assert field in capabilities["reports"]
 

@@ -31,6 +31,8 @@ def transformers_driver():
 def test_hello_names_transformers_and_its_version(transformers_driver):
     _, hello = transformers_driver
     assert hello["name"] == "transformers"
+    # Keys come back as the bare model names them; Adaptest compares expectations in that naming.
+    assert hello["capabilities"]["key_naming"] == "model"
     assert hello["version"] == transformers.__version__
     assert set(hello["capabilities"]["methods"]) == {"from_pretrained", "load_adapter"}
 

@@ -250,10 +250,12 @@ public struct Corpus: Sendable {
     return nil
   }
 
-  /// Why an expectation file's loader id names no loader: not a built-in profile, not
+  /// Why an expectation file's loader id names no loader: not a built-in profile, not a family of
+  /// them (`transformers` for `transformers@5.24`, whose files apply to every release line), not
   /// `NAME@VERSION` (a driver), not `cmd:…`.
   static func unknownLoader(_ id: String) -> (message: String, expected: String)? {
     if BuiltinLoaders.names.contains(id) || DriverLocator.isDriver(id) { return nil }
+    if BuiltinLoaders.accepted.contains(where: { $0.hasPrefix(id + "@") }) { return nil }
     return (
       "no loader is called '\(id)'",
       Suggestions.expected(id, among: BuiltinLoaders.names, noun: "a built-in profile") + ", or NAME@VERSION for a driver"

@@ -36,6 +36,15 @@ public struct ExpectedOutcome: Sendable, Hashable {
 
   /// Whether any key list is asserted.
   public var assertsKeys: Bool { missingKeys != nil || unexpectedKeys != nil || mismatchedKeys != nil }
+
+  /// The same expectation with its keys as a loader of another naming reports them.
+  public func keys(named naming: KeyNaming) -> ExpectedOutcome {
+    var renamed = self
+    renamed.missingKeys = missingKeys?.map(naming.name)
+    renamed.unexpectedKeys = unexpectedKeys?.map(naming.name)
+    renamed.mismatchedKeys = mismatchedKeys?.map(naming.name)
+    return renamed
+  }
 }
 
 /// An expectation about a set of strings (keys, codes, categories).
@@ -44,6 +53,14 @@ public enum SetExpectation: Sendable, Hashable {
   case exactly([String])
   /// At least `includes` and none of `excludes`; anything else may appear.
   case constrained(includes: [String], excludes: [String])
+
+  /// Every name passed through `transform`.
+  public func map(_ transform: (String) -> String) -> SetExpectation {
+    switch self {
+    case .exactly(let names): .exactly(names.map(transform))
+    case .constrained(let includes, let excludes): .constrained(includes: includes.map(transform), excludes: excludes.map(transform))
+    }
+  }
 
   /// Strings that must be present.
   public var required: [String] {

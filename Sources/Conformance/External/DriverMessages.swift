@@ -51,6 +51,13 @@ public enum DriverMessages {
     if caps.object["methods"] != nil {
       capabilities.methods = Set(try caps.strings("methods").compactMap(LoadCall.init(rawValue:)))
     }
+    if caps.object["key_naming"] != nil {
+      let name = try caps.string("key_naming")
+      guard let naming = KeyNaming(rawValue: name) else {
+        throw JSONShapeError(path: "hello.capabilities.key_naming", "unknown key naming '\(name)' (peft_model, model)")
+      }
+      capabilities.keyNaming = naming
+    }
     if caps.object["reports"] != nil {
       capabilities.reports = Set(try caps.strings("reports").compactMap(OutcomeField.init(rawValue:)))
     }

@@ -19,6 +19,27 @@ public enum OutcomeField: String, Sendable, Hashable, CaseIterable, Comparable {
   }
 }
 
+/// How a loader names the keys it reports. Case files name them as `PeftModel` does; a loader that
+/// names them otherwise is compared in its own naming.
+public enum KeyNaming: String, Sendable, Hashable, CaseIterable {
+  /// `base_model.model.model.layers.0.…`: the keys of the `PeftModel` wrapper (PEFT's loaders).
+  case peftModel = "peft_model"
+  /// `model.layers.0.…`: the keys of the model itself, without the wrapper's `base_model.model.`
+  /// (transformers' own adapter loading, which injects the adapter into the bare model).
+  case model
+
+  /// The prefix `PeftModel` puts before every key of the model it wraps.
+  public static let wrapperPrefix = "base_model.model."
+
+  /// A case file's key as this loader names it.
+  public func name(_ key: String) -> String {
+    switch self {
+    case .peftModel: key
+    case .model: key.hasPrefix(Self.wrapperPrefix) ? String(key.dropFirst(Self.wrapperPrefix.count)) : key
+    }
+  }
+}
+
 /// What a loader can do and report. A loader is never asked to run a case outside its
 /// capabilities: such cases are reported `SKIP`.
 public struct LoaderCapabilities: Sendable, Hashable {
@@ -27,16 +48,19 @@ public struct LoaderCapabilities: Sendable, Hashable {
   public var tuners: Set<String>?
   public var methods: Set<LoadCall>
   public var reports: Set<OutcomeField>
+  /// How its reported keys are named; expected keys are compared in this naming.
+  public var keyNaming: KeyNaming
 
   public init(
     formats: Set<CheckpointFormat> = Set(CheckpointFormat.allCases), tuners: Set<String>? = nil,
     methods: Set<LoadCall> = Set(LoadCall.allCases),
-    reports: Set<OutcomeField> = [.missingKeys, .unexpectedKeys, .error, .warnings]
+    reports: Set<OutcomeField> = [.missingKeys, .unexpectedKeys, .error, .warnings], keyNaming: KeyNaming = .peftModel
   ) {
     self.formats = formats
     self.tuners = tuners
     self.methods = methods
     self.reports = reports
+    self.keyNaming = keyNaming
   }
 
   /// Why the loader cannot run a case, or `nil` if it can.

@@ -3,10 +3,12 @@ import AdapterLoading
 /// Compares what a loader reported with what a case expects. Only written expectations are
 /// checked, and only for fields the loader reports.
 public enum OutcomeCheck {
-  /// Every way `observed` differs from `expected`; empty when the loader passes.
+  /// Every way `observed` differs from `expected`; empty when the loader passes. Expected keys are
+  /// compared in the loader's `keyNaming`.
   public static func discrepancies(
-    expected: ExpectedOutcome, observed: ObservedOutcome, reports: Set<OutcomeField>
+    expected: ExpectedOutcome, observed: ObservedOutcome, reports: Set<OutcomeField>, keyNaming: KeyNaming = .peftModel
   ) -> [String] {
+    let expected = keyNaming == .peftModel ? expected : expected.keys(named: keyNaming)
     var problems: [String] = []
     if reports.contains(.error) {
       switch expected.error {

@@ -75,6 +75,7 @@ public enum ResultsFile {
     capabilities["tuners"] = caps.tuners.map { .strings(Array($0).sortedUTF8()) } ?? .null
     capabilities["methods"] = .strings(caps.methods.map(\.rawValue).sortedUTF8())
     capabilities["reports"] = .strings(caps.reports.sorted().map(\.rawValue))
+    if caps.keyNaming != .peftModel { capabilities["key_naming"] = .string(caps.keyNaming.rawValue) }
     object["capabilities"] = .object(capabilities)
     return .object(object)
   }
@@ -156,6 +157,12 @@ public enum ResultsFile {
       if let tuners = caps.object["tuners"], !tuners.isNull { capabilities.tuners = Set(try caps.strings("tuners")) }
       capabilities.methods = Set(try caps.strings("methods", default: []).compactMap(LoadCall.init(rawValue:)))
       capabilities.reports = Set(try caps.strings("reports", default: []).compactMap(OutcomeField.init(rawValue:)))
+      if let name = try caps.optionalString("key_naming") {
+        guard let naming = KeyNaming(rawValue: name) else {
+          throw JSONShapeError(path: f.sub("capabilities.key_naming"), "unknown key naming '\(name)' (peft_model, model)")
+        }
+        capabilities.keyNaming = naming
+      }
     }
     return LoaderInfo(
       id: try f.string("id"), name: try f.string("name"), version: try f.string("version"), versions: versions,

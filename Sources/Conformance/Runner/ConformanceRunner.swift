@@ -243,7 +243,9 @@ public struct ConformanceRunner: Sendable {
       case .cannotTell(let message):
         results.append(result(info.id, .skip, message: "cannot tell: \(message)", note: note, seconds: seconds))
       case .outcome(let outcome):
-        let problems = OutcomeCheck.discrepancies(expected: spec.expect, observed: outcome, reports: info.capabilities.reports)
+        let problems = OutcomeCheck.discrepancies(
+          expected: spec.expect, observed: outcome, reports: info.capabilities.reports,
+          keyNaming: info.capabilities.keyNaming)
         let status = CaseStatus.judge(discrepancies: problems, expectation: entry?.status)
         var message = problems.joined(separator: "; ")
         if status == .xpass { message = "passes, but the expectation file says it fails: \(note?.summary ?? "")" }

@@ -39,7 +39,7 @@ public struct ProfileLoader: ConformanceLoader {
     if profile == .recommended { reports.insert(.diagnostics) }
     return LoaderInfo(
       id: id, name: "adaptest-\(id)", version: AdaptestVersion.current,
-      capabilities: LoaderCapabilities(reports: reports))
+      capabilities: LoaderCapabilities(reports: reports, keyNaming: profile.isTransformers ? .model : .peftModel))
   }
 
   public func run(_ prepared: PreparedCase) async throws -> LoaderAnswer {
