@@ -234,8 +234,8 @@ class CaseRunner:
         outcome.update({"error": error, "warnings": seen.warnings, "log": seen.log})
         return outcome
 
-    def _load(self, request, seen, folders):
-        """Steps 1-3 of the protocol; returns (missing, unexpected, mismatched)."""
+    def _base(self, request, seen):
+        """Step 1 of the protocol: the base (a fresh copy), what building it warned and logged."""
         try:
             base, base_warnings, base_log = self._bases.get(request.base)
         except Exception as error:
@@ -246,7 +246,11 @@ class CaseRunner:
         # Loading a base can draw random numbers (weights missing from the checkpoint are
         # initialised), a cached copy draws none: seed again so PEFT starts from the same state.
         torch.manual_seed(0)
+        return base
 
+    def _load(self, request, seen, folders):
+        """Steps 1-3 of the protocol; returns (missing, unexpected, mismatched)."""
+        base = self._base(request, seen)
         adapter = folders.get(request.adapter)
         kwargs = self._load_kwargs(request)
 

@@ -25,7 +25,7 @@ import transformers
 
 import adapter_loading
 import capture
-from adapter_loading import DriverFailure, _AdapterFolders, _keys_of, _LoadFailed, _log_traceback
+from adapter_loading import DriverFailure, _keys_of, _LoadFailed, _log_traceback
 
 METHODS = adapter_loading.METHODS
 
@@ -94,16 +94,8 @@ class CaseRunner(adapter_loading.CaseRunner):
             outcome.pop("mismatched_keys", None)
         return outcome
 
-    def _load(self, request, seen, scratch):
-        try:
-            base, base_warnings, base_log = self._bases.get(request.base)
-        except Exception as error:
-            _log_traceback(request, "building the base")
-            raise _LoadFailed("base", error) from error
-        seen.warnings.extend(base_warnings)
-        seen.log.extend(base_log)
-
-        folders = _AdapterFolders(request, scratch)
+    def _load(self, request, seen, folders):
+        base = self._base(request, seen)
         adapter = folders.get(request.adapter)
         kwargs = self._load_kwargs(request)
         model = self._set_up_loaded(request, base, folders) if request.method == "load_adapter" else base
