@@ -29,13 +29,8 @@ struct ReleaseGroundTruthTests {
         }
       }
     }
-    let listed = ReleaseGroundTruth.exceptions[recording.folder] ?? [:]
-    for (load, difference) in disagreements.sorted(by: { $0.key < $1.key }) where listed[load] == nil {
-      Issue.record("\(recording.folder) \(load): \(difference)")
-    }
-    for load in listed.keys.sorted() where disagreements[load] == nil {
-      Issue.record("\(recording.folder) \(load) is listed as an exception but agrees now: remove it")
-    }
+    GroundTruth.recordUnlisted(
+      disagreements, listed: ReleaseGroundTruth.exceptions[recording.folder] ?? [:], replay: recording.folder)
     let loads = ids.count * 2
     print("peft@\(recording.release) vs PEFT \(recording.folder): \(loads - disagreements.count)/\(loads) loads agree")
   }

@@ -34,13 +34,8 @@ struct TransformersGroundTruthTests {
         }
       }
     }
-    let listed = TransformersGroundTruth.exceptions[recording.folder] ?? [:]
-    for (load, difference) in disagreements.sorted(by: { $0.key < $1.key }) where listed[load] == nil {
-      Issue.record("\(recording.folder) \(load): \(difference)")
-    }
-    for load in listed.keys.sorted() where disagreements[load] == nil {
-      Issue.record("\(recording.folder) \(load) is listed as an exception but agrees now: remove it")
-    }
+    GroundTruth.recordUnlisted(
+      disagreements, listed: TransformersGroundTruth.exceptions[recording.folder] ?? [:], replay: recording.folder)
     print("transformers@\(recording.release.transformersLine) vs transformers \(recording.folder): "
       + "\(loads - disagreements.count)/\(loads) loads agree")
   }

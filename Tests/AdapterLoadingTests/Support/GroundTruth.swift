@@ -1,6 +1,7 @@
 import Checkpoints
 import Foundation
 import TensorIO
+import Testing
 
 @testable import AdapterLoading
 
@@ -8,6 +9,17 @@ import TensorIO
 /// `scripts/recorders/record_peft_ground_truth.py`): its base and adapter folders through the
 /// checkpoint readers, and its recorded cases.
 enum GroundTruth {
+  /// A replay's disagreements against its listed exceptions: every unlisted disagreement is an issue,
+  /// and so is every listed exception that agrees now (the list stays exact).
+  static func recordUnlisted(_ disagreements: [String: String], listed: [String: String], replay: String) {
+    for (load, difference) in disagreements.sorted(by: { $0.key < $1.key }) where listed[load] == nil {
+      Issue.record("\(replay) \(load): \(difference)")
+    }
+    for load in listed.keys.sorted() where disagreements[load] == nil {
+      Issue.record("\(replay) \(load) is listed as an exception but agrees now: remove it")
+    }
+  }
+
   static let root = Fixtures.url("peft-ground-truth")
   static let caseIDs = Fixtures.names(in: "peft-ground-truth/cases")
   /// The cases recorded through `load_adapter` too (a prompt-learning adapter into a wider base is recorded
