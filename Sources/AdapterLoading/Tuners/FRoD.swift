@@ -180,19 +180,8 @@ public struct FRoDTuner: Tuner {
   public func remapForLoad(_ checkpoint: StateDict, request: inout LoadRequest, warnings: inout [PythonWarning])
     throws(PythonError) -> StateDict
   {
-    var shared: [StateDict.Entry] = []
-    var rest: [StateDict.Entry] = []
-    for entry in checkpoint.entries {
-      if Self.isShared(entry.key) {
-        var renamed = entry
-        renamed.key = entry.key + "." + request.adapterName
-        shared.append(renamed)
-      } else {
-        rest.append(entry)
-      }
-    }
-    var result = defaultRemap(StateDict(rest), request: request)
-    for entry in shared { result[entry.key] = entry }
+    let adapterName = request.adapterName
+    let result = remapSharing(checkpoint, request: request) { key in Self.isShared(key) ? key + "." + adapterName : nil }
     let hasProjection = result.entries.contains { Self.isShared($0.key) }
     let saveProjection = try TunerSupport.bool(request.config, "save_projection", default: true)
     if saveProjection && !hasProjection {

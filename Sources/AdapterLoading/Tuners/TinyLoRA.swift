@@ -158,19 +158,10 @@ public struct TinyLoRATuner: Tuner {
   public func remapForLoad(_ checkpoint: StateDict, request: inout LoadRequest, warnings: inout [PythonWarning])
     throws(PythonError) -> StateDict
   {
-    var vectors: [StateDict.Entry] = []
-    var rest: [StateDict.Entry] = []
-    for entry in checkpoint.entries {
-      if entry.key.contains(".tinylora_v.") {
-        var renamed = entry
-        renamed.key = entry.key.replacing(".tinylora_v.", with: ".tinylora_v.\(request.adapterName).")
-        vectors.append(renamed)
-      } else {
-        rest.append(entry)
-      }
+    let adapterName = request.adapterName
+    let result = remapSharing(checkpoint, request: request) { key in
+      key.contains(".tinylora_v.") ? key.replacing(".tinylora_v.", with: ".tinylora_v.\(adapterName).") : nil
     }
-    var result = defaultRemap(StateDict(rest), request: request)
-    for entry in vectors { result[entry.key] = entry }
     let hasProjection = result.entries.contains { $0.key.contains(".tinylora_P.") }
     let saveProjection = try TunerSupport.bool(request.config, "save_projection", default: true)
     if saveProjection && !hasProjection {

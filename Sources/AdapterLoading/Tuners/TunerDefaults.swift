@@ -118,4 +118,26 @@ extension Tuner {
       return e
     })
   }
+
+  /// The override of `_remap_adapter_state_dict_for_load` in methods whose tensors are shared across
+  /// layers (FRoD, TinyLoRA): the other keys remapped as ``defaultRemap(_:request:)`` does, then the
+  /// shared ones after them under the name `sharedKey` gives them (nil for a key that is not shared).
+  public func remapSharing(
+    _ checkpoint: StateDict, request: LoadRequest, sharedKey: (String) -> String?
+  ) -> StateDict {
+    var shared: [StateDict.Entry] = []
+    var rest: [StateDict.Entry] = []
+    for entry in checkpoint.entries {
+      if let key = sharedKey(entry.key) {
+        var renamed = entry
+        renamed.key = key
+        shared.append(renamed)
+      } else {
+        rest.append(entry)
+      }
+    }
+    var result = defaultRemap(StateDict(rest), request: request)
+    for entry in shared { result[entry.key] = entry }
+    return result
+  }
 }
