@@ -69,6 +69,7 @@ struct GenerateCommand: ParsableCommand {
     var skipped: [JSONValue] = []
     for recipe in spec.cases {
       do {
+        if let refused = spec.refused[recipe.id] { throw refused }
         let plan = try PairPlan(recipe)
         try write(plan, writer: writer)
         generated.append(.string(recipe.id))

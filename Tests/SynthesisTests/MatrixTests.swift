@@ -78,11 +78,20 @@ import Testing
     arguments: [
       (#""base_mutations": {"up": [{"resize_vocab": {"too": 3}}]}"#, "base_mutations.up[0].resize_vocab"),
       (#""adapter_mutations": {"x": [{"drop_kyes": {}}]}"#, "adapter_mutations.x[0].drop_kyes"),
-      (#""base_config": {"vocab_size": -1}"#, "base_config"),
     ])
   func badAxisValueIsAMatrixError(_ axis: String, _ field: String) throws {
     let text = #"{"architectures": ["llama"], "tuners": {"lora": {"tuner": "LORA"}}, "# + axis + "}"
     let error = try #require(throws: SynthesisError.self) { try MatrixSpec.decode(try JSONValue.parse(text)) }
     #expect(error.field.hasPrefix(field), "\(error)")
+  }
+
+  @Test("base_config that does not fit an architecture refuses that architecture's combinations, with the reason")
+  func baseConfigPerArchitecture() throws {
+    let text = #"{"architectures": ["llama", "gpt2"], "tuners": {"lora": {"tuner": "LORA"}}, "base_config": {"rms_norm_eps": 1e-5}}"#
+    let spec = try MatrixSpec.decode(try JSONValue.parse(text))
+    #expect(spec.cases.map(\.id) == ["llama/none/lora/none", "gpt2/none/lora/none"])
+    #expect(spec.refused["llama/none/lora/none"] == nil)
+    let refusal = try #require(spec.refused["gpt2/none/lora/none"])
+    #expect(refusal.field == "base.config.rms_norm_eps", "\(refusal)")
   }
 }

@@ -64,18 +64,21 @@ public enum MatrixCases {
     // Planning each combination (the rule table) is independent work: spread it over the cores.
     let entries = matrix.cases
     let slots = SpecSlots(count: entries.count)
-    DispatchQueue.concurrentPerform(iterations: entries.count) { i in slots.set(i, spec(entries[i])) }
+    DispatchQueue.concurrentPerform(iterations: entries.count) { i in
+      slots.set(i, spec(entries[i], refused: matrix.refused[entries[i].id]))
+    }
     return (slots.values, sink.diagnostics, hasher.finalize())
   }
 
   /// One expanded combination as a case: its recipe and the rule table's expectation.
-  static func spec(_ combination: PairSpec) -> CaseSpec {
+  static func spec(_ combination: PairSpec, refused: SynthesisError? = nil) -> CaseSpec {
     let axes = combination.id.split(separator: "/").map(String.init)
     var recipe = combination
     recipe.id = "matrix/" + combination.id.lowercased().map { $0.isLetter || $0.isNumber || "._-/".contains($0) ? $0 : "-" }.map(String.init).joined()
     var spec = CaseSpec(id: recipe.id, refs: ["Corpus/matrix.yaml"], recipe: recipe, expect: ExpectedOutcome(), source: file)
     spec.matrixCoordinates = coordinates(axes, tuner: recipe.adapter.peftType)
     do {
+      if let refused { throw refused }
       let plan = try PairPlan(recipe)
       spec.plan = plan
       spec.expect = expectation(plan.outcome, ignoreMismatchedSizes: recipe.load.ignoreMismatchedSizes)

@@ -20,6 +20,10 @@ import TensorIO
 public struct MatrixSpec: Sendable {
   /// The cases the matrix expands to, ids `architecture/base/tuner/adapter` (the axis values' names).
   public var cases: [PairSpec]
+  /// Why the cases of an architecture cannot be built, by case id: `base_config` does not apply to it
+  /// (another architecture's field, a size it cannot take). Such a case's recipe has the
+  /// architecture's default base; it is reported, never built.
+  public var refused: [String: SynthesisError] = [:]
 
   /// Expands a matrix file, decoding each axis value once.
   /// - Throws: ``SynthesisError`` naming the field of the matrix file
@@ -50,11 +54,17 @@ public struct MatrixSpec: Sendable {
           field: axis, .invalidValue("'\(name)' is not a plain name (a-z, 0-9, '.', '_', '-'; not starting with '.', '_' or '-')"))
       }
     }
-    var bases: [(String, BaseModelSpec)] = []
+    var bases: [(String, BaseModelSpec, SynthesisError?)] = []
     for (i, architecture) in architectures.enumerated() {
       let family: ModelFamily
       do { family = try ModelFamily.named(architecture) } catch { throw error.within("architectures[\(i)]") }
-      bases.append((architecture, try BaseModelSpec(family: family, config: baseConfig, path: "base_config")))
+      // The same overrides may not fit every architecture: that architecture's combinations are
+      // impossible ones, reported with the reason, as a case file's would be.
+      do {
+        bases.append((architecture, try BaseModelSpec(family: family, config: baseConfig, path: "base.config"), nil))
+      } catch {
+        bases.append((architecture, BaseModelSpec(family: family), error))
+      }
     }
     var baseValues: [(name: String, mutations: [WrittenMutation<BaseMutation>])] = []
     for (name, list) in baseMutations {
@@ -80,7 +90,8 @@ public struct MatrixSpec: Sendable {
     }
 
     var cases: [PairSpec] = []
-    for (architecture, base) in bases {
+    var refused: [String: SynthesisError] = [:]
+    for (architecture, base, refusal) in bases {
       for (baseName, baseList) in baseValues {
         for (tunerName, tuner) in tuners {
           var adapter = tuner
@@ -89,15 +100,17 @@ public struct MatrixSpec: Sendable {
           }
           let (setup, loaded) = try PairSpec.decodeLoad(load, adapter: adapter, path: "load")
           for (adapterName, adapterList) in adapterValues {
+            let id = "\(architecture)/\(baseName)/\(tunerName)/\(adapterName)"
             cases.append(
               PairSpec(
-                id: "\(architecture)/\(baseName)/\(tunerName)/\(adapterName)", base: base, baseMutations: baseList,
-                adapter: adapter, adapterMutations: adapterList, load: setup, loaded: loaded, formats: formats))
+                id: id, base: base, baseMutations: baseList, adapter: adapter, adapterMutations: adapterList,
+                load: setup, loaded: loaded, formats: formats))
+            if let refusal { refused[id] = refusal }
           }
         }
       }
     }
-    return MatrixSpec(cases: cases)
+    return MatrixSpec(cases: cases, refused: refused)
   }
 
   /// A case-id segment: lower-case letters, digits, `.`, `_`, `-`, not starting with `.`, `_` or `-`,
