@@ -1,4 +1,5 @@
 import Checkpoints
+import HDF5Checkpoint
 import Synthesis
 import SystemSupport
 import TensorIO
@@ -108,5 +109,22 @@ struct PairCacheTests {
     guard descriptor >= 0 else { return false }
     defer { close(descriptor) }
     return flock(descriptor, LOCK_EX | LOCK_NB) != 0
+  }
+
+  @Test("an HDF5 entry lists its files' identities; a later run trusts them only while unchanged")
+  func hdf5EntriesKeepTheirTrust() throws {
+    let root = TemporaryDirectory("pair-cache")
+    let cache = PairCache(root: root.path)
+    let entry = try cache.pair(for: try Self.plan(), format: .hdf5, seed: 0, writer: PairWriter(formats: .standard))
+    let listed = try String(decoding: FileSystem.read(FileSystem.join(entry, PairCache.writtenFilesList)), as: UTF8.self)
+    let lines = listed.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+    #expect(lines.map { $0[0] }.sorted() == ["adapter/adapter_model.h5", "base/model.h5"], "\(listed)")
+    for line in lines { #expect(HDF5WrittenFiles.trust(FileSystem.join(entry, line[0]), token: line[1])) }
+    // A file changed since it was written (here: its status-change time) is no longer the writer's.
+    let base = FileSystem.join(entry, "base/model.h5")
+    let token = try #require(lines.first { $0[0] == "base/model.h5" }?[1])
+    #expect(chmod(base, 0o600) == 0)
+    #expect(!HDF5WrittenFiles.trust(base, token: token))
+    #expect(HDF5WrittenFiles.token(for: base) == nil)
   }
 }

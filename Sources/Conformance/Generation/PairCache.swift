@@ -1,3 +1,4 @@
+import HDF5Checkpoint
 import Synthesis
 import SystemSupport
 import TensorIO
@@ -58,14 +59,43 @@ public struct PairCache: Sendable {
   /// The entry for a plan, written first if no run of this build has written it.
   public func pair(for plan: PairPlan, format: CheckpointFormat, seed: UInt64, writer: PairWriter) throws -> String {
     let entry = entry(for: plan, format: format, seed: seed)
-    if FileSystem.kind(of: entry, followLinks: false) == .directory { return entry }
+    if FileSystem.kind(of: entry, followLinks: false) == .directory {
+      if format == .hdf5 { Self.trustWrittenFiles(in: entry) }
+      return entry
+    }
     try FileSystem.createDirectory(folder)
     do {
       try writer.write(plan, to: entry, format: format, seed: seed)
+      if format == .hdf5 { Self.recordWrittenFiles(in: entry) }
     } catch PairWriteError.destinationExists {
       // Another job wrote the same pair first: its folder is complete (it was renamed into place).
+      if format == .hdf5 { Self.trustWrittenFiles(in: entry) }
     }
     return entry
+  }
+
+  /// Lists the HDF5 files of an entry (`.hdf5-written`): their identity when this process wrote them.
+  static let writtenFilesList = ".hdf5-written"
+
+  /// Keeps the identities of the entry's HDF5 files, which this process wrote: a later run reads them
+  /// in process as this one does, instead of validating each in a child process (best effort; without
+  /// the list they are validated).
+  private static func recordWrittenFiles(in entry: String) {
+    guard let files = try? Corpus.files(under: entry) else { return }
+    let lines = files.compactMap { file in HDF5WrittenFiles.token(for: FileSystem.join(entry, file)).map { "\(file)\t\($0)" } }
+    try? AtomicFile.write(text: lines.joined(separator: "\n") + "\n", to: FileSystem.join(entry, writtenFilesList))
+  }
+
+  /// Trusts the entry's HDF5 files that are unchanged since this build wrote them.
+  private static func trustWrittenFiles(in entry: String) {
+    guard let bytes = try? FileSystem.read(FileSystem.join(entry, writtenFilesList)),
+      let text = String(validating: bytes, as: UTF8.self)
+    else { return }
+    for line in text.split(separator: "\n") {
+      let parts = line.split(separator: "\t", maxSplits: 1)
+      guard parts.count == 2, !parts[0].split(separator: "/").contains("..") else { continue }
+      HDF5WrittenFiles.trust(FileSystem.join(entry, String(parts[0])), token: String(parts[1]))
+    }
   }
 
   /// Removes the entries of builds other than this one and the newest other (best effort), but not

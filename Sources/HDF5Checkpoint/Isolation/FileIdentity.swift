@@ -72,3 +72,31 @@ enum HDF5TrustedFiles {
     return written.withLock { $0[identity.file] } == identity
   }
 }
+
+/// Trust in files this build's writer wrote that outlives the process: a token of each file's identity
+/// when written, for a private cache of Adaptest's own pairs to keep beside them. A later process
+/// trusts the file again only while its identity is unchanged (so a file rewritten or replaced since
+/// is validated as any other).
+public enum HDF5WrittenFiles {
+  /// The token of `path` if this process wrote it and it is unchanged since; nil otherwise.
+  public static func token(for path: String) -> String? {
+    guard HDF5TrustedFiles.contains(path), let identity = try? FileIdentity(path: path) else { return nil }
+    return identity.token
+  }
+
+  /// Trusts `path` in this process if its identity is still the one `token` recorded.
+  /// - Returns: whether it is trusted now.
+  @discardableResult
+  public static func trust(_ path: String, token: String) -> Bool {
+    guard let identity = try? FileIdentity(path: path), identity.token == token else { return false }
+    HDF5TrustedFiles.register(path)
+    return true
+  }
+}
+
+extension FileIdentity {
+  /// Every field, in one line.
+  var token: String {
+    "\(device):\(inode):\(size):\(modifiedSeconds).\(modifiedNanoseconds):\(changedSeconds).\(changedNanoseconds)"
+  }
+}
