@@ -123,16 +123,7 @@ enum ReleaseGroundTruth {
       profile: .peft(at: recording.release))
     var error = recorded["error"]?.objectValue
     if call == .loadAdapter, let setup = recorded["setup"]?["error"]?.objectValue { error = setup }
-    if let error {
-      let want = "\(error["type"]?.stringValue ?? ""): \(error["message"]?.stringValue ?? "")"
-      return outcome.error?.description == want ? nil : "raises \(want); profile: \(outcome.error?.description ?? "no error")"
-    }
-    if let got = outcome.error { return "loads; profile raises \(got)" }
-    let warnings = (recorded["warnings"]?.arrayValue ?? []).map { w in
-      "\(w["category"]?.stringValue ?? ""): \(PythonMessages.normalize(w["message"]?.stringValue ?? ""))"
-    }
-    let actualWarnings = outcome.warnings.map { "\($0.category): \(PythonMessages.normalize($0.message))" }
-    if actualWarnings != warnings { return "warnings \(warnings); profile: \(actualWarnings)" }
+    if let verdict = GroundTruth.errorAndWarnings(recorded, error: error, outcome) { return verdict.difference }
     let raw = recorded["raw_torch_result"]?.objectValue
     let unexpected = strings(raw?["unexpected_keys"])
     if raw != nil, outcome.unexpectedKeys != unexpected {

@@ -151,16 +151,7 @@ enum TransformersGroundTruth {
       profile: .transformers(at: release))
     var error = recorded["error"]?.objectValue
     if let setup = recorded["setup"]?["error"]?.objectValue { error = setup }
-    if let error {
-      let want = "\(error["type"]?.stringValue ?? ""): \(error["message"]?.stringValue ?? "")"
-      return outcome.error?.description == want ? nil : "raises \(want); profile: \(outcome.error?.description ?? "no error")"
-    }
-    if let got = outcome.error { return "loads; profile raises \(got)" }
-    let warnings = (recorded["warnings"]?.arrayValue ?? []).map { w in
-      "\(w["category"]?.stringValue ?? ""): \(PythonMessages.normalize(w["message"]?.stringValue ?? ""))"
-    }
-    let actualWarnings = outcome.warnings.map { "\($0.category): \(PythonMessages.normalize($0.message))" }
-    if actualWarnings != warnings { return "warnings \(warnings); profile: \(actualWarnings)" }
+    if let verdict = GroundTruth.errorAndWarnings(recorded, error: error, outcome) { return verdict.difference }
     let missing = ReleaseGroundTruth.strings(recorded["missing_keys"])
     if outcome.missingKeys != missing { return "missing keys \(missing); profile: \(outcome.missingKeys)" }
     let unexpected = ReleaseGroundTruth.strings(recorded["unexpected_keys"])

@@ -9,6 +9,30 @@ import Testing
 /// `scripts/recorders/record_peft_ground_truth.py`): its base and adapter folders through the
 /// checkpoint readers, and its recorded cases.
 enum GroundTruth {
+  /// Whether a replayed load agrees, once decided.
+  struct Verdict {
+    /// Nil when it agrees.
+    var difference: String?
+  }
+
+  /// A recorded load's error (`error`: the one raised, by the load or its set-up) and warnings against a
+  /// profile's outcome: the verdict when they decide it (an error on either side, other warnings), nil
+  /// when the keys are still to be compared.
+  static func errorAndWarnings(_ recorded: JSONObject, error: JSONObject?, _ outcome: LoadOutcome) -> Verdict? {
+    if let error {
+      let want = "\(error["type"]?.stringValue ?? ""): \(error["message"]?.stringValue ?? "")"
+      return Verdict(
+        difference: outcome.error?.description == want
+          ? nil : "raises \(want); profile: \(outcome.error?.description ?? "no error")")
+    }
+    if let got = outcome.error { return Verdict(difference: "loads; profile raises \(got)") }
+    let warnings = (recorded["warnings"]?.arrayValue ?? []).map { w in
+      "\(w["category"]?.stringValue ?? ""): \(PythonMessages.normalize(w["message"]?.stringValue ?? ""))"
+    }
+    let actual = outcome.warnings.map { "\($0.category): \(PythonMessages.normalize($0.message))" }
+    return actual == warnings ? nil : Verdict(difference: "warnings \(warnings); profile: \(actual)")
+  }
+
   /// A replay's disagreements against its listed exceptions: every unlisted disagreement is an issue,
   /// and so is every listed exception that agrees now (the list stays exact).
   static func recordUnlisted(_ disagreements: [String: String], listed: [String: String], replay: String) {
