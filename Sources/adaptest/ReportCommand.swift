@@ -195,9 +195,9 @@ func printChanges(_ label: String, _ changes: [ResultsDiff.Change], limit: Int =
 }
 
 /// Loads the corpus at `root`; a corpus that cannot be read at all ends the command with status 3.
-func loadCorpus(_ root: String, includeMatrix: Bool = true) throws -> Corpus {
+func loadCorpus(_ root: String, matrix: MatrixSelection = .all) throws -> Corpus {
   do {
-    return try Corpus.load(root: root, includeMatrix: includeMatrix)
+    return try Corpus.load(root: root, matrix: matrix)
   } catch {
     printError("error: \(error)")
     throw ExitCode(ExitStatus.invalidInput)

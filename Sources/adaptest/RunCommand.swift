@@ -112,13 +112,32 @@ struct RunCommand: AsyncParsableCommand {
     // Read before the run: an unreadable baseline is found now, not after it.
     let baselineRun: RunResults? = try baseline.flatMap { FileSystem.isFile($0) ? try readResults($0) : nil }
     let started = Monotonic.now
-    // The generated matrix (thousands of cases) is expanded only when the selection can reach it.
+    let pattern: Pattern?
+    do {
+      pattern = try filter.map { try Pattern($0) }
+    } catch {
+      throw ValidationError("--filter: \(error)")
+    }
+    // The generated matrix (thousands of cases) is expanded only when the selection can reach it, and
+    // only the cases selected are planned.
     let matrixPrefix = "matrix/"
-    let compiled = try filter.map { try Pattern($0) }
+    let rerunIDs = rerun?.ids
     let needsMatrix =
-      (compiled?.canMatch(prefix: matrixPrefix) ?? true) && (rerun?.ids.contains { $0.hasPrefix(matrixPrefix) } ?? true)
-    var source = try sweep.map(loadSweep) ?? CaseSource(
-        corpus: try loadCorpus(corpus, includeMatrix: needsMatrix), root: corpus, cache: noCache ? nil : Self.pairCache())
+      (pattern?.canMatch(prefix: matrixPrefix) ?? true) && (rerunIDs?.contains { $0.hasPrefix(matrixPrefix) } ?? true)
+    let matrix: MatrixSelection =
+      !needsMatrix
+      ? .none
+      : pattern == nil && rerunIDs == nil
+        ? .all : .only { id in (pattern?.matches(id) ?? true) && (rerunIDs?.contains(id) ?? true) }
+    var unplanned: [String] = []
+    var source: CaseSource
+    if let sweep {
+      source = try loadSweep(sweep)
+    } else {
+      let loaded = try loadCorpus(corpus, matrix: matrix)
+      unplanned = loaded.unplannedMatrixCaseIDs
+      source = CaseSource(corpus: loaded, root: corpus, cache: noCache ? nil : Self.pairCache())
+    }
     if sweep == nil && !needsMatrix {
       // The hash a full load gives (matrix file included), so that results stay comparable and mergeable.
       source.hash = try CLIFailure.reading(corpus) { try Corpus.fileHash(root: corpus) }
@@ -128,11 +147,10 @@ struct RunCommand: AsyncParsableCommand {
     let lintErrors = source.diagnostics.filter { $0.severity == .error }
     for diagnostic in lintErrors { printError(DisplayText.terminalSafe(diagnostic.relative(to: corpus).description)) }
 
-    let pattern: Pattern?
     do {
-      pattern = try filter.map { try Pattern($0) }
-      // Every case id once under the budget, before the run relies on the filter.
-      try pattern?.check(source.cases.map(\.id))
+      // Every case id once under the budget (the matrix's unplanned ones too: a pattern that ran out of
+      // it there was taken for no match), before the run relies on the filter.
+      try pattern?.check(source.cases.map(\.id) + unplanned)
     } catch {
       throw ValidationError("--filter: \(error)")
     }

@@ -78,6 +78,9 @@ struct TransformersConversionTests {
       (["shard_11", "shard_2", "shard", "shar"], ["shar", "shard", "shard_2", "shard_11"]),
       (["x.y.z", "x.y", "x", "x.1"], ["x", "x.1", "x.y", "x.y.z"]),
       (["b.100000000000000000000000", "b.99999999999999999999999"], ["b.99999999999999999999999", "b.100000000000000000000000"]),
+      (["a..b", "a.", "a", "a.0", "a.b"], ["a", "a.0", "a.", "a..b", "a.b"]),
+      (["x.07.y", "x.7.a", "x.6", "x.a7", "x.a07b"], ["x.6", "x.7.a", "x.07.y", "x.a7", "x.a07b"]),
+      (["é.1", "e.2", "z.1"], ["e.2", "z.1", "é.1"]),
     ])
   func naturalOrder(_ keys: [String], _ sorted: [String]) {
     #expect(keys.sorted { NaturalKey.compare($0, $1) < 0 } == sorted)

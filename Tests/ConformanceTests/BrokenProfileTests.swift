@@ -26,7 +26,7 @@ struct BrokenProfileTests {
   /// A broken profile's run, diffed against the sound profile's run, shows every case that the
   /// bug breaks as a regression — and nothing else.
   @Test func diffCatchesABrokenProfile() async throws {
-    let corpus = try Corpus.load(root: Repository.corpus, includeMatrix: false)
+    let corpus = try Corpus.load(root: Repository.corpus, matrix: .none)
     let cases = corpus.cases.filter { $0.id.hasPrefix("vocab-resized/") || $0.id.hasPrefix("keys/") || $0.id.hasPrefix("malformed-base/") }
     let dir = TemporaryDirectory()
     func run(_ loader: any ConformanceLoader, _ folder: String) async -> RunResults {

@@ -7,7 +7,7 @@ import Testing
 /// The repository's corpus, read once for the parameterized tests below.
 enum CorpusFixture {
   /// The hand-written cases and the malformed-manifest cases; the generated matrix has its own test.
-  static let corpus: Corpus? = try? Corpus.load(root: Repository.corpus, includeMatrix: false)
+  static let corpus: Corpus? = try? Corpus.load(root: Repository.corpus, matrix: .none)
   static let cases: [CaseSpec] = corpus?.cases ?? []
 }
 

@@ -189,3 +189,66 @@ struct RuleTableCrossCheckTests {
     #expect(corpus.cases.isEmpty)
   }
 }
+
+/// A filtered run plans only the matrix cases it selects; the others stay known by id.
+@Suite("Matrix selection")
+struct MatrixSelectionTests {
+  static let matrix = """
+    architectures: [llama, gpt2]
+    base_mutations:
+      same: []
+      vocab-up:
+        - resize_vocab: {to: 300}
+    tuners:
+      lora: {tuner: LORA}
+      ia3: {tuner: IA3}
+    adapter_mutations:
+      intact: []
+
+    """
+
+  @Test("only the selected cases are planned, each as a full load plans it; the rest are listed by id")
+  func selectedCasesArePlannedAlike() throws {
+    let dir = TemporaryDirectory()
+    try dir.write("matrix.yaml", Self.matrix)
+    let all = MatrixCases.load(root: dir.path)
+    #expect(all.diagnostics.isEmpty, "\(all.diagnostics)")
+    #expect(all.cases.count == 8 && all.unplanned.isEmpty)
+    let some = MatrixCases.load(root: dir.path) { $0.hasPrefix("matrix/gpt2/") }
+    #expect(some.cases.map(\.id).sorted() == all.cases.map(\.id).filter { $0.hasPrefix("matrix/gpt2/") }.sorted())
+    #expect(Set(some.unplanned) == Set(all.cases.map(\.id).filter { !$0.hasPrefix("matrix/gpt2/") }))
+    #expect(some.hash == all.hash)
+    for spec in some.cases {
+      let full = try #require(all.cases.first { $0.id == spec.id })
+      #expect(spec.expect == full.expect && spec.plan != nil && spec.unbuildable == full.unbuildable)
+    }
+  }
+
+  @Test("an expectation entry naming only unplanned cases is not stale; one naming no case is")
+  func unplannedCasesAreKnownToExpectations() throws {
+    let dir = TemporaryDirectory()
+    try dir.write("cases/a.yaml", CorpusTests.validCase("a"))
+    try dir.write("matrix.yaml", Self.matrix)
+    try dir.write(
+      "expectations/peft.yaml",
+      """
+      loader: peft
+      entries:
+        - match: '^matrix/llama/vocab-up/'
+          status: xfail
+          reason: named cases exist but are not selected
+          ref: test
+        - match: '^matrix/mistral/'
+          status: xfail
+          reason: no such case
+          ref: test
+
+      """)
+    let corpus = try Corpus.load(root: dir.path, matrix: .only { $0.hasPrefix("matrix/gpt2/") })
+    #expect(corpus.cases.map(\.id).filter { $0.hasPrefix("matrix/") }.count == 4)
+    #expect(corpus.unplannedMatrixCaseIDs.count == 4)
+    let stale = corpus.diagnostics.filter { $0.message.contains("matches no case") }
+    #expect(stale.count == 1 && stale[0].message.contains("mistral"), "\(corpus.diagnostics)")
+    #expect(try Corpus.load(root: dir.path, matrix: .none).cases.map(\.id) == ["a"])
+  }
+}

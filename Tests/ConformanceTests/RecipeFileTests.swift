@@ -74,7 +74,7 @@ struct RecipeFileTests {
           - resize_vocab: {too: 3}
 
       """)
-    let (cases, diagnostics, _) = MatrixCases.load(root: folder.path)
+    let (cases, _, diagnostics, _) = MatrixCases.load(root: folder.path)
     #expect(cases.isEmpty)
     #expect(diagnostics.count == 1, "\(diagnostics)")
     let found = try #require(diagnostics.first)

@@ -129,16 +129,17 @@ public struct BaseModel: Sendable, Hashable {
     guard !renamings.isEmpty else { return keys }
     var count = 0
     var example = ""
-    let result = keys.map { entry in
-      var key = entry.key
-      for renaming in renamings {
-        if let next = renaming.apply(to: key) { key = next }
+    var result = keys
+    // Renaming by renaming (each key still goes through all of them in order): a `KeyRenaming` copied
+    // out of the array once per key and renaming was a third of this on 19k-tensor checkpoints.
+    for renaming in renamings {
+      for i in result.indices {
+        if let next = renaming.apply(to: result[i].key) { result[i].key = next }
       }
-      if key != entry.key {
-        if count == 0 { example = "\(entry.key) → \(key)" }
-        count += 1
-      }
-      return (key: key, info: entry.info)
+    }
+    for (entry, after) in zip(keys, result) where after.key != entry.key {
+      if count == 0 { example = "\(entry.key) → \(after.key)" }
+      count += 1
     }
     if count > 0 { notes.append("renamed \(count) checkpoint key(s) as transformers does on load, e.g. \(example)") }
     return result

@@ -69,42 +69,72 @@ struct ExpertFuser {
     return rest
   }
 
-  /// `(owner, expert index, projection)` for `<owner>.experts.<i>.<projection>.weight` (scanned on UTF-8
-  /// bytes: this runs once per tensor of 19k-tensor MoE checkpoints). The owner string is only built
-  /// when it differs from `previousOwner` (consecutive keys share it).
+  /// `(owner, expert index, projection)` for `<owner>.experts.<i>.<projection>.weight`, scanned on the
+  /// UTF-8 bytes in place: this runs once per tensor of 19k-tensor MoE checkpoints. The owner string is
+  /// only built when it differs from `previousOwner` (consecutive keys share it).
   private func parse(_ key: String, previousOwner: String) -> (String, Int, String)? {
-    let utf8 = key.utf8
-    guard utf8.count > 16, key.hasSuffix(".weight") else { return nil }
+    var key = key
+    return key.withUTF8 { bytes in
+      var previous = previousOwner
+      return previous.withUTF8 { previousBytes in parse(bytes, previousOwner: previousOwner, previousBytes) }
+    }
+  }
+
+  private func parse(
+    _ bytes: UnsafeBufferPointer<UInt8>, previousOwner: String, _ previousBytes: UnsafeBufferPointer<UInt8>
+  ) -> (String, Int, String)? {
     let dot = UInt8(ascii: ".")
-    var end = utf8.index(utf8.endIndex, offsetBy: -7)  // before ".weight"
-    guard let projectionDot = utf8[..<end].lastIndex(of: dot) else { return nil }
-    let projectionBytes = utf8[utf8.index(after: projectionDot)..<end]
+    guard bytes.count > 16, Self.bytes(bytes, 0..<bytes.count, endWith: Self.weightSuffix) else { return nil }
+    var end = bytes.count - Self.weightSuffix.count
+    guard let projectionDot = Self.lastIndex(of: dot, in: bytes, before: end) else { return nil }
     let projection: String
-    if projectionBytes.elementsEqual(fusion.gate.utf8) {
+    if Self.bytes(bytes, projectionDot + 1..<end, equal: fusion.gate.utf8) {
       projection = fusion.gate
-    } else if projectionBytes.elementsEqual(fusion.up.utf8) {
+    } else if Self.bytes(bytes, projectionDot + 1..<end, equal: fusion.up.utf8) {
       projection = fusion.up
-    } else if projectionBytes.elementsEqual(fusion.down.utf8) {
+    } else if Self.bytes(bytes, projectionDot + 1..<end, equal: fusion.down.utf8) {
       projection = fusion.down
     } else {
       return nil
     }
     end = projectionDot
-    guard let indexDot = utf8[..<end].lastIndex(of: dot) else { return nil }
+    guard let indexDot = Self.lastIndex(of: dot, in: bytes, before: end) else { return nil }
     var index = 0
     var digits = 0
-    for b in utf8[utf8.index(after: indexDot)..<end] {
+    for position in indexDot + 1..<end {
+      let b = bytes[position]
       guard b >= 0x30 && b <= 0x39, digits < 9 else { return nil }
       index = index * 10 + Int(b - 0x30)
       digits += 1
     }
     guard digits > 0 else { return nil }
     end = indexDot
-    guard let expertsDot = utf8[..<end].lastIndex(of: dot),
-      utf8[utf8.index(after: expertsDot)..<end].elementsEqual("experts".utf8)
+    guard let expertsDot = Self.lastIndex(of: dot, in: bytes, before: end),
+      Self.bytes(bytes, expertsDot + 1..<end, equal: "experts".utf8)
     else { return nil }
-    let ownerBytes = utf8[..<expertsDot]
-    let owner = ownerBytes.elementsEqual(previousOwner.utf8) ? previousOwner : String(decoding: ownerBytes, as: UTF8.self)
+    let ownerBytes = UnsafeBufferPointer(rebasing: bytes[..<expertsDot])
+    let owner = ownerBytes.elementsEqual(previousBytes) ? previousOwner : String(decoding: ownerBytes, as: UTF8.self)
     return (owner, index, projection)
+  }
+
+  private static let weightSuffix = Array(".weight".utf8)
+
+  private static func lastIndex(of byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, before end: Int) -> Int? {
+    var i = end - 1
+    while i >= 0 {
+      if bytes[i] == byte { return i }
+      i -= 1
+    }
+    return nil
+  }
+
+  private static func bytes(
+    _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, equal text: some Collection<UInt8>
+  ) -> Bool {
+    range.count == text.count && zip(range, text).allSatisfy { bytes[$0] == $1 }
+  }
+
+  private static func bytes(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, endWith suffix: [UInt8]) -> Bool {
+    range.count >= suffix.count && Self.bytes(bytes, range.upperBound - suffix.count..<range.upperBound, equal: suffix)
   }
 }

@@ -1,52 +1,102 @@
 /// transformers' `dot_natural_key` order for state-dict names: split on `.`; an all-digit part
 /// sorts as a number and before any text part; a text part sorts by its text without trailing
 /// digits, then by those digits as a number (`shard_2` before `shard_11`).
+///
+/// Compared on the UTF-8 bytes in place (byte order is code-point order, as in Python): sorting a
+/// 19k-tensor state dict called this ~250k times, and splitting the names into arrays on each call
+/// was a tenth of `check` on a real-size MoE base.
 enum NaturalKey {
   /// -1, 0 or 1 as `a` sorts before, with or after `b`.
   static func compare(_ a: String, _ b: String) -> Int {
-    let left = a.split(separator: ".", omittingEmptySubsequences: false)
-    let right = b.split(separator: ".", omittingEmptySubsequences: false)
-    for (l, r) in zip(left, right) {
-      let order = compare(part: l, r)
-      if order != 0 { return order }
-    }
-    return left.count == right.count ? 0 : (left.count < right.count ? -1 : 1)
+    var a = a
+    var b = b
+    return a.withUTF8 { x in b.withUTF8 { y in compare(x, y) } }
   }
 
-  private static func compare(part a: Substring, _ b: Substring) -> Int {
-    let (aText, aDigits) = split(a)
-    let (bText, bDigits) = split(b)
+  private static let dot = UInt8(ascii: ".")
+
+  private static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+    var i = 0
+    var j = 0
+    while true {
+      let aEnd = partEnd(a, from: i)
+      let bEnd = partEnd(b, from: j)
+      let order = compare(part: a, i..<aEnd, b, j..<bEnd)
+      if order != 0 { return order }
+      let aMore = aEnd < a.count
+      let bMore = bEnd < b.count
+      // Every part so far equal: the name with fewer parts sorts first.
+      guard aMore && bMore else { return aMore == bMore ? 0 : (aMore ? 1 : -1) }
+      i = aEnd + 1
+      j = bEnd + 1
+    }
+  }
+
+  private static func partEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+    var end = start
+    while end < bytes.count && bytes[end] != dot { end += 1 }
+    return end
+  }
+
+  private static func compare(
+    part a: UnsafeBufferPointer<UInt8>, _ aRange: Range<Int>, _ b: UnsafeBufferPointer<UInt8>, _ bRange: Range<Int>
+  ) -> Int {
+    let aDigits = digitsStart(a, aRange)
+    let bDigits = digitsStart(b, bRange)
     // An all-digit part is (0, n); any other part is (1, text) or (1, text, n).
-    switch (aText.isEmpty && !aDigits.isEmpty, bText.isEmpty && !bDigits.isEmpty) {
-    case (true, true): return compare(number: aDigits, bDigits)
+    let aNumber = aDigits == aRange.lowerBound && !aRange.isEmpty
+    let bNumber = bDigits == bRange.lowerBound && !bRange.isEmpty
+    switch (aNumber, bNumber) {
+    case (true, true): return compare(number: a, aDigits..<aRange.upperBound, b, bDigits..<bRange.upperBound)
     case (true, false): return -1
     case (false, true): return 1
     case (false, false): break
     }
-    if aText != bText { return aText.unicodeScalars.lexicographicallyPrecedes(bText.unicodeScalars) ? -1 : 1 }
-    switch (aDigits.isEmpty, bDigits.isEmpty) {
+    let text = compare(bytes: a, aRange.lowerBound..<aDigits, b, bRange.lowerBound..<bDigits)
+    if text != 0 { return text }
+    switch (aDigits == aRange.upperBound, bDigits == bRange.upperBound) {
     case (true, true): return 0
     case (true, false): return -1
     case (false, true): return 1
-    case (false, false): return compare(number: aDigits, bDigits)
+    case (false, false): return compare(number: a, aDigits..<aRange.upperBound, b, bDigits..<bRange.upperBound)
     }
   }
 
-  /// The part without its trailing ASCII digits, and those digits.
-  private static func split(_ part: Substring) -> (Substring, Substring) {
-    var end = part.endIndex
-    while end > part.startIndex, let ascii = part[part.index(before: end)].asciiValue, (48...57).contains(ascii) {
-      end = part.index(before: end)
+  /// Where the part's trailing ASCII digits start (its end when it has none).
+  private static func digitsStart(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+    var start = range.upperBound
+    while start > range.lowerBound && (48...57).contains(bytes[start - 1]) { start -= 1 }
+    return start
+  }
+
+  /// Lexicographic byte order; a prefix sorts first.
+  private static func compare(
+    bytes a: UnsafeBufferPointer<UInt8>, _ aRange: Range<Int>, _ b: UnsafeBufferPointer<UInt8>, _ bRange: Range<Int>
+  ) -> Int {
+    var i = aRange.lowerBound
+    var j = bRange.lowerBound
+    while i < aRange.upperBound && j < bRange.upperBound {
+      if a[i] != b[j] { return a[i] < b[j] ? -1 : 1 }
+      i += 1
+      j += 1
     }
-    return (part[..<end], part[end...])
+    let aLeft = i < aRange.upperBound
+    let bLeft = j < bRange.upperBound
+    return aLeft == bLeft ? 0 : (aLeft ? 1 : -1)
   }
 
   /// Compares digit strings as numbers of any length.
-  private static func compare(number a: Substring, _ b: Substring) -> Int {
-    let x = a.drop { $0 == "0" }
-    let y = b.drop { $0 == "0" }
-    if x.count != y.count { return x.count < y.count ? -1 : 1 }
-    if x == y { return 0 }
-    return x.lexicographicallyPrecedes(y) ? -1 : 1
+  private static func compare(
+    number a: UnsafeBufferPointer<UInt8>, _ aRange: Range<Int>, _ b: UnsafeBufferPointer<UInt8>, _ bRange: Range<Int>
+  ) -> Int {
+    let zero = UInt8(ascii: "0")
+    var i = aRange.lowerBound
+    var j = bRange.lowerBound
+    while i < aRange.upperBound && a[i] == zero { i += 1 }
+    while j < bRange.upperBound && b[j] == zero { j += 1 }
+    let aLength = aRange.upperBound - i
+    let bLength = bRange.upperBound - j
+    if aLength != bLength { return aLength < bLength ? -1 : 1 }
+    return compare(bytes: a, i..<aRange.upperBound, b, j..<bRange.upperBound)
   }
 }

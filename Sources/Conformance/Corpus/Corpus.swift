@@ -22,6 +22,9 @@ public struct Corpus: Sendable {
   /// SHA-256 over every corpus file's relative path and bytes, in path order: identifies the
   /// corpus a report was made from.
   public var hash: String
+  /// Ids of the matrix cases a ``MatrixSelection/only(_:)`` load left out (not planned, not in
+  /// ``cases``).
+  public var unplannedMatrixCaseIDs: [String] = []
 
   /// Whether any diagnostic is an error.
   public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
@@ -40,10 +43,10 @@ public struct Corpus: Sendable {
   ///   - vocabulary: the names cases may use.
   ///   - extraCaseIDs: ids of cases from elsewhere, so that expectation entries for them are not
   ///     flagged as stale.
-  ///   - includeMatrix: also expand `matrix.yaml` (the generated cases, ids `matrix/…`).
+  ///   - matrix: which cases of `matrix.yaml` (the generated cases, ids `matrix/…`) to expand.
   /// - Throws: ``FileError`` when the folder cannot be read at all.
   public static func load(
-    root: String, vocabulary: CaseVocabulary = .standard, extraCaseIDs: [String] = [], includeMatrix: Bool = true
+    root: String, vocabulary: CaseVocabulary = .standard, extraCaseIDs: [String] = [], matrix: MatrixSelection = .all
   ) throws(FileError) -> Corpus {
     var diagnostics: [LintDiagnostic] = []
     var hasher = SHA256()
@@ -83,8 +86,15 @@ public struct Corpus: Sendable {
       firstFile[spec.id] = spec.source
       cases.append(spec)
     }
-    if includeMatrix {
-      let matrix = MatrixCases.load(root: root)
+    var unplanned: [String] = []
+    let selecting: (@Sendable (String) -> Bool)??
+    switch matrix {
+    case .none: selecting = nil
+    case .all: selecting = .some(nil)
+    case .only(let predicate): selecting = predicate
+    }
+    if let selecting {
+      let matrix = MatrixCases.load(root: root, selecting: selecting)
       diagnostics += matrix.diagnostics
       if !matrix.hash.isEmpty {
         hasher.update(MatrixCases.file)
@@ -92,13 +102,14 @@ public struct Corpus: Sendable {
         hasher.update(matrix.hash)
       }
       cases += matrix.cases
+      unplanned = matrix.unplanned
     }
     cases.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
 
     var expectations: [String: LoaderExpectations] = [:]
     let expectationsRoot = FileSystem.join(root, "expectations")
     if FileSystem.kind(of: expectationsRoot) == .directory {
-      let ids = cases.map(\.id) + extraCaseIDs
+      let ids = cases.map(\.id) + unplanned + extraCaseIDs
       for relative in try files(under: expectationsRoot) {
         let file = "expectations/" + relative
         let bytes = try FileSystem.read(FileSystem.join(expectationsRoot, relative))
@@ -130,7 +141,7 @@ public struct Corpus: Sendable {
     }
     return Corpus(
       root: root, cases: cases, expectations: expectations, diagnostics: diagnostics.sorted(),
-      hash: hasher.finalize())
+      hash: hasher.finalize(), unplannedMatrixCaseIDs: unplanned)
   }
 
   /// Decodes and lints one case file (`relative` to `cases/`): its syntax and vocabulary, its id against

@@ -2,7 +2,7 @@ import TensorIO
 
 extension Corpus {
   /// ``Corpus/hash`` of the corpus at `root` (matrix included) from the files alone, without decoding
-  /// a case or expanding the matrix: milliseconds where ``load(root:vocabulary:extraCaseIDs:includeMatrix:)``
+  /// a case or expanding the matrix: milliseconds where ``load(root:vocabulary:extraCaseIDs:matrix:)``
   /// takes seconds (`adaptest --version`).
   /// - Throws: ``FileError`` when the folder cannot be read.
   public static func fileHash(root: String) throws(FileError) -> String {

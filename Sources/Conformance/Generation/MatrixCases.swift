@@ -25,9 +25,14 @@ public enum MatrixCases {
 
   /// The matrix's cases (ids `matrix/<architecture>/<base>/<tuner>/<adapter>`), and problems with
   /// the file. No matrix file means no cases.
-  public static func load(root: String) -> (cases: [CaseSpec], diagnostics: [LintDiagnostic], hash: String) {
+  /// - Parameter selecting: when given, only the cases whose id it accepts are planned and returned;
+  ///   the others' ids are returned as `unplanned` (planning is most of the cost of loading the matrix,
+  ///   and a filtered run needs a few of its thousands of cases).
+  public static func load(root: String, selecting: (@Sendable (String) -> Bool)? = nil)
+    -> (cases: [CaseSpec], unplanned: [String], diagnostics: [LintDiagnostic], hash: String)
+  {
     let path = FileSystem.join(root, file)
-    guard FileSystem.isFile(path) else { return ([], [], "") }
+    guard FileSystem.isFile(path) else { return ([], [], [], "") }
     var sink = LintSink(file: file)
     var hasher = SHA256()
     let node: YAMLNode
@@ -36,45 +41,56 @@ public enum MatrixCases {
       hasher.update(bytes)
       guard let text = String(validating: bytes, as: UTF8.self) else {
         sink.error(nil, "the file is not valid UTF-8")
-        return ([], sink.diagnostics, hasher.finalize())
+        return ([], [], sink.diagnostics, hasher.finalize())
       }
       guard let parsed = try YAMLDocument.parse(text) else {
         sink.error(nil, "the matrix file is empty")
-        return ([], sink.diagnostics, hasher.finalize())
+        return ([], [], sink.diagnostics, hasher.finalize())
       }
       node = parsed
     } catch let error as YAMLSyntaxError {
       sink.append(LintDiagnostic(.error, at: SourceLocation(file: file, line: error.line, column: error.column), error.message))
-      return ([], sink.diagnostics, hasher.finalize())
+      return ([], [], sink.diagnostics, hasher.finalize())
     } catch {
       sink.error(nil, "\(error)")
-      return ([], sink.diagnostics, hasher.finalize())
+      return ([], [], sink.diagnostics, hasher.finalize())
     }
     guard let json = node.jsonValue() else {
       sink.error(node, "the matrix holds a value JSON cannot represent")
-      return ([], sink.diagnostics, hasher.finalize())
+      return ([], [], sink.diagnostics, hasher.finalize())
     }
     let matrix: MatrixSpec
     do {
       matrix = try MatrixSpec.decode(json)
     } catch {
       sink.error(node.find(path: error.field) ?? node, "\(error)")
-      return ([], sink.diagnostics, hasher.finalize())
+      return ([], [], sink.diagnostics, hasher.finalize())
     }
+    var selected: [PairSpec] = []
+    var unplanned: [String] = []
+    for entry in matrix.cases {
+      if let selecting, !selecting(caseID(entry)) { unplanned.append(caseID(entry)) } else { selected.append(entry) }
+    }
+    let entries = selected
     // Planning each combination (the rule table) is independent work: spread it over the cores.
-    let entries = matrix.cases
     let slots = SpecSlots(count: entries.count)
     DispatchQueue.concurrentPerform(iterations: entries.count) { i in
       slots.set(i, spec(entries[i], refused: matrix.refused[entries[i].id]))
     }
-    return (slots.values, sink.diagnostics, hasher.finalize())
+    return (slots.values, unplanned, sink.diagnostics, hasher.finalize())
+  }
+
+  /// The case id of an expanded combination: `matrix/` + its coordinates, lower case, other
+  /// characters than letters, digits and `._-/` replaced by `-`.
+  static func caseID(_ combination: PairSpec) -> String {
+    "matrix/" + combination.id.lowercased().map { $0.isLetter || $0.isNumber || "._-/".contains($0) ? $0 : "-" }.map(String.init).joined()
   }
 
   /// One expanded combination as a case: its recipe and the rule table's expectation.
   static func spec(_ combination: PairSpec, refused: SynthesisError? = nil) -> CaseSpec {
     let axes = combination.id.split(separator: "/").map(String.init)
     var recipe = combination
-    recipe.id = "matrix/" + combination.id.lowercased().map { $0.isLetter || $0.isNumber || "._-/".contains($0) ? $0 : "-" }.map(String.init).joined()
+    recipe.id = caseID(combination)
     var spec = CaseSpec(id: recipe.id, refs: ["Corpus/matrix.yaml"], recipe: recipe, expect: ExpectedOutcome(), source: file)
     spec.matrixCoordinates = coordinates(axes, tuner: recipe.adapter.peftType)
     do {

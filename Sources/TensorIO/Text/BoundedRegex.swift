@@ -121,9 +121,13 @@ public struct BoundedRegex: Sendable, Hashable, CustomStringConvertible {
   private func run(_ text: String, anchored: Bool, wholeText: Bool) throws(BudgetExceeded) -> Match? {
     let scalars = Array(text.unicodeScalars)
     var machine = Machine(text: scalars, budget: budget, program: program)
-    let last = anchored ? 0 : scalars.count
+    // A pattern that starts at the text's start, or with a literal, can only match where that holds:
+    // other start positions are not tried (a search over case ids used to try them all).
+    let last = anchored || program.startsAnchored ? 0 : scalars.count
+    var slots = [Int](repeating: -1, count: program.slotCount)
     for start in 0...last {
-      var slots = [Int](repeating: -1, count: program.slotCount)
+      if let first = program.firstCharacter, start == scalars.count || scalars[start] != first { continue }
+      for i in slots.indices { slots[i] = -1 }
       let end: Int?
       do {
         end = try machine.run(program.main, from: start, slots: &slots, endAt: wholeText ? scalars.count : nil)
@@ -549,6 +553,20 @@ private struct Program: Sendable {
   var main: [Instruction]
   var looks: [[Instruction]]
   var slotCount: Int
+
+  /// Whether every match starts at position 0 (`^…`, `\A…`).
+  var startsAnchored: Bool {
+    switch main.first {
+    case .lineStart, .textStart: true
+    default: false
+    }
+  }
+
+  /// The character every match starts with, when the program begins with one.
+  var firstCharacter: Unicode.Scalar? {
+    if case .char(let c) = main.first { return c }
+    return nil
+  }
 }
 
 private struct Compiler {
@@ -659,8 +677,14 @@ private struct Machine {
 
   /// Runs `code` from position `start`; the end position of the first match in `re`'s order, or `nil`.
   /// With `endAt`, only a match ending there counts (full matches and look-behind).
+  /// Backtracking frames of every `run` in progress (look-arounds nest), kept between calls so that
+  /// trying each start position of a search does not allocate.
+  private var stack: [Frame] = []
+
   mutating func run(_ code: [Instruction], from start: Int, slots: inout [Int], endAt: Int?) throws(BudgetError) -> Int? {
-    var stack: [Frame] = []
+    // This call's frames sit above `base`; they are dropped whatever the outcome.
+    let base = stack.count
+    defer { stack.removeSubrange(base...) }
     var pc = 0
     var sp = start
     let n = text.count
@@ -722,7 +746,7 @@ private struct Machine {
       }
       if ok { continue }
       var resumed = false
-      while let frame = stack.popLast() {
+      while stack.count > base, let frame = stack.popLast() {
         switch frame {
         case .restore(let slot, let value):
           slots[slot] = value

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 import SystemSupport
 import TensorIO
 
@@ -28,11 +35,19 @@ struct KeyRenaming: Sendable, Hashable {
     scope = transform.scope ?? ""
     let literals = transform.sourcePatterns.map(Self.requiredLiteral)
     requiredLiterals = literals.allSatisfy { $0 != nil } ? literals.compactMap { $0 } : nil
+    literalBytes = requiredLiterals?.map { Array($0.utf8) }
   }
+
+  /// `requiredLiterals` as UTF-8, searched in every key.
+  private var literalBytes: [[UInt8]]?
 
   /// The renaming applied to `key`, or `nil` when it does not match.
   func apply(to key: String) -> String? {
-    if let requiredLiterals, !requiredLiterals.contains(where: { Self.bytes(of: key, contain: $0) }) { return nil }
+    if let literalBytes {
+      var text = key
+      let mayMatch = text.withUTF8 { haystack in literalBytes.contains { Self.bytes(haystack, contain: $0) } }
+      if !mayMatch { return nil }
+    }
     var prefix = ""
     var rest = key
     if !scope.isEmpty {
@@ -57,24 +72,20 @@ struct KeyRenaming: Sendable, Hashable {
     return prefix + rest
   }
 
-  /// A plain byte search: checkpoint keys are short, and the standard library's substring search builds a
-  /// table per call, which dominated loading 19k-tensor checkpoints.
-  static func bytes(of text: String, contain literal: String) -> Bool {
-    var text = text
-    var literal = literal
-    return text.withUTF8 { haystack in
-      literal.withUTF8 { needle in
-        guard !needle.isEmpty else { return true }
-        guard haystack.count >= needle.count else { return false }
-        let first = needle[0]
-        for start in 0...(haystack.count - needle.count) where haystack[start] == first {
-          var i = 1
-          while i < needle.count && haystack[start + i] == needle[i] { i += 1 }
-          if i == needle.count { return true }
-        }
-        return false
-      }
+  /// A plain byte search (`memchr` for the first byte): checkpoint keys are short, and the standard
+  /// library's substring search builds a table per call, which dominated loading 19k-tensor checkpoints.
+  private static func bytes(_ haystack: UnsafeBufferPointer<UInt8>, contain needle: [UInt8]) -> Bool {
+    guard let first = needle.first else { return true }
+    guard let base = haystack.baseAddress, haystack.count >= needle.count else { return false }
+    let last = haystack.count - needle.count
+    var start = 0
+    while start <= last {
+      guard let hit = memchr(base + start, Int32(first), last - start + 1) else { return false }
+      start = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+      if memcmp(base + start, needle, needle.count) == 0 { return true }
+      start += 1
     }
+    return false
   }
 
   /// A literal substring every match of `pattern` contains: the longest run of plain characters at the
