@@ -25,12 +25,15 @@ struct LoaderExpectationsTests {
     """
 
   /// Issue 15: a `match` on which a backtracking engine is exponential hung `corpus lint` and `run`;
-  /// it is now a lint error at the entry, and `--filter` gets the same check.
+  /// it is now a lint error at the entry, and `--filter` gets the same check. An id without the
+  /// literal every match needs (`b!` here) is rejected without running the regex, so the error comes
+  /// from an id that has it and sends the engine backtracking.
   @Test func exponentialMatchIsALintError() throws {
+    let hostileID = String(repeating: "a", count: 40) + "c/b!"
     let text = """
       loader: peft
       entries:
-        - match: '(.*)*X'
+        - match: '(a+)+b!'
           status: skip
           reason: hostile
           ref: docs/corpus.md
@@ -39,7 +42,7 @@ struct LoaderExpectationsTests {
     var result: (LoaderExpectations?, [LintDiagnostic])?
     let elapsed = clock.measure {
       result = LoaderExpectationsDecoder.decode(
-        text, file: "expectations/peft.yaml", loader: "peft", caseIDs: ["names/def-after-default-and-more"])
+        text, file: "expectations/peft.yaml", loader: "peft", caseIDs: ["names/def-after-default-and-more", hostileID])
     }
     let (decoded, diagnostics) = try #require(result)
     #expect(decoded == nil)
@@ -47,8 +50,10 @@ struct LoaderExpectationsTests {
     #expect(error.description.contains("exceeds the matching budget"), "\(error)")
     #expect(error.description.contains("expectations/peft.yaml:3"), "\(error)")
     #expect(elapsed < .seconds(30))
-    let filter = try Pattern("(.*)*X")
-    #expect(throws: PatternError.self) { try filter.check(["matrix/llama/same/lora/intact"]) }
+    let filter = try Pattern("(a+)+b!")
+    #expect(throws: PatternError.self) { try filter.check(["matrix/llama/same/lora/intact", hostileID]) }
+    // Without the literal, no id is matched and nothing can backtrack.
+    #expect(try !Pattern("(.*)*X").check(["matrix/llama/same/lora/intact", hostileID]))
     #expect(try Pattern("^(?!matrix/)").check(["names/a", "matrix/b"]))
   }
 

@@ -62,6 +62,28 @@ struct BoundedRegexTests {
   }
 
   @Test(
+    "the literals every match must contain",
+    arguments: [
+      (#"^matrix/[^/]+/[^/]+/oft/"#, ["/oft/"]), (#"^matrix/[^/]+/[^/]+/(pvera|osf)/"#, ["pvera", "osf"]),
+      ("^matrix/", nil), ("(a+)+b!", ["b!"]), (#".*\.(q|v)_proj"#, ["_proj"]), ("a{,2}b", ["b"]), ("(.*)*X", ["X"]),
+      ("x*", nil), ("(ab|c)?d", ["d"]), (#"^(?!model\.).*"#, nil),
+    ] as [(String, [String]?)])
+  func requiredLiterals(pattern: String, literals: [String]?) throws {
+    #expect(try BoundedRegex(pattern).requiredLiterals == literals)
+  }
+
+  @Test("every match holds one of its pattern's required literals")
+  func requiredLiteralsAreRequired() throws {
+    for pattern in Self.patterns + ["(a|bc)+d", "x(yz|w)?v", #"^layers\.\d+\.(q|k)_proj$"#] {
+      guard let regex = try? BoundedRegex(pattern), let literals = regex.requiredLiterals else { continue }
+      for text in Self.texts + ["bcd", "xv", "xyzv", "layers.3.k_proj"] {
+        guard let matched = try? regex.firstMatch(text)?.group(0) else { continue }
+        #expect(literals.contains { matched.contains($0) }, "'\(pattern)' matched '\(matched)' without any of \(literals)")
+      }
+    }
+  }
+
+  @Test(
     "exponential patterns stop at the budget",
     arguments: ["(.*)*X", "(a|a)*b", "(a+)+$", "(.*a){20}", "((a*)*)*c"])
   func budget(pattern: String) throws {

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 import TensorIO
 
 /// transformers v5's MoE conversion: `….experts.<i>.<gate>.weight` + `<up>` → `….experts.gate_up_proj`
@@ -5,6 +12,14 @@ import TensorIO
 struct ExpertFuser {
   let fusion: ExpertFusion
   let source: String
+  /// The projection names as UTF-8, compared with every key's last component but one.
+  private let projections: [(bytes: [UInt8], name: String)]
+
+  init(fusion: ExpertFusion, source: String) {
+    self.fusion = fusion
+    self.source = source
+    projections = [fusion.gate, fusion.up, fusion.down].map { (Array($0.utf8), $0) }
+  }
 
   func fuse(_ keys: [(String, TensorInfo)], notes: inout [String]) throws(BaseModelError) -> [(String, TensorInfo)] {
     struct Group {
@@ -87,16 +102,8 @@ struct ExpertFuser {
     guard bytes.count > 16, Self.bytes(bytes, 0..<bytes.count, endWith: Self.weightSuffix) else { return nil }
     var end = bytes.count - Self.weightSuffix.count
     guard let projectionDot = Self.lastIndex(of: dot, in: bytes, before: end) else { return nil }
-    let projection: String
-    if Self.bytes(bytes, projectionDot + 1..<end, equal: fusion.gate.utf8) {
-      projection = fusion.gate
-    } else if Self.bytes(bytes, projectionDot + 1..<end, equal: fusion.up.utf8) {
-      projection = fusion.up
-    } else if Self.bytes(bytes, projectionDot + 1..<end, equal: fusion.down.utf8) {
-      projection = fusion.down
-    } else {
-      return nil
-    }
+    guard let projection = projections.first(where: { Self.bytes(bytes, projectionDot + 1..<end, equal: $0.bytes) })?.name
+    else { return nil }
     end = projectionDot
     guard let indexDot = Self.lastIndex(of: dot, in: bytes, before: end) else { return nil }
     var index = 0
@@ -110,14 +117,18 @@ struct ExpertFuser {
     guard digits > 0 else { return nil }
     end = indexDot
     guard let expertsDot = Self.lastIndex(of: dot, in: bytes, before: end),
-      Self.bytes(bytes, expertsDot + 1..<end, equal: "experts".utf8)
+      Self.bytes(bytes, expertsDot + 1..<end, equal: Self.experts)
     else { return nil }
     let ownerBytes = UnsafeBufferPointer(rebasing: bytes[..<expertsDot])
-    let owner = ownerBytes.elementsEqual(previousBytes) ? previousOwner : String(decoding: ownerBytes, as: UTF8.self)
+    let sameOwner =
+      ownerBytes.count == previousBytes.count
+      && (ownerBytes.isEmpty || memcmp(ownerBytes.baseAddress!, previousBytes.baseAddress!, ownerBytes.count) == 0)
+    let owner = sameOwner ? previousOwner : String(decoding: ownerBytes, as: UTF8.self)
     return (owner, index, projection)
   }
 
   private static let weightSuffix = Array(".weight".utf8)
+  private static let experts = Array("experts".utf8)
 
   private static func lastIndex(of byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, before end: Int) -> Int? {
     var i = end - 1
@@ -128,10 +139,9 @@ struct ExpertFuser {
     return nil
   }
 
-  private static func bytes(
-    _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, equal text: some Collection<UInt8>
-  ) -> Bool {
-    range.count == text.count && zip(range, text).allSatisfy { bytes[$0] == $1 }
+  private static func bytes(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, equal text: [UInt8]) -> Bool {
+    guard range.count == text.count, let base = bytes.baseAddress else { return range.isEmpty && text.isEmpty }
+    return memcmp(base + range.lowerBound, text, text.count) == 0
   }
 
   private static func bytes(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, endWith suffix: [UInt8]) -> Bool {

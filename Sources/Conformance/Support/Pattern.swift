@@ -14,6 +14,11 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
   /// `^names/def-after`): ids without it are rejected without running the regex, so an expectation
   /// file of many anchored entries costs entries × log(cases), not entries × cases.
   let anchoredPrefix: String?
+  /// UTF-8 literals one of which every match contains (``BoundedRegex/requiredLiterals``): an id with
+  /// none of them is rejected without running the regex. Most of the thousands of matrix ids lack the
+  /// tuner or architecture an expectation entry names, and running every entry on every id was most
+  /// of a filtered run's time. (Case ids are not PEFT's input: no need to backtrack as `re` would.)
+  private let requiredLiterals: [[UInt8]]?
 
   /// Compiles `source`.
   /// - Throws: ``PatternError`` naming the pattern.
@@ -25,6 +30,26 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
     }
     self.source = source
     anchoredPrefix = Self.literalPrefix(source)
+    requiredLiterals = regex.requiredLiterals?.map { Array($0.utf8) }
+  }
+
+  /// Whether `text` could match at all: it has the anchored prefix and one of the required literals.
+  private func admits(_ text: String) -> Bool {
+    if let anchoredPrefix, !text.hasPrefix(anchoredPrefix) { return false }
+    guard let requiredLiterals else { return true }
+    var text = text
+    return text.withUTF8 { bytes in requiredLiterals.contains { Self.bytes(bytes, contain: $0) } }
+  }
+
+  private static func bytes(_ bytes: UnsafeBufferPointer<UInt8>, contain literal: [UInt8]) -> Bool {
+    guard let first = literal.first else { return true }
+    guard bytes.count >= literal.count else { return false }
+    for start in 0...(bytes.count - literal.count) where bytes[start] == first {
+      var i = 1
+      while i < literal.count && bytes[start + i] == literal[i] { i += 1 }
+      if i == literal.count { return true }
+    }
+    return false
   }
 
   /// `^` then literal characters, up to the first special one (a literal followed by a quantifier
@@ -67,14 +92,14 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
   /// Whether the pattern occurs anywhere in `text`; a match that runs out of its budget counts as no
   /// match (callers ran ``check(_:)`` on the same ids first).
   public func matches(_ text: String) -> Bool {
-    if let anchoredPrefix, !text.hasPrefix(anchoredPrefix) { return false }
+    guard admits(text) else { return false }
     return ((try? regex.firstMatch(text)) ?? nil) != nil
   }
 
   /// Whether the pattern occurs in `text`.
   /// - Throws: ``PatternError`` when the match needs more than the budget.
   public func search(_ text: String) throws(PatternError) -> Bool {
-    if let anchoredPrefix, !text.hasPrefix(anchoredPrefix) { return false }
+    guard admits(text) else { return false }
     do {
       return try regex.firstMatch(text) != nil
     } catch {

@@ -31,6 +31,10 @@ public struct BoundedRegex: Sendable, Hashable, CustomStringConvertible {
   private let program: Program
   private let groupNames: [String: Int]
   private let groupCount: Int
+  /// Literals one of which every match contains (`nil` when none is known), not counting a run of
+  /// characters right after a leading `^`. A caller that does not model `re` (which runs the pattern on
+  /// such texts, however long it backtracks) may reject a text holding none of them without matching.
+  public let requiredLiterals: [String]?
 
   /// A pattern this engine cannot compile (bad syntax, or syntax it does not support).
   public struct SyntaxError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -92,6 +96,11 @@ public struct BoundedRegex: Sendable, Hashable, CustomStringConvertible {
     }
     groupNames = parser.names
     groupCount = parser.groupCount
+    requiredLiterals = node.requiredLiterals(skippingAnchoredStart: true)?.map { scalars in
+      var text = ""
+      text.unicodeScalars.append(contentsOf: scalars)
+      return text
+    }
   }
 
   /// `re.fullmatch(pattern, text) is not None`.
@@ -159,6 +168,52 @@ private indirect enum Node {
   case repeated(Node, min: Int, max: Int?, greedy: Bool)
   case backreference(Int)
   case look(Node, ahead: Bool, negated: Bool)
+
+  /// Literals one of which every match contains (`nil`: no such set is known). A concatenation's runs
+  /// of plain characters and its parts' sets are candidates; the one whose shortest literal is longest
+  /// is kept. With `skippingAnchoredStart`, a run right after `^` is not a candidate: the caller already
+  /// rejects texts without it.
+  func requiredLiterals(skippingAnchoredStart: Bool = false) -> [[Unicode.Scalar]]? {
+    switch self {
+    case .char(let c): return [[c]]
+    case .group(let inner, _): return inner.requiredLiterals(skippingAnchoredStart: skippingAnchoredStart)
+    case .repeated(let inner, let min, _, _): return min >= 1 ? inner.requiredLiterals() : nil
+    case .alternation(let branches):
+      var union: [[Unicode.Scalar]] = []
+      for branch in branches {
+        guard let literals = branch.requiredLiterals() else { return nil }
+        union += literals
+      }
+      return union.isEmpty ? nil : union
+    case .concat(let nodes):
+      var best: [[Unicode.Scalar]]?
+      func consider(_ candidate: [[Unicode.Scalar]]?) {
+        guard let candidate, !candidate.isEmpty else { return }
+        let length = candidate.map(\.count).min() ?? 0
+        if length > (best.map { $0.map(\.count).min() ?? 0 } ?? 0) { best = candidate }
+      }
+      var run: [Unicode.Scalar] = []
+      var anchoredRun = false
+      for (i, node) in nodes.enumerated() {
+        if case .char(let c) = node {
+          if run.isEmpty {
+            if case .lineStart? = i > 0 ? nodes[i - 1] : nil { anchoredRun = skippingAnchoredStart }
+            if case .textStart? = i > 0 ? nodes[i - 1] : nil { anchoredRun = skippingAnchoredStart }
+          }
+          run.append(c)
+          continue
+        }
+        if !anchoredRun { consider(run.isEmpty ? nil : [run]) }
+        run = []
+        anchoredRun = false
+        consider(node.requiredLiterals())
+      }
+      if !anchoredRun { consider(run.isEmpty ? nil : [run]) }
+      return best
+    case .empty, .any, .set, .lineStart, .lineEnd, .textStart, .textEnd, .wordBoundary, .backreference, .look:
+      return nil
+    }
+  }
 
   /// The number of characters every match consumes, if fixed (look-behind needs it).
   var fixedWidth: Int? {
