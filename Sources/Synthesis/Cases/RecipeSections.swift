@@ -91,8 +91,9 @@ extension PairSpec {
         }
         call = named
       }
-      if let reference = l.value("base_model_name_or_path") {
-        // YAML `null` is the JSON null the field holds; any text is `base`, `absent`, `null` or a name.
+      // Read as written: YAML `null` is the JSON null the field holds (a reader's value() drops nulls).
+      if let reference = l.object["base_model_name_or_path"] {
+        _ = l.value("base_model_name_or_path")
         guard reference.isNull || reference.stringValue != nil else {
           throw SynthesisError(
             field: l.field("base_model_name_or_path"), .invalidValue("expected base, absent, null or a name, found \(reference.typeName)"))
