@@ -51,7 +51,7 @@ class DriverFailure(Exception):
 class LoadRequest:
     """A validated `load` request (fields the driver does not know are ignored)."""
 
-    def __init__(self, message):
+    def __init__(self, message, methods=METHODS):
         self.id = message.get("id")
         if not isinstance(self.id, str) or not self.id:
             raise ProtocolError('load request needs a non-empty string "id"')
@@ -75,12 +75,16 @@ class LoadRequest:
             self.loaded.append((_string(entry, "name"), _string(entry, "path")))
         default_method = "load_adapter" if self.loaded else "from_pretrained"
         self.method = _string(message, "method", default_method)
-        if self.method not in METHODS:
-            raise ProtocolError(f'unknown method "{self.method}"; expected one of {list(METHODS)}')
+        if self.method not in methods:
+            raise ProtocolError(f'unknown method "{self.method}"; expected one of {list(methods)}')
         if self.method == "load_adapter" and not self.loaded:
             raise ProtocolError('method "load_adapter" needs at least one adapter in "loaded"')
-        if self.method == "from_pretrained" and self.loaded:
-            raise ProtocolError('method "from_pretrained" takes no "loaded" adapters')
+        if self.method != "load_adapter" and self.loaded:
+            raise ProtocolError(f'method "{self.method}" takes no "loaded" adapters')
+        # auto_from_pretrained: what the adapter folder's copy names as its base (docs/driver-protocol.md).
+        self.base_model_name_or_path = _string(message, "base_model_name_or_path", "base")
+        if self.base_model_name_or_path != "base" and self.method != "auto_from_pretrained":
+            raise ProtocolError('"base_model_name_or_path" applies to method "auto_from_pretrained" only')
 
 
 def _string(message, key, default=None):

@@ -7,7 +7,8 @@ builds the case's base model on CPU, loads the adapter(s) the way the request sa
 with one `result` line (missing/unexpected keys, error, warnings, log records, time taken).
 
 Run it with the interpreter of a venv made by setup-venv.sh:  <venv>/bin/python driver.py
-`--api transformers` loads through transformers' own `model.load_adapter` instead of PeftModel
+`--api transformers` loads through transformers' own `model.load_adapter` (and, for the
+`auto_from_pretrained` method, `AutoModelFor….from_pretrained(adapter_folder)`) instead of PeftModel
 (transformers_loading.py); the driver then names itself `transformers` with transformers' version.
 """
 
@@ -62,6 +63,9 @@ if API not in ("peft", "transformers"):
 if API == "transformers":
     # transformers 5's LOAD REPORT table adds a column when the terminal is wider than 200.
     os.environ["COLUMNS"] = "80"
+    # `auto_from_pretrained` resolves the adapter's `base_model_name_or_path`: a Hub id must fail the
+    # same way on every machine, not load from the user's Hub cache.
+    os.environ["HF_HUB_CACHE"] = os.path.join(SCRATCH, "hub-cache")
 DRIVER_NAME = API
 
 
@@ -130,6 +134,8 @@ def hello_message():
     options = ["strip_unknown_config_fields"]
     if loading.SUPPORTS_LOW_CPU_MEM_USAGE:
         options.insert(0, "low_cpu_mem_usage")
+    if "auto_from_pretrained" in loading.METHODS:
+        options.insert(0, "base_model_name_or_path")
     return {
         "type": "hello",
         "protocol": PROTOCOL_VERSION,
@@ -194,7 +200,7 @@ def serve(channel):
         elif kind == "load":
             started = time.perf_counter()
             try:
-                request = adapter_loading.LoadRequest(message)
+                request = adapter_loading.LoadRequest(message, _loading_module().METHODS)
                 outcome = runner.run(request)
             except ProtocolError as error:
                 channel.send(error_message(ident, f"bad load request: {error}"))

@@ -51,6 +51,15 @@ _BY_MESSAGE = (
     (None, "Can't find weights for", "weights-not-found"),
 )
 
+# What transformers raises when the base an adapter names cannot be found (offline, not a local
+# folder, not a valid repository id).
+_BASE_NOT_FOUND = (
+    "couldn't connect to",
+    "is not a local folder and is not a valid model identifier",
+    "Can't load the configuration of",
+    "Repo id must",
+)
+
 
 def _frames(error):
     """(normalized file path, function name) of every frame the exception passed, innermost last."""
@@ -104,6 +113,14 @@ def _kind(error, phase):
         return "size-mismatch"
     if isinstance(error, FileNotFoundError):
         return "weights-not-found"
+    if phase == "base-resolution":
+        # `from_pretrained(adapter_folder)` before it builds a base: the adapter config names none, or
+        # names one that is neither a local model folder nor reachable on the Hub.
+        if isinstance(error, KeyError) and message == repr("base_model_name_or_path"):
+            return "invalid-adapter-config"
+        if isinstance(error, OSError) and any(phrase in message for phrase in _BASE_NOT_FOUND):
+            return "base-not-found"
+        phase = "base"
     if phase == "base":
         if isinstance(error, OSError) and ("no file named" in message or "does not appear to have" in message):
             return "weights-not-found"

@@ -76,7 +76,7 @@ enum ReleaseGroundTruth {
   static func bothCalls(_ cases: [(String, String)]) -> [String: String] {
     var entries: [String: String] = [:]
     for (id, reason) in cases {
-      for call in LoadCall.allCases { entries["\(id) \(call.rawValue)"] = reason }
+      for call in [LoadCall.fromPretrained, .loadAdapter] { entries["\(id) \(call.rawValue)"] = reason }
     }
     return entries
   }
@@ -116,6 +116,8 @@ enum ReleaseGroundTruth {
         adapterName: try #require(load["adapter_name"]?.stringValue), call: .loadAdapter, loaded: loaded,
         ignoreMismatchedSizes: load["ignore_mismatched_sizes"]?.boolValue ?? false,
         lowCPUMemUsage: load["low_cpu_mem_usage"]?.boolValue ?? false)
+    case .autoFromPretrained:
+      return nil  // transformers' own call; PeftModel releases are not asked to make it
     }
     let base = try GroundTruth.base(try #require(record["base"]?.stringValue))
     let outcome = LoadSimulator.simulate(

@@ -6,9 +6,10 @@ import TensorIO
 
 /// Every ground-truth case loaded through transformers' own `model.load_adapter` (PeftAdapterMixin) with a
 /// real transformers release (`record_peft_ground_truth.py --replay-from … --transformers-api`,
-/// `Fixtures/transformers-releases/<version>`), against the `transformers@X.Y` profile: both loads, error
-/// type and message, warnings word for word, missing, unexpected and mismatched keys, and transformers 5's LOAD
-/// REPORT word for word up to the order of its rows.
+/// `Fixtures/transformers-releases/<version>`), against the `transformers@X.Y` profile: all three loads (on a fresh
+/// base, after the `loaded` adapters, and `Auto….from_pretrained` on the adapter folder), error type and message,
+/// warnings word for word, missing, unexpected and mismatched keys, and transformers 5's LOAD REPORT word for word
+/// up to the order of its rows.
 ///
 /// Every disagreement must be listed in ``TransformersGroundTruth/exceptions`` with its reason, and every
 /// listed exception must still disagree.
@@ -38,6 +39,82 @@ struct TransformersGroundTruthTests {
       disagreements, listed: TransformersGroundTruth.exceptions[recording.folder] ?? [:], replay: recording.folder)
     print("transformers@\(recording.release.transformersLine) vs transformers \(recording.folder): "
       + "\(loads - disagreements.count)/\(loads) loads agree")
+  }
+
+  /// What the releases did, not what the profile does: `from_pretrained(adapter_folder)` builds the base itself and
+  /// then makes the call recorded as `from_pretrained` (load_adapter on a fresh base), so every recorded field is the
+  /// same — error, warnings, log records (the folder's path aside), keys — except where listed.
+  @Test("from_pretrained on an adapter folder reports what load_adapter on a fresh base reports", arguments: TransformersGroundTruth.recordings)
+  func autoEqualsFreshBase(_ recording: TransformersGroundTruth.Recording) throws {
+    let folder = "transformers-releases/\(recording.folder)"
+    var differences: [String: String] = [:]
+    for id in Fixtures.names(in: "\(folder)/cases") {
+      let record = try Fixtures.object("\(folder)/cases/\(id).json")
+      let auto = try #require(record["auto_from_pretrained"]?.objectValue, "\(id) records auto_from_pretrained")
+      let fresh = try #require(record["from_pretrained"]?.objectValue)
+      if fresh["not_expressible"] != nil {
+        differences[id] = "fresh base: not expressible; from_pretrained(folder): \(auto["error"]?["type"]?.stringValue ?? "loads")"
+        continue
+      }
+      let path = try #require(auto["path"]?.stringValue)
+      let adapter = try #require(record["adapter"]?.stringValue)
+      func comparable(_ load: JSONObject) -> [String] {
+        var fields: [String] = []
+        for name in ["missing_keys", "unexpected_keys", "mismatched_keys", "result_type", "adapter_name"] {
+          fields.append("\(name): \(load[name].map { JSONWriter.compact.string($0) } ?? "-")")
+        }
+        if let error = load["error"]?.objectValue {
+          fields.append("error: \(error["type"]?.stringValue ?? "") \(error["message"]?.stringValue ?? "")")
+        }
+        for warning in load["warnings"]?.arrayValue ?? [] {
+          fields.append("warning: \(PythonMessages.normalize(warning["message"]?.stringValue ?? ""))")
+        }
+        for record in load["log"]?.arrayValue ?? [] {
+          fields.append("log: \((record["message"]?.stringValue ?? "").replacing(path, with: adapter))")
+        }
+        return fields
+      }
+      let (a, b) = (comparable(auto), comparable(fresh))
+      if a != b {
+        let first = zip(a, b).first(where: { $0 != $1 }) ?? (a.count > b.count ? (a[b.count], "-") : ("-", b[a.count]))
+        differences[id] = "fresh base: \(first.1); from_pretrained(folder): \(first.0)"
+      }
+    }
+    let listed = TransformersGroundTruth.autoDifferences[recording.folder] ?? []
+    for (id, difference) in differences.sorted(by: { $0.key < $1.key }) where !listed.contains(id) {
+      Issue.record("\(recording.folder) \(id): \(difference)")
+    }
+    for id in listed.sorted() where differences[id] == nil {
+      Issue.record("\(recording.folder) \(id) is listed as differing but does not")
+    }
+  }
+
+  @Test("from_pretrained on an adapter folder: the base it names cannot be resolved", arguments: TransformersGroundTruth.recordings)
+  func baseResolution(_ recording: TransformersGroundTruth.Recording) throws {
+    let record = try Fixtures.object("transformers-releases/\(recording.folder)/base-resolution.json")
+    let attempts = try #require(record["attempts"]?.arrayValue)
+    #expect(attempts.count == 4)
+    let base = try GroundTruth.base("bases/llama-v128")
+    let adapter = try GroundTruth.adapter(try #require(record["adapter"]?.stringValue))
+    for attempt in attempts {
+      let written = attempt["base_model_name_or_path"]
+      let reference = written?.isNull ?? true ? BaseReference.null : BaseReference(written?.stringValue == "<absent>" ? "absent" : written?.stringValue ?? "")
+      var context = LoadContext(adapterName: "default", call: .autoFromPretrained)
+      context.baseReference = reference
+      let outcome = LoadSimulator.simulate(base: base, adapter: adapter, context: context, profile: .transformers(at: recording.release))
+      let error = try #require(attempt["error"]?.objectValue)
+      #expect(outcome.error?.description == "\(error["type"]?.stringValue ?? ""): \(error["message"]?.stringValue ?? "")", "\(reference)")
+      #expect(outcome.error?.category == (reference == .absent ? .invalidAdapterConfig : .baseNotFound))
+      #expect(outcome.warnings.isEmpty && attempt["warnings"]?.arrayValue?.isEmpty == true)
+    }
+  }
+
+  @Test("from_pretrained on an adapter folder is transformers' call only")
+  func autoNeedsTransformers() throws {
+    let outcome = LoadSimulator.simulate(
+      base: try GroundTruth.base("bases/llama-v128"), adapter: try GroundTruth.adapter("adapters/lora-r4"),
+      context: LoadContext(call: .autoFromPretrained), profile: .peft)
+    #expect(outcome.error?.category == .notSimulated)
   }
 
   @Test("a name already loaded is refused before anything is read")
@@ -107,7 +184,7 @@ enum TransformersGroundTruth {
       "cross-arch--lora-r4--gpt2-v128 load_adapter": nothingTargeted,
       "mutated--lora-r4--target-nonexistent-only load_adapter": nothingTargeted,
     ].merging(
-      ReleaseGroundTruth.bothCalls([
+      everyCall([
         ("embeddings--lora-embed-lmhead--llama-tied-v128", ReleaseGroundTruth.tiedTargetWarning),
         ("roundtrip--lora-mts-lmhead", ReleaseGroundTruth.tiedTargetWarning),
         ("mutated--c3a--target-embed", ReleaseGroundTruth.unboundNewModule),
@@ -117,6 +194,29 @@ enum TransformersGroundTruth {
       ])
     ) { first, _ in first },
   ]
+
+  /// Cases whose `from_pretrained(adapter_folder)` differs from `load_adapter` on a fresh base in the recording:
+  /// transformers 4.57's `load_adapter` has no `ignore_mismatched_sizes` (the fresh-base call cannot be made), and its
+  /// `from_pretrained` applies the option to the base only, so the adapter's mismatched tensors still raise.
+  static let autoDifferences: [String: Set<String>] = [
+    "5.24.0": [],
+    "4.57.6": [
+      "embeddings--lora-v140-embeddings--llama-v128--ignore-mismatched",
+      "embeddings--t5-lora-v140-embeddings--t5-v128--ignore-mismatched",
+      "mutated--lora-r4--wrong-rank--ignore-mismatched",
+      "wider--lora-r4--llama-h32--ignore-mismatched",
+    ],
+  ]
+
+  /// The same reason for a case's three loads: on a fresh base, after the `loaded` adapters, and through
+  /// `from_pretrained(adapter_folder)` (the same `load_adapter` on the base it builds).
+  static func everyCall(_ cases: [(String, String)]) -> [String: String] {
+    var entries: [String: String] = [:]
+    for (id, reason) in cases {
+      for call in LoadCall.allCases { entries["\(id) \(call.rawValue)"] = reason }
+    }
+    return entries
+  }
 
   static let mixedTypes =
     "transformers injects a second adapter of another method (LoHa after LoRA) with its own tuner; the engine's "
@@ -145,9 +245,11 @@ enum TransformersGroundTruth {
       adapterName: try #require(recorded["adapter_name"]?.stringValue), call: call, loaded: loaded,
       ignoreMismatchedSizes: load["ignore_mismatched_sizes"]?.boolValue ?? false,
       lowCPUMemUsage: load["low_cpu_mem_usage"]?.boolValue ?? false)
+    var adapter = try GroundTruth.adapter(try #require(record["adapter"]?.stringValue))
+    // from_pretrained(adapter_folder) was given a copy whose config names the case's base (its LOAD REPORT says so).
+    if call == .autoFromPretrained { adapter.path = try #require(recorded["path"]?.stringValue) }
     let outcome = LoadSimulator.simulate(
-      base: try GroundTruth.base(try #require(record["base"]?.stringValue)),
-      adapter: try GroundTruth.adapter(try #require(record["adapter"]?.stringValue)), context: context,
+      base: try GroundTruth.base(try #require(record["base"]?.stringValue)), adapter: adapter, context: context,
       profile: .transformers(at: release))
     var error = recorded["error"]?.objectValue
     if let setup = recorded["setup"]?["error"]?.objectValue { error = setup }

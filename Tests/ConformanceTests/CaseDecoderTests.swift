@@ -80,6 +80,28 @@ struct CaseDecoderTests {
     #expect(c.expect.error == .error(ExpectedError(kind: .targetNotFound, type: "NoMatchingPeftModuleError")))
   }
 
+  /// `from_pretrained(adapter_folder)`: what the adapter folder names as its base, YAML `null` included.
+  @Test(arguments: [
+    ("", BaseReference.base), ("\n  base_model_name_or_path: absent", .absent), ("\n  base_model_name_or_path: null", .null),
+    ("\n  base_model_name_or_path: 'null'", .null), ("\n  base_model_name_or_path: org/model", .named("org/model")),
+  ])
+  func decodesWhatTheAdapterNamesAsItsBase(_ field: String, _ reference: BaseReference) throws {
+    let text = """
+      id: x
+      description: d
+      base: {architecture: llama}
+      adapter: {tuner: LORA}
+      load:
+        method: auto_from_pretrained\(field)
+      expect: {error: null}
+      """
+    let (spec, diagnostics) = decode(text)
+    #expect(diagnostics.filter { $0.severity == .error }.isEmpty, "\(diagnostics)")
+    let load = try #require(spec).load
+    #expect(load.call == .autoFromPretrained)
+    #expect(load.baseReference == reference)
+  }
+
   /// One problem per input, at a known line and column, with a known part of the message.
   struct Problem: Sendable, CustomTestStringConvertible {
     var name: String
@@ -151,6 +173,16 @@ struct CaseDecoderTests {
       yaml: header
         + "base: {architecture: llama}\nadapter: {tuner: LORA}\nload: {loaded: [default], method: from_pretrained}\nexpect: {error: null}\n",
       line: 1, column: 1, message: "load.loaded must be empty"),
+    Problem(
+      name: "base_model_name_or_path without auto_from_pretrained",
+      yaml: header
+        + "base: {architecture: llama}\nadapter: {tuner: LORA}\nload:\n  base_model_name_or_path: absent\nexpect: {error: null}\n",
+      line: 6, column: 28, message: "read by method auto_from_pretrained only", expected: "method: auto_from_pretrained"),
+    Problem(
+      name: "auto_from_pretrained with loaded adapters",
+      yaml: header
+        + "base: {architecture: llama}\nadapter: {tuner: LORA}\nload: {loaded: [default], method: auto_from_pretrained}\nexpect: {error: null}\n",
+      line: 1, column: 1, message: "load.method auto_from_pretrained builds a fresh model"),
     Problem(
       name: "duplicate field", yaml: header + "description: again\nbase: {architecture: llama}\nadapter: {tuner: LORA}\nexpect: {error: null}\n",
       line: 2, column: 1, message: "field 'description' is given twice"),

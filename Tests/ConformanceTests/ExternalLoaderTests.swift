@@ -127,6 +127,8 @@ struct ExternalLoaderTests {
     #expect(request["loaded"] == .array([.object(JSONObject([("name", .string("default")), ("path", .string("/l/default"))]))]))
     #expect(request["ignore_mismatched_sizes"] == .bool(false))
     #expect(request["method"] == .string("from_pretrained"))
+    #expect(request["base_model_name_or_path"] == nil, "only sent when a case names another base than its own")
+    #expect(info.capabilities.methods == LoadCall.peftCalls, "a driver that does not declare its methods offers protocol 1's")
 
     #expect(outcome(try await loader.run(FakeDriver.prepared("missing")))?.missingKeys == ["k"])
     let failed = try #require(outcome(try await loader.run(FakeDriver.prepared("size-mismatch"))))

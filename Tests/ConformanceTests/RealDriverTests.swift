@@ -61,3 +61,57 @@ struct RealDriverTests {
     await loader.shutdown()
   }
 }
+
+@Suite("Real transformers driver: from_pretrained on an adapter folder", .enabled(if: RealDriver.available, "needs ADAPTEST_PYTHON with PEFT"))
+struct RealTransformersDriverTests {
+  static let releases = Repository.root + "/Tests/AdapterLoadingTests/Fixtures/transformers-releases"
+
+  static func prepared(_ name: String, reference: BaseReference = .base) throws -> (PreparedCase, JSONValue) {
+    let recorded = try JSONValue.parse(try FileSystem.read(RealDriver.groundTruth + "/cases/\(name).json"))
+    var setup = LoadSetup(call: .autoFromPretrained)
+    setup.baseReference = reference
+    let spec = CaseSpec(
+      id: name, subject: .folders(architecture: "llama", tuner: "LORA", load: setup),
+      expect: ExpectedOutcome(error: ErrorExpectation.none))
+    let prepared = PreparedCase(
+      run: CaseRun(spec: spec, format: .safetensors),
+      base: RealDriver.groundTruth + "/" + (recorded["base"]?.stringValue ?? ""),
+      adapter: RealDriver.groundTruth + "/" + (recorded["adapter"]?.stringValue ?? ""))
+    return (prepared, recorded)
+  }
+
+  /// The driver's answers against what the same transformers release recorded for the same call.
+  @Test func answersAsRecordedAndNamesTheBaseItCannotFind() async throws {
+    let loader = ExternalLoader(
+      id: "transformers", command: [RealDriver.python ?? "python3", RealDriver.script, "--api", "transformers"],
+      handshakeTimeout: 180, caseTimeout: 120)
+    let info = try await loader.start()
+    #expect(info.name == "transformers")
+    #expect(info.capabilities.methods.contains(.autoFromPretrained))
+    let recordings = Self.releases + "/\(info.version)/cases"
+    for name in ["roundtrip--lora-r4", "mutated--lora-r4--drop-lora-b", "mutated--lora-r4--extra-keys"] {
+      let (prepared, _) = try Self.prepared(name)
+      let recorded = try JSONValue.parse(try FileSystem.read(recordings + "/\(name).json"))["auto_from_pretrained"]
+      guard case .outcome(let outcome) = try await loader.run(prepared) else {
+        Issue.record("\(name): no outcome")
+        continue
+      }
+      #expect(outcome.error == nil, "\(name)")
+      #expect(outcome.missingKeys == recorded?["missing_keys"]?.arrayValue?.compactMap(\.stringValue), "\(name)")
+      #expect(outcome.unexpectedKeys == recorded?["unexpected_keys"]?.arrayValue?.compactMap(\.stringValue), "\(name)")
+    }
+    let expected: [(BaseReference, ErrorKind, String)] = [
+      (.absent, .invalidAdapterConfig, "KeyError"), (.null, .baseNotFound, "OSError"),
+      (.named("example-org/base-model-not-cached"), .baseNotFound, "OSError"),
+    ]
+    for (reference, kind, type) in expected {
+      let (prepared, _) = try Self.prepared("roundtrip--lora-r4", reference: reference)
+      guard case .outcome(let outcome) = try await loader.run(prepared) else {
+        Issue.record("\(reference): no outcome")
+        continue
+      }
+      #expect(outcome.error?.kind == kind && outcome.error?.type == type, "\(reference)")
+    }
+    await loader.shutdown()
+  }
+}

@@ -1215,10 +1215,109 @@ def _transformers_load(model, adapter_dir, name, kw, cap_results):
                        mismatched_keys=None, result_type=None)
 
 
+def _pointed_copy(adapter_dir, folder, base_model_name_or_path=None, drop=False):
+    """A copy of `adapter_dir` at `folder` (weights linked) whose adapter_config.json names the base to build:
+    `base_model_name_or_path` written as given, or the field removed (`drop`)."""
+    os.makedirs(folder)
+    for name in os.listdir(adapter_dir):
+        if name != "adapter_config.json":
+            os.symlink(os.path.abspath(os.path.join(adapter_dir, name)), os.path.join(folder, name))
+    with open(os.path.join(adapter_dir, "adapter_config.json"), encoding="utf-8") as f:
+        config = json.load(f)
+    if drop:
+        config.pop("base_model_name_or_path", None)
+    else:
+        config["base_model_name_or_path"] = base_model_name_or_path
+    with open(os.path.join(folder, "adapter_config.json"), "w", encoding="utf-8") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+    return folder
+
+
+def _auto_class(base):
+    return AutoModelForSeq2SeqLM if BASES[base]["auto"] == "seq2seq" else AutoModelForCausalLM
+
+
+def _auto_from_pretrained(cls, folder, name, kw):
+    """transformers' `Auto….from_pretrained(folder, adapter_name=name, **kw)` on an adapter folder: it builds the base
+    the folder's adapter_config.json names and loads the adapter into it. It returns only the model: the keys are
+    those of the `load_adapter` call it makes (5.x: that call's LoadStateDictInfo; 4.x: as `_transformers_load`)."""
+    import contextlib
+    import io
+
+    import peft.utils as peft_utils
+    from transformers.integrations.peft import PeftAdapterMixin
+
+    infos, raws = [], []
+    original_load, original_set = PeftAdapterMixin.load_adapter, peft_utils.set_peft_model_state_dict
+
+    def load_adapter(self, *a, **k):
+        r = original_load(self, *a, **k)
+        infos.append(r)
+        return r
+
+    def set_state(*a, **k):
+        r = original_set(*a, **k)
+        raws.append(r)
+        return r
+
+    PeftAdapterMixin.load_adapter, peft_utils.set_peft_model_state_dict = load_adapter, set_state
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            cls.from_pretrained(folder, adapter_name=name, **kw)
+    finally:
+        PeftAdapterMixin.load_adapter, peft_utils.set_peft_model_state_dict = original_load, original_set
+    res = infos[-1] if infos else None
+    if res is not None:
+        return OrderedDict(
+            missing_keys=sorted(res.missing_keys), unexpected_keys=sorted(res.unexpected_keys),
+            mismatched_keys=sorted([k, list(a), list(b)] for k, a, b in res.mismatched_keys),
+            result_type=f"{type(res).__module__}.{type(res).__qualname__}")
+    raw = raws[-1] if raws else None
+    missing = [k for k in (raw.missing_keys if raw is not None else []) if "lora_" in k and name in k]
+    return OrderedDict(missing_keys=sorted(missing), unexpected_keys=sorted(raw.unexpected_keys if raw is not None else []),
+                       mismatched_keys=None, result_type=None)
+
+
+def _auto_attempt(cls, folder, name, kw):
+    out = OrderedDict(path=folder, adapter_name=name, error=None, warnings=[], log=[], missing_keys=None,
+                      unexpected_keys=None, mismatched_keys=None, result_type=None)
+    torch.manual_seed(0)
+    with Capture() as cap:
+        try:
+            out.update(_auto_from_pretrained(cls, folder, name, kw))
+        except Exception as e:  # noqa: BLE001
+            out["error"] = error_info(e)
+    out["warnings"], out["log"] = cap.warnings, cap.log
+    return out
+
+
+# `base_model_name_or_path` values that do not name a local model folder (the Hub is unreachable: HF_HUB_OFFLINE=1).
+BASE_RESOLUTION = (
+    ("absent", dict(drop=True)),
+    ("null", dict(base_model_name_or_path=None)),
+    ("hub-id", dict(base_model_name_or_path="example-org/base-model-not-cached")),
+    ("missing-folder", dict(base_model_name_or_path="bases/not-here")),
+)
+
+
+def run_base_resolution(_=None) -> dict:
+    """`from_pretrained(adapter_folder)` when the folder's `base_model_name_or_path` names no local base."""
+    attempts = []
+    for label, how in BASE_RESOLUTION:
+        folder = _pointed_copy("adapters/lora-r4", f"pointed/base-resolution/{label}", **how)
+        attempt = _auto_attempt(AutoModelForCausalLM, folder, "default", {})
+        attempts.append(OrderedDict(
+            base_model_name_or_path="<absent>" if how.get("drop") else how["base_model_name_or_path"], **attempt))
+    return OrderedDict(
+        api="transformers AutoModelForCausalLM.from_pretrained(adapter_folder)", adapter="adapters/lora-r4",
+        environment="HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1", attempts=attempts)
+
+
 def run_case_transformers(cid: str) -> dict:
     """One case through transformers' PeftAdapterMixin.load_adapter (no PeftModel): (1) on a fresh base under the
-    from_pretrained name, as `from_pretrained(adapter_folder)` does once it has built the base; (2) after the
-    `loaded` adapters, each loaded the same way."""
+    from_pretrained name; (2) after the `loaded` adapters, each loaded the same way; (3) `Auto….from_pretrained` on a
+    copy of the adapter folder whose `base_model_name_or_path` names the case's base, under the (1) name — the other
+    entry point, which builds that base itself and then calls `load_adapter` on it."""
     spec = CASES[cid]
     adapter_dir = f"adapters/{spec['adapter']}"
     kw = _kw(spec)
@@ -1254,13 +1353,15 @@ def run_case_transformers(cid: str) -> dict:
                 setup_err = error_info(e)
         la = attempt(base, spec["name"]) if setup_err is None else OrderedDict(adapter_name=spec["name"])
         la["setup"] = OrderedDict(error=setup_err, warnings=setup.warnings, log=setup.log)
+    folder = _pointed_copy(adapter_dir, f"pointed/{cid}", base_model_name_or_path=f"bases/{spec['base']}")
+    auto = _auto_attempt(_auto_class(spec["base"]), folder, spec["fp_name"], _kw(spec))
     return OrderedDict(
         id=cid, api="transformers PeftAdapterMixin.load_adapter", base=f"bases/{spec['base']}", adapter=adapter_dir,
         load=OrderedDict(
             adapter_name=spec["name"],
             loaded=[OrderedDict(name=n, adapter=f"adapters/{a}") for n, a in spec["loaded"]] if spec["load_adapter"] else [],
             ignore_mismatched_sizes=spec["ignore_mismatched_sizes"], low_cpu_mem_usage=spec["low_cpu_mem_usage"]),
-        from_pretrained=fp, load_adapter=la)
+        from_pretrained=fp, load_adapter=la, auto_from_pretrained=auto)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1312,6 +1413,8 @@ def _task(job):
             return build_adapter(name)
         if kind == "transformers-case":
             return run_case_transformers(name)
+        if kind == "transformers-base-resolution":
+            return run_base_resolution()
         return run_case(name)
     except Exception:  # noqa: BLE001
         return {"__crash__": scrub(traceback.format_exc())}
@@ -1567,8 +1670,14 @@ def replay(args):
     if args.only:
         case_ids = [c for c in case_ids if re.search(args.only, c)]
     kind = "transformers-case" if args.transformers_api else "case"
-    for c, r in zip(case_ids, run_jobs([(kind, c) for c in case_ids], args.jobs)):
+    jobs = [(kind, c) for c in case_ids]
+    if args.transformers_api and not args.only:
+        jobs.append(("transformers-base-resolution", ""))
+    results = run_jobs(jobs, args.jobs)
+    for c, r in zip(case_ids, results):
         write_json(str(out / "cases" / f"{c}.json"), r)
+    if len(results) > len(case_ids):
+        write_json(str(out / "base-resolution.json"), results[-1])
     shutil.rmtree(scratch)
     bad = [str(p) for p in out.rglob("*.json") if str(Path.home()) in p.read_text(encoding="utf-8")]
     if bad:

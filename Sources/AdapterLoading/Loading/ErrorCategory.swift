@@ -36,6 +36,8 @@ extension PythonError {
       return .adapterNameConflict
     }
     if kind == "KeyError" && !message.hasPrefix("'base_model.") { return .invalidAdapterConfig }
+    // transformers' `from_pretrained(adapter_folder)`: the base it names is not local and the Hub is unreachable.
+    if kind == "OSError" && message.hasPrefix(TransformersAdapterLoading.offlineMessagePrefix) { return .baseNotFound }
     // PEFT 0.13 builds the config class with every field of the file.
     if kind == "TypeError" && message.contains(".__init__() got an unexpected keyword argument '") {
       return .invalidAdapterConfig

@@ -33,6 +33,9 @@ public struct ErrorKind: RawRepresentable, Sendable, Hashable, Comparable, Custo
   public static let invalidAdapterConfig = ErrorKind("invalid-adapter-config")
   /// The base model's `config.json` is unreadable or names an unsupported architecture.
   public static let invalidBaseConfig = ErrorKind("invalid-base-config")
+  /// The base the adapter config names (`base_model_name_or_path`, for transformers' `from_pretrained` on an
+  /// adapter folder) is neither a local model folder nor reachable on the Hub.
+  public static let baseNotFound = ErrorKind("base-not-found")
   /// The adapter or base folder has no weights file the loader can read.
   public static let weightsNotFound = ErrorKind("weights-not-found")
   /// A weights file is malformed (safetensors or HDF5); `format_error` says how.
@@ -46,7 +49,7 @@ public struct ErrorKind: RawRepresentable, Sendable, Hashable, Comparable, Custo
   /// Every kind the corpus may name, for linting.
   public static let known: [ErrorKind] = [
     .sizeMismatch, .missingAuxiliaryKey, .targetNotFound, .missingSharedWeights, .unsupportedCheckpoint,
-    .incompatibleAdapters, .adapterNameConflict, .invalidAdapterConfig, .invalidBaseConfig, .weightsNotFound,
+    .incompatibleAdapters, .adapterNameConflict, .invalidAdapterConfig, .invalidBaseConfig, .baseNotFound, .weightsNotFound,
     .formatError, .other,
   ]
 }

@@ -41,8 +41,10 @@ public struct LoadedAdapter: Sendable, Hashable {
 public struct LoadContext: Sendable, Hashable {
   /// The name the adapter is loaded under (`adapter_name`).
   public var adapterName: String
-  /// `from_pretrained` or `load_adapter`.
+  /// `from_pretrained`, `load_adapter` or transformers' `auto_from_pretrained`.
   public var call: LoadCall
+  /// For `auto_from_pretrained`: what the adapter config names as the base to build.
+  public var baseReference: BaseReference = .base
   /// For `load_adapter`: the adapters the model already holds, in load order (the first one is the
   /// `from_pretrained` adapter).
   public var loaded: [LoadedAdapter]

@@ -97,6 +97,46 @@ public enum LoadCall: String, Sendable, Hashable, CaseIterable {
   /// `model.load_adapter(adapter, adapter_name=…)` on a model that already holds other adapters; the
   /// missing and unexpected keys are returned.
   case loadAdapter = "load_adapter"
+  /// transformers' `AutoModelFor….from_pretrained(adapter_folder, adapter_name=…)`: builds the base the adapter
+  /// config's `base_model_name_or_path` names (``LoadContext/baseReference``), then `load_adapter` into it.
+  /// Only transformers' own loading offers it (`transformers@X.Y` profiles).
+  case autoFromPretrained = "auto_from_pretrained"
+
+  /// The calls of protocol 1 (every PEFT loader): `from_pretrained` and `load_adapter`.
+  public static let peftCalls: Set<LoadCall> = [.fromPretrained, .loadAdapter]
+}
+
+/// What the adapter folder's `base_model_name_or_path` holds when transformers' `from_pretrained(adapter_folder)`
+/// resolves the base to build (``LoadCall/autoFromPretrained``). Written in case files and load requests as
+/// `base` (the default), `absent`, `null` or any other text, taken verbatim.
+public enum BaseReference: Sendable, Hashable, CustomStringConvertible {
+  /// The base folder of the load: the base resolves.
+  case base
+  /// `adapter_config.json` has no such field (transformers raises `KeyError`).
+  case absent
+  /// The field is JSON `null`.
+  case null
+  /// A name that is not a local model folder: a Hub id, a path that does not exist.
+  case named(String)
+
+  /// The written form: `base`, `absent`, `null` or the name.
+  public init(_ text: String) {
+    switch text {
+    case "base": self = .base
+    case "absent": self = .absent
+    case "null": self = .null
+    default: self = .named(text)
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .base: "base"
+    case .absent: "absent"
+    case .null: "null"
+    case .named(let name): name
+    }
+  }
 }
 
 /// The API through which an adapter is loaded.

@@ -24,6 +24,11 @@ public enum LoadSimulator {
     catalog: TunerCatalog = .standard
   ) -> LoadOutcome {
     let fitted = base.fitted(to: context.loaded.map(\.source) + [adapter])
+    var context = context
+    if context.call == .autoFromPretrained && !profile.semantics.runsOnTransformers5 {
+      // transformers 4.x's from_pretrained applies `ignore_mismatched_sizes` to the base only, not to load_adapter.
+      context.ignoreMismatchedSizes = false
+    }
     var engine = LoadEngine(base: fitted, profile: profile, context: context, catalog: catalog)
     var outcome = engine.run(adapter)
     if !fitted.inferences.isEmpty {
@@ -85,9 +90,15 @@ struct LoadEngine {
     let name = context.adapterName
     var weights: WeightsResult? = nil
     do throws(PythonError) {
+      if context.call == .autoFromPretrained {
+        guard profile.isTransformers else {
+          throw .notSimulated("auto_from_pretrained is transformers' own call; use a transformers@X.Y profile")
+        }
+        try TransformersAdapterLoading.resolveBase(context.baseReference)
+      }
       if profile.isTransformers { try TransformersAdapterLoading.checkNames(context) }
       switch context.call {
-      case .fromPretrained:
+      case .fromPretrained, .autoFromPretrained:
         let config = try loadConfig(adapter, warnings: &warnings)
         var created = try makeModel(name, config: config, warnings: &warnings)
         if loadsThroughTransformers5 {

@@ -29,6 +29,27 @@ struct TransformersAdapterLoading {
     message: "Already found a `peft_config` attribute in the model. This will lead to having multiple adapters in the "
       + "model. Make sure to know what you are doing!")
 
+  /// The start of what transformers raises (`OSError`, both lines) when a model name is not a local folder and the
+  /// Hub is unreachable.
+  static let offlineMessagePrefix = "We couldn't connect to 'https://huggingface.co'"
+
+  static let offlineError = PythonError(
+    kind: "OSError",
+    message: offlineMessagePrefix + " to load the files, and couldn't find them in the cached files.\n"
+      + "Check your internet connection or see how to run the library in offline mode at "
+      + "'https://huggingface.co/docs/transformers/installation#offline-mode'.")
+
+  /// `from_pretrained(adapter_folder)` resolving the base before anything is read: `base_model_name_or_path` indexed
+  /// out of the adapter config (`KeyError` when absent), then the named model loaded — with the Hub unreachable, a
+  /// `null` or a name that is not a local folder fails to download (as the driver runs it, offline).
+  static func resolveBase(_ reference: BaseReference) throws(PythonError) {
+    switch reference {
+    case .base: return
+    case .absent: throw .keyError("base_model_name_or_path")
+    case .null, .named: throw offlineError
+    }
+  }
+
   /// transformers 5's error after a LOAD REPORT with mismatched keys.
   static let mismatchError = PythonError.runtimeError(
     "You set `ignore_mismatched_sizes` to `False`, thus raising an error. For details look at the above report!")

@@ -332,12 +332,22 @@ public struct CaseDecoder: Sendable {
       }
     }
     _ = fields.bool("ignore_mismatched_sizes", &sink)
-    if let methodNode = fields.value("method"), let text = FieldReader.string(methodNode, "load.method", &sink),
-      LoadCall(rawValue: text) == nil
-    {
-      sink.error(
-        methodNode, "unknown load method '\(text)'",
-        expected: Suggestions.expected(text, among: LoadCall.allCases.map(\.rawValue)))
+    var method: LoadCall?
+    if let methodNode = fields.value("method"), let text = FieldReader.string(methodNode, "load.method", &sink) {
+      method = LoadCall(rawValue: text)
+      if method == nil {
+        sink.error(
+          methodNode, "unknown load method '\(text)'",
+          expected: Suggestions.expected(text, among: LoadCall.allCases.map(\.rawValue)))
+      }
+    }
+    if let referenceNode = fields.value("base_model_name_or_path") {
+      if !referenceNode.isNull { _ = FieldReader.string(referenceNode, "load.base_model_name_or_path", &sink) }
+      if method != .autoFromPretrained {
+        sink.error(
+          referenceNode, "load.base_model_name_or_path is read by method auto_from_pretrained only",
+          expected: "method: auto_from_pretrained")
+      }
     }
     fields.finish(&sink)
   }
@@ -556,8 +566,8 @@ public struct CaseDecoder: Sendable {
       sink.error(at, "key '\(key)' is expected both missing and unexpected: a key is either in the model or not")
     }
     // Loading order and names.
-    if recipe.load.call == .fromPretrained && !recipe.loaded.isEmpty {
-      sink.error(root, "load.method from_pretrained builds a fresh model, so load.loaded must be empty",
+    if recipe.load.call != .loadAdapter && !recipe.loaded.isEmpty {
+      sink.error(root, "load.method \(recipe.load.call.rawValue) builds a fresh model, so load.loaded must be empty",
         expected: "method: load_adapter")
     }
     var names: Set<String> = []

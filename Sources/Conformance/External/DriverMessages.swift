@@ -23,6 +23,10 @@ public enum DriverMessages {
       prepared.loaded.map { .object(JSONObject([("name", .string($0.name)), ("path", .string($0.path))])) })
     object["ignore_mismatched_sizes"] = .bool(prepared.load.ignoreMismatchedSizes)
     object["method"] = .string(prepared.load.call.rawValue)
+    // Only set when it differs from the default, so requests of protocol 1 stay as they were.
+    if prepared.load.baseReference != .base {
+      object["base_model_name_or_path"] = .string(prepared.load.baseReference.description)
+    }
     object["format"] = .string(prepared.run.format.rawValue)
     return line(object)
   }

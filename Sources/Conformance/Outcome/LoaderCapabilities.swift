@@ -53,7 +53,7 @@ public struct LoaderCapabilities: Sendable, Hashable {
 
   public init(
     formats: Set<CheckpointFormat> = Set(CheckpointFormat.allCases), tuners: Set<String>? = nil,
-    methods: Set<LoadCall> = Set(LoadCall.allCases),
+    methods: Set<LoadCall> = LoadCall.peftCalls,
     reports: Set<OutcomeField> = [.missingKeys, .unexpectedKeys, .error, .warnings], keyNaming: KeyNaming = .peftModel
   ) {
     self.formats = formats

@@ -39,7 +39,9 @@ public struct ProfileLoader: ConformanceLoader {
     if profile == .recommended { reports.insert(.diagnostics) }
     return LoaderInfo(
       id: id, name: "adaptest-\(id)", version: AdaptestVersion.current,
-      capabilities: LoaderCapabilities(reports: reports, keyNaming: profile.isTransformers ? .model : .peftModel))
+      capabilities: LoaderCapabilities(
+        methods: profile.isTransformers ? Set(LoadCall.allCases) : LoadCall.peftCalls, reports: reports,
+        keyNaming: profile.isTransformers ? .model : .peftModel))
   }
 
   public func run(_ prepared: PreparedCase) async throws -> LoaderAnswer {
@@ -104,6 +106,7 @@ public struct ProfileLoader: ConformanceLoader {
     var context = AdapterLoading.LoadContext(
       adapterName: load.adapterName, call: load.call, loaded: loaded,
       ignoreMismatchedSizes: load.ignoreMismatchedSizes)
+    context.baseReference = load.baseReference
     context.stripsUnknownConfigFields = stripsUnknownConfigFields
     let outcome = LoadSimulator.simulate(base: base, adapter: adapter, context: context, profile: profile)
     return Self.observed(outcome)

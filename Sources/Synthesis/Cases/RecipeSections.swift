@@ -86,9 +86,23 @@ extension PairSpec {
       load.ignoreMismatchedSizes = try l.bool("ignore_mismatched_sizes") ?? false
       if let name = try l.string("method") {
         guard let named = LoadCall(rawValue: name) else {
-          throw SynthesisError(field: l.field("method"), .invalidValue("expected from_pretrained or load_adapter, found '\(name)'"))
+          throw SynthesisError(
+            field: l.field("method"), .invalidValue("expected from_pretrained, load_adapter or auto_from_pretrained, found '\(name)'"))
         }
         call = named
+      }
+      // Read as written: YAML `null` is the JSON null the field holds (a reader's value() drops nulls).
+      if let reference = l.object["base_model_name_or_path"] {
+        _ = l.value("base_model_name_or_path")
+        guard reference.isNull || reference.stringValue != nil else {
+          throw SynthesisError(
+            field: l.field("base_model_name_or_path"), .invalidValue("expected base, absent, null or a name, found \(reference.typeName)"))
+        }
+        load.baseReference = reference.stringValue.map(BaseReference.init) ?? .null
+        guard call == .autoFromPretrained else {
+          throw SynthesisError(
+            field: l.field("base_model_name_or_path"), .invalidValue("only method auto_from_pretrained reads the adapter's base_model_name_or_path"))
+        }
       }
       if let items = l.value("loaded") {
         guard let list = items.arrayValue else {

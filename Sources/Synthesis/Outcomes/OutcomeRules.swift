@@ -22,6 +22,8 @@ import TensorIO
 /// | adapter name inside the tuner prefix, or a substring of another loaded adapter's name or vice versa | clean (`adapter-name-collision`) |
 /// | adapter dtype differs from the base's | clean (`dtype-cast`) |
 /// | LoRA keys without `base_model.model.`, loaded into a base whose checkpoints transformers 5 converts (Mixtral, Qwen3-MoE) | PEFT's pass through that conversion puts the prefix back: they load |
+/// | `auto_from_pretrained` on an adapter config without `base_model_name_or_path` | the load fails with `invalid-adapter-config` |
+/// | `auto_from_pretrained` on an adapter config naming `null` or no local base (the Hub unreachable) | the load fails with `base-not-found` |
 public enum OutcomeRules {
   /// Everything the rules look at.
   public struct Inputs: Sendable {
@@ -91,6 +93,21 @@ public enum OutcomeRules {
     var outcome = DerivedOutcome()
     var codes = Set<DerivedOutcome.Code>()
     let name = inputs.context.adapterName
+
+    // transformers' from_pretrained(adapter_folder) resolves the base the adapter names before reading anything else.
+    if inputs.context.call == .autoFromPretrained {
+      switch inputs.context.baseReference {
+      case .base: break
+      case .absent:
+        outcome.error = .invalidAdapterConfig
+        outcome.reasons.append("the adapter config names no base (no base_model_name_or_path)")
+        return outcome
+      case .null, .named:
+        outcome.error = .baseNotFound
+        outcome.reasons.append("the base the adapter config names is not a local model folder and the Hub is unreachable")
+        return outcome
+      }
+    }
 
     if inputs.expected.isEmpty {
       outcome.error = .targetNotFound

@@ -24,12 +24,13 @@ extension PairPlan {
       ("tensors", .number(String(checkpoint.count))),
       ("dtype", .string(adapterDType.name)),
     ])
-    let load = JSONObject([
+    var load = JSONObject([
       ("adapter_name", .string(spec.load.adapterName)),
       ("loaded", strings(spec.load.loadedAdapters)),
       ("ignore_mismatched_sizes", .bool(spec.load.ignoreMismatchedSizes)),
       ("method", .string(spec.load.call.rawValue)),
     ])
+    if spec.load.baseReference != .base { load["base_model_name_or_path"] = .string(spec.load.baseReference.description) }
     let generator = JSONObject([
       ("manifest_version", .number(String(Self.manifestVersion))),
       ("format", .string(format.rawValue)),
