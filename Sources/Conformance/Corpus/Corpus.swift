@@ -109,7 +109,7 @@ public struct Corpus: Sendable {
     var expectations: [String: LoaderExpectations] = [:]
     let expectationsRoot = FileSystem.join(root, "expectations")
     if FileSystem.kind(of: expectationsRoot) == .directory {
-      let ids = cases.map(\.id) + unplanned + extraCaseIDs
+      let index = CaseIDIndex(cases.map(\.id) + unplanned + extraCaseIDs)
       for relative in try files(under: expectationsRoot) {
         let file = "expectations/" + relative
         let bytes = try FileSystem.read(FileSystem.join(expectationsRoot, relative))
@@ -129,7 +129,7 @@ public struct Corpus: Sendable {
           diagnostics.append(LintDiagnostic(.error, at: SourceLocation(file: file), problem.message, expected: problem.expected))
           continue
         }
-        let (decoded, found) = LoaderExpectationsDecoder.decode(text, file: file, loader: loader, caseIDs: ids)
+        let (decoded, found) = LoaderExpectationsDecoder.decode(text, file: file, loader: loader, index: index)
         diagnostics += found
         if let decoded { expectations[loader] = decoded }
       }

@@ -11,6 +11,14 @@ public enum LoaderExpectationsDecoder {
   public static func decode(
     _ text: String, file: String, loader: String, caseIDs: [String]? = nil
   ) -> (LoaderExpectations?, [LintDiagnostic]) {
+    decode(text, file: file, loader: loader, index: caseIDs.map(CaseIDIndex.init))
+  }
+
+  /// ``decode(_:file:loader:caseIDs:)`` with the known ids already indexed (one index for every file
+  /// of a corpus).
+  public static func decode(
+    _ text: String, file: String, loader: String, index: CaseIDIndex?
+  ) -> (LoaderExpectations?, [LintDiagnostic]) {
     var sink = LintSink(file: file)
     let root: YAMLNode?
     do {
@@ -30,7 +38,6 @@ public enum LoaderExpectationsDecoder {
       sink.error(at, "loader '\(name)' does not match the file name", expected: "'\(loader)'")
     }
     var entries: [LoaderExpectations.Entry] = []
-    let index = caseIDs.map(CaseIDIndex.init)
     if let list = fields.value("entries") {
       if let items = list.sequence {
         var patterns: Set<String> = []
