@@ -53,6 +53,9 @@ public struct PeftModel: Sendable {
   var wrapperAdapters: [Int: [String]] = [:]
   /// `TrainableTokensWrapper`s tied to another token adapter (they save and load nothing).
   var tiedTokenWrappers: Set<Int> = []
+  /// Adaption prompt: each adapter's `AdaptedAttention` wrappers, and the adapter whose wrappers are in the tree.
+  var adaptedAttentions: [String: [AdaptedAttentionSlot]] = [:]
+  var activeAdaptionPrompt: String? = nil
 
   /// Wraps `base` with its first adapter, as `PeftModel(model, config, adapter_name)` does.
   /// - Throws: the ``PythonError`` PEFT raises (`NoMatchingPeftModuleError`, `ValueError`, `TypeError`).
@@ -96,6 +99,11 @@ public struct PeftModel: Sendable {
     self.tunerNode = tunerNode
     basePrefix = "base_model.model."
     self.tree = tree
+    if config.peftType == .adaptionPrompt {
+      try addAdaptionPrompt(adapterName, config: config)
+      try Self.requireGeneration(className: className, base: base)
+      return
+    }
     var context = InjectionContext(modelType: base.architecture.modelType, boftCUDAExtension: options.boftCUDAExtension)
     try inject(adapterName, config: config, isFirst: true, context: &context)
     warnings += context.warnings
@@ -132,6 +140,8 @@ public struct PeftModel: Sendable {
     }
     if config.isPromptLearning {
       try copy.addPromptLearningAdapter(name, config: config, warnings: &warnings)
+    } else if config.peftType == .adaptionPrompt {
+      try copy.addAdaptionPrompt(name, config: config)
     } else {
       var context = InjectionContext(modelType: base.architecture.modelType, boftCUDAExtension: options.boftCUDAExtension)
       defer { warnings += context.warnings }

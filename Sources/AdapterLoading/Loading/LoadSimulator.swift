@@ -88,7 +88,7 @@ struct LoadEngine {
       if profile.isTransformers { try TransformersAdapterLoading.checkNames(context) }
       switch context.call {
       case .fromPretrained:
-        let config = try loadConfig(adapter, warnings: &warnings)
+        let config = try loadConfig(adapter, warnings: &warnings, creatingModel: true)
         var created = try makeModel(name, config: config, warnings: &warnings)
         if loadsThroughTransformers5 {
           transformers5 = Transformers5Weights(
@@ -102,7 +102,7 @@ struct LoadEngine {
           throw PythonError(kind: "AdaptestUsageError", message: "load_adapter needs a model that already holds an adapter")
         }
         var setupWarnings: [PythonWarning] = []
-        let firstConfig = try loadConfig(first.source, warnings: &setupWarnings)
+        let firstConfig = try loadConfig(first.source, warnings: &setupWarnings, creatingModel: true)
         var created = try makeModel(first.name, config: firstConfig, warnings: &setupWarnings)
         // transformers 5 loads the weights itself (Transformers5Weights); the setup's loads only fill values.
         if !loadsThroughTransformers5 {
@@ -155,13 +155,18 @@ struct LoadEngine {
 
   // MARK: Steps
 
-  /// `PeftConfig.from_pretrained`: the field checks and the warnings of loading a config file.
-  func loadConfig(_ adapter: AdapterSource, warnings: inout [PythonWarning]) throws(PythonError) -> AdapterConfig {
+  /// `PeftConfig.from_pretrained`: the field checks and the warnings of loading a config file. With
+  /// `creatingModel` (the adapter the `PeftModel` is built with), also the checks of an unmodelled method's
+  /// model that decide the load before anything outside the files is read (X-LoRA's `use_cache`).
+  func loadConfig(_ adapter: AdapterSource, warnings: inout [PythonWarning], creatingModel: Bool = false)
+    throws(PythonError) -> AdapterConfig
+  {
     var config = adapter.config
     let release = profile.semantics
     if let refusal = release.refusal(of: config, strippingUnknownFields: context.stripsUnknownConfigFields) {
       throw refusal
     }
+    if creatingModel && !profile.isTransformers { try XLoRA.checkUseCache(config, base: base) }
     guard let tuner = catalog.tuner(for: config.peftType) else { throw PeftModel.unsupported(config.peftType) }
     if config.json["runtime_config"] != nil {
       warnings.append(
@@ -269,6 +274,10 @@ struct LoadEngine {
     throws(PythonError) -> WeightsResult
   {
     guard let config = model.config(of: adapterName) else { throw .keyError(adapterName) }
+    // Adaption prompt: the loading adapter's wrappers are swapped in for the load (`_temporarily_active`).
+    let activeAdaptionPrompt = model.activeAdaptionPrompt
+    model = model.activatingAdaptionPrompt(adapterName)
+    defer { model = model.activatingAdaptionPrompt(activeAdaptionPrompt) }
     var state = adapter.checkpoint
     var auxiliaryMissing: [String] = []
     var originalNames: [String: String] = [:]
@@ -448,7 +457,8 @@ struct LoadEngine {
     } else if profile.isPEFT {
       missing = peftFilter(weights.raw.missingKeys, model: model)
     } else {
-      let prefixes = PrefixSet(model.tunerKeyPrefixes(adapterName: name))
+      // An adaption prompt's own wrappers are the ones its load saw.
+      let prefixes = PrefixSet(model.activatingAdaptionPrompt(name).tunerKeyPrefixes(adapterName: name))
       let unsaved = model.tuner.unsavedAttributes.map { ".\($0).\(name)" }
       let own = weights.raw.missingKeys.filter { key in
         prefixes.covers(key) && !isSharedReference(key, model) && !unsaved.contains { key.hasSuffix($0) }
