@@ -14,21 +14,38 @@ extension PeftModel {
   mutating func addAdaptionPrompt(_ name: String, config inputConfig: AdapterConfig) throws(PythonError) {
     guard let tuner = tuner as? AdaptionPromptTuner else { return }
     var config = inputConfig
+    let modelType = base.architecture.modelType
+    if options.legacyAdaptionPrompt && (modelType == "gpt2" || AdaptionPromptTuner.defaultTargetModules(modelType: modelType) == nil) {
+      throw .valueError("Unsupported model type for adaption prompt: '{model.config.model_type}'.")
+    }
     try tuner.prepareConfig(&config, base: base)
-    let suffix = AdaptionPromptTuner.targetSuffix(config)
+    let attribute: String
+    let suffix: String
+    switch (config.targetModules, options.legacyAdaptionPrompt) {
+    case (.pattern(let name)?, true):
+      (attribute, suffix) = (name, name)
+    case (_, true):
+      throw .notSimulated("\(config.source): PEFT before 0.18 matches module names with `str.endswith(target_modules)`, "
+        + "which only takes a string")
+    default:
+      suffix = AdaptionPromptTuner.targetSuffix(config)
+      attribute = String(suffix.dropFirst())
+    }
     var matches: [(name: String, parent: Int, attribute: String)] = []
     for (moduleName, _) in tree.namedModules(from: baseRoot) where moduleName.hasSuffix(suffix) {
       let parentPath = moduleName.split(separator: ".").dropLast().joined(separator: ".")
       guard let parent = tree.module(at: parentPath, from: baseRoot) else { continue }
-      matches.append((moduleName, parent, String(suffix.dropFirst())))
+      matches.append((moduleName, parent, attribute))
     }
     let selected = try AdaptionPromptTuner.selectLayers(matches, config: config)
-    let modelType = base.architecture.modelType
     let hiddenSize = base.config["hidden_size"]?.intValue ?? base.config["n_embd"]?.intValue
     var slots: [AdaptedAttentionSlot] = []
     var pending = tree
     for (moduleName, parent, attribute) in selected {
-      guard var wrapped = pending[parent].child(attribute) else { continue }
+      guard var wrapped = pending[parent].child(attribute) else {
+        // `getattr(parent, target_modules)`: a name that only ends like the target (PEFT before 0.18).
+        throw PythonError(kind: "AttributeError", message: "'\(pending[parent].className)' object has no attribute '\(attribute)'")
+      }
       // The active adapter's wrapper is swapped out first: the new one wraps the original module.
       if case .tunerLayer(.adaptionPrompt) = pending[wrapped].kind, let original = pending[wrapped].child("model") {
         wrapped = original

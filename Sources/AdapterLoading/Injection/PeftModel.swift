@@ -15,10 +15,15 @@ public struct InjectionOptions: Hashable, Sendable {
   /// PEFT before 0.21: the "targets nothing" check reads `self.targeted_module_names`, which every
   /// earlier adapter added to, so a later adapter that matches no module does not raise.
   public var accumulatesTargetedModuleNames: Bool
+  /// PEFT before 0.18 (recorded from 0.13.2 and 0.14.0): adaption prompt's model table has no GPT-2, an
+  /// unsupported model type's message is its unformatted f-string (`'{model.config.model_type}'`), and attention
+  /// modules are matched by `name.endswith(target_modules)` without the dot (GPT-2's `attn` matches `self_attn`).
+  public var legacyAdaptionPrompt: Bool
 
-  public init(boftCUDAExtension: Bool = false, accumulatesTargetedModuleNames: Bool = false) {
+  public init(boftCUDAExtension: Bool = false, accumulatesTargetedModuleNames: Bool = false, legacyAdaptionPrompt: Bool = false) {
     self.boftCUDAExtension = boftCUDAExtension
     self.accumulatesTargetedModuleNames = accumulatesTargetedModuleNames
+    self.legacyAdaptionPrompt = legacyAdaptionPrompt
   }
 }
 

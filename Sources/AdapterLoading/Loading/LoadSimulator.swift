@@ -85,7 +85,15 @@ struct LoadEngine {
     let name = context.adapterName
     var weights: WeightsResult? = nil
     do throws(PythonError) {
-      if profile.isTransformers { try TransformersAdapterLoading.checkNames(context) }
+      if profile.isTransformers {
+        // The setup's loads run first: an adapter transformers refuses to inject fails before a name repeats.
+        for loaded in context.call == .loadAdapter ? context.loaded : [] where profile.semantics.registers(loaded.source.config.peftType) {
+          try TransformersAdapterLoading(
+            release: profile.semantics, base: base, context: context, peftType: loaded.source.config.peftType
+          ).checkInjectable()
+        }
+        try TransformersAdapterLoading.checkNames(context)
+      }
       switch context.call {
       case .fromPretrained:
         let config = try loadConfig(adapter, warnings: &warnings, creatingModel: true)
@@ -226,6 +234,7 @@ struct LoadEngine {
     var options = context.injection
     // transformers injects every adapter with a fresh tuner, so each one must target something itself.
     options.accumulatesTargetedModuleNames = !profile.semantics.checksEachAdapterTargetsSomething && !profile.isTransformers
+    options.legacyAdaptionPrompt = !profile.semantics.matchesAdaptionPromptModulesByDottedName
     let model = try PeftModel(
       base: base, adapterName: name, config: config, options: options, catalog: catalog, validated: true,
       warnings: &injectionWarnings)

@@ -34,6 +34,9 @@ public struct AdaptionPromptTuner: Tuner {
   /// The model types PEFT supports adaption prompts for.
   public static var supportedModelTypes: [String] { modelTable.keys.sorted() }
 
+  /// The attention module `prepare_config` targets for a model type (`self_attn`, GPT-2's `attn`), if supported.
+  public static func defaultTargetModules(modelType: String) -> String? { modelTable[modelType]?.targetModules }
+
   /// `prepare_config`: an unsupported model type is PEFT's `ValueError`; `target_modules` defaults to the
   /// model type's attention module.
   public func prepareConfig(_ config: inout AdapterConfig, base: BaseModel) throws(PythonError) {

@@ -1,3 +1,5 @@
+import TensorIO
+
 /// X-LoRA (`peft.tuners.xlora`) is not modelled: loading it reads the LoRA adapters its config lists from their
 /// paths (see ``TunerCatalog/unmodelled``). One check of `XLoraModel.__init__` needs none of them and runs before
 /// they are read: a base whose config sets `use_cache` is refused, so that load is a certain failure.
