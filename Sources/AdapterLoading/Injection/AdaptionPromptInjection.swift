@@ -12,7 +12,9 @@ extension PeftModel {
   /// first adapter's wrappers go into the model; a later adapter's are built the same way (around the original
   /// modules) but kept aside, as PEFT caches them, so the model keeps showing the active adapter.
   mutating func addAdaptionPrompt(_ name: String, config inputConfig: AdapterConfig) throws(PythonError) {
-    guard let tuner = tuner as? AdaptionPromptTuner else { return }
+    guard let tuner = tuner as? AdaptionPromptTuner else {
+      throw .notSimulated("the catalog's ADAPTION_PROMPT tuner is not AdaptionPromptTuner, whose rules the injection follows")
+    }
     var config = inputConfig
     let modelType = base.architecture.modelType
     if options.legacyAdaptionPrompt && (modelType == "gpt2" || AdaptionPromptTuner.defaultTargetModules(modelType: modelType) == nil) {
