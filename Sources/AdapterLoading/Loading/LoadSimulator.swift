@@ -284,9 +284,10 @@ struct LoadEngine {
   {
     guard let config = model.config(of: adapterName) else { throw .keyError(adapterName) }
     // Adaption prompt: the loading adapter's wrappers are swapped in for the load (`_temporarily_active`).
+    let swapsAdaptedAttentions = model.peftType == .adaptionPrompt
     let activeAdaptionPrompt = model.activeAdaptionPrompt
-    model = model.activatingAdaptionPrompt(adapterName)
-    defer { model = model.activatingAdaptionPrompt(activeAdaptionPrompt) }
+    if swapsAdaptedAttentions { model = model.activatingAdaptionPrompt(adapterName) }
+    defer { if swapsAdaptedAttentions { model = model.activatingAdaptionPrompt(activeAdaptionPrompt) } }
     var state = adapter.checkpoint
     var auxiliaryMissing: [String] = []
     var originalNames: [String: String] = [:]
@@ -467,7 +468,8 @@ struct LoadEngine {
       missing = peftFilter(weights.raw.missingKeys, model: model)
     } else {
       // An adaption prompt's own wrappers are the ones its load saw.
-      let prefixes = PrefixSet(model.activatingAdaptionPrompt(name).tunerKeyPrefixes(adapterName: name))
+      let keyed = model.peftType == .adaptionPrompt ? model.activatingAdaptionPrompt(name) : model
+      let prefixes = PrefixSet(keyed.tunerKeyPrefixes(adapterName: name))
       let unsaved = model.tuner.unsavedAttributes.map { ".\($0).\(name)" }
       let own = weights.raw.missingKeys.filter { key in
         prefixes.covers(key) && !isSharedReference(key, model) && !unsaved.contains { key.hasSuffix($0) }
