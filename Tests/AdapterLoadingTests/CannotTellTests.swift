@@ -90,7 +90,9 @@ struct MethodCoverageTests {
 
   @Test("an unmodelled method's answer says why", arguments: TunerCatalog.unmodelled.keys.sorted())
   func unmodelledReason(_ type: PeftType) throws {
-    let base = try Build.base()
+    var base = try Build.base()
+    // X-LoRA on a base with `use_cache` set is a certain failure, not "cannot tell" (UnmodelledLoadTests).
+    base.config["use_cache"] = .bool(false)
     let config = try Build.config(["target_modules": .array([.string("q_proj")]), "r": .number("4")], type: type.rawValue)
     let outcome = LoadSimulator.simulate(base: base, adapter: Build.adapter(config, StateDict([])), profile: .peft)
     #expect(outcome.status == .cannotTell)
@@ -154,6 +156,33 @@ struct UnmodelledLoadTests {
     let cache = try Self.error(loads, "from_pretrained, base config use_cache=True")
     #expect(cache.type == "ValueError")
     #expect(reason.contains("`\(cache.type)`: \"\(cache.message)\""))
+  }
+
+  /// `XLoraModel.__init__` refuses a base whose config sets `use_cache` before it reads any listed adapter: the
+  /// saved config of the recorded X-LoRA adapter into a base with `use_cache` true is PEFT's recorded failure in
+  /// the current PEFT and recommended profiles (older releases refuse this config's newer fields first); with
+  /// `use_cache` false, or unset (its config class decides), it stays "cannot tell".
+  @Test("X-LoRA into a base with use_cache set fails with PEFT's error", arguments: [LoadProfile.peft, .recommended])
+  func xloraUseCache(_ profile: LoadProfile) throws {
+    let (saved, loads) = try Self.recorded("XLORA")
+    let cache = try Self.error(loads, "from_pretrained, base config use_cache=True")
+    let adapter = Build.adapter(
+      try AdapterConfig(json: try #require(saved["config"]?.objectValue), source: "xlora/adapter_config.json"), StateDict([]))
+    var base = try Build.base()
+    base.config["use_cache"] = .bool(true)
+    let refused = LoadSimulator.simulate(base: base, adapter: adapter, profile: profile)
+    #expect(refused.error?.kind == cache.type)
+    #expect(refused.error?.message == cache.message)
+    #expect(refused.status == .fails)
+    let asFirst = LoadSimulator.simulate(
+      base: base, adapter: adapter,
+      context: LoadContext(adapterName: "other", call: .loadAdapter, loaded: [LoadedAdapter(name: "default", source: adapter)]),
+      profile: profile)
+    #expect(asFirst.error?.message == cache.message, "the model is built with the X-LoRA adapter")
+    for useCache in [JSONValue.bool(false), nil] {
+      base.config["use_cache"] = useCache
+      #expect(LoadSimulator.simulate(base: base, adapter: adapter, profile: profile).status == .cannotTell)
+    }
   }
 
   @Test("Shadow: a mirror backbone loads from the files; a backbone named by id comes from outside them")

@@ -73,6 +73,7 @@ import Testing
     ("psoft", .llama, .init(peftType: "PSOFT", fields: JSONObject([("r", int(4)), ("target_modules", qv)]))),
     ("tinylora", .llama, .init(peftType: "TINYLORA", fields: JSONObject([("r", int(2)), ("u", int(4)), ("target_modules", qv)]))),
     ("frod", .llama, .init(peftType: "FROD", fields: JSONObject([("sparse_rate", .number("0.1")), ("target_modules", qv)]))),
+    ("adaption-prompt", .llama, .init(peftType: "ADAPTION_PROMPT", fields: JSONObject([("adapter_len", int(4)), ("adapter_layers", int(1))]), taskType: "CAUSAL_LM")),
   ]
 
   /// PEFT keeps these as Python sets, so their written order depends on the string hash seed.

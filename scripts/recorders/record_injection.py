@@ -103,6 +103,7 @@ def run(name, base, adapters, save_embedding_layers="auto"):
 
 
 L = dict(peft_type="LORA", r=4, lora_alpha=8)
+AP = dict(peft_type="ADAPTION_PROMPT", adapter_len=3, adapter_layers=1, task_type="CAUSAL_LM")
 SCENARIOS = {
     "lora-llama": ("llama", [("default", dict(L, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))]),
     "lora-llama-all-linear": ("llama", [("default", dict(L, target_modules="all-linear"))]),
@@ -170,6 +171,15 @@ SCENARIOS = {
     "p-tuning-t5": ("t5", [("default", dict(peft_type="P_TUNING", task_type="SEQ_2_SEQ_LM", num_virtual_tokens=2, encoder_hidden_size=8))]),
     "prompt-tuning-llama-two": ("llama", [("default", dict(peft_type="PROMPT_TUNING", task_type="CAUSAL_LM", num_virtual_tokens=4)),
                                           ("other", dict(peft_type="PROMPT_TUNING", task_type="CAUSAL_LM", num_virtual_tokens=2))]),
+    "adaption-prompt-llama": ("llama", [("default", AP)]),
+    "adaption-prompt-llama-two": ("llama", [("default", AP), ("other", dict(AP, adapter_len=2, adapter_layers=2))]),
+    "adaption-prompt-llama-zero-layers": ("llama", [("default", dict(AP, adapter_layers=0))]),
+    "adaption-prompt-llama-negative-layers": ("llama", [("default", dict(AP, adapter_layers=-1))]),
+    "adaption-prompt-llama-negative-len": ("llama", [("default", dict(AP, adapter_len=-1))]),
+    "adaption-prompt-llama-target-list": ("llama", [("default", dict(AP, target_modules=["self_attn"]))]),
+    "adaption-prompt-mistral": ("mistral", [("default", AP)]),
+    "adaption-prompt-gpt2": ("gpt2", [("default", dict(AP, adapter_layers=2))]),
+    "adaption-prompt-qwen2": ("qwen2", [("default", AP)]),
 }
 
 for name, (base, adapters) in SCENARIOS.items():

@@ -70,7 +70,7 @@ from peft import PeftModel, get_peft_model
 
 # The config classes the cases are written with. An older release (replayed with --replay-from) lacks some:
 # a stand-in keeps the case table importable, and only cases whose adapters already exist are run.
-for _name in ('AdaLoraConfig', 'BeftConfig', 'CartridgeConfig', 'CPTConfig', 'BOFTConfig', 'C3AConfig', 'DeftConfig', 'DeloraConfig', 'FourierFTConfig', 'FrodConfig', 'GloraConfig', 'GraloraConfig', 'HiraConfig', 'HRAConfig', 'IA3Config', 'LilyConfig', 'LNTuningConfig', 'LoHaConfig', 'LoKrConfig', 'LoraConfig', 'MultitaskPromptTuningConfig', 'MissConfig', 'OSFConfig', 'OFTConfig', 'PeanutConfig', 'PolyConfig', 'PrefixTuningConfig', 'PveraConfig', 'RandLoraConfig', 'PromptEncoderConfig', 'PromptTuningConfig', 'PsoftConfig', 'RoadConfig', 'ShiraConfig', 'SupertuningConfig', 'TinyLoraConfig', 'TrainableTokensConfig', 'UniLoraConfig', 'VBLoRAConfig', 'VeraConfig', 'WaveFTConfig'):
+for _name in ('AdaLoraConfig', 'AdaptionPromptConfig', 'BeftConfig', 'CartridgeConfig', 'CPTConfig', 'BOFTConfig', 'C3AConfig', 'DeftConfig', 'DeloraConfig', 'FourierFTConfig', 'FrodConfig', 'GloraConfig', 'GraloraConfig', 'HiraConfig', 'HRAConfig', 'IA3Config', 'LilyConfig', 'LNTuningConfig', 'LoHaConfig', 'LoKrConfig', 'LoraConfig', 'MultitaskPromptTuningConfig', 'MissConfig', 'OSFConfig', 'OFTConfig', 'PeanutConfig', 'PolyConfig', 'PrefixTuningConfig', 'PveraConfig', 'RandLoraConfig', 'PromptEncoderConfig', 'PromptTuningConfig', 'PsoftConfig', 'RoadConfig', 'ShiraConfig', 'SupertuningConfig', 'TinyLoraConfig', 'TrainableTokensConfig', 'UniLoraConfig', 'VBLoRAConfig', 'VeraConfig', 'WaveFTConfig'):
     globals()[_name] = getattr(peft, _name, None) or type(_name, (), {})
 from transformers import (
     AutoModelForCausalLM,
@@ -312,7 +312,7 @@ CONFIG_CLASSES = {c.__name__: c for c in (
     TrainableTokensConfig, VBLoRAConfig, VeraConfig, C3AConfig, DeloraConfig, GraloraConfig, HiraConfig, RoadConfig,
     WaveFTConfig, DeftConfig, BeftConfig, PeanutConfig, PveraConfig, GloraConfig, ShiraConfig, LilyConfig,
     RandLoraConfig, UniLoraConfig, PolyConfig, SupertuningConfig, MultitaskPromptTuningConfig, CPTConfig, CartridgeConfig,
-    OSFConfig, PsoftConfig, TinyLoraConfig, FrodConfig)}
+    OSFConfig, PsoftConfig, TinyLoraConfig, FrodConfig, AdaptionPromptConfig)}
 
 ADAPTERS = OrderedDict()
 
@@ -481,6 +481,16 @@ _adapter("frod", "llama-v128", "FrodConfig", dict(target_modules=QV, sparse_rate
 _adapter("frod-noproj", "llama-v128", "FrodConfig", dict(target_modules=QV, save_projection=False, init_weights=False),
          "FRoD with save_projection=False, sparse_rate 0.01 (int(2.56) = 2 sparse entries)")
 LLAMA_V128_TUNERS = list(ADAPTERS)  # every adapter trained on llama-v128 above
+
+# Adaption prompt wraps whole attention modules (AdaptedAttention), so it gets its own cases below instead of the
+# LoRA-shaped ones (resized vocabularies, the generic mutations).
+AP = "AdaptionPromptConfig"
+_adapter("adaption-prompt", "llama-v128", AP, dict(adapter_len=3, adapter_layers=1, task_type="CAUSAL_LM"),
+         "adaption prompt, adapter_len 3 on the top layer (layer 1 of 2): self_attn wrapped, target_modules unset")
+_adapter("adaption-prompt-all", "llama-v128", AP, dict(adapter_len=2, adapter_layers=2, task_type="CAUSAL_LM"),
+         "adaption prompt, adapter_len 2 on both layers")
+_adapter("gpt2-adaption-prompt", "gpt2-v128", AP, dict(adapter_len=3, adapter_layers=2, task_type="CAUSAL_LM"),
+         "adaption prompt on GPT-2 (AdaptedAttentionGPT around attn, both layers)")
 
 _adapter("lora-h32", "llama-h32", L, dict(r=4, lora_alpha=8, target_modules=QV, init_lora_weights=False),
          "LoRA r=4 on q_proj,v_proj trained on the wider llama-h32")
@@ -710,6 +720,22 @@ _mutant("frod--target-q-embed", "frod", "frod with adapter_config target_modules
         config_fn=_targets("q_proj", "embed_tokens"))
 _mutant("c3a--block-5", "c3a", "c3a with adapter_config block_size edited to 5 (does not divide 16)",
         config_fn=lambda cfg: dict(cfg, block_size=5, block_size_pattern={}))
+_mutant("adaption-prompt--layers-2", "adaption-prompt", "adaption-prompt with adapter_config adapter_layers edited to 2 "
+        "(layer 0 gets a wrapper the checkpoint does not fill)", config_fn=lambda cfg: dict(cfg, adapter_layers=2))
+_mutant("adaption-prompt--layers-3", "adaption-prompt", "adaption-prompt with adapter_config adapter_layers edited to 3 "
+        "(more than the 2 layers)", config_fn=lambda cfg: dict(cfg, adapter_layers=3))
+_mutant("adaption-prompt--layers-none", "adaption-prompt", "adaption-prompt with adapter_config adapter_layers edited to null "
+        "(the config default)", config_fn=lambda cfg: dict(cfg, adapter_layers=None))
+_mutant("adaption-prompt--len-none", "adaption-prompt", "adaption-prompt with adapter_config adapter_len edited to null "
+        "(the config default)", config_fn=lambda cfg: dict(cfg, adapter_len=None))
+_mutant("adaption-prompt--len-5", "adaption-prompt", "adaption-prompt with adapter_config adapter_len edited to 5 "
+        "(the checkpoint's prompt has 3 rows)", config_fn=lambda cfg: dict(cfg, adapter_len=5))
+_mutant("adaption-prompt--target-mlp", "adaption-prompt", "adaption-prompt with adapter_config target_modules edited to "
+        "'mlp' (a module without q_proj)", config_fn=lambda cfg: dict(cfg, target_modules="mlp"))
+_mutant("adaption-prompt--no-prefix", "adaption-prompt", "adaption-prompt with the base_model.model. prefix stripped from "
+        "every key", tensors_fn=lambda sd: _no_prefix(sd))
+_mutant("adaption-prompt--no-gate", "adaption-prompt", "adaption-prompt without its adaption_gate",
+        tensors_fn=lambda sd: OrderedDict((k, v) for k, v in sd.items() if not k.endswith(".adaption_gate")))
 
 
 def build_adapter(name: str) -> dict:
@@ -823,6 +849,9 @@ REFS_BY_ADAPTER = {
     "lora-v140-embeddings-unresolvable": ["peft-semantics §2 step 5"],
     "lora-tied-v140-embeddings": ["peft-semantics §6.8"],
     "t5-lora-v140-embeddings": ["peft-semantics §6.36"],
+    "adaption-prompt": ["peft tuners/adaption_prompt"],
+    "adaption-prompt-all": ["peft tuners/adaption_prompt"],
+    "gpt2-adaption-prompt": ["peft tuners/adaption_prompt"],
 }
 
 # 1. clean round trip of every trained adapter on the base it was trained on
@@ -917,6 +946,14 @@ _MUT_REFS = {
     "frod--target-embed": ["peft tuners/frod"],
     "frod--target-q-embed": ["peft tuners/frod"],
     "c3a--block-5": ["peft tuners/c3a"],
+    "adaption-prompt--layers-2": ["peft tuners/adaption_prompt"],
+    "adaption-prompt--layers-3": ["peft tuners/adaption_prompt"],
+    "adaption-prompt--layers-none": ["peft tuners/adaption_prompt"],
+    "adaption-prompt--len-none": ["peft tuners/adaption_prompt"],
+    "adaption-prompt--len-5": ["peft tuners/adaption_prompt"],
+    "adaption-prompt--target-mlp": ["peft tuners/adaption_prompt"],
+    "adaption-prompt--no-prefix": ["peft tuners/adaption_prompt"],
+    "adaption-prompt--no-gate": ["peft tuners/adaption_prompt"],
     "beft--target-embed": ["peft tuners/beft"],
     "peanut--target-embed": ["peft tuners/peanut"],
     "waveft--too-many": ["peft tuners/waveft"],
@@ -991,6 +1028,28 @@ _case("tied--lora-tied--llama-tied-v140", "lora-tied into the resized tied base"
       refs=["peft-semantics §6.2", "peft-semantics §6.8"])
 _case("cross-arch--lora-r4--gpt2-v128", "llama LoRA (q_proj, v_proj) into GPT-2: nothing matches", "gpt2-v128", "lora-r4",
       refs=["peft-semantics §6.25"], loaded=[("default", "gpt2-lora")])
+
+# 8. adaption prompt: attention modules re-rooted under AdaptedAttention wrappers
+APR = ["peft tuners/adaption_prompt"]
+_case("resized--adaption-prompt--llama-v140", "adaption-prompt (trained on llama-v128) into llama-v140 (vocab resized after "
+      "training)", "llama-v140", "adaption-prompt", refs=APR)
+_case("wider--adaption-prompt--llama-h32", "adaption-prompt (hidden 16) into the wider llama-h32 (from_pretrained only)",
+      "llama-h32", "adaption-prompt", refs=APR, load_adapter=False)
+_case("wider--adaption-prompt--llama-h32--ignore-mismatched", "as wider--adaption-prompt--llama-h32 with "
+      "ignore_mismatched_sizes=True", "llama-h32", "adaption-prompt", refs=APR, load_adapter=False,
+      ignore_mismatched_sizes=True)
+_case("cross-arch--adaption-prompt--t5-v128", "adaption-prompt into T5: a model type PEFT has no adaption prompt config for "
+      "(from_pretrained only)", "t5-v128", "adaption-prompt", refs=APR, load_adapter=False)
+_case("cross-arch--gpt2-adaption-prompt--llama-v128", "the GPT-2 adaption prompt (target_modules 'attn') into llama: no module "
+      "ends in '.attn' (from_pretrained only)", "llama-v128", "gpt2-adaption-prompt", refs=APR, load_adapter=False)
+_case("names--adaption-prompt-three", "default=adaption-prompt-all, other=adaption-prompt, then yet-another=adaption-prompt-all: "
+      "each adapter's wrappers are swapped in to load", "llama-v128", "adaption-prompt-all", refs=APR, name="yet-another",
+      loaded=[("default", "adaption-prompt-all"), ("other", "adaption-prompt")])
+_case("names--adaption-prompt-after-lora", "load an adaption prompt as 'other' after a LoRA 'default'", "llama-v128",
+      "adaption-prompt", refs=APR, loaded=[("default", "lora-r4")])
+_case("names--overwrite-default-adaption-prompt", "load_adapter adaption-prompt-all into the existing 'default' "
+      "(adaption-prompt: one layer, 3 rows)", "llama-v128", "adaption-prompt-all", refs=APR, name="default",
+      loaded=[("default", "adaption-prompt")])
 
 
 # --------------------------------------------------------------------------------------------------

@@ -15,10 +15,15 @@ public struct InjectionOptions: Hashable, Sendable {
   /// PEFT before 0.21: the "targets nothing" check reads `self.targeted_module_names`, which every
   /// earlier adapter added to, so a later adapter that matches no module does not raise.
   public var accumulatesTargetedModuleNames: Bool
+  /// PEFT before 0.18 (recorded from 0.13.2 and 0.14.0): adaption prompt's model table has no GPT-2, an
+  /// unsupported model type's message is its unformatted f-string (`'{model.config.model_type}'`), and attention
+  /// modules are matched by `name.endswith(target_modules)` without the dot (GPT-2's `attn` matches `self_attn`).
+  public var legacyAdaptionPrompt: Bool
 
-  public init(boftCUDAExtension: Bool = false, accumulatesTargetedModuleNames: Bool = false) {
+  public init(boftCUDAExtension: Bool = false, accumulatesTargetedModuleNames: Bool = false, legacyAdaptionPrompt: Bool = false) {
     self.boftCUDAExtension = boftCUDAExtension
     self.accumulatesTargetedModuleNames = accumulatesTargetedModuleNames
+    self.legacyAdaptionPrompt = legacyAdaptionPrompt
   }
 }
 
@@ -53,6 +58,9 @@ public struct PeftModel: Sendable {
   var wrapperAdapters: [Int: [String]] = [:]
   /// `TrainableTokensWrapper`s tied to another token adapter (they save and load nothing).
   var tiedTokenWrappers: Set<Int> = []
+  /// Adaption prompt: each adapter's `AdaptedAttention` wrappers, and the adapter whose wrappers are in the tree.
+  var adaptedAttentions: [String: [AdaptedAttentionSlot]] = [:]
+  var activeAdaptionPrompt: String? = nil
 
   /// Wraps `base` with its first adapter, as `PeftModel(model, config, adapter_name)` does.
   /// - Throws: the ``PythonError`` PEFT raises (`NoMatchingPeftModuleError`, `ValueError`, `TypeError`).
@@ -96,6 +104,11 @@ public struct PeftModel: Sendable {
     self.tunerNode = tunerNode
     basePrefix = "base_model.model."
     self.tree = tree
+    if config.peftType == .adaptionPrompt {
+      try addAdaptionPrompt(adapterName, config: config)
+      try Self.requireGeneration(className: className, base: base)
+      return
+    }
     var context = InjectionContext(modelType: base.architecture.modelType, boftCUDAExtension: options.boftCUDAExtension)
     try inject(adapterName, config: config, isFirst: true, context: &context)
     warnings += context.warnings
@@ -132,6 +145,8 @@ public struct PeftModel: Sendable {
     }
     if config.isPromptLearning {
       try copy.addPromptLearningAdapter(name, config: config, warnings: &warnings)
+    } else if config.peftType == .adaptionPrompt {
+      try copy.addAdaptionPrompt(name, config: config)
     } else {
       var context = InjectionContext(modelType: base.architecture.modelType, boftCUDAExtension: options.boftCUDAExtension)
       defer { warnings += context.warnings }

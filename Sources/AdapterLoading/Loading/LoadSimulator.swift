@@ -96,10 +96,18 @@ struct LoadEngine {
         }
         try TransformersAdapterLoading.resolveBase(context.baseReference)
       }
-      if profile.isTransformers { try TransformersAdapterLoading.checkNames(context) }
+      if profile.isTransformers {
+        // The setup's loads run first: an adapter transformers refuses to inject fails before a name repeats.
+        for loaded in context.call == .loadAdapter ? context.loaded : [] where profile.semantics.registers(loaded.source.config.peftType) {
+          try TransformersAdapterLoading(
+            release: profile.semantics, base: base, context: context, peftType: loaded.source.config.peftType
+          ).checkInjectable()
+        }
+        try TransformersAdapterLoading.checkNames(context)
+      }
       switch context.call {
       case .fromPretrained, .autoFromPretrained:
-        let config = try loadConfig(adapter, warnings: &warnings)
+        let config = try loadConfig(adapter, warnings: &warnings, creatingModel: true)
         var created = try makeModel(name, config: config, warnings: &warnings)
         if loadsThroughTransformers5 {
           transformers5 = Transformers5Weights(
@@ -113,7 +121,7 @@ struct LoadEngine {
           throw PythonError(kind: "AdaptestUsageError", message: "load_adapter needs a model that already holds an adapter")
         }
         var setupWarnings: [PythonWarning] = []
-        let firstConfig = try loadConfig(first.source, warnings: &setupWarnings)
+        let firstConfig = try loadConfig(first.source, warnings: &setupWarnings, creatingModel: true)
         var created = try makeModel(first.name, config: firstConfig, warnings: &setupWarnings)
         // transformers 5 loads the weights itself (Transformers5Weights); the setup's loads only fill values.
         if !loadsThroughTransformers5 {
@@ -166,13 +174,18 @@ struct LoadEngine {
 
   // MARK: Steps
 
-  /// `PeftConfig.from_pretrained`: the field checks and the warnings of loading a config file.
-  func loadConfig(_ adapter: AdapterSource, warnings: inout [PythonWarning]) throws(PythonError) -> AdapterConfig {
+  /// `PeftConfig.from_pretrained`: the field checks and the warnings of loading a config file. With
+  /// `creatingModel` (the adapter the `PeftModel` is built with), also the checks of an unmodelled method's
+  /// model that decide the load before anything outside the files is read (X-LoRA's `use_cache`).
+  func loadConfig(_ adapter: AdapterSource, warnings: inout [PythonWarning], creatingModel: Bool = false)
+    throws(PythonError) -> AdapterConfig
+  {
     var config = adapter.config
     let release = profile.semantics
     if let refusal = release.refusal(of: config, strippingUnknownFields: context.stripsUnknownConfigFields) {
       throw refusal
     }
+    if creatingModel && !profile.isTransformers { try XLoRA.checkUseCache(config, base: base) }
     guard let tuner = catalog.tuner(for: config.peftType) else { throw PeftModel.unsupported(config.peftType) }
     if config.json["runtime_config"] != nil {
       warnings.append(
@@ -232,6 +245,7 @@ struct LoadEngine {
     var options = context.injection
     // transformers injects every adapter with a fresh tuner, so each one must target something itself.
     options.accumulatesTargetedModuleNames = !profile.semantics.checksEachAdapterTargetsSomething && !profile.isTransformers
+    options.legacyAdaptionPrompt = !profile.semantics.matchesAdaptionPromptModulesByDottedName
     let model = try PeftModel(
       base: base, adapterName: name, config: config, options: options, catalog: catalog, validated: true,
       warnings: &injectionWarnings)
@@ -280,6 +294,11 @@ struct LoadEngine {
     throws(PythonError) -> WeightsResult
   {
     guard let config = model.config(of: adapterName) else { throw .keyError(adapterName) }
+    // Adaption prompt: the loading adapter's wrappers are swapped in for the load (`_temporarily_active`).
+    let swapsAdaptedAttentions = model.peftType == .adaptionPrompt
+    let activeAdaptionPrompt = model.activeAdaptionPrompt
+    if swapsAdaptedAttentions { model = model.activatingAdaptionPrompt(adapterName) }
+    defer { if swapsAdaptedAttentions { model = model.activatingAdaptionPrompt(activeAdaptionPrompt) } }
     var state = adapter.checkpoint
     var auxiliaryMissing: [String] = []
     var originalNames: [String: String] = [:]
@@ -459,7 +478,9 @@ struct LoadEngine {
     } else if profile.isPEFT {
       missing = peftFilter(weights.raw.missingKeys, model: model)
     } else {
-      let prefixes = PrefixSet(model.tunerKeyPrefixes(adapterName: name))
+      // An adaption prompt's own wrappers are the ones its load saw.
+      let keyed = model.peftType == .adaptionPrompt ? model.activatingAdaptionPrompt(name) : model
+      let prefixes = PrefixSet(keyed.tunerKeyPrefixes(adapterName: name))
       let unsaved = model.tuner.unsavedAttributes.map { ".\($0).\(name)" }
       let own = weights.raw.missingKeys.filter { key in
         prefixes.covers(key) && !isSharedReference(key, model) && !unsaved.contains { key.hasSuffix($0) }

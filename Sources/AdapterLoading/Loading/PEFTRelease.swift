@@ -102,6 +102,11 @@ public struct PEFTRelease: Sendable, Hashable, Comparable, CustomStringConvertib
   /// 0.18: `set_peft_model_state_dict` refuses an OFT checkpoint in the layout before 0.16 (`.oft_r.`).
   var rejectsOldOFTCheckpoints: Bool { minor >= 18 }
 
+  /// Adaption prompt as 0.18 and later have it: GPT-2 in its model table, the unsupported-type message formatted,
+  /// attention modules matched as `.<target_modules>` (recorded from 0.14.0 and 0.18.1; see
+  /// ``InjectionOptions/legacyAdaptionPrompt``).
+  var matchesAdaptionPromptModulesByDottedName: Bool { minor >= 18 }
+
   // MARK: Recorded facts
 
   /// A PEFT method as an older release registers it.

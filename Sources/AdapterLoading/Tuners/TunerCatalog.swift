@@ -35,11 +35,9 @@ public struct TunerCatalog: Sendable {
       + "mixes in subfolders (`0`, `1`, …) and an `adapter_model.safetensors` without tensors, but loading reads each LoRA "
       + "adapter from the path or Hub id the config's `adapters` lists, not from those subfolders (one that is gone is "
       + "PEFT's `ValueError` \"Can't find 'adapter_config.json' at '<path>'\"), and refuses a base whose config has "
-      + "`use_cache` set (`ValueError`: \"`use_cache` must be False\"). What those paths hold where the load runs is "
-      + "outside the adapter",
-    PeftType("ADAPTION_PROMPT"): "adaption prompts replace each targeted attention module by a wrapper "
-      + "(`AdaptedAttention`, the original under `.model`) holding `adaption_prompt` and `adaption_gate`, for the model "
-      + "types PEFT lists only; this re-rooting of the base's keys is not modelled",
+      + "`use_cache` set (`ValueError`: \"`use_cache` must be False\"), which Adaptest answers as that failure when the base's "
+      + "config.json sets it (without the field, its config class's default decides). What those paths hold where the load "
+      + "runs is outside the adapter",
   ]
 
   /// The built-in catalog.
@@ -50,6 +48,6 @@ public struct TunerCatalog: Sendable {
     HiRATuner(), C3ATuner(), DeLoRATuner(), GraLoRATuner(), RoAdTuner(), WaveFTTuner(), DEFTTuner(), BEFTTuner(),
     PEANuTTuner(), VeRATuner.pvera, GLoRATuner(), SHiRATuner(), LilyTuner(),
     RandLoRATuner(), UniLoRATuner(), PolyTuner(), SuperTuningTuner(), MultitaskPromptTuningTuner(), CPTTuner(),
-    CartridgeTuner(), OSFTuner(), PSOFTTuner(), TinyLoRATuner(), FRoDTuner(),
+    CartridgeTuner(), OSFTuner(), PSOFTTuner(), TinyLoRATuner(), FRoDTuner(), AdaptionPromptTuner(),
   ])
 }

@@ -103,12 +103,14 @@ public enum AdapterCatalog {
     }
     let modelKeys = Set(peft.stateDict.keys)
     let embeddingModules = base.stateDict.compactMap { $0.embedding == nil ? nil : $0.modulePath }
+    // An adaption prompt's wrapper parameters are saved under their model keys: no adapter name, no base weight.
+    let keysAsSaved = config.peftType == .adaptionPrompt
     return saved.stateDict.map { entry in
       tensor(
         entry.key, info: entry.info,
-        modelKey: modelKeyByCheckpointKey[entry.key] ?? auxiliaryModelKey(entry.key, adapterName, modelKeys),
-        adapterName: adapterName, isBaseWeight: modelKeys.contains(entry.key), embeddingModules: embeddingModules,
-        isPromptLearning: config.isPromptLearning,
+        modelKey: keysAsSaved ? nil : modelKeyByCheckpointKey[entry.key] ?? auxiliaryModelKey(entry.key, adapterName, modelKeys),
+        adapterName: adapterName, isBaseWeight: !keysAsSaved && modelKeys.contains(entry.key), embeddingModules: embeddingModules,
+        isPromptLearning: config.isPromptLearning || keysAsSaved,
         isTunerState: config.peftType == .shira && entry.key.hasSuffix(".shira_indices"))
     }
   }

@@ -1,9 +1,11 @@
+import AdapterLoading
 import TensorIO
 
 /// Builds `adapter_config.json` the way PEFT's `save_pretrained` writes it: every field of the
 /// tuner's config class, the case's values, and what PEFT fills in from the model
-/// (`auto_mapping`, `inference_mode`, `peft_version`, and for prompt learning `token_dim`,
-/// `num_layers`, `num_attention_heads`, `num_transformer_submodules`, `encoder_hidden_size`).
+/// (`auto_mapping`, `inference_mode`, `peft_version`, for prompt learning `token_dim`,
+/// `num_layers`, `num_attention_heads`, `num_transformer_submodules`, `encoder_hidden_size`, and an adaption
+/// prompt's `target_modules`).
 public enum AdapterConfigBuilder {
   /// The config for an adapter trained on `base`.
   /// - Throws: ``SynthesisError`` at `peft_type` for an unknown tuner, at `config.<field>` for a
@@ -36,6 +38,13 @@ public enum AdapterConfigBuilder {
         ])) : .null
     if PEFTConfigDefaults.promptLearningTypes.contains(spec.peftType) {
       fillPromptLearningFields(&config, spec: spec, base: base)
+    }
+    // `prepare_config` fills an adaption prompt's attention module from PEFT's table (unsupported model types
+    // are refused when the adapter is saved).
+    if spec.peftType == PeftType.adaptionPrompt.rawValue, config["target_modules"] == .null,
+      let module = AdaptionPromptTuner.defaultTargetModules(modelType: definition.modelType)
+    {
+      config["target_modules"] = .string(module)
     }
     return ConfigValue.sortedKeys(config)
   }

@@ -871,5 +871,17 @@ extension PEFTConfigDefaults {
       ("target_modules", .null),
       ("task_type", .null),
     ]),
+    "ADAPTION_PROMPT": JSONObject([
+      ("adapter_layers", .null),
+      ("adapter_len", .null),
+      ("auto_mapping", .null),
+      ("base_model_name_or_path", .null),
+      ("inference_mode", .bool(false)),
+      ("peft_type", .null),
+      ("peft_version", .null),
+      ("revision", .null),
+      ("target_modules", .null),
+      ("task_type", .null),
+    ]),
   ]
 }

@@ -1,0 +1,44 @@
+import Foundation
+import TensorIO
+import TestSupport
+import Testing
+
+@testable import AdapterLoading
+
+/// Adaption prompt's model table against PEFT itself. Its loads are replayed from real PEFT by the ground-truth
+/// suites (`Fixtures/peft-ground-truth`, cases `*adaption-prompt*`) and its injection and saving by
+/// ``InjectionTests`` (`Fixtures/injection/adaption-prompt-*`).
+@Suite("Adaption prompt")
+struct AdaptionPromptTests {
+  static let pythonMissing = ReferencePython.path == nil
+
+  /// The generated `AdaptionPromptModelTable.swift` is exactly what its recorder writes from the pinned PEFT.
+  @Test(.disabled(if: pythonMissing, "ADAPTEST_PYTHON is not set: no Python with PEFT to record from"))
+  func committedTableEqualsPEFT() throws {
+    let committed = "\(Repository.root)/Sources/AdapterLoading/Tuners/AdaptionPromptModelTable.swift"
+    let run = try ReferencePython.runAllowingFailure(
+      "\(Repository.scripts)/recorders/record_adaption_prompt_models.py", ["--check", "--out", committed])
+    #expect(run.status == 0, "\(run.errors)")
+    #expect(AdaptionPromptTuner.modelTableVersion == "0.21.2")
+  }
+
+  /// Every model type PEFT lists is one the architecture table knows, and the attention module it names is a
+  /// child of that model's decoder layers; any other model type is PEFT's `ValueError`.
+  @Test("the supported model types, and PEFT's refusal of the others", arguments: ["llama", "mistral", "gpt2", "qwen2"])
+  func supportedModelTypes(_ name: String) throws {
+    let base = try Build.base(name)
+    let config = try Build.config(
+      ["adapter_len": .number("2"), "adapter_layers": .number("1"), "task_type": .string("CAUSAL_LM")], type: "ADAPTION_PROMPT")
+    var warnings: [PythonWarning] = []
+    let supported = AdaptionPromptTuner.supportedModelTypes.contains(base.architecture.modelType)
+    do {
+      let model = try PeftModel(base: base, config: config, warnings: &warnings)
+      #expect(supported)
+      let wrapped = model.stateDict.keys.filter { $0.hasSuffix(".adaption_prompt") }
+      #expect(wrapped.count == 1)
+    } catch {
+      #expect(!supported)
+      #expect(error == .valueError("Unsupported model type for adaption prompt: '\(base.architecture.modelType)'."))
+    }
+  }
+}
