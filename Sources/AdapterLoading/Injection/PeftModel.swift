@@ -15,10 +15,14 @@ public struct InjectionOptions: Hashable, Sendable {
   /// PEFT before 0.21: the "targets nothing" check reads `self.targeted_module_names`, which every
   /// earlier adapter added to, so a later adapter that matches no module does not raise.
   public var accumulatesTargetedModuleNames: Bool
+  /// PEFT 0.18 on: a prefix for grouped-query attention is sized with the model config's `head_dim` when
+  /// it has one; before, with `token_dim // num_attention_heads` of the adapter config.
+  public var sizesPrefixWithHeadDim: Bool
 
-  public init(boftCUDAExtension: Bool = false, accumulatesTargetedModuleNames: Bool = false) {
+  public init(boftCUDAExtension: Bool = false, accumulatesTargetedModuleNames: Bool = false, sizesPrefixWithHeadDim: Bool = true) {
     self.boftCUDAExtension = boftCUDAExtension
     self.accumulatesTargetedModuleNames = accumulatesTargetedModuleNames
+    self.sizesPrefixWithHeadDim = sizesPrefixWithHeadDim
   }
 }
 
