@@ -125,7 +125,7 @@ public struct VersionsReport: Sendable {
       "Every corpus case (safetensors; PEFT cannot read HDF5) and a slice of the generated matrix run through the",
       "PEFT driver against each release, checked against the case's `expect` (what a correct loader reports) and",
       "the release's expectation files; `known` = a known deviation listed with its reason (XFAIL), `skip` = the",
-      "release cannot run the case. The last column is the differential of the release line's profile",
+      "release cannot run the case. The *profile agrees* column is the differential of the release line's profile",
       "(`peft@X.Y`) against the real release: the cases where both report the same missing and unexpected keys",
       "and the same error kind. Made by `adaptest report versions` (see the README).", "",
       "Adapters are written as PEFT 0.21 writes them. PEFT 0.13 builds its config class with every field of",
