@@ -85,17 +85,23 @@ struct ReportCommand: ParsableCommand {
       abstract: "The cross-version report of real PEFT releases, with each release line's profile agreement.",
       discussion: """
         RESULTS is a results.json (or report folder) of `adaptest run --loader peft@X.Y.Z … --loader peft@X.Y … \
-        --full-details`; --stripped the same run made with ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS=1. Writes \
-        Markdown: per release its statuses and how many cases its profile answers as the release does, every \
-        disagreement, the known deviations by reason and every case.
+        --full-details`; --stripped the same run made with ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS=1; \
+        --matrix (repeatable) whole-matrix runs (`--filter '^matrix/'`, a release and its line's profile each), \
+        --stripped-matrix the same with stripped configs. Writes Markdown: per release its statuses and how many \
+        cases its profile answers as the release does (on the run and on the whole matrix), every disagreement, \
+        the known deviations by reason and every case.
         """)
 
     @Argument(help: "A results.json (or a report folder holding one).") var input: String
     @Option(help: "The results of the same run with stripped configs.") var stripped: String?
+    @Option(help: "A whole-matrix run's results (repeatable).") var matrix: [String] = []
+    @Option(help: "A whole-matrix run's results with stripped configs (repeatable).") var strippedMatrix: [String] = []
     @Option(help: "Where to write the Markdown.") var out = "reports/peft-versions.md"
 
     func run() throws {
-      let report = VersionsReport(asIs: try readResults(input), stripped: try stripped.map(readResults))
+      let report = VersionsReport(
+        asIs: try readResults(input), stripped: try stripped.map(readResults), matrix: try matrix.map(readResults),
+        strippedMatrix: try strippedMatrix.map(readResults))
       do {
         try AtomicFile.write(text: report.markdown(), to: out)
       } catch {

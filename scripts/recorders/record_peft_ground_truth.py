@@ -888,6 +888,9 @@ _case("wider--lora-r4--llama-h32--ignore-mismatched", "as wider--lora-r4--llama-
 for _a in ("mpt", "cpt", "cartridge"):
     _case(f"wider--{_a}--llama-h32", f"{_a} (hidden 16) into the wider llama-h32 (from_pretrained only)", "llama-h32", _a,
           refs=[f"peft tuners/{'multitask_prompt_tuning' if _a == 'mpt' else _a}"], load_adapter=False)
+# the prefix's width follows the loading base's head_dim from PEFT 0.18 (PR #2883), the saved config's before
+_case("wider--prefix-tuning--llama-h32", "prefix-tuning (head_dim 4) into the wider llama-h32 (head_dim 8; from_pretrained only)",
+      "llama-h32", "prefix-tuning", refs=["peft-semantics §6.32", "peft#2883"], load_adapter=False)
 
 # 4. embedding layers saved with the adapter
 _case("embeddings--lora-v140-embeddings--llama-v128", "adapter with 140-row embeddings into the original 128-vocab base",

@@ -19,11 +19,18 @@ public struct InjectionOptions: Hashable, Sendable {
   /// unsupported model type's message is its unformatted f-string (`'{model.config.model_type}'`), and attention
   /// modules are matched by `name.endswith(target_modules)` without the dot (GPT-2's `attn` matches `self_attn`).
   public var legacyAdaptionPrompt: Bool
+  /// PEFT 0.18 on: a prefix for grouped-query attention is sized with the model config's `head_dim` when
+  /// it has one; before, with `token_dim // num_attention_heads` of the adapter config.
+  public var sizesPrefixWithHeadDim: Bool
 
-  public init(boftCUDAExtension: Bool = false, accumulatesTargetedModuleNames: Bool = false, legacyAdaptionPrompt: Bool = false) {
+  public init(
+    boftCUDAExtension: Bool = false, accumulatesTargetedModuleNames: Bool = false, legacyAdaptionPrompt: Bool = false,
+    sizesPrefixWithHeadDim: Bool = true
+  ) {
     self.boftCUDAExtension = boftCUDAExtension
     self.accumulatesTargetedModuleNames = accumulatesTargetedModuleNames
     self.legacyAdaptionPrompt = legacyAdaptionPrompt
+    self.sizesPrefixWithHeadDim = sizesPrefixWithHeadDim
   }
 }
 

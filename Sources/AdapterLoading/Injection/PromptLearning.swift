@@ -23,8 +23,10 @@ extension PeftModel {
         ?? modelConfig["num_heads"]?.intValue ?? modelConfig["encoder_attention_heads"]?.intValue
     }
     // Grouped-query attention (PEFT #1901): the prefix is sized for the key/value heads.
+    // Before PEFT 0.18 the saved `token_dim` and heads decide, so a prefix keeps its width on a base with
+    // another head_dim.
     if Self.kvPrefixTypes.contains(config.peftType), let kvHeads = modelConfig["num_key_value_heads"]?.intValue {
-      let headDim = modelConfig["head_dim"]?.intValue
+      let headDim = (options.sizesPrefixWithHeadDim ? modelConfig["head_dim"]?.intValue : nil)
         ?? ((config.tokenDim ?? 0) / max(config.numAttentionHeads ?? 1, 1))
       config.tokenDim = try Checked.product([headDim, kvHeads])
       config.numAttentionHeads = kvHeads

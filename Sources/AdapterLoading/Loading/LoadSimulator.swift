@@ -246,6 +246,7 @@ struct LoadEngine {
     // transformers injects every adapter with a fresh tuner, so each one must target something itself.
     options.accumulatesTargetedModuleNames = !profile.semantics.checksEachAdapterTargetsSomething && !profile.isTransformers
     options.legacyAdaptionPrompt = !profile.semantics.matchesAdaptionPromptModulesByDottedName
+    options.sizesPrefixWithHeadDim = profile.semantics.sizesPrefixWithHeadDim
     let model = try PeftModel(
       base: base, adapterName: name, config: config, options: options, catalog: catalog, validated: true,
       warnings: &injectionWarnings)

@@ -87,6 +87,12 @@ public struct PEFTRelease: Sendable, Hashable, Comparable, CustomStringConvertib
   /// 0.21 checks per call again.
   var checksEachAdapterTargetsSomething: Bool { minor < 14 || minor >= 21 }
 
+  /// PR #2883 (0.18): `_prepare_prompt_learning_config` sizes a prefix for grouped-query attention with the
+  /// model config's `head_dim` when it has one; before, with `token_dim // num_attention_heads`, which a
+  /// saved config already holds, so a saved prefix keeps its width (and loads) on a base with another
+  /// `head_dim`.
+  var sizesPrefixWithHeadDim: Bool { minor >= 18 }
+
   /// 0.21: LoRA checkpoints pass through transformers 5's weight conversion before loading.
   var convertsTransformersCheckpoints: Bool { minor >= 21 }
 

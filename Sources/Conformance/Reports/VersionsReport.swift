@@ -16,14 +16,26 @@ public struct VersionsReport: Sendable {
     public var title: String { stripped ? "\(loader) (stripped config)" : loader }
   }
 
+  /// The whole matrix's agreement for one column: the profile against the release on every matrix case
+  /// both ran, and the reason the release's expectation files give for each disagreement.
+  struct MatrixAgreement: Sendable {
+    var agreement: LoaderAgreement
+    /// The release's expectation reason by disagreeing case id (empty: none listed).
+    var reasons: [String: String]
+  }
+
   public private(set) var columns: [Column] = []
   private var results: [Column: [String: CaseResult]] = [:]
   private var agreements: [Column: LoaderAgreement] = [:]
+  private var matrixAgreements: [Column: MatrixAgreement] = [:]
 
   /// - Parameters:
   ///   - asIs: the run with the adapters as written.
   ///   - stripped: the same run with `ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS=1`, if any.
-  public init(asIs: RunResults, stripped: RunResults? = nil) {
+  ///   - matrix: whole-matrix runs (`--filter '^matrix/'`, a release with its line's profile each) for the
+  ///     *whole matrix* column; a release found in none says "not run".
+  ///   - strippedMatrix: the same with stripped configs, for the stripped column.
+  public init(asIs: RunResults, stripped: RunResults? = nil, matrix: [RunResults] = [], strippedMatrix: [RunResults] = []) {
     for (run, isStripped) in [(asIs, false)] + (stripped.map { [($0, true)] } ?? []) {
       let releases = Set(run.results.map(\.loader).filter { Self.release(of: $0) != nil })
       for loader in releases.sorted(by: Self.precedes) {
@@ -37,6 +49,37 @@ public struct VersionsReport: Sendable {
         if let profile { agreements[column] = LoaderAgreement.compare(run, left: profile, right: loader) }
       }
     }
+    for column in columns {
+      for run in column.stripped ? strippedMatrix : matrix {
+        guard let profile = Self.profile(for: column.loader, in: run) else { continue }
+        matrixAgreements[column] = Self.matrixAgreement(run, profile: profile, release: column.loader)
+        break
+      }
+    }
+  }
+
+  /// The agreement over the matrix cases of a whole-matrix run (safetensors: PEFT cannot read HDF5).
+  static func matrixAgreement(_ run: RunResults, profile: String, release: String) -> MatrixAgreement {
+    let matrixOnly = RunResults(
+      info: run.info,
+      results: run.results.filter { $0.id.hasPrefix("matrix/") && $0.format != .hdf5 && ($0.loader == profile || $0.loader == release) })
+    let agreement = LoaderAgreement.compare(matrixOnly, left: profile, right: release)
+    let disagreeing = Set(agreement.disagreements.map(\.id))
+    var reasons: [String: String] = [:]
+    for result in matrixOnly.results where result.loader == release && disagreeing.contains(result.id) {
+      reasons[result.id] = Self.oneLine(result.expectation?.reason ?? "")
+    }
+    return MatrixAgreement(agreement: agreement, reasons: reasons)
+  }
+
+  static func oneLine(_ text: String) -> String { text.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+
+  /// `a/b (rate)`, or `not run`.
+  static func figure(_ agreement: LoaderAgreement?) -> String {
+    guard let a = agreement else { return "not run" }
+    var text = "`\(a.left)`: \(a.agreed)/\(a.compared)" + (a.rate.map { " (\($0))" } ?? "")
+    if !a.withoutDetails.isEmpty { text += "; \(a.withoutDetails.count) without an answer" }
+    return text
   }
 
   /// The real releases' loader names: PEFT through `PeftModel`, then transformers' own loading.
@@ -82,7 +125,7 @@ public struct VersionsReport: Sendable {
       "Every corpus case (safetensors; PEFT cannot read HDF5) and a slice of the generated matrix run through the",
       "PEFT driver against each release, checked against the case's `expect` (what a correct loader reports) and",
       "the release's expectation files; `known` = a known deviation listed with its reason (XFAIL), `skip` = the",
-      "release cannot run the case. The last column is the differential of the release line's profile",
+      "release cannot run the case. The *profile agrees* column is the differential of the release line's profile",
       "(`peft@X.Y`) against the real release: the cases where both report the same missing and unexpected keys",
       "and the same error kind. Made by `adaptest report versions` (see the README).", "",
       "Adapters are written as PEFT 0.21 writes them. PEFT 0.13 builds its config class with every field of",
@@ -92,21 +135,20 @@ public struct VersionsReport: Sendable {
       "`transformers@X.Y.Z` columns load through transformers' own `model.load_adapter` (PeftAdapterMixin, no",
       "`PeftModel`) with the PEFT release pinned to that transformers (5.24.0: PEFT 0.21.2; 4.57.6: PEFT 0.18.1);",
       "their profile is `transformers@X.Y`.", "",
-      "| release | pass | known deviation | FAIL | ERROR | skip | profile agrees |",
-      "|---|---:|---:|---:|---:|---:|---|",
+      "The *whole matrix* column is the same differential on every case of the generated matrix (`Corpus/matrix.yaml`,",
+      "safetensors) from a separate run per release (`--filter '^matrix/'`); its disagreements are grouped below",
+      "by the reason the release's expectation files give.", "",
+      "| release | pass | known deviation | FAIL | ERROR | skip | profile agrees | whole matrix |",
+      "|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for column in columns {
       var counts: [CaseStatus: Int] = [:]
       for result in (results[column] ?? [:]).values { counts[result.status, default: 0] += 1 }
       let errors = counts[.error, default: 0] + counts[.timeout, default: 0]
-      var agreement = "not run"
-      if let a = agreements[column] {
-        agreement = "`\(a.left)`: \(a.agreed)/\(a.compared)" + (a.rate.map { " (\($0))" } ?? "")
-        if !a.withoutDetails.isEmpty { agreement += "; \(a.withoutDetails.count) without an answer" }
-      }
       lines.append(
         "| `\(column.title)` | \(counts[.pass, default: 0]) | \(counts[.xfail, default: 0]) | \(counts[.fail, default: 0]) "
-          + "| \(errors) | \(counts[.skip, default: 0]) | \(agreement) |")
+          + "| \(errors) | \(counts[.skip, default: 0]) | \(Self.figure(agreements[column])) "
+          + "| \(Self.figure(matrixAgreements[column]?.agreement)) |")
     }
 
     lines += ["", "## Where a profile disagrees with its release", ""]
@@ -125,6 +167,9 @@ public struct VersionsReport: Sendable {
       }
     }
     if !anyDisagreement { lines.append("None.") }
+
+    lines += ["", "## Where a profile disagrees with its release on the whole matrix", ""]
+    lines += matrixDisagreementLines()
 
     lines += ["", "## Known differences from the corpus expectations", ""]
     var reasons: [String: [Column: Int]] = [:]
@@ -157,6 +202,31 @@ public struct VersionsReport: Sendable {
       lines.append("| `\(id)` | " + cells.joined(separator: " | ") + " |")
     }
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// Per column, the whole matrix's disagreements grouped by the release's reason, each group with its count
+  /// and its cases by `architecture/tuner` (a matrix id is `matrix/<architecture>/<base>/<tuner>/<adapter>`).
+  func matrixDisagreementLines() -> [String] {
+    var lines: [String] = []
+    for column in columns {
+      guard let m = matrixAgreements[column], !m.agreement.disagreements.isEmpty else { continue }
+      lines.append("- `\(m.agreement.left)` vs `\(column.title)`: \(m.agreement.disagreements.count) case(s)")
+      var groups: [String: [String]] = [:]
+      for d in m.agreement.disagreements { groups[m.reasons[d.id] ?? "", default: []].append(d.id) }
+      // Listed reasons first, then the cases no expectation explains.
+      for reason in groups.keys.sorted(by: { ($0.isEmpty ? 1 : 0, $0) < ($1.isEmpty ? 1 : 0, $1) }) {
+        let ids = groups[reason] ?? []
+        var cells: [String: Int] = [:]
+        for id in ids {
+          let parts = id.split(separator: "/")
+          let cell = parts.count == 5 ? "\(parts[1])/\(parts[3])" : id
+          cells[cell, default: 0] += 1
+        }
+        let cases = cells.keys.sorted().map { "`\($0)` \(cells[$0] ?? 0)" }.joined(separator: ", ")
+        lines.append("  - \(ids.count): \(reason.isEmpty ? "no reason listed" : reason) (\(cases))")
+      }
+    }
+    return lines.isEmpty ? ["None" + (matrixAgreements.isEmpty ? " run." : ".")] : lines
   }
 
   /// The first line of a message, scratch folders of the run (with its process id) replaced.
