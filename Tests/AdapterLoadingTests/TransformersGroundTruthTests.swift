@@ -204,6 +204,7 @@ enum TransformersGroundTruth {
       "embeddings--lora-v140-embeddings--llama-v128--ignore-mismatched",
       "embeddings--t5-lora-v140-embeddings--t5-v128--ignore-mismatched",
       "mutated--lora-r4--wrong-rank--ignore-mismatched",
+      "wider--adaption-prompt--llama-h32--ignore-mismatched",
       "wider--lora-r4--llama-h32--ignore-mismatched",
     ],
   ]
