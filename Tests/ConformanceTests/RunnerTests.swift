@@ -231,3 +231,45 @@ struct RunnerPathTests {
     #expect(ConformanceRunner.relativized(.failed("in /s/000001/pair/base"), prepared: prepared, scratch: "/s/000001") == .failed("in base"))
   }
 }
+
+/// The built-in profiles of a run read a case's folders once between them (`CaseReads`).
+@Suite("Shared reads")
+struct SharedReadsTests {
+  /// After the first profile has read the case, its weight files are removed: a profile that reads alike
+  /// answers from what was read (the same outcome), one that reads safetensors otherwise reads again and
+  /// finds the file gone; HDF5 is read alike by every profile.
+  @Test(arguments: [CheckpointFormat.safetensors, .hdf5])
+  func profilesShareWhatTheyReadAlike(format: CheckpointFormat) async throws {
+    let corpus = try Corpus.load(root: Repository.corpus, matrix: .none)
+    let spec = try #require(corpus.cases.first { $0.id == "tuners/dora" })
+    let dir = TemporaryDirectory()
+    let folder = dir.file("case")
+    try FileSystem.createDirectory(folder)
+    let prepared = try await SynthesisMaterializer(corpusRoot: Repository.corpus, cache: nil)
+      .prepare(CaseRun(spec: spec, format: format), in: folder)
+    let peft = try #require(BuiltinLoaders.loader(named: "peft"))
+    let first = try await peft.run(prepared)
+    guard case .outcome(let outcome) = first else {
+      Issue.record("peft: \(first)")
+      return
+    }
+    #expect(outcome.error == nil)
+    for folder in [prepared.base, prepared.adapter] {
+      for file in try FileSystem.contents(ofDirectory: folder) where file.hasSuffix(".safetensors") || file.hasSuffix(".h5") {
+        try FileSystem.removeTree(FileSystem.join(folder, file))
+      }
+    }
+    let fresh = PreparedCase(run: prepared.run, base: prepared.base, adapter: prepared.adapter)
+    #expect(try await peft.run(prepared) == first, "read alike: the shared tables answer")
+    #expect(try await peft.run(fresh) != first, "a new case reads the folders again")
+    let recommended = try #require(BuiltinLoaders.loader(named: "recommended"))
+    let strict = try await recommended.run(prepared)
+    if format == .hdf5 {
+      guard case .outcome(let shared) = strict else { throw CancellationError() }
+      #expect(shared.error == nil, "HDF5 is read alike by every profile")
+    } else {
+      guard case .outcome(let reread) = strict else { throw CancellationError() }
+      #expect(reread.error?.kind == .weightsNotFound, "strict safetensors reading is not the reference's: read again")
+    }
+  }
+}

@@ -63,6 +63,8 @@ public struct PreparedCase: Sendable {
   public var loaded: [LoadedFolder]
   /// Anything the materializer can hand over without a round trip through files (tables).
   public var inMemory: (any Sendable)?
+  /// The folders as the built-in profiles read them, shared by the loaders that run this case.
+  public let reads = CaseReads()
 
   public init(run: CaseRun, base: String, adapter: String, loaded: [LoadedFolder] = [], inMemory: (any Sendable)? = nil) {
     self.run = run

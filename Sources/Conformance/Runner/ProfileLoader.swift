@@ -14,6 +14,8 @@ public struct ProfileLoader: ConformanceLoader {
   /// The name the loader was asked for (`peft-0.13` stays `peft-0.13` in results, though it is `peft@0.13`).
   public let id: String
   private let formats: CheckpointFormats
+  /// Which reader `formats` is: profiles that read alike share what one of them read of a case.
+  private let readerName: String
 
   /// Whether configs are reduced to the fields the release knows (as the driver does with
   /// `ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS=1`).
@@ -23,7 +25,7 @@ public struct ProfileLoader: ConformanceLoader {
     self.profile = profile
     self.stripsUnknownConfigFields = stripsUnknownConfigFields
     self.id = id ?? profile.rawValue
-    formats = profile == .recommended ? .standard : Self.referenceCompatible
+    (formats, readerName) = profile == .recommended ? (.standard, "standard") : (Self.referenceCompatible, "reference")
   }
 
   /// safetensors read as the Rust reference reads them; HDF5 as usual.
@@ -80,15 +82,16 @@ public struct ProfileLoader: ConformanceLoader {
     let base: AdapterLoading.BaseModel
     let adapter: AdapterSource
     var loaded: [AdapterLoading.LoadedAdapter] = []
+    let reads = prepared.reads
     do {
-      let checkpoint = try ModelCheckpoint(path: prepared.base, formats: formats)
-      base = try Self.baseModel(config: checkpoint.folder.config, weights: checkpoint.weights.tensors, source: prepared.base)
+      let folder = try reads.model(prepared.base, formats: formats, reader: readerName)
+      base = try Self.baseModel(config: folder.config, weights: folder.tensors, source: prepared.base)
     } catch {
       return .failed(Self.inputError(error))
     }
     // After the base, PEFT reads adapter_config.json before any adapter weight: a release that refuses
     // the config never reads a (malformed) weight file.
-    if let release = profile.release, let folder = try? AdapterFolder(path: prepared.adapter),
+    if let release = profile.release, let folder = try? reads.adapterFolder(prepared.adapter),
       let config = try? AdapterConfig(json: folder.config, source: FileSystem.join(prepared.adapter, FolderLayout.adapterConfig)),
       let refusal = release.refusal(of: config, strippingUnknownFields: stripsUnknownConfigFields)
     {
@@ -97,8 +100,10 @@ public struct ProfileLoader: ConformanceLoader {
       return Self.observed(outcome)
     }
     do {
-      for entry in prepared.loaded { loaded.append(AdapterLoading.LoadedAdapter(name: entry.name, source: try readAdapter(entry.path))) }
-      adapter = try readAdapter(prepared.adapter)
+      for entry in prepared.loaded {
+        loaded.append(AdapterLoading.LoadedAdapter(name: entry.name, source: try readAdapter(entry.path, reads)))
+      }
+      adapter = try readAdapter(prepared.adapter, reads)
     } catch {
       return .failed(Self.inputError(error))
     }
@@ -112,11 +117,11 @@ public struct ProfileLoader: ConformanceLoader {
     return Self.observed(outcome)
   }
 
-  private func readAdapter(_ path: String) throws -> AdapterSource {
-    let checkpoint = try Checkpoints.AdapterCheckpoint(path: path, formats: formats)
+  private func readAdapter(_ path: String, _ reads: CaseReads) throws -> AdapterSource {
+    let folder = try reads.adapter(path, formats: formats, reader: readerName)
     return try AdapterSource(
-      configJSON: checkpoint.folder.config, configPath: FileSystem.join(path, FolderLayout.adapterConfig),
-      tensors: checkpoint.weights.tensors, path: path)
+      configJSON: folder.config, configPath: FileSystem.join(path, FolderLayout.adapterConfig), tensors: folder.tensors,
+      path: path)
   }
 
   /// The simulation's outcome in the common vocabulary.

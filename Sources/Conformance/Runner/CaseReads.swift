@@ -1,0 +1,67 @@
+import Checkpoints
+import SystemSupport
+import TensorIO
+
+/// A case's folders as the built-in profiles read them, read once for every profile that runs the case:
+/// the default run's three profiles read the same files, and libhdf5 opening each HDF5 file three times
+/// was more than a quarter of the run (`perf record`).
+///
+/// Only what the profiles use is kept — the folder's JSON config and its tensor table, or the error
+/// reading them gave — not the open files. A table is shared only between readers that read it alike:
+/// safetensors by the reader's name (strict or as the Rust reference), HDF5 by every reader.
+public final class CaseReads: Sendable {
+  /// What a profile reads of a model or adapter folder.
+  struct Folder: Sendable {
+    var config: JSONObject
+    var tensors: TensorTable
+  }
+
+  private struct Key: Hashable, Sendable {
+    var path: String
+    var reader: String
+  }
+
+  private let models = Locked<[String: Result<ModelFolder, any Error>]>([:])
+  private let adapters = Locked<[String: Result<AdapterFolder, any Error>]>([:])
+  private let tables = Locked<[Key: Result<TensorTable, any Error>]>([:])
+
+  public init() {}
+
+  /// `config.json` and the weights' table of a model folder, as `ModelCheckpoint(path:formats:)` reads them.
+  func model(_ path: String, formats: CheckpointFormats, reader: String) throws -> Folder {
+    let folder = try models.withLock { memo in
+      try Self.value(&memo, path) { try ModelFolder(path: path) }
+    }
+    return Folder(config: folder.config, tensors: try table(path, folder.weights, formats: formats, reader: reader))
+  }
+
+  /// `adapter_config.json` of an adapter folder, as `AdapterFolder(path:)` reads it.
+  func adapterFolder(_ path: String) throws -> AdapterFolder {
+    try adapters.withLock { memo in try Self.value(&memo, path) { try AdapterFolder(path: path) } }
+  }
+
+  /// `adapter_config.json` and the weights' table of an adapter folder, as `AdapterCheckpoint(path:formats:)`
+  /// reads them.
+  func adapter(_ path: String, formats: CheckpointFormats, reader: String) throws -> Folder {
+    let folder = try adapterFolder(path)
+    return Folder(config: folder.config, tensors: try table(path, folder.weights, formats: formats, reader: reader))
+  }
+
+  private func table(_ path: String, _ weights: WeightFiles, formats: CheckpointFormats, reader: String) throws
+    -> TensorTable
+  {
+    let key = Key(path: path, reader: weights.format == .hdf5 ? "hdf5" : reader)
+    return try tables.withLock { memo in
+      try Self.value(&memo, key) { try Checkpoint(weights: weights, formats: formats).tensors }
+    }
+  }
+
+  private static func value<K: Hashable, V>(_ memo: inout [K: Result<V, any Error>], _ key: K, _ make: () throws -> V)
+    throws -> V
+  {
+    if let known = memo[key] { return try known.get() }
+    let result = Result { try make() }
+    memo[key] = result
+    return try result.get()
+  }
+}
