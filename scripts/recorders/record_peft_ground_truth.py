@@ -1266,15 +1266,7 @@ def _transformers_load(model, adapter_dir, name, kw, cap_results):
             res = model.load_adapter(adapter_dir, adapter_name=name, **kw)
     finally:
         peft_utils.set_peft_model_state_dict = original
-    if res is not None:
-        return OrderedDict(
-            missing_keys=sorted(res.missing_keys), unexpected_keys=sorted(res.unexpected_keys),
-            mismatched_keys=sorted([k, list(a), list(b)] for k, a, b in res.mismatched_keys),
-            result_type=f"{type(res).__module__}.{type(res).__qualname__}")
-    raw = cap_results[-1] if cap_results else None
-    missing = [k for k in (raw.missing_keys if raw is not None else []) if "lora_" in k and name in k]
-    return OrderedDict(missing_keys=sorted(missing), unexpected_keys=sorted(raw.unexpected_keys if raw is not None else []),
-                       mismatched_keys=None, result_type=None)
+    return _transformers_keys(res, cap_results[-1] if cap_results else None, name)
 
 
 def _pointed_copy(adapter_dir, folder, base_model_name_or_path=None, drop=False):
@@ -1328,13 +1320,17 @@ def _auto_from_pretrained(cls, folder, name, kw):
             cls.from_pretrained(folder, adapter_name=name, **kw)
     finally:
         PeftAdapterMixin.load_adapter, peft_utils.set_peft_model_state_dict = original_load, original_set
-    res = infos[-1] if infos else None
+    return _transformers_keys(infos[-1] if infos else None, raws[-1] if raws else None, name)
+
+
+def _transformers_keys(res, raw, name):
+    """The keys transformers reports: 5.x's `LoadStateDictInfo` when it returned one, else 4.x's filter of the
+    raw load result (unexpected keys, and missing keys holding `lora_` and the adapter name)."""
     if res is not None:
         return OrderedDict(
             missing_keys=sorted(res.missing_keys), unexpected_keys=sorted(res.unexpected_keys),
             mismatched_keys=sorted([k, list(a), list(b)] for k, a, b in res.mismatched_keys),
             result_type=f"{type(res).__module__}.{type(res).__qualname__}")
-    raw = raws[-1] if raws else None
     missing = [k for k in (raw.missing_keys if raw is not None else []) if "lora_" in k and name in k]
     return OrderedDict(missing_keys=sorted(missing), unexpected_keys=sorted(raw.unexpected_keys if raw is not None else []),
                        mismatched_keys=None, result_type=None)
