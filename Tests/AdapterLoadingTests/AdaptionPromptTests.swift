@@ -41,4 +41,22 @@ struct AdaptionPromptTests {
       #expect(error == .valueError("Unsupported model type for adaption prompt: '\(base.architecture.modelType)'."))
     }
   }
+
+  /// The refusal is raised in PEFT's config code in every release (the recorded frames say so), which the
+  /// driver reports as `invalid-adapter-config`: the engine's kind for it must be the same, or a profile and
+  /// its release disagree on every such case (found on the GPT-2 matrix cases under PEFT 0.14).
+  @Test(
+    "an unsupported model type is an invalid adapter config, as the driver classifies it",
+    arguments: [
+      "peft-ground-truth/cases/cross-arch--adaption-prompt--t5-v128.json",
+      "peft-releases/0.13.2-stripped/cases/roundtrip--gpt2-adaption-prompt.json",
+    ])
+  func unsupportedModelTypeKind(_ fixture: String) throws {
+    let record = try Fixtures.object(fixture)
+    let error = try #require(record["from_pretrained"]?["error"]?.objectValue)
+    let frames = (error["frames"]?.arrayValue ?? []).compactMap(\.stringValue)
+    #expect(frames.last?.hasPrefix("peft/tuners/adaption_prompt/config.py:") == true, "\(frames)")
+    let recorded = PythonError(kind: try #require(error["type"]?.stringValue), message: try #require(error["message"]?.stringValue))
+    #expect(recorded.category == .invalidAdapterConfig)
+  }
 }

@@ -47,6 +47,8 @@ extension PythonError {
       || message.contains("does not support DoRA") || message.hasPrefix("Either `r` or `oft_block_size`")
       || message.hasPrefix("You can only specify either r") || message.hasPrefix("`num_frozen_tokens` must be")
       || message.hasPrefix("CPTConfig only supports task_type") || message.hasPrefix("cpt_token_ids, cpt_mask and")
+      // Adaption prompt's config code refuses a model type its table lacks (every release).
+      || message.hasPrefix("Unsupported model type for adaption prompt")
     {
       return .invalidAdapterConfig
     }
