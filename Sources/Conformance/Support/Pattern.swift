@@ -44,19 +44,7 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
   private func admits(_ text: String) -> Bool {
     if let anchoredPrefix, !text.hasPrefix(anchoredPrefix) { return false }
     guard let requiredLiterals else { return true }
-    var text = text
-    return text.withUTF8 { bytes in requiredLiterals.contains { Self.bytes(bytes, contain: $0) } }
-  }
-
-  private static func bytes(_ bytes: UnsafeBufferPointer<UInt8>, contain literal: [UInt8]) -> Bool {
-    guard let first = literal.first else { return true }
-    guard bytes.count >= literal.count else { return false }
-    for start in 0...(bytes.count - literal.count) where bytes[start] == first {
-      var i = 1
-      while i < literal.count && bytes[start + i] == literal[i] { i += 1 }
-      if i == literal.count { return true }
-    }
-    return false
+    return ByteSearch.contains(text, anyOf: requiredLiterals)
   }
 
   /// `^` then literal characters, up to the first special one (a literal followed by a quantifier

@@ -730,12 +730,12 @@ private struct Machine {
 
   func isWord(_ at: Int) -> Bool { at >= 0 && at < text.count && CharSet.isIn(.word, text[at]) }
 
-  /// Runs `code` from position `start`; the end position of the first match in `re`'s order, or `nil`.
-  /// With `endAt`, only a match ending there counts (full matches and look-behind).
   /// Backtracking frames of every `run` in progress (look-arounds nest), kept between calls so that
   /// trying each start position of a search does not allocate.
   private var stack: [Frame] = []
 
+  /// Runs `code` from position `start`; the end position of the first match in `re`'s order, or `nil`.
+  /// With `endAt`, only a match ending there counts (full matches and look-behind).
   mutating func run(_ code: [Instruction], from start: Int, slots: inout [Int], endAt: Int?) throws(BudgetError) -> Int? {
     // This call's frames sit above `base`; they are dropped whatever the outcome.
     let base = stack.count

@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
 import SystemSupport
 import TensorIO
 
@@ -43,11 +36,7 @@ struct KeyRenaming: Sendable, Hashable {
 
   /// The renaming applied to `key`, or `nil` when it does not match.
   func apply(to key: String) -> String? {
-    if let literalBytes {
-      var text = key
-      let mayMatch = text.withUTF8 { haystack in literalBytes.contains { Self.bytes(haystack, contain: $0) } }
-      if !mayMatch { return nil }
-    }
+    if let literalBytes, !ByteSearch.contains(key, anyOf: literalBytes) { return nil }
     var prefix = ""
     var rest = key
     if !scope.isEmpty {
@@ -70,22 +59,6 @@ struct KeyRenaming: Sendable, Hashable {
     guard let first = rest.firstRange(of: matched) else { return nil }
     rest.replaceSubrange(first, with: replacement)
     return prefix + rest
-  }
-
-  /// A plain byte search (`memchr` for the first byte): checkpoint keys are short, and the standard
-  /// library's substring search builds a table per call, which dominated loading 19k-tensor checkpoints.
-  private static func bytes(_ haystack: UnsafeBufferPointer<UInt8>, contain needle: [UInt8]) -> Bool {
-    guard let first = needle.first else { return true }
-    guard let base = haystack.baseAddress, haystack.count >= needle.count else { return false }
-    let last = haystack.count - needle.count
-    var start = 0
-    while start <= last {
-      guard let hit = memchr(base + start, Int32(first), last - start + 1) else { return false }
-      start = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-      if memcmp(base + start, needle, needle.count) == 0 { return true }
-      start += 1
-    }
-    return false
   }
 
   /// A literal substring every match of `pattern` contains: the longest run of plain characters at the

@@ -1,0 +1,34 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Substring search on UTF-8 bytes in place (`memchr` for the first byte, then `memcmp`): names and ids are
+/// short, and the standard library's substring search builds a table per call, which dominated loading
+/// 19k-tensor checkpoints and matching expectation entries against thousands of case ids.
+package enum ByteSearch {
+  /// Whether `haystack` holds `needle` (an empty needle is everywhere).
+  package static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+    guard let first = needle.first else { return true }
+    guard let base = haystack.baseAddress, haystack.count >= needle.count else { return false }
+    let last = haystack.count - needle.count
+    var start = 0
+    while start <= last {
+      guard let hit = memchr(base + start, Int32(first), last - start + 1) else { return false }
+      start = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+      if memcmp(base + start, needle, needle.count) == 0 { return true }
+      start += 1
+    }
+    return false
+  }
+
+  /// Whether `text`'s UTF-8 holds one of `needles` (a scalar sequence occurs in a text exactly when its
+  /// UTF-8 bytes do).
+  package static func contains(_ text: String, anyOf needles: [[UInt8]]) -> Bool {
+    var text = text
+    return text.withUTF8 { bytes in needles.contains { contains(bytes, $0) } }
+  }
+}
