@@ -287,11 +287,7 @@ class CaseRunner:
                     else:
                         model.load_adapter(folders.get(path), adapter_name=name)
             except Exception as error:
-                _log_traceback(request, f"loading the already-loaded adapter '{name}'")
-                raise DriverFailure(
-                    f"could not load the already-loaded adapter '{name}' from {path}: "
-                    f"{type(error).__name__}: {error}"
-                ) from error
+                raise _setup_failure(request, name, path, error) from error
         return model
 
     @staticmethod
@@ -358,6 +354,15 @@ def _log_traceback(request, what):
     print(f"driver: {request.id}: {what} raised:", file=sys.stderr)
     traceback.print_exc(file=sys.stderr)
 
+
+
+def _setup_failure(request, name, path, error):
+    """The driver failure for an already-loaded adapter that did not load (the case's set-up, not its
+    answer), its traceback logged."""
+    _log_traceback(request, f"loading the already-loaded adapter '{name}'")
+    return DriverFailure(
+        f"could not load the already-loaded adapter '{name}' from {path}: {type(error).__name__}: {error}"
+    )
 
 def elapsed_ms(started):
     return round((time.perf_counter() - started) * 1000.0, 3)

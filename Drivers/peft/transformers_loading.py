@@ -39,7 +39,7 @@ from transformers.integrations.peft import PeftAdapterMixin
 import adapter_loading
 import base_models
 import capture
-from adapter_loading import DriverFailure, _keys_of, _LoadFailed, _log_traceback
+from adapter_loading import DriverFailure, _keys_of, _LoadFailed, _log_traceback, _setup_failure
 
 METHODS = adapter_loading.METHODS + ("auto_from_pretrained",)
 
@@ -258,11 +258,7 @@ class CaseRunner(adapter_loading.CaseRunner):
                 with capture.Capture().recording():
                     base.load_adapter(folders.get(path), adapter_name=name)
             except Exception as error:
-                _log_traceback(request, f"loading the already-loaded adapter '{name}'")
-                raise DriverFailure(
-                    f"could not load the already-loaded adapter '{name}' from {path}: "
-                    f"{type(error).__name__}: {error}"
-                ) from error
+                raise _setup_failure(request, name, path, error) from error
         return base
 
     @staticmethod

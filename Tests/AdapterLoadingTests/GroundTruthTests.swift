@@ -41,13 +41,7 @@ struct GroundTruthTests {
     let load = try #require(record["load"]?.objectValue)
     let base = try GroundTruth.base(try #require(record["base"]?.stringValue))
     let adapter = try GroundTruth.adapter(try #require(record["adapter"]?.stringValue))
-    var loaded: [LoadedAdapter] = []
-    for entry in try #require(load["loaded"]?.arrayValue) {
-      loaded.append(
-        LoadedAdapter(
-          name: try #require(entry["name"]?.stringValue),
-          source: try GroundTruth.adapter(try #require(entry["adapter"]?.stringValue))))
-    }
+    let loaded = try GroundTruth.loadedAdapters(load)
     let context = LoadContext(
       adapterName: try #require(load["adapter_name"]?.stringValue), call: .loadAdapter, loaded: loaded,
       ignoreMismatchedSizes: load["ignore_mismatched_sizes"]?.boolValue ?? false,

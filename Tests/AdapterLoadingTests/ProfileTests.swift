@@ -13,13 +13,7 @@ struct ProfileTests {
   static func run(_ id: String, profile: LoadProfile) throws -> (LoadOutcome, JSONObject) {
     let record = try GroundTruth.record(id)
     let load = try #require(record["load"]?.objectValue)
-    var loaded: [LoadedAdapter] = []
-    for entry in try #require(load["loaded"]?.arrayValue) {
-      loaded.append(
-        LoadedAdapter(
-          name: try #require(entry["name"]?.stringValue),
-          source: try GroundTruth.adapter(try #require(entry["adapter"]?.stringValue))))
-    }
+    let loaded = try GroundTruth.loadedAdapters(load)
     let context = LoadContext(
       adapterName: try #require(load["adapter_name"]?.stringValue), loaded: loaded,
       ignoreMismatchedSizes: load["ignore_mismatched_sizes"]?.boolValue ?? false,

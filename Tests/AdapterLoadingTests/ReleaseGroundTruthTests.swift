@@ -105,13 +105,7 @@ enum ReleaseGroundTruth {
     case .loadAdapter:
       guard let object = record["load_adapter"]?.objectValue else { return nil }
       recorded = object
-      var loaded: [LoadedAdapter] = []
-      for entry in try #require(load["loaded"]?.arrayValue) {
-        loaded.append(
-          LoadedAdapter(
-            name: try #require(entry["name"]?.stringValue),
-            source: try adapter(try #require(entry["adapter"]?.stringValue), recording)))
-      }
+      let loaded = try GroundTruth.loadedAdapters(load) { try adapter($0, recording) }
       context = LoadContext(
         adapterName: try #require(load["adapter_name"]?.stringValue), call: .loadAdapter, loaded: loaded,
         ignoreMismatchedSizes: load["ignore_mismatched_sizes"]?.boolValue ?? false,

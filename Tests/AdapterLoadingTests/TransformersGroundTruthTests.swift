@@ -233,15 +233,7 @@ enum TransformersGroundTruth {
   /// The first difference between the profile's outcome and the release's record of one load, or `nil`.
   static func difference(_ record: JSONObject, _ recorded: JSONObject, call: LoadCall, release: PEFTRelease) throws -> String? {
     let load = try #require(record["load"]?.objectValue)
-    var loaded: [LoadedAdapter] = []
-    if call == .loadAdapter {
-      for entry in try #require(load["loaded"]?.arrayValue) {
-        loaded.append(
-          LoadedAdapter(
-            name: try #require(entry["name"]?.stringValue),
-            source: try GroundTruth.adapter(try #require(entry["adapter"]?.stringValue))))
-      }
-    }
+    let loaded = call == .loadAdapter ? try GroundTruth.loadedAdapters(load) : []
     let context = LoadContext(
       adapterName: try #require(recorded["adapter_name"]?.stringValue), call: call, loaded: loaded,
       ignoreMismatchedSizes: load["ignore_mismatched_sizes"]?.boolValue ?? false,

@@ -87,14 +87,13 @@ public struct Corpus: Sendable {
       cases.append(spec)
     }
     var unplanned: [String] = []
-    let selecting: (@Sendable (String) -> Bool)??
-    switch matrix {
-    case .none: selecting = nil
-    case .all: selecting = .some(nil)
-    case .only(let predicate): selecting = predicate
-    }
-    if let selecting {
-      let matrix = MatrixCases.load(root: root, selecting: selecting)
+    let expanded: (cases: [CaseSpec], unplanned: [String], diagnostics: [LintDiagnostic], hash: String)? =
+      switch matrix {
+      case .none: nil
+      case .all: MatrixCases.load(root: root)
+      case .only(let predicate): MatrixCases.load(root: root, selecting: predicate)
+      }
+    if let matrix = expanded {
       diagnostics += matrix.diagnostics
       if !matrix.hash.isEmpty {
         hasher.update(MatrixCases.file)

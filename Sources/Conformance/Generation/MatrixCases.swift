@@ -69,7 +69,12 @@ public enum MatrixCases {
     var selected: [PairSpec] = []
     var unplanned: [String] = []
     for entry in matrix.cases {
-      if let selecting, !selecting(caseID(entry)) { unplanned.append(caseID(entry)) } else { selected.append(entry) }
+      guard let selecting else {
+        selected.append(entry)
+        continue
+      }
+      let id = caseID(entry)
+      if selecting(id) { selected.append(entry) } else { unplanned.append(id) }
     }
     let entries = selected
     // Planning each combination (the rule table) is independent work: spread it over the cores.

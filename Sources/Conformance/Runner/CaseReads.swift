@@ -8,7 +8,8 @@ import TensorIO
 ///
 /// Only what the profiles use is kept — the folder's JSON config and its tensor table, or the error
 /// reading them gave — not the open files. A table is shared only between readers that read it alike:
-/// safetensors by the reader's name (strict or as the Rust reference), HDF5 by every reader.
+/// safetensors by the reader's name (strict or as the Rust reference), HDF5 by every profile (they all
+/// open it with the standard reader: `ProfileLoader.referenceCompatible` reuses it).
 public final class CaseReads: Sendable {
   /// What a profile reads of a model or adapter folder.
   struct Folder: Sendable {

@@ -28,13 +28,13 @@ public struct ProfileLoader: ConformanceLoader {
     (formats, readerName) = profile == .recommended ? (.standard, "standard") : (Self.referenceCompatible, "reference")
   }
 
-  /// safetensors read as the Rust reference reads them; HDF5 as usual.
-  static let referenceCompatible = CheckpointFormats(
-    openers: [
-      .safetensors: { path in try SafeTensorsFile(path: path, options: .rustCompatible) },
-      .hdf5: { path in try HDF5File(path: path) },
-    ],
-    writers: [.safetensors: SafeTensorsWriter(), .hdf5: HDF5Writer()])
+  /// safetensors read as the Rust reference reads them; HDF5 with the standard reader itself (so a case's
+  /// HDF5 tables are shared with `recommended`, see ``CaseReads``).
+  static let referenceCompatible: CheckpointFormats = {
+    var formats = CheckpointFormats.standard
+    formats.openers[.safetensors] = { path in try SafeTensorsFile(path: path, options: .rustCompatible) }
+    return formats
+  }()
 
   public func start() async throws -> LoaderInfo {
     var reports: Set<OutcomeField> = [.missingKeys, .unexpectedKeys, .mismatchedKeys, .error, .errorType, .warnings]

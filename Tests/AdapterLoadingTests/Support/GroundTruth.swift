@@ -52,6 +52,17 @@ enum GroundTruth {
 
   static func record(_ id: String) throws -> JSONObject { try Fixtures.object("peft-ground-truth/cases/\(id).json") }
 
+  /// A recorded case's `load.loaded`: the adapters loaded before the one under test, in order, each read by
+  /// `reading` (a release's replay reads them as that release would).
+  static func loadedAdapters(_ load: JSONObject, reading: (String) throws -> AdapterSource = GroundTruth.adapter) throws
+    -> [LoadedAdapter]
+  {
+    try #require(load["loaded"]?.arrayValue).map { entry in
+      LoadedAdapter(
+        name: try #require(entry["name"]?.stringValue), source: try reading(try #require(entry["adapter"]?.stringValue)))
+    }
+  }
+
   static func base(_ relative: String) throws -> BaseModel {
     let checkpoint = try ModelCheckpoint(path: root.appendingPathComponent(relative).path, formats: .standard)
     return try BaseModel(config: checkpoint.folder.config, weights: checkpoint.weights.tensors, source: relative)
