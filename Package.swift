@@ -28,12 +28,22 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
   ],
   targets: [
-    .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+    // libhdf5's headers (Debian's serial build, or a plain install: shim.h); linked below.
+    .systemLibrary(name: "CHDF5", providers: [.apt(["libhdf5-dev"])]),
     // Internal (no product): processes, locks, the monotonic clock, descriptor I/O.
     .target(name: "SystemSupport", swiftSettings: strictSettings),
     .target(name: "TensorIO", dependencies: ["SystemSupport"], swiftSettings: strictSettings),
     .target(name: "SafeTensors", dependencies: ["TensorIO"], swiftSettings: strictSettings),
-    .target(name: "HDF5Checkpoint", dependencies: ["SystemSupport", "TensorIO", "CHDF5"], swiftSettings: strictSettings),
+    .target(
+      name: "HDF5Checkpoint", dependencies: ["SystemSupport", "TensorIO", "CHDF5"], swiftSettings: strictSettings,
+      linkerSettings: [
+        // The distribution's own libhdf5, from its static archive on Linux: the shared library brings about
+        // thirty more (curl, TLS, Kerberos, LDAP, for an S3 driver Adaptest never uses) whose loading cost every
+        // process 5 ms of start-up, whether it reads HDF5 or not (Benchmarks/README.md).
+        .linkedLibrary(":libhdf5_serial.a", .when(platforms: [.linux])),
+        .linkedLibrary("hdf5", .when(platforms: [.macOS])),
+        .linkedLibrary("sz"), .linkedLibrary("z"), .linkedLibrary("m"),
+      ]),
     .target(
       name: "Checkpoints", dependencies: ["TensorIO", "SafeTensors", "HDF5Checkpoint"],
       swiftSettings: strictSettings),

@@ -4,7 +4,12 @@
 #ifndef ADAPTEST_CHDF5_SHIM_H
 #define ADAPTEST_CHDF5_SHIM_H
 
+// Debian and Ubuntu install the serial build's headers under hdf5/serial/.
+#if __has_include(<hdf5/serial/hdf5.h>)
+#include <hdf5/serial/hdf5.h>
+#else
 #include <hdf5.h>
+#endif
 
 static inline hid_t chdf5_p_default(void) { return H5P_DEFAULT; }
 static inline hid_t chdf5_e_default(void) { return H5E_DEFAULT; }

@@ -10,6 +10,7 @@ struct CorpusCommand: ParsableCommand {
 
   struct Lint: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "lint",
       abstract: "Report every problem in the corpus's case and expectation files, with file:line:column.",
       discussion: """
         With case files given, only those are linted (their syntax, names, id and whether the generator \
@@ -45,6 +46,7 @@ struct CorpusCommand: ParsableCommand {
 
   struct New: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "new",
       abstract: "Write a new case file from the template.",
       discussion: "NAME is the case id, e.g. vocab/resized-down; the file is Corpus/cases/NAME.yaml.")
 

@@ -11,6 +11,7 @@ struct DriverCommand: ParsableCommand {
 
   struct Setup: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "setup",
       abstract: "Create (or reuse) the cached Python venv for a loader version, e.g. peft==0.21.2.",
       discussion: """
         Runs Drivers/NAME/setup-venv.sh VERSION: CPU torch where the torch==2.13.0+cpu pin resolves \

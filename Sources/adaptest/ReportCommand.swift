@@ -10,6 +10,7 @@ struct ReportCommand: ParsableCommand {
 
   struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "merge",
       abstract: "Merge results.json files of sharded runs into one report folder.")
 
     @Argument(help: "results.json files (or report folders holding one).") var inputs: [String]
@@ -42,6 +43,7 @@ struct ReportCommand: ParsableCommand {
 
   struct Architectures: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "architectures",
       abstract: "The architecture sweep as a table: model type × scenario → agrees / deviates, with every reason.",
       discussion: """
         Reads a run of the sweep (`adaptest run --sweep DIR --loader peft --loader peft@X.Y.Z --full-details`) \
@@ -82,6 +84,7 @@ struct ReportCommand: ParsableCommand {
 
   struct Versions: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "versions",
       abstract: "The cross-version report of real PEFT releases, with each release line's profile agreement.",
       discussion: """
         RESULTS is a results.json (or report folder) of `adaptest run --loader peft@X.Y.Z … --loader peft@X.Y … \
@@ -114,6 +117,7 @@ struct ReportCommand: ParsableCommand {
 
   struct Agreement: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "agreement",
       abstract: "How often two loaders of one run report the same keys and error kind (the differential).",
       discussion: """
         Compares, case by case, the missing keys and unexpected keys (as ordered lists) and the error \
@@ -147,7 +151,8 @@ struct ReportCommand: ParsableCommand {
   }
 
   struct Render: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write summary.md, junit.xml and index.html for a results.json.")
+    static let configuration = CommandConfiguration(
+      commandName: "render", abstract: "Write summary.md, junit.xml and index.html for a results.json.")
 
     @Argument(help: "A results.json (or a report folder holding one).") var input: String
     @Option(help: "The output folder.") var out: String

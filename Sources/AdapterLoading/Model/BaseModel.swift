@@ -81,11 +81,10 @@ public struct BaseModel: Sendable, Hashable {
   /// cost quadratic time here.
   private static func validateNames(_ keys: [String], source: String) throws(BaseModelError) {
     for key in keys {
-      guard isValidParameterName(key) else {
+      // One pass over the bytes for both checks (19k names on a real-size MoE base).
+      guard let depth = dottedDepth(key) else {
         throw BaseModelError(source: source, subject: key, detail: "not a valid parameter name")
       }
-      var depth = 0
-      for byte in key.utf8 where byte == UInt8(ascii: ".") { depth += 1 }
       guard depth < maximumDepth else {
         throw BaseModelError(
           source: source, subject: String(key.prefix(80)) + "…",
@@ -151,7 +150,10 @@ public struct BaseModel: Sendable, Hashable {
   private mutating func placedAsRecorded(_ keys: [(key: String, info: TensorInfo)]) -> [(key: String, info: TensorInfo)] {
     let records = architecture.records
     let prefix = architecture.baseModelPrefix
-    let rootChildren = Set(records.record(RecordTrie.root)?.children ?? [])
+    let dottedPrefix = prefix + "."
+    // The prefix's node, looked up once: "is `prefix.key` recorded" is then "is `key` recorded below it".
+    let prefixNode = prefix.isEmpty ? nil : records.node(at: prefix[...])
+    let rootChildren = Set((records.record(RecordTrie.root)?.children ?? []).map { $0[...] })
     let rootTensors = Set(records.record(RecordTrie.root)?.tensors ?? [])
     let ignore = (architecture.recordedClass?.ignoreOnLoadUnexpected ?? []).compactMap {
       try? PythonRegex($0, field: "_keys_to_ignore_on_load_unexpected")
@@ -164,19 +166,23 @@ public struct BaseModel: Sendable, Hashable {
     for (original, info) in keys {
       var key = original
       if !prefix.isEmpty {
-        let withoutPrefix = key.hasPrefix(prefix + ".") ? String(key.dropFirst(prefix.count + 1)) : nil
-        if let withoutPrefix, records.recognizes(withoutPrefix) {
-          key = withoutPrefix
+        let withoutPrefix = key.hasPrefix(dottedPrefix) ? key.utf8.dropFirst(dottedPrefix.utf8.count) : nil
+        if let withoutPrefix, records.recognizes(Substring(withoutPrefix)) {
+          key = String(Substring(withoutPrefix))
           stripped += 1
-        } else if records.recognizes(prefix + "." + key) {
-          key = prefix + "." + key
+        } else if let prefixNode, records.recognizes(key[...], from: prefixNode) {
+          key = dottedPrefix + key
           added += 1
         }
       }
-      let first = key.split(separator: ".", maxSplits: 1).first.map(String.init) ?? key
-      let known = records.recognizes(key)
-      let outside = key.utf8.contains(UInt8(ascii: ".")) ? !rootChildren.contains(first) : !rootTensors.contains(key)
-      if !known && (outside || records.isNonPersistentBuffer(key) || ignore.contains(where: { (try? $0.search(key)) ?? false })) {
+      let known = records.recognizes(key[...])
+      let outside: Bool
+      if let dot = key.utf8.firstIndex(of: UInt8(ascii: ".")) {
+        outside = !rootChildren.contains(key[..<dot])
+      } else {
+        outside = !rootTensors.contains(key)
+      }
+      if !known && (outside || records.isNonPersistentBuffer(key[...]) || ignore.contains(where: { (try? $0.search(key)) ?? false })) {
         dropped.append(original)
         continue
       }
@@ -296,13 +302,23 @@ public struct BaseModel: Sendable, Hashable {
 
 /// A dotted name torch can register: non-empty parts (no leading, trailing or doubled dot). Scanned on
 /// bytes: this runs once per tensor of very large checkpoints.
-func isValidParameterName(_ key: String) -> Bool {
-  var previous = UInt8(ascii: ".")
-  for byte in key.utf8 {
-    if byte == UInt8(ascii: "."), previous == byte { return false }
-    previous = byte
+func isValidParameterName(_ key: String) -> Bool { dottedDepth(key) != nil }
+
+/// The number of dots in a valid parameter name (non-empty parts only), nil for an invalid one.
+func dottedDepth(_ key: String) -> Int? {
+  var key = key
+  return key.withUTF8 { bytes -> Int? in
+    var previous = UInt8(ascii: ".")
+    var dots = 0
+    for byte in bytes {
+      if byte == UInt8(ascii: ".") {
+        if previous == byte { return nil }
+        dots += 1
+      }
+      previous = byte
+    }
+    return bytes.isEmpty || previous == UInt8(ascii: ".") ? nil : dots
   }
-  return !key.isEmpty && previous != UInt8(ascii: ".")
 }
 
 func splitKey(_ key: String) -> (module: String, tensor: String) {

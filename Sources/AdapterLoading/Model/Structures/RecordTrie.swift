@@ -2,7 +2,8 @@
 /// records alongside the checkpoint's names in constant time per component (`*` stands for an index).
 struct RecordTrie: Sendable, Hashable {
   struct Node: Sendable, Hashable {
-    var children: [String: Int] = [:]
+    /// Keyed by substrings so that walking a checkpoint's names looks children up without copying them.
+    var children: [Substring: Int] = [:]
     var record: ModuleRecord?
   }
 
@@ -11,7 +12,7 @@ struct RecordTrie: Sendable, Hashable {
 
   init(_ modules: [String: ModuleRecord]) {
     for (pattern, record) in modules.sorted(by: { $0.key < $1.key }) {
-      let node = pattern.isEmpty ? Self.root : insert(pattern.split(separator: ".").map(String.init))
+      let node = pattern.isEmpty ? Self.root : insert(pattern.split(separator: "."))
       nodes[node].record = record
     }
   }
@@ -20,7 +21,7 @@ struct RecordTrie: Sendable, Hashable {
   init(grafting inner: RecordTrie, under prefix: String) {
     self.init([:])
     var node = Self.root
-    if !prefix.isEmpty { node = insert(prefix.split(separator: ".").map(String.init)) }
+    if !prefix.isEmpty { node = insert(prefix.split(separator: ".")) }
     copy(inner, from: Self.root, to: node)
   }
 
@@ -37,7 +38,7 @@ struct RecordTrie: Sendable, Hashable {
     }
   }
 
-  private mutating func insert(_ parts: [String]) -> Int {
+  private mutating func insert(_ parts: [Substring]) -> Int {
     var node = Self.root
     for part in parts {
       if let next = nodes[node].children[part] {
@@ -55,35 +56,47 @@ struct RecordTrie: Sendable, Hashable {
   func child(_ node: Int?, _ name: Substring) -> Int? {
     guard let node else { return nil }
     let children = nodes[node].children
-    if let hit = children[String(name)] { return hit }
+    if let hit = children[name] { return hit }
     if isIndex(name) { return children["*"] }
     return nil
   }
 
   func record(_ node: Int?) -> ModuleRecord? { node.flatMap { nodes[$0].record } }
 
-  /// The node at a dotted path, if recorded.
-  func node(at path: String) -> Int? {
-    var node: Int? = Self.root
+  /// The node at a dotted path below `start` (the root by default), if recorded. Walks the path's
+  /// components in place: building a model asks this for every checkpoint key, several times.
+  func node(at path: Substring, from start: Int = Self.root) -> Int? {
+    var node: Int? = start
     if path.isEmpty { return node }
-    for part in path.split(separator: ".", omittingEmptySubsequences: false) { node = child(node, part) }
-    return node
+    var rest = path
+    while let dot = rest.utf8.firstIndex(of: UInt8(ascii: ".")) {
+      node = child(node, rest[..<dot])
+      if node == nil { return nil }
+      rest = rest[rest.utf8.index(after: dot)...]
+    }
+    return child(node, rest)
   }
 
-  /// Whether `key` is a state-dict key of the recorded class: its module is recorded and holds a tensor
-  /// of that name (a `bias` is accepted beside a recorded `weight`, and both on layers: configs switch
-  /// biases on and off).
-  func recognizes(_ key: String) -> Bool {
-    let (module, tensor) = splitKey(key)
-    guard let record = record(node(at: module)) else { return false }
-    if record.tensors.contains(tensor) { return true }
+  /// Whether `key` (below `start`, the root by default) is a state-dict key of the recorded class: its
+  /// module is recorded and holds a tensor of that name (a `bias` is accepted beside a recorded `weight`,
+  /// and both on layers: configs switch biases on and off).
+  func recognizes(_ key: Substring, from start: Int = Self.root) -> Bool {
+    let (module, tensor) = Self.splitKey(key)
+    guard let record = record(node(at: module, from: start)) else { return false }
+    if record.tensors.contains(where: { $0 == tensor }) { return true }
     let isLayer = record.kind != .other || record.tensors.contains("weight")
     return isLayer && (tensor == "weight" || tensor == "bias")
   }
 
   /// Whether `key` names a buffer the recorded class registers with `persistent=False`.
-  func isNonPersistentBuffer(_ key: String) -> Bool {
-    let (module, tensor) = splitKey(key)
-    return record(node(at: module))?.nonPersistentBuffers.contains(tensor) ?? false
+  func isNonPersistentBuffer(_ key: Substring) -> Bool {
+    let (module, tensor) = Self.splitKey(key)
+    return record(node(at: module))?.nonPersistentBuffers.contains(where: { $0 == tensor }) ?? false
+  }
+
+  /// `splitKey` on a substring, without copying either part.
+  private static func splitKey(_ key: Substring) -> (module: Substring, tensor: Substring) {
+    guard let dot = key.utf8.lastIndex(of: UInt8(ascii: ".")) else { return (key[key.endIndex...], key) }
+    return (key[..<dot], key[key.utf8.index(after: dot)...])
   }
 }
