@@ -25,6 +25,15 @@ package enum ByteSearch {
     return false
   }
 
+  /// The position of the first `byte` in `bytes[from...]`, or `bytes.count` (`memchr`: the megabytes of an
+  /// embedded table are indexed by line at start-up).
+  package static func firstIndex(of byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+    guard let base = bytes.baseAddress, start < bytes.count,
+      let hit = memchr(base + start, Int32(byte), bytes.count - start)
+    else { return bytes.count }
+    return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+  }
+
   /// Whether `text`'s UTF-8 holds one of `needles` (a scalar sequence occurs in a text exactly when its
   /// UTF-8 bytes do).
   package static func contains(_ text: String, anyOf needles: [[UInt8]]) -> Bool {

@@ -58,10 +58,8 @@ public enum ModelStructureTable {
     let tab = UInt8(ascii: "\t")
     let newline = UInt8(ascii: "\n")
     while start < buffer.count {
-      var end = start
-      while end < buffer.count, buffer[end] != newline { end += 1 }
-      var separator = start
-      while separator < end, buffer[separator] != tab { separator += 1 }
+      let end = ByteSearch.firstIndex(of: newline, in: buffer, from: start)
+      let separator = min(ByteSearch.firstIndex(of: tab, in: buffer, from: start), end)
       if separator < end {
         let key = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<separator]), as: UTF8.self)
         if key == "#transformers" {
