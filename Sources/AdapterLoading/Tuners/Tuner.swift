@@ -259,6 +259,8 @@ public struct InjectionContext: Sendable {
   public var targetModuleNames: [String] = []
   /// The innermost base layer's kind of each of `targetModuleNames`.
   public var targetModuleKinds: [ModuleKind] = []
+  /// The base model the adapter is injected into, as loaded (Shadow builds its backbone from it).
+  public var baseModel: BaseModel?
   /// Whether BOFT's CUDA extension would load (it does not on CPU-only machines, which forces
   /// `boft_n_butterfly_factor = 1`).
   public var boftCUDAExtension: Bool
