@@ -21,7 +21,7 @@ extension PeftModel {
     try checkTiedModules(config, context: &context)
     let usesTargetParameters = tuner.supportsTargetParameters && !(config.targetParameters ?? []).isEmpty
     if config.targetModules == nil && !usesTargetParameters {
-      guard let defaults = tuner.defaultTargetModules(for: base) else {
+      guard let defaults = try tuner.defaultTargetModules(for: base) else {
         throw .valueError("Please specify `target_modules` in `peft_config`")
       }
       config.targetModules = defaults

@@ -81,8 +81,8 @@ public struct ShadowTuner: Tuner {
   ]
 
   /// `_prepare_adapter_config`: every block of the decoder stack when `target_modules` is unset.
-  public func defaultTargetModules(for base: BaseModel) -> TargetModules? {
-    guard let stack = try? Self.decoderStack(base) else { return nil }
+  public func defaultTargetModules(for base: BaseModel) throws(PythonError) -> TargetModules? {
+    let stack = try Self.decoderStack(base)
     return .names(stack.layers.indices.map { "\(stack.path).\($0)" })
   }
 
