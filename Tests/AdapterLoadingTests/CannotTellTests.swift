@@ -126,7 +126,7 @@ struct MethodCoverageTests {
 
 /// X-LoRA and Shadow loaded from their saved files by real PEFT 0.21.2
 /// (`scripts/recorders/record_unmodelled_loads.py`, `Fixtures/unmodelled-loads.json`): the "cannot tell" answer
-/// states what PEFT does, with the exceptions it raises.
+/// (X-LoRA; Shadow with a backbone named by id) states what PEFT does, with the exceptions it raises.
 @Suite("Unmodelled methods: what PEFT does from the files")
 struct UnmodelledLoadTests {
   static func recorded(_ method: String) throws -> (saved: JSONObject, loads: JSONObject) {
