@@ -69,6 +69,15 @@ struct ShadowTests {
       "Explicit `shadow_model` checkpoints define their architecture; unset these mirror-only overrides: shadow_hidden_size."))
   }
 
+  /// `nn.Linear(d, u)` with `u < 0` (torch 2.13's message for `nn.Linear(16, -3)`).
+  @Test("a negative update_hidden_size is torch's RuntimeError")
+  func negativeUpdateWidth() throws {
+    let base = try GroundTruth.base("bases/llama-v128")
+    let outcome = LoadSimulator.simulate(
+      base: base, adapter: try Self.edited(["update_hidden_size": .number("-3")]), profile: .peft)
+    #expect(outcome.error == .runtimeError("Trying to create tensor with negative dimension -3: [-3, 16]"))
+  }
+
   @Test("saved keys keep `default` in the middle; other adapter names map onto it")
   func checkpointKeys() {
     let tuner = ShadowTuner()

@@ -122,6 +122,10 @@ public struct ShadowTuner: Tuner {
     try TunerSupport.positiveRank(r)
     let u = try TunerSupport.int(config, "update_hidden_size", default: 0)
     let update = u == 0 ? r : u
+    if update < 0 {
+      // `nn.Linear(d, u)` with a negative `u`: torch refuses the weight's shape.
+      throw .runtimeError("Trying to create tensor with negative dimension \(update): [\(update), \(d)]")
+    }
     return LayerPlan(
       layerClassName: "ShadowLayer",
       entries: [
