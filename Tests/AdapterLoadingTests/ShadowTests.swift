@@ -31,8 +31,7 @@ struct ShadowTests {
   }
 
   @Test("what the base's layers do not determine is cannot tell, with why", arguments: [
-    ("shadow_num_hidden_layers", JSONValue.number("3"), "has 3 layers where the base has 2"),
-    ("shadow_hidden_size", .number("8"), "`shadow_hidden_size` 8 where the base has 16"),
+    ("shadow_hidden_size", JSONValue.number("8"), "`shadow_hidden_size` 8 where the base has 16"),
     ("shadow_intermediate_size", .number("64"), "`shadow_intermediate_size` 64 where the base has 32"),
     ("shadow_model", .string("org/backbone"), "`shadow_model` is 'org/backbone'"),
   ])
@@ -58,6 +57,21 @@ struct ShadowTests {
     let missing = outcome.rawMissingKeys ?? []
     #expect(missing.contains("base_model.shadow_backbone.default.layers.2.mlp.down_proj.weight"))
     #expect(!missing.contains("base_model.shadow_backbone.default.embed_tokens.weight"), "the embeddings are shared")
+  }
+
+  /// Llama's decoder layer does not depend on its index: a mirror deeper than the base repeats it.
+  @Test("a mirror deeper than a uniform base repeats the base's layer")
+  func deeperThanBase() throws {
+    let base = try GroundTruth.base("bases/llama-v128")
+    let outcome = LoadSimulator.simulate(
+      base: base, adapter: try Self.edited(["shadow_num_hidden_layers": .number("4")]), profile: .peft)
+    #expect(outcome.status != .cannotTell)
+    let backbone = (outcome.stateDict?.entries ?? []).filter { $0.key.hasPrefix("base_model.shadow_backbone.default.") }
+    let layerKeys = { (i: Int) in
+      backbone.filter { $0.key.contains(".layers.\(i).") }.map { ($0.key.replacing(".layers.\(i).", with: ".layers.N."), $0.info.shape) }
+    }
+    #expect(layerKeys(3).map(\.0) == layerKeys(0).map(\.0) && layerKeys(3).map(\.1) == layerKeys(0).map(\.1))
+    #expect(backbone.last?.key == "base_model.shadow_backbone.default.norm.weight", "the extra layers precede the final norm")
   }
 
   @Test("an explicit shadow_model with mirror-only overrides is PEFT's ValueError")

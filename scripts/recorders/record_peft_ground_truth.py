@@ -509,6 +509,8 @@ _adapter("shadow-h8", "llama-v128", SH, dict(r=2, shadow_hidden_size=8, task_typ
          "shadow_projection Linear(8, 16)")
 _adapter("shadow-l3", "llama-l3", SH, dict(r=2, task_type="CAUSAL_LM"),
          "Shadow mirror r=2 trained on the three-layer llama-l3 (blocks 0-2 wrapped)")
+_adapter("shadow-l3-deep", "llama-l3", SH, dict(r=2, shadow_num_hidden_layers=3, task_type="CAUSAL_LM"),
+         "Shadow mirror with shadow_num_hidden_layers=3 trained on the three-layer llama-l3 (a three-layer backbone)")
 _adapter("gpt2-shadow", "gpt2-v128", SH, dict(r=2, task_type="CAUSAL_LM"),
          "Shadow mirror r=2 on GPT-2 (blocks transformer.h.0/1; the GPT2Model backbone keeps wte and wpe: "
          "only a module named embed_tokens is dropped)")
@@ -1085,6 +1087,9 @@ _case("deeper--shadow--llama-l3", "shadow (blocks 0-1 of 2) into the three-layer
       "llama-l3", "shadow", refs=SHR, loaded=[("default", "shadow-l3")])
 _case("shallower--shadow-l3--llama-v128", "shadow-l3 (blocks 0-2) into the two-layer llama-v128: block 2's keys have no "
       "module", "llama-v128", "shadow-l3", refs=SHR, loaded=[("default", "shadow")])
+_case("shallower--shadow-l3-deep--llama-v128", "shadow-l3-deep (a three-layer backbone) into the two-layer llama-v128: "
+      "PEFT builds three backbone layers from the two-layer config; block 2's keys have no module", "llama-v128",
+      "shadow-l3-deep", refs=SHR, loaded=[("default", "shadow")])
 _case("resized--shadow--llama-v140", "shadow into llama-v140 (vocab resized after training; the backbone shares the "
       "embeddings)", "llama-v140", "shadow", refs=SHR)
 _case("resized--shadow-h8--llama-v140", "shadow-h8 into llama-v140: the backbone's own embed_tokens follows the base's "

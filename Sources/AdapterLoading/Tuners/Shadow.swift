@@ -37,10 +37,12 @@ import TensorIO
 /// The backbone's tensors are the loading base's own: its recorded backbone class with the first
 /// `shadow_num_hidden_layers` of the base's decoder layers, their names and shapes as the base holds
 /// them. That is the mirror exactly when the shrunk config builds the same layers: the depth is the
-/// base's, or the architecture builds layer `i` from `i` and the config alone (``layerwiseModelTypes``).
-/// Everything else — another width or head count, a deeper mirror than the base, an architecture not
-/// recorded, a stack PEFT does not find, a classification head's copy, any `shadow_model` but `"mirror"`
-/// (a model id or path PEFT loads from outside the adapter) — is "cannot tell", saying why.
+/// base's, or the architecture builds layer `i` from `i` and the config alone (``layerwiseModelTypes``);
+/// a mirror deeper than the base repeats its layer where the layer does not depend on its index at all
+/// (``uniformLayerModelTypes``). Everything else — another width or head count, a deeper mirror of another
+/// architecture, an architecture not recorded, a stack PEFT does not find, a classification head's copy, any
+/// `shadow_model` but `"mirror"` (a model id or path PEFT loads from outside the adapter) — is "cannot tell",
+/// saying why.
 public struct ShadowTuner: Tuner {
   public init() {}
   public var peftType: PeftType { PeftType("SHADOW") }
@@ -76,9 +78,11 @@ public struct ShadowTuner: Tuner {
   /// Model types whose decoder layer `i` transformers 5.24.0 builds from `i` and the config alone (no
   /// field counted from the last layer), so a mirror of fewer layers holds the base's first layers as
   /// they are. Read from each one's modeling code; the decoder families of Adaptest's synthesis catalog.
-  static let layerwiseModelTypes: Set<String> = [
-    "llama", "mistral", "qwen2", "gemma", "gpt2", "phi3", "mixtral", "qwen3_moe",
-  ]
+  static let layerwiseModelTypes: Set<String> = uniformLayerModelTypes.union(["qwen3_moe"])
+
+  /// Of those, the ones whose decoder layer does not depend on its index at all (Qwen3-MoE's does:
+  /// `mlp_only_layers`, `decoder_sparse_step`), so a mirror deeper than the base repeats the base's layer.
+  static let uniformLayerModelTypes: Set<String> = ["llama", "mistral", "qwen2", "gemma", "gpt2", "phi3", "mixtral"]
 
   /// `_prepare_adapter_config`: every block of the decoder stack when `target_modules` is unset.
   public func defaultTargetModules(for base: BaseModel) throws(PythonError) -> TargetModules? {
@@ -288,9 +292,10 @@ extension ShadowTuner {
     let depth = try TunerSupport.int(config, "shadow_num_hidden_layers", default: 0)
     let layers = depth == 0 ? 1 : depth
     guard layers >= 1 else { throw Self.cannotTell(config, "is built with `shadow_num_hidden_layers` \(layers)") }
-    if layers > stack.layers.count {
+    if layers > stack.layers.count && (stack.layers.isEmpty || !Self.uniformLayerModelTypes.contains(base.architecture.modelType)) {
       throw Self.cannotTell(
-        config, "has \(layers) layers where the base has \(stack.layers.count): layers beyond the base's own are not in hand")
+        config, "has \(layers) layers where the base has \(stack.layers.count), and whether \(base.architecture.modelType)'s "
+          + "layers beyond the base's own differ from them is not recorded")
     }
     if layers < stack.layers.count && !Self.layerwiseModelTypes.contains(base.architecture.modelType) {
       throw Self.cannotTell(
@@ -304,10 +309,28 @@ extension ShadowTuner {
     let share = try TunerSupport.bool(config, "share_embeddings", default: true)
     var tensors: [ModuleTensor] = []
     let dropped = (share ? ["embed_tokens."] : []) + stack.layers.indices.dropFirst(layers).map { "\(stack.attribute).\($0)." }
+    let stackPrefix = stack.attribute + "."
+    let firstLayer = stackPrefix + "0."
+    var firstLayerTensors: [ModuleTensor] = []
+    var extraLayersAdded = layers <= stack.layers.count
+    // A mirror deeper than the base: its further layers, as the base's own (uniform) layer, after the stack's.
+    func addExtraLayers() {
+      for index in stack.layers.count..<layers {
+        tensors += firstLayerTensors.map { ModuleTensor(name: "\(stackPrefix)\(index).\($0.name)", info: $0.info) }
+      }
+      extraLayersAdded = true
+    }
     for entry in base.tree.stateDict(from: stack.backboneNode).entries
     where !dropped.contains(where: { entry.key.hasPrefix($0) }) {
+      if entry.key.hasPrefix(firstLayer) {
+        firstLayerTensors.append(ModuleTensor(name: String(entry.key.dropFirst(firstLayer.count)), info: entry.info))
+      }
+      if !extraLayersAdded, !entry.key.hasPrefix(stackPrefix), tensors.last?.name.hasPrefix(stackPrefix) == true {
+        addExtraLayers()
+      }
       tensors.append(ModuleTensor(name: entry.key, info: entry.info))
     }
+    if !extraLayersAdded { addExtraLayers() }
     return Backbone(className: base.tree[stack.backboneNode].className, tensors: tensors)
   }
 }
