@@ -74,6 +74,7 @@ import Testing
     ("tinylora", .llama, .init(peftType: "TINYLORA", fields: JSONObject([("r", int(2)), ("u", int(4)), ("target_modules", qv)]))),
     ("frod", .llama, .init(peftType: "FROD", fields: JSONObject([("sparse_rate", .number("0.1")), ("target_modules", qv)]))),
     ("adaption-prompt", .llama, .init(peftType: "ADAPTION_PROMPT", fields: JSONObject([("adapter_len", int(4)), ("adapter_layers", int(1))]), taskType: "CAUSAL_LM")),
+    ("shadow", .llama, .init(peftType: "SHADOW", fields: JSONObject([("r", int(2))]), taskType: "CAUSAL_LM")),
   ]
 
   /// PEFT keeps these as Python sets, so their written order depends on the string hash seed.
@@ -101,7 +102,11 @@ import Testing
     let (_, family, spec) = try #require(Self.variants.first { $0.0 == variant })
     let expected = try #require(Self.reference[variant]?["config"]?.objectValue)
     let base = try BaseModelSpec(family: family).describe()
-    let config = try AdapterConfigBuilder.config(spec, base: base)
+    var config = try AdapterConfigBuilder.config(spec, base: base)
+    // Without `target_modules`, the pair writer fills what PEFT resolved at injection (Shadow: every block).
+    if config["target_modules"] == .null, let resolved = try AdapterCatalog.resolvedTargetModules(config: config, base: base) {
+      config["target_modules"] = resolved
+    }
     #expect(Self.normalized(config) == Self.normalized(expected))
     let missing = Set(expected.keys).subtracting(config.keys).sorted()
     let extra = Set(config.keys).subtracting(expected.keys).sorted()

@@ -30,7 +30,7 @@ CLASSES = {
     "SUPERTUNING": peft.SupertuningConfig, "MULTITASK_PROMPT_TUNING": peft.MultitaskPromptTuningConfig,
     "CPT": peft.CPTConfig, "CARTRIDGE": peft.CartridgeConfig, "OSF": peft.OSFConfig,
     "PSOFT": peft.PsoftConfig, "TINYLORA": peft.TinyLoraConfig, "FROD": peft.FrodConfig,
-    "ADAPTION_PROMPT": peft.AdaptionPromptConfig,
+    "ADAPTION_PROMPT": peft.AdaptionPromptConfig, "SHADOW": peft.ShadowConfig,
 }
 NOT_WRITTEN = {"runtime_config"}
 

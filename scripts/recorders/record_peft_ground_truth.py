@@ -70,7 +70,7 @@ from peft import PeftModel, get_peft_model
 
 # The config classes the cases are written with. An older release (replayed with --replay-from) lacks some:
 # a stand-in keeps the case table importable, and only cases whose adapters already exist are run.
-for _name in ('AdaLoraConfig', 'AdaptionPromptConfig', 'BeftConfig', 'CartridgeConfig', 'CPTConfig', 'BOFTConfig', 'C3AConfig', 'DeftConfig', 'DeloraConfig', 'FourierFTConfig', 'FrodConfig', 'GloraConfig', 'GraloraConfig', 'HiraConfig', 'HRAConfig', 'IA3Config', 'LilyConfig', 'LNTuningConfig', 'LoHaConfig', 'LoKrConfig', 'LoraConfig', 'MultitaskPromptTuningConfig', 'MissConfig', 'OSFConfig', 'OFTConfig', 'PeanutConfig', 'PolyConfig', 'PrefixTuningConfig', 'PveraConfig', 'RandLoraConfig', 'PromptEncoderConfig', 'PromptTuningConfig', 'PsoftConfig', 'RoadConfig', 'ShiraConfig', 'SupertuningConfig', 'TinyLoraConfig', 'TrainableTokensConfig', 'UniLoraConfig', 'VBLoRAConfig', 'VeraConfig', 'WaveFTConfig'):
+for _name in ('AdaLoraConfig', 'AdaptionPromptConfig', 'BeftConfig', 'CartridgeConfig', 'CPTConfig', 'BOFTConfig', 'C3AConfig', 'DeftConfig', 'DeloraConfig', 'FourierFTConfig', 'FrodConfig', 'GloraConfig', 'GraloraConfig', 'HiraConfig', 'HRAConfig', 'IA3Config', 'LilyConfig', 'LNTuningConfig', 'LoHaConfig', 'LoKrConfig', 'LoraConfig', 'MultitaskPromptTuningConfig', 'MissConfig', 'OSFConfig', 'OFTConfig', 'PeanutConfig', 'PolyConfig', 'PrefixTuningConfig', 'PveraConfig', 'RandLoraConfig', 'PromptEncoderConfig', 'PromptTuningConfig', 'PsoftConfig', 'RoadConfig', 'ShadowConfig', 'ShiraConfig', 'SupertuningConfig', 'TinyLoraConfig', 'TrainableTokensConfig', 'UniLoraConfig', 'VBLoRAConfig', 'VeraConfig', 'WaveFTConfig'):
     globals()[_name] = getattr(peft, _name, None) or type(_name, (), {})
 from transformers import (
     AutoModelForCausalLM,
@@ -260,6 +260,8 @@ _base("llama-v120", "llama", "llama-v128 loaded from its folder, resize_token_em
       resize_from="llama-v128", resize_to=120)
 _base("llama-h32", "llama", "like llama-v128 but hidden_size 32 (head_dim 8, so q_proj 32x32, k/v_proj 16x32): a wider base",
       make="llama", config=_llama(hidden_size=32, head_dim=8))
+_base("llama-l3", "llama", "like llama-v128 but 3 decoder layers: a deeper base",
+      make="llama", config=_llama(num_hidden_layers=3))
 _base("llama-tied-v128", "llama", "like llama-v128 but tie_word_embeddings=True",
       make="llama", config=_llama(tie_word_embeddings=True))
 _base("llama-tied-v140", "llama", "llama-tied-v128 resized to vocab 140",
@@ -312,7 +314,7 @@ CONFIG_CLASSES = {c.__name__: c for c in (
     TrainableTokensConfig, VBLoRAConfig, VeraConfig, C3AConfig, DeloraConfig, GraloraConfig, HiraConfig, RoadConfig,
     WaveFTConfig, DeftConfig, BeftConfig, PeanutConfig, PveraConfig, GloraConfig, ShiraConfig, LilyConfig,
     RandLoraConfig, UniLoraConfig, PolyConfig, SupertuningConfig, MultitaskPromptTuningConfig, CPTConfig, CartridgeConfig,
-    OSFConfig, PsoftConfig, TinyLoraConfig, FrodConfig, AdaptionPromptConfig)}
+    OSFConfig, PsoftConfig, TinyLoraConfig, FrodConfig, AdaptionPromptConfig, ShadowConfig)}
 
 ADAPTERS = OrderedDict()
 
@@ -491,6 +493,27 @@ _adapter("adaption-prompt-all", "llama-v128", AP, dict(adapter_len=2, adapter_la
          "adaption prompt, adapter_len 2 on both layers")
 _adapter("gpt2-adaption-prompt", "gpt2-v128", AP, dict(adapter_len=3, adapter_layers=2, task_type="CAUSAL_LM"),
          "adaption prompt on GPT-2 (AdaptedAttentionGPT around attn, both layers)")
+
+# Shadow wraps whole decoder blocks (ShadowLayer) and keeps a model-level shadow backbone built from the base's config
+# ("mirror"), so it gets its own cases below.
+SH = "ShadowConfig"
+_adapter("shadow", "llama-v128", SH, dict(r=2, task_type="CAUSAL_LM", init_weights=False),
+         "Shadow mirror r=2, defaults otherwise: every decoder block wrapped (target_modules unset -> model.layers.0/1), "
+         "a one-layer LlamaModel backbone sharing the base embeddings (no embed_tokens), no projection")
+_adapter("shadow-deep", "llama-v128", SH, dict(r=2, shadow_num_hidden_layers=2, update_hidden_size=3,
+                                              target_modules=["model.layers.1"]),
+         "Shadow mirror with shadow_num_hidden_layers=2 (two backbone layers), update_hidden_size=3, only model.layers.1 "
+         "wrapped, task_type unset")
+_adapter("shadow-h8", "llama-v128", SH, dict(r=2, shadow_hidden_size=8, task_type="CAUSAL_LM"),
+         "Shadow mirror with shadow_hidden_size=8: a narrower backbone (keeps its own embed_tokens, 128 x 8) and a "
+         "shadow_projection Linear(8, 16)")
+_adapter("shadow-l3", "llama-l3", SH, dict(r=2, task_type="CAUSAL_LM"),
+         "Shadow mirror r=2 trained on the three-layer llama-l3 (blocks 0-2 wrapped)")
+_adapter("shadow-l3-deep", "llama-l3", SH, dict(r=2, shadow_num_hidden_layers=3, task_type="CAUSAL_LM"),
+         "Shadow mirror with shadow_num_hidden_layers=3 trained on the three-layer llama-l3 (a three-layer backbone)")
+_adapter("gpt2-shadow", "gpt2-v128", SH, dict(r=2, task_type="CAUSAL_LM"),
+         "Shadow mirror r=2 on GPT-2 (blocks transformer.h.0/1; the GPT2Model backbone keeps wte and wpe: "
+         "only a module named embed_tokens is dropped)")
 
 _adapter("lora-h32", "llama-h32", L, dict(r=4, lora_alpha=8, target_modules=QV, init_lora_weights=False),
          "LoRA r=4 on q_proj,v_proj trained on the wider llama-h32")
@@ -1053,6 +1076,28 @@ _case("names--adaption-prompt-after-lora", "load an adaption prompt as 'other' a
 _case("names--overwrite-default-adaption-prompt", "load_adapter adaption-prompt-all into the existing 'default' "
       "(adaption-prompt: one layer, 3 rows)", "llama-v128", "adaption-prompt-all", refs=APR, name="default",
       loaded=[("default", "adaption-prompt")])
+
+# 9. shadow: a mirror backbone rebuilt from the loading base's config
+SHR = ["peft tuners/shadow"]
+_case("wider--shadow--llama-h32", "shadow (hidden 16) into the wider llama-h32: the blocks' shadow_* and the mirrored "
+      "backbone are rebuilt at 32 (from_pretrained only)", "llama-h32", "shadow", refs=SHR, load_adapter=False)
+_case("wider--shadow-h8--llama-h32", "shadow-h8 (backbone hidden 8) into the wider llama-h32: the backbone keeps width 8, "
+      "the projection becomes Linear(8, 32) (from_pretrained only)", "llama-h32", "shadow-h8", refs=SHR, load_adapter=False)
+_case("deeper--shadow--llama-l3", "shadow (blocks 0-1 of 2) into the three-layer llama-l3: block 2 is not targeted",
+      "llama-l3", "shadow", refs=SHR, loaded=[("default", "shadow-l3")])
+_case("shallower--shadow-l3--llama-v128", "shadow-l3 (blocks 0-2) into the two-layer llama-v128: block 2's keys have no "
+      "module", "llama-v128", "shadow-l3", refs=SHR, loaded=[("default", "shadow")])
+_case("shallower--shadow-l3-deep--llama-v128", "shadow-l3-deep (a three-layer backbone) into the two-layer llama-v128: "
+      "PEFT builds three backbone layers from the two-layer config; block 2's keys have no module", "llama-v128",
+      "shadow-l3-deep", refs=SHR, loaded=[("default", "shadow")])
+_case("resized--shadow--llama-v140", "shadow into llama-v140 (vocab resized after training; the backbone shares the "
+      "embeddings)", "llama-v140", "shadow", refs=SHR)
+_case("resized--shadow-h8--llama-v140", "shadow-h8 into llama-v140: the backbone's own embed_tokens follows the base's "
+      "vocab_size (140 rows, checkpoint 128; from_pretrained only)", "llama-v140", "shadow-h8", refs=SHR, load_adapter=False)
+_case("cross-arch--shadow--gpt2-v128", "llama shadow into GPT-2: target_modules model.layers.0/1 match nothing "
+      "(from_pretrained only)", "gpt2-v128", "shadow", refs=SHR, load_adapter=False)
+_case("names--shadow-after-shadow-deep", "load shadow as 'other' after shadow-deep as 'default' (two backbones, "
+      "layers.1 wrapped by both)", "llama-v128", "shadow", refs=SHR, loaded=[("default", "shadow-deep")])
 
 
 # --------------------------------------------------------------------------------------------------

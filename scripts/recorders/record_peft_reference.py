@@ -102,6 +102,7 @@ VARIANTS = {
     "tinylora": ("llama", lambda: peft.TinyLoraConfig(r=2, u=4, target_modules=QV)),
     "frod": ("llama", lambda: peft.FrodConfig(sparse_rate=0.1, target_modules=QV)),
     "adaption-prompt": ("llama", lambda: peft.AdaptionPromptConfig(task_type="CAUSAL_LM", adapter_len=4, adapter_layers=1)),
+    "shadow": ("llama", lambda: peft.ShadowConfig(task_type="CAUSAL_LM", r=2)),
 }
 
 

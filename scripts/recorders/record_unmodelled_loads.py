@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Records what real PEFT does when it loads, from the saved files, an adapter of a method Adaptest does not
-model (X-LoRA, Shadow), so that the "cannot tell" answer states PEFT's own behaviour and exceptions.
+"""Records what real PEFT does when it loads, from the saved files, an adapter whose load Adaptest answers
+"cannot tell" (X-LoRA; Shadow with a backbone named by id — its mirror backbone is modelled and replayed on the
+ground truth), so that the answer states PEFT's own behaviour and exceptions.
 
 Usage (see scripts/recorders/README.md):
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $ADAPTEST_PYTHON scripts/recorders/record_unmodelled_loads.py [OUT.json]

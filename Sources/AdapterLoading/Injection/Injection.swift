@@ -21,7 +21,7 @@ extension PeftModel {
     try checkTiedModules(config, context: &context)
     let usesTargetParameters = tuner.supportsTargetParameters && !(config.targetParameters ?? []).isEmpty
     if config.targetModules == nil && !usesTargetParameters {
-      guard let defaults = tuner.defaultTargetModules(for: base) else {
+      guard let defaults = try tuner.defaultTargetModules(for: base) else {
         throw .valueError("Please specify `target_modules` in `peft_config`")
       }
       config.targetModules = defaults
@@ -55,6 +55,7 @@ extension PeftModel {
     if isFirst {
       try createModelLevelState(adapterName, config: config, matched: targets, tunerNode: tunerNode)
     }
+    context.baseModel = base
     context.targetModuleNames = targets
     context.targetModuleKinds = targets.map { name in tree.module(at: name, from: baseRoot).map { tree[innermostBase($0)].kind } ?? .other }
 
@@ -242,7 +243,22 @@ extension PeftModel {
       if case .bufferDict(let p) = tree[dict].kind { persistent = p }
       tree.setTensor(dict, ModuleTensor(name: adapterName, info: info, isBuffer: true, persistent: persistent))
     case .module(let className, let tensors):
-      let child = tree.add(Module(kind: .other, className: className, tensors: tensors))
+      let child = tree.add(Module(kind: .other, className: className, tensors: tensors.filter { !$0.name.contains(".") }))
+      // A dotted name is a tensor of a submodule (`0.weight` of a `Sequential`, a whole backbone's keys).
+      for tensor in tensors where tensor.name.contains(".") {
+        let components = tensor.name.split(separator: ".").map(String.init)
+        var node = child
+        for name in components.dropLast() {
+          if let existing = tree[node].child(name) {
+            node = existing
+          } else {
+            let created = tree.add(Module(kind: .container, className: "Module"))
+            tree.appendChild(node, name, created)
+            node = created
+          }
+        }
+        tree.setTensor(node, ModuleTensor(name: components[components.count - 1], info: tensor.info))
+      }
       tree.setChild(dict, adapterName, child)
     case .keyedBuffer(let key, let info, let persistent):
       var container = tree[dict].child(key)

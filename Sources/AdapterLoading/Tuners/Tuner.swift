@@ -19,8 +19,9 @@ public protocol Tuner: Sendable {
   var layerAttributes: [LayerAttribute] { get }
   /// Containers the tuner model registers after `model`, shared by its layers (VeRA's projections).
   func modelAttributes(_ config: AdapterConfig) -> [LayerAttribute]
-  /// `target_modules` PEFT uses when a config has none (`TRANSFORMERS_MODELS_TO_*_TARGET_MODULES_MAPPING`).
-  func defaultTargetModules(for base: BaseModel) -> TargetModules?
+  /// `target_modules` PEFT uses when a config has none (`TRANSFORMERS_MODELS_TO_*_TARGET_MODULES_MAPPING`);
+  /// `nil` is PEFT's "Please specify `target_modules`", a throw the method's own error (Shadow's stack search).
+  func defaultTargetModules(for base: BaseModel) throws(PythonError) -> TargetModules?
 
   /// Checks PEFT runs when the config is created (`__post_init__`), with the warnings it emits.
   func validate(_ config: AdapterConfig, warnings: inout [PythonWarning]) throws(PythonError)
@@ -259,6 +260,8 @@ public struct InjectionContext: Sendable {
   public var targetModuleNames: [String] = []
   /// The innermost base layer's kind of each of `targetModuleNames`.
   public var targetModuleKinds: [ModuleKind] = []
+  /// The base model the adapter is injected into, as loaded (Shadow builds its backbone from it).
+  public var baseModel: BaseModel?
   /// Whether BOFT's CUDA extension would load (it does not on CPU-only machines, which forces
   /// `boft_n_butterfly_factor = 1`).
   public var boftCUDAExtension: Bool

@@ -23,14 +23,6 @@ public struct TunerCatalog: Sendable {
       + "to decide how many subspaces the layer gets, one `adamss_A`/`adamss_B` list entry each (`adamss_A.<name>.<i>`); "
       + "on load its `_load_from_state_dict` takes the checkpoint's shape for every entry that exists, but which "
       + "entries exist depends on the base weights' values, not on names and shapes",
-    PeftType("SHADOW"): "Shadow trains a separate shadow backbone beside the model and saves it with the adapter: with "
-      + "`shadow_model` \"mirror\" (the default) PEFT rebuilds it from the base's own config (one layer of the base's "
-      + "architecture unless `shadow_num_hidden_layers`, `shadow_hidden_size`, … say otherwise) under "
-      + "`base_model.shadow_backbone.<name>`, adds `shadow_down`, `shadow_up`, `shadow_update_gate` and "
-      + "`shadow_update_transform` to each targeted block, and loads all of it from the adapter's files (a base of "
-      + "another width is torch's size-mismatch `RuntimeError`); any other `shadow_model` is a model id or path PEFT "
-      + "loads from outside the adapter whenever it builds the model (offline and not cached: transformers' `OSError`). "
-      + "The backbone and the injected blocks are not modelled",
     PeftType("XLORA"): "X-LoRA cannot be loaded from its own files in PEFT either: PEFT 0.21.2 saves the LoRA adapters it "
       + "mixes in subfolders (`0`, `1`, …) and an `adapter_model.safetensors` without tensors, but loading reads each LoRA "
       + "adapter from the path or Hub id the config's `adapters` lists, not from those subfolders (one that is gone is "
@@ -48,6 +40,6 @@ public struct TunerCatalog: Sendable {
     HiRATuner(), C3ATuner(), DeLoRATuner(), GraLoRATuner(), RoAdTuner(), WaveFTTuner(), DEFTTuner(), BEFTTuner(),
     PEANuTTuner(), VeRATuner.pvera, GLoRATuner(), SHiRATuner(), LilyTuner(),
     RandLoRATuner(), UniLoRATuner(), PolyTuner(), SuperTuningTuner(), MultitaskPromptTuningTuner(), CPTTuner(),
-    CartridgeTuner(), OSFTuner(), PSOFTTuner(), TinyLoRATuner(), FRoDTuner(), AdaptionPromptTuner(),
+    CartridgeTuner(), OSFTuner(), PSOFTTuner(), TinyLoRATuner(), FRoDTuner(), AdaptionPromptTuner(), ShadowTuner(),
   ])
 }

@@ -102,11 +102,26 @@ public enum AdapterCatalog {
       }
     }
     let modelKeys = Set(peft.stateDict.keys)
+    // A key of this adapter's containers saved with the adapter name in it, model key and checkpoint key
+    // alike (ShadowPEFT's `<container>.default.`): the number of components after the name.
+    let namedPrefixes = peft.tunerKeyPrefixes(adapterName: adapterName).filter { $0.hasSuffix("." + adapterName) }
+    func savedNameDepth(_ key: String) -> Int? {
+      guard modelKeyByCheckpointKey[key] == nil, modelKeys.contains(key) else { return nil }
+      guard let prefix = namedPrefixes.filter({ key.hasPrefix($0 + ".") }).max(by: { $0.count < $1.count }) else { return nil }
+      return key.split(separator: ".", omittingEmptySubsequences: false).count
+        - prefix.split(separator: ".", omittingEmptySubsequences: false).count
+    }
     let embeddingModules = base.stateDict.compactMap { $0.embedding == nil ? nil : $0.modulePath }
     // An adaption prompt's wrapper parameters are saved under their model keys: no adapter name, no base weight.
     let keysAsSaved = config.peftType == .adaptionPrompt
     return saved.stateDict.map { entry in
-      tensor(
+      if !keysAsSaved, let depth = savedNameDepth(entry.key) {
+        let role: AdapterTensor.Role = entry.key.hasPrefix(AdapterMutation.peftPrefix) ? .adapter : .shared
+        return AdapterTensor(
+          name: entry.key, shape: entry.info.shape, role: role, adapterNameDepth: depth, dtype: entry.info.dtype,
+          replacesSavedName: true)
+      }
+      return tensor(
         entry.key, info: entry.info,
         modelKey: keysAsSaved ? nil : modelKeyByCheckpointKey[entry.key] ?? auxiliaryModelKey(entry.key, adapterName, modelKeys),
         adapterName: adapterName, isBaseWeight: !keysAsSaved && modelKeys.contains(entry.key), embeddingModules: embeddingModules,

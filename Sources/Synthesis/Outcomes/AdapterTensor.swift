@@ -32,14 +32,19 @@ public struct AdapterTensor: Sendable, Hashable, CustomStringConvertible {
 
   /// The stored dtype as PEFT saves it (F32, or an integer type for VB-LoRA's top-k indices).
   public var dtype: DType
+  /// The checkpoint key already holds an adapter name where the model key has one (ShadowPEFT saves
+  /// `<container>.default.` in the middle of its keys): the model key replaces that component, the one
+  /// before the last ``adapterNameDepth`` components, instead of inserting one.
+  public var replacesSavedName: Bool
   /// A model key that does not follow the insertion rule (prompt learning's `prompt_embeddings`
   /// lives in the prompt encoder): used as is, whatever the adapter name.
   public var fixedModelKey: String?
 
   public init(
     name: String, shape: [Int], role: Role = .adapter, adapterNameDepth: Int = 1, adapterNameInfix: String = "{name}",
-    dtype: DType = .f32, fixedModelKey: String? = nil
+    dtype: DType = .f32, fixedModelKey: String? = nil, replacesSavedName: Bool = false
   ) {
+    self.replacesSavedName = replacesSavedName
     self.name = name
     self.shape = shape
     self.role = role
@@ -57,7 +62,11 @@ public struct AdapterTensor: Sendable, Hashable, CustomStringConvertible {
     var components = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
     let position = max(0, components.count - adapterNameDepth)
     let infix = adapterNameInfix.replacing("{name}", with: adapterName)
-    components.insert(infix, at: position)
+    if replacesSavedName, position > 0 {
+      components[position - 1] = infix
+    } else {
+      components.insert(infix, at: position)
+    }
     return components.joined(separator: ".")
   }
 

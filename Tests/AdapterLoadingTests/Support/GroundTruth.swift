@@ -44,6 +44,18 @@ enum GroundTruth {
     }
   }
 
+  /// Recorded cases the `peft` profile answers "cannot tell" (no prediction), with why. The record is real
+  /// PEFT's outcome; the replays check that the profile says it cannot tell rather than predicting.
+  static let cannotTell: [String: String] = {
+    let shadowWidth =
+      "a Shadow mirror with `shadow_hidden_size` 8 on a base of width 16 or 32: the backbone's shapes at another width "
+      + "come from transformers' model code, which Adaptest does not evaluate (ShadowTuner)"
+    return [
+      "roundtrip--shadow-h8": shadowWidth, "wider--shadow-h8--llama-h32": shadowWidth,
+      "resized--shadow-h8--llama-v140": shadowWidth,
+    ]
+  }()
+
   static let root = Fixtures.url("peft-ground-truth")
   static let caseIDs = Fixtures.names(in: "peft-ground-truth/cases")
   /// The cases recorded through `load_adapter` too (a prompt-learning adapter into a wider base is recorded

@@ -1,0 +1,103 @@
+import Testing
+import TensorIO
+
+@testable import AdapterLoading
+
+/// ShadowPEFT's answers beyond the recorded cases (`peft-ground-truth`, replayed by `GroundTruthTests`): the
+/// recorded mirror adapter with its config edited, into the recorded bases. Where the mirror cannot be
+/// derived from the loading base's own layers the answer is "cannot tell", naming why.
+@Suite("Shadow mirror backbone")
+struct ShadowTests {
+  static func edited(_ fields: [String: JSONValue], adapter: String = "adapters/shadow") throws -> AdapterSource {
+    var source = try GroundTruth.adapter(adapter)
+    var json = source.config.json
+    for (key, value) in fields { json[key] = value }
+    source.config = try AdapterConfig(json: json, source: "\(adapter)/adapter_config.json")
+    return source
+  }
+
+  @Test("overrides equal to the base's own sizes change nothing")
+  func overridesEqualToBase() throws {
+    let base = try GroundTruth.base("bases/llama-v128")
+    let plain = LoadSimulator.simulate(base: base, adapter: try GroundTruth.adapter("adapters/shadow"), profile: .peft)
+    #expect(plain.status == .clean)
+    let same = try Self.edited([
+      "shadow_hidden_size": .number("16"), "shadow_intermediate_size": .number("32"),
+      "shadow_num_attention_heads": .number("4"),
+    ])
+    let outcome = LoadSimulator.simulate(base: base, adapter: same, profile: .peft)
+    #expect(outcome.status == .clean)
+    #expect(outcome.stateDict?.keys == plain.stateDict?.keys)
+  }
+
+  @Test("what the base's layers do not determine is cannot tell, with why", arguments: [
+    ("shadow_hidden_size", JSONValue.number("8"), "`shadow_hidden_size` 8 where the base has 16"),
+    ("shadow_intermediate_size", .number("64"), "`shadow_intermediate_size` 64 where the base has 32"),
+    ("shadow_model", .string("org/backbone"), "`shadow_model` is 'org/backbone'"),
+  ])
+  func cannotTell(_ field: String, _ value: JSONValue, _ why: String) throws {
+    let base = try GroundTruth.base("bases/llama-v128")
+    for context in [
+      LoadContext(adapterName: "default", call: .fromPretrained),
+      LoadContext(adapterName: "other", call: .loadAdapter, loaded: [LoadedAdapter(name: "default", source: try GroundTruth.adapter("adapters/shadow"))]),
+    ] {
+      let outcome = LoadSimulator.simulate(base: base, adapter: try Self.edited([field: value]), context: context, profile: .peft)
+      #expect(outcome.status == .cannotTell)
+      #expect(outcome.unknown?.contains(why) == true, "\(outcome.unknown ?? "a prediction")")
+    }
+  }
+
+  @Test("a mirror as deep as the base is the base's backbone, whatever the architecture")
+  func fullDepth() throws {
+    let base = try GroundTruth.base("bases/llama-l3")
+    let outcome = LoadSimulator.simulate(
+      base: base, adapter: try Self.edited(["shadow_num_hidden_layers": .number("3")], adapter: "adapters/shadow-l3"),
+      profile: .peft)
+    // The checkpoint holds one backbone layer; a three-layer mirror misses the other two.
+    let missing = outcome.rawMissingKeys ?? []
+    #expect(missing.contains("base_model.shadow_backbone.default.layers.2.mlp.down_proj.weight"))
+    #expect(!missing.contains("base_model.shadow_backbone.default.embed_tokens.weight"), "the embeddings are shared")
+  }
+
+  /// Llama's decoder layer does not depend on its index: a mirror deeper than the base repeats it.
+  @Test("a mirror deeper than a uniform base repeats the base's layer")
+  func deeperThanBase() throws {
+    let base = try GroundTruth.base("bases/llama-v128")
+    let outcome = LoadSimulator.simulate(
+      base: base, adapter: try Self.edited(["shadow_num_hidden_layers": .number("4")]), profile: .peft)
+    #expect(outcome.status != .cannotTell)
+    let backbone = (outcome.stateDict?.entries ?? []).filter { $0.key.hasPrefix("base_model.shadow_backbone.default.") }
+    let layerKeys = { (i: Int) in
+      backbone.filter { $0.key.contains(".layers.\(i).") }.map { ($0.key.replacing(".layers.\(i).", with: ".layers.N."), $0.info.shape) }
+    }
+    #expect(layerKeys(3).map(\.0) == layerKeys(0).map(\.0) && layerKeys(3).map(\.1) == layerKeys(0).map(\.1))
+    #expect(backbone.last?.key == "base_model.shadow_backbone.default.norm.weight", "the extra layers precede the final norm")
+  }
+
+  @Test("an explicit shadow_model with mirror-only overrides is PEFT's ValueError")
+  func explicitModelWithOverrides() throws {
+    let base = try GroundTruth.base("bases/llama-v128")
+    let adapter = try Self.edited(["shadow_model": .string("org/backbone"), "shadow_hidden_size": .number("8")])
+    let outcome = LoadSimulator.simulate(base: base, adapter: adapter, profile: .peft)
+    #expect(outcome.error == .valueError(
+      "Explicit `shadow_model` checkpoints define their architecture; unset these mirror-only overrides: shadow_hidden_size."))
+  }
+
+  /// `nn.Linear(d, u)` with `u < 0` (torch 2.13's message for `nn.Linear(16, -3)`).
+  @Test("a negative update_hidden_size is torch's RuntimeError")
+  func negativeUpdateWidth() throws {
+    let base = try GroundTruth.base("bases/llama-v128")
+    let outcome = LoadSimulator.simulate(
+      base: base, adapter: try Self.edited(["update_hidden_size": .number("-3")]), profile: .peft)
+    #expect(outcome.error == .runtimeError("Trying to create tensor with negative dimension -3: [-3, 16]"))
+  }
+
+  @Test("saved keys keep `default` in the middle; other adapter names map onto it")
+  func checkpointKeys() {
+    let tuner = ShadowTuner()
+    #expect(tuner.checkpointKey(forModelKey: "base_model.shadow_backbone.other.layers.0.mlp.up_proj.weight", adapterName: "other")
+      == "base_model.shadow_backbone.default.layers.0.mlp.up_proj.weight")
+    #expect(tuner.checkpointKey(forModelKey: "base_model.model.model.layers.1.shadow_update_gate.other.2.bias", adapterName: "other")
+      == "base_model.model.model.layers.1.shadow_update_gate.default.2.bias")
+  }
+}
