@@ -1,5 +1,6 @@
-import Testing
 import TensorIO
+import TestSupport
+import Testing
 
 @testable import AdapterLoading
 
@@ -14,6 +15,40 @@ struct ShadowTests {
     for (key, value) in fields { json[key] = value }
     source.config = try AdapterConfig(json: json, source: "\(adapter)/adapter_config.json")
     return source
+  }
+
+  static let pythonMissing = ReferencePython.path == nil
+
+  /// The generated `ShadowMirrorTable.swift` is exactly what its recorder records from the pinned PEFT and
+  /// transformers (a few minutes: every model type the architecture sweep builds).
+  @Test(.disabled(if: pythonMissing, "ADAPTEST_PYTHON is not set: no Python with PEFT to record from"))
+  func committedMirrorTableEqualsPEFT() throws {
+    let committed = "\(Repository.root)/Sources/AdapterLoading/Tuners/ShadowMirrorTable.swift"
+    let run = try ReferencePython.runAllowingFailure(
+      "\(Repository.scripts)/recorders/record_shadow_mirrors.py", ["--check", "--out", committed])
+    #expect(run.status == 0, "\(run.errors)")
+    #expect(ShadowTuner.mirrorTableVersions == (peft: "0.21.2", transformers: "5.24.0"))
+  }
+
+  /// The decoder families of the synthesis catalog: PEFT's mirror of fewer layers keeps the base's first
+  /// layers, of more repeats the base's layer. Qwen3-MoE too: at its default config (`decoder_sparse_step`
+  /// 1, no `mlp_only_layers`) every layer is the same sparse block; a base set otherwise has unlike layers,
+  /// which ``deeperThanUnlikeLayers`` covers.
+  @Test("the catalog's decoder families are recorded mirror-exact", arguments: [
+    ("llama", "LlamaModel"), ("mistral", "MistralModel"), ("qwen2", "Qwen2Model"), ("gemma", "GemmaModel"),
+    ("gpt2", "GPT2Model"), ("phi3", "Phi3Model"), ("mixtral", "MixtralModel"), ("qwen3_moe", "Qwen3MoeModel"),
+  ])
+  func catalogFamilies(_ modelType: String, _ backbone: String) throws {
+    let record = try #require(ShadowTuner.mirrorTable[modelType]?[backbone])
+    #expect(record == ShadowTuner.MirrorRecord(sameDepth: nil, firstLayers: nil, repeatsLayers: nil))
+    #expect(ShadowTuner.mirrorRefusals[modelType] == nil)
+  }
+
+  /// PEFT finds no decoder stack in encoder-only and T5-style models: recorded as its refusal.
+  @Test("PEFT's refusals are recorded with its error", arguments: ["bert", "t5"])
+  func refusals(_ modelType: String) {
+    #expect(ShadowTuner.mirrorTable[modelType] == nil)
+    #expect(ShadowTuner.mirrorRefusals[modelType]?.hasPrefix("AttributeError: Unable to automatically find a `nn.ModuleList` of decoder layers") == true)
   }
 
   @Test("overrides equal to the base's own sizes change nothing")
@@ -72,6 +107,26 @@ struct ShadowTests {
     }
     #expect(layerKeys(3).map(\.0) == layerKeys(0).map(\.0) && layerKeys(3).map(\.1) == layerKeys(0).map(\.1))
     #expect(backbone.last?.key == "base_model.shadow_backbone.default.norm.weight", "the extra layers precede the final norm")
+  }
+
+  /// The recording is of each model type's default config; a base whose own layers differ (here Llama with
+  /// a wider MLP in layer 1) leaves the layer a deeper mirror adds open.
+  @Test("a mirror deeper than a base whose layers differ is cannot tell")
+  func deeperThanUnlikeLayers() throws {
+    let record = try Fixtures.object("architectures/llama.json")
+    let config = try #require(record["config"]?.objectValue)
+    let tensors = try #require(record["saved_tensors"]).tensorList().map { name, info in
+      var info = info
+      if name == "model.layers.1.mlp.up_proj.weight" { info.shape = [48, 16] }
+      return (name, info)
+    }
+    let base = try BaseModel(config: config, weights: try table(tensors), source: "llama-unlike")
+    let adapter = try Self.edited(["shadow_num_hidden_layers": .number("3")])
+    let deeper = LoadSimulator.simulate(base: base, adapter: adapter, profile: .peft)
+    #expect(deeper.status == .cannotTell)
+    #expect(deeper.unknown?.contains("the base's own layers are not all alike") == true, "\(deeper.unknown ?? "a prediction")")
+    let shallower = LoadSimulator.simulate(base: base, adapter: try Self.edited([:]), profile: .peft)
+    #expect(shallower.status != .cannotTell, "a shallower mirror keeps the base's first layers, whatever the others")
   }
 
   @Test("an explicit shadow_model with mirror-only overrides is PEFT's ValueError")

@@ -69,17 +69,22 @@ def class_names(mapping):
 
 
 MAX_PARAMETERS = 5_000_000
+# The fields that set a depth; `layers` replaces their tiny value (another recorder builds deeper bases).
+DEPTH_FIELDS = ("num_hidden_layers", "n_layer", "num_layers", "num_decoder_layers", "encoder_layers",
+                "decoder_layers")
 
 
-def shrink(config):
-    """Sets the tiny sizes on a config and on every sub-config it holds (text, vision, audio, …)."""
+def shrink(config, layers=2):
+    """Sets the tiny sizes on a config and on every sub-config it holds (text, vision, audio, …), `layers`
+    layers deep."""
     from transformers import PretrainedConfig
 
     for name in list(vars(config)):
         value = getattr(config, name, None)
         if isinstance(value, PretrainedConfig):
-            shrink(value)
-    for key, value in TINY.items():
+            shrink(value, layers)
+    sizes = dict(TINY, **{key: layers for key in DEPTH_FIELDS})
+    for key, value in sizes.items():
         if hasattr(config, key) and not isinstance(getattr(config, key), (dict, list)):
             current = getattr(config, key)
             if current is None and key not in ("head_dim",):
@@ -91,15 +96,15 @@ def shrink(config):
     for key in ("layer_types", "mlp_layer_types", "layers_block_type"):
         value = getattr(config, key, None)
         if isinstance(value, list) and value:
-            layers = getattr(config, "num_hidden_layers", None) or 2
-            setattr(config, key, (value * layers)[:layers])
+            depth = getattr(config, "num_hidden_layers", None) or layers
+            setattr(config, key, (value * depth)[:depth])
     return config
 
 
-def tiny_config(model_type):
+def tiny_config(model_type, layers=2):
     from transformers import AutoConfig
 
-    config = shrink(AutoConfig.for_model(model_type))
+    config = shrink(AutoConfig.for_model(model_type), layers)
     config.pad_token_id = getattr(config, "pad_token_id", None) if (getattr(config, "pad_token_id", None) or 0) < VOCAB else 0
     for key in ("bos_token_id", "eos_token_id", "decoder_start_token_id"):
         value = getattr(config, key, None)
@@ -119,14 +124,20 @@ def head_name(model):
     return None
 
 
-def save_base(cls, config, folder, seed):
+def check_tiny(cls, config):
+    """Sizes first, on the meta device: a class whose size the common fields do not reach is not built."""
     import torch
 
-    # Sizes first, on the meta device: a class whose size the common fields do not reach is not built.
     with torch.device("meta"):
         count = sum(p.numel() for p in cls(config).parameters())
     if count > MAX_PARAMETERS:
         raise ValueError(f"cannot be made tiny with the common size fields ({count:,} parameters)")
+
+
+def save_base(cls, config, folder, seed):
+    import torch
+
+    check_tiny(cls, config)
     torch.manual_seed(seed)
     model = cls(config)
     model.eval()

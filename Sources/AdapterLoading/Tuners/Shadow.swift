@@ -37,9 +37,9 @@ import TensorIO
 /// The backbone's tensors are the loading base's own: its recorded backbone class with the first
 /// `shadow_num_hidden_layers` of the base's decoder layers, their names and shapes as the base holds
 /// them. That is the mirror exactly when the shrunk config builds the same layers: the depth is the
-/// base's, or the architecture builds layer `i` from `i` and the config alone (``layerwiseModelTypes``);
-/// a mirror deeper than the base repeats its layer where the layer does not depend on its index at all
-/// (``uniformLayerModelTypes``). Everything else — another width or head count, a deeper mirror of another
+/// base's, or PEFT's own mirror of a tiny base of that model type and backbone class was recorded to be the
+/// base's first layers (``mirrorTable``); a mirror deeper than the base repeats its layer where PEFT's deeper
+/// mirror was recorded to repeat it and the base's layers are all alike. Everything else — another width or head count, a deeper mirror of another
 /// architecture, an architecture not recorded, a stack PEFT does not find, a classification head's copy, any
 /// `shadow_model` but `"mirror"` (a model id or path PEFT loads from outside the adapter) — is "cannot tell",
 /// saying why.
@@ -75,14 +75,17 @@ public struct ShadowTuner: Tuner {
     "shadow_update_gate",
   ]
 
-  /// Model types whose decoder layer `i` transformers 5.24.0 builds from `i` and the config alone (no
-  /// field counted from the last layer), so a mirror of fewer layers holds the base's first layers as
-  /// they are. Read from each one's modeling code; the decoder families of Adaptest's synthesis catalog.
-  static let layerwiseModelTypes: Set<String> = uniformLayerModelTypes.union(["qwen3_moe"])
-
-  /// Of those, the ones whose decoder layer does not depend on its index at all (Qwen3-MoE's does:
-  /// `mlp_only_layers`, `decoder_sparse_step`), so a mirror deeper than the base repeats the base's layer.
-  static let uniformLayerModelTypes: Set<String> = ["llama", "mistral", "qwen2", "gemma", "gpt2", "phi3", "mixtral"]
+  /// How PEFT's mirror of one architecture relates to the base's own layers, as recorded from PEFT and
+  /// transformers (``mirrorTable``, `scripts/recorders/record_shadow_mirrors.py`): each field `nil` where the
+  /// mirror PEFT built was the base's, else the first difference it showed.
+  struct MirrorRecord: Sendable, Hashable {
+    /// A mirror as deep as the base: the base's backbone.
+    var sameDepth: String?
+    /// A shallower mirror: the base's backbone with its first layers only.
+    var firstLayers: String?
+    /// A deeper mirror: the base's backbone with its layer 0 repeated after its own layers.
+    var repeatsLayers: String?
+  }
 
   /// `_prepare_adapter_config`: every block of the decoder stack when `target_modules` is unset.
   public func defaultTargetModules(for base: BaseModel) throws(PythonError) -> TargetModules? {
@@ -247,6 +250,42 @@ extension ShadowTuner {
         + "backbone from the loading base's own layers only where the shrunk config builds them unchanged")
   }
 
+  /// Whether a mirror of `layers` layers is the base's own layers: at the base's depth unless recorded
+  /// otherwise, at another depth where recorded so (``mirrorTable``); else "cannot tell" with the recorded
+  /// difference.
+  static func checkRecordedMirror(_ config: AdapterConfig, base: BaseModel, stack: DecoderStack, layers: Int)
+    throws(PythonError)
+  {
+    let modelType = base.architecture.modelType
+    let className = base.tree[stack.backboneNode].className
+    let record = mirrorTable[modelType]?[className]
+    guard layers != stack.layers.count else {
+      // The base's own config, so the base's backbone, but where the recording shows otherwise.
+      if let why = record?.sameDepth {
+        throw cannotTell(config, "is as deep as the base, and a recorded \(modelType) mirror of its base's depth is not that base's backbone: \(why)")
+      }
+      return
+    }
+    let depth = "has \(layers) layers where the base has \(stack.layers.count)"
+    guard let record else {
+      if let refusal = mirrorRefusals[modelType] {
+        throw cannotTell(config, "\(depth), and PEFT refused to mirror a tiny \(modelType) base (\(refusal))")
+      }
+      throw cannotTell(config, "\(depth), and how a \(modelType) mirror (\(className)) of another depth relates to the base's layers is not recorded")
+    }
+    let recorded = "a recorded \(modelType) mirror of \(layers < stack.layers.count ? "fewer" : "more") layers"
+    if let why = record.sameDepth ?? (layers < stack.layers.count ? record.firstLayers : record.repeatsLayers) {
+      throw cannotTell(config, "\(depth), and \(recorded) is not the base's layers: \(why)")
+    }
+    guard layers > stack.layers.count else { return }
+    // The recording is of the model type's default config; layers that differ from one another here (an
+    // index-dependent field set otherwise) leave the layer a deeper mirror adds open.
+    let shapes = stack.layers.map { node in base.tree.stateDict(from: node).entries.map { "\($0.key) \($0.info.shape)" } }
+    if stack.layers.isEmpty || shapes.contains(where: { $0 != shapes[0] }) {
+      throw cannotTell(config, "\(depth), and the base's own layers are not all alike, so which one the further layers repeat is not recorded")
+    }
+  }
+
   /// `_init_shadow_backbone` → `_build_shadow_backbone` for a mirror, then the embeddings' sharing, the
   /// projection and the head.
   func initShadowBackbone(_ config: AdapterConfig, base: BaseModel) throws(PythonError) -> Backbone {
@@ -292,16 +331,7 @@ extension ShadowTuner {
     let depth = try TunerSupport.int(config, "shadow_num_hidden_layers", default: 0)
     let layers = depth == 0 ? 1 : depth
     guard layers >= 1 else { throw Self.cannotTell(config, "is built with `shadow_num_hidden_layers` \(layers)") }
-    if layers > stack.layers.count && (stack.layers.isEmpty || !Self.uniformLayerModelTypes.contains(base.architecture.modelType)) {
-      throw Self.cannotTell(
-        config, "has \(layers) layers where the base has \(stack.layers.count), and whether \(base.architecture.modelType)'s "
-          + "layers beyond the base's own differ from them is not recorded")
-    }
-    if layers < stack.layers.count && !Self.layerwiseModelTypes.contains(base.architecture.modelType) {
-      throw Self.cannotTell(
-        config, "has \(layers) of the base's \(stack.layers.count) layers, and whether \(base.architecture.modelType)'s "
-          + "layers depend on the layer count is not recorded")
-    }
+    try Self.checkRecordedMirror(config, base: base, stack: stack, layers: layers)
     if config.taskType == "SEQ_CLS", root.child("score") != nil || root.child("classifier") != nil {
       throw Self.cannotTell(config, "comes with a copy of the classification head (`shadow_head`), which is not modelled")
     }
