@@ -37,11 +37,12 @@ import TensorIO
 /// The backbone's tensors are the loading base's own: its recorded backbone class with the first
 /// `shadow_num_hidden_layers` of the base's decoder layers, their names and shapes as the base holds
 /// them. That is the mirror exactly when the shrunk config builds the same layers: the depth is the
-/// base's, or PEFT's own mirror of a tiny base of that model type and backbone class was recorded to be the
-/// base's first layers (``mirrorTable``); a mirror deeper than the base repeats its layer where PEFT's deeper
-/// mirror was recorded to repeat it and the base's layers are all alike. Everything else — another width or head count, a deeper mirror of another
-/// architecture, an architecture not recorded, a stack PEFT does not find, a classification head's copy, any
-/// `shadow_model` but `"mirror"` (a model id or path PEFT loads from outside the adapter) — is "cannot tell",
+/// base's (unless recorded otherwise), or PEFT's own mirror of a tiny base of that model type and backbone
+/// class was recorded to be the base's first layers (``mirrorTable``); a mirror deeper than the base repeats
+/// its layer where PEFT's deeper mirror was recorded to repeat it and the base's layers are all alike.
+/// Everything else — another width or head count, another depth of an architecture not recorded so, an
+/// architecture not recorded, a stack PEFT does not find, a classification head's copy, any `shadow_model`
+/// but `"mirror"` (a model id or path PEFT loads from outside the adapter) — is "cannot tell",
 /// saying why.
 public struct ShadowTuner: Tuner {
   public init() {}
