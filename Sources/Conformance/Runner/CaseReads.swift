@@ -53,9 +53,20 @@ public final class CaseReads: Sendable {
   {
     let key = Key(path: path, reader: weights.format == .hdf5 ? "hdf5" : reader)
     return try tables.withLock { memo in
-      try Self.value(&memo, key) { try Checkpoint(weights: weights, formats: formats).tensors }
+      try Self.value(&memo, key) {
+        guard weights.format == .hdf5, weights.index == nil, weights.files.count == 1 else {
+          return try Checkpoint(weights: weights, formats: formats).tensors
+        }
+        return try Self.hdf5Tables.table(weights.files[0], reader: key.reader) {
+          try Checkpoint(weights: weights, formats: formats).tensors
+        }
+      }
     }
   }
+
+  /// Tables of the process's small HDF5 files by content: the matrix's pair folders hold byte-identical
+  /// copies of a few files, and libhdf5 is slow on each and serialized between jobs (one library lock).
+  static let hdf5Tables = TablesByContent()
 
   private static func value<K: Hashable, V>(_ memo: inout [K: Result<V, any Error>], _ key: K, _ make: () throws -> V)
     throws -> V

@@ -31,6 +31,17 @@ public enum AdapterCatalog {
   public static func resolvedTargetModules(config json: JSONObject, base: BaseModelDescription) throws(SynthesisError)
     -> JSONValue?
   {
+    // Every case of a matrix row without `target_modules` resolves the same config on the same base.
+    try resolvedTargets.value(for: SaveKey(config: json, base: base, adapterName: "default")) { () throws(SynthesisError) in
+      try resolveTargetModules(config: json, base: base)
+    }
+  }
+
+  private static let resolvedTargets = Memo<SaveKey, JSONValue?>(capacity: 256)
+
+  private static func resolveTargetModules(config json: JSONObject, base: BaseModelDescription) throws(SynthesisError)
+    -> JSONValue?
+  {
     let config: AdapterConfig
     do { config = try AdapterConfig(json: json, source: "adapter_config.json") } catch {
       throw SynthesisError(field: "config", .invalidValue("\(error)"))

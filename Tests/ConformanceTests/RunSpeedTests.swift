@@ -1,0 +1,149 @@
+import Dispatch
+import HDF5Checkpoint
+import SystemSupport
+import TensorIO
+import TestSupport
+import Testing
+
+@testable import Conformance
+
+/// What the run keeps within a process to go faster (issue 16) answers as the work it saves would.
+@Suite("Run speed: memos and reused threads")
+struct RunSpeedTests {
+  /// Counts the reads a memo asks for.
+  final class ReadCount: Sendable {
+    private let count = Locked(0)
+    var value: Int { count.value }
+    func read(_ path: String) throws -> TensorTable {
+      count.withLock { $0 += 1 }
+      return try HDF5File(path: path).tensors
+    }
+  }
+
+  static func writeModel(_ path: String, rows: Int) throws {
+    func tensor(_ name: String, _ shape: [Int], _ byte: UInt8) -> WritableTensor {
+      let bytes = [UInt8](repeating: byte, count: shape.reduce(4, *))
+      return WritableTensor(
+        name: name, info: TensorInfo(dtype: .f32, shape: shape), payload: .bytes(TensorBytes(OwnedBytes(bytes))))
+    }
+    try HDF5Writer().write(
+      [tensor("model.embed_tokens.weight", [rows, 2], 1), tensor("model.layers.0.self_attn.q_proj.weight", [2, 2], 2)],
+      metadata: ["format": "pt"], to: path)
+  }
+
+  /// `count` byte-identical copies of one HDF5 file, and a file with other bytes.
+  static func copies(_ dir: TemporaryDirectory, count: Int) throws -> (copies: [String], other: String) {
+    let original = dir.file("original.h5")
+    try writeModel(original, rows: 3)
+    let bytes = try FileSystem.read(original)
+    var copies: [String] = []
+    for i in 0..<count {
+      let folder = dir.file("pair\(i)")
+      try FileSystem.createDirectory(folder)
+      let path = FileSystem.join(folder, "model.h5")
+      try AtomicFile.write(bytes, to: path)
+      copies.append(path)
+    }
+    let other = dir.file("other.h5")
+    try writeModel(other, rows: 5)
+    return (copies, other)
+  }
+
+  @Test("byte-identical HDF5 files are read once; each gets the table reading it gives, under its own path")
+  func identicalFilesShareOneRead() throws {
+    let dir = TemporaryDirectory()
+    let (copies, other) = try Self.copies(dir, count: 4)
+    let memo = TablesByContent()
+    let reads = ReadCount()
+    for path in copies + [other] {
+      let table = try memo.table(path, reader: "hdf5") { try reads.read(path) }
+      #expect(table == (try HDF5File(path: path).tensors), "\(path)")
+      #expect(table.entries.allSatisfy { $0.file == path })
+    }
+    #expect(reads.value == 2, "one read for the four copies, one for the other file")
+    // Another reader name never shares.
+    _ = try memo.table(copies[0], reader: "other reader") { try reads.read(copies[0]) }
+    #expect(reads.value == 3)
+  }
+
+  @Test("a file that fails to read is read again, and names its own path")
+  func failuresAreNotKept() throws {
+    let dir = TemporaryDirectory()
+    let broken = [UInt8]([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) + [UInt8](repeating: 0, count: 64)
+    let paths = [dir.file("a.h5"), dir.file("b.h5")]
+    for path in paths { try AtomicFile.write(broken, to: path) }
+    let memo = TablesByContent()
+    let reads = ReadCount()
+    for path in paths {
+      #expect {
+        _ = try memo.table(path, reader: "hdf5") { try reads.read(path) }
+      } throws: { error in
+        "\(error)".contains(path)
+      }
+    }
+    #expect(reads.value == 2)
+  }
+
+  @Test("files over the size limit are read every time")
+  func largeFilesAreNotKept() throws {
+    let dir = TemporaryDirectory()
+    let (copies, _) = try Self.copies(dir, count: 2)
+    let size = try FileSystem.read(copies[0]).count
+    let memo = TablesByContent(capacity: size / 2)
+    let reads = ReadCount()
+    for path in copies + copies { _ = try memo.table(path, reader: "hdf5") { try reads.read(path) } }
+    // A capacity below one file's size empties the memo at every store: every read happens.
+    #expect(reads.value == 4)
+  }
+
+  @Test("threads reading copies at once get the tables of uncached reads")
+  func concurrentReadersAgree() throws {
+    let dir = TemporaryDirectory()
+    let (copies, other) = try Self.copies(dir, count: 8)
+    let paths = copies + [other]
+    let expected = try paths.map { try HDF5File(path: $0).tensors }
+    let memo = TablesByContent()
+    let answers = Locked([TensorTable?](repeating: nil, count: paths.count * 8))
+    DispatchQueue.concurrentPerform(iterations: paths.count * 8) { i in
+      let path = paths[i % paths.count]
+      let table = try? memo.table(path, reader: "hdf5") { try HDF5File(path: path).tensors }
+      answers.withLock { $0[i] = table }
+    }
+    for (i, table) in answers.value.enumerated() { #expect(table == expected[i % paths.count], "\(i)") }
+  }
+
+  @Test("own threads are reused: sequential jobs do not start a thread each")
+  func ownThreadsAreReused() async {
+    let before = OwnThreads.shared.threadsStarted
+    var sum = 0
+    for i in 0..<200 { sum += await onOwnThread { i } }
+    #expect(sum == 199 * 200 / 2)
+    // Other suites of this process may start some meanwhile; a thread per job would be 200.
+    #expect(OwnThreads.shared.threadsStarted - before < 100)
+  }
+
+  @Test("jobs given at once each get a thread and their own answer")
+  func ownThreadsUnderConcurrency() async {
+    let answers = await withTaskGroup(of: (Int, Int).self) { group in
+      for i in 0..<64 { group.addTask { (i, await onOwnThread { i * i }) } }
+      return await group.reduce(into: [Int: Int]()) { $0[$1.0] = $1.1 }
+    }
+    #expect(answers == Dictionary(uniqueKeysWithValues: (0..<64).map { ($0, $0 * $0) }))
+  }
+
+  @Test("the report files rendered at once are the files rendered one after the other")
+  func reportsRenderedAtOnce() throws {
+    let run = try ReportWriter.read(Repository.root + "/reports/baseline.json")
+    let old = RunResults(info: run.info, results: Array(run.results.prefix(500)))
+    let diff = ResultsDiff.compare(old: old, new: run)
+    let texts = ReportWriter.render(run, diff: diff, reportURL: "https://example.org/r/")
+    let oneByOne = [
+      SummaryReport.render(run, diff: diff, reportURL: "https://example.org/r/"), JUnitReport.render(run),
+      HTMLReport.render(run, diff: diff), ResultsFile.encode(run),
+    ]
+    #expect(texts.count == ReportWriter.fileNames.count)
+    for (name, (text, expected)) in zip(ReportWriter.fileNames, zip(texts, oneByOne)) {
+      #expect(text == expected, "\(name)")
+    }
+  }
+}
