@@ -146,4 +146,46 @@ struct RunSpeedTests {
       #expect(text == expected, "\(name)")
     }
   }
+
+  @Test("SHA-256 gives the same digest however the input is split into updates")
+  func sha256Chunked() {
+    // FIPS 180-4's two-block example.
+    let text = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+    let digest = "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+    var whole = SHA256()
+    whole.update(text)
+    #expect(whole.finalize() == digest)
+    let bytes = Array(text.utf8)
+    for size in [1, 3, 7, 55, 56, 63, 64, 65] {
+      var hasher = SHA256()
+      var i = 0
+      while i < bytes.count {
+        hasher.update(bytes[i..<min(i + size, bytes.count)])
+        i += size
+      }
+      #expect(hasher.finalize() == digest, "\(size)-byte updates")
+    }
+    var lazy = SHA256()
+    lazy.update(text.utf8.lazy.map { $0 })
+    #expect(lazy.finalize() == digest, "a sequence without contiguous storage")
+  }
+
+  @Test(
+    "replacing a path in a message gives what the search by characters gives",
+    arguments: [
+      ("no path here", "/tmp/s/000001"), ("at /tmp/s/000001/base: bad and /tmp/s/000001", "/tmp/s/000001"),
+      ("/tmp/s/000001", "/tmp/s/000001"), ("/tmp/s/00000", "/tmp/s/000001"), ("caf\u{E9}/x", "cafe\u{301}"),
+      ("cafe\u{301}/x", "caf\u{E9}"), ("e\u{301} and /p", "/p"), ("", "/p"), ("/p\u{301}", "/p"),
+    ])
+  func replacingAllAgrees(message: String, path: String) {
+    var expected = ""
+    var rest = Substring(message)
+    while let range = rest.firstRange(of: path) {
+      expected += rest[..<range.lowerBound]
+      expected += "case"
+      rest = rest[range.upperBound...]
+    }
+    expected += rest
+    #expect(message.replacingAll(path, with: "case") == expected)
+  }
 }

@@ -28,6 +28,14 @@ final class TablesByContent: Sendable {
   private struct Key: Hashable, Sendable {
     var reader: String
     var bytes: [UInt8]
+
+    // The bytes hashed as one buffer: `[UInt8]`'s own hashing feeds the hasher a byte at a time,
+    // which took longer than the read it saves.
+    func hash(into hasher: inout Hasher) {
+      hasher.combine(reader)
+      hasher.combine(bytes.count)
+      bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
   }
 
   private let tables = Locked<(byKey: [Key: TensorTable], bytes: Int)>(([:], 0))

@@ -12,7 +12,7 @@ public enum AdapterCatalog {
     try baseModels.value(for: base) { () throws(SynthesisError) in try readBase(base) }
   }
 
-  private static let baseModels = Memo<BaseModelDescription, BaseModel>(capacity: 64)
+  private static let baseModels = Memo<BaseModelDescription, BaseModel>(capacity: 256)
 
   private static func readBase(_ base: BaseModelDescription) throws(SynthesisError) -> BaseModel {
     var table = TensorTable()
@@ -37,7 +37,7 @@ public enum AdapterCatalog {
     }
   }
 
-  private static let resolvedTargets = Memo<SaveKey, JSONValue?>(capacity: 256)
+  private static let resolvedTargets = Memo<SaveKey, JSONValue?>(capacity: 4096)
 
   private static func resolveTargetModules(config json: JSONObject, base: BaseModelDescription) throws(SynthesisError)
     -> JSONValue?
@@ -75,7 +75,11 @@ public enum AdapterCatalog {
     var adapterName: String
   }
 
-  private static let saved = Memo<SaveKey, [AdapterTensor]?>(capacity: 256)
+  /// Large enough for the default matrix's distinct saves (each tuner's config on each architecture's
+  /// training base and its four loading bases: 10 × 40 × 5 = 2,000): a full memo starts over, and at 256
+  /// it did so every few hundred cases, so that most saves ran again (`perf record` of the planning:
+  /// `AdapterCatalog.save` under `Memo.value` was 58 % of it). A few kilobytes each.
+  private static let saved = Memo<SaveKey, [AdapterTensor]?>(capacity: 8192)
 
   private static func save(config json: JSONObject, base: BaseModelDescription, adapterName: String) throws(SynthesisError)
     -> [AdapterTensor]?

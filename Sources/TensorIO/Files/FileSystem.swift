@@ -64,8 +64,25 @@ public enum FileSystem {
   /// Reads a whole (small) file.
   /// - Throws: ``FileError``.
   public static func read(_ path: String) throws(FileError) -> [UInt8] {
-    let file = try MappedFile(path: path)
-    return file.withUnsafeBytes { Array($0) }
+    // `pread` into the array rather than a mapping copied out: for the small files this reads (configs,
+    // lists, expectation files) mapping and unmapping cost more than the copy (`perf record` of a run).
+    let fd = try openRegular(path)
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw FileError(operation: "stat", path: path, errno: errno) }
+    let size = Int(info.st_size)
+    var failure: Int32 = 0
+    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+      while count < size {
+        let n = pread(fd, buffer.baseAddress! + count, size - count, off_t(count))
+        if n < 0 && errno == EINTR { continue }
+        if n < 0 { failure = errno }
+        guard n > 0 else { break }
+        count += n
+      }
+    }
+    if failure != 0 { throw FileError(operation: "read", path: path, errno: failure) }
+    return bytes
   }
 
   /// Reads up to `count` bytes from the start of a file.

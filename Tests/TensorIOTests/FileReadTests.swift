@@ -1,0 +1,43 @@
+import TensorIO
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// `FileSystem.read` (`pread` into an array) gives a file's bytes exactly, and refuses what is not a
+/// regular file with the error naming it.
+@Suite("Reading whole files")
+struct FileReadTests {
+  @Test(arguments: [0, 1, 4095, 4096, 4097, 300_000])
+  func readsEveryByte(size: Int) throws {
+    let dir = TemporaryDirectory()
+    let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
+    let path = dir.file("data.bin")
+    try AtomicFile.write(bytes, to: path)
+    #expect(try FileSystem.read(path) == bytes)
+    #expect(try MappedFile(path: path).withUnsafeBytes { Array($0) } == bytes, "the same bytes as a mapping")
+  }
+
+  @Test func missingFilesAndFoldersAreErrorsNamingThem() throws {
+    let dir = TemporaryDirectory()
+    let missing = dir.file("missing.json")
+    #expect(throws: FileError(operation: "open", path: missing, errno: ENOENT)) { try FileSystem.read(missing) }
+    #expect(throws: FileError(operation: "open", path: dir.path, errno: EISDIR)) { try FileSystem.read(dir.path) }
+  }
+
+  @Test func readJSONParsesTheFile() throws {
+    let dir = TemporaryDirectory()
+    let path = dir.file("config.json")
+    try AtomicFile.write(text: #"{"model_type": "llama", "layers": [1, 2]}"#, to: path)
+    let json = try readJSON(path: path)
+    #expect(json.objectValue?["model_type"]?.stringValue == "llama")
+    try AtomicFile.write(text: "{", to: path)
+    #expect(throws: LayoutError.self) { try readJSON(path: path) }
+  }
+}
