@@ -84,16 +84,24 @@ struct RunSpeedTests {
     #expect(reads.value == 2)
   }
 
-  @Test("files over the size limit are read every time")
+  @Test("files larger than the memo's capacity or the size limit are read every time")
   func largeFilesAreNotKept() throws {
     let dir = TemporaryDirectory()
     let (copies, _) = try Self.copies(dir, count: 2)
     let size = try FileSystem.read(copies[0]).count
-    let memo = TablesByContent(capacity: size / 2)
+    let small = TablesByContent(capacity: size / 2)
     let reads = ReadCount()
-    for path in copies + copies { _ = try memo.table(path, reader: "hdf5") { try reads.read(path) } }
-    // A capacity below one file's size empties the memo at every store: every read happens.
+    for path in copies + copies { _ = try small.table(path, reader: "hdf5") { try reads.read(path) } }
     #expect(reads.value == 4)
+    // Over the size limit: a 5 MB file, twice.
+    let big = [dir.file("big1.h5"), dir.file("big2.h5")]
+    try Self.writeModel(big[0], rows: 640_000)
+    try AtomicFile.write(try FileSystem.read(big[0]), to: big[1])
+    #expect(try FileSystem.read(big[1]).count > TablesByContent.maximumFileSize)
+    let memo = TablesByContent()
+    let bigReads = ReadCount()
+    for path in big + big { _ = try memo.table(path, reader: "hdf5") { try bigReads.read(path) } }
+    #expect(bigReads.value == 4)
   }
 
   @Test("threads reading copies at once get the tables of uncached reads")

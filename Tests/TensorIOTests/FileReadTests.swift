@@ -41,3 +41,44 @@ struct FileReadTests {
     #expect(throws: LayoutError.self) { try readJSON(path: path) }
   }
 }
+
+/// `FileSystem.staysInside` answers for a plain file directly in the folder without resolving paths;
+/// the answers are those of resolving both.
+@Suite("Paths inside a folder")
+struct StaysInsideTests {
+  @Test func answersAsResolvingBoth() throws {
+    let dir = TemporaryDirectory()
+    let folder = dir.file("folder")
+    let outside = dir.file("outside.json")
+    try FileSystem.createDirectory(folder)
+    try FileSystem.createDirectory(FileSystem.join(folder, "sub"))
+    try AtomicFile.write(text: "{}", to: outside)
+    try AtomicFile.write(text: "{}", to: FileSystem.join(folder, "config.json"))
+    try AtomicFile.write(text: "{}", to: FileSystem.join(folder, "sub", "deeper.json"))
+    #expect(symlink(outside, FileSystem.join(folder, "escape.json")) == 0)
+    #expect(symlink(FileSystem.join(folder, "config.json"), FileSystem.join(folder, "alias.json")) == 0)
+    #expect(symlink(folder, dir.file("linked-folder")) == 0)
+    let cases: [(String, String, Bool)] = [
+      (FileSystem.join(folder, "config.json"), folder, true),
+      (FileSystem.join(folder, "config.json"), folder + "/", true),
+      (FileSystem.join(folder, "sub", "deeper.json"), folder, true),
+      (FileSystem.join(folder, "sub"), folder, true),
+      (FileSystem.join(folder, "escape.json"), folder, false),
+      (FileSystem.join(folder, "alias.json"), folder, true),
+      (FileSystem.join(folder, "missing.json"), folder, false),
+      (FileSystem.join(folder, ".."), folder, false),
+      (FileSystem.join(folder, "."), folder, false),
+      (dir.file("linked-folder/config.json"), dir.file("linked-folder"), true),
+      (dir.file("linked-folder/escape.json"), dir.file("linked-folder"), false),
+      (outside, folder, false),
+    ]
+    for (path, base, inside) in cases {
+      #expect(FileSystem.staysInside(path, folder: base) == inside, "\(path) in \(base)")
+      // What resolving both paths says.
+      let resolved = FileSystem.resolved(path).flatMap { target in
+        FileSystem.resolved(base).map { target.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+      } ?? false
+      #expect(resolved == inside, "\(path) in \(base), resolved")
+    }
+  }
+}

@@ -55,7 +55,7 @@ final class TablesByContent: Sendable {
     let table = try read()
     // Kept only if the file still holds the bytes it was keyed by (it cannot have changed under the
     // reader unnoticed).
-    guard Self.smallFileBytes(path) == bytes else { return table }
+    guard bytes.count <= capacity, Self.smallFileBytes(path) == bytes else { return table }
     tables.withLock { memo in
       if memo.bytes + bytes.count > capacity {
         memo.byKey.removeAll(keepingCapacity: true)
