@@ -7,6 +7,14 @@ import Testing
 
 @testable import Conformance
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// What the run keeps within a process to go faster (issue 16) answers as the work it saves would.
 @Suite("Run speed: memos and reused threads")
 struct RunSpeedTests {
@@ -120,14 +128,33 @@ struct RunSpeedTests {
     for (i, table) in answers.value.enumerated() { #expect(table == expected[i % paths.count], "\(i)") }
   }
 
-  @Test("own threads are reused: sequential jobs do not start a thread each")
-  func ownThreadsAreReused() async {
-    let before = OwnThreads.shared.threadsStarted
-    var sum = 0
-    for i in 0..<200 { sum += await onOwnThread { i } }
-    #expect(sum == 199 * 200 / 2)
-    // Other suites of this process may start some meanwhile; a thread per job would be 200.
-    #expect(OwnThreads.shared.threadsStarted - before < 100)
+  @Test("a job goes to a waiting thread: one thread runs jobs given one after the other")
+  func ownThreadsAreReused() {
+    let pool = OwnThreads()
+    let done = DispatchSemaphore(value: 0)
+    let sum = Locked(0)
+    for i in 0..<200 {
+      // Once the previous job's thread waits again, the next job must go to it.
+      while i > 0 && pool.counts.waiting == 0 { usleep(100) }
+      #expect(pool.run { sum.withLock { $0 += i }; done.signal() })
+      done.wait()
+    }
+    #expect(sum.value == 199 * 200 / 2)
+    #expect(pool.counts.started == 1)
+  }
+
+  @Test("a job never waits behind a busy thread: blocked jobs each get a thread")
+  func ownThreadsNeverQueueBehindBusyOnes() {
+    let pool = OwnThreads()
+    let release = DispatchSemaphore(value: 0)
+    let started = DispatchSemaphore(value: 0)
+    for _ in 0..<6 {
+      #expect(pool.run { started.signal(); release.wait() })
+    }
+    // All six run at once, though none returns until released.
+    #expect((0..<6).allSatisfy { _ in started.wait(timeout: .now() + 60) == .success })
+    #expect(pool.counts.started == 6)
+    for _ in 0..<6 { release.signal() }
   }
 
   @Test("jobs given at once each get a thread and their own answer")

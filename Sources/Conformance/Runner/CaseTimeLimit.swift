@@ -81,16 +81,17 @@ final class OwnThreads: @unchecked Sendable {
   private var waiting = 0
   private var started = 0
 
-  private init() {
+  /// A pool of its own (the run uses ``shared``; its threads live as long as the process).
+  init() {
     pthread_mutex_init(mutex, nil)
     pthread_cond_init(condition, nil)
   }
 
-  /// Threads started so far (for tests: reuse keeps this near the number of jobs in flight at once).
-  var threadsStarted: Int {
+  /// Threads started so far, and threads waiting for a job (for tests).
+  var counts: (started: Int, waiting: Int) {
     pthread_mutex_lock(mutex)
     defer { pthread_mutex_unlock(mutex) }
-    return started
+    return (started, waiting)
   }
 
   /// Hands `job` to a waiting thread or starts a thread with it; false (and `job` not run) if no

@@ -68,22 +68,11 @@ final class TablesByContent: Sendable {
 
   /// The whole file, if it is a regular file of at most ``maximumFileSize`` bytes.
   private static func smallFileBytes(_ path: String) -> [UInt8]? {
-    guard let fd = try? FileSystem.openRegular(path) else { return nil }
-    defer { close(fd) }
     var info = stat()
-    guard fstat(fd, &info) == 0, info.st_size <= maximumFileSize else { return nil }
-    let size = Int(info.st_size)
-    var complete = true
-    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-      while count < size {
-        let n = pread(fd, buffer.baseAddress! + count, size - count, off_t(count))
-        if n < 0 && errno == EINTR { continue }
-        guard n > 0 else { break }
-        count += n
-      }
-      complete = count == size
-    }
-    return complete ? bytes : nil
+    guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size <= maximumFileSize,
+      let bytes = try? FileSystem.read(path), bytes.count <= maximumFileSize
+    else { return nil }
+    return bytes
   }
 
   /// `table` with every entry in the file at `path` (entries name their file).
