@@ -39,7 +39,7 @@ public enum AdapterCatalog {
 
   private static let resolvedTargets = Memo<SaveKey, JSONValue?>(capacity: 4096)
 
-  private static func resolveTargetModules(config json: JSONObject, base: BaseModelDescription) throws(SynthesisError)
+  static func resolveTargetModules(config json: JSONObject, base: BaseModelDescription) throws(SynthesisError)
     -> JSONValue?
   {
     let config: AdapterConfig
@@ -81,7 +81,7 @@ public enum AdapterCatalog {
   /// `AdapterCatalog.save` under `Memo.value` was 58 % of it). A few kilobytes each.
   private static let saved = Memo<SaveKey, [AdapterTensor]?>(capacity: 8192)
 
-  private static func save(config json: JSONObject, base: BaseModelDescription, adapterName: String) throws(SynthesisError)
+  static func save(config json: JSONObject, base: BaseModelDescription, adapterName: String) throws(SynthesisError)
     -> [AdapterTensor]?
   {
     let config: AdapterConfig
