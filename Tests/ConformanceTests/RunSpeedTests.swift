@@ -223,4 +223,33 @@ struct RunSpeedTests {
     expected += rest
     #expect(message.replacingAll(path, with: "case") == expected)
   }
+
+  @Test(
+    "profiles sharing a case's reads (tables, adapter configs, base models) answer as each reading alone, also at once",
+    arguments: ["tuners/dora", "adapter-names/a-after-default", "keys/lora-b-dropped"], [CheckpointFormat.safetensors, .hdf5])
+  func sharedReadsAnswerAsFreshReads(id: String, format: CheckpointFormat) async throws {
+    let corpus = try Corpus.load(root: Repository.corpus, matrix: .none)
+    let spec = try #require(corpus.cases.first { $0.id == id })
+    let dir = TemporaryDirectory()
+    let folder = dir.file("case")
+    try FileSystem.createDirectory(folder)
+    let prepared = try await SynthesisMaterializer(corpusRoot: Repository.corpus, cache: nil)
+      .prepare(CaseRun(spec: spec, format: format), in: folder)
+    let loaders = BuiltinLoaders.names.compactMap { BuiltinLoaders.loader(named: $0) }
+    #expect(loaders.count == 3)
+    var alone: [LoaderAnswer] = []
+    for loader in loaders {
+      let fresh = PreparedCase(run: prepared.run, base: prepared.base, adapter: prepared.adapter, loaded: prepared.loaded)
+      alone.append(try await loader.run(fresh))
+    }
+    let shared = PreparedCase(run: prepared.run, base: prepared.base, adapter: prepared.adapter, loaded: prepared.loaded)
+    let atOnce = try await withThrowingTaskGroup(of: (Int, LoaderAnswer).self) { group in
+      for (i, loader) in loaders.enumerated() { group.addTask { (i, try await loader.run(shared)) } }
+      return try await group.reduce(into: [Int: LoaderAnswer]()) { $0[$1.0] = $1.1 }
+    }
+    for (i, loader) in loaders.enumerated() {
+      #expect(atOnce[i] == alone[i], "\(loader.id)")
+      #expect(try await loader.run(shared) == alone[i], "\(loader.id), again")
+    }
+  }
 }
