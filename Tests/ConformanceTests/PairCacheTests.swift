@@ -16,10 +16,10 @@ import Testing
 /// own entry, and older builds' entries go.
 @Suite("Pair cache")
 struct PairCacheTests {
-  static func plan(vocab: Int = 128) throws -> PairPlan {
+  static func plan(vocab: Int = 128, rank: Int = 2) throws -> PairPlan {
     let json = try JSONValue.parse(
       Array(
-        #"{"id": "c", "base": {"architecture": "llama", "config": {"vocab_size": \#(vocab), "hidden_size": 16, "num_hidden_layers": 1}}, "adapter": {"tuner": "LORA", "config": {"r": 2, "target_modules": ["q_proj"]}}}"#
+        #"{"id": "c", "base": {"architecture": "llama", "config": {"vocab_size": \#(vocab), "hidden_size": 16, "num_hidden_layers": 1}}, "adapter": {"tuner": "LORA", "config": {"r": \#(rank), "target_modules": ["q_proj"]}}}"#
           .utf8))
     return try PairPlan(try PairSpec.decode(json))
   }
@@ -50,6 +50,22 @@ struct PairCacheTests {
     let fresh = root.file("fresh")
     try writer.write(try Self.plan(), to: fresh, format: .safetensors, seed: 0)
     #expect(try FileSystem.read(weights) == FileSystem.read(FileSystem.join(fresh, "adapter", "adapter_model.safetensors")))
+  }
+
+  @Test("a case edited to another adapter config gets another entry, with the edited pair's bytes")
+  func editedRecipe() throws {
+    let root = TemporaryDirectory("pair-cache")
+    let cache = PairCache(root: root.path)
+    let writer = PairWriter(formats: .standard)
+    let before = try cache.pair(for: try Self.plan(rank: 2), format: .safetensors, seed: 0, writer: writer)
+    // Same id, same tensor count and outcome: only the shapes and the config differ.
+    let after = try cache.pair(for: try Self.plan(rank: 4), format: .safetensors, seed: 0, writer: writer)
+    #expect(before != after)
+    let fresh = root.file("fresh")
+    try writer.write(try Self.plan(rank: 4), to: fresh, format: .safetensors, seed: 0)
+    for file in ["adapter/adapter_model.safetensors", "adapter/adapter_config.json"] {
+      #expect(try FileSystem.read(FileSystem.join(after, file)) == FileSystem.read(FileSystem.join(fresh, file)), "\(file)")
+    }
   }
 
   @Test("opening the cache keeps this build's entries and the newest other build's, removes the rest")

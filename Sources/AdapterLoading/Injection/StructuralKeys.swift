@@ -9,7 +9,13 @@ extension PeftModel {
   public func tunerKeyPrefixes(adapterName: String? = nil) -> Set<String> {
     var prefixes = Set<String>()
     var auxiliary: [String] = []
-    for (name, node) in tree.namedModules() {
+    let structural = tree.namedModules { module in
+      switch module.kind {
+      case .modulesToSaveWrapper, .trainableTokensWrapper, .tunerModel, .tunerLayer: true
+      default: false
+      }
+    }
+    for (name, node) in structural {
       let module = tree[node]
       switch module.kind {
       case .modulesToSaveWrapper, .trainableTokensWrapper:

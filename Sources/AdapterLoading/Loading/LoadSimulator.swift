@@ -314,7 +314,14 @@ struct LoadEngine {
     if !release.mapsAuxiliaryWrapperKeys {
       state = legacyModulesToSaveRenaming(state, model: model, adapterName: adapterName)
     }
-    for (name, node) in model.tree.namedModules() where release.mapsAuxiliaryWrapperKeys {
+    // Most models have no wrapper: then no module path is built for this (every case walked the tree).
+    let hasWrappers = model.tree.modules.contains { module in
+      switch module.kind {
+      case .modulesToSaveWrapper, .trainableTokensWrapper: true
+      default: false
+      }
+    }
+    for (name, node) in hasWrappers ? model.tree.namedModules() : [] where release.mapsAuxiliaryWrapperKeys {
       var map: [(String, String)] = []
       switch model.tree[node].kind {
       case .modulesToSaveWrapper:

@@ -134,6 +134,40 @@ public struct ModuleTree: Hashable, Sendable {
     return result
   }
 
+  /// ``namedModules(from:removeDuplicates:)`` (deduplicated, from the root) with only the modules
+  /// `isWanted` accepts, in the same order under the same names, without building the names of
+  /// subtrees that hold none of them. PEFT's key prefixes ask this for a few tuner layers several times
+  /// per load, and naming every module of the model for it was a tenth of a simulated load (`perf record`).
+  func namedModules(where isWanted: (Module) -> Bool) -> [(name: String, node: Int)] {
+    // Which modules have a wanted one at or below them (modules may be shared: computed once each).
+    var holds = [Bool?](repeating: nil, count: modules.count)
+    var pending: [(node: Int, expanded: Bool)] = [(root, false)]
+    while let (node, expanded) = pending.popLast() {
+      if expanded {
+        holds[node] = isWanted(modules[node]) || modules[node].children.contains { holds[$0.node] == true }
+        continue
+      }
+      guard holds[node] == nil else { continue }
+      holds[node] = false  // provisional: a cycle back here counts as holding nothing
+      pending.append((node, true))
+      for child in modules[node].children where holds[child.node] == nil { pending.append((child.node, false)) }
+    }
+    var result: [(name: String, node: Int)] = []
+    var seen = Set<Int>()
+    var stack: [(String, Int)] = [("", root)]
+    while let (name, node) = stack.popLast() {
+      guard seen.insert(node).inserted else { continue }
+      if isWanted(modules[node]) { result.append((name, node)) }
+      for child in modules[node].children.reversed() {
+        // A subtree without a wanted module is not walked: its modules would only be marked seen, and a
+        // module seen there holds nothing wanted wherever else it appears.
+        guard holds[child.node] == true else { continue }
+        stack.append((name.isEmpty ? child.name : name + "." + child.name, child.node))
+      }
+    }
+    return result
+  }
+
   /// `state_dict()`: every parameter and persistent buffer under every path, in torch order (a
   /// module's own tensors, then its children depth-first in registration order).
   public func stateDict(from start: Int? = nil, prefix: String = "") -> StateDict {

@@ -16,8 +16,8 @@ import TensorIO
 /// fills it).
 ///
 /// An entry is one pair folder (`base/`, `adapter/`, `loaded/`, `case.json`) under
-/// `ROOT/GENERATOR/KEY`: `KEY` hashes the pair's manifest (every tensor, config and mutation the plan
-/// writes, the format and the data seed); `GENERATOR` hashes the Adaptest build that wrote it (its
+/// `ROOT/GENERATOR/KEY`: `KEY` hashes what the plan writes (``recipe(of:format:seed:)``: the manifest,
+/// every config, tensor and mutation, the format and the data seed); `GENERATOR` hashes the Adaptest build that wrote it (its
 /// version and the executable's size and modification time), so a rebuilt generator never reuses
 /// another build's bytes. Entries appear whole (written aside, then renamed into place); runs of one
 /// build share them; opening the cache removes the folders of builds other than the two newest,
@@ -52,8 +52,35 @@ public struct PairCache: Sendable {
   /// The folder of a plan's pair in one format (it may not exist yet).
   public func entry(for plan: PairPlan, format: CheckpointFormat, seed: UInt64) -> String {
     var hasher = SHA256()
-    hasher.update(JSONWriter.pythonSorted.string(plan.manifest(format: format, seed: seed, sparseBase: false)))
+    hasher.update(JSONWriter.pythonSorted.string(Self.recipe(of: plan, format: format, seed: seed)))
     return FileSystem.join(folder, String(hasher.finalize().prefix(32)))
+  }
+
+  /// What a pair's files are made of: its manifest (`case.json`: ids, mutations, counts, the expected
+  /// outcome), the loading base's config, the adapter config and every adapter tensor's name, shape,
+  /// dtype and role, and the already-loaded adapters' likewise. The manifest alone counts the tensors
+  /// without their shapes and leaves the adapter config out, so a case edited from `r: 2` to `r: 4`
+  /// kept its key and got the old pair back.
+  static func recipe(of plan: PairPlan, format: CheckpointFormat, seed: UInt64) -> JSONValue {
+    func tensors(_ list: [AdapterTensor]) -> JSONValue {
+      .array(list.map { tensor in
+        .array([
+          .string(tensor.name), .array(tensor.shape.map { .number(String($0)) }), .string(tensor.dtype.name),
+          .string(tensor.role.rawValue),
+        ])
+      })
+    }
+    return .object(
+      JSONObject([
+        ("manifest", plan.manifest(format: format, seed: seed, sparseBase: false)),
+        ("loading_config", .object(plan.loadingBase.config)),
+        ("adapter_config", .object(plan.adapterConfig)),
+        ("adapter_tensors", tensors(plan.checkpoint)),
+        (
+          "loaded",
+          .array(plan.loadedAdapters.map { .array([.string($0.name), .object($0.config), tensors($0.tensors)]) })
+        ),
+      ]))
   }
 
   /// The entry for a plan, written first if no run of this build has written it.

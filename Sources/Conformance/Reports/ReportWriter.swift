@@ -5,6 +5,8 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
+import Dispatch
+import SystemSupport
 import TensorIO
 
 /// Writes the four report files of a run into a folder as one set: `results.json`, `summary.md`,
@@ -35,16 +37,33 @@ public enum ReportWriter {
     let staging = AtomicFile.temporaryPath(for: target)
     try FileSystem.createDirectory(staging)
     do throws(FileError) {
-      try AtomicFile.write(text: SummaryReport.render(run, diff: diff, reportURL: reportURL), to: FileSystem.join(staging, "summary.md"))
-      try AtomicFile.write(text: JUnitReport.render(run), to: FileSystem.join(staging, "junit.xml"))
-      try AtomicFile.write(text: HTMLReport.render(run, diff: diff), to: FileSystem.join(staging, "index.html"))
-      try AtomicFile.write(text: ResultsFile.encode(run), to: FileSystem.join(staging, "results.json"))
+      for (name, text) in zip(fileNames, render(run, diff: diff, reportURL: reportURL)) {
+        try AtomicFile.write(text: text, to: FileSystem.join(staging, name))
+      }
       try publish(staging, to: target)
     } catch {
       removeFolder(staging)
       throw error
     }
     return diff
+  }
+
+  /// The four files' texts, in ``fileNames`` order. They are independent renderings of the same
+  /// results, so they are made at once on the machine's cores (each is a pure function of the run:
+  /// the files are the same as rendered one after the other).
+  static func render(_ run: RunResults, diff: ResultsDiff?, reportURL: String?) -> [String] {
+    let texts = Locked([String](repeating: "", count: fileNames.count))
+    DispatchQueue.concurrentPerform(iterations: fileNames.count) { i in
+      let text =
+        switch i {
+        case 0: SummaryReport.render(run, diff: diff, reportURL: reportURL)
+        case 1: JUnitReport.render(run)
+        case 2: HTMLReport.render(run, diff: diff)
+        default: ResultsFile.encode(run)
+        }
+      texts.withLock { $0[i] = text }
+    }
+    return texts.value
   }
 
   /// Checks, before a run, that a report set can be written to `folder`: its parent can be created

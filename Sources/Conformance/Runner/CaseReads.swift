@@ -1,3 +1,4 @@
+import AdapterLoading
 import Checkpoints
 import SystemSupport
 import TensorIO
@@ -25,6 +26,8 @@ public final class CaseReads: Sendable {
   private let models = Locked<[String: Result<ModelFolder, any Error>]>([:])
   private let adapters = Locked<[String: Result<AdapterFolder, any Error>]>([:])
   private let tables = Locked<[Key: Result<TensorTable, any Error>]>([:])
+  private let configs = Locked<[String: Result<AdapterConfig, any Error>]>([:])
+  private let bases = Locked<[Key: Result<AdapterLoading.BaseModel, any Error>]>([:])
 
   public init() {}
 
@@ -41,6 +44,28 @@ public final class CaseReads: Sendable {
     try adapters.withLock { memo in try Self.value(&memo, path) { try AdapterFolder(path: path) } }
   }
 
+  /// `adapter_config.json` of an adapter folder decoded as `AdapterConfig(json:source:)` decodes it: every
+  /// profile decodes the same file, some twice (a release's refusal, then the load).
+  func adapterConfig(_ path: String) throws -> AdapterConfig {
+    let folder = try adapterFolder(path)
+    return try configs.withLock { memo in
+      try Self.value(&memo, path) {
+        try AdapterConfig(json: folder.config, source: FileSystem.join(path, FolderLayout.adapterConfig))
+      }
+    }
+  }
+
+  /// The base model `make` builds from the model folder at `path` as ``model(_:formats:reader:)`` reads it,
+  /// built once for the profiles that read the folder alike (they share the table it is built from).
+  func baseModel(
+    _ path: String, formats: CheckpointFormats, reader: String, _ make: (Folder) throws -> AdapterLoading.BaseModel
+  ) throws -> AdapterLoading.BaseModel {
+    let read = try model(path, formats: formats, reader: reader)
+    let format = try models.withLock { memo in try Self.value(&memo, path) { try ModelFolder(path: path) } }.weights.format
+    let key = Key(path: path, reader: format == .hdf5 ? "hdf5" : reader)
+    return try bases.withLock { memo in try Self.value(&memo, key) { try make(read) } }
+  }
+
   /// `adapter_config.json` and the weights' table of an adapter folder, as `AdapterCheckpoint(path:formats:)`
   /// reads them.
   func adapter(_ path: String, formats: CheckpointFormats, reader: String) throws -> Folder {
@@ -53,9 +78,20 @@ public final class CaseReads: Sendable {
   {
     let key = Key(path: path, reader: weights.format == .hdf5 ? "hdf5" : reader)
     return try tables.withLock { memo in
-      try Self.value(&memo, key) { try Checkpoint(weights: weights, formats: formats).tensors }
+      try Self.value(&memo, key) {
+        guard weights.format == .hdf5, weights.index == nil, weights.files.count == 1 else {
+          return try Checkpoint(weights: weights, formats: formats).tensors
+        }
+        return try Self.hdf5Tables.table(weights.files[0], reader: key.reader) {
+          try Checkpoint(weights: weights, formats: formats).tensors
+        }
+      }
     }
   }
+
+  /// Tables of the process's small HDF5 files by content: the matrix's pair folders hold byte-identical
+  /// copies of a few files, and libhdf5 is slow on each and serialized between jobs (one library lock).
+  static let hdf5Tables = TablesByContent()
 
   private static func value<K: Hashable, V>(_ memo: inout [K: Result<V, any Error>], _ key: K, _ make: () throws -> V)
     throws -> V

@@ -84,15 +84,15 @@ public struct ProfileLoader: ConformanceLoader {
     var loaded: [AdapterLoading.LoadedAdapter] = []
     let reads = prepared.reads
     do {
-      let folder = try reads.model(prepared.base, formats: formats, reader: readerName)
-      base = try Self.baseModel(config: folder.config, weights: folder.tensors, source: prepared.base)
+      base = try reads.baseModel(prepared.base, formats: formats, reader: readerName) { folder in
+        try Self.baseModel(config: folder.config, weights: folder.tensors, source: prepared.base)
+      }
     } catch {
       return .failed(Self.inputError(error))
     }
     // After the base, PEFT reads adapter_config.json before any adapter weight: a release that refuses
     // the config never reads a (malformed) weight file.
-    if let release = profile.release, let folder = try? reads.adapterFolder(prepared.adapter),
-      let config = try? AdapterConfig(json: folder.config, source: FileSystem.join(prepared.adapter, FolderLayout.adapterConfig)),
+    if let release = profile.release, let config = try? reads.adapterConfig(prepared.adapter),
       let refusal = release.refusal(of: config, strippingUnknownFields: stripsUnknownConfigFields)
     {
       var outcome = LoadOutcome(profile: profile, call: .fromPretrained, adapterName: prepared.load.adapterName)
@@ -119,9 +119,7 @@ public struct ProfileLoader: ConformanceLoader {
 
   private func readAdapter(_ path: String, _ reads: CaseReads) throws -> AdapterSource {
     let folder = try reads.adapter(path, formats: formats, reader: readerName)
-    return try AdapterSource(
-      configJSON: folder.config, configPath: FileSystem.join(path, FolderLayout.adapterConfig), tensors: folder.tensors,
-      path: path)
+    return AdapterSource(config: try reads.adapterConfig(path), tensors: folder.tensors, path: path)
   }
 
   /// The simulation's outcome in the common vocabulary.

@@ -12,7 +12,7 @@ public enum AdapterCatalog {
     try baseModels.value(for: base) { () throws(SynthesisError) in try readBase(base) }
   }
 
-  private static let baseModels = Memo<BaseModelDescription, BaseModel>(capacity: 64)
+  private static let baseModels = Memo<BaseModelDescription, BaseModel>(capacity: 256)
 
   private static func readBase(_ base: BaseModelDescription) throws(SynthesisError) -> BaseModel {
     var table = TensorTable()
@@ -29,6 +29,17 @@ public enum AdapterCatalog {
   /// `target_modules` as PEFT writes it after injection: the architecture's defaults when the config
   /// gives none, `all-linear` expanded to module names. `nil` when nothing matches.
   public static func resolvedTargetModules(config json: JSONObject, base: BaseModelDescription) throws(SynthesisError)
+    -> JSONValue?
+  {
+    // Every case of a matrix row without `target_modules` resolves the same config on the same base.
+    try resolvedTargets.value(for: SaveKey(config: json, base: base, adapterName: "default")) { () throws(SynthesisError) in
+      try resolveTargetModules(config: json, base: base)
+    }
+  }
+
+  private static let resolvedTargets = Memo<SaveKey, JSONValue?>(capacity: 4096)
+
+  static func resolveTargetModules(config json: JSONObject, base: BaseModelDescription) throws(SynthesisError)
     -> JSONValue?
   {
     let config: AdapterConfig
@@ -64,9 +75,13 @@ public enum AdapterCatalog {
     var adapterName: String
   }
 
-  private static let saved = Memo<SaveKey, [AdapterTensor]?>(capacity: 256)
+  /// Large enough for the default matrix's distinct saves (each tuner's config on each architecture's
+  /// training base and its four loading bases: 10 × 40 × 5 = 2,000): a full memo starts over, and at 256
+  /// it did so every few hundred cases, so that most saves ran again (`perf record` of the planning:
+  /// `AdapterCatalog.save` under `Memo.value` was 58 % of it). A few kilobytes each.
+  private static let saved = Memo<SaveKey, [AdapterTensor]?>(capacity: 8192)
 
-  private static func save(config json: JSONObject, base: BaseModelDescription, adapterName: String) throws(SynthesisError)
+  static func save(config json: JSONObject, base: BaseModelDescription, adapterName: String) throws(SynthesisError)
     -> [AdapterTensor]?
   {
     let config: AdapterConfig

@@ -59,15 +59,34 @@ public struct AdapterTensor: Sendable, Hashable, CustomStringConvertible {
   public func modelKey(adapterName: String) -> String {
     if let fixedModelKey { return fixedModelKey }
     guard role != .baseWeight else { return name }
-    var components = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-    let position = max(0, components.count - adapterNameDepth)
-    let infix = adapterNameInfix.replacing("{name}", with: adapterName)
-    if replacesSavedName, position > 0 {
-      components[position - 1] = infix
-    } else {
-      components.insert(infix, at: position)
+    let infix = adapterNameInfix == "{name}" ? adapterName : adapterNameInfix.replacing("{name}", with: adapterName)
+    // The infix goes before the last `adapterNameDepth` dot-separated components (first when the name
+    // has no more), or with `replacesSavedName` takes the place of the component before them. Found on
+    // the bytes: the rule table asks this for every tensor of every planned case, and splitting and
+    // joining the name was most of its time (`perf record` of the matrix's planning).
+    let depthDot = dot(fromEnd: adapterNameDepth)
+    if replacesSavedName, let end = depthDot {
+      let start = dot(fromEnd: adapterNameDepth + 1).map { name.utf8.index(after: $0) } ?? name.startIndex
+      return String(name[..<start]) + infix + name[end...]
     }
-    return components.joined(separator: ".")
+    guard adapterNameDepth > 0 else { return name + "." + infix }
+    guard let depthDot else { return infix + "." + name }
+    return String(name[..<depthDot]) + "." + infix + name[depthDot...]
+  }
+
+  /// The `count`-th dot of ``name`` from its end (the end itself for 0), or nil when it has fewer.
+  private func dot(fromEnd count: Int) -> String.Index? {
+    let utf8 = name.utf8
+    guard count > 0 else { return utf8.endIndex }
+    var dots = 0
+    var position = utf8.endIndex
+    while position > utf8.startIndex {
+      position = utf8.index(before: position)
+      guard utf8[position] == UInt8(ascii: ".") else { continue }
+      dots += 1
+      if dots == count { return position }
+    }
+    return nil
   }
 
   public var description: String { "\(name) [\(shape.map(String.init).joined(separator: ", "))]" }

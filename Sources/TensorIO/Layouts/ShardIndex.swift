@@ -81,10 +81,10 @@ public struct ShardIndex: Sendable, Hashable {
 
 /// Reads a small JSON file into a value, mapping parse failures to ``LayoutError/invalidJSON(path:_:)``.
 public func readJSON(path: String) throws -> JSONValue {
-  let file = try MappedFile(path: path)
+  let bytes = try FileSystem.read(path)
   do {
-    return try file.withUnsafeBytes { (raw) throws(JSONError) in try JSONValue.parse(raw) }
-  } catch {
+    return try bytes.withUnsafeBytes { raw in try JSONValue.parse(raw) }
+  } catch let error as JSONError {
     throw LayoutError.invalidJSON(path: path, error)
   }
 }

@@ -1,0 +1,255 @@
+import Dispatch
+import HDF5Checkpoint
+import SystemSupport
+import TensorIO
+import TestSupport
+import Testing
+
+@testable import Conformance
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// What the run keeps within a process to go faster (issue 16) answers as the work it saves would.
+@Suite("Run speed: memos and reused threads")
+struct RunSpeedTests {
+  /// Counts the reads a memo asks for.
+  final class ReadCount: Sendable {
+    private let count = Locked(0)
+    var value: Int { count.value }
+    func read(_ path: String) throws -> TensorTable {
+      count.withLock { $0 += 1 }
+      return try HDF5File(path: path).tensors
+    }
+  }
+
+  static func writeModel(_ path: String, rows: Int) throws {
+    func tensor(_ name: String, _ shape: [Int], _ byte: UInt8) -> WritableTensor {
+      let bytes = [UInt8](repeating: byte, count: shape.reduce(4, *))
+      return WritableTensor(
+        name: name, info: TensorInfo(dtype: .f32, shape: shape), payload: .bytes(TensorBytes(OwnedBytes(bytes))))
+    }
+    try HDF5Writer().write(
+      [tensor("model.embed_tokens.weight", [rows, 2], 1), tensor("model.layers.0.self_attn.q_proj.weight", [2, 2], 2)],
+      metadata: ["format": "pt"], to: path)
+  }
+
+  /// `count` byte-identical copies of one HDF5 file, and a file with other bytes.
+  static func copies(_ dir: TemporaryDirectory, count: Int) throws -> (copies: [String], other: String) {
+    let original = dir.file("original.h5")
+    try writeModel(original, rows: 3)
+    let bytes = try FileSystem.read(original)
+    var copies: [String] = []
+    for i in 0..<count {
+      let folder = dir.file("pair\(i)")
+      try FileSystem.createDirectory(folder)
+      let path = FileSystem.join(folder, "model.h5")
+      try AtomicFile.write(bytes, to: path)
+      copies.append(path)
+    }
+    let other = dir.file("other.h5")
+    try writeModel(other, rows: 5)
+    return (copies, other)
+  }
+
+  @Test("byte-identical HDF5 files are read once; each gets the table reading it gives, under its own path")
+  func identicalFilesShareOneRead() throws {
+    let dir = TemporaryDirectory()
+    let (copies, other) = try Self.copies(dir, count: 4)
+    let memo = TablesByContent()
+    let reads = ReadCount()
+    for path in copies + [other] {
+      let table = try memo.table(path, reader: "hdf5") { try reads.read(path) }
+      #expect(table == (try HDF5File(path: path).tensors), "\(path)")
+      #expect(table.entries.allSatisfy { $0.file == path })
+    }
+    #expect(reads.value == 2, "one read for the four copies, one for the other file")
+    // Another reader name never shares.
+    _ = try memo.table(copies[0], reader: "other reader") { try reads.read(copies[0]) }
+    #expect(reads.value == 3)
+  }
+
+  @Test("a file that fails to read is read again, and names its own path")
+  func failuresAreNotKept() throws {
+    let dir = TemporaryDirectory()
+    let broken = [UInt8]([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) + [UInt8](repeating: 0, count: 64)
+    let paths = [dir.file("a.h5"), dir.file("b.h5")]
+    for path in paths { try AtomicFile.write(broken, to: path) }
+    let memo = TablesByContent()
+    let reads = ReadCount()
+    for path in paths {
+      #expect {
+        _ = try memo.table(path, reader: "hdf5") { try reads.read(path) }
+      } throws: { error in
+        "\(error)".contains(path)
+      }
+    }
+    #expect(reads.value == 2)
+  }
+
+  @Test("files larger than the memo's capacity or the size limit are read every time")
+  func largeFilesAreNotKept() throws {
+    let dir = TemporaryDirectory()
+    let (copies, _) = try Self.copies(dir, count: 2)
+    let size = try FileSystem.read(copies[0]).count
+    let small = TablesByContent(capacity: size / 2)
+    let reads = ReadCount()
+    for path in copies + copies { _ = try small.table(path, reader: "hdf5") { try reads.read(path) } }
+    #expect(reads.value == 4)
+    // Over the size limit: a 5 MB file, twice.
+    let big = [dir.file("big1.h5"), dir.file("big2.h5")]
+    try Self.writeModel(big[0], rows: 640_000)
+    try AtomicFile.write(try FileSystem.read(big[0]), to: big[1])
+    #expect(try FileSystem.read(big[1]).count > TablesByContent.maximumFileSize)
+    let memo = TablesByContent()
+    let bigReads = ReadCount()
+    for path in big + big { _ = try memo.table(path, reader: "hdf5") { try bigReads.read(path) } }
+    #expect(bigReads.value == 4)
+  }
+
+  @Test("threads reading copies at once get the tables of uncached reads")
+  func concurrentReadersAgree() throws {
+    let dir = TemporaryDirectory()
+    let (copies, other) = try Self.copies(dir, count: 8)
+    let paths = copies + [other]
+    let expected = try paths.map { try HDF5File(path: $0).tensors }
+    let memo = TablesByContent()
+    let answers = Locked([TensorTable?](repeating: nil, count: paths.count * 8))
+    DispatchQueue.concurrentPerform(iterations: paths.count * 8) { i in
+      let path = paths[i % paths.count]
+      let table = try? memo.table(path, reader: "hdf5") { try HDF5File(path: path).tensors }
+      answers.withLock { $0[i] = table }
+    }
+    for (i, table) in answers.value.enumerated() { #expect(table == expected[i % paths.count], "\(i)") }
+  }
+
+  @Test("a job goes to a waiting thread: one thread runs jobs given one after the other")
+  func ownThreadsAreReused() {
+    let pool = OwnThreads()
+    let done = DispatchSemaphore(value: 0)
+    let sum = Locked(0)
+    for i in 0..<200 {
+      // Once the previous job's thread waits again, the next job must go to it.
+      while i > 0 && pool.counts.waiting == 0 { usleep(100) }
+      #expect(pool.run { sum.withLock { $0 += i }; done.signal() })
+      done.wait()
+    }
+    #expect(sum.value == 199 * 200 / 2)
+    #expect(pool.counts.started == 1)
+  }
+
+  @Test("a job never waits behind a busy thread: blocked jobs each get a thread")
+  func ownThreadsNeverQueueBehindBusyOnes() {
+    let pool = OwnThreads()
+    let release = DispatchSemaphore(value: 0)
+    let started = DispatchSemaphore(value: 0)
+    for _ in 0..<6 {
+      #expect(pool.run { started.signal(); release.wait() })
+    }
+    // All six run at once, though none returns until released.
+    #expect((0..<6).allSatisfy { _ in started.wait(timeout: .now() + 60) == .success })
+    #expect(pool.counts.started == 6)
+    for _ in 0..<6 { release.signal() }
+  }
+
+  @Test("jobs given at once each get a thread and their own answer")
+  func ownThreadsUnderConcurrency() async {
+    let answers = await withTaskGroup(of: (Int, Int).self) { group in
+      for i in 0..<64 { group.addTask { (i, await onOwnThread { i * i }) } }
+      return await group.reduce(into: [Int: Int]()) { $0[$1.0] = $1.1 }
+    }
+    #expect(answers == Dictionary(uniqueKeysWithValues: (0..<64).map { ($0, $0 * $0) }))
+  }
+
+  @Test("the report files rendered at once are the files rendered one after the other")
+  func reportsRenderedAtOnce() throws {
+    let run = try ReportWriter.read(Repository.root + "/reports/baseline.json")
+    let old = RunResults(info: run.info, results: Array(run.results.prefix(500)))
+    let diff = ResultsDiff.compare(old: old, new: run)
+    let texts = ReportWriter.render(run, diff: diff, reportURL: "https://example.org/r/")
+    let oneByOne = [
+      SummaryReport.render(run, diff: diff, reportURL: "https://example.org/r/"), JUnitReport.render(run),
+      HTMLReport.render(run, diff: diff), ResultsFile.encode(run),
+    ]
+    #expect(texts.count == ReportWriter.fileNames.count)
+    for (name, (text, expected)) in zip(ReportWriter.fileNames, zip(texts, oneByOne)) {
+      #expect(text == expected, "\(name)")
+    }
+  }
+
+  @Test("SHA-256 gives the same digest however the input is split into updates")
+  func sha256Chunked() {
+    // FIPS 180-4's two-block example.
+    let text = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+    let digest = "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+    var whole = SHA256()
+    whole.update(text)
+    #expect(whole.finalize() == digest)
+    let bytes = Array(text.utf8)
+    for size in [1, 3, 7, 55, 56, 63, 64, 65] {
+      var hasher = SHA256()
+      var i = 0
+      while i < bytes.count {
+        hasher.update(bytes[i..<min(i + size, bytes.count)])
+        i += size
+      }
+      #expect(hasher.finalize() == digest, "\(size)-byte updates")
+    }
+    var lazy = SHA256()
+    lazy.update(text.utf8.lazy.map { $0 })
+    #expect(lazy.finalize() == digest, "a sequence without contiguous storage")
+  }
+
+  @Test(
+    "replacing a path in a message gives what the search by characters gives",
+    arguments: [
+      ("no path here", "/tmp/s/000001"), ("at /tmp/s/000001/base: bad and /tmp/s/000001", "/tmp/s/000001"),
+      ("/tmp/s/000001", "/tmp/s/000001"), ("/tmp/s/00000", "/tmp/s/000001"), ("caf\u{E9}/x", "cafe\u{301}"),
+      ("cafe\u{301}/x", "caf\u{E9}"), ("e\u{301} and /p", "/p"), ("", "/p"), ("/p\u{301}", "/p"),
+    ])
+  func replacingAllAgrees(message: String, path: String) {
+    var expected = ""
+    var rest = Substring(message)
+    while let range = rest.firstRange(of: path) {
+      expected += rest[..<range.lowerBound]
+      expected += "case"
+      rest = rest[range.upperBound...]
+    }
+    expected += rest
+    #expect(message.replacingAll(path, with: "case") == expected)
+  }
+
+  @Test(
+    "profiles sharing a case's reads (tables, adapter configs, base models) answer as each reading alone, also at once",
+    arguments: ["tuners/dora", "adapter-names/a-after-default", "keys/lora-b-dropped"], [CheckpointFormat.safetensors, .hdf5])
+  func sharedReadsAnswerAsFreshReads(id: String, format: CheckpointFormat) async throws {
+    let corpus = try Corpus.load(root: Repository.corpus, matrix: .none)
+    let spec = try #require(corpus.cases.first { $0.id == id })
+    let dir = TemporaryDirectory()
+    let folder = dir.file("case")
+    try FileSystem.createDirectory(folder)
+    let prepared = try await SynthesisMaterializer(corpusRoot: Repository.corpus, cache: nil)
+      .prepare(CaseRun(spec: spec, format: format), in: folder)
+    let loaders = BuiltinLoaders.names.compactMap { BuiltinLoaders.loader(named: $0) }
+    #expect(loaders.count == 3)
+    var alone: [LoaderAnswer] = []
+    for loader in loaders {
+      let fresh = PreparedCase(run: prepared.run, base: prepared.base, adapter: prepared.adapter, loaded: prepared.loaded)
+      alone.append(try await loader.run(fresh))
+    }
+    let shared = PreparedCase(run: prepared.run, base: prepared.base, adapter: prepared.adapter, loaded: prepared.loaded)
+    let atOnce = try await withThrowingTaskGroup(of: (Int, LoaderAnswer).self) { group in
+      for (i, loader) in loaders.enumerated() { group.addTask { (i, try await loader.run(shared)) } }
+      return try await group.reduce(into: [Int: LoaderAnswer]()) { $0[$1.0] = $1.1 }
+    }
+    for (i, loader) in loaders.enumerated() {
+      #expect(atOnce[i] == alone[i], "\(loader.id)")
+      #expect(try await loader.run(shared) == alone[i], "\(loader.id), again")
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import TensorIO
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// `FileSystem.read` (`pread` into an array) gives a file's bytes exactly, and refuses what is not a
+/// regular file with the error naming it.
+@Suite("Reading whole files")
+struct FileReadTests {
+  @Test(arguments: [0, 1, 4095, 4096, 4097, 300_000])
+  func readsEveryByte(size: Int) throws {
+    let dir = TemporaryDirectory()
+    let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
+    let path = dir.file("data.bin")
+    try AtomicFile.write(bytes, to: path)
+    #expect(try FileSystem.read(path) == bytes)
+    #expect(try MappedFile(path: path).withUnsafeBytes { Array($0) } == bytes, "the same bytes as a mapping")
+  }
+
+  @Test func missingFilesAndFoldersAreErrorsNamingThem() throws {
+    let dir = TemporaryDirectory()
+    let missing = dir.file("missing.json")
+    #expect(throws: FileError(operation: "open", path: missing, errno: ENOENT)) { try FileSystem.read(missing) }
+    #expect(throws: FileError(operation: "open", path: dir.path, errno: EISDIR)) { try FileSystem.read(dir.path) }
+  }
+
+  @Test func readJSONParsesTheFile() throws {
+    let dir = TemporaryDirectory()
+    let path = dir.file("config.json")
+    try AtomicFile.write(text: #"{"model_type": "llama", "layers": [1, 2]}"#, to: path)
+    let json = try readJSON(path: path)
+    #expect(json.objectValue?["model_type"]?.stringValue == "llama")
+    try AtomicFile.write(text: "{", to: path)
+    #expect(throws: LayoutError.self) { try readJSON(path: path) }
+  }
+}
+
+/// `FileSystem.staysInside` answers for a plain file directly in the folder without resolving paths;
+/// the answers are those of resolving both.
+@Suite("Paths inside a folder")
+struct StaysInsideTests {
+  @Test func answersAsResolvingBoth() throws {
+    let dir = TemporaryDirectory()
+    let folder = dir.file("folder")
+    let outside = dir.file("outside.json")
+    try FileSystem.createDirectory(folder)
+    try FileSystem.createDirectory(FileSystem.join(folder, "sub"))
+    try AtomicFile.write(text: "{}", to: outside)
+    try AtomicFile.write(text: "{}", to: FileSystem.join(folder, "config.json"))
+    try AtomicFile.write(text: "{}", to: FileSystem.join(folder, "sub", "deeper.json"))
+    #expect(symlink(outside, FileSystem.join(folder, "escape.json")) == 0)
+    #expect(symlink(FileSystem.join(folder, "config.json"), FileSystem.join(folder, "alias.json")) == 0)
+    #expect(symlink(folder, dir.file("linked-folder")) == 0)
+    let cases: [(String, String, Bool)] = [
+      (FileSystem.join(folder, "config.json"), folder, true),
+      (FileSystem.join(folder, "config.json"), folder + "/", true),
+      (FileSystem.join(folder, "sub", "deeper.json"), folder, true),
+      (FileSystem.join(folder, "sub"), folder, true),
+      (FileSystem.join(folder, "escape.json"), folder, false),
+      (FileSystem.join(folder, "alias.json"), folder, true),
+      (FileSystem.join(folder, "missing.json"), folder, false),
+      (FileSystem.join(folder, ".."), folder, false),
+      (FileSystem.join(folder, "."), folder, false),
+      (dir.file("linked-folder/config.json"), dir.file("linked-folder"), true),
+      (dir.file("linked-folder/escape.json"), dir.file("linked-folder"), false),
+      (outside, folder, false),
+    ]
+    for (path, base, inside) in cases {
+      #expect(FileSystem.staysInside(path, folder: base) == inside, "\(path) in \(base)")
+      // What resolving both paths says.
+      let resolved = FileSystem.resolved(path).flatMap { target in
+        FileSystem.resolved(base).map { target.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+      } ?? false
+      #expect(resolved == inside, "\(path) in \(base), resolved")
+    }
+  }
+}
