@@ -14,6 +14,8 @@ import json
 import sys
 from pathlib import Path
 
+from generated_table import write_or_check
+
 import peft
 from peft.tuners.adaption_prompt.config import TRANSFORMERS_MODEL_CONFIG
 
@@ -56,17 +58,8 @@ def main() -> int:
     args = ap.parse_args()
     text = render()
     out = Path(args.out)
-    if args.check:
-        if out.exists() and out.read_text(encoding="utf-8") == text:
-            print(f"adaption prompt table: equal to PEFT {peft.__version__}'s", file=sys.stderr)
-            return 0
-        print(f"adaption prompt table: {out.name} differs from PEFT {peft.__version__}'s; rerun "
-              "scripts/recorders/record_adaption_prompt_models.py", file=sys.stderr)
-        return 1
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)  # all or nothing
-    return 0
+    return write_or_check(out, text, args.check, "adaption prompt table", "scripts/recorders/record_adaption_prompt_models.py",
+                          f"PEFT {peft.__version__}")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from generated_table import write_or_check
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -245,18 +247,7 @@ def main() -> int:
     out = Path(args.out)
     summary = (f"{len(work)} classes, {len(work) - len(skipped)} built tiny, "
                f"{len({r['model_type'] for r in results if 'backbone' in r})} model types mirrored")
-    if args.check:
-        if out.exists() and out.read_text(encoding="utf-8") == text:
-            print(f"shadow mirror table: equal to a fresh recording ({summary})", file=sys.stderr)
-            return 0
-        print(f"shadow mirror table: {out.name} differs from a fresh recording ({summary}); rerun "
-              "scripts/recorders/record_shadow_mirrors.py", file=sys.stderr)
-        return 1
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)  # all or nothing
-    print(f"shadow mirror table: {summary} -> {out.name}", file=sys.stderr)
-    return 0
+    return write_or_check(out, text, args.check, "shadow mirror table", "scripts/recorders/record_shadow_mirrors.py", summary)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,21 @@
+"""Writes a generated Swift table all-or-nothing, or with --check compares it with a fresh recording.
+
+Shared by the recorders that render a table from the real libraries (adaption prompt's model table,
+Shadow's mirror table): exit status 0 when written or equal, 1 when --check finds it stale.
+"""
+import sys
+from pathlib import Path
+
+
+def write_or_check(out: Path, text: str, check: bool, label: str, script: str, detail: str) -> int:
+    if check:
+        if out.exists() and out.read_text(encoding="utf-8") == text:
+            print(f"{label}: equal to a fresh recording ({detail})", file=sys.stderr)
+            return 0
+        print(f"{label}: {out.name} differs from a fresh recording ({detail}); rerun {script}", file=sys.stderr)
+        return 1
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)  # all or nothing
+    print(f"{label}: {detail} -> {out.name}", file=sys.stderr)
+    return 0
