@@ -6,6 +6,23 @@ Shadow's mirror table): exit status 0 when written or equal, 1 when --check find
 import sys
 from pathlib import Path
 
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\\0"}
+
+
+def swift_literal(value) -> str:
+    """A Swift string literal for `value` (None is nil): every control character escaped as Swift spells it."""
+    if value is None:
+        return "nil"
+    out = []
+    for char in str(value):
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append("\\u{%x}" % ord(char))
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
 
 def write_or_check(out: Path, text: str, check: bool, label: str, script: str, detail: str) -> int:
     if check:

@@ -10,22 +10,16 @@ and the projections its forward uses. This script reads that table from the inst
 exits 1 when the committed file differs from what PEFT records. Deterministic: model types sorted, no paths.
 """
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from generated_table import write_or_check
+from generated_table import swift_literal as literal, write_or_check
 
 import peft
 from peft.tuners.adaption_prompt.config import TRANSFORMERS_MODEL_CONFIG
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO_ROOT / "Sources" / "AdapterLoading" / "Tuners" / "AdaptionPromptModelTable.swift"
-
-
-def literal(value):
-    # A JSON string of ASCII identifiers is a valid Swift literal; None is Swift's nil.
-    return "nil" if value is None else json.dumps(value)
 
 
 def render() -> str:

@@ -27,14 +27,13 @@ exits 1 when the committed file differs from what the installed libraries record
 and classes sorted, no paths. A few minutes with 2 processes.
 """
 import argparse
-import json
 import multiprocessing
 import os
 import sys
 import warnings
 from pathlib import Path
 
-from generated_table import write_or_check
+from generated_table import swift_literal as literal, write_or_check
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -150,11 +149,6 @@ def jobs(types):
             if not types or model_type in types:
                 rows.setdefault((model_type, class_name), task)
     return [(m, c, t) for (m, c), t in sorted(rows.items())]
-
-
-def literal(value):
-    # JSON escapes are Swift escapes for the strings recorded here; `\u` escapes are not, so keep them raw.
-    return json.dumps(value, ensure_ascii=False)
 
 
 def table(results):
