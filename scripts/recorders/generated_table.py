@@ -3,6 +3,7 @@
 Shared by the recorders that render a table from the real libraries (adaption prompt's model table,
 Shadow's mirror table): exit status 0 when written or equal, 1 when --check finds it stale.
 """
+import argparse
 import sys
 from pathlib import Path
 
@@ -36,3 +37,11 @@ def write_or_check(out: Path, text: str, check: bool, label: str, script: str, d
     tmp.replace(out)  # all or nothing
     print(f"{label}: {detail} -> {out.name}", file=sys.stderr)
     return 0
+
+
+def arguments(doc: str, default_out: Path) -> argparse.ArgumentParser:
+    """The options every table recorder takes: --out FILE (default: the committed table) and --check."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=str(default_out))
+    ap.add_argument("--check", action="store_true", help="compare with --out instead of writing it")
+    return ap

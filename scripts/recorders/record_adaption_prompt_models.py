@@ -9,11 +9,10 @@ and the projections its forward uses. This script reads that table from the inst
 `Sources/AdapterLoading/Tuners/AdaptionPromptModelTable.swift` (or --out). With --check it writes nothing and
 exits 1 when the committed file differs from what PEFT records. Deterministic: model types sorted, no paths.
 """
-import argparse
 import sys
 from pathlib import Path
 
-from generated_table import swift_literal as literal, write_or_check
+from generated_table import arguments, swift_literal as literal, write_or_check
 
 import peft
 from peft.tuners.adaption_prompt.config import TRANSFORMERS_MODEL_CONFIG
@@ -46,9 +45,7 @@ def render() -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=str(DEFAULT_OUT))
-    ap.add_argument("--check", action="store_true", help="compare with --out instead of writing it")
+    ap = arguments(__doc__, DEFAULT_OUT)
     args = ap.parse_args()
     text = render()
     out = Path(args.out)

@@ -26,14 +26,13 @@ It writes `Sources/AdapterLoading/Tuners/ShadowMirrorTable.swift` (or --out). Wi
 exits 1 when the committed file differs from what the installed libraries record. Deterministic: model types
 and classes sorted, no paths. A few minutes with 2 processes.
 """
-import argparse
 import multiprocessing
 import os
 import sys
 import warnings
 from pathlib import Path
 
-from generated_table import swift_literal as literal, write_or_check
+from generated_table import arguments, swift_literal as literal, write_or_check
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -216,9 +215,7 @@ def render(results, versions):
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=str(DEFAULT_OUT))
-    ap.add_argument("--check", action="store_true", help="compare with --out instead of writing it")
+    ap = arguments(__doc__, DEFAULT_OUT)
     ap.add_argument("--types", default="", help="only these model types (for a look; the table needs all)")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--skipped", action="store_true", help="list the classes left out, with why, on stderr")
