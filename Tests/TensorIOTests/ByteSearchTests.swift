@@ -1,0 +1,41 @@
+import Testing
+
+@testable import TensorIO
+
+/// `ByteSearch` answers what a plain scan of the bytes answers, at every start and for needles at the
+/// edges, absent, repeated or longer than the text.
+@Suite("ByteSearch")
+struct ByteSearchTests {
+  static let texts = [
+    "", "a", "model.layers.0.self_attn.q_proj.weight", "LayerNorm.gamma", "..", "a\tb\nc\td\n", "ünïcode.層.weight",
+  ]
+
+  @Test(arguments: texts)
+  func firstIndexIsTheFirstMatchAtOrAfterStart(text: String) {
+    let bytes = Array(text.utf8)
+    bytes.withUnsafeBufferPointer { buffer in
+      for byte in Set(bytes).union([UInt8(ascii: "\t"), UInt8(ascii: "z")]) {
+        for start in 0...(bytes.count + 1) {
+          let plain = start >= bytes.count ? bytes.count : (bytes[start...].firstIndex(of: byte) ?? bytes.count)
+          #expect(ByteSearch.firstIndex(of: byte, in: buffer, from: start) == plain, "\(text) \(byte) from \(start)")
+        }
+      }
+    }
+  }
+
+  @Test(arguments: texts)
+  func containsAgreesWithAScan(text: String) {
+    let bytes = Array(text.utf8)
+    let needles = ["", ".", "..", "weight", "LayerNorm.gamma", ".weight_g", "層", "q_proj.weight", text, text + "x"]
+    bytes.withUnsafeBufferPointer { buffer in
+      for needle in needles.map({ Array($0.utf8) }) {
+        let plain =
+          needle.isEmpty
+          || (needle.count <= bytes.count
+            && (0...(bytes.count - needle.count)).contains { Array(bytes[$0..<$0 + needle.count]) == needle })
+        #expect(ByteSearch.contains(buffer, needle) == plain, "\(text) ⊇ \(needle)")
+        #expect(ByteSearch.contains(text, anyOf: [needle]) == plain)
+      }
+    }
+  }
+}
