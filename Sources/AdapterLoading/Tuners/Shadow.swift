@@ -17,7 +17,8 @@ import TensorIO
 ///   given (an `AttributeError` when the config has none of the names), truncates or pads `layer_types` and
 ///   caps `max_window_layers` (`_normalize_layer_config`), and builds the backbone's own class from it. Its
 ///   `embed_tokens` is dropped when the backbone shares the base's embeddings (`share_embeddings`, a
-///   mirror, widths equal; other embeddings such as GPT-2's `wte`/`wpe` stay). A `Linear(shadow, base,
+///   mirror, widths equal, a `forward` taking `inputs_embeds` — recorded per backbone; other embeddings such
+///   as GPT-2's `wte`/`wpe` stay). A `Linear(shadow, base,
 ///   bias=False)` goes to `shadow_projection.<name>` when the widths differ (else an `Identity`), and for
 ///   `SEQ_CLS` a copy of the base's `score`/`classifier` to `shadow_head.<name>`. The three `ModuleDict`s
 ///   are registered on the tuner model after `model`, so their keys are
@@ -86,6 +87,10 @@ public struct ShadowTuner: Tuner {
     var firstLayers: String?
     /// A deeper mirror: the base's backbone with its layer 0 repeated after its own layers.
     var repeatsLayers: String?
+    /// Whether `_init_shadow_backbone` drops the backbone's `embed_tokens` to share the base's
+    /// (`share_embeddings`, equal widths, and a backbone whose `forward` takes `inputs_embeds`); `nil` when
+    /// the classes recorded with this backbone disagreed.
+    var dropsEmbeddings: Bool?
   }
 
   /// `_prepare_adapter_config`: every block of the decoder stack when `target_modules` is unset.
@@ -336,10 +341,22 @@ extension ShadowTuner {
     if config.taskType == "SEQ_CLS", root.child("score") != nil || root.child("classifier") != nil {
       throw Self.cannotTell(config, "comes with a copy of the classification head (`shadow_head`), which is not modelled")
     }
-    // Widths are the base's, so the backbone shares the base's embeddings (`_remove_embed_tokens`).
-    let share = try TunerSupport.bool(config, "share_embeddings", default: true)
+    // Widths are the base's, so the backbone shares the base's embeddings (`_remove_embed_tokens`) where
+    // PEFT was recorded to drop them: it checks that the backbone's `forward` takes `inputs_embeds`.
+    var dropsEmbeddings = false
+    if try TunerSupport.bool(config, "share_embeddings", default: true),
+      base.tree[stack.backboneNode].child("embed_tokens") != nil
+    {
+      let className = base.tree[stack.backboneNode].className
+      guard let recorded = Self.mirrorTable[base.architecture.modelType]?[className]?.dropsEmbeddings else {
+        throw Self.cannotTell(
+          config, "shares the base's `embed_tokens` only if \(className).forward takes `inputs_embeds`, which is not "
+            + "recorded for \(base.architecture.modelType)")
+      }
+      dropsEmbeddings = recorded
+    }
     var tensors: [ModuleTensor] = []
-    let dropped = (share ? ["embed_tokens."] : []) + stack.layers.indices.dropFirst(layers).map { "\(stack.attribute).\($0)." }
+    let dropped = (dropsEmbeddings ? ["embed_tokens."] : []) + stack.layers.indices.dropFirst(layers).map { "\(stack.attribute).\($0)." }
     let stackPrefix = stack.attribute + "."
     let firstLayer = stackPrefix + "0."
     var firstLayerTensors: [ModuleTensor] = []

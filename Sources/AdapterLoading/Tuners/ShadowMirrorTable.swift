@@ -16,847 +16,988 @@ extension ShadowTuner {
       "AfmoeModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "tensor 80 is `layers.4.mlp.expert_bias` [4] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]"),
+        repeatsLayers: "tensor 80 is `layers.4.mlp.expert_bias` [4] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]",
+        dropsEmbeddings: true),
     ],
     "apertus": [
       "ApertusModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "apertus1p5_text": [
       "Apertus1p5TextModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "arcee": [
       "ArceeModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "aria_text": [
       "AriaTextModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "axk1": [
       "AXK1Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "PEFT's build raises IndexError: list index out of range"),
+        repeatsLayers: "PEFT's build raises IndexError: list index out of range",
+        dropsEmbeddings: true),
     ],
     "axk2": [
       "AXK2Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "PEFT's build raises IndexError: list index out of range"),
+        repeatsLayers: "PEFT's build raises IndexError: list index out of range",
+        dropsEmbeddings: true),
     ],
     "bailing_hybrid": [
       "BailingHybridModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "PEFT's build raises IndexError: list index out of range"),
+        repeatsLayers: "PEFT's build raises IndexError: list index out of range",
+        dropsEmbeddings: true),
     ],
     "bart": [
       "BartDecoder": MirrorRecord(
         sameDepth: nil,
         firstLayers: "tensor 28 is `layers.1.self_attn.k_proj.weight` [32, 32] where the base's layers give `layernorm_embedding.weight` [32]",
-        repeatsLayers: "tensor 106 is `layernorm_embedding.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]"),
+        repeatsLayers: "tensor 106 is `layernorm_embedding.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]",
+        dropsEmbeddings: true),
     ],
     "beam": [
       "BeamModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "PEFT's build raises IndexError: list index out of range"),
+        repeatsLayers: "PEFT's build raises IndexError: list index out of range",
+        dropsEmbeddings: true),
     ],
     "bigbird_pegasus": [
       "BigBirdPegasusDecoder": MirrorRecord(
         sameDepth: nil,
         firstLayers: "tensor 20 is `layers.1.self_attn.k_proj.weight` [32, 32] where the base's layers give `layernorm_embedding.weight` [32]",
-        repeatsLayers: "tensor 74 is `layernorm_embedding.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]"),
+        repeatsLayers: "tensor 74 is `layernorm_embedding.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]",
+        dropsEmbeddings: true),
     ],
     "biogpt": [
       "BioGptModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "bitnet": [
       "BitNetModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "blenderbot": [
       "BlenderbotDecoder": MirrorRecord(
         sameDepth: nil,
         firstLayers: "tensor 28 is `layers.1.self_attn.k_proj.weight` [32, 32] where the base's layers give `layer_norm.weight` [32]",
-        repeatsLayers: "tensor 106 is `layer_norm.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]"),
+        repeatsLayers: "tensor 106 is `layer_norm.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]",
+        dropsEmbeddings: true),
     ],
     "blenderbot-small": [
       "BlenderbotSmallDecoder": MirrorRecord(
         sameDepth: nil,
         firstLayers: "tensor 28 is `layers.1.self_attn.k_proj.weight` [32, 32] where the base's layers give `layernorm_embedding.weight` [32]",
-        repeatsLayers: "tensor 106 is `layernorm_embedding.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]"),
+        repeatsLayers: "tensor 106 is `layernorm_embedding.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]",
+        dropsEmbeddings: true),
     ],
     "bloom": [
       "BloomModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: false),
     ],
     "codegen": [
       "CodeGenModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: false),
     ],
     "cohere": [
       "CohereModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "cohere2": [
       "Cohere2Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "cohere2_moe": [
       "Cohere2MoeModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "PEFT's build raises IndexError: list index out of range"),
+        repeatsLayers: "PEFT's build raises IndexError: list index out of range",
+        dropsEmbeddings: true),
     ],
     "ctrl": [
       "CTRLModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: false),
     ],
     "cwm": [
       "CwmModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "deepseek_v2": [
       "DeepseekV2Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "tensor 65 is `layers.4.mlp.experts.gate_up_proj` [4, 32, 32] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]"),
+        repeatsLayers: "tensor 65 is `layers.4.mlp.experts.gate_up_proj` [4, 32, 32] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]",
+        dropsEmbeddings: true),
     ],
     "deepseek_v3": [
       "DeepseekV3Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "tensor 68 is `layers.4.mlp.experts.gate_up_proj` [4, 32, 32] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]"),
+        repeatsLayers: "tensor 68 is `layers.4.mlp.experts.gate_up_proj` [4, 32, 32] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]",
+        dropsEmbeddings: true),
     ],
     "deepseek_v32": [
       "DeepseekV32Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "PEFT's build raises IndexError: list index out of range"),
+        repeatsLayers: "PEFT's build raises IndexError: list index out of range",
+        dropsEmbeddings: true),
     ],
     "deepseek_v4": [
       "DeepseekV4Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "PEFT's build raises IndexError: list index out of range"),
+        repeatsLayers: "PEFT's build raises IndexError: list index out of range",
+        dropsEmbeddings: true),
     ],
     "diffllama": [
       "DiffLlamaModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "doge": [
       "DogeModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "dory": [
       "DoryModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "ernie4_5": [
       "Ernie4_5Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "ernie4_5_moe": [
       "Ernie4_5_MoeModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "tensor 53 is `layers.4.mlp.gate.weight` [4, 32] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]"),
+        repeatsLayers: "tensor 53 is `layers.4.mlp.gate.weight` [4, 32] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]",
+        dropsEmbeddings: true),
     ],
     "esmc": [
       "EsmcModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: false),
     ],
     "eurobert": [
       "EuroBertModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "exaone": [
       "LlamaModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "exaone4": [
       "Exaone4Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "exaone_moe": [
       "ExaoneMoeModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "PEFT's build raises IndexError: list index out of range"),
+        repeatsLayers: "PEFT's build raises IndexError: list index out of range",
+        dropsEmbeddings: true),
     ],
     "falcon": [
       "FalconModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: false),
     ],
     "flex_olmo": [
       "FlexOlmoModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "flint": [
       "FlintModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "tensor 62 is `layers.4.mlp.experts.gate_up_proj` [4, 32, 32] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]"),
+        repeatsLayers: "tensor 62 is `layers.4.mlp.experts.gate_up_proj` [4, 32, 32] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]",
+        dropsEmbeddings: true),
     ],
     "gemma": [
       "GemmaModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "gemma2": [
       "Gemma2Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "gemma3_text": [
       "Gemma3TextModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "glm": [
       "GlmModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "glm4": [
       "Glm4Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "glm4_moe": [
       "Glm4MoeModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "tensor 53 is `layers.4.mlp.experts.gate_up_proj` [4, 32, 32] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]"),
+        repeatsLayers: "tensor 53 is `layers.4.mlp.experts.gate_up_proj` [4, 32, 32] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]",
+        dropsEmbeddings: true),
     ],
     "glm4_moe_lite": [
       "Glm4MoeLiteModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "PEFT's build raises IndexError: list index out of range"),
+        repeatsLayers: "PEFT's build raises IndexError: list index out of range",
+        dropsEmbeddings: true),
     ],
     "glm_moe_dsa": [
       "GlmMoeDsaModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "PEFT's build raises IndexError: list index out of range"),
+        repeatsLayers: "PEFT's build raises IndexError: list index out of range",
+        dropsEmbeddings: true),
     ],
     "gpt-sw3": [
       "GPT2Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: false),
     ],
     "gpt2": [
       "GPT2Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: false),
     ],
     "gpt_bigcode": [
       "GPTBigCodeModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: false),
     ],
     "gpt_neo": [
       "GPTNeoModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: false),
     ],
     "gpt_neox": [
       "GPTNeoXModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: false),
     ],
     "gpt_neox_japanese": [
       "GPTNeoXJapaneseModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: "tensor 5 is `layers.0.attention.dense_bias` [32] where the base's layers give `layers.0.attention.query_key_value.weight` [96, 32]",
-        repeatsLayers: "tensor 29 is `layers.3.attention.query_key_value.weight` [96, 32] where the base's layers give `layers.3.attention.dense_bias` [32]"),
+        repeatsLayers: "tensor 29 is `layers.3.attention.query_key_value.weight` [96, 32] where the base's layers give `layers.3.attention.dense_bias` [32]",
+        dropsEmbeddings: false),
     ],
     "gpt_oss": [
       "GptOssModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "gptj": [
       "GPTJModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: false),
     ],
     "granite": [
       "GraniteModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "granite_swa": [
       "GraniteSWAModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "granitemoe": [
       "GraniteMoeModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "granitemoe_swa": [
       "GraniteMoeSWAModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "granitemoehybrid": [
       "GraniteMoeHybridModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "granitemoeshared": [
       "GraniteMoeSharedModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "gte": [
       "GteModel": MirrorRecord(
         sameDepth: "tensor 4 is `layers.0.post_attention_layernorm.weight` [32] where the base's layers give `pooler.dense.weight` [32, 32]",
         firstLayers: "tensor 4 is `layers.0.post_attention_layernorm.weight` [32] where the base's layers give `pooler.dense.weight` [32, 32]",
-        repeatsLayers: "tensor 4 is `layers.0.post_attention_layernorm.weight` [32] where the base's layers give `pooler.dense.weight` [32, 32]"),
+        repeatsLayers: "tensor 4 is `layers.0.post_attention_layernorm.weight` [32] where the base's layers give `pooler.dense.weight` [32, 32]",
+        dropsEmbeddings: false),
     ],
     "helium": [
       "HeliumModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "hunyuan_v1_dense": [
       "HunYuanDenseV1Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "hunyuan_v1_moe": [
       "HunYuanMoEV1Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "hy_v3": [
       "HYV3Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "PEFT's build raises IndexError: list index out of range"),
+        repeatsLayers: "PEFT's build raises IndexError: list index out of range",
+        dropsEmbeddings: true),
     ],
     "hy_v4": [
       "HYV4Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "PEFT's build raises IndexError: list index out of range"),
+        repeatsLayers: "PEFT's build raises IndexError: list index out of range",
+        dropsEmbeddings: true),
     ],
     "hyperclovax": [
       "HyperCLOVAXModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "inkling_text": [
       "InklingTextModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "PEFT's build raises IndexError: list index out of range"),
+        repeatsLayers: "PEFT's build raises IndexError: list index out of range",
+        dropsEmbeddings: true),
     ],
     "internlm3": [
       "LlamaModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "iquestcoder": [
       "LlamaModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "jais2": [
       "Jais2Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "jetmoe": [
       "JetMoeModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "jina_embeddings_v3": [
       "JinaEmbeddingsV3Model": MirrorRecord(
         sameDepth: "tensor 4 is `pooler.dense.weight` [32, 32] where the base's layers give `layers.0.post_attention_layernorm.weight` [32]",
         firstLayers: "tensor 4 is `pooler.dense.weight` [32, 32] where the base's layers give `layers.0.post_attention_layernorm.weight` [32]",
-        repeatsLayers: "tensor 4 is `pooler.dense.weight` [32, 32] where the base's layers give `layers.0.post_attention_layernorm.weight` [32]"),
+        repeatsLayers: "tensor 4 is `pooler.dense.weight` [32, 32] where the base's layers give `layers.0.post_attention_layernorm.weight` [32]",
+        dropsEmbeddings: false),
     ],
     "kolibri1": [
       "Kolibri1Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "laguna": [
       "LagunaModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "PEFT's build raises IndexError: list index out of range"),
+        repeatsLayers: "PEFT's build raises IndexError: list index out of range",
+        dropsEmbeddings: true),
     ],
     "lara_mini": [
       "LaraMiniModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "tensor 63 is `layers.4.self_attn.q_proj.weight` [32, 32] where the base's layers give `layers.4.linear_attn.dt_bias` [4]"),
+        repeatsLayers: "tensor 63 is `layers.4.self_attn.q_proj.weight` [32, 32] where the base's layers give `layers.4.linear_attn.dt_bias` [4]",
+        dropsEmbeddings: true),
     ],
     "led": [
       "LEDDecoder": MirrorRecord(
         sameDepth: nil,
         firstLayers: "tensor 28 is `layers.1.self_attn.k_proj.weight` [32, 32] where the base's layers give `layernorm_embedding.weight` [32]",
-        repeatsLayers: "tensor 106 is `layernorm_embedding.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]"),
+        repeatsLayers: "tensor 106 is `layernorm_embedding.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]",
+        dropsEmbeddings: true),
     ],
     "lfm2": [
       "Lfm2Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "lfm3": [
       "Lfm3Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "the base's layer 2 is unlike its layer 0"),
+        repeatsLayers: "the base's layer 2 is unlike its layer 0",
+        dropsEmbeddings: true),
     ],
     "llama": [
       "LlamaModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "llama4_text": [
       "Llama4TextModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "longcat_flash": [
       "LongcatFlashModel": MirrorRecord(
         sameDepth: "tensor 57 is `norm.weight` [32] where the base's layers give `layers.2.mlp.experts.gate_up_proj` [260, 32, 32]",
         firstLayers: "tensor 1 is `norm.weight` [32] where the base's layers give `layers.0.mlp.experts.gate_up_proj` [260, 32, 32]",
-        repeatsLayers: "tensor 57 is `norm.weight` [32] where the base's layers give `layers.2.mlp.experts.gate_up_proj` [260, 32, 32]"),
+        repeatsLayers: "tensor 57 is `norm.weight` [32] where the base's layers give `layers.2.mlp.experts.gate_up_proj` [260, 32, 32]",
+        dropsEmbeddings: true),
     ],
     "m2m_100": [
       "M2M100Decoder": MirrorRecord(
         sameDepth: nil,
         firstLayers: "tensor 27 is `layers.1.self_attn.k_proj.weight` [32, 32] where the base's layers give `layer_norm.weight` [32]",
-        repeatsLayers: "tensor 105 is `layer_norm.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]"),
+        repeatsLayers: "tensor 105 is `layer_norm.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]",
+        dropsEmbeddings: true),
     ],
     "marian": [
       "MarianDecoder": MirrorRecord(
         sameDepth: "tensor 0 is `embed_tokens.weight` [58101, 32] where the base's layers give `embed_tokens.weight` [256, 32]",
         firstLayers: "`layers.1.self_attn.k_proj.weight` [32, 32] beyond the base's layers",
-        repeatsLayers: "no `layers.4.self_attn.k_proj.weight` [32, 32]"),
+        repeatsLayers: "no `layers.4.self_attn.k_proj.weight` [32, 32]",
+        dropsEmbeddings: true),
     ],
     "mbart": [
       "MBartDecoder": MirrorRecord(
         sameDepth: nil,
         firstLayers: "tensor 28 is `layers.1.self_attn.k_proj.weight` [32, 32] where the base's layers give `layernorm_embedding.weight` [32]",
-        repeatsLayers: "tensor 106 is `layernorm_embedding.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]"),
+        repeatsLayers: "tensor 106 is `layernorm_embedding.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]",
+        dropsEmbeddings: true),
     ],
     "mellum": [
       "MellumModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "PEFT's build raises IndexError: list index out of range"),
+        repeatsLayers: "PEFT's build raises IndexError: list index out of range",
+        dropsEmbeddings: true),
     ],
     "mimo_v2_flash": [
       "MiMoV2FlashModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "PEFT's build raises IndexError: list index out of range"),
+        repeatsLayers: "PEFT's build raises IndexError: list index out of range",
+        dropsEmbeddings: true),
     ],
     "minicpm3": [
       "MiniCPM3Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "minimax": [
       "MiniMaxModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "tensor 45 is `layers.4.self_attn.slope_rate` [4, 1, 1] where the base's layers give `layers.4.self_attn.q_proj.weight` [32, 32]"),
+        repeatsLayers: "tensor 45 is `layers.4.self_attn.slope_rate` [4, 1, 1] where the base's layers give `layers.4.self_attn.q_proj.weight` [32, 32]",
+        dropsEmbeddings: true),
     ],
     "minimax_m2": [
       "MiniMaxM2Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "minimax_m3_vl_text": [
       "MiniMaxM3VLTextModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "PEFT's build raises IndexError: list index out of range"),
+        repeatsLayers: "PEFT's build raises IndexError: list index out of range",
+        dropsEmbeddings: true),
     ],
     "ministral": [
       "MinistralModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "ministral3": [
       "Ministral3Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "mistral": [
       "MistralModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "mistral4": [
       "Mistral4Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "tensor 65 is `layers.4.mlp.experts.gate_up_proj` [4, 32, 32] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]"),
+        repeatsLayers: "tensor 65 is `layers.4.mlp.experts.gate_up_proj` [4, 32, 32] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]",
+        dropsEmbeddings: true),
     ],
     "mixtral": [
       "MixtralModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "modernbert": [
       "ModernBertModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "tensor 25 is `layers.4.attn_norm.weight` [32] where the base's layers give `layers.4.attn.Wqkv.weight` [96, 32]"),
+        repeatsLayers: "tensor 25 is `layers.4.attn_norm.weight` [32] where the base's layers give `layers.4.attn.Wqkv.weight` [96, 32]",
+        dropsEmbeddings: false),
     ],
     "modernbert-decoder": [
       "ModernBertDecoderModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "tensor 33 is `layers.4.attn_norm.weight` [32] where the base's layers give `layers.4.attn.q_proj.weight` [32, 32]"),
+        repeatsLayers: "tensor 33 is `layers.4.attn_norm.weight` [32] where the base's layers give `layers.4.attn.q_proj.weight` [32, 32]",
+        dropsEmbeddings: false),
     ],
     "moshi": [
       "MoshiModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "mvp": [
       "MvpDecoder": MirrorRecord(
         sameDepth: nil,
         firstLayers: "tensor 28 is `layers.1.self_attn.k_proj.weight` [32, 32] where the base's layers give `layernorm_embedding.weight` [32]",
-        repeatsLayers: "tensor 106 is `layernorm_embedding.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]"),
+        repeatsLayers: "tensor 106 is `layernorm_embedding.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]",
+        dropsEmbeddings: true),
     ],
     "nanochat": [
       "NanoChatModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "nemotron_h": [
       "NemotronHModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: "tensor 10 is `layers.1.norm.weight` [32] where the base's layers give `norm_f.weight` [32]",
-        repeatsLayers: "tensor 25 is `norm_f.weight` [32] where the base's layers give `layers.4.norm.weight` [32]"),
+        repeatsLayers: "tensor 25 is `norm_f.weight` [32] where the base's layers give `layers.4.norm.weight` [32]",
+        dropsEmbeddings: false),
     ],
     "nllb-moe": [
       "NllbMoeDecoder": MirrorRecord(
         sameDepth: nil,
         firstLayers: "tensor 27 is `layers.1.self_attn.k_proj.weight` [32, 32] where the base's layers give `layer_norm.weight` [32]",
-        repeatsLayers: "tensor 118 is `layer_norm.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]"),
+        repeatsLayers: "tensor 118 is `layer_norm.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]",
+        dropsEmbeddings: true),
     ],
     "nomic_bert": [
       "NomicBertModel": MirrorRecord(
         sameDepth: "tensor 4 is `layers.0.post_attention_layernorm.weight` [32] where the base's layers give `pooler.dense.weight` [32, 32]",
         firstLayers: "tensor 4 is `layers.0.post_attention_layernorm.weight` [32] where the base's layers give `pooler.dense.weight` [32, 32]",
-        repeatsLayers: "tensor 4 is `layers.0.post_attention_layernorm.weight` [32] where the base's layers give `pooler.dense.weight` [32, 32]"),
+        repeatsLayers: "tensor 4 is `layers.0.post_attention_layernorm.weight` [32] where the base's layers give `pooler.dense.weight` [32, 32]",
+        dropsEmbeddings: false),
     ],
     "olmo": [
       "OlmoModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "olmo2": [
       "Olmo2Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "olmo3": [
       "Olmo3Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "olmo_hybrid": [
       "OlmoHybridModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "tensor 60 is `layers.4.self_attn.q_proj.weight` [32, 32] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]"),
+        repeatsLayers: "tensor 60 is `layers.4.self_attn.q_proj.weight` [32, 32] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]",
+        dropsEmbeddings: true),
     ],
     "olmoe": [
       "OlmoeModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "openai-gpt": [
       "OpenAIGPTModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: false),
     ],
     "opt": [
       "OPTDecoder": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "pegasus": [
       "PegasusDecoder": MirrorRecord(
         sameDepth: nil,
         firstLayers: "tensor 28 is `layers.1.self_attn.k_proj.weight` [32, 32] where the base's layers give `layer_norm.weight` [32]",
-        repeatsLayers: "tensor 106 is `layer_norm.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]"),
+        repeatsLayers: "tensor 106 is `layer_norm.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]",
+        dropsEmbeddings: true),
     ],
     "pegasus_x": [
       "PegasusXDecoder": MirrorRecord(
         sameDepth: nil,
         firstLayers: "tensor 19 is `layers.1.self_attn.k_proj.weight` [32, 32] where the base's layers give `layer_norm.weight` [32]",
-        repeatsLayers: "tensor 73 is `layer_norm.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]"),
+        repeatsLayers: "tensor 73 is `layer_norm.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]",
+        dropsEmbeddings: true),
     ],
     "persimmon": [
       "PersimmonModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "phi": [
       "PhiModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "phi3": [
       "Phi3Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "phimoe": [
       "PhimoeModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "plbart": [
       "PLBartDecoder": MirrorRecord(
         sameDepth: nil,
         firstLayers: "tensor 28 is `layers.1.self_attn.k_proj.weight` [32, 32] where the base's layers give `layernorm_embedding.weight` [32]",
-        repeatsLayers: "tensor 106 is `layernorm_embedding.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]"),
+        repeatsLayers: "tensor 106 is `layernorm_embedding.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]",
+        dropsEmbeddings: true),
     ],
     "qwen2": [
       "Qwen2Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "qwen2_moe": [
       "Qwen2MoeModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "qwen3": [
       "Qwen3Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "qwen3_5_moe_text": [
       "Qwen3_5MoeTextModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "tensor 70 is `layers.4.self_attn.q_proj.weight` [64, 32] where the base's layers give `layers.4.linear_attn.dt_bias` [4]"),
+        repeatsLayers: "tensor 70 is `layers.4.self_attn.q_proj.weight` [64, 32] where the base's layers give `layers.4.linear_attn.dt_bias` [4]",
+        dropsEmbeddings: true),
     ],
     "qwen3_5_text": [
       "Qwen3_5TextModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "tensor 54 is `layers.4.self_attn.q_proj.weight` [64, 32] where the base's layers give `layers.4.linear_attn.dt_bias` [4]"),
+        repeatsLayers: "tensor 54 is `layers.4.self_attn.q_proj.weight` [64, 32] where the base's layers give `layers.4.linear_attn.dt_bias` [4]",
+        dropsEmbeddings: true),
     ],
     "qwen3_moe": [
       "Qwen3MoeModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "qwen3_next": [
       "Qwen3NextModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "tensor 64 is `layers.4.self_attn.q_proj.weight` [64, 32] where the base's layers give `layers.4.linear_attn.dt_bias` [4]"),
+        repeatsLayers: "tensor 64 is `layers.4.self_attn.q_proj.weight` [64, 32] where the base's layers give `layers.4.linear_attn.dt_bias` [4]",
+        dropsEmbeddings: true),
     ],
     "sarvam_mla": [
       "DeepseekV3Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "tensor 58 is `layers.4.mlp.experts.gate_up_proj` [4, 32, 32] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]"),
+        repeatsLayers: "tensor 58 is `layers.4.mlp.experts.gate_up_proj` [4, 32, 32] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]",
+        dropsEmbeddings: true),
     ],
     "sarvam_moe": [
       "Glm4MoeModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "tensor 63 is `layers.4.mlp.experts.gate_up_proj` [4, 32, 32] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]"),
+        repeatsLayers: "tensor 63 is `layers.4.mlp.experts.gate_up_proj` [4, 32, 32] where the base's layers give `layers.4.mlp.gate_proj.weight` [64, 32]",
+        dropsEmbeddings: true),
     ],
     "seed_oss": [
       "SeedOssModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "smollm3": [
       "SmolLM3Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "solar_open": [
       "SolarOpenModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "stablelm": [
       "StableLmModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "starcoder2": [
       "Starcoder2Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "trocr": [
       "TrOCRDecoder": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "ultrabert": [
       "UltrabertModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "vaultgemma": [
       "VaultGemmaModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "whisper": [
       "WhisperDecoder": MirrorRecord(
         sameDepth: nil,
         firstLayers: "tensor 26 is `layers.1.self_attn.k_proj.weight` [32, 32] where the base's layers give `layer_norm.weight` [32]",
-        repeatsLayers: "tensor 98 is `layer_norm.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]"),
+        repeatsLayers: "tensor 98 is `layer_norm.weight` [32] where the base's layers give `layers.4.self_attn.k_proj.weight` [32, 32]",
+        dropsEmbeddings: true),
     ],
     "xglm": [
       "XGLMModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "youtu": [
       "YoutuModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "zamba2": [
       "Zamba2Model": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: nil),
+        repeatsLayers: nil,
+        dropsEmbeddings: true),
     ],
     "zaya": [
       "ZayaModel": MirrorRecord(
         sameDepth: nil,
         firstLayers: nil,
-        repeatsLayers: "tensor 140 is `layers.4.mlp.gate.router_states_scale` [256] where the base's layers give `layers.4.mlp.gate.balancing_biases` [5]"),
+        repeatsLayers: "tensor 140 is `layers.4.mlp.gate.router_states_scale` [256] where the base's layers give `layers.4.mlp.gate.balancing_biases` [5]",
+        dropsEmbeddings: true),
     ],
   ]
 

@@ -33,10 +33,16 @@ public final class CaseReads: Sendable {
 
   /// `config.json` and the weights' table of a model folder, as `ModelCheckpoint(path:formats:)` reads them.
   func model(_ path: String, formats: CheckpointFormats, reader: String) throws -> Folder {
+    try keyedModel(path, formats: formats, reader: reader).folder
+  }
+
+  /// ``model(_:formats:reader:)`` and the key its table is shared under.
+  private func keyedModel(_ path: String, formats: CheckpointFormats, reader: String) throws -> (folder: Folder, key: Key) {
     let folder = try models.withLock { memo in
       try Self.value(&memo, path) { try ModelFolder(path: path) }
     }
-    return Folder(config: folder.config, tensors: try table(path, folder.weights, formats: formats, reader: reader))
+    let key = Self.key(path, folder.weights, reader: reader)
+    return (Folder(config: folder.config, tensors: try table(key, folder.weights, formats: formats)), key)
   }
 
   /// `adapter_config.json` of an adapter folder, as `AdapterFolder(path:)` reads it.
@@ -60,9 +66,7 @@ public final class CaseReads: Sendable {
   func baseModel(
     _ path: String, formats: CheckpointFormats, reader: String, _ make: (Folder) throws -> AdapterLoading.BaseModel
   ) throws -> AdapterLoading.BaseModel {
-    let read = try model(path, formats: formats, reader: reader)
-    let format = try models.withLock { memo in try Self.value(&memo, path) { try ModelFolder(path: path) } }.weights.format
-    let key = Key(path: path, reader: format == .hdf5 ? "hdf5" : reader)
+    let (read, key) = try keyedModel(path, formats: formats, reader: reader)
     return try bases.withLock { memo in try Self.value(&memo, key) { try make(read) } }
   }
 
@@ -70,14 +74,18 @@ public final class CaseReads: Sendable {
   /// reads them.
   func adapter(_ path: String, formats: CheckpointFormats, reader: String) throws -> Folder {
     let folder = try adapterFolder(path)
-    return Folder(config: folder.config, tensors: try table(path, folder.weights, formats: formats, reader: reader))
+    let key = Self.key(path, folder.weights, reader: reader)
+    return Folder(config: folder.config, tensors: try table(key, folder.weights, formats: formats))
   }
 
-  private func table(_ path: String, _ weights: WeightFiles, formats: CheckpointFormats, reader: String) throws
-    -> TensorTable
-  {
-    let key = Key(path: path, reader: weights.format == .hdf5 ? "hdf5" : reader)
-    return try tables.withLock { memo in
+  /// A folder's table is shared by the readers that read it alike: HDF5 by every profile, safetensors by
+  /// the reader's name.
+  private static func key(_ path: String, _ weights: WeightFiles, reader: String) -> Key {
+    Key(path: path, reader: weights.format == .hdf5 ? "hdf5" : reader)
+  }
+
+  private func table(_ key: Key, _ weights: WeightFiles, formats: CheckpointFormats) throws -> TensorTable {
+    try tables.withLock { memo in
       try Self.value(&memo, key) {
         guard weights.format == .hdf5, weights.index == nil, weights.files.count == 1 else {
           return try Checkpoint(weights: weights, formats: formats).tensors
