@@ -15,9 +15,8 @@ struct AdaptionPromptTests {
   /// The generated `AdaptionPromptModelTable.swift` is exactly what its recorder writes from the pinned PEFT.
   @Test(.disabled(if: pythonMissing, "ADAPTEST_PYTHON is not set: no Python with PEFT to record from"))
   func committedTableEqualsPEFT() throws {
-    let committed = "\(Repository.root)/Sources/AdapterLoading/Tuners/AdaptionPromptModelTable.swift"
-    let run = try ReferencePython.runAllowingFailure(
-      "\(Repository.scripts)/recorders/record_adaption_prompt_models.py", ["--check", "--out", committed])
+    let run = try ReferencePython.checkGeneratedTable(
+      recorder: "record_adaption_prompt_models.py", table: "AdapterLoading/Tuners/AdaptionPromptModelTable.swift")
     #expect(run.status == 0, "\(run.errors)")
     #expect(AdaptionPromptTuner.modelTableVersion == "0.21.2")
   }

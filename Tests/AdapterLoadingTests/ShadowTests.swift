@@ -23,9 +23,8 @@ struct ShadowTests {
   /// transformers (a few minutes: every model type the architecture sweep builds).
   @Test(.disabled(if: pythonMissing, "ADAPTEST_PYTHON is not set: no Python with PEFT to record from"))
   func committedMirrorTableEqualsPEFT() throws {
-    let committed = "\(Repository.root)/Sources/AdapterLoading/Tuners/ShadowMirrorTable.swift"
-    let run = try ReferencePython.runAllowingFailure(
-      "\(Repository.scripts)/recorders/record_shadow_mirrors.py", ["--check", "--out", committed])
+    let run = try ReferencePython.checkGeneratedTable(
+      recorder: "record_shadow_mirrors.py", table: "AdapterLoading/Tuners/ShadowMirrorTable.swift")
     #expect(run.status == 0, "\(run.errors)")
     #expect(ShadowTuner.mirrorTableVersions == (peft: "0.21.2", transformers: "5.24.0"))
   }

@@ -96,6 +96,13 @@ public enum ReferencePython {
       [path, script] + arguments, environment: ["HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"])
   }
 
+  /// Runs a table recorder of `scripts/recorders` with `--check` against the committed generated file
+  /// `Sources/<table>`: status 0 when they are equal, else its report on standard error.
+  public static func checkGeneratedTable(recorder: String, table: String) throws -> ExternalCommand.Result {
+    try runAllowingFailure(
+      "\(Repository.scripts)/recorders/\(recorder)", ["--check", "--out", "\(Repository.root)/Sources/\(table)"])
+  }
+
   public struct Failure: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
