@@ -6,6 +6,30 @@ let strictSettings: [SwiftSetting] = [
   .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// Whether this manifest is being built as the root package. SwiftPM refuses unsafe flags in a package
+/// depended on by version; such a dependency is checked out under a `checkouts` folder (`.build/checkouts`,
+/// Xcode's `SourcePackages/checkouts`), and gets none of the flags below.
+let isRootPackage = !Context.packageDirectory.contains("/checkouts/")
+
+/// The libraries' settings. In a debug build they are compiled optimized all the same: `swift test`, CI's runs
+/// and contributors' `swift run adaptest run` are debug builds, and unoptimized the default run took four times
+/// the CPU of a release build (Benchmarks/README.md). `ADAPTEST_ONONE=1 swift build` leaves them unoptimized,
+/// for stepping through them in a debugger. Test targets and the executable's front stay unoptimized.
+let librarySettings: [SwiftSetting] =
+  strictSettings
+  + (isRootPackage && Context.environment["ADAPTEST_ONONE"] == nil
+    ? [.unsafeFlags(["-O"], .when(configuration: .debug))] : [])
+
+/// The executable's 120,000 relative relocations cost part of every start-up (the loader reads a 2.8 MB
+/// table); lld packs them into a few kilobytes (DT_RELR, glibc 2.36+). Release builds on Linux only.
+let executableLinkerSettings: [LinkerSetting] =
+  isRootPackage
+  ? [
+    .unsafeFlags(
+      ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"],
+      .when(platforms: [.linux], configuration: .release))
+  ] : []
+
 let package = Package(
   name: "Adaptest",
   platforms: [.macOS(.v14)],
@@ -31,11 +55,11 @@ let package = Package(
     // libhdf5's headers (Debian's serial build, or a plain install: shim.h); linked below.
     .systemLibrary(name: "CHDF5", providers: [.apt(["libhdf5-dev"])]),
     // Internal (no product): processes, locks, the monotonic clock, descriptor I/O.
-    .target(name: "SystemSupport", swiftSettings: strictSettings),
-    .target(name: "TensorIO", dependencies: ["SystemSupport"], swiftSettings: strictSettings),
-    .target(name: "SafeTensors", dependencies: ["TensorIO"], swiftSettings: strictSettings),
+    .target(name: "SystemSupport", swiftSettings: librarySettings),
+    .target(name: "TensorIO", dependencies: ["SystemSupport"], swiftSettings: librarySettings),
+    .target(name: "SafeTensors", dependencies: ["TensorIO"], swiftSettings: librarySettings),
     .target(
-      name: "HDF5Checkpoint", dependencies: ["SystemSupport", "TensorIO", "CHDF5"], swiftSettings: strictSettings,
+      name: "HDF5Checkpoint", dependencies: ["SystemSupport", "TensorIO", "CHDF5"], swiftSettings: librarySettings,
       linkerSettings: [
         // The distribution's own libhdf5, from its static archive on Linux: the shared library brings about
         // thirty more (curl, TLS, Kerberos, LDAP, for an S3 driver Adaptest never uses) whose loading cost every
@@ -46,17 +70,17 @@ let package = Package(
       ]),
     .target(
       name: "Checkpoints", dependencies: ["TensorIO", "SafeTensors", "HDF5Checkpoint"],
-      swiftSettings: strictSettings),
-    .target(name: "AdapterLoading", dependencies: ["SystemSupport", "TensorIO"], swiftSettings: strictSettings),
+      swiftSettings: librarySettings),
+    .target(name: "AdapterLoading", dependencies: ["SystemSupport", "TensorIO"], swiftSettings: librarySettings),
     .target(
-      name: "Synthesis", dependencies: ["SystemSupport", "TensorIO", "Checkpoints", "AdapterLoading"], swiftSettings: strictSettings),
+      name: "Synthesis", dependencies: ["SystemSupport", "TensorIO", "Checkpoints", "AdapterLoading"], swiftSettings: librarySettings),
     .target(
       name: "Conformance",
       dependencies: [
         "SystemSupport", "TensorIO", "SafeTensors", "HDF5Checkpoint", "Checkpoints", "AdapterLoading", "Synthesis",
         .product(name: "Yams", package: "Yams"),
       ],
-      swiftSettings: strictSettings),
+      swiftSettings: librarySettings),
     .target(
       name: "ModelReferences",
       dependencies: [
@@ -65,7 +89,7 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
       ],
-      swiftSettings: strictSettings),
+      swiftSettings: librarySettings),
     .executableTarget(
       name: "adaptest",
       dependencies: [
@@ -73,7 +97,7 @@ let package = Package(
         "Synthesis", "ModelReferences",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
-      swiftSettings: strictSettings),
+      swiftSettings: strictSettings, linkerSettings: executableLinkerSettings),
     .executableTarget(
       name: "safetensors-bench", dependencies: ["SafeTensors", "TensorIO"], path: "Benchmarks/SafeTensorsBench",
       swiftSettings: strictSettings),

@@ -9,6 +9,13 @@ the same names, a 1 GiB tensor). Each round runs every contender once, in turn, 
 load hits them alike; the tables give the median over rounds of each contender's median, and
 ratios of those. Header timings are given as wall time and as process CPU time (steadier on a
 shared machine).
+
+Every contender runs with glibc's allocator thresholds pinned (GLIBC_TUNABLES below, the same for
+Swift and Python): by default glibc moves its mmap and trim thresholds after each large free, so whether
+the next iteration finds its heap mapped or faults it in again from the kernel depends on which
+allocation happened to be freed last — the same parser measured 6 ms on one file and 9 ms on the other
+(86,000 page faults in 100 iterations against 3,000), and a one-line change to a reservation swapped the two.
+Pinned, each iteration measures the parser on a warm heap, as in a process that reads many files.
 """
 import argparse
 import json
@@ -24,8 +31,12 @@ SWIFT = os.path.join(ROOT, ".build", "release", "safetensors-bench")
 PYTHON_BENCH = os.path.join(HERE, "python_bench.py")
 
 
+# 256 MiB: above every allocation the benchmarks make, so none is returned to the kernel between iterations.
+PINNED_ALLOCATOR = dict(os.environ, GLIBC_TUNABLES="glibc.malloc.trim_threshold=268435456:glibc.malloc.mmap_threshold=268435456")
+
+
 def run(command):
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(command, check=True, capture_output=True, text=True, env=PINNED_ALLOCATOR).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
