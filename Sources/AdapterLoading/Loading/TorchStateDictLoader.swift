@@ -57,7 +57,7 @@ enum TorchStateDictLoader {
       while true {
         if let dot = rest.firstIndex(of: ".") {
           let head = rest[..<dot]
-          if let child = tree[node].children.first(where: { $0.name == head })?.node {
+          if let child = tree[node].child(named: head) {
             node = child
             walked = dot
             rest = rest[rest.index(after: dot)...]

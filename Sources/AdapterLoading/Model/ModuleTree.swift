@@ -42,6 +42,17 @@ public struct Module: Hashable, Sendable {
 
   public func child(_ name: String) -> Int? { children.first { $0.name == name }?.node }
 
+  /// ``child(_:)`` for a part of a path. A `ModuleList`'s items are registered in index order, so item
+  /// `i` is looked at first (a path through the 80 layers of a large model scanned them one by one); a
+  /// module's children have distinct names (``ModuleTree/setChild(_:_:_:)`` replaces, and no other spelling
+  /// of an ASCII number equals it), so the first match is that one.
+  func child(named name: Substring) -> Int? {
+    if let i = Int(name), i >= 0, i < children.count, children[i].name == name {
+      return children[i].node
+    }
+    return children.first { $0.name == name }?.node
+  }
+
   public static func == (lhs: Module, rhs: Module) -> Bool {
     lhs.kind == rhs.kind && lhs.className == rhs.className && lhs.pythonClass == rhs.pythonClass
       && lhs.tensors == rhs.tensors
@@ -115,7 +126,7 @@ public struct ModuleTree: Hashable, Sendable {
     while true {
       let dot = rest.firstIndex(of: ".")
       let part = dot.map { rest[..<$0] } ?? rest
-      guard let next = modules[node].children.first(where: { $0.name == part })?.node else { return nil }
+      guard let next = modules[node].child(named: part) else { return nil }
       node = next
       guard let dot else { return node }
       rest = rest[rest.index(after: dot)...]
