@@ -29,8 +29,11 @@ struct EngineSharingTests {
     let keys = ModelKeys(model, adapterName: "default")
     #expect(keys.stateDict == model.stateDict)
     let prefixes = model.tunerKeyPrefixes(adapterName: "default")
+    let own = keys.ownPrefixes(of: model)
     for entry in keys.entries {
-      #expect(keys.ownPrefixes(of: model).covers(entry.key) == isKeyUnderPrefixes(entry.key, prefixes), "\(entry.key)")
+      // `_is_key_under_prefixes`: the key or one of its dotted ancestors is a prefix.
+      let under = prefixes.contains { entry.key == $0 || entry.key.hasPrefix($0 + ".") }
+      #expect(own.covers(entry.key) == under, "\(entry.key)")
     }
   }
 
