@@ -99,7 +99,8 @@ extension PeftModel {
   /// Names of modules whose weights are tied to the input embedding (`_get_module_names_tied_with_embedding`).
   func tiedEmbeddingModuleNames() -> [String] {
     guard base.tieWordEmbeddings, let input = base.inputEmbeddingPath else { return [] }
-    let names = base.stateDict.entries.filter { $0.tiedTo == input + ".weight" }.map { parentPath($0.key) }
+    let weight = input + ".weight"
+    let names = base.tree.stateDictKeys { $0.tiedTo == weight }.map(parentPath)
     return Array(Set(names)).sorted()
   }
 

@@ -219,7 +219,7 @@ extension PeftModel {
         }
       }
       let parent = tree.module(at: parentPath(path), from: baseRoot) ?? baseRoot
-      tree.setChild(parent, String(path.split(separator: ".").last ?? ""), layerNode)
+      tree.setChild(parent, String(Self.lastComponent(path)), layerNode)
       layerFacts[layerNode] = plan.layerFacts
     }
     for entry in plan.entries {
@@ -232,6 +232,13 @@ extension PeftModel {
         addEntry(entry, adapterName: adapterName, to: dict)
       }
     }
+  }
+
+  /// The last non-empty dotted component (`path.split(separator: ".").last ?? ""`, without the array).
+  static func lastComponent(_ path: String) -> Substring {
+    let end = path.lastIndex { $0 != "." }.map { path.index(after: $0) } ?? path.startIndex
+    let trimmed = path[..<end]
+    return trimmed.lastIndex(of: ".").map { trimmed[trimmed.index(after: $0)...] } ?? trimmed
   }
 
   mutating func addEntry(_ entry: AdapterEntry, adapterName: String, to dict: Int) {

@@ -68,11 +68,19 @@ func isKeyUnderPrefixes(_ key: String, _ prefixes: Set<String>) -> Bool {
 /// and confirmed byte by byte.
 struct PrefixSet {
   private var buckets: [UInt64: [String]] = [:]
+  /// Whether some prefix has this many bytes: a key's other dotted ancestors are not looked up (a
+  /// layer's keys have a dozen ancestors, its prefixes one or two lengths).
+  private var lengths: [Bool] = []
   let isEmpty: Bool
 
   init(_ prefixes: Set<String>) {
     isEmpty = prefixes.isEmpty
-    for prefix in prefixes { buckets[Self.hash(prefix.utf8), default: []].append(prefix) }
+    for prefix in prefixes {
+      buckets[Self.hash(prefix.utf8), default: []].append(prefix)
+      let length = prefix.utf8.count
+      if length >= lengths.count { lengths += repeatElement(false, count: length + 1 - lengths.count) }
+      lengths[length] = true
+    }
   }
 
   private static func hash(_ bytes: String.UTF8View) -> UInt64 {
@@ -94,7 +102,7 @@ struct PrefixSet {
   }
 
   private func matches(_ h: UInt64, _ key: String, _ length: Int) -> Bool {
-    guard let candidates = buckets[h] else { return false }
+    guard length < lengths.count, lengths[length], let candidates = buckets[h] else { return false }
     return candidates.contains { $0.utf8.count == length && key.utf8.prefix(length).elementsEqual($0.utf8) }
   }
 }

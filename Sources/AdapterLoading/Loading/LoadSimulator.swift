@@ -75,6 +75,8 @@ struct LoadEngine {
     var auxiliaryMissing: [String]
     var checkpointAfterRemap: StateDict
     var metaKeys: [String]
+    /// The model's keys as torch saw them.
+    var keys: ModelKeys
     /// Checkpoint names of the keys PEFT renamed before torch saw them (transformers 5's conversion,
     /// `base_model.model.` stripped for a model without that prefix), by the name torch saw.
     var originalNames: [String: String] = [:]
@@ -147,8 +149,9 @@ struct LoadEngine {
     }
     outcome.warnings = profile == .recommended
       ? warnings.filter { !LoadOutcome.environmentCategories.contains($0.category) } : warnings
-    if let weights, let model {
-      report(weights, model: model, into: &outcome)
+    let keys = weights.flatMap { weights in model.map { modelKeys(weights, of: $0) } }
+    if let weights, let model, let keys {
+      report(weights, model: model, keys: keys, into: &outcome)
       outcome.peftRaises = !weights.auxiliaryMissing.isEmpty
     }
     if profile.isTransformers, let release = profile.release {
@@ -159,14 +162,15 @@ struct LoadEngine {
       // A load that raised on a size mismatch reports no keys, but its diagnostics still name what
       // else is wrong with the checkpoint, from what torch saw before raising.
       var seen = outcome
-      var diagnosed = (weights: weights, model: model)
+      var diagnosed = (weights: weights, model: model, keys: keys)
       if weights == nil, outcome.error != nil, let failedLoad, failedLoad.adapterName == context.adapterName {
-        report(failedLoad.weights, model: failedLoad.model, into: &seen)
-        diagnosed = (failedLoad.weights, failedLoad.model)
+        let failedKeys = modelKeys(failedLoad.weights, of: failedLoad.model)
+        report(failedLoad.weights, model: failedLoad.model, keys: failedKeys, into: &seen)
+        diagnosed = (failedLoad.weights, failedLoad.model, failedKeys)
       }
       outcome.diagnostics = RecommendedDiagnostics(
         base: base, adapter: adapter, context: context, model: diagnosed.model, weights: diagnosed.weights,
-        outcome: seen, sizeMismatches: sizeMismatches
+        keys: diagnosed.keys, outcome: seen, sizeMismatches: sizeMismatches
       ).diagnose()
     }
     return outcome
@@ -349,16 +353,21 @@ struct LoadEngine {
       }
     }
 
+    // The model's keys are read once, here, for the remap, torch's pass, the filters and the report.
     var remapped: StateDict
+    let keys: ModelKeys
     if release.mapsKeysStructurally {
-      var request = LoadRequest(model: model, config: config, adapterName: adapterName)
+      var request = LoadRequest(
+        model: model, config: config, adapterName: adapterName, keys: ModelKeys(model, adapterName: adapterName))
       remapped = try model.tuner.remapForLoad(state, request: &request, warnings: &warnings)
       model = request.model
+      keys = request.keys
     } else {
       remapped = try legacyRemap(state, model: &model, config: config, adapterName: adapterName, warnings: &warnings)
+      keys = ModelKeys(model, adapterName: adapterName, withPrefixes: false)
     }
 
-    let modelState = model.stateDict
+    let modelState = keys.stateDict
     // 0.21 (with the structural mapping): a model without `base_model.model.` keys (prompt learning) gets
     // the prefix stripped from the checkpoint's keys; before, they reach torch as written.
     if release.mapsKeysStructurally, !modelState.keys.contains(where: { $0.hasPrefix("base_model.model.") }) {
@@ -391,14 +400,14 @@ struct LoadEngine {
       remapped.remove(Set(mismatched.map(\.key)))
     }
 
-    let raw = TorchStateDictLoader.load(model.tree, remapped)
+    let raw = TorchStateDictLoader.load(model.tree, modelEntries: keys.entries, remapped)
     sizeMismatches = (modelState.entries.compactMap { m -> Mismatch? in
       guard let entry = remapped[m.key], m.info.shape != entry.info.shape else { return nil }
       return Mismatch(key: m.key, checkpointShape: entry.info.shape, modelShape: m.info.shape)
     }) + mismatched
     let partial = WeightsResult(
       raw: raw, mismatched: mismatched, auxiliaryMissing: auxiliaryMissing, checkpointAfterRemap: remapped,
-      metaKeys: [], originalNames: originalNames)
+      metaKeys: [], keys: keys, originalNames: originalNames)
     if !raw.errorMessages.isEmpty {
       failedLoad = (adapterName, partial, model)
       throw .runtimeError(TorchStateDictLoader.errorText(className: model.className, messages: raw.errorMessages))
@@ -440,13 +449,19 @@ struct LoadEngine {
 
     var metaKeys: [String] = []
     if context.lowCPUMemUsage {
-      let prefixes = PrefixSet(model.tunerKeyPrefixes(adapterName: adapterName))
+      let prefixes = keys.ownPrefixes(of: model)
       let loaded = Set(raw.loadedKeys)
       metaKeys = modelState.keys.filter { prefixes.covers($0) && !loaded.contains($0) && !isSharedReference($0, model) }
     }
     return WeightsResult(
       raw: raw, mismatched: mismatched, auxiliaryMissing: auxiliaryMissing, checkpointAfterRemap: remapped,
-      metaKeys: metaKeys, originalNames: originalNames)
+      metaKeys: metaKeys, keys: keys, originalNames: originalNames)
+  }
+
+  /// The keys of `model` after the load `weights` describes: the ones read during it, except where the model
+  /// changed since (an adaption prompt's own wrappers are swapped back in after its load).
+  func modelKeys(_ weights: WeightsResult, of model: PeftModel) -> ModelKeys {
+    model.peftType == .adaptionPrompt ? ModelKeys(model, adapterName: context.adapterName) : weights.keys
   }
 
   /// Per-layer references to model-level shared state (VeRA/PVeRA projections, VB-LoRA's vector bank,
@@ -463,7 +478,7 @@ struct LoadEngine {
 
   // MARK: Reporting
 
-  func report(_ weights: WeightsResult, model: PeftModel, into outcome: inout LoadOutcome) {
+  func report(_ weights: WeightsResult, model: PeftModel, keys: ModelKeys, into outcome: inout LoadOutcome) {
     let name = context.adapterName
     outcome.rawMissingKeys = weights.raw.missingKeys
     outcome.unexpectedKeys = weights.raw.unexpectedKeys
@@ -478,7 +493,7 @@ struct LoadEngine {
     }
     outcome.mismatched = weights.mismatched
     outcome.metaKeys = weights.metaKeys
-    outcome.stateDict = model.stateDict
+    outcome.stateDict = keys.stateDict
 
     let missing: [String]
     if profile.isPEFT && !profile.semantics.filtersMissingKeys {
@@ -487,8 +502,8 @@ struct LoadEngine {
       missing = peftFilter(weights.raw.missingKeys, model: model)
     } else {
       // An adaption prompt's own wrappers are the ones its load saw.
-      let keyed = model.peftType == .adaptionPrompt ? model.activatingAdaptionPrompt(name) : model
-      let prefixes = PrefixSet(keyed.tunerKeyPrefixes(adapterName: name))
+      let prefixes = model.peftType == .adaptionPrompt
+        ? PrefixSet(model.activatingAdaptionPrompt(name).tunerKeyPrefixes(adapterName: name)) : keys.ownPrefixes(of: model)
       let unsaved = model.tuner.unsavedAttributes.map { ".\($0).\(name)" }
       let own = weights.raw.missingKeys.filter { key in
         prefixes.covers(key) && !isSharedReference(key, model) && !unsaved.contains { key.hasSuffix($0) }

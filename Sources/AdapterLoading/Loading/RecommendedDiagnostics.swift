@@ -8,6 +8,8 @@ struct RecommendedDiagnostics {
   let context: LoadContext
   let model: PeftModel?
   let weights: LoadEngine.WeightsResult?
+  /// The model's keys after the load (set with `model` and `weights`).
+  let keys: ModelKeys?
   let outcome: LoadOutcome
   let sizeMismatches: [Mismatch]
 
@@ -16,8 +18,8 @@ struct RecommendedDiagnostics {
     result += configFindings()
     result += errorFindings()
     result += nameFindings()
-    if let weights, let model {
-      result += keyFindings(weights, model: model)
+    if let weights, let model, let keys {
+      result += keyFindings(weights, model: model, keys: keys)
     }
     result += ignoredMismatchFindings()
     return result
@@ -54,7 +56,10 @@ struct RecommendedDiagnostics {
     // Configured targets that match nothing in this base (PEFT ignores them when another target matches).
     if case .names(let names)? = config.targetModules, !names.isEmpty {
       let modules = base.tree.namedModules().map(\.name)
-      let absent = names.filter { entry in !modules.contains { $0 == entry || $0.hasSuffix("." + entry) } }
+      let absent = names.filter { entry in
+        let dotted = "." + entry
+        return !modules.contains { $0 == entry || $0.hasSuffix(dotted) }
+      }
       if !absent.isEmpty && absent.count < names.count {
         result.append(
           Diagnostic(
@@ -127,10 +132,10 @@ struct RecommendedDiagnostics {
             + "replaces its weights, with no error or warning",
           fix: "load under another adapter_name, or delete_adapter('\(name)') first if replacing it is meant"))
     }
-    guard let model, let weights else { return result }
+    guard let model, let weights, let keys else { return result }
     // PEFT's substring filter would blame keys that are not this adapter's.
     let prefix = model.peftType.prefix ?? ""
-    let own = PrefixSet(model.tunerKeyPrefixes(adapterName: name))
+    let own = keys.ownPrefixes(of: model)
     let falsePositives = weights.raw.missingKeys.filter { key in
       key.hasSubstring(prefix) && key.hasSubstring(name) && !own.covers(key)
     }
@@ -147,7 +152,7 @@ struct RecommendedDiagnostics {
 
   // MARK: Keys
 
-  private func keyFindings(_ weights: LoadEngine.WeightsResult, model: PeftModel) -> [Diagnostic] {
+  private func keyFindings(_ weights: LoadEngine.WeightsResult, model: PeftModel, keys: ModelKeys) -> [Diagnostic] {
     var result: [Diagnostic] = []
     let name = context.adapterName
     if !outcome.missingKeys.isEmpty {
@@ -178,7 +183,7 @@ struct RecommendedDiagnostics {
           fix: fix))
     }
     // Base weights the checkpoint overwrites.
-    let prefixes = PrefixSet(model.tunerKeyPrefixes(adapterName: name))
+    let prefixes = keys.ownPrefixes(of: model)
     let embeddingModules = [base.inputEmbeddingPath, base.outputEmbeddingPath].compactMap { $0 }.map { model.basePrefix + $0 }
     let loaded = Set(weights.raw.loadedKeys)
     let baseKeys = weights.checkpointAfterRemap.keys.filter { key in
@@ -203,7 +208,7 @@ struct RecommendedDiagnostics {
           fix: "remove base weights from the adapter checkpoint unless they are meant to replace the base's"))
     }
     // dtype conversions of loaded adapter tensors (of every tensor with a place, when the load failed).
-    let modelState = outcome.stateDict ?? model.stateDict
+    let modelState = outcome.stateDict ?? keys.stateDict
     var casts: [String] = []
     var pairs = Set<String>()
     let failed = outcome.error != nil

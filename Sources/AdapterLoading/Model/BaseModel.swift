@@ -57,11 +57,10 @@ public struct BaseModel: Sendable, Hashable {
     if case .inferred(let facts) = architecture.provenance { inferences = facts }
     tree = ModuleTree(root: Module(kind: .container, className: "Module"))
     var keys = weights.entries.map { (key: $0.name, info: $0.info) }
-    try Self.validateNames(keys.map(\.key), source: source)
+    try Self.validateNames(keys, source: source)
     keys = renamed(keys)
     if let fusion = architecture.expertFusion {
-      keys = try ExpertFuser(fusion: fusion, source: source).fuse(keys.map { ($0.key, $0.info) }, notes: &notes)
-        .map { (key: $0.0, info: $0.1) }
+      keys = try ExpertFuser(fusion: fusion, source: source).fuse(keys, notes: &notes)
     }
     keys = architecture.isRecorded ? placedAsRecorded(keys) : placedAsInferred(keys)
     var builder = TreeBuilder(architecture: architecture, source: source)
@@ -79,8 +78,8 @@ public struct BaseModel: Sendable, Hashable {
   /// Names torch can register: valid dotted names, nested no deeper than torch's recursive module walks
   /// (`named_modules`, `state_dict`) reach before Python's recursion limit — paths that deep would also
   /// cost quadratic time here.
-  private static func validateNames(_ keys: [String], source: String) throws(BaseModelError) {
-    for key in keys {
+  private static func validateNames(_ keys: [(key: String, info: TensorInfo)], source: String) throws(BaseModelError) {
+    for (key, _) in keys {
       // One pass over the bytes for both checks (19k names on a real-size MoE base).
       guard let depth = dottedDepth(key) else {
         throw BaseModelError(source: source, subject: key, detail: "not a valid parameter name")

@@ -42,6 +42,17 @@ public struct Module: Hashable, Sendable {
 
   public func child(_ name: String) -> Int? { children.first { $0.name == name }?.node }
 
+  /// ``child(_:)`` for a part of a path. A `ModuleList`'s items are registered in index order, so item
+  /// `i` is looked at first (a path through the 80 layers of a large model scanned them one by one); a
+  /// module's children have distinct names (``ModuleTree/setChild(_:_:_:)`` replaces, and no other spelling
+  /// of an ASCII number equals it), so the first match is that one.
+  func child(named name: Substring) -> Int? {
+    if let i = Int(name), i >= 0, i < children.count, children[i].name == name {
+      return children[i].node
+    }
+    return children.first { $0.name == name }?.node
+  }
+
   public static func == (lhs: Module, rhs: Module) -> Bool {
     lhs.kind == rhs.kind && lhs.className == rhs.className && lhs.pythonClass == rhs.pythonClass
       && lhs.tensors == rhs.tensors
@@ -110,11 +121,16 @@ public struct ModuleTree: Hashable, Sendable {
   public func module(at path: String, from start: Int? = nil) -> Int? {
     var node = start ?? root
     if path.isEmpty { return node }
-    for part in path.split(separator: ".", omittingEmptySubsequences: false) {
-      guard let next = modules[node].child(String(part)) else { return nil }
+    // Part by part without allocating one (called for every targeted module, several times per injection).
+    var rest = path[...]
+    while true {
+      let dot = rest.firstIndex(of: ".")
+      let part = dot.map { rest[..<$0] } ?? rest
+      guard let next = modules[node].child(named: part) else { return nil }
       node = next
+      guard let dot else { return node }
+      rest = rest[rest.index(after: dot)...]
     }
-    return node
   }
 
   /// `named_modules()`: pre-order, each module once (the first path that reaches it), root as `""`.
@@ -139,19 +155,7 @@ public struct ModuleTree: Hashable, Sendable {
   /// subtrees that hold none of them. PEFT's key prefixes ask this for a few tuner layers several times
   /// per load, and naming every module of the model for it was a tenth of a simulated load (`perf record`).
   func namedModules(where isWanted: (Module) -> Bool) -> [(name: String, node: Int)] {
-    // Which modules have a wanted one at or below them (modules may be shared: computed once each).
-    var holds = [Bool?](repeating: nil, count: modules.count)
-    var pending: [(node: Int, expanded: Bool)] = [(root, false)]
-    while let (node, expanded) = pending.popLast() {
-      if expanded {
-        holds[node] = isWanted(modules[node]) || modules[node].children.contains { holds[$0.node] == true }
-        continue
-      }
-      guard holds[node] == nil else { continue }
-      holds[node] = false  // provisional: a cycle back here counts as holding nothing
-      pending.append((node, true))
-      for child in modules[node].children where holds[child.node] == nil { pending.append((child.node, false)) }
-    }
+    let holds = holding(isWanted)
     var result: [(name: String, node: Int)] = []
     var seen = Set<Int>()
     var stack: [(String, Int)] = [("", root)]
@@ -168,9 +172,50 @@ public struct ModuleTree: Hashable, Sendable {
     return result
   }
 
+  /// Which modules have a wanted one at or below them (modules may be shared: computed once each).
+  private func holding(_ isWanted: (Module) -> Bool) -> [Bool?] {
+    var holds = [Bool?](repeating: nil, count: modules.count)
+    var pending: [(node: Int, expanded: Bool)] = [(root, false)]
+    while let (node, expanded) = pending.popLast() {
+      if expanded {
+        holds[node] = isWanted(modules[node]) || modules[node].children.contains { holds[$0.node] == true }
+        continue
+      }
+      guard holds[node] == nil else { continue }
+      holds[node] = false  // provisional: a cycle back here counts as holding nothing
+      pending.append((node, true))
+      for child in modules[node].children where holds[child.node] == nil { pending.append((child.node, false)) }
+    }
+    return holds
+  }
+
+  /// The keys of ``stateDictEntries(from:prefix:)`` (from the root) whose tensor `isWanted` accepts, in the
+  /// same order, without building the keys of subtrees that hold none (PEFT's tied-module check asks for the
+  /// one or two tied weights of the whole model at every injection).
+  func stateDictKeys(where isWanted: (ModuleTensor) -> Bool) -> [String] {
+    func isKept(_ tensor: ModuleTensor) -> Bool { (!tensor.isBuffer || tensor.persistent) && isWanted(tensor) }
+    let holds = holding { $0.tensors.contains(where: isKept) }
+    var keys: [String] = []
+    var stack: [(String, Int)] = [("", root)]
+    while let (path, node) = stack.popLast() {
+      let module = modules[node]
+      for tensor in module.tensors where isKept(tensor) { keys.append(path + tensor.name) }
+      for child in module.children.reversed() where holds[child.node] == true {
+        stack.append((path + child.name + ".", child.node))
+      }
+    }
+    return keys
+  }
+
   /// `state_dict()`: every parameter and persistent buffer under every path, in torch order (a
   /// module's own tensors, then its children depth-first in registration order).
   public func stateDict(from start: Int? = nil, prefix: String = "") -> StateDict {
+    StateDict(uniqueEntries: stateDictEntries(from: start, prefix: prefix))
+  }
+
+  /// ``stateDict(from:prefix:)``'s entries as torch's walk visits them, a key repeated if two paths
+  /// spell it alike (torch's `load_state_dict` checks each visit; the state dict keeps one).
+  func stateDictEntries(from start: Int? = nil, prefix: String = "") -> [StateDict.Entry] {
     var entries: [StateDict.Entry] = []
     var stack: [(String, Int)] = [(prefix, start ?? root)]
     while let (path, node) = stack.popLast() {
@@ -182,6 +227,6 @@ public struct ModuleTree: Hashable, Sendable {
         stack.append((path + child.name + ".", child.node))
       }
     }
-    return StateDict(uniqueEntries: entries)
+    return entries
   }
 }

@@ -26,14 +26,21 @@ public struct StateDict: Hashable, Sendable, RandomAccessCollection {
   /// Builds a table; a repeated key keeps its first position and takes the last value (Python dict
   /// assignment semantics).
   public init(_ entries: some Sequence<Entry>) {
-    self.init()
-    for e in entries { self[e.key] = e }
+    self.init(uniqueEntries: Array(entries))
   }
 
+  /// Builds a table from entries that usually have distinct keys: one hash per key, and Python's dict
+  /// assignment only when a key repeats (remaps and state dicts build several tables per simulated load).
   init(uniqueEntries: [Entry]) {
     entries = uniqueEntries
-    index = Dictionary(uniqueEntries.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
-    if index.count != entries.count { self = StateDict(uniqueEntries) }
+    index = [String: Int](minimumCapacity: uniqueEntries.count)
+    for (i, entry) in uniqueEntries.enumerated() where index.updateValue(i, forKey: entry.key) != nil {
+      // A repeated key: assigned one by one, as a Python dict does.
+      entries = []
+      index = [:]
+      for e in uniqueEntries { self[e.key] = e }
+      return
+    }
   }
 
   /// A checkpoint's table (names, dtypes, shapes), in file order.

@@ -28,3 +28,14 @@ extension String {
     }
   }
 }
+
+extension String {
+  /// `contains(needle)`, Swift's search by characters, answered on UTF-8 bytes when both strings are
+  /// printable ASCII (one byte, one character: the two searches agree); the character search was most of
+  /// some tuners' key mapping (Shadow, PEANuT), run for every key of the model.
+  func containsText(_ needle: String) -> Bool {
+    let printable: (UInt8) -> Bool = { $0 >= 0x20 && $0 < 0x7F }
+    if utf8.allSatisfy(printable) && needle.utf8.allSatisfy(printable) { return hasSubstring(needle) }
+    return contains(needle)
+  }
+}

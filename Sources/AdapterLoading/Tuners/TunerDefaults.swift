@@ -11,9 +11,24 @@ public struct SaveRequest: Sendable {
 
 /// What a tuner needs to map checkpoint keys to model keys.
 public struct LoadRequest: Sendable {
-  public var model: PeftModel
+  /// The model; a tuner that changes it (AdaLoRA's resizing) drops the keys read from it.
+  public var model: PeftModel {
+    didSet { computedKeys = nil }
+  }
   public var config: AdapterConfig
   public var adapterName: String
+  /// The model's keys, read once for the remap and for the load after it while the model is unchanged.
+  private(set) var computedKeys: ModelKeys?
+
+  init(model: PeftModel, config: AdapterConfig, adapterName: String, keys: ModelKeys? = nil) {
+    self.model = model
+    self.config = config
+    self.adapterName = adapterName
+    computedKeys = keys
+  }
+
+  /// The model's keys for `adapterName` (read again if the model changed since they were).
+  var keys: ModelKeys { computedKeys ?? ModelKeys(model, adapterName: adapterName) }
 }
 
 extension Tuner {
@@ -103,9 +118,10 @@ extension Tuner {
   /// prefixes, with the adapter name removed, is the checkpoint key that loads into it; other
   /// checkpoint keys pass through unchanged.
   public func defaultRemap(_ checkpoint: StateDict, request: LoadRequest) -> StateDict {
-    let prefixes = PrefixSet(request.model.tunerKeyPrefixes(adapterName: request.adapterName))
-    var mapping: [String: String] = [:]
-    for entry in request.model.stateDict.entries where prefixes.covers(entry.key) {
+    let keys = request.keys
+    let prefixes = keys.ownPrefixes(of: request.model)
+    var mapping = [String: String](minimumCapacity: checkpoint.count)
+    for entry in keys.stateDict.entries where prefixes.covers(entry.key) {
       let checkpointKey = self.checkpointKey(forModelKey: entry.key, adapterName: request.adapterName)
       mapping[checkpointKey] = entry.key
       if !entry.key.hasPrefix("base_model.model.") {

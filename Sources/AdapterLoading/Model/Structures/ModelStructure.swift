@@ -97,16 +97,18 @@ public struct ModuleRecord: Sendable, Hashable {
   public func qualifiedClassName(module pythonModule: String) -> String {
     if className.hasPrefix("~") { return pythonModule + "." + className.dropFirst() }
     if className.hasPrefix("nn.") {
-      let torchModules = [
-        "Linear": "linear", "Embedding": "sparse", "LayerNorm": "normalization", "RMSNorm": "normalization",
-        "Conv1d": "conv", "Conv2d": "conv", "Conv3d": "conv", "ModuleList": "container", "ModuleDict": "container",
-        "Sequential": "container",
-      ]
       let name = className.dropFirst(3)
-      return "torch.nn.modules.\(torchModules[String(name)] ?? "module").\(name)"
+      return "torch.nn.modules.\(Self.torchModules[String(name)] ?? "module").\(name)"
     }
     return className
   }
+
+  /// The `torch.nn.modules` submodule of torch's own classes.
+  private static let torchModules = [
+    "Linear": "linear", "Embedding": "sparse", "LayerNorm": "normalization", "RMSNorm": "normalization",
+    "Conv1d": "conv", "Conv2d": "conv", "Conv3d": "conv", "ModuleList": "container", "ModuleDict": "container",
+    "Sequential": "container",
+  ]
 }
 
 /// One step of transformers 5's checkpoint conversion (`WeightRenaming`, `WeightConverter`, `PrefixChange`).

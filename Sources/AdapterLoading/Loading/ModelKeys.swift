@@ -1,0 +1,30 @@
+import TensorIO
+
+/// The wrapped model's keys as one load reads them: its state dict and the key prefixes of the loading
+/// adapter's own tensors. Every step of a load (the tuner's remap, torch's pass, PEFT's filter, the
+/// recommended profile's findings) asks for these of the same model; each asking built them again, string
+/// by string, which was a third of a simulated load (`perf record` of the default run).
+struct ModelKeys: Sendable {
+  /// `state_dict()`'s entries as torch's walk visits them (``ModuleTree/stateDictEntries(from:prefix:)``).
+  let entries: [StateDict.Entry]
+  /// `state_dict()`.
+  let stateDict: StateDict
+  /// The adapter the prefixes are for.
+  let adapterName: String
+  /// ``PeftModel/tunerKeyPrefixes(adapterName:)`` for `adapterName`, when read with the state dict.
+  private let prefixes: PrefixSet?
+
+  /// Reads the keys of `model`; `withPrefixes: false` leaves the prefixes to whoever needs them (PEFT
+  /// before 0.21 maps keys by substrings and never asks).
+  init(_ model: PeftModel, adapterName: String, withPrefixes: Bool = true) {
+    entries = model.tree.stateDictEntries()
+    stateDict = StateDict(uniqueEntries: entries)
+    self.adapterName = adapterName
+    prefixes = withPrefixes ? PrefixSet(model.tunerKeyPrefixes(adapterName: adapterName)) : nil
+  }
+
+  /// The prefixes of the adapter's own tensors in `model`, the model these keys were read from.
+  func ownPrefixes(of model: PeftModel) -> PrefixSet {
+    prefixes ?? PrefixSet(model.tunerKeyPrefixes(adapterName: adapterName))
+  }
+}

@@ -1,0 +1,106 @@
+import TensorIO
+import Testing
+
+@testable import AdapterLoading
+
+/// The load engine's shortcuts (keys read once per load, paths walked without allocating, tables built
+/// with one hash per key) must answer what the plain definitions answer: checked against those
+/// definitions on every PEFT model recorded from real PEFT, and against torch's and Python's rules on
+/// small hand-built cases.
+@Suite("Load engine shortcuts")
+struct EngineSharingTests {
+  static func info(_ shape: [Int]) -> TensorInfo { TensorInfo(dtype: .f32, shape: shape) }
+
+  @Test(arguments: InjectionTests.scenarios)
+  func shortcutsMatchTheDefinitions(_ scenario: String) throws {
+    let outcome = try InjectionTests.build(try Fixtures.object("injection/\(scenario).json"))
+    guard let model = outcome.model else { return }
+    for tree in [model.tree, model.base.tree] {
+      // Every path torch visits leads `module(at:)` to the module visited there.
+      for (name, node) in tree.namedModules(removeDuplicates: false) where !name.isEmpty {
+        #expect(tree.module(at: name) == node, "\(name)")
+      }
+      let entries = tree.stateDict().entries
+      #expect(tree.stateDictKeys { $0.tiedTo != nil } == entries.filter { $0.tiedTo != nil }.map(\.key))
+      #expect(tree.stateDictKeys { $0.info.shape.count == 1 } == entries.filter { $0.info.shape.count == 1 }.map(\.key))
+      #expect(tree.stateDictKeys { _ in false } == [])
+    }
+    // The keys a load shares are the model's own.
+    let keys = ModelKeys(model, adapterName: "default")
+    #expect(keys.stateDict == model.stateDict)
+    let prefixes = model.tunerKeyPrefixes(adapterName: "default")
+    let own = keys.ownPrefixes(of: model)
+    for entry in keys.entries {
+      // `_is_key_under_prefixes`: the key or one of its dotted ancestors is a prefix.
+      let under = prefixes.contains { entry.key == $0 || entry.key.hasPrefix($0 + ".") }
+      #expect(own.covers(entry.key) == under, "\(entry.key)")
+    }
+  }
+
+  @Test("a ModuleList's items are found by name when registered out of index order")
+  func itemsOutOfOrder() {
+    var tree = ModuleTree(root: Module(kind: .container, className: "Root"))
+    let list = tree.add(Module(kind: .container, className: "ModuleList"))
+    tree.setChild(tree.root, "layers", list)
+    let one = tree.add(Module(kind: .other, className: "One"))
+    let zero = tree.add(Module(kind: .other, className: "Zero"))
+    tree.setChild(list, "1", one)
+    tree.setChild(list, "0", zero)
+    #expect(tree.module(at: "layers.0") == zero)
+    #expect(tree.module(at: "layers.1") == one)
+    #expect(tree.module(at: "layers.01") == nil)
+    #expect(tree.module(at: "layers.2") == nil)
+    #expect(tree.module(at: "layers.") == nil)
+    #expect(tree.module(at: "") == tree.root)
+  }
+
+  @Test("torch's load: missing keys in state-dict order, unexpected keys by the module that would own them")
+  func torchLoadOrder() {
+    var tree = ModuleTree(root: Module(kind: .container, className: "Root"))
+    let a = tree.add(Module(kind: .other, className: "A", tensors: [ModuleTensor(name: "w", info: Self.info([2]))]))
+    let b = tree.add(
+      Module(
+        kind: .other, className: "B",
+        tensors: [
+          ModuleTensor(name: "x", info: Self.info([3])),
+          ModuleTensor(name: "buf", info: Self.info([1]), isBuffer: true, persistent: false),
+        ]))
+    tree.setChild(tree.root, "a", a)
+    tree.setChild(tree.root, "b", b)
+    let checkpoint = StateDict([
+      StateDict.Entry(key: "b.bad", info: Self.info([1])),
+      StateDict.Entry(key: "nope.t", info: Self.info([1])),
+      StateDict.Entry(key: "a.bad", info: Self.info([1])),
+      StateDict.Entry(key: "b.buf", info: Self.info([1])),
+      StateDict.Entry(key: "a.w", info: Self.info([2])),
+    ])
+    let result = TorchStateDictLoader.load(tree, checkpoint)
+    #expect(result.missingKeys == ["b.x"])
+    #expect(result.loadedKeys == ["a.w"])
+    // Visit order root, a, b; within a module, checkpoint order. A non-persistent buffer takes nothing.
+    #expect(result.unexpectedKeys == ["nope.t", "a.bad", "b.bad", "b.buf"])
+    #expect(result.errorMessages.isEmpty)
+  }
+
+  @Test("a repeated key keeps its first position and takes the last value, as a Python dict does")
+  func repeatedKeys() {
+    let table = StateDict([
+      StateDict.Entry(key: "a", info: Self.info([1])),
+      StateDict.Entry(key: "b", info: Self.info([2])),
+      StateDict.Entry(key: "a", info: Self.info([3])),
+    ])
+    #expect(table.keys == ["a", "b"])
+    #expect(table["a"]?.info.shape == [3])
+    #expect(table["b"]?.info.shape == [2])
+  }
+
+  @Test(
+    "the byte search agrees with Swift's character search",
+    arguments: [
+      ("model.lora_A.default.weight", "lora_A.default."), ("model.lora_A.other.weight", "lora_A.default."),
+      ("a\r\nb", "\r"), ("cafe\u{301}.x", "cafe."), ("café.x", "cafe\u{301}."), ("x", ""), ("", "x"),
+    ])
+  func containsText(_ text: String, _ needle: String) {
+    #expect(text.containsText(needle) == text.contains(needle))
+  }
+}
