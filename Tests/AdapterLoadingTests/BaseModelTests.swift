@@ -79,6 +79,31 @@ struct BaseModelTests {
     #expect(model.stateDict.keys == expected)
   }
 
+  @Test("a BERT checkpoint saved with LayerNorm gamma and beta loads under transformers' names")
+  func legacyLayerNormNames() throws {
+    let record = try Fixtures.object("architectures/bert.json")
+    let config = try #require(record["config"]?.objectValue)
+    let saved = try #require(record["saved_tensors"]).tensorList().map { key, info in
+      (key.replacing("LayerNorm.weight", with: "LayerNorm.gamma").replacing("LayerNorm.bias", with: "LayerNorm.beta"), info)
+    }
+    let renamed = saved.filter { $0.0.hasSuffix(".gamma") || $0.0.hasSuffix(".beta") }.count
+    #expect(renamed > 0)
+    let model = try BaseModel(config: config, weights: try table(saved))
+    #expect(model.stateDict.keys == (try #require(record["state_dict"]).tensorList().map(\.0)))
+    #expect(model.notes.contains { $0.hasPrefix("renamed \(renamed) checkpoint key(s)") })
+  }
+
+  @Test("a renaming is skipped only when no key holds a literal its matches need")
+  func joinedKeysPrefilter() throws {
+    let bert = Architecture.resolve(modelType: "bert", modelClass: "BertModel")
+    let gamma = try #require(bert.keyRenamings.first { $0.apply(to: "a.LayerNorm.gamma") != nil })
+    let info = TensorInfo(dtype: .f32, shape: [1])
+    #expect(!gamma.mayMatchAny(of: JoinedKeys([("a.norm.weight", info), ("b.gamma", info)])))
+    #expect(gamma.mayMatchAny(of: JoinedKeys([("a.norm.weight", info), ("b.LayerNorm.gamma", info)])))
+    // Two keys that spell the literal only across their boundary do not count.
+    #expect(!gamma.mayMatchAny(of: JoinedKeys([("a.Layer", info), ("Norm.gamma", info)])))
+  }
+
   @Test("inconsistent expert weights are a typed error naming the block")
   func badExperts() throws {
     let record = try Fixtures.object("architectures/mixtral.json")

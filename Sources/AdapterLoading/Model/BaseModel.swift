@@ -130,10 +130,17 @@ public struct BaseModel: Sendable, Hashable {
     var result = keys
     // Renaming by renaming (each key still goes through all of them in order): a `KeyRenaming` copied
     // out of the array once per key and renaming was a third of this on 19k-tensor checkpoints.
-    for renaming in renamings {
+    var joined = JoinedKeys(result)
+    for renaming in renamings where renaming.mayMatchAny(of: joined) {
+      var renamedAny = false
       for i in result.indices {
-        if let next = renaming.apply(to: result[i].key) { result[i].key = next }
+        if let next = renaming.apply(to: result[i].key) {
+          result[i].key = next
+          renamedAny = true
+        }
       }
+      // The next renaming sees the keys as this one left them.
+      if renamedAny { joined = JoinedKeys(result) }
     }
     for (entry, after) in zip(keys, result) where after.key != entry.key {
       if count == 0 { example = "\(entry.key) → \(after.key)" }
