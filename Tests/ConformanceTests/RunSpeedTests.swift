@@ -74,6 +74,27 @@ struct RunSpeedTests {
     #expect(reads.value == 3)
   }
 
+  @Test("files alike at both ends, which alone are hashed, but not in the middle are each read")
+  func middleDifferencesAreSeen() throws {
+    let dir = TemporaryDirectory()
+    let first = dir.file("a.h5")
+    try Self.writeModel(first, rows: 4096)
+    var bytes = try FileSystem.read(first)
+    let middle = bytes.count / 2
+    #expect(middle > TablesByContent.hashedEnds && bytes.count - middle > TablesByContent.hashedEnds)
+    bytes[middle] ^= 0xFF
+    let second = dir.file("b.h5")
+    try AtomicFile.write(bytes, to: second)
+    let memo = TablesByContent()
+    let reads = ReadCount()
+    for path in [first, second] { _ = try memo.table(path, reader: "hdf5") { try reads.read(path) } }
+    #expect(reads.value == 2, "the second file is not taken for the first")
+    let copy = dir.file("c.h5")
+    try AtomicFile.write(bytes, to: copy)
+    _ = try memo.table(copy, reader: "hdf5") { try reads.read(copy) }
+    #expect(reads.value == 2, "a copy of the second is")
+  }
+
   @Test("a file that fails to read is read again, and names its own path")
   func failuresAreNotKept() throws {
     let dir = TemporaryDirectory()
