@@ -68,6 +68,22 @@ struct PairCacheTests {
     }
   }
 
+  /// Values a plain concatenation of their texts would confuse: a key's bytes tell them apart.
+  @Test(arguments: [
+    (#"["ab", "c"]"#, #"["a", "bc"]"#),
+    (#"["1"]"#, #"[1]"#),
+    (#"{"a": ["b"]}"#, #"[["a", ["b"]]]"#),
+    (#"[[], []]"#, #"[[[]]]"#),
+    (#"[null]"#, #"[false]"#),
+    (#"["é"]"#, #"["e\u0301"]"#),
+  ])
+  func keyBytesTellRecipesApart(first: String, second: String) throws {
+    let a = try JSONValue.parse(Array(first.utf8))
+    let b = try JSONValue.parse(Array(second.utf8))
+    #expect(PairCache.keyBytes(a) != PairCache.keyBytes(b))
+    #expect(PairCache.keyBytes(a) == PairCache.keyBytes(try JSONValue.parse(Array(first.utf8))), "the same recipe, the same key")
+  }
+
   @Test("opening the cache keeps this build's entries and the newest other build's, removes the rest")
   func pruning() throws {
     let root = TemporaryDirectory("pair-cache")

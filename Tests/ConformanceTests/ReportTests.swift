@@ -110,6 +110,58 @@ struct ReportTests {
     #expect(Escaping.scriptJSON("\"</script>\u{2028}\"") == "\"\\u003c/script\\u003e\\u2028\"")
   }
 
+  /// `CompactJSON` writes what `JSONWriter` writes without whitespace, keys sorted or not: every ASCII
+  /// character in keys and strings, other scripts, empty and nested containers, and the page's own data.
+  @Test(arguments: [false, true])
+  func compactJSONAsJSONWriter(sortKeys: Bool) {
+    var strings = (0..<128).map { String(Unicode.Scalar(UInt8($0))) }
+    strings += ["", "é", "e\u{301}", "🙂", "\u{2028}", "\u{FFFF}", "a\"b\\c\nd\u{1}e\u{7F}f\u{1F}"]
+    var members: [(String, JSONValue)] = strings.enumerated().map { ("\($0.element)\($0.offset)", .string($0.element)) }
+    members += [("z", .array([])), ("a", .object(JSONObject())), ("n", .number("1e-05")), ("t", .bool(true)), ("f", .bool(false))]
+    members += [("0", .null), ("B", .array([.number("-2"), .string("x"), .object(JSONObject([("y", .string("\n"))]))]))]
+    let object = JSONValue.object(JSONObject(members))
+    let values: [JSONValue] = [
+      object, .array([object, .array([.null, .array([])])]), .string(strings.joined()), .array([]), .object(JSONObject()),
+      HTMLReport.payload(ReportFixtures.run(), diff: nil),
+    ]
+    for value in values {
+      #expect(CompactJSON(sortKeys: sortKeys).string(value) == JSONWriter(indent: nil, sortKeys: sortKeys).string(value))
+    }
+  }
+
+  /// The escapes on UTF-8 bytes give what escaping scalar by scalar by the same rules gives (written
+  /// out here as the rules read), for every ASCII character, the non-characters and their neighbours,
+  /// and text around them.
+  @Test func escapingBytesAsScalarByScalar() {
+    func byScalar(_ text: String, _ rule: (Unicode.Scalar) -> String?) -> String {
+      var out = ""
+      for scalar in text.unicodeScalars {
+        if let replaced = rule(scalar) {
+          out += replaced
+        } else if Escaping.isForbiddenInMarkup(scalar) {
+          out += "\u{FFFD}"
+        } else {
+          out.unicodeScalars.append(scalar)
+        }
+      }
+      return out
+    }
+    let html: [Unicode.Scalar: String] = ["&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"]
+    let xmlText: [Unicode.Scalar: String] = ["&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"]
+    let xmlAttribute = xmlText.merging(["\"": "&quot;", "'": "&apos;", "\n": "&#10;", "\t": "&#9;"]) { a, _ in a }
+    var markdown: [Unicode.Scalar: String] = ["<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " ", "\r": " ", "\t": " "]
+    for c in "\\`*_[]|~".unicodeScalars { markdown[c] = "\\" + String(c) }
+    var samples = (0..<128).map { String(Unicode.Scalar(UInt8($0))) }
+    samples += ["\u{FFFE}", "\u{FFFF}", "\u{FFFD}", "\u{FFFC}", "\u{F000}", "\u{EFFF}", "\u{10FFFF}", "é", "e\u{301}", "🙂"]
+    samples.append("a\r\nb<c>&\"d'\u{1}\u{7F}\u{FFFE}x\u{FFFF}y\u{FFFD}\tz 🙂 [k]|~`_*\\")
+    for text in samples + [samples.joined()] {
+      #expect(Escaping.html(text) == byScalar(text) { html[$0] }, "\(text.unicodeScalars.map(\.value))")
+      #expect(Escaping.xml(text) == byScalar(text) { xmlText[$0] }, "\(text.unicodeScalars.map(\.value))")
+      #expect(Escaping.xml(text, attribute: true) == byScalar(text) { xmlAttribute[$0] }, "\(text.unicodeScalars.map(\.value))")
+      #expect(Escaping.markdown(text) == byScalar(text) { markdown[$0] }, "\(text.unicodeScalars.map(\.value))")
+    }
+  }
+
   /// The byte-level fast paths agree with the character rules at their edges: the text as it is
   /// when nothing needs escaping, U+2027/U+2030 and U+FFFD (the same lead bytes as the replaced
   /// U+2028/U+2029 and U+FFFE/U+FFFF) left alone, DEL and the non-characters replaced.

@@ -1,5 +1,7 @@
+import AdapterLoading
 import Dispatch
 import HDF5Checkpoint
+import Synthesis
 import SystemSupport
 import TensorIO
 import TestSupport
@@ -72,6 +74,46 @@ struct RunSpeedTests {
     // Another reader name never shares.
     _ = try memo.table(copies[0], reader: "other reader") { try reads.read(copies[0]) }
     #expect(reads.value == 3)
+  }
+
+  @Test("files alike at both ends, which alone are hashed, but not in the middle are each read")
+  func middleDifferencesAreSeen() throws {
+    let dir = TemporaryDirectory()
+    let first = dir.file("a.h5")
+    try Self.writeModel(first, rows: 4096)
+    var bytes = try FileSystem.read(first)
+    let middle = bytes.count / 2
+    #expect(middle > TablesByContent.hashedEnds && bytes.count - middle > TablesByContent.hashedEnds)
+    bytes[middle] ^= 0xFF
+    let second = dir.file("b.h5")
+    try AtomicFile.write(bytes, to: second)
+    let memo = TablesByContent()
+    let reads = ReadCount()
+    for path in [first, second] { _ = try memo.table(path, reader: "hdf5") { try reads.read(path) } }
+    #expect(reads.value == 2, "the second file is not taken for the first")
+    let copy = dir.file("c.h5")
+    try AtomicFile.write(bytes, to: copy)
+    _ = try memo.table(copy, reader: "hdf5") { try reads.read(copy) }
+    #expect(reads.value == 2, "a copy of the second is")
+  }
+
+  @Test("bases alike at both ends of their tables, which alone are hashed, but not in the middle get models of their own")
+  func baseMemoComparesWholeTables() async throws {
+    let corpus = try Corpus.load(root: Repository.corpus, matrix: .none)
+    let spec = try #require(corpus.cases.first { $0.id == "tuners/dora" })
+    let dir = TemporaryDirectory()
+    let prepared = try await SynthesisMaterializer(corpusRoot: Repository.corpus, cache: nil)
+      .prepare(CaseRun(spec: spec, format: .safetensors), in: dir.file("case"))
+    let read = try CaseReads().model(prepared.base, reader: .strict)
+    var entries = read.tensors.entries
+    #expect(entries.count > 8)
+    let middle = entries.count / 2
+    entries[middle].info = TensorInfo(dtype: entries[middle].info.dtype, shape: entries[middle].info.shape.map { $0 + 1 })
+    let changed = try TensorTable(entries)
+    let original = try ProfileLoader.baseModel(config: read.config, weights: read.tensors, source: "base")
+    let other = try ProfileLoader.baseModel(config: read.config, weights: changed, source: "base")
+    #expect(other == (try AdapterLoading.BaseModel(config: read.config, weights: changed, source: "base")))
+    #expect(other != original)
   }
 
   @Test("a file that fails to read is read again, and names its own path")

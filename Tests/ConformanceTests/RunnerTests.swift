@@ -1,4 +1,5 @@
 import AdapterLoading
+import Checkpoints
 import SystemSupport
 import Synthesis
 import TensorIO
@@ -235,18 +236,16 @@ struct RunnerPathTests {
 /// The built-in profiles of a run read a case's folders once between them (`CaseReads`).
 @Suite("Shared reads")
 struct SharedReadsTests {
-  /// After the first profile has read the case, its weight files are removed: a profile that reads alike
-  /// answers from what was read (the same outcome), one that reads safetensors otherwise reads again and
-  /// finds the file gone; HDF5 is read alike by every profile.
+  /// After the first profile has read the case, its weight files are removed: every profile answers from
+  /// what was read (the same outcome), a new case reads the folders again and finds the files gone. A
+  /// safetensors file the strict reader accepts is read once for both readers.
   @Test(arguments: [CheckpointFormat.safetensors, .hdf5])
-  func profilesShareWhatTheyReadAlike(format: CheckpointFormat) async throws {
+  func profilesShareWhatTheyRead(format: CheckpointFormat) async throws {
     let corpus = try Corpus.load(root: Repository.corpus, matrix: .none)
     let spec = try #require(corpus.cases.first { $0.id == "tuners/dora" })
     let dir = TemporaryDirectory()
-    let folder = dir.file("case")
-    try FileSystem.createDirectory(folder)
     let prepared = try await SynthesisMaterializer(corpusRoot: Repository.corpus, cache: nil)
-      .prepare(CaseRun(spec: spec, format: format), in: folder)
+      .prepare(CaseRun(spec: spec, format: format), in: dir.file("case"))
     let peft = try #require(BuiltinLoaders.loader(named: "peft"))
     let first = try await peft.run(prepared)
     guard case .outcome(let outcome) = first else {
@@ -263,13 +262,52 @@ struct SharedReadsTests {
     #expect(try await peft.run(prepared) == first, "read alike: the shared tables answer")
     #expect(try await peft.run(fresh) != first, "a new case reads the folders again")
     let recommended = try #require(BuiltinLoaders.loader(named: "recommended"))
-    let strict = try await recommended.run(prepared)
-    if format == .hdf5 {
-      guard case .outcome(let shared) = strict else { throw CancellationError() }
-      #expect(shared.error == nil, "HDF5 is read alike by every profile")
-    } else {
-      guard case .outcome(let reread) = strict else { throw CancellationError() }
-      #expect(reread.error?.kind == .weightsNotFound, "strict safetensors reading is not the reference's: read again")
+    guard case .outcome(let shared) = try await recommended.run(prepared) else { throw CancellationError() }
+    #expect(shared.error == nil, "the strict reader's table, read once for both readers")
+  }
+
+  /// Whichever profile reads first, each answers as it does on folders nobody read before: a file the strict
+  /// reader refuses (a repeated key) is still read by the reference as the reference reads it, and the
+  /// strict profile still refuses it.
+  @Test(arguments: ["tuners/dora", "malformed/adapter-duplicate-key-last-valid"], [false, true])
+  func sharingChangesNoAnswer(id: String, strictFirst: Bool) async throws {
+    let corpus = try Corpus.load(root: Repository.corpus, matrix: .none)
+    let spec = try #require(corpus.cases.first { $0.id == id })
+    let dir = TemporaryDirectory()
+    let prepared = try await SynthesisMaterializer(corpusRoot: Repository.corpus, cache: nil)
+      .prepare(CaseRun(spec: spec, format: .safetensors), in: dir.file("case"))
+    let strict = try #require(BuiltinLoaders.loader(named: "recommended"))
+    let reference = try #require(BuiltinLoaders.loader(named: "peft"))
+    var shared: [String: LoaderAnswer] = [:]
+    for loader in strictFirst ? [strict, reference] : [reference, strict] {
+      shared[loader.id] = try await loader.run(prepared)
     }
+    for loader in [strict, reference] {
+      let alone = PreparedCase(run: prepared.run, base: prepared.base, adapter: prepared.adapter, loaded: prepared.loaded)
+      #expect(shared[loader.id] == (try await loader.run(alone)), "\(loader.id)")
+    }
+    guard id.hasPrefix("malformed/") else { return }
+    guard case .outcome(let refused) = shared["recommended"], case .outcome(let read) = shared["peft"] else {
+      Issue.record("no outcome: \(shared)")
+      return
+    }
+    #expect(refused.error?.kind == .formatError)
+    #expect(read.error?.kind != .formatError, "the reference reads a repeated key (the last one wins)")
+  }
+
+  /// The premise of reading once: every corpus safetensors file the strict reader accepts, the Rust-compatible
+  /// reader accepts with the same table.
+  @Test
+  func strictTablesAreTheReferences() throws {
+    let folder = FileSystem.join(Repository.corpus, "malformed/safetensors")
+    var accepted = 0
+    for name in try FileSystem.contents(ofDirectory: folder) where name.hasSuffix(".safetensors") {
+      let path = FileSystem.join(folder, name)
+      guard let strict = try? CaseReads.Reader.strict.formats.openFile(path) else { continue }
+      accepted += 1
+      let reference = try CaseReads.Reader.reference.formats.openFile(path)
+      #expect(reference.tensors == strict.tensors, "\(name)")
+    }
+    #expect(accepted >= 10, "the corpus holds files both readers accept")
   }
 }

@@ -59,11 +59,16 @@ public struct Corpus: Sendable {
 
     var cases: [CaseSpec] = []
     var firstFile: [String: String] = [:]
+    var caseFiles: [(relative: String, bytes: [UInt8])] = []
     for relative in try files(under: casesRoot) {
-      let file = "cases/" + relative
       let bytes = try FileSystem.read(FileSystem.join(casesRoot, relative))
-      hash(file, bytes, into: &hasher)
-      let (decoded, found) = lintCase(relative: relative, bytes: bytes, decoder: decoder)
+      hash("cases/" + relative, bytes, into: &hasher)
+      caseFiles.append((relative, bytes))
+    }
+    // Each file's lint (its plan: the rule table's work) is independent of the others'.
+    let linted = caseFiles.concurrentMap { lintCase(relative: $0.relative, bytes: $0.bytes, decoder: decoder) }
+    for ((relative, _), (decoded, found)) in zip(caseFiles, linted) {
+      let file = "cases/" + relative
       diagnostics += found
       guard let spec = decoded else { continue }
       if let other = firstFile[spec.id] {
@@ -109,28 +114,17 @@ public struct Corpus: Sendable {
     let expectationsRoot = FileSystem.join(root, "expectations")
     if FileSystem.kind(of: expectationsRoot) == .directory {
       let index = CaseIDIndex(cases.map(\.id) + unplanned + extraCaseIDs)
+      var expectationFiles: [(relative: String, bytes: [UInt8])] = []
       for relative in try files(under: expectationsRoot) {
-        let file = "expectations/" + relative
         let bytes = try FileSystem.read(FileSystem.join(expectationsRoot, relative))
-        hash(file, bytes, into: &hasher)
-        guard relative.hasSuffix(".yaml"), !relative.contains("/") else {
-          diagnostics.append(
-            LintDiagnostic(.error, at: SourceLocation(file: file), "not an expectation file", expected: "<loader>.yaml directly in expectations/"))
-          continue
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-          diagnostics.append(LintDiagnostic(.error, at: SourceLocation(file: file), "the file is not valid UTF-8"))
-          continue
-        }
-        let loader = String(relative.dropLast(".yaml".count))
-        if let problem = unknownLoader(loader) {
-          // `pfet.yaml` would otherwise pass lint and silently apply to nothing.
-          diagnostics.append(LintDiagnostic(.error, at: SourceLocation(file: file), problem.message, expected: problem.expected))
-          continue
-        }
-        let (decoded, found) = LoaderExpectationsDecoder.decode(text, file: file, loader: loader, index: index)
+        hash("expectations/" + relative, bytes, into: &hasher)
+        expectationFiles.append((relative, bytes))
+      }
+      // Each file's entries are checked against every case id they can match: independent work per file.
+      let decodedFiles = expectationFiles.concurrentMap { lintExpectations(relative: $0.relative, bytes: $0.bytes, index: index) }
+      for (decoded, found) in decodedFiles {
         diagnostics += found
-        if let decoded { expectations[loader] = decoded }
+        if let decoded { expectations[decoded.loader] = decoded }
       }
     }
     if FileSystem.kind(of: malformedRoot) == .directory {
@@ -195,6 +189,24 @@ public struct Corpus: Sendable {
           "the description is still a placeholder ('\(todo)')", expected: "a sentence saying what the case checks"))
     }
     return (spec, diagnostics)
+  }
+
+  /// Decodes and lints one expectation file (`relative` to `expectations/`), its entries checked against
+  /// the case ids of `index`.
+  static func lintExpectations(relative: String, bytes: [UInt8], index: CaseIDIndex) -> (LoaderExpectations?, [LintDiagnostic]) {
+    let file = "expectations/" + relative
+    guard relative.hasSuffix(".yaml"), !relative.contains("/") else {
+      return (nil, [LintDiagnostic(.error, at: SourceLocation(file: file), "not an expectation file", expected: "<loader>.yaml directly in expectations/")])
+    }
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+      return (nil, [LintDiagnostic(.error, at: SourceLocation(file: file), "the file is not valid UTF-8")])
+    }
+    let loader = String(relative.dropLast(".yaml".count))
+    if let problem = unknownLoader(loader) {
+      // `pfet.yaml` would otherwise pass lint and silently apply to nothing.
+      return (nil, [LintDiagnostic(.error, at: SourceLocation(file: file), problem.message, expected: problem.expected)])
+    }
+    return LoaderExpectationsDecoder.decode(text, file: file, loader: loader, index: index)
   }
 
   /// Lints the given case files alone (paths to `.yaml` files under `root/cases/`), without reading the

@@ -1,19 +1,7 @@
 import AdapterLoading
-import Dispatch
 import Synthesis
 import SystemSupport
 import TensorIO
-
-/// Results of a parallel loop, one slot per iteration.
-private final class SpecSlots: Sendable {
-  private let storage: Locked<[CaseSpec?]>
-
-  init(count: Int) { storage = Locked([CaseSpec?](repeating: nil, count: count)) }
-
-  func set(_ index: Int, _ value: CaseSpec) { storage.withLock { $0[index] = value } }
-
-  var values: [CaseSpec] { storage.withLock { $0.compactMap { $0 } } }
-}
 
 /// The generated matrix (`Corpus/matrix.yaml`): axes of architectures × base mutations × tuners ×
 /// adapter mutations, expanded by the Synthesis generator, each combination one case whose
@@ -76,13 +64,10 @@ public enum MatrixCases {
       let id = caseID(entry)
       if selecting(id) { selected.append(entry) } else { unplanned.append(id) }
     }
-    let entries = selected
     // Planning each combination (the rule table) is independent work: spread it over the cores.
-    let slots = SpecSlots(count: entries.count)
-    DispatchQueue.concurrentPerform(iterations: entries.count) { i in
-      slots.set(i, spec(entries[i], refused: matrix.refused[entries[i].id]))
-    }
-    return (slots.values, unplanned, sink.diagnostics, hasher.finalize())
+    let refused = matrix.refused
+    let cases = selected.concurrentMap { spec($0, refused: refused[$0.id]) }
+    return (cases, unplanned, sink.diagnostics, hasher.finalize())
   }
 
   /// The case id of an expanded combination: `matrix/` + its coordinates, lower case, other

@@ -47,6 +47,7 @@ public struct SynthesisMaterializer: CaseMaterializer {
       // Loaders only read the folders, so a cached pair is handed over in place.
       pair = try cache.pair(for: plan, format: run.format, seed: seed, writer: writer)
     } else {
+      try FileSystem.createDirectory(folder)
       pair = FileSystem.join(folder, "pair")
       try writer.write(plan, to: pair, format: run.format, seed: seed)
     }

@@ -14,7 +14,7 @@ public enum ResultsFile {
   public static func encode(_ run: RunResults) -> String {
     guard case .object(let document) = json(run) else { return "" }
     let pretty = JSONWriter(indent: 2, sortKeys: true)
-    let line = JSONWriter(indent: nil, sortKeys: true)
+    let line = CompactJSON(sortKeys: true)
     let members = document.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
     var out = "{"
     for (i, member) in members.enumerated() {
@@ -129,9 +129,12 @@ public enum ResultsFile {
       toolVersion: try info.string("tool_version"), corpusHash: try info.string("corpus_hash"),
       timestamp: try info.string("timestamp"), loaders: loaders, filter: try info.optionalString("filter"),
       shards: try info.strings("shards", default: []))
+    let items = try document.objects("results")
     var results: [CaseResult] = []
-    var byKey: [ResultKey: CaseResult] = [:]
-    for (i, item) in try document.objects("results").enumerated() {
+    results.reserveCapacity(items.count)
+    // Sized once: growing it a doubling at a time was a quarter of reading a 40,000-result baseline.
+    var byKey: [ResultKey: CaseResult] = Dictionary(minimumCapacity: items.count)
+    for (i, item) in items.enumerated() {
       let result = try decodeResult(item, path: "results[\(i)]")
       // `report merge` refuses two different results for one case and loader; `diff` read them and
       // compared whichever came last, so the file itself refuses them.

@@ -90,7 +90,9 @@ public struct PreparedCase: Sendable {
 
 /// Builds the files of a case (base, adapter, already-loaded adapters) into a folder.
 public protocol CaseMaterializer: Sendable {
-  /// Writes the case's folders under `folder` (which exists and is empty).
+  /// Writes the case's folders under `folder`, which does not exist yet: a materializer that writes
+  /// files creates it (the runner removes it afterwards); one that hands over folders kept elsewhere (a
+  /// cached pair) leaves it alone, and a cached case then costs no folder made and removed.
   /// - Throws: when the case cannot be built; the case is then an ERROR for every loader.
   func prepare(_ run: CaseRun, in folder: String) async throws -> PreparedCase
 }

@@ -255,7 +255,8 @@ public struct ConformanceRunner: Sendable {
             note: note, seconds: seconds))
       }
     }
-    if prepared != nil && !keepArtifacts {
+    // A cached pair is handed over in place and leaves no folder; one built here is removed.
+    if prepared != nil && !keepArtifacts && FileSystem.kind(of: folder, followLinks: false) != .missing {
       let before = Monotonic.now
       try? FileSystem.removeTree(folder)
       timings.building += Monotonic.now - before
@@ -292,7 +293,6 @@ public struct ConformanceRunner: Sendable {
 
   private func prepare(_ run: CaseRun, folder: String) async -> Result<PreparedCase, any Error> {
     do {
-      try FileSystem.createDirectory(folder)
       return .success(try await materializer.prepare(run, in: folder))
     } catch {
       return .failure(error)

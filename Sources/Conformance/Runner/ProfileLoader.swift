@@ -13,9 +13,8 @@ public struct ProfileLoader: ConformanceLoader {
   public let profile: LoadProfile
   /// The name the loader was asked for (`peft-0.13` stays `peft-0.13` in results, though it is `peft@0.13`).
   public let id: String
-  private let formats: CheckpointFormats
-  /// Which reader `formats` is: profiles that read alike share what one of them read of a case.
-  private let readerName: String
+  /// How the profile reads safetensors: profiles share what one of them read of a case (``CaseReads``).
+  private let reader: CaseReads.Reader
 
   /// Whether configs are reduced to the fields the release knows (as the driver does with
   /// `ADAPTEST_PEFT_STRIP_UNKNOWN_CONFIG_FIELDS=1`).
@@ -25,16 +24,8 @@ public struct ProfileLoader: ConformanceLoader {
     self.profile = profile
     self.stripsUnknownConfigFields = stripsUnknownConfigFields
     self.id = id ?? profile.rawValue
-    (formats, readerName) = profile == .recommended ? (.standard, "standard") : (Self.referenceCompatible, "reference")
+    reader = profile == .recommended ? .strict : .reference
   }
-
-  /// safetensors read as the Rust reference reads them; HDF5 with the standard reader itself (so a case's
-  /// HDF5 tables are shared with `recommended`, see ``CaseReads``).
-  static let referenceCompatible: CheckpointFormats = {
-    var formats = CheckpointFormats.standard
-    formats.openers[.safetensors] = { path in try SafeTensorsFile(path: path, options: .rustCompatible) }
-    return formats
-  }()
 
   public func start() async throws -> LoaderInfo {
     var reports: Set<OutcomeField> = [.missingKeys, .unexpectedKeys, .mismatchedKeys, .error, .errorType, .warnings]
@@ -64,6 +55,31 @@ public struct ProfileLoader: ConformanceLoader {
     var config: JSONObject
     var tensors: [String]
     var infos: [TensorInfo]
+    /// The key's hash, made once outside the memo's lock from the counts and the tensors at both ends:
+    /// hashing the whole config and every name inside the lock was most of the memo's time (`perf record`
+    /// of a default run). Equality still compares everything.
+    private var digest: Int
+
+    init(config: JSONObject, tensors: [String], infos: [TensorInfo]) {
+      self.config = config
+      self.tensors = tensors
+      self.infos = infos
+      var hasher = Hasher()
+      hasher.combine(config.count)
+      hasher.combine(tensors.count)
+      let ends = tensors.count <= 8 ? Array(tensors.indices) : Array(0..<4) + Array((tensors.count - 4)..<tensors.count)
+      for i in ends where i < infos.count {
+        hasher.combine(tensors[i])
+        hasher.combine(infos[i])
+      }
+      digest = hasher.finalize()
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(digest) }
+
+    static func == (a: BaseKey, b: BaseKey) -> Bool {
+      a.digest == b.digest && a.infos == b.infos && a.tensors == b.tensors && a.config == b.config
+    }
   }
 
   /// Bases already read by this process: the cases of a matrix row load the same base from
@@ -84,7 +100,7 @@ public struct ProfileLoader: ConformanceLoader {
     var loaded: [AdapterLoading.LoadedAdapter] = []
     let reads = prepared.reads
     do {
-      base = try reads.baseModel(prepared.base, formats: formats, reader: readerName) { folder in
+      base = try reads.baseModel(prepared.base, reader: reader) { folder in
         try Self.baseModel(config: folder.config, weights: folder.tensors, source: prepared.base)
       }
     } catch {
@@ -118,7 +134,7 @@ public struct ProfileLoader: ConformanceLoader {
   }
 
   private func readAdapter(_ path: String, _ reads: CaseReads) throws -> AdapterSource {
-    let folder = try reads.adapter(path, formats: formats, reader: readerName)
+    let folder = try reads.adapter(path, reader: reader)
     return AdapterSource(config: try reads.adapterConfig(path), tensors: folder.tensors, path: path)
   }
 

@@ -43,6 +43,19 @@ public struct BaseModelDescription: Sendable, Hashable {
     }
   }
 
+  // Hashed by the fields that tell bases apart cheaply: planning's memos are keyed by whole descriptions
+  // (thousands of lookups per matrix), and hashing every layout entry and config member was a tenth of
+  // planning the matrix (`perf record`). Equal descriptions still hash alike (these are fields `==`
+  // compares); bases that differ elsewhere only share a bucket.
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(family)
+    hasher.combine(dimensions)
+    hasher.combine(dtype)
+    hasher.combine(shardCount)
+    hasher.combine(layout.count)
+    hasher.combine(config.count)
+  }
+
   /// The dtype and shape of a parameter in this model.
   public func info(of parameter: ParameterSpec) -> TensorInfo { TensorInfo(dtype: dtype, shape: parameter.shape) }
 
