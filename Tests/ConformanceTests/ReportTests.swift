@@ -110,25 +110,6 @@ struct ReportTests {
     #expect(Escaping.scriptJSON("\"</script>\u{2028}\"") == "\"\\u003c/script\\u003e\\u2028\"")
   }
 
-  /// `CompactJSON` writes what `JSONWriter` writes without whitespace, keys sorted or not: every ASCII
-  /// character in keys and strings, other scripts, empty and nested containers, and the page's own data.
-  @Test(arguments: [false, true])
-  func compactJSONAsJSONWriter(sortKeys: Bool) {
-    var strings = (0..<128).map { String(Unicode.Scalar(UInt8($0))) }
-    strings += ["", "é", "e\u{301}", "🙂", "\u{2028}", "\u{FFFF}", "a\"b\\c\nd\u{1}e\u{7F}f\u{1F}"]
-    var members: [(String, JSONValue)] = strings.enumerated().map { ("\($0.element)\($0.offset)", .string($0.element)) }
-    members += [("z", .array([])), ("a", .object(JSONObject())), ("n", .number("1e-05")), ("t", .bool(true)), ("f", .bool(false))]
-    members += [("0", .null), ("B", .array([.number("-2"), .string("x"), .object(JSONObject([("y", .string("\n"))]))]))]
-    let object = JSONValue.object(JSONObject(members))
-    let values: [JSONValue] = [
-      object, .array([object, .array([.null, .array([])])]), .string(strings.joined()), .array([]), .object(JSONObject()),
-      HTMLReport.payload(ReportFixtures.run(), diff: nil),
-    ]
-    for value in values {
-      #expect(CompactJSON(sortKeys: sortKeys).string(value) == JSONWriter(indent: nil, sortKeys: sortKeys).string(value))
-    }
-  }
-
   /// The escapes on UTF-8 bytes give what escaping scalar by scalar by the same rules gives (written
   /// out here as the rules read), for every ASCII character, the non-characters and their neighbours,
   /// and text around them.

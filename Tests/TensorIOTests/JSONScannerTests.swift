@@ -121,4 +121,45 @@ import TensorIO
       #expect(try JSONValue.parse(writer.string(value)) == value)
     }
   }
+
+  /// The writer escapes on UTF-8 bytes what JSON's rules, applied scalar by scalar as they read (written out
+  /// here), escape: every ASCII character, DEL, other scripts, combining marks, a scalar above U+FFFF, with
+  /// and without `asciiOnly`, compact and indented, keys sorted or not.
+  @Test(arguments: [JSONWriter.compact, JSONWriter(indent: nil, sortKeys: true), .pythonSorted, JSONWriter(indent: 1, asciiOnly: true)])
+  func writerEscapesAsTheRulesRead(_ writer: JSONWriter) {
+    func hex4(_ v: UInt32) -> String { "\\u" + String(repeating: "0", count: 4 - String(v, radix: 16).count) + String(v, radix: 16) }
+    func reference(_ s: String) -> String {
+      var out = "\""
+      for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case "\u{08}": out += "\\b"
+        case "\u{0C}": out += "\\f"
+        case _ where scalar.value < 0x20 || (writer.asciiOnly && scalar.value > 0x7E):
+          if scalar.value > 0xFFFF {
+            let v = scalar.value - 0x10000
+            out += hex4(0xD800 + (v >> 10)) + hex4(0xDC00 + (v & 0x3FF))
+          } else {
+            out += hex4(scalar.value)
+          }
+        default: out.unicodeScalars.append(scalar)
+        }
+      }
+      return out + "\""
+    }
+    var strings = (0..<128).map { String(Unicode.Scalar(UInt8($0))) }
+    strings += ["", "é", "e\u{301}", "層", "🙂", "\u{2028}", "\u{FFFF}", "a\"b\\c\nd\u{1}e\u{7F}f\u{1F}🙂g"]
+    for text in strings {
+      #expect(writer.string(.string(text)) == reference(text), "\(Array(text.unicodeScalars))")
+      let object = JSONValue.object(JSONObject([(text, .string(text))]))
+      let separator = writer.indent == nil ? ":" : ": "
+      let expected = writer.indent.map { "{\n" + String(repeating: " ", count: $0) } ?? "{"
+      #expect(writer.string(object) == expected + reference(text) + separator + reference(text) + (writer.indent == nil ? "}" : "\n}"))
+    }
+  }
 }
+

@@ -14,7 +14,7 @@ public enum ResultsFile {
   public static func encode(_ run: RunResults) -> String {
     guard case .object(let document) = json(run) else { return "" }
     let pretty = JSONWriter(indent: 2, sortKeys: true)
-    let line = CompactJSON(sortKeys: true)
+    let line = JSONWriter(indent: nil, sortKeys: true)
     let members = document.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
     var out = "{"
     for (i, member) in members.enumerated() {

@@ -22,91 +22,127 @@ public struct JSONWriter: Sendable {
 
   /// The text.
   public func string(_ value: JSONValue) -> String {
-    var out = ""
+    var out: [UInt8] = []
+    out.reserveCapacity(256)
     write(value, level: 0, into: &out)
-    return out
+    return String(decoding: out, as: UTF8.self)
   }
 
-  private func write(_ value: JSONValue, level: Int, into out: inout String) {
+  // Written on UTF-8 bytes: reports write tens of thousands of results whose strings hold quotes and newlines
+  // (outcomes embedded as JSON text), and escaping those a scalar at a time was half of rendering them.
+  private func write(_ value: JSONValue, level: Int, into out: inout [UInt8]) {
     switch value {
-    case .null: out += "null"
-    case .bool(let b): out += b ? "true" : "false"
-    case .number(let text): out += text
+    case .null: out.append(contentsOf: "null".utf8)
+    case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+    case .number(let text): out.append(contentsOf: text.utf8)
     case .string(let s): Self.writeString(s, asciiOnly: asciiOnly, into: &out)
     case .array(let elements):
       if elements.isEmpty {
-        out += "[]"
+        out.append(contentsOf: "[]".utf8)
         return
       }
-      out += "["
+      out.append(UInt8(ascii: "["))
       for (i, element) in elements.enumerated() {
-        if i > 0 { out += "," }
+        if i > 0 { out.append(UInt8(ascii: ",")) }
         newline(level + 1, into: &out)
         write(element, level: level + 1, into: &out)
       }
       newline(level, into: &out)
-      out += "]"
+      out.append(UInt8(ascii: "]"))
     case .object(let object):
       if object.count == 0 {
-        out += "{}"
+        out.append(contentsOf: "{}".utf8)
         return
       }
-      out += "{"
+      out.append(UInt8(ascii: "{"))
       let members = sortKeys ? object.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) } : object.members
       for (i, member) in members.enumerated() {
-        if i > 0 { out += "," }
+        if i > 0 { out.append(UInt8(ascii: ",")) }
         newline(level + 1, into: &out)
         Self.writeString(member.key, asciiOnly: asciiOnly, into: &out)
-        out += indent == nil ? ":" : ": "
+        out.append(contentsOf: (indent == nil ? ":" : ": ").utf8)
         write(member.value, level: level + 1, into: &out)
       }
       newline(level, into: &out)
-      out += "}"
+      out.append(UInt8(ascii: "}"))
     }
   }
 
-  private func newline(_ level: Int, into out: inout String) {
+  private func newline(_ level: Int, into out: inout [UInt8]) {
     guard let indent else { return }
-    out += "\n"
-    out += String(repeating: " ", count: indent * level)
+    out.append(UInt8(ascii: "\n"))
+    out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent * level))
   }
 
   /// Appends `s` as a JSON string literal.
   public static func writeString(_ s: String, asciiOnly: Bool = false, into out: inout String) {
-    out += "\""
-    // Most strings (keys, ids, names) need no escape: one byte scan, one append.
-    if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && (!asciiOnly || $0 <= 0x7E) }) {
-      out += s
-      out += "\""
-      return
-    }
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case "\u{08}": out += "\\b"
-      case "\u{0C}": out += "\\f"
-      default:
-        if scalar.value < 0x20 || (asciiOnly && scalar.value > 0x7E) {
-          if scalar.value > 0xFFFF {
-            let v = scalar.value - 0x10000
-            out += hex4(0xD800 + (v >> 10)) + hex4(0xDC00 + (v & 0x3FF))
-          } else {
-            out += hex4(scalar.value)
-          }
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    out += "\""
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(s.utf8.count + 2)
+    writeString(s, asciiOnly: asciiOnly, into: &bytes)
+    out += String(decoding: bytes, as: UTF8.self)
   }
 
-  private static func hex4(_ v: UInt32) -> String {
-    let digits = String(v, radix: 16)
-    return "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
+  /// Appends `s` as a JSON string literal: `"`, `\` and the C0 controls escaped (the short forms where JSON
+  /// has them, else `\u00xx`); with `asciiOnly` also DEL and every non-ASCII scalar (`\uXXXX`, a surrogate
+  /// pair above U+FFFF). Runs of bytes that need no escape are copied whole.
+  static func writeString(_ s: String, asciiOnly: Bool, into out: inout [UInt8]) {
+    out.append(UInt8(ascii: "\""))
+    var s = s
+    s.withUTF8 { bytes in
+      var plain = 0
+      var i = 0
+      while i < bytes.count {
+        let byte = bytes[i]
+        if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && (!asciiOnly || byte < 0x7F) {
+          i += 1
+          continue
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plain..<i]))
+        switch byte {
+        case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
+        case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
+        case UInt8(ascii: "\n"): out.append(contentsOf: #"\n"#.utf8)
+        case UInt8(ascii: "\r"): out.append(contentsOf: #"\r"#.utf8)
+        case UInt8(ascii: "\t"): out.append(contentsOf: #"\t"#.utf8)
+        case 0x08: out.append(contentsOf: #"\b"#.utf8)
+        case 0x0C: out.append(contentsOf: #"\f"#.utf8)
+        case ..<0x80:
+          hex4(UInt32(byte), into: &out)
+        default:
+          // Only with `asciiOnly`: the scalar this lead byte starts, from the (valid) UTF-8 that follows.
+          let (scalar, length) = decodeScalar(bytes, at: i)
+          if scalar > 0xFFFF {
+            let v = scalar - 0x10000
+            hex4(0xD800 + (v >> 10), into: &out)
+            hex4(0xDC00 + (v & 0x3FF), into: &out)
+          } else {
+            hex4(scalar, into: &out)
+          }
+          i += length
+          plain = i
+          continue
+        }
+        i += 1
+        plain = i
+      }
+      out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plain...]))
+    }
+    out.append(UInt8(ascii: "\""))
+  }
+
+  /// The scalar whose UTF-8 starts at `i` (a String's bytes are valid UTF-8) and its length in bytes.
+  private static func decodeScalar(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> (UInt32, Int) {
+    let lead = UInt32(bytes[i])
+    let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
+    var scalar = lead & (length == 4 ? 0x07 : length == 3 ? 0x0F : 0x1F)
+    for k in 1..<length { scalar = scalar << 6 | UInt32(bytes[i + k] & 0x3F) }
+    return (scalar, length)
+  }
+
+  private static let hexDigits = Array("0123456789abcdef".utf8)
+
+  private static func hex4(_ v: UInt32, into out: inout [UInt8]) {
+    out.append(contentsOf: #"\u"#.utf8)
+    for shift in stride(from: 12, through: 0, by: -4) { out.append(hexDigits[Int(v >> UInt32(shift) & 0xF)]) }
   }
 }
