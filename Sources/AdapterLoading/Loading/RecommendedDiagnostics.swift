@@ -188,7 +188,7 @@ struct RecommendedDiagnostics {
     let loaded = Set(weights.raw.loadedKeys)
     let baseKeys = weights.checkpointAfterRemap.keys.filter { key in
       loaded.contains(key) && !prefixes.covers(key) && !key.hasSubstring(".modules_to_save.")
-        && !key.contains(".token_adapter.trainable_tokens_delta.")
+        && !key.containsText(".token_adapter.trainable_tokens_delta.")
     }
     let embeddingKeys = baseKeys.filter { key in embeddingModules.contains { key.hasPrefix($0 + ".") } }
     let embeddingSet = Set(embeddingKeys)
@@ -279,7 +279,7 @@ struct RecommendedDiagnostics {
     }
     if !other.isEmpty {
       let sample = other[0]
-      let ranks = other.allSatisfy { $0.key.contains(".lora_A.") || $0.key.contains(".lora_B.") }
+      let ranks = other.allSatisfy { $0.key.containsText(".lora_A.") || $0.key.containsText(".lora_B.") }
       result.append(
         Diagnostic(
           code: .shapeMismatch, severity: .error, keys: other.map(\.key),

@@ -25,7 +25,7 @@ enum TransformersConversion {
     var passthrough: [StateDict.Entry] = []
     var lora: [(position: Int, entry: StateDict.Entry)] = []
     for (position, entry) in state.entries.enumerated() {
-      if entry.key.contains(".lora_") { lora.append((position, entry)) } else { passthrough.append(entry) }
+      if entry.key.containsText(".lora_") { lora.append((position, entry)) } else { passthrough.append(entry) }
     }
     guard !lora.isEmpty else { return (state, [:]) }
     lora.sort { a, b in
