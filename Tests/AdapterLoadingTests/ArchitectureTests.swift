@@ -57,6 +57,15 @@ struct ArchitectureTests {
     #expect(rename("encoder.layer.0.output.LayerNorm.gamma", bert) == "encoder.layer.0.output.LayerNorm.weight")
   }
 
+  @Test("a recorded class's short name is its last dotted part without the modeling-module mark", arguments: [
+    ("nn.Linear", "Linear"), ("~Qwen3MoeAttention", "Qwen3MoeAttention"), ("torch.nn.modules.conv.Conv1d", "Conv1d"),
+    ("pkg.~Block", "Block"), ("a.b.", "b"), ("", ""), ("Plain", "Plain"),
+  ])
+  func shortClassNames(_ className: String, _ short: String) {
+    let record = ModuleRecord(kind: .other, className: className, tensors: [], nonPersistentBuffers: [], children: [])
+    #expect(record.shortClassName == short)
+  }
+
   @Test("a required literal never rules out a key the regex matches", arguments: [
     ("^embed_out\\.", "embed_out."), ("LayerNorm.gamma", "LayerNorm"), ("(q|k|v)_input_norm", "_input_norm"),
     ("^model\\.language_model\\.model", "model.language_model.model"), ("a*bc", "bc"),

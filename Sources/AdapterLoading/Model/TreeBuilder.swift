@@ -81,8 +81,6 @@ struct TreeBuilder {
   /// Orders everything and assigns kinds and class names.
   func finish() throws(BaseModelError) -> ModuleTree {
     var tree = self.tree
-    // A recorded module's class names, once per record (every layer of a model shares its layer's records).
-    var recordedClasses: [Int: (short: String, qualified: String)] = [:]
     let pythonModule = architecture.recordedClass?.pythonModule ?? ""
     for node in tree.modules.indices {
       let record = architecture.records.record(recordNodes[node])
@@ -109,15 +107,8 @@ struct TreeBuilder {
       {
         tree[node].kind = .embedding(numEmbeddings: out, embeddingDim: tree[node].tensors[0].info.shape[1])
       }
-      if let record, let recordNode = recordNodes[node] {
-        let names = recordedClasses[recordNode] ?? (record.shortClassName, record.qualifiedClassName(module: pythonModule))
-        recordedClasses[recordNode] = names
-        tree[node].className = record.className.isEmpty ? Self.className(of: tree[node], record: record) : names.short
-        tree[node].pythonClass = names.qualified
-      } else {
-        tree[node].className = Self.className(of: tree[node], record: record)
-        tree[node].pythonClass = record.map { $0.qualifiedClassName(module: pythonModule) }
-      }
+      tree[node].className = Self.className(of: tree[node], record: record)
+      tree[node].pythonClass = record.map { $0.qualifiedClassName(module: pythonModule) }
     }
     tree[tree.root].className = architecture.recordedClass?.name ?? "Module"
     return tree

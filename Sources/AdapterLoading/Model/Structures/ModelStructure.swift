@@ -90,7 +90,12 @@ public struct ModuleRecord: Sendable, Hashable {
 
   /// The bare class name (`FalconLinear`, `Linear`).
   public var shortClassName: String {
-    String(className.split(separator: ".").last.map { $0.hasPrefix("~") ? $0.dropFirst() : $0 } ?? "")
+    // The last non-empty dotted part, found without splitting the rest (asked for every module of a model).
+    var head = className[...]
+    while head.hasSuffix(".") { head = head.dropLast() }
+    var last = head.lastIndex(of: ".").map { head[head.index(after: $0)...] } ?? head
+    if last.hasPrefix("~") { last = last.dropFirst() }
+    return String(last)
   }
 
   /// The fully qualified Python class, as `type(module)` prints it.
