@@ -56,47 +56,12 @@ public struct PairCache: Sendable {
     return FileSystem.join(folder, String(hasher.finalize().prefix(32)))
   }
 
-  /// A recipe as the bytes its key hashes: every value tagged by its kind, every text and list
-  /// prefixed by its length, objects in their members' order (the order the plan builds them in). Two
-  /// recipes give the same bytes only if they are the same recipe. Not JSON text: sorting and escaping
-  /// every key was more than half of preparing a cached case (`perf record` of a default run), and an
+  /// A recipe as the bytes its key hashes: its compact JSON text, objects in their members' order (the order
+  /// the plan builds them in). JSON text tells any two values apart; sorting every object's keys for
+  /// Python's layout was more than half of preparing a cached case (`perf record` of a default run), and an
   /// entry is only ever looked up by the build that wrote it.
   static func keyBytes(_ recipe: JSONValue) -> [UInt8] {
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(16 << 10)
-    func count(_ n: Int) {
-      var n = UInt64(n)
-      for _ in 0..<8 {
-        bytes.append(UInt8(truncatingIfNeeded: n))
-        n >>= 8
-      }
-    }
-    func text(_ tag: UInt8, _ value: String) {
-      bytes.append(tag)
-      count(value.utf8.count)
-      bytes.append(contentsOf: value.utf8)
-    }
-    func write(_ value: JSONValue) {
-      switch value {
-      case .null: bytes.append(0)
-      case .bool(let flag): bytes.append(flag ? 2 : 1)
-      case .number(let literal): text(3, literal)
-      case .string(let string): text(4, string)
-      case .array(let items):
-        bytes.append(5)
-        count(items.count)
-        for item in items { write(item) }
-      case .object(let object):
-        bytes.append(6)
-        count(object.count)
-        for member in object.members {
-          text(4, member.key)
-          write(member.value)
-        }
-      }
-    }
-    write(recipe)
-    return bytes
+    Array(JSONWriter.compact.string(recipe).utf8)
   }
 
   /// What a pair's files are made of: its manifest (`case.json`: ids, mutations, counts, the expected
