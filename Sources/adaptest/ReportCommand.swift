@@ -217,13 +217,17 @@ func loadCorpus(_ root: String, matrix: MatrixSelection = .all) throws -> Corpus
 
 /// Reads a results.json, given directly or as the report folder holding it.
 func readResults(_ path: String) throws -> RunResults {
-  let file = FileSystem.kind(of: path) == .directory ? FileSystem.join(path, "results.json") : path
   do {
-    return try ReportWriter.read(file)
+    return try ReportWriter.read(resultsFile(path))
   } catch {
     printError("error: \(error)")
     throw ExitCode(ExitStatus.invalidInput)
   }
+}
+
+/// The results file `path` names: the file itself, or a report folder's `results.json`.
+func resultsFile(_ path: String) -> String {
+  FileSystem.kind(of: path) == .directory ? FileSystem.join(path, "results.json") : path
 }
 
 /// Counts per loader and status, one line each.

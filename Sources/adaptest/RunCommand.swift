@@ -32,7 +32,7 @@ struct RunCommand: AsyncParsableCommand {
   @Flag(help: "Write this run's statuses into the baseline; a filtered or sharded run changes only the cases it ran.")
   var updateBaseline = false
   @Option(help: "The corpus folder.") var corpus = "Corpus"
-  @Option(help: "Case runs in flight at once (default: the number of cores).") var jobs: Int?
+  @Option(help: "Case runs in flight at once (default: one more than the number of cores).") var jobs: Int?
   @Option(help: "Seconds an external driver may take per case.") var timeout: Double = 60
   @Option(help: "Driver processes per external loader.") var driverProcesses = 1
   @Flag(help: "Keep the generated case folders (printed at the end).") var keepArtifacts = false
@@ -109,8 +109,11 @@ struct RunCommand: AsyncParsableCommand {
     if !list {
       try checkOut()
     }
-    // Read before the run: an unreadable baseline is found now, not after it.
-    let baselineRun: RunResults? = try baseline.flatMap { FileSystem.isFile($0) ? try readResults($0) : nil }
+    // Read while the corpus is planned, and awaited before the run: an unreadable baseline is found then,
+    // not after the run.
+    let baselineRead = Task { () throws -> RunResults? in
+      try baseline.flatMap { FileSystem.isFile($0) ? try ReportWriter.read(resultsFile($0)) : nil }
+    }
     let started = Monotonic.now
     let pattern: Pattern?
     do {
@@ -143,6 +146,13 @@ struct RunCommand: AsyncParsableCommand {
       source.hash = try CLIFailure.reading(corpus) { try Corpus.fileHash(root: corpus) }
     }
     if let rerun { source.cases = source.cases.filter { rerun.ids.contains($0.id) } }
+    let baselineRun: RunResults?
+    do {
+      baselineRun = try await baselineRead.value
+    } catch {
+      printError("error: \(error)")
+      throw ExitCode(ExitStatus.invalidInput)
+    }
     let corpusSeconds = Monotonic.now - started
     let lintErrors = source.diagnostics.filter { $0.severity == .error }
     for diagnostic in lintErrors { printError(DisplayText.terminalSafe(diagnostic.relative(to: corpus).description)) }
@@ -211,7 +221,7 @@ struct RunCommand: AsyncParsableCommand {
         fallBack ? LoaderExpectations.resolve(id, in: expectationFiles) : expectationFiles[id] ?? LoaderExpectations(loader: id)
       },
       loaders: instances, materializer: source.materializer, filter: pattern, shard: shardValue,
-      jobs: jobs ?? ConformanceRunner.processorCount, scratch: scratch, keepArtifacts: keepArtifacts,
+      jobs: jobs ?? ConformanceRunner.defaultJobs, scratch: scratch, keepArtifacts: keepArtifacts,
       details: fullDetails ? .full : .compact)
     let planned = plan.count
     print("adaptest run: \(planned) case run(s) × \(instances.count) loader(s) (\(selected.joined(separator: ", ")))")

@@ -1,4 +1,5 @@
 import Dispatch
+import SystemSupport
 import TensorIO
 import TestSupport
 import Testing
@@ -32,6 +33,53 @@ struct CaseTimeLimitTests {
     #expect(status == ["before": .pass, "hang": .timeout, "after": .pass])
     let message = try #require(results.first { $0.id == "hang" }?.message)
     #expect(message.contains("per-case limit of 90 s"), "\(message)")
+  }
+
+  /// An in-process loader that blocks its thread on `hang` until released, and counts its calls.
+  struct BlockingLoader: InProcessLoader {
+    let id: String
+    var blocks = false
+    let release = DispatchSemaphore(value: 0)
+    let calls = Locked([String: Int]())
+
+    func start() async throws -> LoaderInfo {
+      LoaderInfo(id: id, name: id, version: "1.0", capabilities: LoaderCapabilities(reports: [.missingKeys, .unexpectedKeys, .error]))
+    }
+
+    func answer(_ prepared: PreparedCase) -> LoaderAnswer {
+      calls.withLock { $0[prepared.run.spec.id, default: 0] += 1 }
+      if blocks && prepared.run.spec.id == "hang" { release.wait() }
+      return RunnerTests.clean
+    }
+  }
+
+  @Test("an in-process loader that blocks a case is TIMEOUT; the loaders after it answer it on another thread, once")
+  func hungInProcessLoader() async throws {
+    let dir = TemporaryDirectory()
+    let first = BlockingLoader(id: "blocks", blocks: true)
+    let second = BlockingLoader(id: "after")
+    let runs = ["before", "hang", "later"].map { CaseRun(spec: RunnerTests.spec($0), format: .safetensors) }
+    // Shorter than the deadlines thread's idle sleep (its wake-up must be brought forward), long enough
+    // for the answering cases on a loaded machine: they never wait for the cooperative pool.
+    let runner = ConformanceRunner(
+      loaders: [first, second], materializer: PathMaterializer(), jobs: 1, scratch: dir.path, caseTimeLimit: 10)
+    let started = Monotonic.now
+    let (_, results) = await runner.run(runs)
+    let elapsed = Monotonic.now - started
+    let status = Dictionary(uniqueKeysWithValues: results.map { ("\($0.loader) \($0.id)", $0.status) })
+    #expect(
+      status == [
+        "blocks before": .pass, "blocks hang": .timeout, "blocks later": .pass,
+        "after before": .pass, "after hang": .pass, "after later": .pass,
+      ])
+    #expect(elapsed >= 10 && elapsed < 100, "\(elapsed) s")
+    let message = try #require(results.first { $0.loader == "blocks" && $0.id == "hang" }?.message)
+    #expect(message.contains("per-case limit of 10 s"), "\(message)")
+    // The blocked thread, once released, runs nothing more of the case it was abandoned on.
+    first.release.signal()
+    try await Task.sleep(for: .milliseconds(300))
+    #expect(second.calls.value == ["before": 1, "hang": 1, "later": 1])
+    #expect(first.calls.value == ["before": 1, "hang": 1, "later": 1])
   }
 
   @Test("work given its own thread does not wait for the cooperative pool, however much of it blocks")

@@ -84,8 +84,9 @@ struct JUnitSchemaTests {
       return Double(element[start.upperBound...].prefix { $0 != "\"" })
     }
     #expect(times.count == 4)
-    // Each case built and loaded a real llama base and LoRA adapter: more than a millisecond each.
-    #expect(times.allSatisfy { $0 >= 0.001 }, "\(times)")
+    // Measured, not placeholders: the first case read and built a real llama base and LoRA adapter (a
+    // millisecond or more); its format twin, reusing the base model built, can take under half of one.
+    #expect(times.allSatisfy { $0 >= 0 } && times.max()! >= 0.001, "\(times)")
     let results = try ReportWriter.read(dir.file("out/results.json"))
     #expect(results.results.map { $0.seconds ?? -1 } == times, "results.json keeps the same times for report render and merge")
   }

@@ -14,7 +14,8 @@ import Testing
 /// regular file with the error naming it.
 @Suite("Reading whole files")
 struct FileReadTests {
-  @Test(arguments: [0, 1, 4095, 4096, 4097, 300_000])
+  /// Sizes about a page and about the size up to which a `MappedFile` reads rather than maps.
+  @Test(arguments: [0, 1, 4095, 4096, 4097, 262_143, 262_144, 262_145, 300_000])
   func readsEveryByte(size: Int) throws {
     let dir = TemporaryDirectory()
     let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }

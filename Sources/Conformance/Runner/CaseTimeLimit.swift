@@ -14,9 +14,27 @@ import SystemSupport
 ///
 /// External drivers enforce their own limit by killing the driver. An in-process loader (a built-in
 /// profile) cannot be stopped from outside; its answer is abandoned instead, and its work goes on
-/// on a thread of its own (``ProfileLoader`` runs on ``onOwnThread(_:)``), so that even a case that
-/// never finishes cannot stall the run.
+/// on a thread of its own (``InProcessRun``), so that even a case that never finishes cannot stall
+/// the run.
 enum CaseTimeLimit {
+  /// Every loader's answer to the case, in order, each timed: consecutive in-process loaders share one
+  /// thread of their own (``InProcessRun``), the others answer through ``answer(_:_:seconds:)``.
+  static func answers(_ loaders: [any ConformanceLoader], _ prepared: PreparedCase, seconds: Double?) async -> [TimedAnswer] {
+    var answers: [TimedAnswer] = []
+    while answers.count < loaders.count {
+      let inProcess = loaders[answers.count...].prefix { $0 is any InProcessLoader }.compactMap { $0 as? any InProcessLoader }
+      if inProcess.isEmpty {
+        let before = Monotonic.now
+        let answer = await answer(loaders[answers.count], prepared, seconds: seconds)
+        answers.append(TimedAnswer(answer: answer, seconds: Monotonic.now - before))
+      } else {
+        // Fewer answers than loaders when one overran: the rest go on a new thread.
+        answers += await InProcessRun.answers(inProcess, prepared, limit: seconds)
+      }
+    }
+    return answers
+  }
+
   /// The loader's answer, or `.timedOut` if it takes longer than `seconds`.
   static func answer(_ loader: any ConformanceLoader, _ prepared: PreparedCase, seconds: Double?) async -> LoaderAnswer {
     guard let seconds else { return await attempt(loader, prepared) }
@@ -43,134 +61,7 @@ enum CaseTimeLimit {
     }
   }
 
-  private static func format(_ seconds: Double) -> String {
+  static func format(_ seconds: Double) -> String {
     seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
-  }
-}
-
-/// Runs blocking or CPU-bound work on a thread of its own, never on the cooperative pool or a
-/// shared dispatch worker: even work that never returns cannot starve anything else.
-///
-/// The thread is one of ``OwnThreads``: a thread that finished its work waits for the next, and a
-/// new thread is started only when none is waiting. A thread per call (39,000 of them in a default
-/// run) cost a `clone`, a stack mapping and its teardown each, and made `perf` miss the short-lived
-/// threads' samples.
-func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-  await withCheckedContinuation { continuation in
-    if !OwnThreads.shared.run({ continuation.resume(returning: work()) }) {
-      // No thread to be had (resource exhaustion): run here rather than not at all.
-      continuation.resume(returning: work())
-    }
-  }
-}
-
-/// Threads for ``onOwnThread(_:)``, each running one job at a time. A job goes to a waiting thread,
-/// else to a new one, so a job never waits behind another (a job that never ends keeps its thread
-/// and nothing else); at most ``maximumWaiting`` threads wait, the others end when done.
-final class OwnThreads: @unchecked Sendable {
-  static let shared = OwnThreads()
-
-  /// Threads kept waiting for work; more than the run's jobs ever ask for at once.
-  static let maximumWaiting = 64
-
-  private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-  private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-  // Guarded by `mutex`.
-  private var jobs: [() -> Void] = []
-  private var nextJob = 0
-  private var waiting = 0
-  private var started = 0
-
-  /// A pool of its own (the run uses ``shared``; its threads live as long as the process).
-  init() {
-    pthread_mutex_init(mutex, nil)
-    pthread_cond_init(condition, nil)
-  }
-
-  /// Threads started so far, and threads waiting for a job (for tests).
-  var counts: (started: Int, waiting: Int) {
-    pthread_mutex_lock(mutex)
-    defer { pthread_mutex_unlock(mutex) }
-    return (started, waiting)
-  }
-
-  /// Hands `job` to a waiting thread or starts a thread with it; false (and `job` not run) if no
-  /// thread could be started.
-  func run(_ job: @escaping () -> Void) -> Bool {
-    pthread_mutex_lock(mutex)
-    // A queued job needs a waiting thread of its own. (A signalled thread counts as waiting until it
-    // takes a job, and the job it will take counts as queued until then.)
-    if waiting > jobs.count - nextJob {
-      jobs.append(job)
-      pthread_cond_signal(condition)
-      pthread_mutex_unlock(mutex)
-      return true
-    }
-    pthread_mutex_unlock(mutex)
-    guard ThreadJob({ job(); self.work() }).start() else { return false }
-    pthread_mutex_lock(mutex)
-    started += 1
-    pthread_mutex_unlock(mutex)
-    return true
-  }
-
-  /// A thread's life: run queued jobs, wait for more while few enough threads wait.
-  private func work() {
-    pthread_mutex_lock(mutex)
-    while true {
-      if nextJob < jobs.count {
-        let job = jobs[nextJob]
-        nextJob += 1
-        if nextJob == jobs.count {
-          jobs.removeAll(keepingCapacity: true)
-          nextJob = 0
-        }
-        pthread_mutex_unlock(mutex)
-        job()
-        pthread_mutex_lock(mutex)
-        continue
-      }
-      guard waiting < Self.maximumWaiting else { break }
-      waiting += 1
-      pthread_cond_wait(condition, mutex)
-      waiting -= 1
-    }
-    pthread_mutex_unlock(mutex)
-  }
-}
-
-/// A closure run once on a detached POSIX thread.
-private final class ThreadJob: @unchecked Sendable {
-  private let body: () -> Void
-
-  init(_ body: @escaping () -> Void) { self.body = body }
-
-  /// Starts the thread; false if it could not be created.
-  func start() -> Bool {
-    var attributes = pthread_attr_t()
-    pthread_attr_init(&attributes)
-    defer { pthread_attr_destroy(&attributes) }
-    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-    let context = Unmanaged.passRetained(self).toOpaque()
-    #if canImport(Darwin)
-      var thread: pthread_t?
-    #else
-      var thread = pthread_t()
-    #endif
-    let status = pthread_create(&thread, &attributes, { context in
-      #if canImport(Darwin)
-        let job = Unmanaged<ThreadJob>.fromOpaque(context).takeRetainedValue()
-      #else
-        guard let context else { return nil }
-        let job = Unmanaged<ThreadJob>.fromOpaque(context).takeRetainedValue()
-      #endif
-      job.body()
-      return nil
-    }, context)
-    if status != 0 {
-      Unmanaged<ThreadJob>.fromOpaque(context).release()
-      return false
-    }
-    return true
   }
 }

@@ -23,6 +23,24 @@ extension ConformanceLoader {
   public func shutdown() async {}
 }
 
+/// A loader that answers in this process, synchronously (a built-in profile). The runner answers a
+/// case's in-process loaders one after the other on one thread of its own, timed out together
+/// (``InProcessRun``), rather than each through ``run(_:)``.
+public protocol InProcessLoader: ConformanceLoader {
+  /// Loads one prepared case on the calling thread, which may be blocked for as long as it takes (it is
+  /// never one of the cooperative pool's).
+  func answer(_ prepared: PreparedCase) -> LoaderAnswer
+}
+
+extension InProcessLoader {
+  public func run(_ prepared: PreparedCase) async throws -> LoaderAnswer {
+    // Synchronous, CPU-bound work: off the cooperative pool, so a case that never ends (a hostile
+    // regular expression in a config, say) cannot stall the run (see CaseTimeLimit).
+    let loader = self
+    return await onOwnThread { loader.answer(prepared) }
+  }
+}
+
 /// A loader's answer for one case.
 public enum LoaderAnswer: Sendable, Hashable {
   /// The loader answered (the load may have failed: that is in the outcome).

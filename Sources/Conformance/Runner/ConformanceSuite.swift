@@ -24,7 +24,7 @@ public struct ConformanceSuite: Sendable {
   public init(
     cases: [CaseSpec], corpusHash: String, expectations: @escaping @Sendable (String) -> LoaderExpectations,
     loaders: [any ConformanceLoader], materializer: any CaseMaterializer, filter: Pattern? = nil, shard: Shard? = nil,
-    jobs: Int = ConformanceRunner.processorCount, scratch: String, keepArtifacts: Bool = false,
+    jobs: Int = ConformanceRunner.defaultJobs, scratch: String, keepArtifacts: Bool = false,
     details: ConformanceRunner.ResultDetails = .compact
   ) {
     self.details = details

@@ -9,7 +9,7 @@ import TensorIO
 /// A built-in loader: one of the AdapterLoading module's simulation profiles (`recommended`, `peft`,
 /// `peft-0.13`), reading the case's folders like `adaptest check` does. The PEFT profiles read
 /// safetensors the way the Rust reference does (PEFT's own reader); `recommended` reads strictly.
-public struct ProfileLoader: ConformanceLoader {
+public struct ProfileLoader: InProcessLoader {
   public let profile: LoadProfile
   /// The name the loader was asked for (`peft-0.13` stays `peft-0.13` in results, though it is `peft@0.13`).
   public let id: String
@@ -37,11 +37,8 @@ public struct ProfileLoader: ConformanceLoader {
         keyNaming: profile.isTransformers ? .model : .peftModel))
   }
 
-  public func run(_ prepared: PreparedCase) async throws -> LoaderAnswer {
-    // Synchronous, CPU-bound work: off the cooperative pool, so a case that never ends (a hostile
-    // regular expression in a config, say) cannot stall the run (see CaseTimeLimit).
-    let loader = self
-    let observed = await onOwnThread { loader.observe(prepared) }
+  public func answer(_ prepared: PreparedCase) -> LoaderAnswer {
+    let observed = observe(prepared)
     // A load the engine cannot simulate is the profile's limitation, not the loader's answer.
     if let error = observed.error, error.kind == .notSimulated {
       return .cannotTell("the \(profile.rawValue) profile cannot simulate this load: \(error.message)")

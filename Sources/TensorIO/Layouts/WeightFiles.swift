@@ -79,10 +79,14 @@ public enum FolderLayout {
       }
       looked.append(single)
       let singlePath = FileSystem.join(folder, single)
-      if let kind = FileSystem.specialKind(of: singlePath) { throw LayoutError.specialFile(path: singlePath, kind: kind) }
-      if FileSystem.isFile(singlePath) {
+      // One `stat` says both whether the file is there and whether it is something no reader should open.
+      switch FileSystem.kind(of: singlePath) {
+      case .file:
         try requireInside(singlePath, folder: root)
         return WeightFiles(format: format, files: [singlePath])
+      case .other:
+        throw LayoutError.specialFile(path: singlePath, kind: FileSystem.specialKind(of: singlePath) ?? "not a regular file")
+      case .directory, .missing: break
       }
     }
     let pickles = stem == modelWeightsStem ? ["pytorch_model.bin", "pytorch_model.bin.index.json"] : ["\(stem).bin"]
