@@ -11,6 +11,21 @@ struct DiffMergeTests {
     RunResults(info: F.info(timestamp: timestamp, shards: shards), results: results)
   }
 
+  @Test("result keys order by loader, then case id, then format, each by UTF-8 bytes")
+  func resultKeysOrderByTheirPartsInTurn() {
+    let parts = ["", "a", "b", "a/b", "a-b", "é", "Z"]
+    let keys = parts.flatMap { loader in
+      parts.flatMap { id in ["", "hdf5", "safetensors"].map { ResultKey(loader: loader, id: id, format: $0) } }
+    }
+    func bytes(_ key: ResultKey) -> [[UInt8]] { [Array(key.loader.utf8), Array(key.id.utf8), Array(key.format.utf8)] }
+    for a in keys {
+      for b in keys {
+        let expected = bytes(a).lexicographicallyPrecedes(bytes(b)) { $0.lexicographicallyPrecedes($1) }
+        #expect((a < b) == expected, "\(a) < \(b)")
+      }
+    }
+  }
+
   @Test func classifiesEveryKindOfChange() {
     let old = run([
       F.result("recommended", "pass-to-fail", .pass), F.result("recommended", "fail-to-pass", .fail),

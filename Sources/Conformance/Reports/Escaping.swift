@@ -117,25 +117,33 @@ public enum Escaping {
   /// separators are written as `\u` escapes so the text cannot close the element.
   public static func scriptJSON(_ json: String) -> String {
     // Byte by byte: every character replaced is ASCII or U+2028/U+2029 (E2 80 A8/A9 in UTF-8),
-    // and the input is valid UTF-8, so the output is too.
-    let utf8 = Array(json.utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(utf8.count + 64)
-    var index = 0
-    while index < utf8.count {
-      let byte = utf8[index]
-      switch byte {
-      case UInt8(ascii: "<"): out.append(contentsOf: "\\u003c".utf8)
-      case UInt8(ascii: ">"): out.append(contentsOf: "\\u003e".utf8)
-      case UInt8(ascii: "&"): out.append(contentsOf: "\\u0026".utf8)
-      case 0xE2 where index + 2 < utf8.count && utf8[index + 1] == 0x80 && (utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9):
-        out.append(contentsOf: (utf8[index + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8)
-        index += 2
-      default: out.append(byte)
+    // and the input is valid UTF-8, so the output is too. The bytes between replacements are copied a
+    // run at a time (the page's payload is megabytes with few replacements).
+    var json = json
+    return json.withUTF8 { utf8 in
+      var out: [UInt8] = []
+      out.reserveCapacity(utf8.count + 64)
+      var copied = 0
+      var index = 0
+      func replace(_ length: Int, with escape: String) {
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[copied..<index]))
+        out.append(contentsOf: escape.utf8)
+        index += length
+        copied = index
       }
-      index += 1
+      while index < utf8.count {
+        switch utf8[index] {
+        case UInt8(ascii: "<"): replace(1, with: "\\u003c")
+        case UInt8(ascii: ">"): replace(1, with: "\\u003e")
+        case UInt8(ascii: "&"): replace(1, with: "\\u0026")
+        case 0xE2 where index + 2 < utf8.count && utf8[index + 1] == 0x80 && (utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9):
+          replace(3, with: utf8[index + 2] == 0xA8 ? "\\u2028" : "\\u2029")
+        default: index += 1
+        }
+      }
+      out.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[copied...]))
+      return String(decoding: out, as: UTF8.self)
     }
-    return String(decoding: out, as: UTF8.self)
   }
 
   /// C0 controls other than tab/newline/carriage return, and the non-characters U+FFFE/U+FFFF.

@@ -37,9 +37,17 @@ public enum ReportWriter {
     let staging = AtomicFile.temporaryPath(for: target)
     try FileSystem.createDirectory(staging)
     do throws(FileError) {
-      for (name, text) in zip(fileNames, render(run, diff: diff, reportURL: reportURL)) {
-        try AtomicFile.write(text: text, to: FileSystem.join(staging, name))
+      // Each file written as soon as it is rendered, on the core that rendered it.
+      let failures = Locked([FileError?](repeating: nil, count: fileNames.count))
+      DispatchQueue.concurrentPerform(iterations: fileNames.count) { i in
+        let text = render(file: i, run, diff: diff, reportURL: reportURL)
+        do throws(FileError) {
+          try AtomicFile.write(text: text, to: FileSystem.join(staging, fileNames[i]))
+        } catch {
+          failures.withLock { $0[i] = error }
+        }
       }
+      if let failure = failures.value.lazy.compactMap({ $0 }).first { throw failure }
       try publish(staging, to: target)
     } catch {
       removeFolder(staging)
@@ -54,16 +62,20 @@ public enum ReportWriter {
   static func render(_ run: RunResults, diff: ResultsDiff?, reportURL: String?) -> [String] {
     let texts = Locked([String](repeating: "", count: fileNames.count))
     DispatchQueue.concurrentPerform(iterations: fileNames.count) { i in
-      let text =
-        switch i {
-        case 0: SummaryReport.render(run, diff: diff, reportURL: reportURL)
-        case 1: JUnitReport.render(run)
-        case 2: HTMLReport.render(run, diff: diff)
-        default: ResultsFile.encode(run)
-        }
+      let text = render(file: i, run, diff: diff, reportURL: reportURL)
       texts.withLock { $0[i] = text }
     }
     return texts.value
+  }
+
+  /// The text of file `i` of ``fileNames``.
+  private static func render(file i: Int, _ run: RunResults, diff: ResultsDiff?, reportURL: String?) -> String {
+    switch i {
+    case 0: SummaryReport.render(run, diff: diff, reportURL: reportURL)
+    case 1: JUnitReport.render(run)
+    case 2: HTMLReport.render(run, diff: diff)
+    default: ResultsFile.encode(run)
+    }
   }
 
   /// Checks, before a run, that a report set can be written to `folder`: its parent can be created

@@ -105,11 +105,12 @@ public struct ResultKey: Sendable, Hashable, Comparable, CustomStringConvertible
     self.format = format
   }
 
+  /// By loader, then case id, then format, each by UTF-8 bytes. (Without an array of the pairs: a run's
+  /// results are sorted by key, and allocating one per comparison was most of sorting them.)
   public static func < (lhs: ResultKey, rhs: ResultKey) -> Bool {
-    for (a, b) in [(lhs.loader, rhs.loader), (lhs.id, rhs.id), (lhs.format, rhs.format)] where a != b {
-      return a.utf8.lexicographicallyPrecedes(b.utf8)
-    }
-    return false
+    if lhs.loader != rhs.loader { return lhs.loader.utf8.lexicographicallyPrecedes(rhs.loader.utf8) }
+    if lhs.id != rhs.id { return lhs.id.utf8.lexicographicallyPrecedes(rhs.id.utf8) }
+    return lhs.format.utf8.lexicographicallyPrecedes(rhs.format.utf8)
   }
 
   public var description: String { format.isEmpty ? "\(loader): \(id)" : "\(loader): \(id) [\(format)]" }
