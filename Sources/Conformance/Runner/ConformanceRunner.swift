@@ -189,18 +189,25 @@ public struct ConformanceRunner: Sendable {
   ) async -> Executed {
     var timings = RunTimings()
     let spec = run.spec
-    let expectedJSON = OutcomeJSON.encode(spec.expect)
+    // Encoded only for the results that keep them (most passes keep neither), the expectation once.
+    var expectedJSON: JSONValue?
+    func expected() -> JSONValue {
+      if let expectedJSON { return expectedJSON }
+      let encoded = OutcomeJSON.encode(spec.expect)
+      expectedJSON = encoded
+      return encoded
+    }
     func result(
-      _ loader: String, _ status: CaseStatus, actual: JSONValue? = nil, message: String, note: ExpectationNote? = nil,
-      seconds: Double? = nil
+      _ loader: String, _ status: CaseStatus, actual: @autoclosure () -> JSONValue? = nil, message: String,
+      note: ExpectationNote? = nil, seconds: Double? = nil
     ) -> CaseResult {
       // Details are kept where someone will read them: a result that needs attention keeps
       // everything; an expected failure its expectation; a pass or a skip only its status.
       let full = details == .full || status.isUnexpected
       let keepsExpected = full || status == .xfail || status == .error || status == .timeout
       return CaseResult(
-        loader: loader, id: spec.id, format: run.format, status: status, expected: keepsExpected ? expectedJSON : nil,
-        actual: full ? actual : nil, message: message, expectation: note, coordinates: spec.coordinates,
+        loader: loader, id: spec.id, format: run.format, status: status, expected: keepsExpected ? expected() : nil,
+        actual: full ? actual() : nil, message: message, expectation: note, coordinates: spec.coordinates,
         description: full ? spec.description : "", seconds: seconds)
     }
 
