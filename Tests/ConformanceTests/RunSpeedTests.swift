@@ -199,6 +199,14 @@ struct RunSpeedTests {
     for _ in 0..<6 { release.signal() }
   }
 
+  @Test("a concurrent map is the map, in order, whatever the chunk", arguments: [1, 2, 16, 100])
+  func concurrentMapKeepsOrder(chunk: Int) {
+    for count in [0, 1, 15, 16, 17, 1000] {
+      let input = Array(0..<count)
+      #expect(input.concurrentMap(chunk: chunk) { $0 * 3 + 1 } == input.map { $0 * 3 + 1 }, "\(count)")
+    }
+  }
+
   @Test("jobs given at once each get a thread and their own answer")
   func ownThreadsUnderConcurrency() async {
     let answers = await withTaskGroup(of: (Int, Int).self) { group in

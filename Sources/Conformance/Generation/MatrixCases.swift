@@ -64,9 +64,11 @@ public enum MatrixCases {
       let id = caseID(entry)
       if selecting(id) { selected.append(entry) } else { unplanned.append(id) }
     }
-    // Planning each combination (the rule table) is independent work: spread it over the cores.
+    // Planning each combination (the rule table) is independent work: spread it over the cores, a row's
+    // combinations together (each adapter mutation of a tuner saves the same adapter on the same base:
+    // taken one by one, two cores made that save at once).
     let refused = matrix.refused
-    let cases = selected.concurrentMap { spec($0, refused: refused[$0.id]) }
+    let cases = selected.concurrentMap(chunk: 16) { spec($0, refused: refused[$0.id]) }
     return (cases, unplanned, sink.diagnostics, hasher.finalize())
   }
 
