@@ -41,6 +41,33 @@ struct FileReadTests {
     try AtomicFile.write(text: "{", to: path)
     #expect(throws: LayoutError.self) { try readJSON(path: path) }
   }
+
+  /// Files already parsed are kept by content: the same bytes give the same value, other bytes at the
+  /// same path their own, and a broken file is an error naming its path every time it is read.
+  @Test func parsedFilesAreKeptByContentOnly() throws {
+    let dir = TemporaryDirectory()
+    let (a, b) = (dir.file("a.json"), dir.file("b.json"))
+    let text = #"{"model_type": "llama", "r": 8, "nested": {"x": [1.5, null, true]}}"#
+    try AtomicFile.write(text: text, to: a)
+    try AtomicFile.write(text: text, to: b)
+    let expected = try JSONValue.parse(text)
+    #expect(try readJSON(path: a) == expected)
+    #expect(try readJSON(path: b) == expected)
+    try AtomicFile.write(text: #"{"model_type": "llama", "r": 16}"#, to: a)
+    #expect(try readJSON(path: a) == JSONValue.parse(#"{"model_type": "llama", "r": 16}"#))
+    #expect(try readJSON(path: b) == expected)
+    for path in [a, b] {
+      try AtomicFile.write(text: #"{"r": "#, to: path)
+      for _ in 0..<2 {
+        #expect {
+          try readJSON(path: path)
+        } throws: { error in
+          guard case LayoutError.invalidJSON(let named, _) = error else { return false }
+          return named == path
+        }
+      }
+    }
+  }
 }
 
 /// `FileSystem.staysInside` answers for a plain file directly in the folder without resolving paths;

@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// A sharded checkpoint's index (`model.safetensors.index.json`): which file holds each tensor.
 public struct ShardIndex: Sendable, Hashable {
   /// The index file.
@@ -83,8 +85,30 @@ public struct ShardIndex: Sendable, Hashable {
 public func readJSON(path: String) throws -> JSONValue {
   let bytes = try FileSystem.read(path)
   do {
-    return try bytes.withUnsafeBytes { raw in try JSONValue.parse(raw) }
+    guard bytes.count <= ParsedJSONFiles.sizeLimit else { return try bytes.withUnsafeBytes { raw in try JSONValue.parse(raw) } }
+    return try ParsedJSONFiles.shared.value(for: FileContent(bytes)) { () throws(JSONError) in
+      try JSONValue.parse(bytes)
+    }
   } catch let error as JSONError {
     throw LayoutError.invalidJSON(path: path, error)
+  }
+}
+
+/// Small JSON files already parsed by this process, by content: a run reads the same configs from
+/// thousands of case folders (parsing them was a sixth of reading a case, `perf record` of a default run).
+/// Parsing is a function of the bytes alone, so a file with the same bytes gets the same value.
+enum ParsedJSONFiles {
+  static let sizeLimit = 64 * 1024
+  static let shared = Memo<FileContent, JSONValue>(capacity: 512)
+}
+
+/// A file's bytes as a memo key, hashed in one pass over the buffer.
+struct FileContent: Hashable, Sendable {
+  let bytes: [UInt8]
+
+  init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+  func hash(into hasher: inout Hasher) {
+    bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
   }
 }
