@@ -100,6 +100,24 @@ struct PairCacheTests {
     #expect(!left.contains("old-build"))
   }
 
+  @Test("pruned folders are moved aside at once and removed in the background, with those an earlier process left")
+  func prunedFoldersGoInTheBackground() throws {
+    let root = TemporaryDirectory("pair-cache")
+    let cache = PairCache(root: root.path)
+    try FileSystem.createDirectory(cache.folder)
+    for i in 0..<200 { try root.write("old-build/\(i)/case.json", "{}") }
+    try root.write("newer-build/x/case.json", "{}")
+    try root.write(".pruning-older-build-1/x/case.json", "{}")
+    var times = [timespec(tv_sec: 1_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000, tv_nsec: 0)]
+    #expect(utimensat(AT_FDCWD, root.file("old-build"), &times, 0) == 0)
+    cache.pruneOtherBuilds()
+    #expect(!(try FileSystem.contents(ofDirectory: root.path)).contains("old-build"), "gone from its place at once")
+    for _ in 0..<500 where try FileSystem.contents(ofDirectory: root.path).contains(where: { $0.hasPrefix(".pruning-") }) {
+      usleep(20_000)
+    }
+    #expect(try FileSystem.contents(ofDirectory: root.path).sorted() == [FileSystem.lastComponent(cache.folder), "newer-build"].sorted())
+  }
+
   @Test("a build's folder in use by a running process is not pruned by another build")
   func inUseFolderIsKept() throws {
     let root = TemporaryDirectory("pair-cache")
