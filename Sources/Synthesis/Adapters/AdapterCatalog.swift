@@ -109,14 +109,16 @@ public enum AdapterCatalog {
     guard let tuner = TunerCatalog.standard.tuner(for: config.peftType) else {
       throw SynthesisError(field: "peft_type", .invalidValue("the adapter catalog has no tuner \(config.peftType)"))
     }
+    // The model's state dict is built by walking its module tree: once.
+    let stateDict = peft.stateDict
     var modelKeyByCheckpointKey: [String: String] = [:]
-    for entry in peft.stateDict {
+    for entry in stateDict {
       let checkpointKey = tuner.checkpointKey(forModelKey: entry.key, adapterName: adapterName)
       if checkpointKey != entry.key, modelKeyByCheckpointKey[checkpointKey] == nil {
         modelKeyByCheckpointKey[checkpointKey] = entry.key
       }
     }
-    let modelKeys = Set(peft.stateDict.keys)
+    let modelKeys = Set(stateDict.keys)
     // A key of this adapter's containers saved with the adapter name in it, model key and checkpoint key
     // alike (ShadowPEFT's `<container>.default.`): the number of components after the name.
     let namedPrefixes = peft.tunerKeyPrefixes(adapterName: adapterName).filter { $0.hasSuffix("." + adapterName) }
@@ -126,7 +128,7 @@ public enum AdapterCatalog {
       return key.split(separator: ".", omittingEmptySubsequences: false).count
         - prefix.split(separator: ".", omittingEmptySubsequences: false).count
     }
-    let embeddingModules = base.stateDict.compactMap { $0.embedding == nil ? nil : $0.modulePath }
+    let embeddingPrefixes = base.stateDict.compactMap { $0.embedding == nil ? nil : $0.modulePath + "." }
     // An adaption prompt's wrapper parameters are saved under their model keys: no adapter name, no base weight.
     let keysAsSaved = config.peftType == .adaptionPrompt
     return saved.stateDict.map { entry in
@@ -139,7 +141,7 @@ public enum AdapterCatalog {
       return tensor(
         entry.key, info: entry.info,
         modelKey: keysAsSaved ? nil : modelKeyByCheckpointKey[entry.key] ?? auxiliaryModelKey(entry.key, adapterName, modelKeys),
-        adapterName: adapterName, isBaseWeight: !keysAsSaved && modelKeys.contains(entry.key), embeddingModules: embeddingModules,
+        adapterName: adapterName, isBaseWeight: !keysAsSaved && modelKeys.contains(entry.key), embeddingPrefixes: embeddingPrefixes,
         isPromptLearning: config.isPromptLearning || keysAsSaved,
         isTunerState: config.peftType == .shira && entry.key.hasSuffix(".shira_indices"))
     }
@@ -163,13 +165,14 @@ public enum AdapterCatalog {
   }
 
   /// A saved entry as a rule-table tensor: where the adapter name goes, and what role it has.
+  /// `embeddingPrefixes` are the embedding modules' paths, each followed by a dot.
   static func tensor(
     _ key: String, info: TensorInfo, modelKey: String?, adapterName: String, isBaseWeight: Bool,
-    embeddingModules: [String], isPromptLearning: Bool, isTunerState: Bool = false
+    embeddingPrefixes: [String], isPromptLearning: Bool, isTunerState: Bool = false
   ) -> AdapterTensor {
     let prefix = AdapterMutation.peftPrefix
     let modulePath = key.hasPrefix(prefix) ? String(key.dropFirst(prefix.count)) : key
-    let reachesVocabulary = embeddingModules.contains { modulePath.hasPrefix($0 + ".") }
+    let reachesVocabulary = embeddingPrefixes.contains { modulePath.hasPrefix($0) }
     guard let modelKey else {
       if isPromptLearning {
         return AdapterTensor(name: key, shape: info.shape, dtype: info.dtype, fixedModelKey: key)
