@@ -109,6 +109,31 @@ struct PrefixSet {
 
 /// `_remove_adapter_name_from_state_dict_key`.
 func removeAdapterName(from key: String, adapterName: String) -> String {
+  let printable: (UInt8) -> Bool = { $0 >= 0x20 && $0 < 0x7F }
+  guard key.utf8.allSatisfy(printable) && adapterName.utf8.allSatisfy(printable) else {
+    return removeAdapterNameByCharacters(from: key, adapterName: adapterName)
+  }
+  // Printable ASCII (one byte, one character): the `.<name>` to remove is found by bytes, and the key is
+  // copied once, or not at all when it has none (the default remap asks this for every adapter key).
+  let bytes = key.utf8
+  let name = adapterName.utf8
+  guard let lastDot = bytes.lastIndex(of: UInt8(ascii: ".")) else { return key }
+  /// Whether `.<name>` ends at `end`.
+  func endsWithName(_ end: String.Index) -> String.Index? {
+    let length = bytes.distance(from: bytes.startIndex, to: end)
+    guard length > name.count else { return nil }
+    let dot = bytes.index(end, offsetBy: -(name.count + 1))
+    guard bytes[dot] == UInt8(ascii: "."), bytes[bytes.index(after: dot)..<end].elementsEqual(name) else { return nil }
+    return dot
+  }
+  if let dot = endsWithName(bytes.endIndex) { return String(key[..<dot]) }
+  guard let dot = endsWithName(lastDot) else { return key }
+  return String(key[..<dot]) + key[lastDot...]
+}
+
+/// ``removeAdapterName(from:adapterName:)`` with Swift's comparisons by characters: the definition, used
+/// for keys that are not printable ASCII.
+func removeAdapterNameByCharacters(from key: String, adapterName: String) -> String {
   guard key.contains(".") else { return key }
   let suffix = "." + adapterName
   if key.hasSuffix(suffix) { return String(key.dropLast(suffix.count)) }

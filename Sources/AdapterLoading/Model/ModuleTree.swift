@@ -47,10 +47,15 @@ public struct Module: Hashable, Sendable {
   /// module's children have distinct names (``ModuleTree/setChild(_:_:_:)`` replaces, and no other spelling
   /// of an ASCII number equals it), so the first match is that one.
   func child(named name: Substring) -> Int? {
+    childPosition(named: name).map { children[$0].node }
+  }
+
+  /// The position in ``children`` of the child ``child(named:)`` finds.
+  func childPosition(named name: Substring) -> Int? {
     if let i = Int(name), i >= 0, i < children.count, children[i].name == name {
-      return children[i].node
+      return i
     }
-    return children.first { $0.name == name }?.node
+    return children.firstIndex { $0.name == name }
   }
 
   public static func == (lhs: Module, rhs: Module) -> Bool {
@@ -124,7 +129,7 @@ public struct ModuleTree: Hashable, Sendable {
     // Part by part without allocating one (called for every targeted module, several times per injection).
     var rest = path[...]
     while true {
-      let dot = rest.firstIndex(of: ".")
+      let dot = rest.firstDot()
       let part = dot.map { rest[..<$0] } ?? rest
       guard let next = modules[node].child(named: part) else { return nil }
       node = next

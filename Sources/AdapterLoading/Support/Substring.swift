@@ -39,3 +39,17 @@ extension String {
     return contains(needle)
   }
 }
+
+extension Substring {
+  /// `firstIndex(of: ".")`, Swift's search by characters, found by bytes: a `.` byte whose neighbouring
+  /// bytes are ASCII is a character of its own (only non-ASCII scalars join a grapheme with it), and no
+  /// character is a `.` without one. Walking dotted paths by characters was a sixth of injecting an
+  /// adapter and of torch's load (`perf record` of the default run).
+  func firstDot() -> Index? {
+    let bytes = utf8
+    guard let dot = bytes.firstIndex(of: UInt8(ascii: ".")) else { return nil }
+    let isAlone = (dot == bytes.startIndex || bytes[bytes.index(before: dot)] < 0x80)
+      && (bytes.index(after: dot) == bytes.endIndex || bytes[bytes.index(after: dot)] < 0x80)
+    return isAlone ? dot : firstIndex(of: ".")
+  }
+}
