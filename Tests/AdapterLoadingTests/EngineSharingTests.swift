@@ -129,6 +129,17 @@ struct EngineSharingTests {
   }
 
   @Test(
+    "the byte replacement agrees with Swift's replacement by characters",
+    arguments: [
+      ("a.shadow_down.x.weight", "shadow_down.x.", "shadow_down.default."), ("aaaa", "aa", "b"), ("abc", "abcd", "x"),
+      ("x.lm_head.y.lm_head", "lm_head", "lm_head.modules_to_save.x"), ("none", "zz", "y"), ("abc", "", "-"),
+      ("a\r\nb", "\r", "x"), ("cafe\u{301}.x", "cafe.", "y"), ("caf\u{E9}.x", "x", "y"), ("", "a", "b"),
+    ])
+  func replacingText(_ text: String, _ needle: String, _ replacement: String) {
+    #expect(text.replacingText(needle, with: replacement) == text.replacing(needle, with: replacement))
+  }
+
+  @Test(
     "the byte search for a path's dot agrees with Swift's character search",
     arguments: [
       "model.layers.0", "model", "", ".", "a.", ".a", "e\u{301}.x.y", ".\u{301}x.y", "x.\u{301}.y", "\u{600}.a.b",

@@ -41,23 +41,27 @@ extension PeftModel {
     }
 
     var targets: [String] = []
+    var targetNodes: [Int] = []
     var excluded: [String] = []
     var unmatched: [String] = []
-    for (name, _) in named where !name.isEmpty {
+    for (name, node) in named where !name.isEmpty {
       if existingPrefixes.contains(where: { name.hasPrefix($0) }) { continue }
       switch try matcher.check(name) {
-      case .matched: targets.append(name)
+      case .matched:
+        targets.append(name)
+        targetNodes.append(node)
       case .excluded: excluded.append(name)
       case .unmatched: unmatched.append(name)
       }
     }
 
     if isFirst {
-      try createModelLevelState(adapterName, config: config, matched: targets, tunerNode: tunerNode)
+      try createModelLevelState(adapterName, config: config, matched: Array(zip(targets, targetNodes)), tunerNode: tunerNode)
     }
     context.baseModel = base
     context.targetModuleNames = targets
-    context.targetModuleKinds = targets.map { name in tree.module(at: name, from: baseRoot).map { tree[innermostBase($0)].kind } ?? .other }
+    // The modules named so, before any is wrapped (`module(at:)` of a name finds the module listed with it).
+    context.targetModuleKinds = targetNodes.map { tree[innermostBase($0)].kind }
 
     for name in targets {
       guard let node = tree.module(at: name, from: baseRoot) else {
@@ -289,8 +293,11 @@ extension PeftModel {
     }
   }
 
-  /// `_pre_injection_hook`: the tuner model's shared containers and their first entries.
-  mutating func createModelLevelState(_ adapterName: String, config: AdapterConfig, matched: [String], tunerNode: Int)
+  /// `_pre_injection_hook`: the tuner model's shared containers and their first entries, given the matched
+  /// modules' names and nodes.
+  mutating func createModelLevelState(
+    _ adapterName: String, config: AdapterConfig, matched: [(name: String, node: Int)], tunerNode: Int
+  )
     throws(PythonError)
   {
     let attributes = tuner.modelAttributes(config)
@@ -299,7 +306,7 @@ extension PeftModel {
       let dict = tree.add(Module(kind: attribute.container, className: attribute.container.dictClassName))
       tree.setChild(tunerNode, attribute.name, dict)
     }
-    let targets = matched.compactMap { name in tree.module(at: name, from: baseRoot).map { injectionTarget(name, node: $0) } }
+    let targets = matched.map { injectionTarget($0.name, node: $0.node) }
     for entry in try tuner.modelLevelEntries(config, targets: targets, adapterName: adapterName) {
       guard let dict = tree[tunerNode].child(entry.attribute) else { continue }
       addEntry(entry, adapterName: adapterName, to: dict)

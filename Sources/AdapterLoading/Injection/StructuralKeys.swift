@@ -37,7 +37,7 @@ extension PeftModel {
     let module = tree[node]
     var result: [String] = []
     for child in module.children where child.name != "base_layer" && child.name != "model" {
-      let prefix = path.isEmpty ? child.name : path + "." + child.name
+      let prefix = ModuleTree.path(path, child.name)
       let childModule = tree[child.node]
       if let adapterName, childModule.kind.isAdapterDict {
         if childModule.child(adapterName) != nil || childModule.tensors.contains(where: { $0.name == adapterName }) {
@@ -48,7 +48,7 @@ extension PeftModel {
       }
     }
     for tensor in module.tensors {
-      result.append(path.isEmpty ? tensor.name : path + "." + tensor.name)
+      result.append(ModuleTree.path(path, tensor.name))
     }
     return result
   }
@@ -65,9 +65,9 @@ func isKeyUnderPrefixes(_ key: String, _ prefixes: Set<String>) -> Bool {
 
 /// A set of dotted key prefixes that answers "is this key, or one of its dotted ancestors, in the set"
 /// without allocating: each candidate prefix of the key is hashed incrementally (FNV-1a over UTF-8)
-/// and confirmed byte by byte.
+/// and confirmed byte by byte, on the key's own UTF-8 storage.
 struct PrefixSet {
-  private var buckets: [UInt64: [String]] = [:]
+  private var buckets: [UInt64: [[UInt8]]] = [:]
   /// Whether some prefix has this many bytes: a key's other dotted ancestors are not looked up (a
   /// layer's keys have a dozen ancestors, its prefixes one or two lengths).
   private var lengths: [Bool] = []
@@ -76,14 +76,14 @@ struct PrefixSet {
   init(_ prefixes: Set<String>) {
     isEmpty = prefixes.isEmpty
     for prefix in prefixes {
-      buckets[Self.hash(prefix.utf8), default: []].append(prefix)
-      let length = prefix.utf8.count
-      if length >= lengths.count { lengths += repeatElement(false, count: length + 1 - lengths.count) }
-      lengths[length] = true
+      let bytes = Array(prefix.utf8)
+      buckets[Self.hash(bytes[...]), default: []].append(bytes)
+      if bytes.count >= lengths.count { lengths += repeatElement(false, count: bytes.count + 1 - lengths.count) }
+      lengths[bytes.count] = true
     }
   }
 
-  private static func hash(_ bytes: String.UTF8View) -> UInt64 {
+  private static func hash(_ bytes: ArraySlice<UInt8>) -> UInt64 {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
     for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
     return h
@@ -91,19 +91,27 @@ struct PrefixSet {
 
   func covers(_ key: String) -> Bool {
     guard !isEmpty else { return false }
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    var length = 0
-    for b in key.utf8 {
-      if b == UInt8(ascii: "."), matches(h, key, length) { return true }
-      h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3
-      length += 1
-    }
-    return matches(h, key, length)
+    // A native string's bytes are read in place (comparing through the UTF-8 view was half of this test).
+    if let answer = key.utf8.withContiguousStorageIfAvailable(covers) { return answer }
+    return Array(key.utf8).withUnsafeBufferPointer(covers)
   }
 
-  private func matches(_ h: UInt64, _ key: String, _ length: Int) -> Bool {
+  private func covers(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for (length, b) in key.enumerated() {
+      if b == UInt8(ascii: "."), matches(h, key, length) { return true }
+      h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3
+    }
+    return matches(h, key, key.count)
+  }
+
+  private func matches(_ h: UInt64, _ key: UnsafeBufferPointer<UInt8>, _ length: Int) -> Bool {
     guard length < lengths.count, lengths[length], let candidates = buckets[h] else { return false }
-    return candidates.contains { $0.utf8.count == length && key.utf8.prefix(length).elementsEqual($0.utf8) }
+    return candidates.contains { candidate in
+      guard candidate.count == length else { return false }
+      for i in 0..<length where candidate[i] != key[i] { return false }
+      return true
+    }
   }
 }
 

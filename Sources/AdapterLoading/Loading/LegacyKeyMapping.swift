@@ -16,7 +16,7 @@ extension LoadEngine {
     return StateDict(state.entries.map { entry in
       var e = entry
       if let name = names.first(where: { entry.key.hasSubstring($0) }) {
-        e.key = entry.key.replacing(name, with: "\(name).modules_to_save.\(adapterName)")
+        e.key = entry.key.replacingText(name, with: "\(name).modules_to_save.\(adapterName)")
       }
       return e
     })

@@ -149,10 +149,32 @@ public struct ModuleTree: Hashable, Sendable {
       }
       result.append((name, node))
       for child in modules[node].children.reversed() {
-        stack.append((name.isEmpty ? child.name : name + "." + child.name, child.node))
+        stack.append((Self.path(name, child.name), child.node))
       }
     }
     return result
+  }
+
+  /// `parent.child` (`child` under the root), built in one allocation: every module name and key of a
+  /// walk is built so.
+  static func path(_ parent: String, _ child: String, separator: Bool = true) -> String {
+    if parent.isEmpty { return child }
+    var path = ""
+    path.reserveCapacity(parent.utf8.count + child.utf8.count + 1)
+    path += parent
+    if separator { path += "." }
+    path += child
+    return path
+  }
+
+  /// `prefix + child + "."`, in one allocation.
+  static func childPrefix(_ prefix: String, _ child: String) -> String {
+    var path = ""
+    path.reserveCapacity(prefix.utf8.count + child.utf8.count + 1)
+    path += prefix
+    path += child
+    path += "."
+    return path
   }
 
   /// ``namedModules(from:removeDuplicates:)`` (deduplicated, from the root) with only the modules
@@ -171,7 +193,7 @@ public struct ModuleTree: Hashable, Sendable {
         // A subtree without a wanted module is not walked: its modules would only be marked seen, and a
         // module seen there holds nothing wanted wherever else it appears.
         guard holds[child.node] == true else { continue }
-        stack.append((name.isEmpty ? child.name : name + "." + child.name, child.node))
+        stack.append((Self.path(name, child.name), child.node))
       }
     }
     return result
@@ -204,9 +226,9 @@ public struct ModuleTree: Hashable, Sendable {
     var stack: [(String, Int)] = [("", root)]
     while let (path, node) = stack.popLast() {
       let module = modules[node]
-      for tensor in module.tensors where isKept(tensor) { keys.append(path + tensor.name) }
+      for tensor in module.tensors where isKept(tensor) { keys.append(Self.path(path, tensor.name, separator: false)) }
       for child in module.children.reversed() where holds[child.node] == true {
-        stack.append((path + child.name + ".", child.node))
+        stack.append((Self.childPrefix(path, child.name), child.node))
       }
     }
     return keys
@@ -226,10 +248,10 @@ public struct ModuleTree: Hashable, Sendable {
     while let (path, node) = stack.popLast() {
       let module = modules[node]
       for tensor in module.tensors where !tensor.isBuffer || tensor.persistent {
-        entries.append(StateDict.Entry(key: path + tensor.name, info: tensor.info, tiedTo: tensor.tiedTo))
+        entries.append(StateDict.Entry(key: Self.path(path, tensor.name, separator: false), info: tensor.info, tiedTo: tensor.tiedTo))
       }
       for child in module.children.reversed() {
-        stack.append((path + child.name + ".", child.node))
+        stack.append((Self.childPrefix(path, child.name), child.node))
       }
     }
     return entries

@@ -38,6 +38,36 @@ extension String {
     if utf8.allSatisfy(printable) && needle.utf8.allSatisfy(printable) { return hasSubstring(needle) }
     return contains(needle)
   }
+
+  /// `replacing(needle, with: replacement)`, Swift's replacement by characters, done on UTF-8 bytes when
+  /// the text and `needle` are printable ASCII (the searches agree there); Shadow's and PEANuT's key
+  /// mapping replaces in every adapter key.
+  func replacingText(_ needle: String, with replacement: String) -> String {
+    let printable: (UInt8) -> Bool = { $0 >= 0x20 && $0 < 0x7F }
+    guard !needle.isEmpty, utf8.allSatisfy(printable) && needle.utf8.allSatisfy(printable) else {
+      return replacing(needle, with: replacement)
+    }
+    let bytes = Array(utf8)
+    let pattern = Array(needle.utf8)
+    var result: [UInt8] = []
+    var copied = 0
+    var i = 0
+    // Left to right, without overlaps.
+    while i + pattern.count <= bytes.count {
+      if bytes[i] == pattern[0] && bytes[i..<(i + pattern.count)].elementsEqual(pattern) {
+        if result.isEmpty { result.reserveCapacity(bytes.count + replacement.utf8.count) }
+        result += bytes[copied..<i]
+        result += replacement.utf8
+        i += pattern.count
+        copied = i
+      } else {
+        i += 1
+      }
+    }
+    guard copied > 0 else { return self }
+    result += bytes[copied...]
+    return String(decoding: result, as: UTF8.self)
+  }
 }
 
 extension Substring {
