@@ -49,6 +49,11 @@ struct EngineSharingTests {
               into: key, adapterName: "default", prefix: prefix, anchored: anchored), "\(key)")
       }
     }
+    // torch's load of the model's own keys finds a place for each; a key one part off finds none.
+    let ownLoad = TorchStateDictLoader.load(model.tree, model.stateDict)
+    #expect(ownLoad.missingKeys.isEmpty && ownLoad.unexpectedKeys.isEmpty && ownLoad.loadedKeys == model.tree.stateDictEntries().map(\.key))
+    let stray = StateDict(model.stateDict.entries.map { StateDict.Entry(key: $0.key + "_x", info: $0.info) })
+    #expect(TorchStateDictLoader.load(model.tree, stray).unexpectedKeys.count == stray.count)
     // The keys a load shares are the model's own.
     let keys = ModelKeys(model, adapterName: "default")
     #expect(keys.stateDict == model.stateDict)
@@ -76,6 +81,20 @@ struct EngineSharingTests {
     #expect(tree.module(at: "layers.2") == nil)
     #expect(tree.module(at: "layers.") == nil)
     #expect(tree.module(at: "") == tree.root)
+  }
+
+  @Test("names are compared as Swift compares strings: KELVIN SIGN is K")
+  func canonicalEquivalence() {
+    var tree = ModuleTree(root: Module(kind: .container, className: "Root"))
+    let kelvin = tree.add(Module(kind: .other, className: "A", tensors: [ModuleTensor(name: "\u{212A}", info: Self.info([1]))]))
+    tree.setChild(tree.root, "\u{212A}", kelvin)
+    #expect(tree.module(at: "K") == kelvin)
+    #expect(tree.module(at: "K.x") == nil)
+    let checkpoint = StateDict([
+      StateDict.Entry(key: "K.K", info: Self.info([1])), StateDict.Entry(key: "K.J", info: Self.info([1])),
+    ])
+    let result = TorchStateDictLoader.load(tree, checkpoint)
+    #expect(result.missingKeys.isEmpty && result.unexpectedKeys == ["K.J"])
   }
 
   @Test("torch's load: missing keys in state-dict order, unexpected keys by the module that would own them")

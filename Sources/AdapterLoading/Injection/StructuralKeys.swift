@@ -7,7 +7,13 @@ extension PeftModel {
   /// The key prefixes of the PEFT method's tensors; with `adapterName`, adapter-keyed containers
   /// contribute only `<container>.<adapterName>`, and only if they hold that adapter.
   public func tunerKeyPrefixes(adapterName: String? = nil) -> Set<String> {
-    var prefixes = Set<String>()
+    Set(tunerKeyPrefixList(adapterName: adapterName))
+  }
+
+  /// ``tunerKeyPrefixes(adapterName:)`` as found, a prefix possibly repeated: what ``PrefixSet`` is built
+  /// from, without hashing each prefix into a set first.
+  func tunerKeyPrefixList(adapterName: String? = nil) -> [String] {
+    var prefixes: [String] = []
     var auxiliary: [String] = []
     let structural = tree.namedModules { module in
       switch module.kind {
@@ -21,10 +27,10 @@ extension PeftModel {
       case .modulesToSaveWrapper, .trainableTokensWrapper:
         auxiliary.append(name)
       case .tunerModel:
-        prefixes.formUnion(attributePrefixes(node, path: name, adapterName: adapterName))
+        prefixes += attributePrefixes(node, path: name, adapterName: adapterName)
       case .tunerLayer:
         if !Self.isUnder(name, auxiliary) {
-          prefixes.formUnion(attributePrefixes(node, path: name, adapterName: adapterName))
+          prefixes += attributePrefixes(node, path: name, adapterName: adapterName)
         }
       default:
         break
@@ -73,14 +79,18 @@ struct PrefixSet {
   private var lengths: [Bool] = []
   let isEmpty: Bool
 
-  init(_ prefixes: Set<String>) {
-    isEmpty = prefixes.isEmpty
+  init(_ prefixes: some Sequence<String>) {
+    var isEmpty = true
     for prefix in prefixes {
+      isEmpty = false
       let bytes = Array(prefix.utf8)
-      buckets[Self.hash(bytes[...]), default: []].append(bytes)
+      let h = Self.hash(bytes[...])
+      if buckets[h]?.contains(bytes) == true { continue }
+      buckets[h, default: []].append(bytes)
       if bytes.count >= lengths.count { lengths += repeatElement(false, count: bytes.count + 1 - lengths.count) }
       lengths[bytes.count] = true
     }
+    self.isEmpty = isEmpty
   }
 
   private static func hash(_ bytes: ArraySlice<UInt8>) -> UInt64 {

@@ -51,6 +51,11 @@ enum TorchStateDictLoader {
     var unexpected: [(path: Substring, position: Int, key: String)] = []
     for (position, entry) in stateDict.entries.enumerated() {
       let key = entry.key
+      if Module.isASCII(key), let walked = key.utf8.withContiguousStorageIfAvailable({ unexpectedWalk(tree, $0) }) {
+        // The path walked ends `walked` bytes in (ASCII: a byte is a character).
+        if let walked { unexpected.append((key[..<key.utf8.index(key.startIndex, offsetBy: walked)], position, key)) }
+        continue
+      }
       var node = tree.root
       var rest = key[...]
       var walked = key.startIndex  // end of the path walked so far (before its dot)
@@ -78,6 +83,23 @@ enum TorchStateDictLoader {
         .sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
     }
     return TorchLoadResult(missingKeys: missing, unexpectedKeys: unexpectedKeys, errorMessages: errors, loadedKeys: loaded)
+  }
+
+  /// For an ASCII key's bytes: nil when the key names a state-dict entry of the tree, else the length of
+  /// the module path its walk reached (the module that reports it unexpected).
+  private static func unexpectedWalk(_ tree: ModuleTree, _ key: UnsafeBufferPointer<UInt8>) -> Int? {
+    var node = tree.root
+    var walked = 0  // end of the path walked so far (before its dot)
+    var partStart = 0
+    for end in 0..<key.count where key[end] == UInt8(ascii: ".") {
+      let part = UnsafeBufferPointer(rebasing: key[partStart..<end])
+      guard let position = tree.modules[node].childPosition(ascii: part) else { return walked }
+      node = tree.modules[node].children[position].node
+      walked = end
+      partStart = end + 1
+    }
+    let leaf = UnsafeBufferPointer(rebasing: key[partStart...])
+    return tree.modules[node].hasStateDictTensor(ascii: leaf) ? nil : walked
   }
 
   /// The position of each module path in torch's walk of the tree (`named_modules(remove_duplicate=False)`

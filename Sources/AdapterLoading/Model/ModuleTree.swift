@@ -58,6 +58,44 @@ public struct Module: Hashable, Sendable {
     return children.firstIndex { $0.name == name }
   }
 
+  /// ``childPosition(named:)`` for a name given as ASCII bytes (a part of an ASCII key, read in place):
+  /// walking keys through substrings stepped and rounded them character by character, a fifth of torch's load.
+  func childPosition(ascii name: UnsafeBufferPointer<UInt8>) -> Int? {
+    if let i = Self.decimal(name), i < children.count, Self.equal(children[i].name, name) { return i }
+    if let i = children.firstIndex(where: { Self.equal($0.name, name) }) { return i }
+    // Swift compares strings by canonical equivalence: a non-ASCII name (KELVIN SIGN) can equal an ASCII one.
+    guard children.contains(where: { !Self.isASCII($0.name) }) else { return nil }
+    return childPosition(named: Substring(decoding: name, as: UTF8.self))
+  }
+
+  /// Whether a persistent tensor (a state-dict entry) of this module has the name given as ASCII bytes.
+  func hasStateDictTensor(ascii name: UnsafeBufferPointer<UInt8>) -> Bool {
+    let isKept = { (tensor: ModuleTensor) in !tensor.isBuffer || tensor.persistent }
+    if tensors.contains(where: { Self.equal($0.name, name) && isKept($0) }) { return true }
+    guard tensors.contains(where: { !Self.isASCII($0.name) }) else { return false }
+    let text = String(decoding: name, as: UTF8.self)
+    return tensors.contains { $0.name == text && isKept($0) }
+  }
+
+  /// The value of a name made of decimal digits only (what can be a `ModuleList` index), else nil.
+  private static func decimal(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+    guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+    var value = 0
+    for b in bytes {
+      guard b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") else { return nil }
+      value = value * 10 + Int(b - UInt8(ascii: "0"))
+    }
+    return value
+  }
+
+  private static func equal(_ name: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    let utf8 = name.utf8
+    guard utf8.count == bytes.count else { return false }
+    return utf8.withContiguousStorageIfAvailable { $0.elementsEqual(bytes) } ?? utf8.elementsEqual(bytes)
+  }
+
+  static func isASCII(_ text: String) -> Bool { text.utf8.allSatisfy { $0 < 0x80 } }
+
   public static func == (lhs: Module, rhs: Module) -> Bool {
     lhs.kind == rhs.kind && lhs.className == rhs.className && lhs.pythonClass == rhs.pythonClass
       && lhs.tensors == rhs.tensors
@@ -126,7 +164,11 @@ public struct ModuleTree: Hashable, Sendable {
   public func module(at path: String, from start: Int? = nil) -> Int? {
     var node = start ?? root
     if path.isEmpty { return node }
-    // Part by part without allocating one (called for every targeted module, several times per injection).
+    // Part by part without allocating one (called for every targeted module, several times per injection),
+    // on the path's bytes where they are ASCII.
+    if Module.isASCII(path), let found = path.utf8.withContiguousStorageIfAvailable({ module(atASCII: $0, from: node) }) {
+      return found
+    }
     var rest = path[...]
     while true {
       let dot = rest.firstDot()
@@ -136,6 +178,19 @@ public struct ModuleTree: Hashable, Sendable {
       guard let dot else { return node }
       rest = rest[rest.index(after: dot)...]
     }
+  }
+
+  /// ``module(at:from:)`` for an ASCII path's bytes.
+  private func module(atASCII path: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+    var node = start
+    var partStart = 0
+    for end in 0...path.count where end == path.count || path[end] == UInt8(ascii: ".") {
+      let part = UnsafeBufferPointer(rebasing: path[partStart..<end])
+      guard let position = modules[node].childPosition(ascii: part) else { return nil }
+      node = modules[node].children[position].node
+      partStart = end + 1
+    }
+    return node
   }
 
   /// `named_modules()`: pre-order, each module once (the first path that reaches it), root as `""`.
@@ -246,11 +301,11 @@ public struct ModuleTree: Hashable, Sendable {
     var entries: [StateDict.Entry] = []
     var stack: [(String, Int)] = [(prefix, start ?? root)]
     while let (path, node) = stack.popLast() {
-      let module = modules[node]
-      for tensor in module.tensors where !tensor.isBuffer || tensor.persistent {
+      // Read in place: a copy of the module retained each of its arrays.
+      for tensor in modules[node].tensors where !tensor.isBuffer || tensor.persistent {
         entries.append(StateDict.Entry(key: Self.path(path, tensor.name, separator: false), info: tensor.info, tiedTo: tensor.tiedTo))
       }
-      for child in module.children.reversed() {
+      for child in modules[node].children.reversed() {
         stack.append((Self.childPrefix(path, child.name), child.node))
       }
     }
