@@ -199,6 +199,14 @@ struct EngineSharingTests {
   }
 
   @Test(
+    "a path's last component and parent, by bytes, are its split's",
+    arguments: ["model.layers.0.q_proj", "q_proj", "", ".", "a.", "a..", ".a", "a.b..", "e\u{301}.x", "x.\u{301}y", "a\r\n.b"])
+  func pathParts(_ path: String) {
+    #expect(PeftModel.lastComponent(path) == path.split(separator: ".").last ?? "")
+    #expect(parentPath(path) == (path.lastIndex(of: ".").map { String(path[..<$0]) } ?? ""))
+  }
+
+  @Test(
     "Python's repr of a string",
     arguments: [
       ("lora_A.weight", "'lora_A.weight'"), ("it's", "\"it's\""), ("say \"hi\"", "'say \"hi\"'"),

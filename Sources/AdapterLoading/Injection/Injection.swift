@@ -240,6 +240,13 @@ extension PeftModel {
 
   /// The last non-empty dotted component (`path.split(separator: ".").last ?? ""`, without the array).
   static func lastComponent(_ path: String) -> Substring {
+    if path.isASCII {
+      // One byte, one character: searched on bytes (the character search was a tenth of wrapping a layer).
+      let bytes = path.utf8
+      let end = bytes.lastIndex { $0 != UInt8(ascii: ".") }.map { bytes.index(after: $0) } ?? bytes.startIndex
+      let start = bytes[..<end].lastIndex(of: UInt8(ascii: ".")).map { bytes.index(after: $0) } ?? bytes.startIndex
+      return path[start..<end]
+    }
     let end = path.lastIndex { $0 != "." }.map { path.index(after: $0) } ?? path.startIndex
     let trimmed = path[..<end]
     return trimmed.lastIndex(of: ".").map { trimmed[trimmed.index(after: $0)...] } ?? trimmed

@@ -127,8 +127,7 @@ struct PrefixSet {
 
 /// `_remove_adapter_name_from_state_dict_key`.
 func removeAdapterName(from key: String, adapterName: String) -> String {
-  let printable: (UInt8) -> Bool = { $0 >= 0x20 && $0 < 0x7F }
-  guard key.utf8.allSatisfy(printable) && adapterName.utf8.allSatisfy(printable) else {
+  guard key.isPrintableASCII && adapterName.isPrintableASCII else {
     return removeAdapterNameByCharacters(from: key, adapterName: adapterName)
   }
   // Printable ASCII (one byte, one character): the `.<name>` to remove is found by bytes, and the key is

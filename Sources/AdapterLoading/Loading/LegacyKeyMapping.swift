@@ -97,8 +97,7 @@ extension LoadEngine {
   /// the key. Before: the text after the first occurrence, and every occurrence of it in the key is
   /// replaced (Python's `str.replace`).
   static func insertingAdapterName(into key: String, adapterName: String, prefix: String, anchored: Bool) -> String {
-    let printable: (UInt8) -> Bool = { $0 >= 0x20 && $0 < 0x7F }
-    guard key.utf8.allSatisfy(printable) && prefix.utf8.allSatisfy(printable) else {
+    guard key.isPrintableASCII && prefix.isPrintableASCII else {
       return insertingAdapterNameByCharacters(into: key, adapterName: adapterName, prefix: prefix, anchored: anchored)
     }
     // Printable ASCII (every key PEFT writes): one byte, one character, so the searches are done on bytes;

@@ -531,7 +531,7 @@ struct LoadEngine {
         return
       }
       message += "."
-      if let prefix = release.parameterPrefix(model.peftType), prefix.contains(name) {
+      if let prefix = release.parameterPrefix(model.peftType), prefix.containsText(name) {
         message = "Adapter name '\(name)' should not be contained in the prefix '\(prefix)'. This could be the potential "
           + "reason for missing adapter keys. " + message
       }

@@ -117,7 +117,7 @@ struct RecommendedDiagnostics {
   private func nameFindings() -> [Diagnostic] {
     var result: [Diagnostic] = []
     let name = context.adapterName
-    if let prefix = adapter.config.peftType.prefix, prefix.contains(name) {
+    if let prefix = adapter.config.peftType.prefix, prefix.containsText(name) {
       result.append(
         Diagnostic(
           code: .adapterNameCollision, severity: .warning, keys: [name],

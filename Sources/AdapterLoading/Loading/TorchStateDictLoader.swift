@@ -51,7 +51,7 @@ enum TorchStateDictLoader {
     var unexpected: [(path: Substring, position: Int, key: String)] = []
     for (position, entry) in stateDict.entries.enumerated() {
       let key = entry.key
-      if Module.isASCII(key), let walked = key.utf8.withContiguousStorageIfAvailable({ unexpectedWalk(tree, $0) }) {
+      if key.isASCII, let walked = key.utf8.withContiguousStorageIfAvailable({ unexpectedWalk(tree, $0) }) {
         // The path walked ends `walked` bytes in (ASCII: a byte is a character).
         if let walked { unexpected.append((key[..<key.utf8.index(key.startIndex, offsetBy: walked)], position, key)) }
         continue

@@ -64,7 +64,7 @@ public struct Module: Hashable, Sendable {
     if let i = Self.decimal(name), i < children.count, Self.equal(children[i].name, name) { return i }
     if let i = children.firstIndex(where: { Self.equal($0.name, name) }) { return i }
     // Swift compares strings by canonical equivalence: a non-ASCII name (KELVIN SIGN) can equal an ASCII one.
-    guard children.contains(where: { !Self.isASCII($0.name) }) else { return nil }
+    guard children.contains(where: { !$0.name.isASCII }) else { return nil }
     return childPosition(named: Substring(decoding: name, as: UTF8.self))
   }
 
@@ -72,7 +72,7 @@ public struct Module: Hashable, Sendable {
   func hasStateDictTensor(ascii name: UnsafeBufferPointer<UInt8>) -> Bool {
     let isKept = { (tensor: ModuleTensor) in !tensor.isBuffer || tensor.persistent }
     if tensors.contains(where: { Self.equal($0.name, name) && isKept($0) }) { return true }
-    guard tensors.contains(where: { !Self.isASCII($0.name) }) else { return false }
+    guard tensors.contains(where: { !$0.name.isASCII }) else { return false }
     let text = String(decoding: name, as: UTF8.self)
     return tensors.contains { $0.name == text && isKept($0) }
   }
@@ -94,7 +94,6 @@ public struct Module: Hashable, Sendable {
     return utf8.withContiguousStorageIfAvailable { $0.elementsEqual(bytes) } ?? utf8.elementsEqual(bytes)
   }
 
-  static func isASCII(_ text: String) -> Bool { text.utf8.allSatisfy { $0 < 0x80 } }
 
   public static func == (lhs: Module, rhs: Module) -> Bool {
     lhs.kind == rhs.kind && lhs.className == rhs.className && lhs.pythonClass == rhs.pythonClass
@@ -166,7 +165,7 @@ public struct ModuleTree: Hashable, Sendable {
     if path.isEmpty { return node }
     // Part by part without allocating one (called for every targeted module, several times per injection),
     // on the path's bytes where they are ASCII.
-    if Module.isASCII(path), let found = path.utf8.withContiguousStorageIfAvailable({ module(atASCII: $0, from: node) }) {
+    if path.isASCII, let found = path.utf8.withContiguousStorageIfAvailable({ module(atASCII: $0, from: node) }) {
       return found
     }
     var rest = path[...]
@@ -196,11 +195,13 @@ public struct ModuleTree: Hashable, Sendable {
   /// `named_modules()`: pre-order, each module once (the first path that reaches it), root as `""`.
   public func namedModules(from start: Int? = nil, removeDuplicates: Bool = true) -> [(name: String, node: Int)] {
     var result: [(name: String, node: Int)] = []
-    var seen = Set<Int>()
+    // By index, not hashed: a walk marks every module of the model.
+    var seen = [Bool](repeating: false, count: removeDuplicates ? modules.count : 0)
     var stack: [(String, Int)] = [("", start ?? root)]
     while let (name, node) = stack.popLast() {
       if removeDuplicates {
-        guard seen.insert(node).inserted else { continue }
+        guard !seen[node] else { continue }
+        seen[node] = true
       }
       result.append((name, node))
       for child in modules[node].children.reversed() {
@@ -239,10 +240,11 @@ public struct ModuleTree: Hashable, Sendable {
   func namedModules(where isWanted: (Module) -> Bool) -> [(name: String, node: Int)] {
     let holds = holding(isWanted)
     var result: [(name: String, node: Int)] = []
-    var seen = Set<Int>()
+    var seen = [Bool](repeating: false, count: modules.count)
     var stack: [(String, Int)] = [("", root)]
     while let (name, node) = stack.popLast() {
-      guard seen.insert(node).inserted else { continue }
+      guard !seen[node] else { continue }
+      seen[node] = true
       if isWanted(modules[node]) { result.append((name, node)) }
       for child in modules[node].children.reversed() {
         // A subtree without a wanted module is not walked: its modules would only be marked seen, and a
