@@ -107,9 +107,10 @@ extension PeftModel {
     case nil:
       inTarget = false
     }
-    let tied = tiedEmbeddingModuleNames()
     let hasTyingOption = tuner.configFields.contains("ensure_weight_tying")
+    // The tied modules are looked for only where they matter (a walk of the model at every injection).
     if config.json["ensure_weight_tying"]?.boolValue == true {
+      let tied = tiedEmbeddingModuleNames()
       if tied.isEmpty {
         context.warn("You have requested `ensure_weight_tying`, but no tied modules were found in the model")
       } else if !toSave && !inTarget {
@@ -117,7 +118,7 @@ extension PeftModel {
           "You have requested `ensure_weight_tying`, but no tied modules are added in either `modules_to_save` or "
             + "`target_modules`")
       }
-    } else if (toSave || inTarget) && !tied.isEmpty {
+    } else if (toSave || inTarget) && !tiedEmbeddingModuleNames().isEmpty {
       let middle = hasTyingOption
         ? "but `ensure_weight_tying` is not set to True. " : "but no implementation exists to tie the adapters. "
       context.warn(
