@@ -41,23 +41,27 @@ extension PeftModel {
     }
 
     var targets: [String] = []
+    var targetNodes: [Int] = []
     var excluded: [String] = []
     var unmatched: [String] = []
-    for (name, _) in named where !name.isEmpty {
+    for (name, node) in named where !name.isEmpty {
       if existingPrefixes.contains(where: { name.hasPrefix($0) }) { continue }
       switch try matcher.check(name) {
-      case .matched: targets.append(name)
+      case .matched:
+        targets.append(name)
+        targetNodes.append(node)
       case .excluded: excluded.append(name)
       case .unmatched: unmatched.append(name)
       }
     }
 
     if isFirst {
-      try createModelLevelState(adapterName, config: config, matched: targets, tunerNode: tunerNode)
+      try createModelLevelState(adapterName, config: config, matched: Array(zip(targets, targetNodes)), tunerNode: tunerNode)
     }
     context.baseModel = base
     context.targetModuleNames = targets
-    context.targetModuleKinds = targets.map { name in tree.module(at: name, from: baseRoot).map { tree[innermostBase($0)].kind } ?? .other }
+    // The modules named so, before any is wrapped (`module(at:)` of a name finds the module listed with it).
+    context.targetModuleKinds = targetNodes.map { tree[innermostBase($0)].kind }
 
     for name in targets {
       guard let node = tree.module(at: name, from: baseRoot) else {
@@ -103,9 +107,10 @@ extension PeftModel {
     case nil:
       inTarget = false
     }
-    let tied = tiedEmbeddingModuleNames()
     let hasTyingOption = tuner.configFields.contains("ensure_weight_tying")
+    // The tied modules are looked for only where they matter (a walk of the model at every injection).
     if config.json["ensure_weight_tying"]?.boolValue == true {
+      let tied = tiedEmbeddingModuleNames()
       if tied.isEmpty {
         context.warn("You have requested `ensure_weight_tying`, but no tied modules were found in the model")
       } else if !toSave && !inTarget {
@@ -113,7 +118,7 @@ extension PeftModel {
           "You have requested `ensure_weight_tying`, but no tied modules are added in either `modules_to_save` or "
             + "`target_modules`")
       }
-    } else if (toSave || inTarget) && !tied.isEmpty {
+    } else if (toSave || inTarget) && !tiedEmbeddingModuleNames().isEmpty {
       let middle = hasTyingOption
         ? "but `ensure_weight_tying` is not set to True. " : "but no implementation exists to tie the adapters. "
       context.warn(
@@ -236,6 +241,13 @@ extension PeftModel {
 
   /// The last non-empty dotted component (`path.split(separator: ".").last ?? ""`, without the array).
   static func lastComponent(_ path: String) -> Substring {
+    if path.isASCII {
+      // One byte, one character: searched on bytes (the character search was a tenth of wrapping a layer).
+      let bytes = path.utf8
+      let end = bytes.lastIndex { $0 != UInt8(ascii: ".") }.map { bytes.index(after: $0) } ?? bytes.startIndex
+      let start = bytes[..<end].lastIndex(of: UInt8(ascii: ".")).map { bytes.index(after: $0) } ?? bytes.startIndex
+      return path[start..<end]
+    }
     let end = path.lastIndex { $0 != "." }.map { path.index(after: $0) } ?? path.startIndex
     let trimmed = path[..<end]
     return trimmed.lastIndex(of: ".").map { trimmed[trimmed.index(after: $0)...] } ?? trimmed
@@ -289,8 +301,11 @@ extension PeftModel {
     }
   }
 
-  /// `_pre_injection_hook`: the tuner model's shared containers and their first entries.
-  mutating func createModelLevelState(_ adapterName: String, config: AdapterConfig, matched: [String], tunerNode: Int)
+  /// `_pre_injection_hook`: the tuner model's shared containers and their first entries, given the matched
+  /// modules' names and nodes.
+  mutating func createModelLevelState(
+    _ adapterName: String, config: AdapterConfig, matched: [(name: String, node: Int)], tunerNode: Int
+  )
     throws(PythonError)
   {
     let attributes = tuner.modelAttributes(config)
@@ -299,7 +314,7 @@ extension PeftModel {
       let dict = tree.add(Module(kind: attribute.container, className: attribute.container.dictClassName))
       tree.setChild(tunerNode, attribute.name, dict)
     }
-    let targets = matched.compactMap { name in tree.module(at: name, from: baseRoot).map { injectionTarget(name, node: $0) } }
+    let targets = matched.map { injectionTarget($0.name, node: $0.node) }
     for entry in try tuner.modelLevelEntries(config, targets: targets, adapterName: adapterName) {
       guard let dict = tree[tunerNode].child(entry.attribute) else { continue }
       addEntry(entry, adapterName: adapterName, to: dict)

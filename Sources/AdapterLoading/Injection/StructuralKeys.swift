@@ -7,7 +7,13 @@ extension PeftModel {
   /// The key prefixes of the PEFT method's tensors; with `adapterName`, adapter-keyed containers
   /// contribute only `<container>.<adapterName>`, and only if they hold that adapter.
   public func tunerKeyPrefixes(adapterName: String? = nil) -> Set<String> {
-    var prefixes = Set<String>()
+    Set(tunerKeyPrefixList(adapterName: adapterName))
+  }
+
+  /// ``tunerKeyPrefixes(adapterName:)`` as found, a prefix possibly repeated: what ``PrefixSet`` is built
+  /// from, without hashing each prefix into a set first.
+  func tunerKeyPrefixList(adapterName: String? = nil) -> [String] {
+    var prefixes: [String] = []
     var auxiliary: [String] = []
     let structural = tree.namedModules { module in
       switch module.kind {
@@ -21,10 +27,10 @@ extension PeftModel {
       case .modulesToSaveWrapper, .trainableTokensWrapper:
         auxiliary.append(name)
       case .tunerModel:
-        prefixes.formUnion(attributePrefixes(node, path: name, adapterName: adapterName))
+        prefixes += attributePrefixes(node, path: name, adapterName: adapterName)
       case .tunerLayer:
         if !Self.isUnder(name, auxiliary) {
-          prefixes.formUnion(attributePrefixes(node, path: name, adapterName: adapterName))
+          prefixes += attributePrefixes(node, path: name, adapterName: adapterName)
         }
       default:
         break
@@ -37,7 +43,7 @@ extension PeftModel {
     let module = tree[node]
     var result: [String] = []
     for child in module.children where child.name != "base_layer" && child.name != "model" {
-      let prefix = path.isEmpty ? child.name : path + "." + child.name
+      let prefix = ModuleTree.path(path, child.name)
       let childModule = tree[child.node]
       if let adapterName, childModule.kind.isAdapterDict {
         if childModule.child(adapterName) != nil || childModule.tensors.contains(where: { $0.name == adapterName }) {
@@ -48,7 +54,7 @@ extension PeftModel {
       }
     }
     for tensor in module.tensors {
-      result.append(path.isEmpty ? tensor.name : path + "." + tensor.name)
+      result.append(ModuleTree.path(path, tensor.name))
     }
     return result
   }
@@ -65,25 +71,29 @@ func isKeyUnderPrefixes(_ key: String, _ prefixes: Set<String>) -> Bool {
 
 /// A set of dotted key prefixes that answers "is this key, or one of its dotted ancestors, in the set"
 /// without allocating: each candidate prefix of the key is hashed incrementally (FNV-1a over UTF-8)
-/// and confirmed byte by byte.
+/// and confirmed byte by byte, on the key's own UTF-8 storage.
 struct PrefixSet {
-  private var buckets: [UInt64: [String]] = [:]
+  private var buckets: [UInt64: [[UInt8]]] = [:]
   /// Whether some prefix has this many bytes: a key's other dotted ancestors are not looked up (a
   /// layer's keys have a dozen ancestors, its prefixes one or two lengths).
   private var lengths: [Bool] = []
   let isEmpty: Bool
 
-  init(_ prefixes: Set<String>) {
-    isEmpty = prefixes.isEmpty
+  init(_ prefixes: some Sequence<String>) {
+    var isEmpty = true
     for prefix in prefixes {
-      buckets[Self.hash(prefix.utf8), default: []].append(prefix)
-      let length = prefix.utf8.count
-      if length >= lengths.count { lengths += repeatElement(false, count: length + 1 - lengths.count) }
-      lengths[length] = true
+      isEmpty = false
+      let bytes = Array(prefix.utf8)
+      let h = Self.hash(bytes[...])
+      if buckets[h]?.contains(bytes) == true { continue }
+      buckets[h, default: []].append(bytes)
+      if bytes.count >= lengths.count { lengths += repeatElement(false, count: bytes.count + 1 - lengths.count) }
+      lengths[bytes.count] = true
     }
+    self.isEmpty = isEmpty
   }
 
-  private static func hash(_ bytes: String.UTF8View) -> UInt64 {
+  private static func hash(_ bytes: ArraySlice<UInt8>) -> UInt64 {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
     for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
     return h
@@ -91,24 +101,56 @@ struct PrefixSet {
 
   func covers(_ key: String) -> Bool {
     guard !isEmpty else { return false }
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    var length = 0
-    for b in key.utf8 {
-      if b == UInt8(ascii: "."), matches(h, key, length) { return true }
-      h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3
-      length += 1
-    }
-    return matches(h, key, length)
+    // A native string's bytes are read in place (comparing through the UTF-8 view was half of this test).
+    if let answer = key.utf8.withContiguousStorageIfAvailable(covers) { return answer }
+    return Array(key.utf8).withUnsafeBufferPointer(covers)
   }
 
-  private func matches(_ h: UInt64, _ key: String, _ length: Int) -> Bool {
+  private func covers(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for (length, b) in key.enumerated() {
+      if b == UInt8(ascii: "."), matches(h, key, length) { return true }
+      h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3
+    }
+    return matches(h, key, key.count)
+  }
+
+  private func matches(_ h: UInt64, _ key: UnsafeBufferPointer<UInt8>, _ length: Int) -> Bool {
     guard length < lengths.count, lengths[length], let candidates = buckets[h] else { return false }
-    return candidates.contains { $0.utf8.count == length && key.utf8.prefix(length).elementsEqual($0.utf8) }
+    return candidates.contains { candidate in
+      guard candidate.count == length else { return false }
+      for i in 0..<length where candidate[i] != key[i] { return false }
+      return true
+    }
   }
 }
 
 /// `_remove_adapter_name_from_state_dict_key`.
 func removeAdapterName(from key: String, adapterName: String) -> String {
+  guard key.isPrintableASCII && adapterName.isPrintableASCII else {
+    return removeAdapterNameByCharacters(from: key, adapterName: adapterName)
+  }
+  // Printable ASCII (one byte, one character): the `.<name>` to remove is found by bytes, and the key is
+  // copied once, or not at all when it has none (the default remap asks this for every adapter key).
+  let bytes = key.utf8
+  let name = adapterName.utf8
+  guard let lastDot = bytes.lastIndex(of: UInt8(ascii: ".")) else { return key }
+  /// Whether `.<name>` ends at `end`.
+  func endsWithName(_ end: String.Index) -> String.Index? {
+    let length = bytes.distance(from: bytes.startIndex, to: end)
+    guard length > name.count else { return nil }
+    let dot = bytes.index(end, offsetBy: -(name.count + 1))
+    guard bytes[dot] == UInt8(ascii: "."), bytes[bytes.index(after: dot)..<end].elementsEqual(name) else { return nil }
+    return dot
+  }
+  if let dot = endsWithName(bytes.endIndex) { return String(key[..<dot]) }
+  guard let dot = endsWithName(lastDot) else { return key }
+  return String(key[..<dot]) + key[lastDot...]
+}
+
+/// ``removeAdapterName(from:adapterName:)`` with Swift's comparisons by characters: the definition, used
+/// for keys that are not printable ASCII.
+func removeAdapterNameByCharacters(from key: String, adapterName: String) -> String {
   guard key.contains(".") else { return key }
   let suffix = "." + adapterName
   if key.hasSuffix(suffix) { return String(key.dropLast(suffix.count)) }

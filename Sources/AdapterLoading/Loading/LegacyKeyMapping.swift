@@ -16,7 +16,7 @@ extension LoadEngine {
     return StateDict(state.entries.map { entry in
       var e = entry
       if let name = names.first(where: { entry.key.hasSubstring($0) }) {
-        e.key = entry.key.replacing(name, with: "\(name).modules_to_save.\(adapterName)")
+        e.key = entry.key.replacingText(name, with: "\(name).modules_to_save.\(adapterName)")
       }
       return e
     })
@@ -97,6 +97,69 @@ extension LoadEngine {
   /// the key. Before: the text after the first occurrence, and every occurrence of it in the key is
   /// replaced (Python's `str.replace`).
   static func insertingAdapterName(into key: String, adapterName: String, prefix: String, anchored: Bool) -> String {
+    guard key.isPrintableASCII && prefix.isPrintableASCII else {
+      return insertingAdapterNameByCharacters(into: key, adapterName: adapterName, prefix: prefix, anchored: anchored)
+    }
+    // Printable ASCII (every key PEFT writes): one byte, one character, so the searches are done on bytes;
+    // the character searches were most of this mapping, run for every key of the checkpoint.
+    let bytes = Array(key.utf8)
+    let pattern = Array(prefix.utf8)
+    guard !pattern.isEmpty, let first = Self.firstOccurrence(of: pattern, in: bytes, from: 0) else { return key }
+    var suffixStart = first + pattern.count
+    var suffixEnd = bytes.count
+    if anchored {
+      while suffixStart < bytes.count, let next = Self.firstOccurrence(of: pattern, in: bytes, from: suffixStart) {
+        suffixStart = next + pattern.count
+      }
+    } else if let next = Self.firstOccurrence(of: pattern, in: bytes, from: suffixStart) {
+      suffixEnd = next
+    }
+    guard let dot = bytes[suffixStart..<suffixEnd].firstIndex(of: UInt8(ascii: ".")) else { return "\(key).\(adapterName)" }
+    let toReplace = bytes[(dot + 1)..<suffixEnd]
+    if toReplace.isEmpty {
+      return anchored ? key + "\(adapterName)." : pythonReplaceEmpty(key, with: "\(adapterName).")
+    }
+    let insertion = Array("\(adapterName).".utf8)
+    var result: [UInt8] = []
+    result.reserveCapacity(bytes.count + insertion.count)
+    if anchored {
+      // The text replaced runs to the end of the key: the name goes in front of it.
+      result += bytes[..<toReplace.startIndex]
+      result += insertion
+      result += toReplace
+      return String(decoding: result, as: UTF8.self)
+    }
+    // Python's `str.replace`: every occurrence, left to right, without overlaps.
+    let needle = Array(toReplace)
+    var copied = 0
+    var from = 0
+    while let hit = Self.firstOccurrence(of: needle, in: bytes, from: from) {
+      result += bytes[copied..<hit]
+      result += insertion
+      result += needle
+      copied = hit + needle.count
+      from = copied
+    }
+    result += bytes[copied...]
+    return String(decoding: result, as: UTF8.self)
+  }
+
+  /// The first position at or after `start` where `pattern` (not empty) occurs in `bytes`.
+  private static func firstOccurrence(of pattern: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+    guard pattern.count <= bytes.count else { return nil }
+    var i = start
+    while i + pattern.count <= bytes.count {
+      if bytes[i] == pattern[0] && bytes[i..<(i + pattern.count)].elementsEqual(pattern) { return i }
+      i += 1
+    }
+    return nil
+  }
+
+  /// ``insertingAdapterName(into:adapterName:prefix:anchored:)`` searching by characters, as Swift compares
+  /// strings: the definition, used for keys that are not printable ASCII.
+  static func insertingAdapterNameByCharacters(into key: String, adapterName: String, prefix: String, anchored: Bool)
+    -> String
+  {
     guard !prefix.isEmpty, let first = key.firstRange(of: prefix) else { return key }
     let suffix: Substring
     if anchored {

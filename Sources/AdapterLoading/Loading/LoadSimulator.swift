@@ -503,7 +503,7 @@ struct LoadEngine {
     } else {
       // An adaption prompt's own wrappers are the ones its load saw.
       let prefixes = model.peftType == .adaptionPrompt
-        ? PrefixSet(model.activatingAdaptionPrompt(name).tunerKeyPrefixes(adapterName: name)) : keys.ownPrefixes(of: model)
+        ? PrefixSet(model.activatingAdaptionPrompt(name).tunerKeyPrefixList(adapterName: name)) : keys.ownPrefixes(of: model)
       let unsaved = model.tuner.unsavedAttributes.map { ".\($0).\(name)" }
       let own = weights.raw.missingKeys.filter { key in
         prefixes.covers(key) && !isSharedReference(key, model) && !unsaved.contains { key.hasSuffix($0) }
@@ -531,7 +531,7 @@ struct LoadEngine {
         return
       }
       message += "."
-      if let prefix = release.parameterPrefix(model.peftType), prefix.contains(name) {
+      if let prefix = release.parameterPrefix(model.peftType), prefix.containsText(name) {
         message = "Adapter name '\(name)' should not be contained in the prefix '\(prefix)'. This could be the potential "
           + "reason for missing adapter keys. " + message
       }

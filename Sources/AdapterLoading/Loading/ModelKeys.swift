@@ -20,11 +20,11 @@ struct ModelKeys: Sendable {
     entries = model.tree.stateDictEntries()
     stateDict = StateDict(uniqueEntries: entries)
     self.adapterName = adapterName
-    prefixes = withPrefixes ? PrefixSet(model.tunerKeyPrefixes(adapterName: adapterName)) : nil
+    prefixes = withPrefixes ? PrefixSet(model.tunerKeyPrefixList(adapterName: adapterName)) : nil
   }
 
   /// The prefixes of the adapter's own tensors in `model`, the model these keys were read from.
   func ownPrefixes(of model: PeftModel) -> PrefixSet {
-    prefixes ?? PrefixSet(model.tunerKeyPrefixes(adapterName: adapterName))
+    prefixes ?? PrefixSet(model.tunerKeyPrefixList(adapterName: adapterName))
   }
 }

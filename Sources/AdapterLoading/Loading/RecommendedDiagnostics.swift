@@ -117,7 +117,7 @@ struct RecommendedDiagnostics {
   private func nameFindings() -> [Diagnostic] {
     var result: [Diagnostic] = []
     let name = context.adapterName
-    if let prefix = adapter.config.peftType.prefix, prefix.contains(name) {
+    if let prefix = adapter.config.peftType.prefix, prefix.containsText(name) {
       result.append(
         Diagnostic(
           code: .adapterNameCollision, severity: .warning, keys: [name],
@@ -233,7 +233,7 @@ struct RecommendedDiagnostics {
           message: "\(casts.count) tensor(s) are converted on load (\(pairs.sorted().joined(separator: ", ")))"))
     }
     // The base keys PEFT ≤ 0.13 reported as missing: the base provides them.
-    let allTunerPrefixes = PrefixSet(model.tunerKeyPrefixes())
+    let allTunerPrefixes = PrefixSet(model.tunerKeyPrefixList())
     let baseProvided = weights.raw.missingKeys.filter { key in
       !key.hasPrefix("prompt_encoder.") && !allTunerPrefixes.covers(key) && !key.hasSubstring(".modules_to_save.")
         && !key.hasSubstring(".token_adapter.")

@@ -51,11 +51,16 @@ enum TorchStateDictLoader {
     var unexpected: [(path: Substring, position: Int, key: String)] = []
     for (position, entry) in stateDict.entries.enumerated() {
       let key = entry.key
+      if key.isASCII, let walked = key.utf8.withContiguousStorageIfAvailable({ unexpectedWalk(tree, $0) }) {
+        // The path walked ends `walked` bytes in (ASCII: a byte is a character).
+        if let walked { unexpected.append((key[..<key.utf8.index(key.startIndex, offsetBy: walked)], position, key)) }
+        continue
+      }
       var node = tree.root
       var rest = key[...]
       var walked = key.startIndex  // end of the path walked so far (before its dot)
       while true {
-        if let dot = rest.firstIndex(of: ".") {
+        if let dot = rest.firstDot() {
           let head = rest[..<dot]
           if let child = tree[node].child(named: head) {
             node = child
@@ -73,27 +78,84 @@ enum TorchStateDictLoader {
     }
     var unexpectedKeys: [String] = []
     if !unexpected.isEmpty {
-      let visitIndex = visitIndices(tree)
-      unexpectedKeys = unexpected.map { (visitIndex[String($0.path)] ?? Int.max, $0.position, $0.key) }
+      let visits = VisitOrder(tree)
+      unexpectedKeys = unexpected.map { (visits.index(of: $0.path) ?? Int.max, $0.position, $0.key) }
         .sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
     }
     return TorchLoadResult(missingKeys: missing, unexpectedKeys: unexpectedKeys, errorMessages: errors, loadedKeys: loaded)
   }
 
-  /// Every module path torch visits (no deduplication: a shared module is visited under each path), with
-  /// its first visit's index.
-  private static func visitIndices(_ tree: ModuleTree) -> [String: Int] {
-    var visitIndex: [String: Int] = [:]
-    var stack: [(String, Int)] = [("", tree.root)]
-    var counter = 0
-    while let (path, node) = stack.popLast() {
-      if visitIndex[path] == nil { visitIndex[path] = counter }
-      counter += 1
-      for child in tree[node].children.reversed() {
-        stack.append((path.isEmpty ? child.name : path + "." + child.name, child.node))
+  /// For an ASCII key's bytes: nil when the key names a state-dict entry of the tree, else the length of
+  /// the module path its walk reached (the module that reports it unexpected).
+  private static func unexpectedWalk(_ tree: ModuleTree, _ key: UnsafeBufferPointer<UInt8>) -> Int? {
+    var node = tree.root
+    var walked = 0  // end of the path walked so far (before its dot)
+    var partStart = 0
+    for end in 0..<key.count where key[end] == UInt8(ascii: ".") {
+      let part = UnsafeBufferPointer(rebasing: key[partStart..<end])
+      guard let position = tree.modules[node].childPosition(ascii: part) else { return walked }
+      node = tree.modules[node].children[position].node
+      walked = end
+      partStart = end + 1
+    }
+    let leaf = UnsafeBufferPointer(rebasing: key[partStart...])
+    return tree.modules[node].hasStateDictTensor(ascii: leaf) ? nil : walked
+  }
+
+  /// The position of each module path in torch's walk of the tree (`named_modules(remove_duplicate=False)`
+  /// order: a module, then its children depth first in registration order; a shared module under each of its
+  /// paths), computed for the paths asked about instead of spelling every path of the model.
+  struct VisitOrder {
+    let tree: ModuleTree
+    /// How many paths the walk visits at and below each module (memoized; modules may be shared).
+    private var visits: [Int]
+
+    init(_ tree: ModuleTree) {
+      self.tree = tree
+      visits = [Int](repeating: -1, count: tree.modules.count)
+      var pending: [(node: Int, expanded: Bool)] = [(tree.root, false)]
+      while let (node, expanded) = pending.popLast() {
+        if expanded {
+          var total = 1
+          for child in tree[node].children {
+            // A count beyond Int is beyond any walk; it only has to stay larger than the indices before it.
+            let (sum, overflow) = total.addingReportingOverflow(max(visits[child.node], 0))
+            total = overflow ? Int.max : sum
+          }
+          visits[node] = total
+          continue
+        }
+        guard visits[node] < 0 else { continue }
+        visits[node] = 0  // provisional, so that a cycle ends
+        pending.append((node, true))
+        for child in tree[node].children where visits[child.node] < 0 { pending.append((child.node, false)) }
       }
     }
-    return visitIndex
+
+    /// The index of the first visit of `path` (a path of module names from the root, `""` for the root):
+    /// one for each path visited before it. `nil` when the path does not exist.
+    func index(of path: Substring) -> Int? {
+      var node = tree.root
+      var index = 0
+      var rest = path
+      guard !path.isEmpty else { return 0 }
+      while true {
+        let dot = rest.firstDot()
+        let part = dot.map { rest[..<$0] } ?? rest
+        // A module's children have distinct names: the path is this route, visited once.
+        guard let position = tree[node].childPosition(named: part) else { return nil }
+        let children = tree[node].children
+        var before = index &+ 1
+        for earlier in children[..<position] {
+          let (sum, overflow) = before.addingReportingOverflow(visits[earlier.node])
+          before = overflow ? Int.max : sum
+        }
+        index = before
+        node = children[position].node
+        guard let dot else { return index }
+        rest = rest[rest.index(after: dot)...]
+      }
+    }
   }
 
   /// `RuntimeError` text of `load_state_dict` when there are errors.

@@ -333,6 +333,10 @@ func splitKey(_ key: String) -> (module: String, tensor: String) {
 }
 
 func parentPath(_ path: String) -> String {
+  if path.isASCII {
+    guard let dot = path.utf8.lastIndex(of: UInt8(ascii: ".")) else { return "" }
+    return String(path[..<dot])
+  }
   guard let dot = path.lastIndex(of: ".") else { return "" }
   return String(path[..<dot])
 }

@@ -3,6 +3,10 @@ import TensorIO
 /// Python's `repr()` of a string: single quotes unless the text contains a single quote and no
 /// double quote; backslashes, quotes and non-printable characters escaped as CPython does.
 public func pythonRepr(_ text: String) -> String {
+  // Printable ASCII without quotes or backslashes (every key) is repr'd as itself in single quotes.
+  if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "'") && $0 != UInt8(ascii: "\\") }) {
+    return "'" + text + "'"
+  }
   let useDouble = text.contains("'") && !text.contains("\"")
   let quote: Character = useDouble ? "\"" : "'"
   var out = String(quote)
@@ -35,7 +39,14 @@ private func hex(_ value: UInt32, width: Int) -> String {
 
 /// Python's `repr()` of a list of strings: `['a', 'b']`.
 public func pythonListRepr(_ items: [String]) -> String {
-  "[" + items.map(pythonRepr).joined(separator: ", ") + "]"
+  var text = "["
+  // Sized once: PEFT's warnings list every missing key.
+  text.reserveCapacity(items.reduce(2) { $0 + $1.utf8.count + 4 })
+  for (i, item) in items.enumerated() {
+    if i > 0 { text += ", " }
+    text += pythonRepr(item)
+  }
+  return text + "]"
 }
 
 /// `repr(torch.Size([8, 16]))`: `torch.Size([8, 16])`.

@@ -163,7 +163,7 @@ public struct FRoDTuner: Tuner {
     var result = StateDict([])
     let layerShared = [".frod_V.", ".frod_s_indices.", ".frod_s_size.", ".frod_U."]
     for entry in request.stateDict.entries
-    where entry.key.contains("frod_") && entry.key.contains(name) && !layerShared.contains(where: { entry.key.contains($0) }) {
+    where entry.key.containsText("frod_") && entry.key.containsText(name) && !layerShared.contains(where: { entry.key.containsText($0) }) {
       result[entry.key] = entry
     }
     if try TunerSupport.bool(request.config, "save_projection", default: true) {

@@ -112,7 +112,7 @@ public struct OFTTuner: Tuner {
     throws(PythonError) -> StateDict
   {
     let remapped = defaultRemap(checkpoint, request: request)
-    if remapped.keys.contains(where: { $0.contains(".oft_r.") }) {
+    if remapped.keys.contains(where: { $0.containsText(".oft_r.") }) {
       throw .valueError(
         "Trying to load old OFT checkpoint, which is no longer supported. Please install PEFT <= v0.15.2 to load it "
           + "or train a new OFT adapter.")

@@ -69,7 +69,7 @@ public struct PEANuTTuner: Tuner {
   public func checkpointKey(forModelKey key: String, adapterName: String) -> String {
     for container in ["peanut_encoders", "peanut_decoders"] {
       let marker = ".\(container).\(adapterName)."
-      if key.contains(".") && key.containsText(marker) { return key.replacing(marker, with: ".\(container).") }
+      if key.contains(".") && key.containsText(marker) { return key.replacingText(marker, with: ".\(container).") }
     }
     return removeAdapterName(from: key, adapterName: adapterName)
   }

@@ -153,7 +153,7 @@ public struct ShadowTuner: Tuner {
   public func checkpointKey(forModelKey key: String, adapterName: String) -> String {
     for container in Self.adapterContainers {
       let marker = "\(container).\(adapterName)."
-      if key.containsText(marker) { return key.replacing(marker, with: "\(container).default.") }
+      if key.containsText(marker) { return key.replacingText(marker, with: "\(container).default.") }
     }
     return removeAdapterName(from: key, adapterName: adapterName)
   }

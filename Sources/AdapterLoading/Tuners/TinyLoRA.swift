@@ -134,7 +134,7 @@ public struct TinyLoRATuner: Tuner {
   public func adapterStateDict(_ request: SaveRequest) throws(PythonError) -> StateDict {
     var result = StateDict([])
     for entry in request.stateDict.entries
-    where entry.key.contains("tinylora_") && !entry.key.contains(".tinylora_v.") && !entry.key.contains(".tinylora_P.") {
+    where entry.key.containsText("tinylora_") && !entry.key.containsText(".tinylora_v.") && !entry.key.containsText(".tinylora_P.") {
       result[entry.key] = entry
     }
     let vectorPrefix = "base_model.tinylora_v.\(request.adapterName)."
@@ -145,7 +145,7 @@ public struct TinyLoRATuner: Tuner {
     }
     if try TunerSupport.bool(request.config, "save_projection", default: true) {
       for entry in request.stateDict.entries
-      where entry.key.contains(".tinylora_P.") && entry.key.contains(request.adapterName) {
+      where entry.key.containsText(".tinylora_P.") && entry.key.containsText(request.adapterName) {
         result[entry.key] = entry
       }
     }
@@ -160,9 +160,9 @@ public struct TinyLoRATuner: Tuner {
   {
     let adapterName = request.adapterName
     let result = remapSharing(checkpoint, request: request) { key in
-      key.contains(".tinylora_v.") ? key.replacing(".tinylora_v.", with: ".tinylora_v.\(adapterName).") : nil
+      key.containsText(".tinylora_v.") ? key.replacingText(".tinylora_v.", with: ".tinylora_v.\(adapterName).") : nil
     }
-    let hasProjection = result.entries.contains { $0.key.contains(".tinylora_P.") }
+    let hasProjection = result.entries.contains { $0.key.containsText(".tinylora_P.") }
     let saveProjection = try TunerSupport.bool(request.config, "save_projection", default: true)
     if saveProjection && !hasProjection {
       warnings.append(

@@ -85,7 +85,7 @@ extension Tuner {
 
   /// `BaseTuner._get_adapter_state_dict`: the structural prefixes (all adapters) plus learnable biases.
   public func defaultAdapterStateDict(_ request: SaveRequest) -> StateDict {
-    let prefixes = PrefixSet(request.model.tunerKeyPrefixes())
+    let prefixes = PrefixSet(request.model.tunerKeyPrefixList())
     var result = StateDict(request.stateDict.entries.filter { prefixes.covers($0.key) })
     for entry in learnableBiases(request) where !result.contains(entry.key) { result[entry.key] = entry }
     return result
