@@ -111,7 +111,7 @@ struct RunCommand: AsyncParsableCommand {
     }
     // Read while the corpus is planned, and awaited before the run: an unreadable baseline is found then,
     // not after the run.
-    let baselineRead = Task { () throws -> RunResults? in
+    let baselineRead = Task.detached { () throws -> RunResults? in
       try baseline.flatMap { FileSystem.isFile($0) ? try ReportWriter.read(resultsFile($0)) : nil }
     }
     let started = Monotonic.now

@@ -114,6 +114,14 @@ struct RunCommandBaselineTests {
     #expect(typo.err.hasPrefix("error: --baseline \(dir.file("baseline.jsn")): no such file"), "\(typo.err)")
     #expect(!FileSystem.isFile(dir.file("out/results.json")), "nothing ran")
 
+    // A baseline that cannot be read (it is read while the corpus is planned) stops the run before it starts.
+    try dir.write("broken.json", "{\"results\": [")
+    let broken = try AdaptestCLI.run(common + ["--baseline", dir.file("broken.json")])
+    #expect(broken.status == 3)
+    #expect(broken.err.hasPrefix("error: ") && broken.err.contains(dir.file("broken.json")), "\(broken.err)")
+    #expect(!broken.out.contains("case run(s)"), "nothing ran: \(broken.out)")
+    #expect(!FileSystem.isFile(dir.file("out/results.json")), "nothing ran")
+
     let none = try AdaptestCLI.run(common + ["--no-baseline"])
     #expect(none.status == 0, "\(none.err)")
     #expect(!none.out.contains("against the baseline"))

@@ -96,10 +96,11 @@ public func readJSON(path: String) throws -> JSONValue {
 
 /// Small JSON files already parsed by this process, by content: a run reads the same configs from
 /// thousands of case folders (parsing them was a sixth of reading a case, `perf record` of a default run).
-/// Parsing is a function of the bytes alone, so a file with the same bytes gets the same value.
+/// Parsing is a function of the bytes alone, so a file with the same bytes gets the same value. Bounded:
+/// files up to 32 KiB, 256 of them (a full memo starts over).
 enum ParsedJSONFiles {
-  static let sizeLimit = 64 * 1024
-  static let shared = Memo<FileContent, JSONValue>(capacity: 512)
+  static let sizeLimit = 32 * 1024
+  static let shared = Memo<FileContent, JSONValue>(capacity: 256)
 }
 
 /// A file's bytes as a memo key, hashed in one pass over the buffer.
