@@ -1,14 +1,6 @@
 import Dispatch
 import SystemSupport
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
 /// The per-case time limit: a loader that has not answered a case within it gets `TIMEOUT` and the
 /// run goes on.
 ///
