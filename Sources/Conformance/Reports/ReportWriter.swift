@@ -56,19 +56,9 @@ public enum ReportWriter {
     return diff
   }
 
-  /// The four files' texts, in ``fileNames`` order. They are independent renderings of the same
-  /// results, so they are made at once on the machine's cores (each is a pure function of the run:
-  /// the files are the same as rendered one after the other).
-  static func render(_ run: RunResults, diff: ResultsDiff?, reportURL: String?) -> [String] {
-    let texts = Locked([String](repeating: "", count: fileNames.count))
-    DispatchQueue.concurrentPerform(iterations: fileNames.count) { i in
-      let text = render(file: i, run, diff: diff, reportURL: reportURL)
-      texts.withLock { $0[i] = text }
-    }
-    return texts.value
-  }
-
-  /// The text of file `i` of ``fileNames``.
+  /// The text of file `i` of ``fileNames``. The four are independent renderings of the same results, so
+  /// ``write(_:baseline:to:reportURL:)`` makes them at once on the machine's cores (each a pure function of
+  /// the run: the files are the same as rendered one after the other).
   private static func render(file i: Int, _ run: RunResults, diff: ResultsDiff?, reportURL: String?) -> String {
     switch i {
     case 0: SummaryReport.render(run, diff: diff, reportURL: reportURL)

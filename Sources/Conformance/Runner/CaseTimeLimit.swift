@@ -36,7 +36,7 @@ enum CaseTimeLimit {
         // The clock starts when the loader gets the case, not while the task waits for a thread.
         DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
           if once.claim() {
-            continuation.resume(returning: .timedOut("no answer within the per-case limit of \(Self.format(seconds))"))
+            continuation.resume(returning: timedOut(seconds))
           }
         }
         let answer = await attempt(loader, prepared)
@@ -53,7 +53,9 @@ enum CaseTimeLimit {
     }
   }
 
-  static func format(_ seconds: Double) -> String {
-    seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
+  /// The answer of a loader past the limit of `seconds`.
+  static func timedOut(_ seconds: Double) -> LoaderAnswer {
+    let limit = seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
+    return .timedOut("no answer within the per-case limit of \(limit)")
   }
 }

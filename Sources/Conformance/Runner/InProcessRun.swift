@@ -103,9 +103,7 @@ final class InProcessRun: @unchecked Sendable {
       if timingOut {
         guard now >= state.deadline, let limit else { return nil }
         state.answers.append(
-          TimedAnswer(
-            answer: .timedOut("no answer within the per-case limit of \(CaseTimeLimit.format(limit))"),
-            seconds: now - state.started))
+          TimedAnswer(answer: CaseTimeLimit.timedOut(limit), seconds: now - state.started))
       }
       state.settled = true
       return state.answers
