@@ -261,7 +261,10 @@ struct RunCommand: AsyncParsableCommand {
     print("reports: \(out)/{summary.md,junit.xml,index.html,results.json}; \(results.results.count) result(s) in \(formatSeconds(seconds)) (\(Int(rate)) per second)")
     var phases = "time: corpus and matrix planning \(formatSeconds(corpusSeconds)), run \(formatSeconds(runSeconds)) "
     phases += "(summed over \(suite.jobs) job(s): building cases \(formatSeconds(timings.building))"
-    for id in results.loaderIDs { phases += ", \(id) \(formatSeconds(timings.loaders[id] ?? 0))" }
+    for id in results.loaderIDs {
+      phases += ", \(id) \(formatSeconds(timings.loaders[id] ?? 0))"
+      if let cpu = timings.loaderCPU[id] { phases += " (\(formatSeconds(cpu)) CPU)" }
+    }
     phases += "), reports \(formatSeconds(reportSeconds))"
     print(DisplayText.terminalSafe(phases))
     if keepArtifacts { print("case folders kept in \(scratch)") }

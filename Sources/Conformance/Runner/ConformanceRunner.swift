@@ -23,6 +23,9 @@ public struct RunTimings: Sendable {
   public var building: Double = 0
   /// Seconds per loader id.
   public var loaders: [String: Double] = [:]
+  /// CPU seconds per in-process loader id (the threads' own clocks): with more jobs than cores, the
+  /// seconds above also count the waits for a core.
+  public var loaderCPU: [String: Double] = [:]
 }
 
 /// Runs case runs against loaders, in parallel, and returns the results in a fixed order
@@ -119,6 +122,7 @@ public struct ConformanceRunner: Sendable {
         results[executed.index] = executed.results
         timings.building += executed.timings.building
         for (id, seconds) in executed.timings.loaders { timings.loaders[id, default: 0] += seconds }
+        for (id, seconds) in executed.timings.loaderCPU { timings.loaderCPU[id, default: 0] += seconds }
         done += 1
         unexpected += executed.results.filter { $0.status.isUnexpected }.count
         progress?(RunProgress(done: done, total: runs.count, unexpected: unexpected))
@@ -258,6 +262,7 @@ public struct ConformanceRunner: Sendable {
       for (loader, timed) in zip(asked, answers) {
         let (note, seconds) = (loader.note, timed.seconds)
         timings.loaders[loader.id, default: 0] += seconds
+        if let cpu = timed.cpuSeconds { timings.loaderCPU[loader.id, default: 0] += cpu }
         // Reports must not depend on where the case was built: folder paths become relative names.
         switch Self.relativized(timed.answer, prepared: ready, scratch: folder) {
         case .timedOut(let message):

@@ -12,6 +12,8 @@ import SystemSupport
 struct TimedAnswer: Sendable {
   var answer: LoaderAnswer
   var seconds: Double
+  /// The CPU seconds of the thread that answered, for an in-process loader that answered in time.
+  var cpuSeconds: Double? = nil
 }
 
 /// One case's in-process loaders answered one after the other on one thread of its own, each within
@@ -31,6 +33,7 @@ final class InProcessRun: @unchecked Sendable {
     /// When the loader now running must have answered (`Monotonic` seconds).
     var deadline = Double.infinity
     var started = 0.0
+    var startedCPU = 0.0
     /// Whether the answers were handed back (the run finished or overran).
     var settled = false
   }
@@ -70,14 +73,18 @@ final class InProcessRun: @unchecked Sendable {
       let stillOurs = state.withLock { state in
         guard !state.settled else { return false }
         state.started = Monotonic.now
+        state.startedCPU = ThreadCPUTime.now
         state.deadline = limit.map { state.started + $0 } ?? .infinity
         return true
       }
       guard stillOurs else { return }
       let answer = loader.answer(prepared)
+      // The CPU clock's span lies within the wall clock's: the CPU time never exceeds the wall time.
+      let (endedCPU, ended) = (ThreadCPUTime.now, Monotonic.now)
       let kept = state.withLock { state in
         guard !state.settled else { return false }
-        state.answers.append(TimedAnswer(answer: answer, seconds: Monotonic.now - state.started))
+        state.answers.append(
+          TimedAnswer(answer: answer, seconds: ended - state.started, cpuSeconds: endedCPU - state.startedCPU))
         return true
       }
       guard kept else { return }
