@@ -264,4 +264,50 @@ struct MatrixSelectionTests {
     #expect(stale.count == 1 && stale[0].message.contains("mistral"), "\(corpus.diagnostics)")
     #expect(try Corpus.load(root: dir.path, matrix: .none).cases.map(\.id) == ["a"])
   }
+
+  /// Every entry of every expectation file is checked against the case ids on its own: a stale entry is a
+  /// warning at its line, a pattern over the matching budget an error at its line that drops its file, and
+  /// the other files stand.
+  @Test func expectationEntriesAreCheckedEachAtItsLine() throws {
+    let dir = TemporaryDirectory()
+    try dir.write("cases/a.yaml", CorpusTests.validCase("a"))
+    try dir.write(
+      "expectations/peft.yaml",
+      """
+      loader: peft
+      entries:
+        - match: '^a$'
+          status: xfail
+          reason: fine
+          ref: test
+        - match: '(a+)+b!'
+          status: skip
+          reason: hostile
+          ref: test
+
+      """)
+    try dir.write(
+      "expectations/recommended.yaml",
+      """
+      loader: recommended
+      entries:
+        - match: '^a$'
+          status: xfail
+          reason: fine
+          ref: test
+        - match: '^gone$'
+          status: xfail
+          reason: stale
+          ref: test
+
+      """)
+    let hostileID = String(repeating: "a", count: 40) + "c/b!"
+    let corpus = try Corpus.load(root: dir.path, extraCaseIDs: [hostileID], matrix: .none)
+    #expect(corpus.expectations["peft"] == nil)
+    #expect(corpus.expectations["recommended"]?.entries.map(\.pattern.source) == ["^a$", "^gone$"])
+    let findings = corpus.diagnostics.map(\.description)
+    #expect(findings.count == 2, "\(findings)")
+    #expect(findings.contains { $0.hasPrefix("expectations/peft.yaml:7") && $0.contains("error") && $0.contains("exceeds the matching budget") }, "\(findings)")
+    #expect(findings.contains { $0.hasPrefix("expectations/recommended.yaml:7") && $0.contains("warning") && $0.contains("'^gone$' matches no case") }, "\(findings)")
+  }
 }

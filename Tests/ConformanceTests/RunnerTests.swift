@@ -76,6 +76,17 @@ struct RunnerTests {
   static let clean = LoaderAnswer.outcome(ObservedOutcome())
   static let spurious = LoaderAnswer.outcome(ObservedOutcome(missingKeys: ["base_model.model.lm_head.weight"]))
 
+  @Test func runsComeByIdInUTF8ByteOrderThenByFormat() {
+    let ids = ["b", "a/ü", "a/z", "a", "B", "a/u", "matrix/x", "a.b"]
+    let runs = RunPlan.runs(ids.map { Self.spec($0, formats: [.safetensors, .hdf5]) })
+    let expected = ids.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }.flatMap { [($0, "hdf5"), ($0, "safetensors")] }
+    #expect(runs.map(\.spec.id) == expected.map(\.0))
+    #expect(runs.map { $0.format.rawValue } == expected.map(\.1))
+    // Already in order: the same runs.
+    let again = RunPlan.runs(runs.map(\.spec).enumerated().filter { $0.offset.isMultiple(of: 2) }.map(\.element))
+    #expect(again.map(\.spec.id) == runs.map(\.spec.id))
+  }
+
   @Test func resultsComeInKeyOrderWhateverTheCompletionOrder() async {
     let specs = (0..<40).map { Self.spec("c" + ($0 < 10 ? "0" : "") + String($0), formats: [.safetensors, .hdf5]) }
     let loader = ScriptedLoader(id: "slowfast") { run in

@@ -24,6 +24,16 @@ struct ByteSearchTests {
   }
 
   @Test(arguments: texts)
+  func precedesIsUTF8ByteOrder(text: String) {
+    let others = Self.texts + ["a.", "ab", "ü", "z", "\u{7F}", "\u{80}", "ünïcode.層", "ünïcode.層.weight.", "LayerNorm"]
+    for other in others {
+      #expect(
+        ByteSearch.precedes(text, other) == Array(text.utf8).lexicographicallyPrecedes(Array(other.utf8)),
+        "\(text) < \(other)")
+    }
+  }
+
+  @Test(arguments: texts)
   func containsAgreesWithAScan(text: String) {
     let bytes = Array(text.utf8)
     let needles = ["", ".", "..", "weight", "LayerNorm.gamma", ".weight_g", "層", "q_proj.weight", text, text + "x"]

@@ -108,9 +108,9 @@ public struct ResultKey: Sendable, Hashable, Comparable, CustomStringConvertible
   /// By loader, then case id, then format, each by UTF-8 bytes. (Without an array of the pairs: a run's
   /// results are sorted by key, and allocating one per comparison was most of sorting them.)
   public static func < (lhs: ResultKey, rhs: ResultKey) -> Bool {
-    if lhs.loader != rhs.loader { return lhs.loader.utf8.lexicographicallyPrecedes(rhs.loader.utf8) }
-    if lhs.id != rhs.id { return lhs.id.utf8.lexicographicallyPrecedes(rhs.id.utf8) }
-    return lhs.format.utf8.lexicographicallyPrecedes(rhs.format.utf8)
+    if lhs.loader != rhs.loader { return ByteSearch.precedes(lhs.loader, rhs.loader) }
+    if lhs.id != rhs.id { return ByteSearch.precedes(lhs.id, rhs.id) }
+    return ByteSearch.precedes(lhs.format, rhs.format)
   }
 
   public var description: String { format.isEmpty ? "\(loader): \(id)" : "\(loader): \(id) [\(format)]" }

@@ -23,7 +23,7 @@ public struct Shard: Sendable, Hashable, CustomStringConvertible {
 /// Which case runs a run covers: every case × format, filtered, then sharded, in id order.
 public enum RunPlan {
   public static func runs(_ cases: [CaseSpec], filter: Pattern? = nil, shard: Shard? = nil) -> [CaseRun] {
-    let all = cases.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+    let all = cases.sortedByID()
       .flatMap { spec in spec.formats.sorted { $0.rawValue < $1.rawValue }.map { CaseRun(spec: spec, format: $0) } }
     let filtered = filter.map { pattern in all.filter { pattern.matches($0.spec.id) } } ?? all
     guard let shard else { return filtered }

@@ -73,7 +73,7 @@ public struct ArchitectureSweep: Sendable {
       cases.append(spec)
       folders[spec.id] = entryFolders
     }
-    self.cases = cases.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+    self.cases = cases.sortedByID()
     self.folders = folders
   }
 

@@ -131,8 +131,17 @@ public enum OutcomeRules {
       expectedByKey[tensor.name] = tensor
       expectedByKey[tensor.modelKey(adapterName: name)] = tensor
     }
-    let baseShapes = Dictionary(
-      inputs.loadingBase.stateDict.map { (AdapterMutation.peftPrefix + $0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    // The base's parameters by checkpoint key, made only for a key that is no adapter's: most checkpoints have
+    // none, and a dictionary of the whole base per case was half of deriving the matrix's outcomes (`perf
+    // record` of `run --list`).
+    var baseShapes: [String: ParameterSpec]?
+    func baseParameter(_ key: String) -> ParameterSpec? {
+      if baseShapes == nil {
+        baseShapes = Dictionary(
+          inputs.loadingBase.stateDict.map { (AdapterMutation.peftPrefix + $0.name, $0) }, uniquingKeysWith: { a, _ in a })
+      }
+      return baseShapes?[key]
+    }
 
     var filled = Set<String>()
     for tensor in checkpoint {
@@ -155,7 +164,7 @@ public enum OutcomeRules {
           outcome.mismatched.append(.init(key: tensor.name, checkpointShape: tensor.shape, modelShape: other.shape))
           codes.insert(.shapeMismatch)
         }
-      } else if let base = baseShapes[tensor.name] {
+      } else if let base = baseParameter(tensor.name) {
         codes.insert(.baseWeightInCheckpoint)
         outcome.reasons.append("\(tensor.name) is a base weight: loading overwrites it")
         if base.shape != tensor.shape {

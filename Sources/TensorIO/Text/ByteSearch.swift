@@ -25,6 +25,23 @@ package enum ByteSearch {
     return false
   }
 
+  /// Whether `a` comes before `b` in UTF-8 byte order, compared in place with `memcmp`: ids and keys are
+  /// sorted by thousands, and the generic comparison of two `UTF8View`s walked them byte by byte.
+  package static func precedes(_ a: String, _ b: String) -> Bool {
+    var a = a
+    var b = b
+    return a.withUTF8 { x in
+      b.withUTF8 { y in
+        let common = min(x.count, y.count)
+        if common > 0, let p = x.baseAddress, let q = y.baseAddress {
+          let order = memcmp(p, q, common)
+          if order != 0 { return order < 0 }
+        }
+        return x.count < y.count
+      }
+    }
+  }
+
   /// The position of the first `byte` in `bytes[from...]`, or `bytes.count` (`memchr`: the megabytes of an
   /// embedded table are indexed by line at start-up).
   package static func firstIndex(of byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
