@@ -265,9 +265,9 @@ struct MatrixSelectionTests {
     #expect(try Corpus.load(root: dir.path, matrix: .none).cases.map(\.id) == ["a"])
   }
 
-  /// Every entry of every expectation file is checked against the case ids on its own: a stale entry is a
-  /// warning at its line, a pattern over the matching budget an error at its line that drops its file, and
-  /// the other files stand.
+  /// Every entry of every expectation file is checked against the case ids: a stale entry is a warning at
+  /// its line, a pattern over the matching budget an error at its line that drops its file, and the other
+  /// files stand.
   @Test func expectationEntriesAreCheckedEachAtItsLine() throws {
     let dir = TemporaryDirectory()
     try dir.write("cases/a.yaml", CorpusTests.validCase("a"))

@@ -120,20 +120,11 @@ public struct Corpus: Sendable {
         hash("expectations/" + relative, bytes, into: &hasher)
         expectationFiles.append((relative, bytes))
       }
-      // Files decoded, then every entry of every file checked against the case ids it can match, each
-      // check on its own: a file's checks one after another left a core idle at the end of planning
-      // (`perf record` of `run --list`).
-      let decodedFiles = expectationFiles.concurrentMap { lintExpectations(relative: $0.relative, bytes: $0.bytes) }
-      let entries = decodedFiles.enumerated().flatMap { file, decoded in decoded.read.entries.map { (file: file, entry: $0) } }
-      let findings = entries.concurrentMap { LoaderExpectationsDecoder.patternFinding($0.entry, index: index) }
-      var checked = decodedFiles
-      for (owner, finding) in zip(entries, findings) {
-        if let finding { checked[owner.file].read.diagnostics.append(finding) }
-      }
-      for (file, decoded) in zip(expectationFiles, checked) {
-        let (result, found) = decoded.read.result(loader: decoded.loader, file: "expectations/" + file.relative)
+      // Each file's entries are checked against every case id they can match: independent work per file.
+      let decodedFiles = expectationFiles.concurrentMap { lintExpectations(relative: $0.relative, bytes: $0.bytes, index: index) }
+      for (decoded, found) in decodedFiles {
         diagnostics += found
-        if let result { expectations[result.loader] = result }
+        if let decoded { expectations[decoded.loader] = decoded }
       }
     }
     if FileSystem.kind(of: malformedRoot) == .directory {
@@ -200,26 +191,22 @@ public struct Corpus: Sendable {
     return (spec, diagnostics)
   }
 
-  /// Decodes and lints one expectation file (`relative` to `expectations/`) without checking its entries
-  /// against case ids (``LoaderExpectationsDecoder/patternFinding(_:index:)`` does): the loader it is for and
-  /// what was read (nothing but the problem, for a file that is not an expectation file at all).
-  static func lintExpectations(relative: String, bytes: [UInt8]) -> (loader: String, read: LoaderExpectationsDecoder.Unchecked) {
+  /// Decodes and lints one expectation file (`relative` to `expectations/`), its entries checked against
+  /// the case ids of `index`.
+  static func lintExpectations(relative: String, bytes: [UInt8], index: CaseIDIndex) -> (LoaderExpectations?, [LintDiagnostic]) {
     let file = "expectations/" + relative
-    func refused(_ diagnostic: LintDiagnostic) -> (loader: String, read: LoaderExpectationsDecoder.Unchecked) {
-      ("", LoaderExpectationsDecoder.Unchecked(entries: [], diagnostics: [diagnostic], unreadable: true))
-    }
     guard relative.hasSuffix(".yaml"), !relative.contains("/") else {
-      return refused(LintDiagnostic(.error, at: SourceLocation(file: file), "not an expectation file", expected: "<loader>.yaml directly in expectations/"))
+      return (nil, [LintDiagnostic(.error, at: SourceLocation(file: file), "not an expectation file", expected: "<loader>.yaml directly in expectations/")])
     }
     guard let text = String(validating: bytes, as: UTF8.self) else {
-      return refused(LintDiagnostic(.error, at: SourceLocation(file: file), "the file is not valid UTF-8"))
+      return (nil, [LintDiagnostic(.error, at: SourceLocation(file: file), "the file is not valid UTF-8")])
     }
     let loader = String(relative.dropLast(".yaml".count))
     if let problem = unknownLoader(loader) {
       // `pfet.yaml` would otherwise pass lint and silently apply to nothing.
-      return refused(LintDiagnostic(.error, at: SourceLocation(file: file), problem.message, expected: problem.expected))
+      return (nil, [LintDiagnostic(.error, at: SourceLocation(file: file), problem.message, expected: problem.expected)])
     }
-    return (loader, LoaderExpectationsDecoder.decodeUnchecked(text, file: file, loader: loader))
+    return LoaderExpectationsDecoder.decode(text, file: file, loader: loader, index: index)
   }
 
   /// Lints the given case files alone (paths to `.yaml` files under `root/cases/`), without reading the

@@ -19,58 +19,20 @@ public enum LoaderExpectationsDecoder {
   public static func decode(
     _ text: String, file: String, loader: String, index: CaseIDIndex?
   ) -> (LoaderExpectations?, [LintDiagnostic]) {
-    var read = decodeUnchecked(text, file: file, loader: loader)
-    if let index {
-      for entry in read.entries {
-        if let finding = patternFinding(entry, index: index) { read.diagnostics.append(finding) }
-      }
-    }
-    return read.result(loader: loader, file: file)
-  }
-
-  /// A file decoded without checking its patterns against case ids: its entries (also when the file has
-  /// errors, so that each still gets its own findings) and the diagnostics so far.
-  struct Unchecked: Sendable {
-    var entries: [LoaderExpectations.Entry]
-    var diagnostics: [LintDiagnostic]
-    /// Whether the file is unusable whatever its patterns' findings (it did not parse).
-    var unreadable = false
-
-    /// The expectations, `nil` if any diagnostic is an error, and the diagnostics in order.
-    func result(loader: String, file: String) -> (LoaderExpectations?, [LintDiagnostic]) {
-      let failed = unreadable || diagnostics.contains { $0.severity == .error }
-      return (failed ? nil : LoaderExpectations(loader: loader, entries: entries, source: file), diagnostics.sorted())
-    }
-  }
-
-  /// What checking an entry's pattern against every id it can match finds: a pattern that matches no case
-  /// (a warning) or one that exceeds the matching budget (an error, before a run matches it), else nothing.
-  static func patternFinding(_ entry: LoaderExpectations.Entry, index: CaseIDIndex) -> LintDiagnostic? {
-    do throws(PatternError) {
-      if try !entry.pattern.check(index) {
-        return LintDiagnostic(.warning, at: entry.location, "pattern '\(entry.pattern.source)' matches no case (stale entry?)")
-      }
-      return nil
-    } catch {
-      return LintDiagnostic(.error, at: entry.location, "match \(error.description)", expected: "a regular expression over case ids")
-    }
-  }
-
-  static func decodeUnchecked(_ text: String, file: String, loader: String) -> Unchecked {
     var sink = LintSink(file: file)
     let root: YAMLNode?
     do {
       root = try YAMLDocument.parse(text)
     } catch {
       sink.append(LintDiagnostic(.error, at: SourceLocation(file: file, line: error.line, column: error.column), error.message))
-      return Unchecked(entries: [], diagnostics: sink.diagnostics, unreadable: true)
+      return (nil, sink.diagnostics)
     }
     guard let root else {
       sink.error(nil, "the file is empty", expected: "loader: \(loader) and an entries list")
-      return Unchecked(entries: [], diagnostics: sink.diagnostics, unreadable: true)
+      return (nil, sink.diagnostics)
     }
     guard var fields = FieldReader(root, section: "the expectation file", sink: &sink) else {
-      return Unchecked(entries: [], diagnostics: sink.diagnostics, unreadable: true)
+      return (nil, sink.diagnostics)
     }
     if let name = fields.requiredString("loader", &sink), name != loader, let at = fields.value("loader") {
       sink.error(at, "loader '\(name)' does not match the file name", expected: "'\(loader)'")
@@ -85,6 +47,17 @@ public enum LoaderExpectationsDecoder {
           if !patterns.insert(key).inserted {
             sink.error(item, "pattern '\(entry.pattern.source)' is listed twice with the same conditions")
           }
+          if let index {
+            do throws(PatternError) {
+              // Every id it can match once, under the budget: a pattern that backtracks exponentially
+              // is an error here, before a run matches it.
+              if try !entry.pattern.check(index) {
+                sink.warning(item, "pattern '\(entry.pattern.source)' matches no case (stale entry?)")
+              }
+            } catch {
+              sink.error(item, "match \(error.description)", expected: "a regular expression over case ids")
+            }
+          }
           entries.append(entry)
         }
       } else {
@@ -92,7 +65,8 @@ public enum LoaderExpectationsDecoder {
       }
     }
     fields.finish(&sink)
-    return Unchecked(entries: entries, diagnostics: sink.diagnostics)
+    let result = LoaderExpectations(loader: loader, entries: entries, source: file)
+    return (sink.hasErrors ? nil : result, sink.diagnostics.sorted())
   }
 
   private static func decodeEntry(_ node: YAMLNode, _ path: String, _ sink: inout LintSink) -> LoaderExpectations.Entry? {
