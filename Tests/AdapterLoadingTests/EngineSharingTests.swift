@@ -24,6 +24,9 @@ struct EngineSharingTests {
       #expect(tree.stateDictKeys { $0.tiedTo != nil } == entries.filter { $0.tiedTo != nil }.map(\.key))
       #expect(tree.stateDictKeys { $0.info.shape.count == 1 } == entries.filter { $0.info.shape.count == 1 }.map(\.key))
       #expect(tree.stateDictKeys { _ in false } == [])
+      // The last parts of the deduplicated walk's names, found without building them.
+      let ends = tree.namedModules().map { name in name.name.split(separator: ".", omittingEmptySubsequences: false).last.map(String.init) ?? "" }
+      #expect(tree.moduleNameEnds() == Set(ends))
     }
     // torch's visit order of a module path, found by walking it, is its first position in the walk.
     let walk = model.tree.namedModules(removeDuplicates: false)

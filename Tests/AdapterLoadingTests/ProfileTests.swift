@@ -124,6 +124,17 @@ struct ProfileTests {
     }
   }
 
+  @Test("recommended: configured targets that match no module are named, dotted and non-ASCII entries included")
+  func absentTargetsNamed() throws {
+    let targets = ["q_proj", "self_attn.v_proj", "nonexistent", "attn.q_proj", "ünï", "layers.0.self_attn.k_proj"]
+    let adapter = Build.adapter(try Build.lora(targets), Build.loraCheckpoint(["q_proj", "v_proj", "k_proj"]))
+    let outcome = Build.simulate(try Build.base(), adapter, profile: .recommended)
+    let finding = try #require(outcome.diagnostics.first { $0.code == .targetNotFound }, "\(outcome.diagnostics)")
+    #expect(finding.severity == .warning)
+    // `attn.q_proj` is no module's dotted suffix (`self_attn.q_proj` is).
+    #expect(finding.keys == ["nonexistent", "attn.q_proj", "ünï"])
+  }
+
   @Test("JSON report carries every field of the issue")
   func jsonFields() throws {
     let (outcome, _) = try Self.run("mutated--lora-r4--wrong-rank--ignore-mismatched", profile: .peft)

@@ -211,6 +211,22 @@ public struct ModuleTree: Hashable, Sendable {
     return result
   }
 
+  /// The last dotted component of every name ``namedModules(from:removeDuplicates:)`` gives from the root
+  /// (the root's own `""` included), without building the names: the same walk, each module under the first
+  /// path that reaches it.
+  func moduleNameEnds() -> Set<String> {
+    var result: Set<String> = []
+    var seen = [Bool](repeating: false, count: modules.count)
+    var stack: [(String, Int)] = [("", root)]
+    while let (name, node) = stack.popLast() {
+      guard !seen[node] else { continue }
+      seen[node] = true
+      result.insert(name)
+      for child in modules[node].children.reversed() { stack.append((child.name, child.node)) }
+    }
+    return result
+  }
+
   /// `parent.child` (`child` under the root), built in one allocation: every module name and key of a
   /// walk is built so.
   static func path(_ parent: String, _ child: String, separator: Bool = true) -> String {

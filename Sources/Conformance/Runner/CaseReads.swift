@@ -105,30 +105,30 @@ public final class CaseReads: Sendable {
   private func table(_ path: String, _ weights: WeightFiles, reader: Reader) throws -> (table: TensorTable, key: Key) {
     let strict = Key(path: path, reader: .strict)
     if weights.format == .hdf5 {
-      return (try Self.value(tables, strict) { try Self.hdf5Table(weights) }, strict)
+      return (try Self.value(tables, strict) { try Self.readTable(weights, reader: .strict) }, strict)
     }
-    let strictRead = Result {
-      try Self.value(tables, strict) { try Checkpoint(weights: weights, formats: Reader.strict.formats).tensors }
-    }
+    let strictRead = Result { try Self.value(tables, strict) { try Self.readTable(weights, reader: .strict) } }
     if reader == .strict { return (try strictRead.get(), strict) }
     if case .success(let table) = strictRead { return (table, strict) }
     // Refused strictly: the reference reads the file itself (it may accept it, or refuse it its own way).
     let key = Key(path: path, reader: reader)
-    return (try Self.value(tables, key) { try Checkpoint(weights: weights, formats: reader.formats).tensors }, key)
+    return (try Self.value(tables, key) { try Self.readTable(weights, reader: reader) }, key)
   }
 
-  private static func hdf5Table(_ weights: WeightFiles) throws -> TensorTable {
-    guard weights.index == nil, weights.files.count == 1 else {
-      return try Checkpoint(weights: weights, formats: Reader.strict.formats).tensors
-    }
-    return try hdf5Tables.table(weights.files[0], reader: "hdf5") {
-      try Checkpoint(weights: weights, formats: Reader.strict.formats).tensors
-    }
+  /// The weights' table as `reader`'s codecs read it (HDF5 with the standard reader in both); a single small
+  /// file's is looked up by its bytes first (``smallTables``).
+  private static func readTable(_ weights: WeightFiles, reader: Reader) throws -> TensorTable {
+    let formats = weights.format == .hdf5 ? Reader.strict.formats : reader.formats
+    guard weights.index == nil, weights.files.count == 1 else { return try Checkpoint(weights: weights, formats: formats).tensors }
+    let codecs = weights.format == .hdf5 ? "hdf5" : "safetensors-\(reader)"
+    return try smallTables.table(weights.files[0], reader: codecs) { try Checkpoint(weights: weights, formats: formats).tensors }
   }
 
-  /// Tables of the process's small HDF5 files by content: the matrix's pair folders hold byte-identical
-  /// copies of a few files, and libhdf5 is slow on each and serialized between jobs (one library lock).
-  static let hdf5Tables = TablesByContent()
+  /// Tables of the process's small weights files by content: the matrix's pair folders hold byte-identical
+  /// copies of a few files; libhdf5 is slow on each and serialized between jobs (one library lock), and
+  /// parsing a base's safetensors header again was a tenth of a profile's answer (`perf record` of
+  /// `run --loader peft`).
+  static let smallTables = TablesByContent()
 
   /// The memo's value for `key`, made by `make` outside the lock the first time; when two readers make it at
   /// once, the first published wins and both return it.
