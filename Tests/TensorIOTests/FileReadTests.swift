@@ -25,6 +25,22 @@ struct FileReadTests {
     #expect(try MappedFile(path: path).withUnsafeBytes { Array($0) } == bytes, "the same bytes as a mapping")
   }
 
+  /// A limit refuses a larger file before reading it, and reads one of at most the limit whole.
+  @Test(arguments: [0, 1, 4096, 4097])
+  func readsAtMostALimit(size: Int) throws {
+    let dir = TemporaryDirectory()
+    let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0) }
+    let path = dir.file("data.bin")
+    try AtomicFile.write(bytes, to: path)
+    #expect(try FileSystem.read(path, atMost: size) == bytes)
+    #expect(try FileSystem.read(path, atMost: 4096) == (size <= 4096 ? bytes : nil))
+    if size > 0 { #expect(try FileSystem.read(path, atMost: size - 1) == nil) }
+    #expect(throws: FileError(operation: "open", path: dir.path, errno: EISDIR)) { try FileSystem.read(dir.path, atMost: 1) }
+    let fifo = dir.file("fifo")
+    #expect(mkfifo(fifo, 0o600) == 0)
+    #expect(throws: FileError.self) { try FileSystem.read(fifo, atMost: 1) }
+  }
+
   @Test func missingFilesAndFoldersAreErrorsNamingThem() throws {
     let dir = TemporaryDirectory()
     let missing = dir.file("missing.json")

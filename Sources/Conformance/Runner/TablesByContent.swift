@@ -88,11 +88,7 @@ final class TablesByContent: Sendable {
 
   /// The whole file, if it is a regular file of at most ``maximumFileSize`` bytes.
   private static func smallFileBytes(_ path: String) -> [UInt8]? {
-    var info = stat()
-    guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size <= maximumFileSize,
-      let bytes = try? FileSystem.read(path), bytes.count <= maximumFileSize
-    else { return nil }
-    return bytes
+    (try? FileSystem.read(path, atMost: maximumFileSize)) ?? nil
   }
 
   /// `table` with every entry in the file at `path` (entries name their file).

@@ -74,13 +74,19 @@ public enum FileSystem {
   /// Reads a whole (small) file.
   /// - Throws: ``FileError``.
   public static func read(_ path: String) throws(FileError) -> [UInt8] {
+    // Never nil without a limit.
+    try read(path, atMost: .max) ?? []
+  }
+
+  /// The whole file, or `nil` if it holds more than `limit` bytes (told by the open file's size, before
+  /// anything is read): one `open` and one `fstat`, where a `stat` of the path first cost a path walk more.
+  public static func read(_ path: String, atMost limit: Int) throws(FileError) -> [UInt8]? {
     // `pread` into the array rather than a mapping copied out: for the small files this reads (configs,
     // lists, expectation files) mapping and unmapping cost more than the copy (`perf record` of a run).
-    let fd = try openRegular(path)
+    let (fd, info) = try openRegularFile(path)
     defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else { throw FileError(operation: "stat", path: path, errno: errno) }
     let size = Int(info.st_size)
+    guard size <= limit else { return nil }
     var failure: Int32 = 0
     let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
       while count < size {
@@ -116,6 +122,11 @@ public enum FileSystem {
   /// Opens a regular file for reading. `O_NONBLOCK` keeps `open` of a FIFO from waiting for a writer
   /// forever; anything but a regular file is then refused, naming what it is.
   public static func openRegular(_ path: String) throws(FileError) -> Int32 {
+    try openRegularFile(path).fd
+  }
+
+  /// ``openRegular(_:)`` and what `fstat` said of the file.
+  static func openRegularFile(_ path: String) throws(FileError) -> (fd: Int32, info: stat) {
     let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard fd >= 0 else { throw FileError(operation: "open", path: path, errno: errno) }
     var info = stat()
@@ -133,7 +144,7 @@ public enum FileSystem {
     }
     // Regular files never block; clear the flag so reads behave as usual.
     _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-    return fd
+    return (fd, info)
   }
 
   /// The names in a directory, sorted by their UTF-8 bytes.
