@@ -10,6 +10,20 @@ import TensorIO
     #expect(value["a"]?["x"]?.stringValue == "y\né😀")
   }
 
+  @Test func objectsAreEqualByMembersInOrderWhetherOrNotTheyShareStorage() throws {
+    let object = try #require(try JSONValue.parse(#"{"a": [1, {"b": null}], "c": "d"}"#).objectValue)
+    let copy = object
+    let reparsed = try #require(try JSONValue.parse(#"{"a": [1, {"b": null}], "c": "d"}"#).objectValue)
+    #expect(copy == object && reparsed == object && object == reparsed)
+    #expect(copy.hashValue == object.hashValue && reparsed.hashValue == object.hashValue)
+    var changed = copy
+    changed["c"] = .string("e")
+    #expect(changed != object && object == copy)
+    let reordered = try #require(try JSONValue.parse(#"{"c": "d", "a": [1, {"b": null}]}"#).objectValue)
+    #expect(reordered != object)
+    #expect(JSONObject() == JSONObject([]) && JSONObject() != object)
+  }
+
   @Test func duplicateKeysLastWinsByDefaultAndCanBeRejected() throws {
     let text = #"{"a": 1, "b": 2, "a": 3}"#
     #expect(try JSONValue.parse(text)["a"] == .number("3"))

@@ -110,12 +110,13 @@ struct LoadEngine {
       switch context.call {
       case .fromPretrained, .autoFromPretrained:
         let config = try loadConfig(adapter, warnings: &warnings, creatingModel: true)
-        var created = try makeModel(name, config: config, warnings: &warnings)
+        let made = try makeModel(name, config: config, warnings: &warnings)
+        var created = made.model
         if loadsThroughTransformers5 {
           transformers5 = Transformers5Weights(
             model: created, checkpoint: adapter.checkpoint, adapterName: name, prefix: profile.semantics.parameterPrefix(config.peftType))
         } else {
-          weights = try loadWeights(into: &created, adapter: adapter, adapterName: name, warnings: &warnings)
+          weights = try loadWeights(into: &created, adapter: adapter, adapterName: name, keys: made.keys, warnings: &warnings)
         }
         model = created
       case .loadAdapter:
@@ -124,10 +125,11 @@ struct LoadEngine {
         }
         var setupWarnings: [PythonWarning] = []
         let firstConfig = try loadConfig(first.source, warnings: &setupWarnings, creatingModel: true)
-        var created = try makeModel(first.name, config: firstConfig, warnings: &setupWarnings)
+        let made = try makeModel(first.name, config: firstConfig, warnings: &setupWarnings)
+        var created = made.model
         // transformers 5 loads the weights itself (Transformers5Weights); the setup's loads only fill values.
         if !loadsThroughTransformers5 {
-          _ = try loadWeights(into: &created, adapter: first.source, adapterName: first.name, warnings: &setupWarnings)
+          _ = try loadWeights(into: &created, adapter: first.source, adapterName: first.name, keys: made.keys, warnings: &setupWarnings)
         }
         for other in context.loaded.dropFirst() {
           try prepareLoadAdapter(&created, other.source, adapterName: other.name, warnings: &setupWarnings)
@@ -241,8 +243,10 @@ struct LoadEngine {
     return config
   }
 
-  /// `PeftModel.__init__` with the first adapter.
-  func makeModel(_ name: String, config: AdapterConfig, warnings: inout [PythonWarning]) throws(PythonError) -> PeftModel {
+  /// `PeftModel.__init__` with the first adapter, and the new model's keys for it.
+  func makeModel(_ name: String, config: AdapterConfig, warnings: inout [PythonWarning]) throws(PythonError)
+    -> (model: PeftModel, keys: ModelKeys)
+  {
     if profile.isTransformers { try TransformersAdapterLoading(release: profile.semantics, base: base, context: context, peftType: config.peftType).checkInjectable() }
     var injectionWarnings: [PythonWarning] = []
     defer { warnings += injectionWarnings.filter { profile.semantics.emits($0) } }
@@ -251,9 +255,13 @@ struct LoadEngine {
     options.accumulatesTargetedModuleNames = !profile.semantics.checksEachAdapterTargetsSomething && !profile.isTransformers
     options.legacyAdaptionPrompt = !profile.semantics.matchesAdaptionPromptModulesByDottedName
     options.sizesPrefixWithHeadDim = profile.semantics.sizesPrefixWithHeadDim
-    let model = try PeftModel(
-      base: base, adapterName: name, config: config, options: options, catalog: catalog, validated: true,
-      warnings: &injectionWarnings)
+    let made = try catalog.injectedModels.model(
+      base: base, adapterName: name, config: config, options: options, warnings: &injectionWarnings
+    ) { (warnings: inout [PythonWarning]) throws(PythonError) in
+      try PeftModel(
+        base: base, adapterName: name, config: config, options: options, catalog: catalog, validated: true,
+        warnings: &warnings)
+    }
     // transformers 5 only; the older PEFT lines run with transformers 4.
     // No PeftModel is made through transformers' own loading.
     if context.gradientCheckpointingDeprecation && profile.semantics.runsOnTransformers5 && !profile.isTransformers {
@@ -262,7 +270,7 @@ struct LoadEngine {
           category: "FutureWarning",
           message: "`is_gradient_checkpointing` is deprecated and will be removed in v6. Use `is_activation_checkpointing` instead."))
     }
-    return model
+    return made
   }
 
   /// `load_adapter` before the weights: a new name loads its config and adds the adapter.
@@ -294,10 +302,12 @@ struct LoadEngine {
     try model.addAdapter(adapterName, config: config, validated: true, warnings: &addWarnings)
   }
 
-  /// `set_peft_model_state_dict` and torch's `load_state_dict(strict=False)`.
-  mutating func loadWeights(into model: inout PeftModel, adapter: AdapterSource, adapterName: String, warnings: inout [PythonWarning])
-    throws(PythonError) -> WeightsResult
-  {
+  /// `set_peft_model_state_dict` and torch's `load_state_dict(strict=False)`. `keys` are the model's for
+  /// `adapterName` when known (``makeModel(_:config:warnings:)``'s, for the model as it made it).
+  mutating func loadWeights(
+    into model: inout PeftModel, adapter: AdapterSource, adapterName: String, keys known: ModelKeys? = nil,
+    warnings: inout [PythonWarning]
+  ) throws(PythonError) -> WeightsResult {
     guard let config = model.config(of: adapterName) else { throw .keyError(adapterName) }
     // Adaption prompt: the loading adapter's wrappers are swapped in for the load (`_temporarily_active`).
     let swapsAdaptedAttentions = model.peftType == .adaptionPrompt
@@ -357,8 +367,10 @@ struct LoadEngine {
     var remapped: StateDict
     let keys: ModelKeys
     if release.mapsKeysStructurally {
+      // Swapping an adaption prompt's wrappers in changed the model the known keys are of.
+      let known = swapsAdaptedAttentions ? nil : known.flatMap { $0.adapterName == adapterName ? $0 : nil }
       var request = LoadRequest(
-        model: model, config: config, adapterName: adapterName, keys: ModelKeys(model, adapterName: adapterName))
+        model: model, config: config, adapterName: adapterName, keys: known ?? ModelKeys(model, adapterName: adapterName))
       remapped = try model.tuner.remapForLoad(state, request: &request, warnings: &warnings)
       model = request.model
       keys = request.keys

@@ -4,6 +4,8 @@ import TensorIO
 public struct TunerCatalog: Sendable {
   public let tuners: [any Tuner]
   private let byType: [PeftType: Int]
+  /// The models injected with these tuners, for simulations that repeat one.
+  let injectedModels = InjectedModels()
 
   public init(_ tuners: [any Tuner]) {
     self.tuners = tuners

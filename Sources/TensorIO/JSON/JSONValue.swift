@@ -172,8 +172,13 @@ public struct JSONObject: Sendable, Hashable, Sequence {
   public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> { members.makeIterator() }
 
   public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
-    lhs.members.count == rhs.members.count
-      && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    guard lhs.members.count == rhs.members.count else { return false }
+    // Copies of one object share their members' storage: memo keys holding a config read once compare in
+    // constant time, as arrays of equatable elements do.
+    let shared = lhs.members.withUnsafeBufferPointer { l in
+      rhs.members.withUnsafeBufferPointer { r in l.baseAddress == r.baseAddress }
+    }
+    return shared || zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
   }
 
   public func hash(into hasher: inout Hasher) {

@@ -1,0 +1,95 @@
+import TensorIO
+import Testing
+
+@testable import AdapterLoading
+
+/// A model the catalog kept (``InjectedModels``) must be the model `PeftModel.init` builds, its warnings
+/// and errors included, whoever asks: checked on every injection recorded from real PEFT, asked for from
+/// two files with the same config.
+@Suite("Injected models kept by the catalog")
+struct InjectedModelsTests {
+  struct Built {
+    var model: PeftModel?
+    var keys: ModelKeys?
+    var warnings: [PythonWarning]
+    var error: PythonError?
+  }
+
+  static func build(
+    _ models: InjectedModels, base: BaseModel, name: String, config: AdapterConfig, options: InjectionOptions = .init()
+  ) -> Built {
+    var warnings: [PythonWarning] = [PythonWarning(message: "before")]
+    do throws(PythonError) {
+      let made = try models.model(base: base, adapterName: name, config: config, options: options, warnings: &warnings) {
+        (warnings: inout [PythonWarning]) throws(PythonError) in
+        try PeftModel(base: base, adapterName: name, config: config, options: options, warnings: &warnings)
+      }
+      return Built(model: made.model, keys: made.keys, warnings: warnings)
+    } catch {
+      return Built(warnings: warnings, error: error)
+    }
+  }
+
+  @Test(arguments: InjectionTests.scenarios)
+  func keptModelIsTheBuiltOne(_ scenario: String) throws {
+    let record = try Fixtures.object("injection/\(scenario).json")
+    let baseName = try #require(record["base"]?.stringValue)
+    let arch = try Fixtures.object("architectures/\(baseName).json")
+    let base = try BaseModel(
+      config: try #require(arch["config"]?.objectValue), weights: try table(try #require(arch["saved_tensors"]).tensorList()))
+    let first = try #require(record["adapters"]?.arrayValue?.first)
+    let name = try #require(first["name"]?.stringValue)
+    let json = try #require(first["config"]?.objectValue)
+    let models = InjectedModels()
+    for source in ["one/adapter_config.json", "two/adapter_config.json", "one/adapter_config.json"] {
+      let config = try AdapterConfig(json: json, source: source)
+      var expectedWarnings = [PythonWarning(message: "before")]
+      let fresh = Result { () throws(PythonError) in
+        try PeftModel(base: base, adapterName: name, config: config, warnings: &expectedWarnings)
+      }
+      let kept = Self.build(models, base: base, name: name, config: config)
+      #expect(kept.warnings == expectedWarnings, "\(source)")
+      switch fresh {
+      case .failure(let error):
+        // An error is never kept: each file's names that file.
+        #expect(kept.error == error && kept.model == nil, "\(source)")
+      case .success(let model):
+        let keptModel = try #require(kept.model, "\(source)")
+        #expect(keptModel.adapters == model.adapters, "\(source)")
+        #expect(keptModel.config(of: name)?.source == source)
+        #expect(keptModel.tree == model.tree && keptModel.stateDict == model.stateDict)
+        #expect(keptModel.targetedModuleNames == model.targetedModuleNames && keptModel.className == model.className)
+        let keys = try #require(kept.keys)
+        let expectedKeys = ModelKeys(model, adapterName: name)
+        #expect(keys.adapterName == name && keys.entries == expectedKeys.entries && keys.stateDict == model.stateDict)
+        for entry in keys.entries {
+          #expect(keys.ownPrefixes(of: model).covers(entry.key) == expectedKeys.ownPrefixes(of: model).covers(entry.key))
+        }
+      }
+    }
+  }
+
+  @Test("another base, adapter name or option is another model")
+  func keyedByEverythingInjectionReads() throws {
+    let arch = try Fixtures.object("architectures/llama.json")
+    let base = try BaseModel(
+      config: try #require(arch["config"]?.objectValue), weights: try table(try #require(arch["saved_tensors"]).tensorList()))
+    var widerConfig = base.config
+    widerConfig["note"] = .string("another base")
+    let other = try BaseModel(config: widerConfig, weights: try table(try #require(arch["saved_tensors"]).tensorList()))
+    let config = try AdapterConfig(
+      json: try #require(try JSONValue.parse(#"{"peft_type": "LORA", "r": 4, "target_modules": ["q_proj"]}"#).objectValue),
+      source: "adapter_config.json")
+    let models = InjectedModels()
+    let first = Self.build(models, base: base, name: "default", config: config)
+    let renamed = Self.build(models, base: base, name: "other", config: config)
+    let rebased = Self.build(models, base: other, name: "default", config: config)
+    let accumulating = Self.build(
+      models, base: base, name: "default", config: config, options: InjectionOptions(accumulatesTargetedModuleNames: true))
+    #expect(first.model?.adapters.map(\.name) == ["default"] && renamed.model?.adapters.map(\.name) == ["other"])
+    #expect(renamed.keys?.adapterName == "other" && renamed.keys?.entries.contains { $0.key.contains(".other.") } == true)
+    #expect(rebased.model?.base == other && first.model?.base == base)
+    #expect(accumulating.model?.options.accumulatesTargetedModuleNames == true)
+    #expect(first.model?.options.accumulatesTargetedModuleNames == false)
+  }
+}
