@@ -114,6 +114,14 @@ struct RunSpeedTests {
     let other = try ProfileLoader.baseModel(config: read.config, weights: changed, source: "base")
     #expect(other == (try AdapterLoading.BaseModel(config: read.config, weights: changed, source: "base")))
     #expect(other != original)
+    // A name differing in the middle is another base too; the same table in another file is the same.
+    var renamedEntries = read.tensors.entries
+    renamedEntries[middle].name += "x"
+    let renamed = try TensorTable(renamedEntries)
+    let fresh = try? AdapterLoading.BaseModel(config: read.config, weights: renamed, source: "base")
+    #expect(fresh != original)
+    #expect((try? ProfileLoader.baseModel(config: read.config, weights: renamed, source: "base")) == fresh)
+    #expect(try ProfileLoader.baseModel(config: read.config, weights: read.tensors.relocated(to: "elsewhere"), source: "base") == original)
   }
 
   @Test("a file that fails to read is read again, and names its own path")

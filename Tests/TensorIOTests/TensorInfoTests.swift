@@ -47,6 +47,15 @@ import TensorIO
     #expect(throws: DuplicateTensorName(name: "a")) { try TensorTable([entry("a"), entry("a")]) }
   }
 
+  @Test func relocatedMovesEveryEntryAndKeepsTheLookup() throws {
+    let table = try TensorTable([entry("b"), entry("a", 2)])
+    let moved = table.relocated(to: "g")
+    #expect(moved.entries.map(\.file) == ["g", "g"] && moved.names == table.names)
+    #expect(moved["a"] == TensorEntry(name: "a", info: TensorInfo(dtype: .f32, shape: [2]), file: "g"))
+    #expect(moved == (try TensorTable(table.entries.map { TensorEntry(name: $0.name, info: $0.info, file: "g") })))
+    #expect(table.relocated(to: "f") == table && table.entries.allSatisfy { $0.file == "f" })
+  }
+
   @Test func upsertKeepsTheLastValueAtTheLastPosition() throws {
     var table = try TensorTable([entry("a", 1), entry("b"), entry("c")])
     table.upsert(entry("a", 2))

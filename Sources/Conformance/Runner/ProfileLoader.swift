@@ -50,24 +50,23 @@ public struct ProfileLoader: InProcessLoader {
   /// file it is in, nor where).
   private struct BaseKey: Hashable, Sendable {
     var config: JSONObject
-    var tensors: [String]
-    var infos: [TensorInfo]
+    /// The table's entries; only their names and infos are part of the key.
+    var tensors: [TensorEntry]
     /// The key's hash, made once outside the memo's lock from the counts and the tensors at both ends:
     /// hashing the whole config and every name inside the lock was most of the memo's time (`perf record`
     /// of a default run). Equality still compares everything.
     private var digest: Int
 
-    init(config: JSONObject, tensors: [String], infos: [TensorInfo]) {
+    init(config: JSONObject, tensors: [TensorEntry]) {
       self.config = config
       self.tensors = tensors
-      self.infos = infos
       var hasher = Hasher()
       hasher.combine(config.count)
       hasher.combine(tensors.count)
       let ends = tensors.count <= 8 ? Array(tensors.indices) : Array(0..<4) + Array((tensors.count - 4)..<tensors.count)
-      for i in ends where i < infos.count {
-        hasher.combine(tensors[i])
-        hasher.combine(infos[i])
+      for i in ends {
+        hasher.combine(tensors[i].name)
+        hasher.combine(tensors[i].info)
       }
       digest = hasher.finalize()
     }
@@ -75,7 +74,10 @@ public struct ProfileLoader: InProcessLoader {
     func hash(into hasher: inout Hasher) { hasher.combine(digest) }
 
     static func == (a: BaseKey, b: BaseKey) -> Bool {
-      a.digest == b.digest && a.infos == b.infos && a.tensors == b.tensors && a.config == b.config
+      // The tables of a matrix row's copies of one base share their names and shapes (``TablesByContent``):
+      // comparing them is comparing pointers.
+      a.digest == b.digest && a.tensors.count == b.tensors.count
+        && zip(a.tensors, b.tensors).allSatisfy { $0.name == $1.name && $0.info == $1.info } && a.config == b.config
     }
   }
 
@@ -84,7 +86,7 @@ public struct ProfileLoader: InProcessLoader {
   private static let bases = Memo<BaseKey, AdapterLoading.BaseModel>(capacity: 64)
 
   static func baseModel(config: JSONObject, weights: TensorTable, source: String) throws(BaseModelError) -> AdapterLoading.BaseModel {
-    let key = BaseKey(config: config, tensors: weights.entries.map(\.name), infos: weights.entries.map(\.info))
+    let key = BaseKey(config: config, tensors: weights.entries)
     return try bases.value(for: key) { () throws(BaseModelError) in
       try AdapterLoading.BaseModel(config: config, weights: weights, source: source)
     }

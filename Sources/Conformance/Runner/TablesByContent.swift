@@ -71,7 +71,8 @@ final class TablesByContent: Sendable {
   func table(_ path: String, reader: String, read: () throws -> TensorTable) throws -> TensorTable {
     guard let bytes = Self.smallFileBytes(path) else { return try read() }
     let key = Key(reader: reader, bytes: bytes)
-    if let known = tables.withLock({ $0.byKey[key] }) { return Self.relocated(known, to: path) }
+    // Entries name their file: the copy's are moved to it.
+    if let known = tables.withLock({ $0.byKey[key] }) { return known.relocated(to: path) }
     let table = try read()
     // Kept only if the file still holds the bytes it was keyed by (it cannot have changed under the
     // reader unnoticed).
@@ -89,17 +90,5 @@ final class TablesByContent: Sendable {
   /// The whole file, if it is a regular file of at most ``maximumFileSize`` bytes.
   private static func smallFileBytes(_ path: String) -> [UInt8]? {
     (try? FileSystem.read(path, atMost: maximumFileSize)) ?? nil
-  }
-
-  /// `table` with every entry in the file at `path` (entries name their file).
-  private static func relocated(_ table: TensorTable, to path: String) -> TensorTable {
-    guard table.entries.contains(where: { $0.file != path }) else { return table }
-    let entries = table.entries.map { entry in
-      var moved = entry
-      moved.file = path
-      return moved
-    }
-    // The names are those of a valid table: no duplicate can appear.
-    return (try? TensorTable(entries)) ?? table
   }
 }

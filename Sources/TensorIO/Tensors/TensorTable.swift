@@ -45,6 +45,14 @@ public struct TensorTable: Sendable, Hashable, RandomAccessCollection {
     self.indexByName = indexByName
   }
 
+  /// The same tensors, each in `file`: the table of a byte-identical copy of a one-file checkpoint. The
+  /// names' index is kept, not built again.
+  package func relocated(to file: String) -> TensorTable {
+    var moved = self
+    for i in moved.entries.indices where moved.entries[i].file != file { moved.entries[i].file = file }
+    return moved
+  }
+
   /// Appends an entry.
   /// - Throws: ``DuplicateTensorName`` if the name is already present.
   public mutating func append(_ entry: TensorEntry) throws(DuplicateTensorName) {
