@@ -62,8 +62,13 @@ struct InjectedModelsTests {
         let keys = try #require(kept.keys)
         let expectedKeys = ModelKeys(model, adapterName: name)
         #expect(keys.adapterName == name && keys.entries == expectedKeys.entries && keys.stateDict == model.stateDict)
+        // `_is_key_under_prefixes`: the key or one of its dotted ancestors is a prefix.
+        let own = model.tunerKeyPrefixes(adapterName: name)
+        let every = model.tunerKeyPrefixes()
         for entry in keys.entries {
-          #expect(keys.ownPrefixes(of: model).covers(entry.key) == expectedKeys.ownPrefixes(of: model).covers(entry.key))
+          let key = entry.key
+          #expect(keys.ownPrefixes(of: model).covers(key) == own.contains { key == $0 || key.hasPrefix($0 + ".") }, "\(key)")
+          #expect(keys.everyAdaptersPrefixes(of: model).covers(key) == every.contains { key == $0 || key.hasPrefix($0 + ".") }, "\(key)")
         }
       }
     }

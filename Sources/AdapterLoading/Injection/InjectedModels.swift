@@ -66,7 +66,7 @@ final class InjectedModels: Sendable {
       do throws(PythonError) {
         var model = try make(&appended)
         model.setSource("", of: adapterName)
-        return Made(model: model, warnings: appended, keys: ModelKeys(model, adapterName: adapterName))
+        return Made(model: model, warnings: appended, keys: ModelKeys(model, adapterName: adapterName, withEveryAdaptersPrefixes: true))
       } catch {
         warnings += appended
         throw error

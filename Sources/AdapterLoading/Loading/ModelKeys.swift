@@ -13,18 +13,27 @@ struct ModelKeys: Sendable {
   let adapterName: String
   /// ``PeftModel/tunerKeyPrefixes(adapterName:)`` for `adapterName`, when read with the state dict.
   private let prefixes: PrefixSet?
+  /// Every adapter's (``PeftModel/tunerKeyPrefixList(adapterName:)`` without a name), when read with them.
+  private let everyAdaptersPrefixes: PrefixSet?
 
   /// Reads the keys of `model`; `withPrefixes: false` leaves the prefixes to whoever needs them (PEFT
-  /// before 0.21 maps keys by substrings and never asks).
-  init(_ model: PeftModel, adapterName: String, withPrefixes: Bool = true) {
+  /// before 0.21 maps keys by substrings and never asks). Every adapter's prefixes are read with them only
+  /// when asked (`withEveryAdaptersPrefixes`: keys kept for many loads, whose diagnostics read them).
+  init(_ model: PeftModel, adapterName: String, withPrefixes: Bool = true, withEveryAdaptersPrefixes: Bool = false) {
     entries = model.tree.stateDictEntries()
     stateDict = StateDict(uniqueEntries: entries)
     self.adapterName = adapterName
     prefixes = withPrefixes ? PrefixSet(model.tunerKeyPrefixList(adapterName: adapterName)) : nil
+    everyAdaptersPrefixes = withEveryAdaptersPrefixes ? PrefixSet(model.tunerKeyPrefixList()) : nil
   }
 
   /// The prefixes of the adapter's own tensors in `model`, the model these keys were read from.
   func ownPrefixes(of model: PeftModel) -> PrefixSet {
     prefixes ?? PrefixSet(model.tunerKeyPrefixList(adapterName: adapterName))
+  }
+
+  /// The prefixes of every adapter's tensors in `model`, the model these keys were read from.
+  func everyAdaptersPrefixes(of model: PeftModel) -> PrefixSet {
+    everyAdaptersPrefixes ?? PrefixSet(model.tunerKeyPrefixList())
   }
 }

@@ -238,7 +238,7 @@ struct RecommendedDiagnostics {
           message: "\(casts.count) tensor(s) are converted on load (\(pairs.sorted().joined(separator: ", ")))"))
     }
     // The base keys PEFT ≤ 0.13 reported as missing: the base provides them.
-    let allTunerPrefixes = PrefixSet(model.tunerKeyPrefixList())
+    let allTunerPrefixes = keys.everyAdaptersPrefixes(of: model)
     let baseProvided = weights.raw.missingKeys.filter { key in
       !key.hasPrefix("prompt_encoder.") && !allTunerPrefixes.covers(key) && !key.hasSubstring(".modules_to_save.")
         && !key.hasSubstring(".token_adapter.")
