@@ -24,6 +24,39 @@ import TensorIO
     #expect(JSONObject() == JSONObject([]) && JSONObject() != object)
   }
 
+  @Test("members are found, replaced and removed alike below and above the count looked up by scanning")
+  func membersAcrossTheScannedCount() {
+    var object = JSONObject()
+    var expected: [(String, JSONValue)] = []
+    func matches() -> Bool {
+      object.keys == expected.map(\.0) && expected.allSatisfy { object[$0.0] == $0.1 } && object["absent"] == nil
+    }
+    for i in 0..<(2 * JSONObject.scannedCount + 3) {
+      object["k\(i)"] = .number(String(i))
+      expected.append(("k\(i)", .number(String(i))))
+      #expect(matches(), "after adding k\(i)")
+    }
+    object["k3"] = .string("replaced")
+    expected[3].1 = .string("replaced")
+    #expect(matches())
+    var grewAgain = false
+    while let (key, _) = expected.first {
+      object[key] = nil
+      expected.removeFirst()
+      #expect(matches(), "after removing \(key)")
+      if expected.count == JSONObject.scannedCount - 1 && !grewAgain {
+        grewAgain = true
+        // Growing again past the count after shrinking below it.
+        for i in 0..<3 {
+          object["again\(i)"] = .bool(true)
+          expected.append(("again\(i)", .bool(true)))
+        }
+        #expect(matches())
+      }
+    }
+    #expect(object.count == 0 && object == JSONObject())
+  }
+
   @Test func duplicateKeysLastWinsByDefaultAndCanBeRejected() throws {
     let text = #"{"a": 1, "b": 2, "a": 3}"#
     #expect(try JSONValue.parse(text)["a"] == .number("3"))

@@ -141,7 +141,13 @@ public enum JSONValue: Sendable, Hashable {
 /// value in place).
 public struct JSONObject: Sendable, Hashable, Sequence {
   public private(set) var members: [(key: String, value: JSONValue)] = []
+  /// Each key's position, once there are more than ``scannedCount`` members; until then it stays empty
+  /// and a key is found by comparing it with each: every case's configs, manifests and results are
+  /// objects of a few members, and hashing each key into a dictionary cost more than the comparisons.
   private var index: [String: Int] = [:]
+
+  /// The most members an object looks a key up among by scanning them.
+  package static let scannedCount = 12
 
   public init() {}
 
@@ -149,21 +155,33 @@ public struct JSONObject: Sendable, Hashable, Sequence {
     for (k, v) in members { self[k] = v }
   }
 
+  /// The position of `key` among the members.
+  private func position(of key: String) -> Int? {
+    guard members.count > Self.scannedCount else { return members.firstIndex { $0.key == key } }
+    return index[key]
+  }
+
   public subscript(key: String) -> JSONValue? {
-    get { index[key].map { members[$0].value } }
+    get { position(of: key).map { members[$0].value } }
     set {
-      if let i = index[key] {
+      if let i = position(of: key) {
         if let newValue {
           members[i].value = newValue
         } else {
           members.remove(at: i)
-          index = Dictionary(uniqueKeysWithValues: members.enumerated().map { ($1.key, $0) })
+          index = members.count > Self.scannedCount ? Self.positions(members) : [:]
         }
       } else if let newValue {
-        index[key] = members.count
         members.append((key, newValue))
+        if members.count > Self.scannedCount {
+          if index.isEmpty { index = Self.positions(members) } else { index[key] = members.count - 1 }
+        }
       }
     }
+  }
+
+  private static func positions(_ members: [(key: String, value: JSONValue)]) -> [String: Int] {
+    Dictionary(uniqueKeysWithValues: members.enumerated().map { ($1.key, $0) })
   }
 
   public var keys: [String] { members.map(\.key) }
