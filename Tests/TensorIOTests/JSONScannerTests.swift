@@ -166,6 +166,7 @@ import TensorIO
       JSONObject([("k\"ey\\", .string("line\nbreak\u{1}\u{1F600}")), ("n", .array([.number("-0.5"), .bool(false)]))]))
     for writer in [JSONWriter.compact, .pythonSorted, JSONWriter(indent: 4)] {
       #expect(try JSONValue.parse(writer.string(value)) == value)
+      #expect(writer.bytes(value) == Array(writer.string(value).utf8))
     }
   }
 

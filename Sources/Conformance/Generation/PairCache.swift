@@ -61,7 +61,7 @@ public struct PairCache: Sendable {
   /// Python's layout was more than half of preparing a cached case (`perf record` of a default run), and an
   /// entry is only ever looked up by the build that wrote it.
   static func keyBytes(_ recipe: JSONValue) -> [UInt8] {
-    Array(JSONWriter.compact.string(recipe).utf8)
+    JSONWriter.compact.bytes(recipe)
   }
 
   /// What a pair's files are made of: its manifest (`case.json`: ids, mutations, counts, the expected

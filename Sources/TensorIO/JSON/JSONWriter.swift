@@ -22,10 +22,15 @@ public struct JSONWriter: Sendable {
 
   /// The text.
   public func string(_ value: JSONValue) -> String {
+    String(decoding: bytes(value), as: UTF8.self)
+  }
+
+  /// The text as UTF-8 bytes (for hashing them, with no `String` made in between).
+  public func bytes(_ value: JSONValue) -> [UInt8] {
     var out: [UInt8] = []
     out.reserveCapacity(256)
     write(value, level: 0, into: &out)
-    return String(decoding: out, as: UTF8.self)
+    return out
   }
 
   // Written on UTF-8 bytes: reports write tens of thousands of results whose strings hold quotes and newlines
