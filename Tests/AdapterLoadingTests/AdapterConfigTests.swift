@@ -19,6 +19,31 @@ struct AdapterConfigTests {
     #expect(TunerCatalog.standard.tuner(for: config.peftType) != nil)
   }
 
+  @Test("a config decoded again from the same object is the one decoded first, with the asking file", arguments: configs)
+  func decodingAgainAnswersAsDecoding(_ name: String) throws {
+    let json = try Fixtures.object("configs/\(name).json")
+    for source in ["one/adapter_config.json", "two/adapter_config.json", "one/adapter_config.json"] {
+      #expect(try AdapterConfig.decoding(json, source: source) == AdapterConfig(json: json, source: source))
+    }
+    // An object with a field removed is another config.
+    var fewer = json
+    fewer["peft_type"] = nil
+    for source in ["one/adapter_config.json", "two/adapter_config.json"] {
+      do {
+        _ = try AdapterConfig.decoding(fewer, source: source)
+        Issue.record("a config without peft_type decoded")
+      } catch {
+        #expect(error == Self.error(fewer, source))
+        #expect(error.description.contains(source), "the error names the asking file: \(error)")
+      }
+    }
+  }
+
+  static func error(_ json: JSONObject, _ source: String) -> AdapterConfigError? {
+    do { _ = try AdapterConfig(json: json, source: source) } catch { return error }
+    return nil
+  }
+
   @Test("each tuner declares exactly the fields of PEFT's config class")
   func knownFieldsMatchPEFT() throws {
     let fields = try Fixtures.object("config-fields.json")

@@ -66,7 +66,8 @@ final class InjectedModels: Sendable {
       do throws(PythonError) {
         var model = try make(&appended)
         model.setSource("", of: adapterName)
-        return Made(model: model, warnings: appended, keys: ModelKeys(model, adapterName: adapterName, withEveryAdaptersPrefixes: true))
+        let keys = ModelKeys(model, adapterName: adapterName, withEveryAdaptersPrefixes: true)
+        return Made(model: model, warnings: appended, keys: keys)
       } catch {
         warnings += appended
         throw error

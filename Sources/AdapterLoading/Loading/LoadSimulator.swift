@@ -213,7 +213,7 @@ struct LoadEngine {
           var kept = config.json
           for field in stripped { kept[field] = nil }
           do {
-            config = try AdapterConfig(json: kept, source: config.source)
+            config = try AdapterConfig.decoding(kept, source: config.source)
           } catch {
             throw .notSimulated("the config without the fields PEFT \(release) does not know cannot be read: \(error)")
           }
@@ -223,7 +223,7 @@ struct LoadEngine {
         var kept = config.json
         for field in unknown { kept[field] = nil }
         do {
-          config = try AdapterConfig(json: kept, source: config.source)
+          config = try AdapterConfig.decoding(kept, source: config.source)
         } catch {
           throw .notSimulated("the config without the fields PEFT \(release) does not know cannot be read: \(error)")
         }

@@ -81,7 +81,7 @@ public final class CaseReads: Sendable {
   func adapterConfig(_ path: String) throws -> AdapterConfig {
     let folder = try adapterFolder(path)
     return try Self.value(configs, path) {
-      try AdapterConfig(json: folder.config, source: FileSystem.join(path, FolderLayout.adapterConfig))
+      try AdapterConfig.decoding(folder.config, source: FileSystem.join(path, FolderLayout.adapterConfig))
     }
   }
 
