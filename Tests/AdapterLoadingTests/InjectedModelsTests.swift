@@ -51,7 +51,7 @@ struct InjectedModelsTests {
       #expect(kept.warnings == expectedWarnings, "\(source)")
       switch fresh {
       case .failure(let error):
-        // An error is never kept: each file's names that file.
+        // An error is never kept: each asking file gets its own, naming it.
         #expect(kept.error == error && kept.model == nil, "\(source)")
       case .success(let model):
         let keptModel = try #require(kept.model, "\(source)")
