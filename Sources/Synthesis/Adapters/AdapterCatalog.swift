@@ -181,8 +181,8 @@ public enum AdapterCatalog {
       return AdapterTensor(name: key, shape: info.shape, role: role, adapterNameDepth: 0, dtype: info.dtype)
     }
     // The model key is the checkpoint key with something inserted: find it between the common
-    // leading and trailing components (split as bytes, the names being the synthesized families' ASCII
-    // module paths: splitting by characters was a sixth of a save).
+    // leading and trailing components (split at each "." byte, as Python's `str.split` splits at each code
+    // point, not at grapheme boundaries: splitting by characters was also a sixth of a save).
     let dot = UInt8(ascii: ".")
     let c = key.utf8.split(separator: dot, omittingEmptySubsequences: false)
     let m = modelKey.utf8.split(separator: dot, omittingEmptySubsequences: false)
