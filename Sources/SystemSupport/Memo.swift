@@ -3,7 +3,22 @@
 /// builds the same base); a full table is emptied rather than evicted piecemeal, since the
 /// repeats come in runs.
 package final class Memo<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-  private let table: Locked<[Key: Value]>
+  /// A key with its hash, made before the lock is taken: threads hashing large keys (a whole config,
+  /// a file's bytes) do not wait for each other.
+  private struct Hashed: Hashable, Sendable {
+    let key: Key
+    let hash: Int
+
+    init(_ key: Key) {
+      self.key = key
+      hash = key.hashValue
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+    static func == (a: Hashed, b: Hashed) -> Bool { a.hash == b.hash && a.key == b.key }
+  }
+
+  private let table: Locked<[Hashed: Value]>
   private let capacity: Int
 
   package init(capacity: Int) {
@@ -14,11 +29,12 @@ package final class Memo<Key: Hashable & Sendable, Value: Sendable>: Sendable {
   /// The value for `key`, made by `make` the first time (outside the lock, so threads making
   /// different values do not wait for each other; a value made twice is the same value).
   package func value<E: Error>(for key: Key, make: () throws(E) -> Value) throws(E) -> Value {
-    if let found = table.withLock({ $0[key] }) { return found }
+    let hashed = Hashed(key)
+    if let found = table.withLock({ $0[hashed] }) { return found }
     let made = try make()
     table.withLock { stored in
       if stored.count >= capacity { stored.removeAll(keepingCapacity: true) }
-      stored[key] = made
+      stored[hashed] = made
     }
     return made
   }

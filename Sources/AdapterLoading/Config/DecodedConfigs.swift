@@ -10,7 +10,7 @@ extension AdapterConfig {
   /// error names that file too, as it is never kept.
   /// - Throws: ``AdapterConfigError`` as ``init(json:source:)`` does.
   public static func decoding(_ json: JSONObject, source: String) throws(AdapterConfigError) -> AdapterConfig {
-    var config = try decoded.value(for: DecodedKey(json)) { () throws(AdapterConfigError) in
+    var config = try decoded.value(for: json) { () throws(AdapterConfigError) in
       try AdapterConfig(json: json, source: source)
     }
     config.source = source
@@ -18,19 +18,5 @@ extension AdapterConfig {
   }
 
   /// Enough for the default run's distinct configs to stay between a matrix row's cases.
-  private static let decoded = Memo<DecodedKey, AdapterConfig>(capacity: 512)
-
-  private struct DecodedKey: Hashable, Sendable {
-    let json: JSONObject
-    /// The object's hash, made outside the memo's lock.
-    let digest: Int
-
-    init(_ json: JSONObject) {
-      self.json = json
-      digest = json.hashValue
-    }
-
-    func hash(into hasher: inout Hasher) { hasher.combine(digest) }
-    static func == (a: DecodedKey, b: DecodedKey) -> Bool { a.digest == b.digest && a.json == b.json }
-  }
+  private static let decoded = Memo<JSONObject, AdapterConfig>(capacity: 512)
 }

@@ -14,7 +14,7 @@ struct ModelKeys: Sendable {
   /// ``PeftModel/tunerKeyPrefixes(adapterName:)`` for `adapterName`, when read with the state dict.
   private let prefixes: PrefixSet?
   /// Every adapter's (``PeftModel/tunerKeyPrefixList(adapterName:)`` without a name), when read with them.
-  private let everyAdaptersPrefixes: PrefixSet?
+  private let allAdaptersPrefixes: PrefixSet?
 
   /// Reads the keys of `model`; `withPrefixes: false` leaves the prefixes to whoever needs them (PEFT
   /// before 0.21 maps keys by substrings and never asks). Every adapter's prefixes are read with them only
@@ -24,7 +24,7 @@ struct ModelKeys: Sendable {
     stateDict = StateDict(uniqueEntries: entries)
     self.adapterName = adapterName
     prefixes = withPrefixes ? PrefixSet(model.tunerKeyPrefixList(adapterName: adapterName)) : nil
-    everyAdaptersPrefixes = withEveryAdaptersPrefixes ? PrefixSet(model.tunerKeyPrefixList()) : nil
+    allAdaptersPrefixes = withEveryAdaptersPrefixes ? PrefixSet(model.tunerKeyPrefixList()) : nil
   }
 
   /// The prefixes of the adapter's own tensors in `model`, the model these keys were read from.
@@ -34,6 +34,6 @@ struct ModelKeys: Sendable {
 
   /// The prefixes of every adapter's tensors in `model`, the model these keys were read from.
   func everyAdaptersPrefixes(of model: PeftModel) -> PrefixSet {
-    everyAdaptersPrefixes ?? PrefixSet(model.tunerKeyPrefixList())
+    allAdaptersPrefixes ?? PrefixSet(model.tunerKeyPrefixList())
   }
 }
