@@ -35,12 +35,19 @@ struct CaseTimeLimitTests {
     #expect(message.contains("per-case limit of 90 s"), "\(message)")
   }
 
-  /// An in-process loader that blocks its thread on `hang` until released, and counts its calls.
+  /// An in-process loader that blocks its thread on the cases in `blocksOn` until released, counts its
+  /// calls, and notes whether each answer was made on a job thread.
   struct BlockingLoader: InProcessLoader {
     let id: String
-    var blocks = false
+    var blocksOn: Set<String> = []
     let release = DispatchSemaphore(value: 0)
     let calls = Locked([String: Int]())
+    let onJobThread = Locked([String: Bool]())
+
+    init(id: String, blocks: Bool = false, blocksOn: Set<String> = []) {
+      self.id = id
+      self.blocksOn = blocks ? blocksOn.union(["hang"]) : blocksOn
+    }
 
     func start() async throws -> LoaderInfo {
       LoaderInfo(id: id, name: id, version: "1.0", capabilities: LoaderCapabilities(reports: [.missingKeys, .unexpectedKeys, .error]))
@@ -48,7 +55,8 @@ struct CaseTimeLimitTests {
 
     func answer(_ prepared: PreparedCase) -> LoaderAnswer {
       calls.withLock { $0[prepared.run.spec.id, default: 0] += 1 }
-      if blocks && prepared.run.spec.id == "hang" { release.wait() }
+      onJobThread.withLock { $0[prepared.run.spec.id] = JobThread.isCurrent }
+      if blocksOn.contains(prepared.run.spec.id) { release.wait() }
       return RunnerTests.clean
     }
   }
@@ -89,6 +97,44 @@ struct CaseTimeLimitTests {
     try await Task.sleep(for: .milliseconds(300))
     #expect(second.calls.value == ["before": 1, "hang": 1, "later": 1])
     #expect(first.calls.value == ["before": 1, "hang": 1, "later": 1])
+  }
+
+  @Test("loaders that never return, more of them than jobs and cores, cost their cases a TIMEOUT each, not the run")
+  func moreHungLoadersThanJobs() async throws {
+    let dir = TemporaryDirectory()
+    // Four cases hang the first loader; on `twice` the second hangs too, on the job that took the case over.
+    let first = BlockingLoader(id: "blocks", blocksOn: ["h1", "h2", "h3", "twice"])
+    let second = BlockingLoader(id: "after", blocksOn: ["twice"])
+    let ids = ["a", "h1", "b", "h2", "c", "h3", "d", "twice", "e"]
+    let runs = ids.map { CaseRun(spec: RunnerTests.spec($0), format: .safetensors) }
+    let runner = ConformanceRunner(
+      loaders: [first, second], materializer: PathMaterializer(), jobs: 2, scratch: dir.path, caseTimeLimit: 3)
+    let safety = Task.detached {
+      try? await Task.sleep(for: .seconds(600))
+      for _ in 0..<8 { first.release.signal(); second.release.signal() }
+    }
+    let (_, results) = await runner.run(runs)
+    safety.cancel()
+    let status = Dictionary(uniqueKeysWithValues: results.map { ("\($0.loader) \($0.id)", $0.status) })
+    var expected: [String: CaseStatus] = [:]
+    for id in ids {
+      expected["blocks \(id)"] = first.blocksOn.contains(id) ? .timeout : .pass
+      expected["after \(id)"] = second.blocksOn.contains(id) ? .timeout : .pass
+    }
+    #expect(status == expected)
+    // Each loader was asked each case once, on a job thread: no case was handed to a thread of its own.
+    #expect(first.calls.value == Dictionary(uniqueKeysWithValues: ids.map { ($0, 1) }))
+    #expect(second.calls.value == Dictionary(uniqueKeysWithValues: ids.map { ($0, 1) }))
+    #expect(first.onJobThread.value.values.allSatisfy { $0 } && second.onJobThread.value.values.allSatisfy { $0 })
+    for _ in 0..<8 { first.release.signal(); second.release.signal() }
+  }
+
+  @Test("an in-process loader asked outside a run answers on a thread of its own, not on the caller's")
+  func inProcessLoaderOutsideARun() async throws {
+    let loader = BlockingLoader(id: "plain")
+    let answer = try await loader.run(PreparedCase(run: CaseRun(spec: RunnerTests.spec("x"), format: .safetensors), base: "", adapter: ""))
+    #expect(answer == RunnerTests.clean)
+    #expect(loader.onJobThread.value == ["x": false])
   }
 
   @Test("work given its own thread does not wait for the cooperative pool, however much of it blocks")

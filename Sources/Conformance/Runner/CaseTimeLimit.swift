@@ -5,13 +5,22 @@ import SystemSupport
 /// run goes on.
 ///
 /// External drivers enforce their own limit by killing the driver. An in-process loader (a built-in
-/// profile) cannot be stopped from outside; its answer is abandoned instead, and its work goes on
-/// on a thread of its own (``InProcessRun``), so that even a case that never finishes cannot stall
-/// the run.
+/// profile) cannot be stopped from outside; its answer is abandoned instead, and it keeps the thread it
+/// runs on — a job's own thread, which another takes over, or one of its own (``InProcessRun``) — so that
+/// even a case that never finishes cannot stall the run.
 enum CaseTimeLimit {
-  /// Every loader's answer to the case, in order, each timed: consecutive in-process loaders share one
-  /// thread of their own (``InProcessRun``), the others answer through ``answer(_:_:seconds:)``.
-  static func answers(_ loaders: [any ConformanceLoader], _ prepared: PreparedCase, seconds: Double?) async -> [TimedAnswer] {
+  /// Every loader's answer to the case, in order, each timed: consecutive in-process loaders answer on one
+  /// thread (``InProcessRun``) — in place on a ``JobThread``, else on a thread of their own — the others
+  /// through ``answer(_:_:seconds:)``.
+  ///
+  /// Nil when an in-process loader overran the limit on this job thread: the thread is left to it, and
+  /// `abandoned` got the answers so far (the last a `TIMEOUT`) when the limit passed, for another thread
+  /// to ask the loaders after it and finish the case. Off a job thread, never nil: the loaders after an
+  /// overrun answer on a new thread of their own.
+  static func answers(
+    _ loaders: [any ConformanceLoader], _ prepared: PreparedCase, seconds: Double?,
+    abandoned: @escaping @Sendable ([TimedAnswer]) -> Void
+  ) async -> [TimedAnswer]? {
     var answers: [TimedAnswer] = []
     while answers.count < loaders.count {
       let inProcess = loaders[answers.count...].prefix { $0 is any InProcessLoader }.compactMap { $0 as? any InProcessLoader }
@@ -19,6 +28,12 @@ enum CaseTimeLimit {
         let before = Monotonic.now
         let answer = await answer(loaders[answers.count], prepared, seconds: seconds)
         answers.append(TimedAnswer(answer: answer, seconds: Monotonic.now - before))
+      } else if JobThread.isCurrent {
+        let soFar = answers
+        guard
+          let more = InProcessRun.answersInPlace(inProcess, prepared, limit: seconds, abandoned: { abandoned(soFar + $0) })
+        else { return nil }
+        answers += more
       } else {
         // Fewer answers than loaders when one overran: the rest go on a new thread.
         answers += await InProcessRun.answers(inProcess, prepared, limit: seconds)

@@ -80,9 +80,11 @@ public struct ConformanceRunner: Sendable {
   /// The number of online processors.
   public static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
-  /// Case runs in flight by default: one more than the processors, so that none idles while a case
-  /// is handed between the runner and its loaders' thread (a cached default run on 2 cores: 10.0–10.8 s
-  /// wall with 2 in flight, 9.1–9.3 s with 3).
+  /// Case runs in flight by default: one more than the processors, so that none idles while a job waits
+  /// for a driver or a file. (When each case was handed to a thread of its own for its built-in profiles,
+  /// the extra job hid the hand-overs: a cached default run on 2 cores took 10.0–10.8 s wall with 2 jobs,
+  /// 9.1–9.3 s with 3. Answering on the job's own thread, 2 and 3 jobs run it alike: 4.41–4.68 s and
+  /// 4.50–4.57 s of running.)
   public static var defaultJobs: Int { processorCount + 1 }
 
   /// Starts every loader, runs every case run, shuts the loaders down.
@@ -103,32 +105,8 @@ public struct ConformanceRunner: Sendable {
     let expectationFiles = zip(loaders, started).map { loader, start in expectations((try? start.get())?.id ?? loader.id) }
     try? FileSystem.createDirectory(scratch)
 
-    var results = [[CaseResult]](repeating: [], count: runs.count)
-    var done = 0
-    var unexpected = 0
-    var timings = RunTimings()
-    await withTaskGroup(of: Executed.self) { group in
-      var next = 0
-      func schedule(_ group: inout TaskGroup<Executed>) {
-        guard next < runs.count else { return }
-        let index = next
-        next += 1
-        group.addTask {
-          await self.execute(runs[index], index: index, started: started, expectations: expectationFiles)
-        }
-      }
-      for _ in 0..<min(jobs, runs.count) { schedule(&group) }
-      for await executed in group {
-        results[executed.index] = executed.results
-        timings.building += executed.timings.building
-        for (id, seconds) in executed.timings.loaders { timings.loaders[id, default: 0] += seconds }
-        for (id, seconds) in executed.timings.loaderCPU { timings.loaderCPU[id, default: 0] += seconds }
-        done += 1
-        unexpected += executed.results.filter { $0.status.isUnexpected }.count
-        progress?(RunProgress(done: done, total: runs.count, unexpected: unexpected))
-        schedule(&group)
-      }
-    }
+    let jobs = RunJobs(runner: self, runs: runs, started: started, expectations: expectationFiles, progress: progress)
+    let (results, timings) = await jobs.run(jobs: min(self.jobs, runs.count))
     for loader in loaders { await loader.shutdown() }
     // Every case folder is gone by now unless kept; the scratch folder itself goes too (it was left
     // empty in /dev/shm after every run). `rmdir` removes it only if empty.
@@ -143,15 +121,15 @@ public struct ConformanceRunner: Sendable {
     return (infos, all.indices.sorted { keys[$0] < keys[$1] }.map { all[$0] }, timings)
   }
 
-  /// One case run's results and timings (a struct: child-task results stay simple values).
-  private struct Executed: Sendable {
+  /// One case run's results and timings.
+  struct Executed: Sendable {
     var index: Int
     var results: [CaseResult]
     var timings: RunTimings
   }
 
   /// A loader the case is put to, and where its result goes.
-  private struct Asked {
+  struct Asked: Sendable {
     var slot: Int
     var loader: any ConformanceLoader
     var id: String
@@ -191,42 +169,55 @@ public struct ConformanceRunner: Sendable {
     }
   }
 
-  /// Runs one case run against every loader, building its files once, only if some loader needs them.
-  private func execute(
-    _ run: CaseRun, index: Int, started: [Result<LoaderInfo, LoaderStartError>], expectations: [LoaderExpectations]
-  ) async -> Executed {
+  /// A case run on its way through its loaders: each loader's result, or nil for one still to answer.
+  struct CaseInProgress: Sendable {
+    let run: CaseRun
+    let details: ResultDetails
+    var results: [CaseResult?] = []
+    var asked: [Asked] = []
     var timings = RunTimings()
-    let spec = run.spec
-    // Encoded only for the results that keep them (most passes keep neither), the expectation once.
-    var expectedJSON: JSONValue?
-    func expected() -> JSONValue {
-      if let expectedJSON { return expectedJSON }
-      let encoded = OutcomeJSON.encode(spec.expect)
-      expectedJSON = encoded
-      return encoded
+    /// The expectation as JSON, encoded only for the results that keep it (most passes keep neither), once.
+    private var expectedJSON: JSONValue?
+
+    init(_ run: CaseRun, details: ResultDetails) {
+      self.run = run
+      self.details = details
     }
-    func result(
+
+    mutating func result(
       _ loader: String, _ status: CaseStatus, actual: @autoclosure () -> JSONValue? = nil, message: String,
       note: ExpectationNote? = nil, seconds: Double? = nil
     ) -> CaseResult {
       // Details are kept where someone will read them: a result that needs attention keeps
       // everything; an expected failure its expectation; a pass or a skip only its status.
+      let spec = run.spec
       let full = details == .full || status.isUnexpected
       let keepsExpected = full || status == .xfail || status == .error || status == .timeout
+      var expected: JSONValue?
+      if keepsExpected {
+        expected = expectedJSON ?? OutcomeJSON.encode(spec.expect)
+        expectedJSON = expected
+      }
       return CaseResult(
-        loader: loader, id: spec.id, format: run.format, status: status, expected: keepsExpected ? expected() : nil,
+        loader: loader, id: spec.id, format: run.format, status: status, expected: expected,
         actual: full ? actual() : nil, message: message, expectation: note, coordinates: spec.coordinates,
         description: full ? spec.description : "", seconds: seconds)
     }
+  }
 
-    // Each loader's result, or the loader still to answer; the case is built once, if any must.
-    var results: [CaseResult?] = []
-    var asked: [Asked] = []
+  /// Runs one case run against every loader, building its files once, only if some loader needs them.
+  /// Nil when this job's thread was left to a loader past the case's limit: another job finishes the case.
+  func execute(
+    _ run: CaseRun, index: Int, started: [Result<LoaderInfo, LoaderStartError>], expectations: [LoaderExpectations],
+    jobs: RunJobs
+  ) async -> Executed? {
+    let spec = run.spec
+    var state = CaseInProgress(run, details: details)
     for (i, loader) in loaders.enumerated() {
       let info: LoaderInfo
       switch started[i] {
       case .failure(let error):
-        results.append(result(loader.id, .error, message: "the loader did not start: \(error.message)"))
+        state.results.append(state.result(loader.id, .error, message: "the loader did not start: \(error.message)"))
         continue
       case .success(let value): info = value
       }
@@ -237,64 +228,89 @@ public struct ConformanceRunner: Sendable {
           at: $0.location.file.isEmpty ? "" : "\($0.location.file):\($0.location.line)")
       }
       if let reason = spec.unbuildable {
-        results.append(result(info.id, .skip, message: "impossible combination: \(reason)", note: note))
+        state.results.append(state.result(info.id, .skip, message: "impossible combination: \(reason)", note: note))
       } else if let reason = info.capabilities.reasonToSkip(spec, format: run.format) {
-        results.append(result(info.id, .skip, message: reason, note: note))
+        state.results.append(state.result(info.id, .skip, message: reason, note: note))
       } else if let entry, entry.status == .skip {
-        results.append(result(info.id, .skip, message: "skipped: \(entry.reason)", note: note))
+        state.results.append(state.result(info.id, .skip, message: "skipped: \(entry.reason)", note: note))
       } else {
-        asked.append(Asked(slot: results.count, loader: loader, id: info.id, capabilities: info.capabilities, entry: entry, note: note))
-        results.append(nil)
+        state.asked.append(
+          Asked(slot: state.results.count, loader: loader, id: info.id, capabilities: info.capabilities, entry: entry, note: note))
+        state.results.append(nil)
       }
     }
 
     let folder = FileSystem.join(scratch, String(format6(index)))
-    var prepared: Result<PreparedCase, any Error>?
-    if !asked.isEmpty {
-      let before = Monotonic.now
-      prepared = await prepare(run, folder: folder)
-      timings.building += Monotonic.now - before
-    }
+    guard !state.asked.isEmpty else { return Executed(index: index, results: state.results.compactMap { $0 }, timings: state.timings) }
+    let before = Monotonic.now
+    let prepared = await prepare(run, folder: folder)
+    state.timings.building += Monotonic.now - before
     switch prepared {
-    case nil: break
     case .failure(let error):
-      for loader in asked {
-        results[loader.slot] = result(loader.id, .error, message: "the case could not be built: \(error)", note: loader.note)
+      for loader in state.asked {
+        state.results[loader.slot] = state.result(
+          loader.id, .error, message: "the case could not be built: \(error)", note: loader.note)
       }
+      return finish(state, index: index, folder: folder)
     case .success(let ready):
-      let answers = await CaseTimeLimit.answers(asked.map(\.loader), ready, seconds: caseTimeLimit)
-      for (loader, timed) in zip(asked, answers) {
-        let (note, seconds) = (loader.note, timed.seconds)
-        timings.loaders[loader.id, default: 0] += seconds
-        if let cpu = timed.cpuSeconds { timings.loaderCPU[loader.id, default: 0] += cpu }
-        // Reports must not depend on where the case was built: folder paths become relative names.
-        switch Self.relativized(timed.answer, prepared: ready, scratch: folder) {
-        case .timedOut(let message):
-          results[loader.slot] = result(loader.id, .timeout, message: message, note: note, seconds: seconds)
-        case .failed(let message):
-          results[loader.slot] = result(loader.id, .error, message: message, note: note, seconds: seconds)
-        case .cannotTell(let message):
-          results[loader.slot] = result(loader.id, .skip, message: "cannot tell: \(message)", note: note, seconds: seconds)
-        case .outcome(let outcome):
-          let problems = OutcomeCheck.discrepancies(
-            expected: spec.expect, observed: outcome, reports: loader.capabilities.reports,
-            keyNaming: loader.capabilities.keyNaming)
-          let status = CaseStatus.judge(discrepancies: problems, expectation: loader.entry?.status)
-          var message = problems.joined(separator: "; ")
-          if status == .xpass { message = "passes, but the expectation file says it fails: \(note?.summary ?? "")" }
-          results[loader.slot] = result(
-            loader.id, status, actual: OutcomeJSON.encode(outcome, reports: loader.capabilities.reports), message: message,
-            note: note, seconds: seconds)
-        }
+      return await ask(state, index: index, ready: ready, folder: folder, answered: [], jobs: jobs)
+    }
+  }
+
+  /// Asks the case's loaders from the first not `answered` on, judges every answer and finishes the case.
+  /// Nil when this job's thread was left to a loader past the limit: another job goes on from the answers
+  /// so far.
+  func ask(
+    _ state: CaseInProgress, index: Int, ready: PreparedCase, folder: String, answered: [TimedAnswer], jobs: RunJobs
+  ) async -> Executed? {
+    var answers = answered
+    if answers.count < state.asked.count {
+      let soFar = answers
+      let rest = state.asked[answers.count...].map(\.loader)
+      let more = await CaseTimeLimit.answers(rest, ready, seconds: caseTimeLimit) { later in
+        jobs.start { await self.ask(state, index: index, ready: ready, folder: folder, answered: soFar + later, jobs: jobs) }
+      }
+      guard let more else { return nil }
+      answers += more
+    }
+    var state = state
+    for (loader, timed) in zip(state.asked, answers) {
+      let (note, seconds) = (loader.note, timed.seconds)
+      state.timings.loaders[loader.id, default: 0] += seconds
+      if let cpu = timed.cpuSeconds { state.timings.loaderCPU[loader.id, default: 0] += cpu }
+      // Reports must not depend on where the case was built: folder paths become relative names.
+      switch Self.relativized(timed.answer, prepared: ready, scratch: folder) {
+      case .timedOut(let message):
+        state.results[loader.slot] = state.result(loader.id, .timeout, message: message, note: note, seconds: seconds)
+      case .failed(let message):
+        state.results[loader.slot] = state.result(loader.id, .error, message: message, note: note, seconds: seconds)
+      case .cannotTell(let message):
+        state.results[loader.slot] = state.result(
+          loader.id, .skip, message: "cannot tell: \(message)", note: note, seconds: seconds)
+      case .outcome(let outcome):
+        let problems = OutcomeCheck.discrepancies(
+          expected: state.run.spec.expect, observed: outcome, reports: loader.capabilities.reports,
+          keyNaming: loader.capabilities.keyNaming)
+        let status = CaseStatus.judge(discrepancies: problems, expectation: loader.entry?.status)
+        var message = problems.joined(separator: "; ")
+        if status == .xpass { message = "passes, but the expectation file says it fails: \(note?.summary ?? "")" }
+        state.results[loader.slot] = state.result(
+          loader.id, status, actual: OutcomeJSON.encode(outcome, reports: loader.capabilities.reports), message: message,
+          note: note, seconds: seconds)
       }
     }
-    // A cached pair is handed over in place and leaves no folder; one built here is removed.
-    if prepared != nil && !keepArtifacts && FileSystem.kind(of: folder, followLinks: false) != .missing {
+    return finish(state, index: index, folder: folder)
+  }
+
+  /// The case's results, its folder removed (a cached pair is handed over in place and leaves none).
+  private func finish(_ state: CaseInProgress, index: Int, folder: String) -> Executed {
+    var timings = state.timings
+    if !keepArtifacts && FileSystem.kind(of: folder, followLinks: false) != .missing {
       let before = Monotonic.now
       try? FileSystem.removeTree(folder)
       timings.building += Monotonic.now - before
     }
-    return Executed(index: index, results: results.compactMap { $0 }, timings: timings)
+    return Executed(index: index, results: state.results.compactMap { $0 }, timings: timings)
   }
 
   /// The answer with the case's folder paths replaced by `base`, `adapter`, `loaded/NAME`.

@@ -16,17 +16,18 @@ struct TimedAnswer: Sendable {
   var cpuSeconds: Double? = nil
 }
 
-/// One case's in-process loaders answered one after the other on one thread of its own, each within
-/// the per-case limit.
+/// One case's in-process loaders answered one after the other on one thread, each within the per-case
+/// limit: in place on a ``JobThread`` (``answersInPlace(_:_:limit:abandoned:)``), else on a thread of its
+/// own (``answers(_:_:limit:)``).
 ///
 /// A hop to a thread of its own per loader, with a timer and a detached task each, was a third of the
 /// default run's CPU time (context switches, dispatch timers, continuations: `perf record` and
-/// `strace -c` of a cached run). A case's loaders now share one hop, and one ``Deadlines`` thread
+/// `strace -c` of a cached run). A case's loaders now share one thread, and one ``Deadlines`` thread
 /// watches every case in flight.
 ///
 /// When a loader overruns, the case's answers so far and a `TIMEOUT` for that loader are handed back at
 /// once; the thread is abandoned to the loader (it cannot be stopped from outside) and runs nothing
-/// after it: the caller runs the remaining loaders on a new thread.
+/// after it: the remaining loaders answer on another thread.
 final class InProcessRun: @unchecked Sendable {
   private struct State {
     var answers: [TimedAnswer] = []
@@ -42,33 +43,49 @@ final class InProcessRun: @unchecked Sendable {
   private let prepared: PreparedCase
   private let limit: Double?
   private let state = Locked(State())
-  private let continuation: CheckedContinuation<[TimedAnswer], Never>
+  /// Where the answers go when the run is settled other than by ``work()`` returning them.
+  private let handBack: @Sendable ([TimedAnswer]) -> Void
 
   private init(
     _ loaders: [any InProcessLoader], _ prepared: PreparedCase, limit: Double?,
-    continuation: CheckedContinuation<[TimedAnswer], Never>
+    handBack: @escaping @Sendable ([TimedAnswer]) -> Void
   ) {
     self.loaders = loaders
     self.prepared = prepared
     self.limit = limit
-    self.continuation = continuation
+    self.handBack = handBack
   }
 
-  /// The loaders' answers in order: one per loader, or fewer when one overran (its answer, the last,
-  /// is `.timedOut`). Never empty for a non-empty `loaders`.
+  /// The loaders' answers in order, on a thread of their own: one per loader, or fewer when one overran
+  /// (its answer, the last, is `.timedOut`). Never empty for a non-empty `loaders`.
   static func answers(_ loaders: [any InProcessLoader], _ prepared: PreparedCase, limit: Double?) async -> [TimedAnswer] {
     await withCheckedContinuation { continuation in
-      let run = InProcessRun(loaders, prepared, limit: limit, continuation: continuation)
+      let run = InProcessRun(loaders, prepared, limit: limit) { continuation.resume(returning: $0) }
       if let limit { Deadlines.shared.watch(run, limit: limit) }
-      if !OwnThreads.shared.run({ run.work() }) {
+      let work: @Sendable () -> Void = { if let answers = run.work() { run.handBack(answers) } }
+      if !OwnThreads.shared.run(work) {
         // No thread to be had (resource exhaustion): run here rather than not at all.
-        run.work()
+        work()
       }
     }
   }
 
-  /// The own thread's part: each loader in turn, stopping if the run was settled for it.
-  private func work() {
+  /// The loaders' answers in order, on the calling thread (a ``JobThread``, which may be left to a loader
+  /// that never returns): every loader's, or nil when one overran — `abandoned` then got the answers so
+  /// far, the last a `.timedOut`, as soon as the limit passed, and this thread must do nothing more for
+  /// the case.
+  static func answersInPlace(
+    _ loaders: [any InProcessLoader], _ prepared: PreparedCase, limit: Double?,
+    abandoned: @escaping @Sendable ([TimedAnswer]) -> Void
+  ) -> [TimedAnswer]? {
+    let run = InProcessRun(loaders, prepared, limit: limit, handBack: abandoned)
+    if let limit { Deadlines.shared.watch(run, limit: limit) }
+    return run.work()
+  }
+
+  /// Each loader in turn, stopping if the run was settled for an overrun meanwhile: every answer, or nil
+  /// once settled for an overrun (the answers so far went to ``handBack``).
+  private func work() -> [TimedAnswer]? {
     for loader in loaders {
       let stillOurs = state.withLock { state in
         guard !state.settled else { return false }
@@ -77,7 +94,7 @@ final class InProcessRun: @unchecked Sendable {
         state.deadline = limit.map { state.started + $0 } ?? .infinity
         return true
       }
-      guard stillOurs else { return }
+      guard stillOurs else { return nil }
       let answer = loader.answer(prepared)
       // The CPU clock's span lies within the wall clock's: the CPU time never exceeds the wall time.
       let (endedCPU, ended) = (ThreadCPUTime.now, Monotonic.now)
@@ -87,9 +104,9 @@ final class InProcessRun: @unchecked Sendable {
           TimedAnswer(answer: answer, seconds: ended - state.started, cpuSeconds: endedCPU - state.startedCPU))
         return true
       }
-      guard kept else { return }
+      guard kept else { return nil }
     }
-    settle(timingOut: false, now: 0)
+    return settle(timingOut: false, now: 0)
   }
 
   /// When ``Deadlines`` must look at the run next: its running loader's deadline, or, before its thread
@@ -101,10 +118,9 @@ final class InProcessRun: @unchecked Sendable {
     }
   }
 
-  /// Hands the answers back, once: all of them, or (timing out, if the running loader's deadline has
-  /// passed by `now`) those so far and a `TIMEOUT`. False if there was nothing to do.
-  @discardableResult
-  fileprivate func settle(timingOut: Bool, now: Double) -> Bool {
+  /// Settles the run, once: all the answers, or (timing out, if the running loader's deadline has passed
+  /// by `now`) those so far and a `TIMEOUT`. Nil if there was nothing to do.
+  private func settle(timingOut: Bool, now: Double) -> [TimedAnswer]? {
     let answers: [TimedAnswer]? = state.withLock { state in
       guard !state.settled else { return nil }
       if timingOut {
@@ -115,10 +131,13 @@ final class InProcessRun: @unchecked Sendable {
       state.settled = true
       return state.answers
     }
-    guard let answers else { return false }
-    if limit != nil { Deadlines.shared.forget(self) }
-    continuation.resume(returning: answers)
-    return true
+    if answers != nil, limit != nil { Deadlines.shared.forget(self) }
+    return answers
+  }
+
+  /// Hands back the answers so far and a `TIMEOUT` if the running loader's deadline has passed by `now`.
+  fileprivate func timeOut(now: Double) {
+    if let answers = settle(timingOut: true, now: now) { handBack(answers) }
   }
 }
 
@@ -186,7 +205,7 @@ final class Deadlines: @unchecked Sendable {
       if !overdue.isEmpty {
         // Settling forgets the run, which takes the lock.
         pthread_mutex_unlock(mutex)
-        for run in overdue { run.settle(timingOut: true, now: now) }
+        for run in overdue { run.timeOut(now: now) }
         pthread_mutex_lock(mutex)
         continue
       }
