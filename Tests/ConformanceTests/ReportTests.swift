@@ -82,6 +82,18 @@ struct ReportTests {
     #expect(nastyCase?.attributes["name"]?.contains("</script>") == true, "the name survives escaping")
   }
 
+  /// The classname rule: the loader, then the id's non-empty `/`-parts but the last, joined by dots —
+  /// split at bytes for ASCII ids, at Characters otherwise (where a "/" may carry a combining mark).
+  @Test(arguments: [
+    ("matrix/llama/vocab-grow", "recommended.matrix.llama"), ("solo", "recommended"), ("a//b/c", "recommended.a.b"),
+    ("/x", "recommended"), ("x/", "recommended"), ("/", "recommended"), ("x//", "recommended"),
+    ("é/ü/z", "recommended.é.ü"), ("a/\u{301}/b", "recommended.a/\u{301}"),
+  ])
+  func junitClassnames(id: String, classname: String) {
+    let result = CaseResult(loader: "recommended", id: id, format: nil, status: .pass)
+    #expect(JUnitReport.classname(result) == classname)
+  }
+
   @Test func htmlEmbedsDataThatCannotCloseTheScript() {
     let html = HTMLReport.render(ReportFixtures.run())
     #expect(html.components("</script>").count - 1 == 2, "only the two real script elements close")

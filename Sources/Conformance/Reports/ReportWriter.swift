@@ -31,7 +31,17 @@ public enum ReportWriter {
   public static func write(
     _ run: RunResults, baseline: RunResults? = nil, to folder: String, reportURL: String? = nil
   ) throws(FileError) -> ResultsDiff? {
-    let diff = baseline.map { ResultsDiff.compare(old: $0, new: run) }
+    // The comparison with the baseline is made by the first file that shows it, while the files that do
+    // not (`junit.xml`, `results.json`) are rendered: made first, it was a tenth of the reports on one core.
+    let comparison = Locked<ResultsDiff??>(nil)
+    @Sendable func diff() -> ResultsDiff? {
+      comparison.withLock { made in
+        if let made { return made }
+        let diff = baseline.map { ResultsDiff.compare(old: $0, new: run) }
+        made = .some(diff)
+        return diff
+      }
+    }
     let target = normalized(folder)
     try createParent(of: target)
     let staging = AtomicFile.temporaryPath(for: target)
@@ -39,7 +49,8 @@ public enum ReportWriter {
     do throws(FileError) {
       // Each file written as soon as it is rendered, on the core that rendered it.
       let failures = Locked([FileError?](repeating: nil, count: fileNames.count))
-      DispatchQueue.concurrentPerform(iterations: fileNames.count) { i in
+      DispatchQueue.concurrentPerform(iterations: fileNames.count) { turn in
+        let i = renderingOrder[turn]
         let text = render(file: i, run, diff: diff, reportURL: reportURL)
         do throws(FileError) {
           try AtomicFile.write(text: text, to: FileSystem.join(staging, fileNames[i]))
@@ -53,17 +64,22 @@ public enum ReportWriter {
       removeFolder(staging)
       throw error
     }
-    return diff
+    return diff()
+  }
+
+  /// The files of ``fileNames`` in the order they are begun: those without the baseline's comparison first.
+  private static let renderingOrder = ["junit.xml", "results.json", "summary.md", "index.html"].compactMap {
+    fileNames.firstIndex(of: $0)
   }
 
   /// The text of file `i` of ``fileNames``. The four are independent renderings of the same results, so
   /// ``write(_:baseline:to:reportURL:)`` makes them at once on the machine's cores (each a pure function of
   /// the run: the files are the same as rendered one after the other).
-  private static func render(file i: Int, _ run: RunResults, diff: ResultsDiff?, reportURL: String?) -> String {
+  private static func render(file i: Int, _ run: RunResults, diff: () -> ResultsDiff?, reportURL: String?) -> String {
     switch i {
-    case 0: SummaryReport.render(run, diff: diff, reportURL: reportURL)
+    case 0: SummaryReport.render(run, diff: diff(), reportURL: reportURL)
     case 1: JUnitReport.render(run)
-    case 2: HTMLReport.render(run, diff: diff)
+    case 2: HTMLReport.render(run, diff: diff())
     default: ResultsFile.encode(run)
     }
   }
