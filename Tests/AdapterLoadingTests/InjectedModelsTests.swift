@@ -70,6 +70,20 @@ struct InjectedModelsTests {
           #expect(keys.ownPrefixes(of: model).covers(key) == own.contains { key == $0 || key.hasPrefix($0 + ".") }, "\(key)")
           #expect(keys.everyAdaptersPrefixes(of: model).covers(key) == every.contains { key == $0 || key.hasPrefix($0 + ".") }, "\(key)")
         }
+        // `_remap_adapter_state_dict_for_load`'s mapping, listed here from its definition: the kept keys' mapping,
+        // made once and then reused, is it.
+        var expectedMapping: [String: String] = [:]
+        for entry in model.stateDict.entries where own.contains(where: { entry.key == $0 || entry.key.hasPrefix($0 + ".") }) {
+          let checkpointKey = model.tuner.checkpointKey(forModelKey: entry.key, adapterName: name)
+          expectedMapping[checkpointKey] = entry.key
+          if !entry.key.hasPrefix("base_model.model.") { expectedMapping["base_model.model." + checkpointKey] = entry.key }
+        }
+        for _ in 0..<2 { #expect(keys.loadMapping(tuner: model.tuner, model: model, adapterName: name) == expectedMapping) }
+        // Another adapter name is never answered from the kept mapping.
+        let other = name + "_other"
+        #expect(
+          keys.loadMapping(tuner: model.tuner, model: model, adapterName: other)
+            == ModelKeys(model, adapterName: name).loadMapping(tuner: model.tuner, model: model, adapterName: other))
       }
     }
   }

@@ -1,3 +1,4 @@
+import SystemSupport
 import TensorIO
 
 /// The wrapped model's keys as one load reads them: its state dict and the key prefixes of the loading
@@ -15,6 +16,9 @@ struct ModelKeys: Sendable {
   private let prefixes: PrefixSet?
   /// Every adapter's (``PeftModel/tunerKeyPrefixList(adapterName:)`` without a name), when read with them.
   private let allAdaptersPrefixes: PrefixSet?
+  /// ``loadMapping(tuner:model:)`` once made, by tuner type: keys kept for many loads (``InjectedModels``)
+  /// are mapped for each, and listing the mapping again was most of `Tuner.defaultRemap` (`perf record`).
+  private let loadMappings = Locked<[ObjectIdentifier: [String: String]]>([:])
 
   /// Reads the keys of `model`; `withPrefixes: false` leaves the prefixes to whoever needs them (PEFT
   /// before 0.21 maps keys by substrings and never asks). Every adapter's prefixes are read with them only
@@ -30,6 +34,36 @@ struct ModelKeys: Sendable {
   /// The prefixes of the adapter's own tensors in `model`, the model these keys were read from.
   func ownPrefixes(of model: PeftModel) -> PrefixSet {
     prefixes ?? PrefixSet(model.tunerKeyPrefixList(adapterName: adapterName))
+  }
+
+  /// `BaseTuner._remap_adapter_state_dict_for_load`'s mapping: for every model key under this adapter's
+  /// prefixes, the checkpoint key that loads into it (`tuner`'s naming for `adapterName`, with and without
+  /// the `base_model.model.` prefix). Made once per tuner type when the prefixes were read with the keys
+  /// and the name is theirs (the mapping then depends on nothing else: every tuner's
+  /// ``Tuner/checkpointKey(forModelKey:adapterName:)`` is a function of the key and the name).
+  func loadMapping(tuner: some Tuner, model: PeftModel, adapterName name: String) -> [String: String] {
+    guard prefixes != nil, name == adapterName else { return makeLoadMapping(tuner: tuner, model: model, adapterName: name) }
+    let type = ObjectIdentifier(Swift.type(of: tuner))
+    if let made = loadMappings.withLock({ $0[type] }) { return made }
+    let made = makeLoadMapping(tuner: tuner, model: model, adapterName: name)
+    return loadMappings.withLock { mappings in
+      if let first = mappings[type] { return first }
+      mappings[type] = made
+      return made
+    }
+  }
+
+  private func makeLoadMapping(tuner: some Tuner, model: PeftModel, adapterName name: String) -> [String: String] {
+    let prefixes = ownPrefixes(of: model)
+    var mapping: [String: String] = [:]
+    for entry in stateDict.entries where prefixes.covers(entry.key) {
+      let checkpointKey = tuner.checkpointKey(forModelKey: entry.key, adapterName: name)
+      mapping[checkpointKey] = entry.key
+      if !entry.key.hasPrefix("base_model.model.") {
+        mapping["base_model.model." + checkpointKey] = entry.key
+      }
+    }
+    return mapping
   }
 
   /// The prefixes of every adapter's tensors in `model`, the model these keys were read from.

@@ -118,16 +118,7 @@ extension Tuner {
   /// prefixes, with the adapter name removed, is the checkpoint key that loads into it; other
   /// checkpoint keys pass through unchanged.
   public func defaultRemap(_ checkpoint: StateDict, request: LoadRequest) -> StateDict {
-    let keys = request.keys
-    let prefixes = keys.ownPrefixes(of: request.model)
-    var mapping = [String: String](minimumCapacity: checkpoint.count)
-    for entry in keys.stateDict.entries where prefixes.covers(entry.key) {
-      let checkpointKey = self.checkpointKey(forModelKey: entry.key, adapterName: request.adapterName)
-      mapping[checkpointKey] = entry.key
-      if !entry.key.hasPrefix("base_model.model.") {
-        mapping["base_model.model." + checkpointKey] = entry.key
-      }
-    }
+    let mapping = request.keys.loadMapping(tuner: self, model: request.model, adapterName: request.adapterName)
     return StateDict(checkpoint.entries.map { entry in
       var e = entry
       e.key = mapping[entry.key] ?? entry.key
