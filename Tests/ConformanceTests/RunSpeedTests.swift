@@ -207,6 +207,38 @@ struct RunSpeedTests {
     for _ in 0..<6 { release.signal() }
   }
 
+  @Test("a task that prefers a job thread runs on it, after a suspension and in its child tasks too")
+  func jobThreadRunsItsTask() async throws {
+    let thread = try #require(JobThread())
+    #expect(!JobThread.isCurrent)
+    let seen = await Task(executorPreference: thread) { () -> [Bool] in
+      var seen = [JobThread.isCurrent]
+      try? await Task.sleep(for: .milliseconds(5))
+      seen.append(JobThread.isCurrent)
+      seen += await withTaskGroup(of: Bool.self) { group in
+        for _ in 0..<4 { group.addTask { JobThread.isCurrent } }
+        return await group.reduce(into: []) { $0.append($1) }
+      }
+      thread.finish()
+      return seen
+    }.value
+    #expect(seen == Array(repeating: true, count: 6))
+  }
+
+  @Test("pending jobs come out first in first out, across the storage's resets")
+  func pendingJobsInOrder() {
+    var pending = PendingJobs<Int>()
+    var taken: [Int] = []
+    for round in 0..<3 {
+      for i in 0..<5 { pending.append(round * 10 + i) }
+      if let first = pending.take() { taken.append(first) }
+      #expect(pending.count == 4)
+      while let next = pending.take() { taken.append(next) }
+      #expect(pending.count == 0 && pending.take() == nil)
+    }
+    #expect(taken == [0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 20, 21, 22, 23, 24])
+  }
+
   @Test("a concurrent map is the map, in order, whatever the chunk", arguments: [1, 2, 16, 100])
   func concurrentMapKeepsOrder(chunk: Int) {
     for count in [0, 1, 15, 16, 17, 1000] {

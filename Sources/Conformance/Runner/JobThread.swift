@@ -19,8 +19,7 @@ final class JobThread: TaskExecutor, @unchecked Sendable {
   private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
   private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
   // Guarded by `mutex`.
-  private var queue: [UnownedJob] = []
-  private var next = 0
+  private var queue = PendingJobs<UnownedJob>()
   private var finished = false
 
   /// Starts the thread; nil if no thread can be had (the job then runs on the cooperative pool and
@@ -70,13 +69,7 @@ final class JobThread: TaskExecutor, @unchecked Sendable {
     let executor = asUnownedTaskExecutor()
     pthread_mutex_lock(mutex)
     while true {
-      if next < queue.count {
-        let job = queue[next]
-        next += 1
-        if next == queue.count {
-          queue.removeAll(keepingCapacity: true)
-          next = 0
-        }
+      if let job = queue.take() {
         pthread_mutex_unlock(mutex)
         job.runSynchronously(on: executor)
         pthread_mutex_lock(mutex)

@@ -34,8 +34,7 @@ final class OwnThreads: @unchecked Sendable {
   private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
   private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
   // Guarded by `mutex`.
-  private var jobs: [() -> Void] = []
-  private var nextJob = 0
+  private var jobs = PendingJobs<() -> Void>()
   private var waiting = 0
   private var started = 0
 
@@ -58,7 +57,7 @@ final class OwnThreads: @unchecked Sendable {
     pthread_mutex_lock(mutex)
     // A queued job needs a waiting thread of its own. (A signalled thread counts as waiting until it
     // takes a job, and the job it will take counts as queued until then.)
-    if waiting > jobs.count - nextJob {
+    if waiting > jobs.count {
       jobs.append(job)
       pthread_cond_signal(condition)
       pthread_mutex_unlock(mutex)
@@ -76,13 +75,7 @@ final class OwnThreads: @unchecked Sendable {
   private func work() {
     pthread_mutex_lock(mutex)
     while true {
-      if nextJob < jobs.count {
-        let job = jobs[nextJob]
-        nextJob += 1
-        if nextJob == jobs.count {
-          jobs.removeAll(keepingCapacity: true)
-          nextJob = 0
-        }
+      if let job = jobs.take() {
         pthread_mutex_unlock(mutex)
         job()
         pthread_mutex_lock(mutex)
@@ -94,6 +87,29 @@ final class OwnThreads: @unchecked Sendable {
       waiting -= 1
     }
     pthread_mutex_unlock(mutex)
+  }
+}
+
+/// Jobs waiting for a thread, first in first out: taken at a moving head, the storage emptied (its capacity
+/// kept) whenever the head reaches its end.
+struct PendingJobs<Job> {
+  private var items: [Job] = []
+  private var head = 0
+
+  /// Jobs not taken yet.
+  var count: Int { items.count - head }
+
+  mutating func append(_ job: Job) { items.append(job) }
+
+  mutating func take() -> Job? {
+    guard head < items.count else { return nil }
+    let job = items[head]
+    head += 1
+    if head == items.count {
+      items.removeAll(keepingCapacity: true)
+      head = 0
+    }
+    return job
   }
 }
 
