@@ -132,7 +132,8 @@ struct CaseTimeLimitTests {
   @Test("an in-process loader asked outside a run answers on a thread of its own, not on the caller's")
   func inProcessLoaderOutsideARun() async throws {
     let loader = BlockingLoader(id: "plain")
-    let answer = try await loader.run(PreparedCase(run: CaseRun(spec: RunnerTests.spec("x"), format: .safetensors), base: "", adapter: ""))
+    let prepared = PreparedCase(run: CaseRun(spec: RunnerTests.spec("x"), format: .safetensors), base: "", adapter: "")
+    let answer = try await loader.run(prepared)
     #expect(answer == RunnerTests.clean)
     #expect(loader.onJobThread.value == ["x": false])
   }

@@ -42,7 +42,9 @@ struct ModelKeys: Sendable {
   /// and the name is theirs (the mapping then depends on nothing else: every tuner's
   /// ``Tuner/checkpointKey(forModelKey:adapterName:)`` is a function of the key and the name).
   func loadMapping(tuner: some Tuner, model: PeftModel, adapterName name: String) -> [String: String] {
-    guard prefixes != nil, name == adapterName else { return makeLoadMapping(tuner: tuner, model: model, adapterName: name) }
+    guard prefixes != nil, name == adapterName else {
+      return makeLoadMapping(tuner: tuner, model: model, adapterName: name)
+    }
     let type = ObjectIdentifier(Swift.type(of: tuner))
     if let made = loadMappings.withLock({ $0[type] }) { return made }
     let made = makeLoadMapping(tuner: tuner, model: model, adapterName: name)

@@ -40,19 +40,23 @@ public struct RunResults: Sendable, Hashable {
   /// Counts per status for one loader (every status present, zeros included).
   public func counts(loader: String? = nil) -> [CaseStatus: Int] {
     var counts = Dictionary(uniqueKeysWithValues: CaseStatus.allCases.map { ($0, 0) })
-    for result in results where loader == nil || result.loader == loader { counts[result.status, default: 0] += 1 }
+    // By position: a loop over the results copied every result (its strings and outcomes) to test it, in each
+    // report and for each loader.
+    for i in results.indices where loader == nil || results[i].loader == loader {
+      counts[results[i].status, default: 0] += 1
+    }
     return counts
   }
 
   /// Loader ids in the order of ``RunInfo/loaders``, then any others that have results.
   public var loaderIDs: [String] {
     var ids = info.loaders.map(\.id)
-    for result in results where !ids.contains(result.loader) { ids.append(result.loader) }
+    for i in results.indices where !ids.contains(results[i].loader) { ids.append(results[i].loader) }
     return ids
   }
 
   /// Results that need attention (FAIL, ERROR, TIMEOUT, XPASS).
-  public var unexpected: [CaseResult] { results.filter { $0.status.isUnexpected } }
+  public var unexpected: [CaseResult] { results.indices.filter { results[$0].status.isUnexpected }.map { results[$0] } }
 }
 
 extension RunResults {

@@ -235,13 +235,17 @@ public struct ConformanceRunner: Sendable {
         state.results.append(state.result(info.id, .skip, message: "skipped: \(entry.reason)", note: note))
       } else {
         state.asked.append(
-          Asked(slot: state.results.count, loader: loader, id: info.id, capabilities: info.capabilities, entry: entry, note: note))
+          Asked(
+            slot: state.results.count, loader: loader, id: info.id, capabilities: info.capabilities, entry: entry,
+            note: note))
         state.results.append(nil)
       }
     }
 
     let folder = FileSystem.join(scratch, String(format6(index)))
-    guard !state.asked.isEmpty else { return Executed(index: index, results: state.results.compactMap { $0 }, timings: state.timings) }
+    guard !state.asked.isEmpty else {
+      return Executed(index: index, results: state.results.compactMap { $0 }, timings: state.timings)
+    }
     let before = Monotonic.now
     let prepared = await prepare(run, folder: folder)
     state.timings.building += Monotonic.now - before
@@ -268,7 +272,9 @@ public struct ConformanceRunner: Sendable {
       let soFar = answers
       let rest = state.asked[answers.count...].map(\.loader)
       let more = await CaseTimeLimit.answers(rest, ready, seconds: caseTimeLimit) { later in
-        jobs.start { await self.ask(state, index: index, ready: ready, folder: folder, answered: soFar + later, jobs: jobs) }
+        jobs.start {
+          await self.ask(state, index: index, ready: ready, folder: folder, answered: soFar + later, jobs: jobs)
+        }
       }
       guard let more else { return nil }
       answers += more

@@ -118,12 +118,11 @@ public enum AdapterCatalog {
         modelKeyByCheckpointKey[checkpointKey] = entry.key
       }
     }
-    let modelKeys = Set(stateDict.keys)
     // A key of this adapter's containers saved with the adapter name in it, model key and checkpoint key
     // alike (ShadowPEFT's `<container>.default.`): the number of components after the name.
     let namedPrefixes = peft.tunerKeyPrefixes(adapterName: adapterName).filter { $0.hasSuffix("." + adapterName) }
     func savedNameDepth(_ key: String) -> Int? {
-      guard modelKeyByCheckpointKey[key] == nil, modelKeys.contains(key) else { return nil }
+      guard modelKeyByCheckpointKey[key] == nil, stateDict.contains(key) else { return nil }
       guard let prefix = namedPrefixes.filter({ key.hasPrefix($0 + ".") }).max(by: { $0.count < $1.count }) else { return nil }
       return key.split(separator: ".", omittingEmptySubsequences: false).count
         - prefix.split(separator: ".", omittingEmptySubsequences: false).count
@@ -140,8 +139,8 @@ public enum AdapterCatalog {
       }
       return tensor(
         entry.key, info: entry.info,
-        modelKey: keysAsSaved ? nil : modelKeyByCheckpointKey[entry.key] ?? auxiliaryModelKey(entry.key, adapterName, modelKeys),
-        adapterName: adapterName, isBaseWeight: !keysAsSaved && modelKeys.contains(entry.key), embeddingPrefixes: embeddingPrefixes,
+        modelKey: keysAsSaved ? nil : modelKeyByCheckpointKey[entry.key] ?? auxiliaryModelKey(entry.key, adapterName, stateDict),
+        adapterName: adapterName, isBaseWeight: !keysAsSaved && stateDict.contains(entry.key), embeddingPrefixes: embeddingPrefixes,
         isPromptLearning: config.isPromptLearning || keysAsSaved,
         isTunerState: config.peftType == .shira && entry.key.hasSuffix(".shira_indices"))
     }
@@ -150,8 +149,8 @@ public enum AdapterCatalog {
   /// The model key of an auxiliary wrapper's tensor, which the tuner's key mapping does not cover:
   /// `modules_to_save` copies (`lm_head.weight` → `lm_head.modules_to_save.<name>.weight`) and
   /// trainable-token deltas (`…trainable_tokens_delta` → `…trainable_tokens_delta.<name>`), and
-  /// DoRA magnitudes, saved without the `.weight` their model key has.
-  static func auxiliaryModelKey(_ key: String, _ adapterName: String, _ modelKeys: Set<String>) -> String? {
+  /// DoRA magnitudes, saved without the `.weight` their model key has. `modelKeys` is the model's state dict.
+  static func auxiliaryModelKey(_ key: String, _ adapterName: String, _ modelKeys: StateDict) -> String? {
     guard !modelKeys.contains(key) else { return nil }
     var components = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
     let last = components.removeLast()
