@@ -67,10 +67,12 @@ public enum ReportWriter {
     return diff()
   }
 
-  /// The files of ``fileNames`` in the order they are begun: those without the baseline's comparison first.
-  private static let renderingOrder = ["junit.xml", "results.json", "summary.md", "index.html"].compactMap {
-    fileNames.firstIndex(of: $0)
-  }
+  /// Every file of ``fileNames`` in the order they are begun: those without the baseline's comparison first.
+  private static let renderingOrder =
+    fileNames.indices.filter { !showsComparison(file: $0) } + fileNames.indices.filter { showsComparison(file: $0) }
+
+  /// Whether ``render(file:_:diff:reportURL:)`` shows the comparison with the baseline in file `i`.
+  private static func showsComparison(file i: Int) -> Bool { i == 0 || i == 2 }
 
   /// The text of file `i` of ``fileNames``. The four are independent renderings of the same results, so
   /// ``write(_:baseline:to:reportURL:)`` makes them at once on the machine's cores (each a pure function of
