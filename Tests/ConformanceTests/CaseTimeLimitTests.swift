@@ -39,14 +39,14 @@ struct CaseTimeLimitTests {
   /// calls, and notes whether each answer was made on a job thread.
   struct BlockingLoader: InProcessLoader {
     let id: String
-    var blocksOn: Set<String> = []
+    let blocksOn: Set<String>
     let release = DispatchSemaphore(value: 0)
     let calls = Locked([String: Int]())
     let onJobThread = Locked([String: Bool]())
 
-    init(id: String, blocks: Bool = false, blocksOn: Set<String> = []) {
+    init(id: String, blocksOn: Set<String> = []) {
       self.id = id
-      self.blocksOn = blocks ? blocksOn.union(["hang"]) : blocksOn
+      self.blocksOn = blocksOn
     }
 
     func start() async throws -> LoaderInfo {
@@ -64,7 +64,7 @@ struct CaseTimeLimitTests {
   @Test("an in-process loader that blocks a case is TIMEOUT; the loaders after it answer it on another thread, once")
   func hungInProcessLoader() async throws {
     let dir = TemporaryDirectory()
-    let first = BlockingLoader(id: "blocks", blocks: true)
+    let first = BlockingLoader(id: "blocks", blocksOn: ["hang"])
     let second = BlockingLoader(id: "after")
     let runs = ["before", "hang", "later"].map { CaseRun(spec: RunnerTests.spec($0), format: .safetensors) }
     // Shorter than the deadlines thread's idle sleep (its wake-up must be brought forward), long enough

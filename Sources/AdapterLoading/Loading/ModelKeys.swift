@@ -16,9 +16,10 @@ struct ModelKeys: Sendable {
   private let prefixes: PrefixSet?
   /// Every adapter's (``PeftModel/tunerKeyPrefixList(adapterName:)`` without a name), when read with them.
   private let allAdaptersPrefixes: PrefixSet?
-  /// ``loadMapping(tuner:model:)`` once made, by tuner type: keys kept for many loads (``InjectedModels``)
-  /// are mapped for each, and listing the mapping again was most of `Tuner.defaultRemap` (`perf record`).
-  private let loadMappings = Locked<[ObjectIdentifier: [String: String]]>([:])
+  /// ``loadMapping(tuner:model:adapterName:)`` once made, by tuner type, when the prefixes were read with the
+  /// keys: keys kept for many loads (``InjectedModels``) are mapped for each, and listing the mapping again
+  /// was most of `Tuner.defaultRemap` (`perf record`).
+  private let loadMappings: Locked<[ObjectIdentifier: [String: String]]>?
 
   /// Reads the keys of `model`; `withPrefixes: false` leaves the prefixes to whoever needs them (PEFT
   /// before 0.21 maps keys by substrings and never asks). Every adapter's prefixes are read with them only
@@ -28,6 +29,7 @@ struct ModelKeys: Sendable {
     stateDict = StateDict(uniqueEntries: entries)
     self.adapterName = adapterName
     prefixes = withPrefixes ? PrefixSet(model.tunerKeyPrefixList(adapterName: adapterName)) : nil
+    loadMappings = withPrefixes ? Locked([:]) : nil
     allAdaptersPrefixes = withEveryAdaptersPrefixes ? PrefixSet(model.tunerKeyPrefixList()) : nil
   }
 
@@ -42,7 +44,7 @@ struct ModelKeys: Sendable {
   /// and the name is theirs (the mapping then depends on nothing else: every tuner's
   /// ``Tuner/checkpointKey(forModelKey:adapterName:)`` is a function of the key and the name).
   func loadMapping(tuner: some Tuner, model: PeftModel, adapterName name: String) -> [String: String] {
-    guard prefixes != nil, name == adapterName else {
+    guard let loadMappings, name == adapterName else {
       return makeLoadMapping(tuner: tuner, model: model, adapterName: name)
     }
     let type = ObjectIdentifier(Swift.type(of: tuner))
