@@ -1,5 +1,6 @@
 import ArgumentParser
 import Conformance
+import HDF5Checkpoint
 import SystemSupport
 import TensorIO
 
@@ -82,12 +83,14 @@ struct RunCommand: AsyncParsableCommand {
     return baseline
   }
 
-  /// This build's pair cache, older builds' entries pruned; nil when no cache folder can be named.
+  /// This build's pair cache, older builds' entries pruned, the HDF5 validator's reports kept in it; nil
+  /// when no cache folder can be named.
   static func pairCache() -> PairCache? {
     guard let root = PairCache.defaultRoot else { return nil }
     let cache = PairCache(root: root)
     cache.markInUse()
     cache.pruneOtherBuilds()
+    HDF5Isolation.processDefault = HDF5Isolation.processDefault.keepingReports(in: cache.validationReports)
     return cache
   }
 

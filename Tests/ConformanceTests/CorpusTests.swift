@@ -1,4 +1,5 @@
 import AdapterLoading
+import SystemSupport
 import TensorIO
 import TestSupport
 import Testing

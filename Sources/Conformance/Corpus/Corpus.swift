@@ -1,4 +1,5 @@
 import Synthesis
+import SystemSupport
 import TensorIO
 
 /// The hand-written corpus: every case under `cases/`, every loader expectation file under

@@ -1,3 +1,4 @@
+import SystemSupport
 import TensorIO
 
 extension Corpus {

@@ -32,6 +32,10 @@ public struct PairCache: Sendable {
     folder = FileSystem.join(root, Self.generatorIdentity)
   }
 
+  /// Where this build's HDF5 validator keeps its reports (``HDF5Validator/keptReports``): hidden, so that it
+  /// is never taken for an entry, and pruned with the build's entries.
+  public var validationReports: String { FileSystem.join(folder, ".hdf5-reports") }
+
   /// `$ADAPTEST_CACHE_DIR/pairs`, else `adaptest-pairs-UID` in the scratch folder (`$TMPDIR`, else
   /// memory-backed `/dev/shm`, else `/tmp`): pairs are many small files, and a disk that syncs each
   /// one made a first run slower than building them afresh. Nil when that folder is not this user's

@@ -1,5 +1,6 @@
 import AdapterLoading
 import Synthesis
+import SystemSupport
 import TensorIO
 
 /// The architecture sweep: cases over every model type transformers can build tiny, whose base models

@@ -21,6 +21,13 @@ public enum HDF5Isolation: Sendable, Hashable {
   }
 
   private static let defaultPolicy = Locked<HDF5Isolation>(.inProcess)
+
+  /// The same policy, its validator keeping its reports in `folder` (``HDF5Validator/keptReports``).
+  public func keepingReports(in folder: String) -> HDF5Isolation {
+    guard case .childProcess(var validator) = self else { return self }
+    validator.keptReports = folder
+    return .childProcess(validator)
+  }
 }
 
 /// The helper process that validates an HDF5 file: an executable that ends up calling
@@ -31,11 +38,16 @@ public struct HDF5Validator: Sendable, Hashable {
   /// Arguments that select the validator (a hidden subcommand, say), before the validator's own.
   public var arguments: [String]
   public var limits: Limits
+  /// A folder, private to this user, where the reports of small files are kept by the SHA-256 of their
+  /// bytes, so that bytes this executable validated once are not validated again; nil keeps none. Only
+  /// the executable's own reports may be written there (a report is trusted as the child's answer).
+  public var keptReports: String?
 
-  public init(executable: String, arguments: [String], limits: Limits = Limits()) {
+  public init(executable: String, arguments: [String], limits: Limits = Limits(), keptReports: String? = nil) {
     self.executable = executable
     self.arguments = arguments
     self.limits = limits
+    self.keptReports = keptReports
   }
 
   /// What one validation may use.

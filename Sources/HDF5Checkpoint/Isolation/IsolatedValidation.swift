@@ -21,6 +21,16 @@ enum IsolatedValidation {
   static func validate(_ path: String, with validator: HDF5Validator) throws(HDF5CheckpointError) -> Validated {
     let before = try identity(of: path)
     let limits = validator.limits
+    let kept = validator.keptReports.flatMap { KeptValidationReports(folder: $0).entry(for: path, identity: before) }
+    // A kept report that does not decode (a damaged cache) is made again.
+    if let kept, let report = KeptValidationReports.report(at: kept, limit: limits.maxReportBytes),
+      let result = try? HDF5ValidationReport.decode(report, path: path)
+    {
+      switch result {
+      case .success(let contents): return Validated(contents: contents, identity: before)
+      case .failure(let error): throw error
+      }
+    }
     let arguments =
       [validator.executable] + validator.arguments + [
         "--cpu-seconds", String(limits.cpuSeconds), "--memory-bytes", String(limits.memoryBytes), "--", path,
@@ -37,6 +47,7 @@ enum IsolatedValidation {
       guard try identity(of: path) == before else {
         throw .isolationFailed(file: path, reason: "the file changed while it was being validated")
       }
+      if let kept { KeptValidationReports.keep(run.output, of: result, path: path, at: kept) }
       switch result {
       case .success(let contents): return Validated(contents: contents, identity: before)
       case .failure(let error): throw error

@@ -1,8 +1,10 @@
-/// SHA-256 (FIPS 180-4), for the corpus hash in run reports and the pair cache's keys. Small and
-/// dependency-free. Whole 64-byte blocks are compressed straight from the input's contiguous bytes:
+/// SHA-256 (FIPS 180-4), for the corpus hash in run reports, the pair cache's keys and the kept HDF5
+/// validation reports. Small and dependency-free. Whole 64-byte blocks are compressed straight from the input's contiguous bytes:
 /// every case run hashes its pair's manifest, and a byte-at-a-time buffer was a fifth of preparing a
 /// cached case (`perf record` of a default run).
-struct SHA256 {
+package struct SHA256 {
+  package init() {}
+
   private var state: [UInt32] = [
     0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
   ]
@@ -21,12 +23,12 @@ struct SHA256 {
     0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
   ]
 
-  mutating func update(_ bytes: some Sequence<UInt8>) {
+  package mutating func update(_ bytes: some Sequence<UInt8>) {
     let done: Void? = bytes.withContiguousStorageIfAvailable { update(UnsafeRawBufferPointer($0)) }
     if done == nil { update(Array(bytes)) }
   }
 
-  mutating func update(_ text: String) {
+  package mutating func update(_ text: String) {
     var text = text
     text.withUTF8 { update(UnsafeRawBufferPointer($0)) }
   }
@@ -49,7 +51,7 @@ struct SHA256 {
   }
 
   /// The digest as lower-case hex.
-  mutating func finalize() -> String {
+  package mutating func finalize() -> String {
     let bitLength = length &* 8
     buffer.append(0x80)
     if buffer.count > 56 {
