@@ -94,6 +94,33 @@ struct ReportTests {
     #expect(JUnitReport.classname(result) == classname)
   }
 
+  /// Results in key order whatever order they come in: as a run delivers them (case run by case run, each
+  /// with every loader's), reversed, shuffled, and with one case run out of place — against a sort by the
+  /// key's definition.
+  @Test(arguments: ["as run", "reversed", "shuffled", "one out of place"])
+  func resultsInKeyOrder(_ arrangement: String) {
+    let loaders = ["recommended", "peft@0.21.2", "peft", "peft-0.13"]
+    var asRun: [CaseResult] = []
+    for id in ["a/x", "a/y", "b", "b/é", "c/z"] {
+      for format in [CheckpointFormat.hdf5, .safetensors] {
+        asRun += loaders.map { CaseResult(loader: $0, id: id, format: format, status: .pass) }
+      }
+    }
+    asRun += loaders.map { CaseResult(loader: $0, id: "d", format: nil, status: .fail) }
+    var given = asRun
+    switch arrangement {
+    case "reversed": given.reverse()
+    case "shuffled":
+      var generator = SeededGenerator(seed: 7)
+      given.shuffle(using: &generator)
+    case "one out of place": given.swapAt(0, 8)
+    default: break
+    }
+    let sorted = given.sortedByKey()
+    #expect(sorted == asRun.sorted { $0.key < $1.key })
+    #expect(RunResults(info: ReportFixtures.run().info, results: given).results == sorted)
+  }
+
   @Test func htmlEmbedsDataThatCannotCloseTheScript() {
     let html = HTMLReport.render(ReportFixtures.run())
     #expect(html.components("</script>").count - 1 == 2, "only the two real script elements close")

@@ -116,34 +116,42 @@ public enum Escaping {
   /// JSON for embedding in an HTML `<script>` element: `<`, `>`, `&` and the JavaScript line
   /// separators are written as `\u` escapes so the text cannot close the element.
   public static func scriptJSON(_ json: String) -> String {
-    // Byte by byte: every character replaced is ASCII or U+2028/U+2029 (E2 80 A8/A9 in UTF-8),
-    // and the input is valid UTF-8, so the output is too. The bytes between replacements are copied a
-    // run at a time (the page's payload is megabytes with few replacements).
     var json = json
-    return json.withUTF8 { utf8 in
-      var out: [UInt8] = []
-      out.reserveCapacity(utf8.count + 64)
-      var copied = 0
-      var index = 0
-      func replace(_ length: Int, with escape: String) {
-        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[copied..<index]))
-        out.append(contentsOf: escape.utf8)
-        index += length
-        copied = index
-      }
-      while index < utf8.count {
-        switch utf8[index] {
-        case UInt8(ascii: "<"): replace(1, with: "\\u003c")
-        case UInt8(ascii: ">"): replace(1, with: "\\u003e")
-        case UInt8(ascii: "&"): replace(1, with: "\\u0026")
-        case 0xE2 where index + 2 < utf8.count && utf8[index + 1] == 0x80 && (utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9):
-          replace(3, with: utf8[index + 2] == 0xA8 ? "\\u2028" : "\\u2029")
-        default: index += 1
-        }
-      }
-      out.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[copied...]))
-      return String(decoding: out, as: UTF8.self)
+    return json.withUTF8 { scriptJSON(utf8: $0) }
+  }
+
+  /// ``scriptJSON(_:)`` of JSON text given as UTF-8 bytes (``JSONWriter/bytes(_:)``): the page's payload is
+  /// megabytes, and making a `String` of it first validated every byte once more.
+  public static func scriptJSON(utf8 json: [UInt8]) -> String {
+    json.withUnsafeBufferPointer { scriptJSON(utf8: $0) }
+  }
+
+  private static func scriptJSON(utf8: UnsafeBufferPointer<UInt8>) -> String {
+    // Byte by byte: every character replaced is ASCII or U+2028/U+2029 (E2 80 A8/A9 in UTF-8),
+    // so valid UTF-8 stays valid. The bytes between replacements are copied a run at a time (the page's
+    // payload is megabytes with few replacements).
+    var out: [UInt8] = []
+    out.reserveCapacity(utf8.count + 64)
+    var copied = 0
+    var index = 0
+    func replace(_ length: Int, with escape: String) {
+      out.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[copied..<index]))
+      out.append(contentsOf: escape.utf8)
+      index += length
+      copied = index
     }
+    while index < utf8.count {
+      switch utf8[index] {
+      case UInt8(ascii: "<"): replace(1, with: "\\u003c")
+      case UInt8(ascii: ">"): replace(1, with: "\\u003e")
+      case UInt8(ascii: "&"): replace(1, with: "\\u0026")
+      case 0xE2 where index + 2 < utf8.count && utf8[index + 1] == 0x80 && (utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9):
+        replace(3, with: utf8[index + 2] == 0xA8 ? "\\u2028" : "\\u2029")
+      default: index += 1
+      }
+    }
+    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[copied...]))
+    return String(decoding: out, as: UTF8.self)
   }
 
   /// C0 controls other than tab/newline/carriage return, and the non-characters U+FFFE/U+FFFF.

@@ -16,7 +16,7 @@ public enum HTMLReport {
 
   /// The page.
   public static func render(_ run: RunResults, diff: ResultsDiff? = nil) -> String {
-    let data = Escaping.scriptJSON(JSONWriter.compact.string(payload(run, diff: diff)))
+    let data = Escaping.scriptJSON(utf8: JSONWriter.compact.bytes(payload(run, diff: diff)))
     let unexpected = run.unexpected.count
     let title = unexpected == 0 ? "all as expected" : "\(unexpected) unexpected"
     var page = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

@@ -34,7 +34,7 @@ public struct RunResults: Sendable, Hashable {
 
   public init(info: RunInfo, results: [CaseResult]) {
     self.info = info
-    self.results = results.sorted { $0.key < $1.key }
+    self.results = results.sortedByKey()
   }
 
   /// Counts per status for one loader (every status present, zeros included).

@@ -114,11 +114,7 @@ public struct ConformanceRunner: Sendable {
     let infos = zip(loaders, started).map { loader, start in
       (try? start.get()) ?? LoaderInfo(id: loader.id, name: loader.id, version: "unavailable")
     }
-    // Keys made once and indices sorted: sorting the results themselves made a key per comparison and
-    // moved whole results (`perf record` of a default run: 1 % of it, after every case had answered).
-    let all = results.flatMap { $0 }
-    let keys = all.map(\.key)
-    return (infos, all.indices.sorted { keys[$0] < keys[$1] }.map { all[$0] }, timings)
+    return (infos, results.flatMap { $0 }.sortedByKey(), timings)
   }
 
   /// One case run's results and timings.

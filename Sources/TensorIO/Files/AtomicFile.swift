@@ -24,7 +24,15 @@ public enum AtomicFile {
 
   /// Writes UTF-8 text to `path` atomically.
   public static func write(text: String, to path: String) throws(FileError) {
-    try write(Array(text.utf8), to: path)
+    // From the text's own UTF-8 storage: report files are megabytes, and a copy of each made the rendering
+    // core fault in as much memory again.
+    var text = text
+    try write(to: path) { (fd) throws(FileError) in
+      let result = text.withUTF8 { utf8 in
+        Result { () throws(FileError) in try writeAll(fd: fd, UnsafeRawBufferPointer(utf8), path: path) }
+      }
+      try result.get()
+    }
   }
 
   /// Creates a temporary file next to `path`, lets `body` fill it through its descriptor, then
