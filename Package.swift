@@ -47,6 +47,8 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    // SHA-256 (SystemSupport): already in the graph through async-http-client's TLS stack.
+    .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     // Only ModelReferences (Hub reads), the CLI and their tests depend on these.
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -54,8 +56,9 @@ let package = Package(
   targets: [
     // libhdf5's headers (Debian's serial build, or a plain install: shim.h); linked below.
     .systemLibrary(name: "CHDF5", providers: [.apt(["libhdf5-dev"])]),
-    // Internal (no product): processes, locks, the monotonic clock, descriptor I/O.
-    .target(name: "SystemSupport", swiftSettings: librarySettings),
+    // Internal (no product): processes, locks, the monotonic clock, descriptor I/O, SHA-256.
+    .target(
+      name: "SystemSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: librarySettings),
     .target(name: "TensorIO", dependencies: ["SystemSupport"], swiftSettings: librarySettings),
     .target(name: "SafeTensors", dependencies: ["TensorIO"], swiftSettings: librarySettings),
     .target(
