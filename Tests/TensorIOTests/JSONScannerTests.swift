@@ -201,6 +201,13 @@ import TensorIO
     }
     var strings = (0..<128).map { String(Unicode.Scalar(UInt8($0))) }
     strings += ["", "é", "e\u{301}", "層", "🙂", "\u{2028}", "\u{FFFF}", "a\"b\\c\nd\u{1}e\u{7F}f\u{1F}🙂g"]
+    // Each character that may need an escape at every offset of a longer plain string, and strings of plain
+    // runs around eight bytes long: the writer tests eight bytes at a time.
+    let plain = Array("abcdefghijklmnopqrstu")
+    for special in ["\u{0}", "\u{1F}", " ", "\"", "\\", "~", "\u{7F}", "é", "🙂"] {
+      for offset in 0...plain.count { strings.append(String(plain[..<offset]) + special + String(plain[offset...])) }
+    }
+    strings += (0...17).map { String(plain[..<$0]) }
     for text in strings {
       #expect(writer.string(.string(text)) == reference(text), "\(Array(text.unicodeScalars))")
       let object = JSONValue.object(JSONObject([(text, .string(text))]))
