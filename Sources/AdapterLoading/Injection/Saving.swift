@@ -25,9 +25,16 @@ extension PeftModel {
   public func adapterCheckpoint(_ adapterName: String, saveEmbeddingLayers: SaveEmbeddingLayers = .auto())
     throws(PythonError) -> SavedCheckpoint
   {
+    try adapterCheckpoint(adapterName, saveEmbeddingLayers: saveEmbeddingLayers, stateDict: stateDict)
+  }
+
+  /// ``adapterCheckpoint(_:saveEmbeddingLayers:)`` from the model's ``stateDict`` already made by the caller
+  /// (it walks the whole module tree: the matrix's planning needed it twice for each adapter it saves).
+  package func adapterCheckpoint(
+    _ adapterName: String, saveEmbeddingLayers: SaveEmbeddingLayers, stateDict full: StateDict
+  ) throws(PythonError) -> SavedCheckpoint {
     guard let config = config(of: adapterName) else { throw .keyError(adapterName) }
     var warnings: [PythonWarning] = []
-    let full = stateDict
     var state = full
     if !config.isPromptLearning {
       let others = adapters.map(\.name).filter { $0 != adapterName }

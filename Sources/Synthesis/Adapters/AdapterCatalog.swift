@@ -97,8 +97,10 @@ public enum AdapterCatalog {
       if error.kind == "NoMatchingPeftModuleError" { return nil }
       throw SynthesisError(field: "config", .invalidValue("PEFT would refuse this adapter: \(error)"))
     }
+    // The model's state dict is built by walking its module tree: once.
+    let stateDict = peft.stateDict
     let saved: SavedCheckpoint
-    do { saved = try peft.adapterCheckpoint(adapterName, saveEmbeddingLayers: .auto()) } catch {
+    do { saved = try peft.adapterCheckpoint(adapterName, saveEmbeddingLayers: .auto(), stateDict: stateDict) } catch {
       throw SynthesisError(field: "config", .invalidValue("PEFT cannot save this adapter: \(error)"))
     }
     if saved.stateDict.isEmpty {
@@ -109,8 +111,6 @@ public enum AdapterCatalog {
     guard let tuner = TunerCatalog.standard.tuner(for: config.peftType) else {
       throw SynthesisError(field: "peft_type", .invalidValue("the adapter catalog has no tuner \(config.peftType)"))
     }
-    // The model's state dict is built by walking its module tree: once.
-    let stateDict = peft.stateDict
     var modelKeyByCheckpointKey: [String: String] = [:]
     for entry in stateDict {
       let checkpointKey = tuner.checkpointKey(forModelKey: entry.key, adapterName: adapterName)
