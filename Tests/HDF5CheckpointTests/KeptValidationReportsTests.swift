@@ -116,12 +116,13 @@ struct KeptValidationReportsTests {
   }
 
   @Test(
-    "answers that are not the bytes' alone are never kept: access, memory, the isolation, a report naming its path",
+    "answers that are not the bytes' alone are never kept: access, memory, the isolation, a report naming its path or folder",
     arguments: [
       #"printf '{"error":{"code":"file","fields":["open","13"]}}'"#,
       #"printf '{"error":{"code":"allocation-failed","fields":["w","1024"]}}'"#,
       #"printf '{"error":{"code":"isolation-failed","fields":["no room"]}}'"#,
       #"for a; do last=$a; done; printf '{"error":{"code":"corrupt-file","fields":["cannot open %s"]}}' "$last""#,
+      #"for a; do last=$a; done; printf '{"error":{"code":"corrupt-file","fields":["in %s"]}}' "$(dirname "$last")""#,
     ])
   func notKept(_ answer: String) throws {
     let setup = Setup()

@@ -28,8 +28,8 @@ extension PeftModel {
     try adapterCheckpoint(adapterName, saveEmbeddingLayers: saveEmbeddingLayers, stateDict: stateDict)
   }
 
-  /// ``adapterCheckpoint(_:saveEmbeddingLayers:)`` from the model's ``stateDict`` already made by the caller
-  /// (it walks the whole module tree: the matrix's planning needed it twice for each adapter it saves).
+  /// ``adapterCheckpoint(_:saveEmbeddingLayers:)`` given this model's ``stateDict``, which the caller already
+  /// made (it walks the whole module tree: the matrix's planning needed it twice for each adapter it saves).
   package func adapterCheckpoint(
     _ adapterName: String, saveEmbeddingLayers: SaveEmbeddingLayers, stateDict full: StateDict
   ) throws(PythonError) -> SavedCheckpoint {

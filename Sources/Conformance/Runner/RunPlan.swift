@@ -26,7 +26,7 @@ public enum RunPlan {
     // Appended in place: a case run holds its whole case, and an array of runs per case, appended, copied each
     // (a third of listing the runs, `perf record` of the planning).
     var all: [CaseRun] = []
-    all.reserveCapacity(cases.count * CheckpointFormat.allCases.count)
+    if filter == nil { all.reserveCapacity(cases.count * CheckpointFormat.allCases.count) }
     for spec in cases.sortedByID() where filter?.matches(spec.id) ?? true {
       for format in spec.formats.sorted(by: { $0.rawValue < $1.rawValue }) { all.append(CaseRun(spec: spec, format: format)) }
     }

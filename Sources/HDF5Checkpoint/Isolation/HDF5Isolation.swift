@@ -38,9 +38,9 @@ public struct HDF5Validator: Sendable, Hashable {
   /// Arguments that select the validator (a hidden subcommand, say), before the validator's own.
   public var arguments: [String]
   public var limits: Limits
-  /// A folder, private to this user, where the reports of small files are kept by the SHA-256 of their
-  /// bytes, so that bytes this executable validated once are not validated again; nil keeps none. Only
-  /// the executable's own reports may be written there (a report is trusted as the child's answer).
+  /// A folder, private to this user and to this validator's build, where the reports of small files are
+  /// kept by the SHA-256 of their bytes, so that bytes validated once are not validated again; nil keeps
+  /// none. Only this validator's own reports may be written there (a report is trusted as its answer).
   public var keptReports: String?
 
   public init(executable: String, arguments: [String], limits: Limits = Limits(), keptReports: String? = nil) {

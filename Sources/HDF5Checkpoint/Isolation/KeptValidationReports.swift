@@ -33,12 +33,17 @@ struct KeptValidationReports {
 
   /// Keeps `report` for the bytes of `entry` if it says what the bytes alone decide (best effort).
   /// An error about the file's access, the process's memory or the isolation itself is not a property
-  /// of the bytes; nor is a report that names the path it was made for.
-  static func keep(_ report: [UInt8], of result: Result<HDF5ValidationReport.Contents, HDF5CheckpointError>, path: String, at entry: String) {
+  /// of the bytes; nor is a report that names the file's path or its folder.
+  static func keep(
+    _ report: [UInt8], of result: Result<HDF5ValidationReport.Contents, HDF5CheckpointError>, path: String, at entry: String
+  ) {
     if case .failure(let error) = result, !error.isDecidedByBytes { return }
-    guard !report.withUnsafeBufferPointer({ ByteSearch.contains($0, Array(path.utf8)) }) else { return }
-    let folder = String(entry[..<(entry.lastIndex(of: "/") ?? entry.startIndex)])
-    try? FileSystem.createDirectory(folder)
+    let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
+    let named = report.withUnsafeBufferPointer { report in
+      [path, folder].contains { !$0.isEmpty && ByteSearch.contains(report, Array($0.utf8)) }
+    }
+    guard !named else { return }
+    try? FileSystem.createDirectory(String(entry[..<(entry.lastIndex(of: "/") ?? entry.startIndex)]))
     try? AtomicFile.write(report, to: entry)
   }
 }
