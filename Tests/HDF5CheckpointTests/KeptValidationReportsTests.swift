@@ -45,6 +45,13 @@ struct KeptValidationReportsTests {
       return path
     }
 
+    /// A copy of the layout fixture at `name`, opened once through `isolation` (so validated, and its
+    /// report kept).
+    func validatedCopy(_ name: String, through isolation: HDF5Isolation) throws -> (path: String, file: HDF5File) {
+      let path = try copy(KeptValidationReportsTests.layoutFixture, to: name)
+      return (path, try HDF5File(path: path, isolation: isolation))
+    }
+
     var keptFiles: [String] { (try? FileSystem.contents(ofDirectory: reports)) ?? [] }
   }
 
@@ -54,8 +61,7 @@ struct KeptValidationReportsTests {
   func keptUnderAnyPath() throws {
     let setup = Setup()
     let isolation = try setup.isolation()
-    let first = try setup.copy(Self.layoutFixture, to: "first.h5")
-    _ = try HDF5File(path: first, isolation: isolation)
+    let first = try setup.validatedCopy("first.h5", through: isolation).path
     #expect(setup.starts == 1)
     #expect(setup.keptFiles.count == 1)
 
@@ -79,8 +85,7 @@ struct KeptValidationReportsTests {
   func otherBytesValidated() throws {
     let setup = Setup()
     let isolation = try setup.isolation()
-    let path = try setup.copy(Self.layoutFixture, to: "checkpoint.h5")
-    _ = try HDF5File(path: path, isolation: isolation)
+    let path = try setup.validatedCopy("checkpoint.h5", through: isolation).path
     var bytes = try FileSystem.read(path)
     bytes.append(0)
     try AtomicFile.write(bytes, to: path)
@@ -139,8 +144,7 @@ struct KeptValidationReportsTests {
   func damagedReport() throws {
     let setup = Setup()
     let isolation = try setup.isolation()
-    let path = try setup.copy(Self.layoutFixture, to: "checkpoint.h5")
-    let validated = try HDF5File(path: path, isolation: isolation)
+    let (path, validated) = try setup.validatedCopy("checkpoint.h5", through: isolation)
     let kept = try #require(setup.keptFiles.first)
     try AtomicFile.write(text: "{\"tensors\":", to: FileSystem.join(setup.reports, kept))
     let again = try HDF5File(path: path, isolation: isolation)
