@@ -47,7 +47,8 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-    // SHA-256 (SystemSupport): already in the graph through async-http-client's TLS stack.
+    // SHA-256 (SystemSupport). Already resolved among async-http-client's dependencies, but built only for this:
+    // BoringSSL's C sources add about four minutes to a clean CI run.
     .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     // Only ModelReferences (Hub reads), the CLI and their tests depend on these.
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
