@@ -24,12 +24,12 @@ struct KeptValidationReportsTests {
 
     /// The isolation policy whose validator first logs its start, then runs `command` (by default the
     /// real validator) with the validator's arguments.
-    func isolation(running command: String? = nil) throws -> HDF5Isolation {
+    func isolation(running command: String? = nil, limits: HDF5Validator.Limits = .init()) throws -> HDF5Isolation {
       let adaptest = try #require(ExternalCommand.adaptest, "the adaptest executable is built next to the test binary")
       let run = command ?? "exec '\(adaptest)' _hdf5-validate \"$@\""
       let script = "echo started >> '\(log)'; \(run)"
       return .childProcess(
-        HDF5Validator(executable: "/bin/sh", arguments: ["-c", script, "validator"], keptReports: reports))
+        HDF5Validator(executable: "/bin/sh", arguments: ["-c", script, "validator"], limits: limits, keptReports: reports))
     }
 
     /// How many validator processes have started.
@@ -138,6 +138,17 @@ struct KeptValidationReportsTests {
     #expect(first != nil && first?.code == second?.code, "\(String(describing: first)) / \(String(describing: second))")
     #expect(setup.starts == 2)
     #expect(setup.keptFiles.isEmpty)
+  }
+
+  @Test("a report kept under one memory limit is not reused under another")
+  func otherLimits() throws {
+    let setup = Setup()
+    let path = try setup.validatedCopy("checkpoint.h5", through: try setup.isolation()).path
+    let smaller = try setup.isolation(limits: .init(memoryBytes: 2 << 30))
+    _ = try HDF5File(path: path, isolation: smaller)
+    _ = try HDF5File(path: path, isolation: smaller)
+    #expect(setup.starts == 2)
+    #expect(setup.keptFiles.count == 2)
   }
 
   @Test("a damaged kept report is made again by the validator")

@@ -21,7 +21,7 @@ enum IsolatedValidation {
   static func validate(_ path: String, with validator: HDF5Validator) throws(HDF5CheckpointError) -> Validated {
     let before = try identity(of: path)
     let limits = validator.limits
-    let kept = validator.keptReports.flatMap { KeptValidationReports(folder: $0).entry(for: path, identity: before) }
+    let kept = validator.keptReports.flatMap { KeptValidationReports(folder: $0).entry(for: path, identity: before, limits: limits) }
     // A kept report that does not decode (a damaged cache) is made again.
     if let kept, let report = KeptValidationReports.report(at: kept, limit: limits.maxReportBytes),
       let result = try? HDF5ValidationReport.decode(report, path: path)

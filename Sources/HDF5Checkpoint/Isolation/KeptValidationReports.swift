@@ -15,13 +15,16 @@ struct KeptValidationReports {
   /// The largest file whose report is kept (the corpus's malformed files are a few kilobytes).
   static let maxFileBytes = 1 << 20
 
-  /// Where the report of `path`'s bytes is kept, read and hashed now; nil for a file larger than
-  /// ``maxFileBytes``, an unreadable one, or one no longer the file `identity` describes once read.
-  func entry(for path: String, identity: FileIdentity) -> String? {
+  /// Where the report of `path`'s bytes is kept, read and hashed now with the limits the validator runs
+  /// under (libhdf5 short of memory may answer with a library error rather than an allocation failure, so a
+  /// report is only reused under the same limits); nil for a file larger than ``maxFileBytes``, an unreadable
+  /// one, or one no longer the file `identity` describes once read.
+  func entry(for path: String, identity: FileIdentity, limits: HDF5Validator.Limits) -> String? {
     guard identity.size <= Self.maxFileBytes, let bytes = try? FileSystem.read(path, atMost: Self.maxFileBytes),
       (try? FileIdentity(path: path)) == identity
     else { return nil }
     var hasher = SHA256()
+    hasher.update("memory \(limits.memoryBytes) cpu \(limits.cpuSeconds)\n")
     hasher.update(bytes)
     return FileSystem.join(folder, hasher.finalize())
   }
