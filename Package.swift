@@ -26,7 +26,7 @@ let executableLinkerSettings: [LinkerSetting] =
   isRootPackage
   ? [
     .unsafeFlags(
-      ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"],
+      ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
       .when(platforms: [.linux], configuration: .release))
   ] : []
 

@@ -178,6 +178,7 @@ struct RunCommand: AsyncParsableCommand {
     if list {
       var seen: Set<String> = []
       for run in plan where seen.insert(run.spec.id).inserted { print(DisplayText.terminalSafe(run.spec.id)) }
+      KeptUntilExit.keep(source, plan)
       return
     }
     try await runPlanned(
@@ -251,6 +252,7 @@ struct RunCommand: AsyncParsableCommand {
       throw ExitCode(ExitStatus.invalidInput)
     }
     let reportSeconds = Monotonic.now - reportStarted
+    KeptUntilExit.keep(source, plan, suite, results)
     printRunSummary(results, diff: diff)
     let unexpected = results.unexpected
     for result in unexpected.prefix(20) {

@@ -36,6 +36,28 @@ struct ArchitectureTests {
     #expect(t5.basePrefix == "transformer" && !t5.holdsBackbone)
   }
 
+  @Test("a model type's line is found by binary search: the table is sorted by bytes, and each line is the one a scan finds")
+  func tableLookupAgreesWithAScan() throws {
+    let text = ModelStructureTable.recorded.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }
+    var scanned: [String: String] = [:]
+    var order: [String] = []
+    for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+      let parts = line.split(separator: "\t", maxSplits: 1)
+      order.append(String(parts[0]))
+      scanned[String(parts[0])] = parts.count > 1 ? String(parts[1]) : nil
+    }
+    #expect(ModelStructureTable.modelTypes == order)
+    #expect(zip(order, order.dropFirst()).allSatisfy { ByteSearch.precedes($0, $1) }, "the lookup needs the lines sorted")
+    for type in order {
+      #expect(ModelStructureTable.recordedLine(forModelType: type) == scanned[type], "\(type)")
+    }
+    let absent = ["", "#peft", "#transformers", "0", "a", "llam", "llama ", "llama3", "zzzz", "~", "é"].filter { scanned[$0] == nil }
+    for type in absent {
+      #expect(ModelStructureTable.recordedLine(forModelType: type) == nil, "\(type)")
+      #expect(ModelStructureTable.structure(forModelType: type) == nil, "\(type)")
+    }
+  }
+
   @Test("a class the type does not map to keeps the bare backbone's records and says so")
   func unrecordedClassOfKnownType() throws {
     let architecture = Architecture.resolve(modelType: "llama", modelClass: "LlamaForSomethingNew")

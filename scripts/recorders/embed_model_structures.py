@@ -15,6 +15,8 @@ def main():
     source, out = sys.argv[1], sys.argv[2]
     lines = [json.loads(line) for line in open(source) if line.strip()]
     header = next(line for line in lines if line["type"] == "")
+    # Sorted by code point, which is UTF-8 byte order: ModelStructureTable finds a model type's line by a
+    # binary search over the bytes.
     body = sorted((line for line in lines if line["type"]), key=lambda line: line["type"])
     compact = {"sort_keys": True, "separators": (",", ":")}
     rows = [f"#transformers\t{header['transformers']}", "#legacy\t" + json.dumps(header["legacy"], **compact),

@@ -82,6 +82,9 @@ struct TreeBuilder {
   func finish() throws(BaseModelError) -> ModuleTree {
     var tree = self.tree
     let pythonModule = architecture.recordedClass?.pythonModule ?? ""
+    // Per recorded node, its class names: a model's 80 layers share each record (two strings per module
+    // were a sixth of building a Llama-3-70B-shaped model).
+    var recordedNames = [(short: String, qualified: String)?](repeating: nil, count: architecture.records.nodes.count)
     for node in tree.modules.indices {
       let record = architecture.records.record(recordNodes[node])
       let name = String(names[node])
@@ -107,8 +110,15 @@ struct TreeBuilder {
       {
         tree[node].kind = .embedding(numEmbeddings: out, embeddingDim: tree[node].tensors[0].info.shape[1])
       }
-      tree[node].className = Self.className(of: tree[node], record: record)
-      tree[node].pythonClass = record.map { $0.qualifiedClassName(module: pythonModule) }
+      if let recordNode = recordNodes[node], let record, !record.className.isEmpty {
+        let names = recordedNames[recordNode] ?? (record.shortClassName, record.qualifiedClassName(module: pythonModule))
+        recordedNames[recordNode] = names
+        tree[node].className = names.short
+        tree[node].pythonClass = names.qualified
+      } else {
+        tree[node].className = Self.className(of: tree[node], record: record)
+        tree[node].pythonClass = record.map { $0.qualifiedClassName(module: pythonModule) }
+      }
     }
     tree[tree.root].className = architecture.recordedClass?.name ?? "Module"
     return tree

@@ -30,16 +30,17 @@ package enum ByteSearch {
   package static func precedes(_ a: String, _ b: String) -> Bool {
     var a = a
     var b = b
-    return a.withUTF8 { x in
-      b.withUTF8 { y in
-        let common = min(x.count, y.count)
-        if common > 0, let p = x.baseAddress, let q = y.baseAddress {
-          let order = memcmp(p, q, common)
-          if order != 0 { return order < 0 }
-        }
-        return x.count < y.count
-      }
+    return a.withUTF8 { x in b.withUTF8 { y in compare(x, y) < 0 } }
+  }
+
+  /// The byte order of `a` and `b` (negative, zero or positive, as `memcmp`), a prefix first.
+  package static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+    let common = min(a.count, b.count)
+    if common > 0, let p = a.baseAddress, let q = b.baseAddress {
+      let order = memcmp(p, q, common)
+      if order != 0 { return Int(order) }
     }
+    return a.count - b.count
   }
 
   /// The position of the first `byte` in `bytes[from...]`, or `bytes.count` (`memchr`: the megabytes of an

@@ -1,80 +1,128 @@
 import SystemSupport
 import TensorIO
 
-/// The model structures recorded from transformers (``ModelStructureTable/recorded``, one line per model
-/// type: `<model_type>\t<json>`), looked up lazily: the first lookup indexes the line starts (a scan of the
-/// table's bytes), and each model type is decoded only when asked for.
+/// The model structures recorded from transformers (``ModelStructureTable/recorded``: a few `#` header
+/// lines, then one line per model type, `<model_type>\t<json>`, sorted by model type), looked up lazily: a
+/// model type's line is found by a binary search over the table's bytes and decoded only when asked for.
 public enum ModelStructureTable {
   /// The transformers release the table was recorded from.
-  public static var transformersVersion: String { index.version }
+  public static var transformersVersion: String { header.version }
 
-  /// Every model type the table has a line for (those that failed to build included, with their reason).
-  public static var modelTypes: [String] { index.lines.keys.sorted() }
+  /// Every model type the table has a line for (those that failed to build included, with their reason),
+  /// in the table's order: sorted by their bytes.
+  public static var modelTypes: [String] {
+    recorded.withUTF8Buffer { buffer in
+      var types: [String] = []
+      var start = header.bodyStart
+      while start < buffer.count {
+        let line = Line(buffer, from: start)
+        types.append(String(decoding: UnsafeBufferPointer(rebasing: buffer[line.key]), as: UTF8.self))
+        start = line.end + 1
+      }
+      return types
+    }
+  }
 
   /// The recorded structure of a `model_type`, or `nil` when transformers does not register it.
   public static func structure(forModelType modelType: String) -> ModelStructure? {
-    guard let range = index.lines[modelType] else { return nil }
-    return cache.value(for: modelType) {
+    cache.value(for: modelType) {
       recorded.withUTF8Buffer { buffer in
+        guard let range = valueRange(forModelType: modelType, in: buffer) else { return nil }
         let slice = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[range])
         guard let json = try? JSONValue.parse(slice), let object = json.objectValue else { return nil }
-        return ModelStructureDecoder(version: index.version).decode(modelType, object)
+        return ModelStructureDecoder(version: header.version).decode(modelType, object)
       }
     }
   }
 
   /// The recorded line of a model type, as committed (for the test that re-records it).
   static func recordedLine(forModelType modelType: String) -> String? {
-    guard let range = index.lines[modelType] else { return nil }
-    return recorded.withUTF8Buffer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
+    recorded.withUTF8Buffer { buffer in
+      valueRange(forModelType: modelType, in: buffer).map {
+        String(decoding: UnsafeBufferPointer(rebasing: buffer[$0]), as: UTF8.self)
+      }
+    }
   }
 
-  // MARK: Index
+  // MARK: Lines
 
-  private struct Index: Sendable {
+  /// One line of the table: its key (before the first tab) and its value (after it).
+  private struct Line {
+    var key: Range<Int>
+    var value: Range<Int>?
+    /// The position of the line's newline (or the table's end).
+    var end: Int
+
+    init(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int) {
+      end = ByteSearch.firstIndex(of: UInt8(ascii: "\n"), in: buffer, from: start)
+      let tab = min(ByteSearch.firstIndex(of: UInt8(ascii: "\t"), in: buffer, from: start), end)
+      key = start..<tab
+      value = tab < end ? (tab + 1)..<end : nil
+    }
+  }
+
+  /// The `#` lines before the model types.
+  private struct Header: Sendable {
     var version = ""
     var legacy: Range<Int>? = nil
     var peft: Range<Int>? = nil
-    var lines: [String: Range<Int>] = [:]
+    /// Where the first model type's line starts.
+    var bodyStart = 0
+  }
+
+  private static let header: Header = recorded.withUTF8Buffer { buffer in
+    var header = Header()
+    var start = 0
+    while start < buffer.count, buffer[start] == UInt8(ascii: "#") {
+      let line = Line(buffer, from: start)
+      let key = String(decoding: UnsafeBufferPointer(rebasing: buffer[line.key]), as: UTF8.self)
+      switch key {
+      case "#transformers": header.version = line.value.map { String(decoding: UnsafeBufferPointer(rebasing: buffer[$0]), as: UTF8.self) } ?? ""
+      case "#legacy": header.legacy = line.value
+      case "#peft": header.peft = line.value
+      default: break
+      }
+      start = line.end + 1
+    }
+    header.bodyStart = min(start, buffer.count)
+    return header
+  }
+
+  /// The JSON of a model type's line: a binary search over the lines, which the embedding script writes
+  /// sorted by model type (by bytes). A lookup reads a dozen of the table's 3 MB rather than indexing every
+  /// line first: that scan, its page faults and 600 dictionary entries were part of every `check`.
+  private static func valueRange(forModelType modelType: String, in buffer: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+    var wanted = modelType
+    return wanted.withUTF8 { wanted -> Range<Int>? in
+      // `low` and `high` stay at line starts (or the table's end).
+      var low = header.bodyStart
+      var high = buffer.count
+      while low < high {
+        var start = low + (high - low) / 2
+        while start > low, buffer[start - 1] != UInt8(ascii: "\n") { start -= 1 }
+        let line = Line(buffer, from: start)
+        switch ByteSearch.compare(UnsafeBufferPointer(rebasing: buffer[line.key]), wanted) {
+        case 0: return line.value
+        case ..<0: low = line.end + 1
+        default: high = start
+        }
+      }
+      return nil
+    }
   }
 
   /// The `#peft` line: PEFT's per-model-type defaults (``PEFTModelDefaults`` decodes it).
   static let peftHeader: JSONValue? = recorded.withUTF8Buffer { buffer in
-    guard let range = index.peft else { return nil }
+    guard let range = header.peft else { return nil }
     return try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[range]))
   }
 
   /// transformers' legacy renamings, applied on load to every model.
   static let legacy: [WeightTransform] = recorded.withUTF8Buffer { buffer in
-    guard let range = index.legacy,
+    guard let range = header.legacy,
       let json = try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[range]))
     else { return [] }
     return json.arrayValue?.compactMap(ModelStructureDecoder.transform) ?? []
-  }
-
-  private static let index: Index = recorded.withUTF8Buffer { buffer in
-    var index = Index()
-    var start = 0
-    let tab = UInt8(ascii: "\t")
-    let newline = UInt8(ascii: "\n")
-    while start < buffer.count {
-      let end = ByteSearch.firstIndex(of: newline, in: buffer, from: start)
-      let separator = min(ByteSearch.firstIndex(of: tab, in: buffer, from: start), end)
-      if separator < end {
-        let key = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<separator]), as: UTF8.self)
-        if key == "#transformers" {
-          index.version = String(decoding: UnsafeBufferPointer(rebasing: buffer[(separator + 1)..<end]), as: UTF8.self)
-        } else if key == "#legacy" {
-          index.legacy = (separator + 1)..<end
-        } else if key == "#peft" {
-          index.peft = (separator + 1)..<end
-        } else {
-          index.lines[key] = (separator + 1)..<end
-        }
-      }
-      start = end + 1
-    }
-    return index
   }
 
   private static let cache = StructureCache()
