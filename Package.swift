@@ -21,7 +21,9 @@ let librarySettings: [SwiftSetting] =
     ? [.unsafeFlags(["-O"], .when(configuration: .debug))] : [])
 
 /// The executable's 120,000 relative relocations cost part of every start-up (the loader reads a 2.8 MB
-/// table); lld packs them into a few kilobytes (DT_RELR, glibc 2.36+). Release builds on Linux only.
+/// table); lld packs them into a few kilobytes (DT_RELR, glibc 2.36+). `--static-swift-stdlib` also exports
+/// every Swift symbol of the executable (37,667), which the runtime's start-up `dladdr` scanned one by one:
+/// nothing loads against this executable, so none is exported. Release builds on Linux only.
 let executableLinkerSettings: [LinkerSetting] =
   isRootPackage
   ? [
