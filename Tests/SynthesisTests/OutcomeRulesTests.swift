@@ -222,6 +222,15 @@ import Testing
     #expect(distinct.diagnostics.isEmpty)
   }
 
+  /// PEFT's substring tests are Python's `in`, by code point: `"e" in "e\u0301"` is true (the accent is a code
+  /// point of its own) and `"\u00e9" in "e\u0301x"` false (no canonical equivalence), where comparing characters
+  /// would say the opposite of both.
+  @Test(arguments: [("e", "e\u{301}", true), ("\u{e9}", "e\u{301}x", false), ("e\u{301}", "xe\u{301}", true)])
+  func adapterNameContainmentIsByCodePoint(name: String, loaded: String, collides: Bool) throws {
+    let outcome = try OutcomeRules.outcome(inputs(context: LoadSetup(adapterName: name, loadedAdapters: [loaded])))
+    #expect(outcome.diagnostics.contains(.adapterNameCollision) == collides)
+  }
+
   @Test func adapterDTypeDifferentFromTheBaseIsACast() throws {
     let outcome = try OutcomeRules.outcome(inputs(mutations: [.dtype(.bf16)], dtype: .bf16))
     #expect(outcome.isClean)

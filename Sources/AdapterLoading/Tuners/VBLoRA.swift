@@ -64,7 +64,7 @@ public struct VBLoRATuner: Tuner {
   public func adapterStateDict(_ request: SaveRequest) throws(PythonError) -> StateDict {
     let (_, vectors, _, topk) = numbers(request.config)
     var result = StateDict()
-    for entry in request.stateDict.entries where entry.key.contains("vblora_logits") {
+    for entry in request.stateDict.entries where entry.key.hasSubstring("vblora_logits") {
       if request.config.saveOnlyTopkWeights == true {
         let lead = Array(entry.info.shape.dropLast())
         result[entry.key + "_topk_indices"] = .init(
@@ -112,7 +112,7 @@ extension VBLoRATuner {
     var state = checkpoint
     let vectors = model.sharedState()["vblora_vector_bank"]?
       .first { $0.name == adapterName }?.info.shape.first ?? VBLoRATuner().numbers(config).vectors
-    for key in checkpoint.keys where key.contains("_topk_indices") {
+    for key in checkpoint.keys where key.hasSubstring("_topk_indices") {
       guard let indices = state[key] else { continue }
       let weightsKey = key.replacing("_topk_indices", with: "_topk_weights")
       guard state.contains(weightsKey) else { throw .keyError(weightsKey) }

@@ -174,7 +174,7 @@ public struct VeRATuner: Tuner {
 
   public func adapterStateDict(_ request: SaveRequest) throws(PythonError) -> StateDict {
     var result = defaultAdapterStateDict(request)
-    result.remove(Set(result.keys.filter { $0.contains(".\(a).") || $0.contains(".\(b).") }))
+    result.remove(Set(result.keys.filter { $0.hasSubstring(".\(a).") || $0.hasSubstring(".\(b).") }))
     if request.config.saveProjection ?? true {
       let keyA = "base_model.\(a).\(request.adapterName)"
       let keyB = "base_model.\(b).\(request.adapterName)"

@@ -30,6 +30,6 @@ enum ConfigValue {
       }
     }
     return JSONObject(
-      object.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { ($0.key, sorted($0.value)) })
+      object.members.sorted { ByteSearch.precedes($0.key, $1.key) }.map { ($0.key, sorted($0.value)) })
   }
 }
