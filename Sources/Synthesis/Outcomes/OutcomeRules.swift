@@ -136,13 +136,21 @@ public enum OutcomeRules {
     // The base's parameters by checkpoint key, made only for a key that is no adapter's: most checkpoints have
     // none, and a dictionary of the whole base per case was half of deriving the matrix's outcomes (`perf
     // record` of `run --list`).
+    // Keyed by the parameters' own names (the key's PEFT prefix is removed instead): a new string per base
+    // parameter per case was a sixth of deriving an outcome.
     var baseShapes: [String: ParameterSpec]?
     func baseParameter(_ key: String) -> ParameterSpec? {
+      let prefix = AdapterMutation.peftPrefix.utf8
+      guard key.utf8.starts(with: prefix) else { return nil }
       if baseShapes == nil {
-        baseShapes = Dictionary(
-          inputs.loadingBase.stateDict.map { (AdapterMutation.peftPrefix + $0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var shapes: [String: ParameterSpec] = [:]
+        shapes.reserveCapacity(inputs.loadingBase.layout.count)
+        for entry in inputs.loadingBase.layout where shapes[entry.parameter.name] == nil {
+          shapes[entry.parameter.name] = entry.parameter
+        }
+        baseShapes = shapes
       }
-      return baseShapes?[key]
+      return baseShapes?[String(Substring(key.utf8.dropFirst(prefix.count)))]
     }
 
     var filled = Set<String>(minimumCapacity: checkpoint.count)
