@@ -133,11 +133,10 @@ public enum OutcomeRules {
       expectedByKey[tensor.name] = tensor
       expectedByKey[tensor.modelKey(adapterName: name)] = tensor
     }
-    // The base's parameters by checkpoint key, made only for a key that is no adapter's: most checkpoints have
-    // none, and a dictionary of the whole base per case was half of deriving the matrix's outcomes (`perf
-    // record` of `run --list`).
-    // Keyed by the parameters' own names (the key's PEFT prefix is removed instead): a new string per base
-    // parameter per case was a sixth of deriving an outcome.
+    // The base's parameters, made only for a key that is no adapter's (most checkpoints have none: a table of
+    // the whole base per case was half of deriving the matrix's outcomes, `perf record` of `run --list`), and
+    // keyed by their own names, the key's PEFT prefix removed instead (a prefixed string per parameter per case
+    // was a sixth of it).
     var baseShapes: [String: ParameterSpec]?
     func baseParameter(_ key: String) -> ParameterSpec? {
       let prefix = AdapterMutation.peftPrefix.utf8
