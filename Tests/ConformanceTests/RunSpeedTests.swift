@@ -247,6 +247,30 @@ struct RunSpeedTests {
     }
   }
 
+  @Test("work in the background runs while the caller goes on, and its value is the work's")
+  func workInTheBackground() {
+    let started = DispatchSemaphore(value: 0)
+    let proceed = DispatchSemaphore(value: 0)
+    let work = InBackground { () -> [Int] in
+      started.signal()
+      proceed.wait()
+      return (0..<1000).map { $0 * $0 }
+    }
+    // Started before its value is asked for: the caller lets it finish.
+    started.wait()
+    proceed.signal()
+    #expect(work.value == (0..<1000).map { $0 * $0 })
+    #expect(work.value.count == 1000)
+  }
+
+  @Test("the corpus's cases come sorted by id (sorted in the background while expectation files are linted)")
+  func corpusCasesSortedByID() throws {
+    let corpus = try Corpus.load(root: Repository.corpus)
+    let ids = corpus.cases.map(\.id)
+    #expect(ids.count > 1000)
+    #expect(zip(ids, ids.dropFirst()).allSatisfy { ByteSearch.precedes($0, $1) })
+  }
+
   @Test("jobs given at once each get a thread and their own answer")
   func ownThreadsUnderConcurrency() async {
     let answers = await withTaskGroup(of: (Int, Int).self) { group in
