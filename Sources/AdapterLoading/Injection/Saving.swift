@@ -46,7 +46,14 @@ extension PeftModel {
     let request = SaveRequest(model: self, config: config, adapterName: adapterName, stateDict: state)
     var result = try tuner.adapterStateDict(request)
 
-    for (name, node) in tree.namedModules() {
+    // Only the wrappers' names are built: naming every module of the model was a twelfth of a matrix save.
+    let wrappers = tree.namedModules { module in
+      switch module.kind {
+      case .modulesToSaveWrapper, .trainableTokensWrapper: true
+      default: false
+      }
+    }
+    for (name, node) in wrappers {
       switch tree[node].kind {
       case .modulesToSaveWrapper:
         guard wrapperAdapters[node]?.contains(adapterName) == true,
