@@ -256,8 +256,8 @@ struct RunSpeedTests {
       proceed.wait()
       return (0..<1000).map { $0 * $0 }
     }
-    // Started before its value is asked for: the caller lets it finish.
-    started.wait()
+    // Started before its value is asked for (bounded: work that waited for `value` would fail here, not hang).
+    #expect(started.wait(timeout: .now() + 30) == .success)
     proceed.signal()
     #expect(work.value == (0..<1000).map { $0 * $0 })
     #expect(work.value.count == 1000)

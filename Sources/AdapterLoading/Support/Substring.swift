@@ -1,9 +1,9 @@
 extension String {
-  /// Whether `needle` occurs in the string, compared as UTF-8 bytes — Python's `needle in text` for
-  /// the ASCII keys Adaptest handles, and much faster than the generic collection search on hot paths
-  /// (every key of a 19k-tensor model).
+  /// Whether `needle` occurs in the string, compared as UTF-8 bytes — Python's `needle in text`, which
+  /// compares code points (Swift's `contains` compares characters: `"e\u{301}".contains("e")` is false), and
+  /// much faster than the generic collection search on hot paths (every key of a 19k-tensor model).
   @inline(__always)
-  func hasSubstring(_ needle: String) -> Bool {
+  package func hasSubstring(_ needle: String) -> Bool {
     let n = needle.utf8.count
     if n == 0 { return true }
     let h = utf8.count

@@ -236,12 +236,11 @@ public enum OutcomeRules {
 
   /// Why an adapter name trips PEFT's substring tests, if it does.
   static func nameCollision(_ name: String, prefix: String, loaded: [String]) -> String? {
-    // Python's `in` on strings, by code point: a search on the UTF-8 bytes (the standard library's `contains`
-    // compares characters, and was a twelfth of deriving every planned case's outcome).
-    func occurs(_ needle: String, in text: String) -> Bool { ByteSearch.contains(text, anyOf: [Array(needle.utf8)]) }
-    if !prefix.isEmpty, occurs(name, in: prefix) { return "adapter name '\(name)' is contained in the tuner prefix '\(prefix)'" }
+    // Python's `in`, by code point (`hasSubstring`; the standard library's `contains` compares characters, and
+    // was a twelfth of deriving every planned case's outcome).
+    if !prefix.isEmpty, prefix.hasSubstring(name) { return "adapter name '\(name)' is contained in the tuner prefix '\(prefix)'" }
     if loaded.contains(name) { return "an adapter named '\(name)' is already loaded: loading overwrites its weights in place" }
-    for other in loaded where other != name && (occurs(name, in: other) || occurs(other, in: name)) {
+    for other in loaded where other != name && (other.hasSubstring(name) || name.hasSubstring(other)) {
       return "adapter name '\(name)' and loaded adapter '\(other)' contain one another"
     }
     return nil
