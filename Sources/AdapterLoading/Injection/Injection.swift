@@ -63,6 +63,8 @@ extension PeftModel {
     // The modules named so, before any is wrapped (`module(at:)` of a name finds the module listed with it).
     context.targetModuleKinds = targetNodes.map { tree[innermostBase($0)].kind }
 
+    // A wrapped layer adds itself, a container per attribute and an entry in each.
+    tree.reserveCapacity(adding: targets.count * (1 + 2 * tuner.layerAttributes.count))
     for name in targets {
       guard let node = tree.module(at: name, from: baseRoot) else {
         throw PythonError(kind: "AttributeError", message: "\(name) has no module in the wrapped model")

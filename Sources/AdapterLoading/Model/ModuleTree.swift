@@ -124,6 +124,12 @@ public struct ModuleTree: Hashable, Sendable {
     self.root = 0
   }
 
+  /// Makes room for `count` more modules: a model built from a shared base copies the base's modules at
+  /// its first addition, then grew its copy again and again as layers were wrapped (a fifth of an injection).
+  mutating func reserveCapacity(adding count: Int) {
+    modules.reserveCapacity(modules.count + count)
+  }
+
   /// Adds a module and returns its index (not yet attached to any parent).
   public mutating func add(_ module: Module) -> Int {
     modules.append(module)

@@ -69,6 +69,18 @@ public enum AdapterCatalog {
     }
   }
 
+  /// ``savedTensors(config:base:adapterName:)`` as the parameters a loading adapter of that name fills,
+  /// keyed by the names a checkpoint may give them (none when no module matches the targets).
+  public static func expectedParameters(
+    config json: JSONObject, base: BaseModelDescription, adapterName: String
+  ) throws(SynthesisError) -> ExpectedParameters {
+    try expected.value(for: SaveKey(config: json, base: base, adapterName: adapterName)) { () throws(SynthesisError) in
+      ExpectedParameters(try savedTensors(config: json, base: base, adapterName: adapterName) ?? [], adapterName: adapterName)
+    }
+  }
+
+  private static let expected = Memo<SaveKey, ExpectedParameters>(capacity: 8192)
+
   private struct SaveKey: Hashable, Sendable {
     var config: JSONObject
     var base: BaseModelDescription
@@ -120,10 +132,16 @@ public enum AdapterCatalog {
     }
     // A key of this adapter's containers saved with the adapter name in it, model key and checkpoint key
     // alike (ShadowPEFT's `<container>.default.`): the number of components after the name.
-    let namedPrefixes = peft.tunerKeyPrefixes(adapterName: adapterName).filter { $0.hasSuffix("." + adapterName) }
+    // Found on first need (a walk of the model): most tuners save no key that is also a model key.
+    var namedPrefixes: Set<String>?
     func savedNameDepth(_ key: String) -> Int? {
       guard modelKeyByCheckpointKey[key] == nil, stateDict.contains(key) else { return nil }
-      guard let prefix = namedPrefixes.filter({ key.hasPrefix($0 + ".") }).max(by: { $0.count < $1.count }) else { return nil }
+      if namedPrefixes == nil {
+        namedPrefixes = peft.tunerKeyPrefixes(adapterName: adapterName).filter { $0.hasSuffix("." + adapterName) }
+      }
+      guard let prefix = namedPrefixes?.filter({ key.hasPrefix($0 + ".") }).max(by: { $0.count < $1.count }) else {
+        return nil
+      }
       return key.split(separator: ".", omittingEmptySubsequences: false).count
         - prefix.split(separator: ".", omittingEmptySubsequences: false).count
     }

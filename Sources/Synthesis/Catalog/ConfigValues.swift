@@ -30,6 +30,6 @@ enum ConfigValue {
       }
     }
     return JSONObject(
-      object.members.sorted { ByteSearch.precedes($0.key, $1.key) }.map { ($0.key, sorted($0.value)) })
+      distinctMembers: object.members.sorted { ByteSearch.precedes($0.key, $1.key) }.map { ($0.key, sorted($0.value)) })
   }
 }

@@ -31,7 +31,8 @@ public enum OutcomeRules {
     public var trained: [AdapterTensor]
     /// The tensors the same adapter config gives on the loading base: what the model expects
     /// (base weights among them, such as a targeted embedding's `base_layer`, may be present or not).
-    public var expected: [AdapterTensor]
+    /// Keyed under ``LoadSetup/adapterName`` of ``context`` (made again when the names differ).
+    public var expected: ExpectedParameters
     /// The base the adapter is loaded into (after base mutations).
     public var loadingBase: BaseModelDescription
     public var baseMutations: [BaseMutation]
@@ -55,6 +56,22 @@ public enum OutcomeRules {
 
     public init(
       trained: [AdapterTensor], expected: [AdapterTensor], loadingBase: BaseModelDescription,
+      baseMutations: [BaseMutation] = [], adapterMutations: [AdapterMutation] = [], adapterDType: DType,
+      tunerPrefix: String, sharedWeightsRegenerated: Bool = false, sharedWeightsRequired: Bool = false,
+      loadedParameters: [String: AdapterTensor] = [:], restoresLoRAPrefix: Bool = false,
+      context: LoadSetup = LoadSetup()
+    ) {
+      self.init(
+        trained: trained, expected: ExpectedParameters(expected, adapterName: context.adapterName), loadingBase: loadingBase,
+        baseMutations: baseMutations, adapterMutations: adapterMutations, adapterDType: adapterDType,
+        tunerPrefix: tunerPrefix, sharedWeightsRegenerated: sharedWeightsRegenerated,
+        sharedWeightsRequired: sharedWeightsRequired, loadedParameters: loadedParameters,
+        restoresLoRAPrefix: restoresLoRAPrefix, context: context)
+    }
+
+    /// The inputs with the expected parameters already keyed (shared by the cases of a matrix row).
+    public init(
+      trained: [AdapterTensor], expected: ExpectedParameters, loadingBase: BaseModelDescription,
       baseMutations: [BaseMutation] = [], adapterMutations: [AdapterMutation] = [], adapterDType: DType,
       tunerPrefix: String, sharedWeightsRegenerated: Bool = false, sharedWeightsRequired: Bool = false,
       loadedParameters: [String: AdapterTensor] = [:], restoresLoRAPrefix: Bool = false,
@@ -109,7 +126,9 @@ public enum OutcomeRules {
       }
     }
 
-    if inputs.expected.isEmpty {
+    let expected =
+      inputs.expected.adapterName == name ? inputs.expected : ExpectedParameters(inputs.expected.tensors, adapterName: name)
+    if expected.tensors.isEmpty {
       outcome.error = .targetNotFound
       outcome.reasons.append("the adapter config targets no module of the loading base")
       outcome.diagnostics = [.targetNotFound]
@@ -123,15 +142,6 @@ public enum OutcomeRules {
       var restored = tensor
       restored.name = AdapterMutation.peftPrefix + tensor.name
       return restored
-    }
-    // A checkpoint key fills a model parameter when it is the parameter's checkpoint name or, as
-    // PEFT accepts too, its model key under the loading adapter's name.
-    var expectedByKey: [String: AdapterTensor] = [:]
-    // Sized once: grown from empty, its resizing was a seventh of deriving an outcome (`perf record` of `run --list`).
-    expectedByKey.reserveCapacity(2 * inputs.expected.count)
-    for tensor in inputs.expected {
-      expectedByKey[tensor.name] = tensor
-      expectedByKey[tensor.modelKey(adapterName: name)] = tensor
     }
     // The base's parameters, made only for a key that is no adapter's (most checkpoints have none: a table of
     // the whole base per case was half of deriving the matrix's outcomes, `perf record` of `run --list`), and
@@ -154,7 +164,10 @@ public enum OutcomeRules {
 
     var filled = Set<String>(minimumCapacity: checkpoint.count)
     for tensor in checkpoint {
-      if let parameter = expectedByKey[tensor.name] {
+      // A checkpoint key fills a model parameter when it is the parameter's checkpoint name or, as
+      // PEFT accepts too, its model key under the loading adapter's name.
+      if let position = expected.position(ofKey: tensor.name) {
+        let parameter = expected.tensors[position]
         filled.insert(parameter.name)
         if parameter.role == .baseWeight {
           codes.insert(.baseWeightInCheckpoint)
@@ -162,7 +175,7 @@ public enum OutcomeRules {
         }
         if parameter.shape != tensor.shape {
           outcome.mismatched.append(
-            .init(key: parameter.modelKey(adapterName: name), checkpointShape: tensor.shape, modelShape: parameter.shape))
+            .init(key: expected.modelKeys[position], checkpointShape: tensor.shape, modelShape: parameter.shape))
           codes.insert(.shapeMismatch)
           if parameter.role == .vocabulary { codes.insert(.embeddingSizeMismatch) }
           if inputs.context.ignoreMismatchedSizes { filled.remove(parameter.name) }
@@ -185,7 +198,7 @@ public enum OutcomeRules {
         outcome.unexpectedKeys.append(tensor.name)
       }
     }
-    for tensor in inputs.expected where !filled.contains(tensor.name) {
+    for (position, tensor) in expected.tensors.enumerated() where !filled.contains(tensor.name) {
       // Shared weights a config does not save are rebuilt from their seed, and base weights a
       // checkpoint may carry (a targeted embedding's `base_layer`) are the base's: neither is missing.
       if tensor.role == .shared, inputs.sharedWeightsRegenerated { continue }
@@ -195,7 +208,7 @@ public enum OutcomeRules {
         continue
       }
       if tensor.role == .baseWeight || tensor.role == .tunerState { continue }
-      outcome.missingKeys.append(tensor.modelKey(adapterName: name))
+      outcome.missingKeys.append(expected.modelKeys[position])
     }
 
     if !outcome.missingKeys.isEmpty {

@@ -63,11 +63,10 @@ public struct PairPlan: Sendable {
       }
       trained = tensors
     } catch { throw error.within("adapter") }
-    let expected: [AdapterTensor]
+    let expected: ExpectedParameters
     do {
-      expected =
-        try AdapterCatalog.savedTensors(config: adapterConfig, base: loadingBase, adapterName: spec.load.adapterName)
-        ?? []
+      expected = try AdapterCatalog.expectedParameters(
+        config: adapterConfig, base: loadingBase, adapterName: spec.load.adapterName)
     } catch { throw error.within("adapter") }
 
     var mutations: [AdapterMutation] = []
