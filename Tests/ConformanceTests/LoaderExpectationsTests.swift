@@ -67,8 +67,24 @@ struct LoaderExpectationsTests {
     #expect(Pattern.literalPrefix("^(?!matrix/)") == "")
     #expect(Pattern.literalPrefix("^a|b") == nil)
     #expect(Pattern.literalPrefix("names/") == nil)
-    let ids = ["names/a", "names/ab", "names/abc", "matrix/x/y", "nam", "names.b", "a", ""]
-    for source in ["^names/a", "^names/ab*c", "^names.b", #"^names\.b"#, "^nam(es)?", "^a$", "^(?!matrix/)", "^$", "^names/a??b"] {
+    // An alternation inside a group comes after the prefix; one outside every group does not.
+    #expect(Pattern.literalPrefix("^vocab-resized/(vera|oft)$") == "vocab-resized/")
+    #expect(Pattern.literalPrefix("^a(b|c)|d") == nil)
+    #expect(Pattern.literalPrefix("^a[|]b") == "a")
+    #expect(Pattern.literalPrefix("^a[]|]b") == "a")
+    #expect(Pattern.literalPrefix("^a[^]|]b") == "a")
+    #expect(Pattern.literalPrefix("^a[]]|b") == nil)
+    #expect(Pattern.literalPrefix(#"^a\|b"#) == "a|b")
+    #expect(Pattern.literalPrefix(#"^a[\]|]b"#) == "a")
+    let ids = [
+      "names/a", "names/ab", "names/abc", "names/ac", "matrix/x/y", "nam", "names.b", "a", "", "n|a", "names|a", "b", "]b",
+    ]
+    let sources = [
+      "^names/a", "^names/ab*c", "^names.b", #"^names\.b"#, "^nam(es)?", "^a$", "^(?!matrix/)", "^$", "^names/a??b",
+      "^names/(a|ab)c", "^(names|matrix)/", "^names/a|^matrix", "^n[|]a", #"^names\|a"#, "^n[]|]a", "^names/(?:b|a)(b|c)?$",
+      "^x(y|z)|b", "^a[]]|b", #"^names/[\]|]a|^b"#,
+    ]
+    for source in sources {
       let pattern = try Pattern(source)
       let regex = try BoundedRegex(source)
       for id in ids {
