@@ -36,7 +36,14 @@ public struct CaseSpec: Sendable, Identifiable {
   public var unbuildable: String?
   /// The generator's plan, made once when the corpus is read (the lint needs it); the runner writes
   /// this plan rather than planning the case again.
-  public var plan: PairPlan?
+  public var plan: PairPlan? {
+    get { planStorage?.plan }
+    set { planStorage = newValue.map(PlanStorage.init) }
+  }
+  /// The plan held by reference: a case is copied into each of its runs and by every sort, and with the plan
+  /// inline each copy retained and released its dozens of fields (a twentieth of planning the corpus and
+  /// matrix, `perf record` of `run --list`).
+  private var planStorage: PlanStorage?
 
   public init(
     id: String, description: String = "", refs: [String] = [], subject: Subject, malformed: MalformedInput? = nil,
@@ -132,4 +139,10 @@ extension [CaseSpec] {
       ByteSearch.precedes(ids[a], ids[b]) || (ids[a] == ids[b] && a < b)
     }.map { self[$0] }
   }
+}
+
+/// A plan shared, unchanged, by the copies of its case.
+private final class PlanStorage: Sendable {
+  let plan: PairPlan
+  init(_ plan: PairPlan) { self.plan = plan }
 }

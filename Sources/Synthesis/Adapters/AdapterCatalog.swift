@@ -200,23 +200,52 @@ public enum AdapterCatalog {
     // The model key is the checkpoint key with something inserted: find it between the common
     // leading and trailing components (split at each "." byte, as Python's `str.split` splits at each code
     // point, not at grapheme boundaries: splitting by characters was also a sixth of a save).
-    let dot = UInt8(ascii: ".")
-    let c = key.utf8.split(separator: dot, omittingEmptySubsequences: false)
-    let m = modelKey.utf8.split(separator: dot, omittingEmptySubsequences: false)
-    var lead = 0
-    while lead < c.count, lead < m.count, c[lead].elementsEqual(m[lead]) { lead += 1 }
-    var trail = 0
-    while trail < c.count - lead, trail < m.count - lead, c[c.count - 1 - trail].elementsEqual(m[m.count - 1 - trail]) {
-      trail += 1
+    // The components are byte ranges of the keys' own storage (slices of the UTF-8 views retained the
+    // strings, a component each: half of this function).
+    var keyBytes = key
+    var modelBytes = modelKey
+    var name = adapterName
+    let (componentCount, lead, trail, inserted) = keyBytes.withUTF8 { c in
+      modelBytes.withUTF8 { m in
+        name.withUTF8 { n in
+          let cr = Self.components(c)
+          let mr = Self.components(m)
+          func same(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
+            a.count == b.count && a.indices.allSatisfy { c[$0] == m[b.lowerBound + $0 - a.lowerBound] }
+          }
+          var lead = 0
+          while lead < cr.count, lead < mr.count, same(cr[lead], mr[lead]) { lead += 1 }
+          var trail = 0
+          while trail < cr.count - lead, trail < mr.count - lead, same(cr[cr.count - 1 - trail], mr[mr.count - 1 - trail]) {
+            trail += 1
+          }
+          let inserted = mr[lead..<(mr.count - trail)].map { range in
+            let component = UnsafeBufferPointer(rebasing: m[range])
+            return component.elementsEqual(n) ? "{name}" : String(decoding: component, as: UTF8.self)
+          }
+          return (cr.count, lead, trail, inserted)
+        }
+      }
     }
-    let inserted = m[lead..<(m.count - trail)].map { $0.elementsEqual(adapterName.utf8) ? "{name}" : String(Substring($0)) }
     let role: AdapterTensor.Role =
       key.hasPrefix("base_model.") && !key.hasPrefix(prefix) ? .shared : (reachesVocabulary ? .vocabulary : .adapter)
-    guard lead + trail == c.count, !inserted.isEmpty else {
+    guard lead + trail == componentCount, !inserted.isEmpty else {
       return AdapterTensor(name: key, shape: info.shape, role: role, dtype: info.dtype, fixedModelKey: modelKey)
     }
     return AdapterTensor(
       name: key, shape: info.shape, role: role, adapterNameDepth: trail,
       adapterNameInfix: inserted.joined(separator: "."), dtype: info.dtype)
+  }
+
+  /// The byte ranges between the `.` bytes of a key, empty ones included (Python's `str.split(".")`).
+  private static func components(_ bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+    var ranges: [Range<Int>] = []
+    var start = 0
+    for i in bytes.indices where bytes[i] == UInt8(ascii: ".") {
+      ranges.append(start..<i)
+      start = i + 1
+    }
+    ranges.append(start..<bytes.count)
+    return ranges
   }
 }
