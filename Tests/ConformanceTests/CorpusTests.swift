@@ -1,4 +1,5 @@
 import AdapterLoading
+import Synthesis
 import SystemSupport
 import TensorIO
 import TestSupport
@@ -223,6 +224,17 @@ struct MatrixSelectionTests {
       let full = try #require(all.cases.first { $0.id == spec.id })
       #expect(spec.expect == full.expect && spec.plan != nil && spec.unbuildable == full.unbuildable)
     }
+  }
+
+  @Test(
+    "a matrix case's id maps each character as its definition does, printable ASCII by bytes",
+    arguments: [
+      "llama/same/lora/intact", "Qwen3_MoE/Vocab-Up/LoRA/No Prefix", "a+b/c:d/e=f/g~h", "gpt2/wider/ia3/x.y_z-w",
+      "É/ǅ/ß/x", "e\u{301}/①/٣/x", "a\r\nb/c\td/e/f", "",
+    ])
+  func caseIDsMapCharacters(id: String) {
+    let defined = "matrix/" + id.lowercased().map { $0.isLetter || $0.isNumber || "._-/".contains($0) ? $0 : "-" }.map(String.init).joined()
+    #expect(MatrixCases.caseID(PairSpec(id: id, base: BaseModelSpec(family: .llama), adapter: AdapterConfigSpec(peftType: "LORA"))) == defined)
   }
 
   @Test("an expectation entry naming only unplanned cases is not stale; one naming no case is")
