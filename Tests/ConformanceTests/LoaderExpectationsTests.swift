@@ -76,13 +76,21 @@ struct LoaderExpectationsTests {
     #expect(Pattern.literalPrefix("^a[]]|b") == nil)
     #expect(Pattern.literalPrefix(#"^a\|b"#) == "a|b")
     #expect(Pattern.literalPrefix(#"^a[\]|]b"#) == "a")
+    // A pattern that is `^` and literal characters only is answered without the regex.
+    #expect(Pattern.scanLiteralPrefix("^matrix/")! == ("matrix/", true))
+    #expect(Pattern.scanLiteralPrefix(#"^a\.b"#)! == ("a.b", true))
+    #expect(Pattern.scanLiteralPrefix("^")! == ("", true))
+    #expect(Pattern.scanLiteralPrefix("^matrix/.")! == ("matrix/", false))
+    #expect(Pattern.scanLiteralPrefix("^ab*")! == ("a", false))
+    #expect(Pattern.scanLiteralPrefix(#"^a\d"#)! == ("a", false))
     let ids = [
       "names/a", "names/ab", "names/abc", "names/ac", "matrix/x/y", "nam", "names.b", "a", "", "n|a", "names|a", "b", "]b",
+      "e\u{301}x", "\u{e9}x", "names/e\u{301}",
     ]
     let sources = [
       "^names/a", "^names/ab*c", "^names.b", #"^names\.b"#, "^nam(es)?", "^a$", "^(?!matrix/)", "^$", "^names/a??b",
       "^names/(a|ab)c", "^(names|matrix)/", "^names/a|^matrix", "^n[|]a", #"^names\|a"#, "^n[]|]a", "^names/(?:b|a)(b|c)?$",
-      "^x(y|z)|b", "^a[]]|b", #"^names/[\]|]a|^b"#,
+      "^x(y|z)|b", "^a[]]|b", #"^names/[\]|]a|^b"#, "^e", "^e\u{301}", "^\u{e9}", "^names/e", "^", "^names/",
     ]
     for source in sources {
       let pattern = try Pattern(source)

@@ -22,6 +22,9 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
   /// `^names/def-after`): ids without it are rejected without running the regex, so an expectation
   /// file of many anchored entries costs entries × log(cases), not entries × cases.
   let anchoredPrefix: String?
+  /// The pattern is `^` and that prefix alone (`^matrix/`): a text matches exactly when it starts with it,
+  /// and the regex is not run (such entries matched thousands of matrix ids when a file was linted).
+  private let isAnchoredLiteral: Bool
   /// UTF-8 literals one of which every match contains (``BoundedRegex/requiredLiterals``): an id with
   /// none of them is rejected without running the regex. Most of the thousands of matrix ids lack the
   /// tuner or architecture an expectation entry names, and running every entry on every id was most
@@ -37,13 +40,17 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
       throw PatternError(pattern: source, message: error.detail)
     }
     self.source = source
-    anchoredPrefix = Self.literalPrefix(source)
+    let scanned = Self.scanLiteralPrefix(source)
+    anchoredPrefix = scanned?.prefix
+    isAnchoredLiteral = scanned?.isWholePattern ?? false
     requiredLiterals = regex.requiredLiterals?.map { Array($0.utf8) }
   }
 
   /// Whether `text` could match at all: it has the anchored prefix and one of the required literals.
   private func admits(_ text: String) -> Bool {
-    if let anchoredPrefix, !text.hasPrefix(anchoredPrefix) { return false }
+    // By bytes, as the regex compares code points (`hasPrefix` compares characters: "e" is no prefix of "é"
+    // written as e and a combining accent, which `^e` matches).
+    if let anchoredPrefix, !text.utf8.starts(with: anchoredPrefix.utf8) { return false }
     guard let requiredLiterals else { return true }
     return ByteSearch.contains(text, anyOf: requiredLiterals)
   }
@@ -53,6 +60,11 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
   /// any group (an alternative could start anywhere); one inside a group comes after the prefix
   /// (`^vocab-resized/(vera|oft)$`: such entries ran over every case id).
   static func literalPrefix(_ source: String) -> String? {
+    scanLiteralPrefix(source)?.prefix
+  }
+
+  /// ``literalPrefix(_:)``, and whether it is the whole pattern after `^`.
+  static func scanLiteralPrefix(_ source: String) -> (prefix: String, isWholePattern: Bool)? {
     var scalars = Array(source.unicodeScalars)
     guard scalars.first == "^", !hasTopLevelAlternation(scalars) else { return nil }
     scalars.removeFirst()
@@ -75,7 +87,7 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
     }
     var text = ""
     text.unicodeScalars.append(contentsOf: prefix)
-    return text
+    return (text, i == scalars.count)
   }
 
   /// Whether a `|` stands outside every group and character class (an escaped one is a literal; in a class,
@@ -110,13 +122,14 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
   /// expanding the generated matrix when its filter cannot select a matrix case.
   public func canMatch(prefix: String) -> Bool {
     guard let anchoredPrefix else { return true }
-    return anchoredPrefix.hasPrefix(prefix) || prefix.hasPrefix(anchoredPrefix)
+    return anchoredPrefix.utf8.starts(with: prefix.utf8) || prefix.utf8.starts(with: anchoredPrefix.utf8)
   }
 
   /// Whether the pattern occurs anywhere in `text`; a match that runs out of its budget counts as no
   /// match (callers ran ``check(_:)`` on the same ids first).
   public func matches(_ text: String) -> Bool {
     guard admits(text) else { return false }
+    if isAnchoredLiteral { return true }
     return ((try? regex.firstMatch(text)) ?? nil) != nil
   }
 
@@ -124,6 +137,7 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
   /// - Throws: ``PatternError`` when the match needs more than the budget.
   public func search(_ text: String) throws(PatternError) -> Bool {
     guard admits(text) else { return false }
+    if isAnchoredLiteral { return true }
     do {
       return try regex.firstMatch(text) != nil
     } catch {
@@ -206,7 +220,7 @@ public struct CaseIDIndex: Sendable {
       if ByteSearch.precedes(sorted[mid], prefix) { low = mid + 1 } else { high = mid }
     }
     var end = low
-    while end < sorted.count && sorted[end].hasPrefix(prefix) { end += 1 }
+    while end < sorted.count && sorted[end].utf8.starts(with: prefix.utf8) { end += 1 }
     return sorted[low..<end]
   }
 }

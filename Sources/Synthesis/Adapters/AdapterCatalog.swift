@@ -85,6 +85,17 @@ public enum AdapterCatalog {
     var config: JSONObject
     var base: BaseModelDescription
     var adapterName: String
+
+    // Hashed by what tells a row's configs apart (the tuner and its targets), not by every member: each
+    // planned case looks up three of these, and hashing whole configs was a twentieth of planning the matrix.
+    // Equal keys still hash alike (`==` compares whole configs); configs differing elsewhere share a bucket.
+    func hash(into hasher: inout Hasher) {
+      hasher.combine(base)
+      hasher.combine(adapterName)
+      hasher.combine(config.count)
+      hasher.combine(config["peft_type"])
+      hasher.combine(config["target_modules"])
+    }
   }
 
   /// Large enough for the default matrix's distinct saves (each tuner's config on each architecture's
