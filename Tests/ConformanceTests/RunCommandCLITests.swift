@@ -151,7 +151,7 @@ struct RunCommandCLITests {
     let out = Pipe()
     process.standardOutput = out
     let errFile = FileSystem.join(directory, ".stderr")
-    FileManager.default.createFile(atPath: errFile, contents: nil)
+    try #require(FileManager.default.createFile(atPath: errFile, contents: nil), "cannot create \(errFile)")
     process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errFile))
     try process.run()
     let data = out.fileHandleForReading.readDataToEndOfFile()

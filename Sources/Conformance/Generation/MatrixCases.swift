@@ -77,7 +77,7 @@ public enum MatrixCases {
   static func caseID(_ combination: PairSpec) -> String {
     let lowered = combination.id.lowercased()
     // Printable ASCII (one byte, one character) is mapped byte by byte: a string made per character was
-    // two fifths of expanding a matrix case (`perf record` of `run --list`).
+    // a thirtieth of planning the corpus and matrix (`perf record` of `run --list`).
     if lowered.utf8.allSatisfy({ (0x20..<0x7F).contains($0) }) {
       let bytes = lowered.utf8.map { byte -> UInt8 in
         switch byte {

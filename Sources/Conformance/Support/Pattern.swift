@@ -190,7 +190,7 @@ public struct CaseIDIndex: Sendable {
   let sorted: [String]
   /// Each pattern's ``Pattern/check(_:)`` over these ids, by its source: the loaders' expectation files
   /// repeat many entries (96 entries, 64 patterns), and checking one runs it over up to every id (checking
-  /// them was an eighth of planning's CPU, at its end, when nothing else is left to run).
+  /// them was 7–9 % of planning's CPU, at its end, when nothing else is left to run).
   private let checks = Locked<[String: Result<Bool, PatternError>]>([:])
 
   public init(_ ids: [String]) {

@@ -87,7 +87,7 @@ public enum AdapterCatalog {
     var adapterName: String
 
     // Hashed by what tells a row's configs apart (the tuner and its targets), not by every member: each
-    // planned case looks up three of these, and hashing whole configs was a twentieth of planning the matrix.
+    // planned case looks up three of these, and hashing whole configs was 2 % of planning the matrix.
     // Equal keys still hash alike (`==` compares whole configs); configs differing elsewhere share a bucket.
     func hash(into hasher: inout Hasher) {
       hasher.combine(base)
