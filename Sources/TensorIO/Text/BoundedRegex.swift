@@ -591,7 +591,9 @@ private struct Parser {
 private enum Instruction: Sendable {
   case char(Unicode.Scalar)
   case any
-  case set(CharSet)
+  /// A character set by its index in ``Program/sets``: read there in place (a set carried in the instruction
+  /// retained and released its arrays at every step, and `[^/]+` steps once per character).
+  case set(Int)
   case split(Int, Int)  // try the first, backtrack to the second
   case jump(Int)
   case save(Int)
@@ -607,6 +609,7 @@ private enum Instruction: Sendable {
 private struct Program: Sendable {
   var main: [Instruction]
   var looks: [[Instruction]]
+  var sets: [CharSet]
   var slotCount: Int
 
   /// Whether every match starts at position 0 (`^…`, `\A…`).
@@ -626,6 +629,7 @@ private struct Program: Sendable {
 
 private struct Compiler {
   var looks: [[Instruction]] = []
+  var sets: [CharSet] = []
   var nextSlot: Int
   var size = 0
 
@@ -635,7 +639,7 @@ private struct Compiler {
     var code: [Instruction] = []
     try emit(node, into: &code)
     code.append(.match)
-    return Program(main: code, looks: looks, slotCount: nextSlot)
+    return Program(main: code, looks: looks, sets: sets, slotCount: nextSlot)
   }
 
   mutating func emit(_ node: Node, into code: inout [Instruction]) throws(ParseError) {
@@ -647,7 +651,9 @@ private struct Compiler {
     case .empty: break
     case .char(let c): code.append(.char(c))
     case .any: code.append(.any)
-    case .set(let s): code.append(.set(s))
+    case .set(let s):
+      sets.append(s)
+      code.append(.set(sets.count - 1))
     case .lineStart: code.append(.lineStart)
     case .lineEnd: code.append(.lineEnd)
     case .textStart: code.append(.textStart)
@@ -721,6 +727,8 @@ private struct Machine {
     self.text = text
     self.budget = budget
     self.program = program
+    // Sized once: grown from empty, a search over a case id reallocated it several times.
+    stack.reserveCapacity(64)
   }
 
   enum Frame {
@@ -752,8 +760,8 @@ private struct Machine {
         if sp < n && text[sp] == c { sp += 1; pc += 1 } else { ok = false }
       case .any:
         if sp < n && text[sp] != "\n" { sp += 1; pc += 1 } else { ok = false }
-      case .set(let set):
-        if sp < n && set.contains(text[sp]) { sp += 1; pc += 1 } else { ok = false }
+      case .set(let index):
+        if sp < n && program.sets[index].contains(text[sp]) { sp += 1; pc += 1 } else { ok = false }
       case .split(let first, let second):
         stack.append(.branch(pc: second, sp: sp))
         pc = first
