@@ -57,6 +57,21 @@ import TensorIO
     #expect(object.count == 0 && object == JSONObject())
   }
 
+  @Test(
+    "an object made from distinct members equals one made member by member; a repeated key is assigned as a dict does",
+    arguments: [3, JSONObject.scannedCount + 5])
+  func objectFromDistinctMembers(count: Int) {
+    let members = (0..<count).reversed().map { (key: "k\($0)", value: JSONValue.number(String($0))) }
+    let made = JSONObject(distinctMembers: members)
+    let assigned = JSONObject(members.map { ($0.key, $0.value) })
+    #expect(made == assigned && made.keys == assigned.keys)
+    #expect(members.allSatisfy { made[$0.key] == $0.value } && made["absent"] == nil)
+    let repeated = members + [(key: "k1", value: JSONValue.string("last"))]
+    let withRepeat = JSONObject(distinctMembers: repeated)
+    #expect(withRepeat == JSONObject(repeated.map { ($0.key, $0.value) }))
+    #expect(withRepeat.count == count && withRepeat["k1"] == .string("last"))
+  }
+
   @Test func duplicateKeysLastWinsByDefaultAndCanBeRejected() throws {
     let text = #"{"a": 1, "b": 2, "a": 3}"#
     #expect(try JSONValue.parse(text)["a"] == .number("3"))
