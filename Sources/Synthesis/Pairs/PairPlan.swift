@@ -1,4 +1,5 @@
 import AdapterLoading
+import SystemSupport
 import TensorIO
 
 /// Everything about a generated pair, before any file is written: both bases, the adapter config and
@@ -42,19 +43,7 @@ public struct PairPlan: Sendable {
       }
     }
     do { loadingBase = try model.describe() } catch { throw error.within("base") }
-    do { adapterConfig = try AdapterConfigBuilder.config(spec.adapter, base: trainingBase) } catch {
-      throw error.within("adapter")
-    }
-    // Without `target_modules` PEFT uses the architecture's defaults and saves them in the config.
-    if !PEFTConfigDefaults.promptLearningTypes.contains(spec.adapter.peftType), adapterConfig["target_modules"] == .null,
-      adapterConfig["target_parameters"] == .null || adapterConfig["target_parameters"] == nil
-    {
-      do {
-        if let resolved = try AdapterCatalog.resolvedTargetModules(config: adapterConfig, base: trainingBase) {
-          adapterConfig["target_modules"] = resolved
-        }
-      } catch { throw error.within("adapter") }
-    }
+    do { adapterConfig = try Self.savedConfig(spec.adapter, base: trainingBase) } catch { throw error.within("adapter") }
     try Self.checkTokenIndices(adapterConfig, spec: spec, training: trainingBase, loading: loadingBase)
     let trained: [AdapterTensor]
     do throws(SynthesisError) {
@@ -124,6 +113,32 @@ public struct PairPlan: Sendable {
       throw error.within("adapter")
     }
   }
+
+  /// `adapter_config.json` as PEFT saves it for an adapter trained on `base`: the builder's config, and without
+  /// `target_modules` the architecture's defaults PEFT resolves and saves.
+  ///
+  /// Made once per adapter and base: a matrix row's cases share it, so the saves they look up compare equal
+  /// configs by their shared storage (built per case, each config was built again and compared member by member
+  /// in three memo lookups).
+  static func savedConfig(_ adapter: AdapterConfigSpec, base: BaseModelDescription) throws(SynthesisError) -> JSONObject {
+    try savedConfigs.value(for: ConfigKey(adapter: adapter, base: base)) { () throws(SynthesisError) in
+      var config = try AdapterConfigBuilder.config(adapter, base: base)
+      if !PEFTConfigDefaults.promptLearningTypes.contains(adapter.peftType), config["target_modules"] == .null,
+        config["target_parameters"] == .null || config["target_parameters"] == nil,
+        let resolved = try AdapterCatalog.resolvedTargetModules(config: config, base: base)
+      {
+        config["target_modules"] = resolved
+      }
+      return config
+    }
+  }
+
+  private struct ConfigKey: Hashable, Sendable {
+    var adapter: AdapterConfigSpec
+    var base: BaseModelDescription
+  }
+
+  private static let savedConfigs = Memo<ConfigKey, JSONObject>(capacity: 4096)
 
   /// Trainable token indices must exist in both vocabularies: an index the training base does not
   /// have is a bad adapter config; one a shrunk base lost is a resize that cannot apply.
