@@ -191,23 +191,15 @@ public struct CaseIDIndex: Sendable {
   /// Each pattern's ``Pattern/check(_:)`` over these ids, by its source: the loaders' expectation files
   /// repeat many entries (96 entries, 64 patterns), and checking one runs it over up to every id (checking
   /// them was 7–9 % of planning's CPU, at its end, when nothing else is left to run).
-  private let checks = Locked<[String: Result<Bool, PatternError>]>([:])
+  private let checks = Memo<String, Result<Bool, PatternError>>(capacity: 1 << 16)
 
   public init(_ ids: [String]) {
     sorted = ids.sorted(by: ByteSearch.precedes)
   }
 
-  /// The check of the pattern `source` over these ids: made by `check` the first time (outside the lock:
-  /// files checked at once may both make it, alike).
+  /// The check of the pattern `source` over these ids, made by `check` the first time (a failure is kept too).
   func checked(_ source: String, _ check: () throws(PatternError) -> Bool) throws(PatternError) -> Bool {
-    let result: Result<Bool, PatternError>
-    if let known = checks.withLock({ $0[source] }) {
-      result = known
-    } else {
-      do throws(PatternError) { result = .success(try check()) } catch { result = .failure(error) }
-      checks.withLock { $0[source] = result }
-    }
-    return try result.get()
+    try checks.value(for: source) { Result { () throws(PatternError) in try check() } }.get()
   }
 
   /// The ids that start with `prefix`, in sorted order.
