@@ -112,6 +112,34 @@ struct BaseModelTests {
     #expect(throws: BaseModelError.self) { try BaseModel(config: config, weights: try table(saved)) }
   }
 
+  @Test("a key's parts split at every dot byte, whatever follows it, in any key order", arguments: cases)
+  func partsSplitAtDotBytes(_ name: String) throws {
+    let record = try Fixtures.object("architectures/\(name).json")
+    let config = try #require(record["config"]?.objectValue)
+    let saved = try #require(record["saved_tensors"]).tensorList()
+    let built = try BaseModel(config: config, weights: try table(saved)).stateDict.entries.map(\.key)
+    // The path of the previous key is reused: keys in reverse and interleaved orders build the same model.
+    let interleaved = saved.enumerated().sorted { ($0.offset % 3, $0.offset) < ($1.offset % 3, $1.offset) }.map(\.element)
+    for order in [Array(saved.reversed()), interleaved] {
+      #expect(try BaseModel(config: config, weights: try table(order)).stateDict.entries.map(\.key) == built)
+    }
+  }
+
+  @Test("keys whose dots carry combining marks stay distinct, and each is found where it was built")
+  func combiningMarksNearDots() throws {
+    let keys = [
+      "trunk.\u{301}x.weight", "trunk.\u{301}x.bias", "trunk.x.weight", "trunk.e\u{301}.weight", "trunk\u{600}.y.weight",
+      "trunk.x.\u{301}.weight",
+    ]
+    let model = try Build.custom(keys.map { ($0, [2, 2]) }, config: [("model_type", .string("acme_lm"))])
+    #expect(model.stateDict.entries.count == keys.count)
+    #expect(Set(model.stateDict.entries.map { Array($0.key.utf8) }) == Set(keys.map { Array($0.utf8) }))
+    for key in keys {
+      let path = try #require(key.utf8.lastIndex(of: UInt8(ascii: ".")).map { String(key[..<$0]) })
+      #expect(model.tree.module(at: path) != nil, "\(Array(key.unicodeScalars))")
+    }
+  }
+
   private func load(_ name: String) throws -> BaseModel {
     let record = try Fixtures.object("architectures/\(name).json")
     return try BaseModel(

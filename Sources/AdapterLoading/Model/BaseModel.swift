@@ -63,7 +63,7 @@ public struct BaseModel: Sendable, Hashable {
       keys = try ExpertFuser(fusion: fusion, source: source).fuse(keys, notes: &notes)
     }
     keys = architecture.isRecorded ? placedAsRecorded(keys) : placedAsInferred(keys)
-    var builder = TreeBuilder(architecture: architecture, source: source)
+    var builder = TreeBuilder(architecture: architecture, source: source, expectedKeys: keys.count)
     if !architecture.isRecorded { builder.vocabularyRows = vocabSize }
     for entry in withTiedWeights(keys) { try builder.insert(key: entry.key, info: entry.info, tiedTo: entry.tiedTo) }
     tree = try builder.finish()
