@@ -60,29 +60,31 @@ struct LoaderExpectationsTests {
   /// The anchored-prefix shortcut never changes an answer, and an expectation file of many anchored
   /// entries (issue 15: 7 MB took minutes) costs entries × log(cases).
   @Test func anchoredPrefixShortcut() throws {
-    #expect(Pattern.literalPrefix(#"^names/def\.x$"#) == "names/def.x")
-    #expect(Pattern.literalPrefix("^ab*c") == "a")
-    #expect(Pattern.literalPrefix("^ab+c") == "ab")
-    #expect(Pattern.literalPrefix(#"^a\dx"#) == "a")
-    #expect(Pattern.literalPrefix("^(?!matrix/)") == "")
-    #expect(Pattern.literalPrefix("^a|b") == nil)
-    #expect(Pattern.literalPrefix("names/") == nil)
+    #expect(try literalPrefix(#"^names/def\.x$"#) == "names/def.x")
+    #expect(try literalPrefix("^ab*c") == "a")
+    #expect(try literalPrefix("^ab+c") == "ab")
+    #expect(try literalPrefix(#"^a\dx"#) == "a")
+    #expect(try literalPrefix("^(?!matrix/)") == "")
+    #expect(try literalPrefix("^a|b") == nil)
+    #expect(try literalPrefix("names/") == nil)
     // An alternation inside a group comes after the prefix; one outside every group does not.
-    #expect(Pattern.literalPrefix("^vocab-resized/(vera|oft)$") == "vocab-resized/")
-    #expect(Pattern.literalPrefix("^a(b|c)|d") == nil)
-    #expect(Pattern.literalPrefix("^a[|]b") == "a")
-    #expect(Pattern.literalPrefix("^a[]|]b") == "a")
-    #expect(Pattern.literalPrefix("^a[^]|]b") == "a")
-    #expect(Pattern.literalPrefix("^a[]]|b") == nil)
-    #expect(Pattern.literalPrefix(#"^a\|b"#) == "a|b")
-    #expect(Pattern.literalPrefix(#"^a[\]|]b"#) == "a")
+    #expect(try literalPrefix("^vocab-resized/(vera|oft)$") == "vocab-resized/")
+    #expect(try literalPrefix("^a(b|c)|d") == nil)
+    #expect(try literalPrefix("^a[|]b") == "a")
+    #expect(try literalPrefix("^a[]|]b") == "a")
+    #expect(try literalPrefix("^a[^]|]b") == "a")
+    #expect(try literalPrefix("^a[]]|b") == nil)
+    #expect(try literalPrefix(#"^a\|b"#) == "a|b")
+    #expect(try literalPrefix(#"^a[\]|]b"#) == "a")
+    #expect(try literalPrefix(#"\Anames/(a|b)"#) == "names/")
+    #expect(try literalPrefix("(^names/)") == nil)
     // A pattern that is `^` and literal characters only is answered without the regex.
-    #expect(Pattern.scanLiteralPrefix("^matrix/")! == ("matrix/", true))
-    #expect(Pattern.scanLiteralPrefix(#"^a\.b"#)! == ("a.b", true))
-    #expect(Pattern.scanLiteralPrefix("^")! == ("", true))
-    #expect(Pattern.scanLiteralPrefix("^matrix/.")! == ("matrix/", false))
-    #expect(Pattern.scanLiteralPrefix("^ab*")! == ("a", false))
-    #expect(Pattern.scanLiteralPrefix(#"^a\d"#)! == ("a", false))
+    #expect(try BoundedRegex("^matrix/").anchoredPrefix == .init(text: "matrix/", isWholePattern: true))
+    #expect(try BoundedRegex(#"^a\.b"#).anchoredPrefix == .init(text: "a.b", isWholePattern: true))
+    #expect(try BoundedRegex("^").anchoredPrefix == .init(text: "", isWholePattern: true))
+    #expect(try BoundedRegex("^matrix/.").anchoredPrefix == .init(text: "matrix/", isWholePattern: false))
+    #expect(try BoundedRegex("^ab*").anchoredPrefix == .init(text: "a", isWholePattern: false))
+    #expect(try BoundedRegex(#"^a\d"#).anchoredPrefix == .init(text: "a", isWholePattern: false))
     let ids = [
       "names/a", "names/ab", "names/abc", "names/ac", "matrix/x/y", "nam", "names.b", "a", "", "n|a", "names|a", "b", "]b",
       "e\u{301}x", "\u{e9}x", "names/e\u{301}",
@@ -91,6 +93,7 @@ struct LoaderExpectationsTests {
       "^names/a", "^names/ab*c", "^names.b", #"^names\.b"#, "^nam(es)?", "^a$", "^(?!matrix/)", "^$", "^names/a??b",
       "^names/(a|ab)c", "^(names|matrix)/", "^names/a|^matrix", "^n[|]a", #"^names\|a"#, "^n[]|]a", "^names/(?:b|a)(b|c)?$",
       "^x(y|z)|b", "^a[]]|b", #"^names/[\]|]a|^b"#, "^e", "^e\u{301}", "^\u{e9}", "^names/e", "^", "^names/",
+      #"\Anames/a"#, "(^names/)b", "^(?:names)/a",
     ]
     for source in sources {
       let pattern = try Pattern(source)
@@ -124,6 +127,8 @@ struct LoaderExpectationsTests {
     #expect(file.entry(for: "unrelated", format: nil) == nil)
     #expect(file.entries[0].location == SourceLocation(file: "expectations/peft.yaml", line: 3, column: 5))
   }
+
+  private func literalPrefix(_ source: String) throws -> String? { try BoundedRegex(source).anchoredPrefix?.text }
 
   struct Problem: Sendable, CustomTestStringConvertible {
     var name: String

@@ -18,9 +18,9 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
   private let regex: BoundedRegex
   /// The pattern as written.
   public let source: String
-  /// The literal text every match starts with when the pattern is anchored (`^names/def-` for
-  /// `^names/def-after`): ids without it are rejected without running the regex, so an expectation
-  /// file of many anchored entries costs entries × log(cases), not entries × cases.
+  /// The literal text every match starts with when the pattern is anchored (``BoundedRegex/anchoredPrefix``:
+  /// `names/def-` for `^names/def-after`): ids without it are rejected without running the regex, so an
+  /// expectation file of many anchored entries costs entries × log(cases), not entries × cases.
   let anchoredPrefix: String?
   /// The pattern is `^` and that prefix alone (`^matrix/`): a text matches exactly when it starts with it,
   /// and the regex is not run (such entries matched thousands of matrix ids when a file was linted).
@@ -40,9 +40,8 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
       throw PatternError(pattern: source, message: error.detail)
     }
     self.source = source
-    let scanned = Self.scanLiteralPrefix(source)
-    anchoredPrefix = scanned?.prefix
-    isAnchoredLiteral = scanned?.isWholePattern ?? false
+    anchoredPrefix = regex.anchoredPrefix?.text
+    isAnchoredLiteral = regex.anchoredPrefix?.isWholePattern ?? false
     requiredLiterals = regex.requiredLiterals?.map { Array($0.utf8) }
   }
 
@@ -53,68 +52,6 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
     if let anchoredPrefix, !text.utf8.starts(with: anchoredPrefix.utf8) { return false }
     guard let requiredLiterals else { return true }
     return ByteSearch.contains(text, anyOf: requiredLiterals)
-  }
-
-  /// `^` then literal characters, up to the first special one (a literal followed by a quantifier
-  /// is dropped: it may occur zero times). `nil` when the pattern is not anchored or has a `|` outside
-  /// any group (an alternative could start anywhere); one inside a group comes after the prefix
-  /// (`^vocab-resized/(vera|oft)$`: such entries ran over every case id).
-  static func literalPrefix(_ source: String) -> String? {
-    scanLiteralPrefix(source)?.prefix
-  }
-
-  /// ``literalPrefix(_:)``, and whether it is the whole pattern after `^`.
-  static func scanLiteralPrefix(_ source: String) -> (prefix: String, isWholePattern: Bool)? {
-    var scalars = Array(source.unicodeScalars)
-    guard scalars.first == "^", !hasTopLevelAlternation(scalars) else { return nil }
-    scalars.removeFirst()
-    let special: Set<Unicode.Scalar> = [".", "^", "$", "*", "+", "?", "{", "}", "[", "]", "(", ")", "\\"]
-    var prefix: [Unicode.Scalar] = []
-    var i = 0
-    while i < scalars.count {
-      var c = scalars[i]
-      var width = 1
-      if c == "\\", i + 1 < scalars.count, !(CharacterSetProbe.isWordOrSpace(scalars[i + 1])) {
-        c = scalars[i + 1]
-        width = 2
-      } else if special.contains(c) {
-        break
-      }
-      let next = i + width < scalars.count ? scalars[i + width] : nil
-      if let next, next == "*" || next == "?" || next == "{" { break }
-      prefix.append(c)
-      i += width
-    }
-    var text = ""
-    text.unicodeScalars.append(contentsOf: prefix)
-    return (text, i == scalars.count)
-  }
-
-  /// Whether a `|` stands outside every group and character class (an escaped one is a literal; in a class,
-  /// a `]` first, or after `^`, is a literal too, as in Python's `re`).
-  static func hasTopLevelAlternation(_ scalars: [Unicode.Scalar]) -> Bool {
-    var depth = 0
-    var i = 0
-    while i < scalars.count {
-      switch scalars[i] {
-      case "\\":
-        i += 1
-      case "[":
-        i += 1
-        if i < scalars.count, scalars[i] == "^" { i += 1 }
-        if i < scalars.count, scalars[i] == "]" { i += 1 }
-        while i < scalars.count, scalars[i] != "]" {
-          if scalars[i] == "\\" { i += 1 }
-          i += 1
-        }
-      case "(": depth += 1
-      case ")": depth = max(0, depth - 1)
-      case "|" where depth == 0: return true
-      default: break
-      }
-      i += 1
-    }
-    return false
   }
 
   /// Whether some text starting with `prefix` could match: false only when the pattern is anchored
@@ -214,12 +151,5 @@ public struct CaseIDIndex: Sendable {
     var end = low
     while end < sorted.count && sorted[end].utf8.starts(with: prefix.utf8) { end += 1 }
     return sorted[low..<end]
-  }
-}
-
-/// Which escaped characters are classes or anchors (`\d`, `\w`, `\b`, `\A`, …) rather than literals.
-enum CharacterSetProbe {
-  static func isWordOrSpace(_ c: Unicode.Scalar) -> Bool {
-    ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c)
   }
 }

@@ -35,6 +35,23 @@ public struct BoundedRegex: Sendable, Hashable, CustomStringConvertible {
   /// characters right after a leading `^`. A caller that does not model `re` (which runs the pattern on
   /// such texts, however long it backtracks) may reject a text holding none of them without matching.
   public let requiredLiterals: [String]?
+  /// The literal text every match starts with when the pattern begins with `^` or `\A` outside any
+  /// alternation (`names/def-` for `^names/def-(a|b)`): a caller may reject a text without it unmatched.
+  public let anchoredPrefix: AnchoredPrefix?
+
+  /// The literal start of an anchored pattern (``anchoredPrefix``).
+  public struct AnchoredPrefix: Hashable, Sendable {
+    /// The characters right after the anchor, up to the first part that is not a plain character (one
+    /// with a quantifier is not: it may occur zero times).
+    public var text: String
+    /// Whether the anchor and `text` are the whole pattern: a text matches exactly when it starts with `text`.
+    public var isWholePattern: Bool
+
+    public init(text: String, isWholePattern: Bool) {
+      self.text = text
+      self.isWholePattern = isWholePattern
+    }
+  }
 
   /// A pattern this engine cannot compile (bad syntax, or syntax it does not support).
   public struct SyntaxError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -100,6 +117,11 @@ public struct BoundedRegex: Sendable, Hashable, CustomStringConvertible {
       var text = ""
       text.unicodeScalars.append(contentsOf: scalars)
       return text
+    }
+    anchoredPrefix = node.anchoredPrefix.map { scalars, isWhole in
+      var text = ""
+      text.unicodeScalars.append(contentsOf: scalars)
+      return AnchoredPrefix(text: text, isWholePattern: isWhole)
     }
   }
 
@@ -168,6 +190,37 @@ private indirect enum Node {
   case repeated(Node, min: Int, max: Int?, greedy: Bool)
   case backreference(Int)
   case look(Node, ahead: Bool, negated: Bool)
+
+  /// The plain characters right after a leading `^` or `\A`, and whether nothing else follows; `nil` when
+  /// the pattern does not start so (an alternation at the top is no concatenation: any branch may match).
+  var anchoredPrefix: (scalars: [Unicode.Scalar], isWhole: Bool)? {
+    let nodes: ArraySlice<Node>
+    switch self {
+    case .concat(let items): nodes = items[...]
+    case .lineStart, .textStart: nodes = [self]
+    default: return nil
+    }
+    guard let anchor = nodes.first, anchor.isStartAnchor else { return nil }
+    var run: [Unicode.Scalar] = []
+    var rest = nodes.dropFirst()
+    while case .char(let c)? = rest.first {
+      run.append(c)
+      rest = rest.dropFirst()
+    }
+    // A character repeated at least once starts with it (`^ab+c`: `ab`), and ends the prefix.
+    if case .repeated(.char(let c), let min, _, _)? = rest.first, min >= 1 {
+      run.append(c)
+      return (run, false)
+    }
+    return (run, rest.isEmpty)
+  }
+
+  private var isStartAnchor: Bool {
+    switch self {
+    case .lineStart, .textStart: true
+    default: false
+    }
+  }
 
   /// Literals one of which every match contains (`nil`: no such set is known). A concatenation's runs
   /// of plain characters and its parts' sets are candidates; the one whose shortest literal is longest
