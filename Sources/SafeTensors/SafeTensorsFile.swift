@@ -55,6 +55,9 @@ public struct SafeTensorsFile: TensorFileReader {
       }
     }
     try self.init(storage: mapped, path: path, options: options)
+    // The header now lives in `tensors`: its pages (2.5 MB for a 19k-tensor MoE base) need not stay in
+    // the process while the model is built from it; a later read of them pages the file in again.
+    mapped.release(0..<min(dataOffset, mapped.count))
   }
 
   /// Validates a safetensors image held in `storage` (a mapped file or bytes in memory).
