@@ -139,9 +139,10 @@ struct CheckCommand: AsyncParsableCommand {
 enum CheckInputs {
   static func base(_ text: String, _ resolver: ModelResolver) async throws -> BaseModel {
     let resolved = try await resolve(text, as: .model, resolver)
-    // The header's table is not needed once the model is built; freeing its entries one by one (19,000 names
-    // and shapes for a large MoE) was 5 % of a check, done on the other core instead, while the load runs.
-    defer { Task.detached(priority: .background) { withExtendedLifetime(resolved) {} } }
+    // The header's table is not needed once the model is built, but freeing its entries one by one (19,000
+    // names and shapes for a large MoE) was 5 % of a check, and 8 % when done on the other core (its frees
+    // then contend for this thread's malloc arena): the process exits soon after, which frees it whole.
+    defer { KeptUntilExit.keep(resolved) }
     return try CLIFailure.reading(text) {
       try BaseModel(config: resolved.config, weights: resolved.weights.tensors, source: resolved.path)
     }
