@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import TensorIO
@@ -45,6 +46,34 @@ struct ByteSearchTests {
             && (0...(bytes.count - needle.count)).contains { Array(bytes[$0..<$0 + needle.count]) == needle })
         #expect(ByteSearch.contains(buffer, needle) == plain, "\(text) ⊇ \(needle)")
         #expect(ByteSearch.contains(text, anyOf: [needle]) == plain)
+      }
+    }
+  }
+
+  /// Over long texts on a small alphabet where partial matches are everywhere, dots included: every needle
+  /// cut from the text is found, and each other one exactly when a scan finds it.
+  @Test(arguments: [1, 2, 3])
+  func longTextsAgreeWithAScan(seed: UInt64) {
+    var generator = SeededGenerator(seed: seed)
+    let alphabet = Array("ab._g".utf8)
+    let bytes = (0..<10_037).map { _ in alphabet.randomElement(using: &generator)! }
+    var needles = (0..<200).map { _ -> [UInt8] in
+      let length = Int.random(in: 1...12, using: &generator)
+      let start = Int.random(in: 0...(bytes.count - length), using: &generator)
+      return Array(bytes[start..<start + length])
+    }
+    needles += (0..<200).map { _ in
+      (0..<Int.random(in: 3...9, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+    }
+    needles += [Array(bytes.suffix(5)), Array(bytes.prefix(7))]
+    needles += [".weight_g", "..", "..a", "_g"].map { Array($0.utf8) }
+    needles += [bytes, bytes + [UInt8(ascii: "a")]]
+    bytes.withUnsafeBufferPointer { buffer in
+      for needle in needles {
+        let plain =
+          needle.count <= bytes.count
+          && (0...(bytes.count - needle.count)).contains { bytes[$0..<$0 + needle.count].elementsEqual(needle) }
+        #expect(ByteSearch.contains(buffer, needle) == plain, "\(String(decoding: needle, as: UTF8.self))")
       }
     }
   }
