@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TensorIO
+import TestSupport
 
 @testable import AdapterLoading
 
@@ -137,6 +138,28 @@ struct BaseModelTests {
     for key in keys {
       let path = try #require(key.utf8.lastIndex(of: UInt8(ascii: ".")).map { String(key[..<$0]) })
       #expect(model.tree.module(at: path) != nil, "\(Array(key.unicodeScalars))")
+    }
+  }
+
+  @Test("per-expert slots answer as a table would, for any order of indices, repeats and stray huge ones", arguments: [1, 2, 3])
+  func expertSlotsAreATable(seed: UInt64) {
+    var generator = SeededGenerator(seed: seed)
+    var slots = ExpertSlots(capacity: 8)
+    var table: [Int: TensorInfo] = [:]
+    for step in 0..<2_000 {
+      let expert =
+        switch Int.random(in: 0..<10, using: &generator) {
+        case 0: Int.random(in: 0..<1_000_000_000, using: &generator)
+        case 1: Int.random(in: 100..<400, using: &generator)
+        default: Int.random(in: 0..<160, using: &generator)
+        }
+      let info = TensorInfo(dtype: .f32, shape: [step])
+      slots.set(info, at: expert)
+      table[expert] = info
+      #expect(slots.count == table.count)
+    }
+    for expert in Array(table.keys) + Array(0..<500) + [999_999_999] {
+      #expect(slots[expert] == table[expert], "expert \(expert)")
     }
   }
 

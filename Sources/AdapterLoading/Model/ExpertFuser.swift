@@ -25,45 +25,58 @@ struct ExpertFuser {
     -> [(key: String, info: TensorInfo)]
   {
     struct Group {
-      var gate: [Int: TensorInfo]
-      var up: [Int: TensorInfo]
-      var down: [Int: TensorInfo]
+      var gate: ExpertSlots
+      var up: ExpertSlots
+      var down: ExpertSlots
       /// Sized for `experts` (every MoE block of a model has as many: the previous block's count saves
       /// growing each table from empty, a tenth of fusing a 128-expert checkpoint).
       init(experts: Int) {
-        gate = Dictionary(minimumCapacity: experts)
-        up = Dictionary(minimumCapacity: experts)
-        down = Dictionary(minimumCapacity: experts)
+        gate = ExpertSlots(capacity: experts)
+        up = ExpertSlots(capacity: experts)
+        down = ExpertSlots(capacity: experts)
       }
     }
-    // Checkpoints list an owner's experts consecutively (files are sorted by name), so the last
-    // owner is remembered instead of hashing every key's owner.
+    // Checkpoints list an owner's experts consecutively (files are sorted by name), so the last owner's
+    // bytes are compared instead of hashing every key's owner; names are read in place, and a projection
+    // is known by its position (a string made, compared or retained per key was half of fusing 18k keys).
     var groups: [Group] = []
     var groupIndex: [String: Int] = [:]
     var order: [String] = []
     var rest: [(key: String, info: TensorInfo)] = []
-    var lastOwner = ""
+    var lastOwner: [UInt8] = []
     var lastGroup = -1
-    for (key, info) in keys {
-      guard let (owner, expert, projection) = parse(key, previousOwner: lastOwner) else {
-        rest.append((key, info))
+    for i in keys.indices {
+      let parsed = keys[i].key.utf8.withContiguousStorageIfAvailable { bytes -> (Int, Int, String?)? in
+        guard let (ownerEnd, expert, projection) = parse(bytes) else { return nil }
+        let owner = UnsafeBufferPointer(rebasing: bytes[..<ownerEnd])
+        let sameOwner =
+          lastGroup >= 0 && owner.count == lastOwner.count
+          && (owner.isEmpty || memcmp(owner.baseAddress!, lastOwner, owner.count) == 0)
+        return (expert, projection, sameOwner ? nil : String(decoding: owner, as: UTF8.self))
+      } ?? Array(keys[i].key.utf8).withUnsafeBufferPointer { bytes -> (Int, Int, String?)? in
+        parse(bytes).map { ownerEnd, expert, projection in
+          (expert, projection, String(decoding: UnsafeBufferPointer(rebasing: bytes[..<ownerEnd]), as: UTF8.self))
+        }
+      }
+      guard let (expert, projection, newOwner) = parsed else {
+        rest.append(keys[i])
         continue
       }
-      if owner != lastOwner || lastGroup < 0 {
-        if let existing = groupIndex[owner] {
+      if let newOwner {
+        if let existing = groupIndex[newOwner] {
           lastGroup = existing
         } else {
           lastGroup = groups.count
-          groupIndex[owner] = lastGroup
+          groupIndex[newOwner] = lastGroup
           groups.append(Group(experts: groups.last?.down.count ?? 0))
-          order.append(owner)
+          order.append(newOwner)
         }
-        lastOwner = owner
+        lastOwner = Array(newOwner.utf8)
       }
       switch projection {
-      case fusion.gate: groups[lastGroup].gate[expert] = info
-      case fusion.up: groups[lastGroup].up[expert] = info
-      default: groups[lastGroup].down[expert] = info
+      case 0: groups[lastGroup].gate.set(keys[i].info, at: expert)
+      case 1: groups[lastGroup].up.set(keys[i].info, at: expert)
+      default: groups[lastGroup].down.set(keys[i].info, at: expert)
       }
     }
     guard !order.isEmpty else { return keys }
@@ -93,25 +106,14 @@ struct ExpertFuser {
     return rest
   }
 
-  /// `(owner, expert index, projection)` for `<owner>.experts.<i>.<projection>.weight`, scanned on the
-  /// UTF-8 bytes in place: this runs once per tensor of 19k-tensor MoE checkpoints. The owner string is
-  /// only built when it differs from `previousOwner` (consecutive keys share it).
-  private func parse(_ key: String, previousOwner: String) -> (String, Int, String)? {
-    var key = key
-    return key.withUTF8 { bytes in
-      var previous = previousOwner
-      return previous.withUTF8 { previousBytes in parse(bytes, previousOwner: previousOwner, previousBytes) }
-    }
-  }
-
-  private func parse(
-    _ bytes: UnsafeBufferPointer<UInt8>, previousOwner: String, _ previousBytes: UnsafeBufferPointer<UInt8>
-  ) -> (String, Int, String)? {
+  /// `(end of the owner, expert index, projection's position)` for `<owner>.experts.<i>.<projection>.weight`,
+  /// scanned on the UTF-8 bytes in place: this runs once per tensor of 19k-tensor MoE checkpoints.
+  private func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> (ownerEnd: Int, expert: Int, projection: Int)? {
     let dot = UInt8(ascii: ".")
     guard bytes.count > 16, Self.bytes(bytes, 0..<bytes.count, endWith: Self.weightSuffix) else { return nil }
     var end = bytes.count - Self.weightSuffix.count
     guard let projectionDot = Self.lastIndex(of: dot, in: bytes, before: end) else { return nil }
-    guard let projection = projections.first(where: { Self.bytes(bytes, projectionDot + 1..<end, equal: $0.bytes) })?.name
+    guard let projection = projections.firstIndex(where: { Self.bytes(bytes, projectionDot + 1..<end, equal: $0.bytes) })
     else { return nil }
     end = projectionDot
     guard let indexDot = Self.lastIndex(of: dot, in: bytes, before: end) else { return nil }
@@ -128,12 +130,7 @@ struct ExpertFuser {
     guard let expertsDot = Self.lastIndex(of: dot, in: bytes, before: end),
       Self.bytes(bytes, expertsDot + 1..<end, equal: Self.experts)
     else { return nil }
-    let ownerBytes = UnsafeBufferPointer(rebasing: bytes[..<expertsDot])
-    let sameOwner =
-      ownerBytes.count == previousBytes.count
-      && (ownerBytes.isEmpty || memcmp(ownerBytes.baseAddress!, previousBytes.baseAddress!, ownerBytes.count) == 0)
-    let owner = sameOwner ? previousOwner : String(decoding: ownerBytes, as: UTF8.self)
-    return (owner, index, projection)
+    return (expertsDot, index, projection)
   }
 
   private static let weightSuffix = Array(".weight".utf8)
@@ -155,5 +152,35 @@ struct ExpertFuser {
 
   private static func bytes(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, endWith suffix: [UInt8]) -> Bool {
     range.count >= suffix.count && Self.bytes(bytes, range.upperBound - suffix.count..<range.upperBound, equal: suffix)
+  }
+}
+
+/// One projection's per-expert entries by expert index: in an array while the indices stay within twice the
+/// entries seen (experts are numbered from 0; hashing each index was a quarter of fusing 18k keys), in a
+/// table beyond, so a stray huge index costs no more memory than the entries themselves.
+struct ExpertSlots {
+  private var dense: [TensorInfo?] = []
+  private var sparse: [Int: TensorInfo] = [:]
+  /// The number of distinct indices set.
+  private(set) var count = 0
+
+  init(capacity: Int) { dense.reserveCapacity(capacity) }
+
+  subscript(expert: Int) -> TensorInfo? { expert < dense.count ? dense[expert] : sparse[expert] }
+
+  /// Sets the entry of `expert`, replacing an earlier one (a repeated key: the last wins, as in a table).
+  mutating func set(_ info: TensorInfo, at expert: Int) {
+    if expert >= dense.count, expert <= 2 * count + 64 {
+      // Indices now within the array's reach leave the table.
+      for moved in dense.count...expert {
+        dense.append(sparse.isEmpty ? nil : sparse.removeValue(forKey: moved))
+      }
+    }
+    if expert < dense.count {
+      if dense[expert] == nil { count += 1 }
+      dense[expert] = info
+    } else if sparse.updateValue(info, forKey: expert) == nil {
+      count += 1
+    }
   }
 }
