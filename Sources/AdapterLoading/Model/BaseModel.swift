@@ -131,22 +131,19 @@ public struct BaseModel: Sendable, Hashable {
     // Renaming by renaming (each key still goes through all of them in order): a `KeyRenaming` copied
     // out of the array once per key and renaming was a third of this on 19k-tensor checkpoints.
     var joined = JoinedKeys(result)
-    // Only the keys a renaming applied to can differ at the end (comparing all 19k was a third of this).
-    var touched = Set<Int>()
     for renaming in renamings where renaming.mayMatchAny(of: joined) {
       var renamedAny = false
       for i in result.indices {
         if let next = renaming.apply(to: result[i].key) {
           result[i].key = next
-          touched.insert(i)
           renamedAny = true
         }
       }
       // The next renaming sees the keys as this one left them.
       if renamedAny { joined = JoinedKeys(result) }
     }
-    for i in touched.sorted() where result[i].key != keys[i].key {
-      if count == 0 { example = "\(keys[i].key) → \(result[i].key)" }
+    for (entry, after) in zip(keys, result) where after.key != entry.key {
+      if count == 0 { example = "\(entry.key) → \(after.key)" }
       count += 1
     }
     if count > 0 { notes.append("renamed \(count) checkpoint key(s) as transformers does on load, e.g. \(example)") }
