@@ -113,8 +113,8 @@ struct BaseModelTests {
     #expect(throws: BaseModelError.self) { try BaseModel(config: config, weights: try table(saved)) }
   }
 
-  @Test("a key's parts split at every dot byte, whatever follows it, in any key order", arguments: cases)
-  func partsSplitAtDotBytes(_ name: String) throws {
+  @Test("keys in any order build the same model (each key resumes the previous key's path)", arguments: cases)
+  func keyOrderDoesNotChangeTheModel(_ name: String) throws {
     let record = try Fixtures.object("architectures/\(name).json")
     let config = try #require(record["config"]?.objectValue)
     let saved = try #require(record["saved_tensors"]).tensorList()

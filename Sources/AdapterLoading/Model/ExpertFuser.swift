@@ -46,17 +46,13 @@ struct ExpertFuser {
     var lastOwner: [UInt8] = []
     var lastGroup = -1
     for i in keys.indices {
-      let parsed = keys[i].key.utf8.withContiguousStorageIfAvailable { bytes -> (Int, Int, String?)? in
+      let parsed = keys[i].key.withUTF8Bytes { bytes -> (Int, Int, String?)? in
         guard let (ownerEnd, expert, projection) = parse(bytes) else { return nil }
         let owner = UnsafeBufferPointer(rebasing: bytes[..<ownerEnd])
         let sameOwner =
           lastGroup >= 0 && owner.count == lastOwner.count
           && (owner.isEmpty || memcmp(owner.baseAddress!, lastOwner, owner.count) == 0)
         return (expert, projection, sameOwner ? nil : String(decoding: owner, as: UTF8.self))
-      } ?? Array(keys[i].key.utf8).withUnsafeBufferPointer { bytes -> (Int, Int, String?)? in
-        parse(bytes).map { ownerEnd, expert, projection in
-          (expert, projection, String(decoding: UnsafeBufferPointer(rebasing: bytes[..<ownerEnd]), as: UTF8.self))
-        }
       }
       guard let (expert, projection, newOwner) = parsed else {
         rest.append(keys[i])

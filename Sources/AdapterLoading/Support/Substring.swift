@@ -37,6 +37,14 @@ extension String {
     return utf8.withContiguousStorageIfAvailable { $0.allSatisfy(printable) } ?? utf8.allSatisfy(printable)
   }
 
+  /// Calls `body` with the UTF-8 bytes, in place when the storage is contiguous (a native string always is;
+  /// no copy of the string is made and retained, as `withUTF8` on a `var` copy does), else with a copy.
+  @inline(__always)
+  func withUTF8Bytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    if let result = utf8.withContiguousStorageIfAvailable(body) { return result }
+    return Array(utf8).withUnsafeBufferPointer(body)
+  }
+
   /// Whether every byte is ASCII.
   var isASCII: Bool {
     utf8.withContiguousStorageIfAvailable { $0.allSatisfy { $0 < 0x80 } } ?? utf8.allSatisfy { $0 < 0x80 }

@@ -21,10 +21,10 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
   /// The literal text every match starts with when the pattern is anchored (``BoundedRegex/anchoredPrefix``:
   /// `names/def-` for `^names/def-after`): ids without it are rejected without running the regex, so an
   /// expectation file of many anchored entries costs entries × log(cases), not entries × cases.
-  let anchoredPrefix: String?
+  var anchoredPrefix: String? { regex.anchoredPrefix?.text }
   /// The pattern is `^` and that prefix alone (`^matrix/`): a text matches exactly when it starts with it,
   /// and the regex is not run (such entries matched thousands of matrix ids when a file was linted).
-  private let isAnchoredLiteral: Bool
+  private var isAnchoredLiteral: Bool { regex.anchoredPrefix?.isWholePattern ?? false }
   /// UTF-8 literals one of which every match contains (``BoundedRegex/requiredLiterals``): an id with
   /// none of them is rejected without running the regex. Most of the thousands of matrix ids lack the
   /// tuner or architecture an expectation entry names, and running every entry on every id was most
@@ -40,8 +40,6 @@ public struct Pattern: Sendable, Hashable, CustomStringConvertible {
       throw PatternError(pattern: source, message: error.detail)
     }
     self.source = source
-    anchoredPrefix = regex.anchoredPrefix?.text
-    isAnchoredLiteral = regex.anchoredPrefix?.isWholePattern ?? false
     requiredLiterals = regex.requiredLiterals?.map { Array($0.utf8) }
   }
 

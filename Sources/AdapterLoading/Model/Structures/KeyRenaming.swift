@@ -171,9 +171,7 @@ struct JoinedKeys {
     // Each name copied whole, in place (a generic copy of its `UTF8View` and the tuple's retains were most of
     // joining a 19k-key MoE base's names, itself nearly half of renaming them when no renaming applies).
     for i in keys.indices {
-      if keys[i].key.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
-        bytes.append(contentsOf: keys[i].key.utf8)
-      }
+      keys[i].key.withUTF8Bytes { bytes.append(contentsOf: $0) }
       bytes.append(Self.separator)
     }
     self.bytes = bytes
