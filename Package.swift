@@ -68,8 +68,11 @@ let package = Package(
     // libhdf5's headers (Debian's serial build, or a plain install: shim.h); linked below.
     .systemLibrary(name: "CHDF5", providers: [.apt(["libhdf5-dev"])]),
     // Internal (no product): processes, locks, the monotonic clock, descriptor I/O, SHA-256.
+    // <malloc.h>'s tuning, which the Glibc module leaves out (SystemSupport's HeapGrowth).
+    .systemLibrary(name: "CMalloc"),
     .target(
-      name: "SystemSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: librarySettings),
+      name: "SystemSupport", dependencies: ["CMalloc", .product(name: "Crypto", package: "swift-crypto")],
+      swiftSettings: librarySettings),
     .target(name: "TensorIO", dependencies: ["SystemSupport"], swiftSettings: librarySettings),
     .target(name: "SafeTensors", dependencies: ["TensorIO"], swiftSettings: librarySettings),
     .target(

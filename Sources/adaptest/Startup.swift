@@ -1,5 +1,6 @@
 import ArgumentParser
 import HDF5Checkpoint
+import SystemSupport
 
 #if canImport(Glibc)
   import Glibc
@@ -17,6 +18,7 @@ extension Adaptest {
   /// copy of this executable running ``hdf5ValidateCommand``), so that a file that crashes libhdf5
   /// fails its own open instead of ending the run (docs/security.md). Then the usual parsing.
   static func main() async {
+    HeapGrowth.padThreadHeaps()
     let arguments = CommandLine.arguments
     if arguments.count > 1 && arguments[1] == hdf5ValidateCommand {
       terminate(HDF5ValidatorProcess.main(arguments: Array(arguments.dropFirst(2))))
