@@ -24,7 +24,7 @@ struct ParsedHeader: Sendable {
   /// With `reject`, the first `__metadata__` key seen twice.
   var firstDuplicateMetadataKey: String?
   /// Name → index into `entries`; `nil` when `lastWins` dropped entries (indices moved).
-  var indexByName: [String: Int]?
+  var index: TensorNameIndex?
 }
 
 /// Decodes a safetensors header as serde does in the reference (`HashMetadata` with a flattened
@@ -60,8 +60,7 @@ struct HeaderParser {
     // Real entries take 100 bytes or more; reserving for that many avoids rehashing every name as
     // the table grows. The estimate is bounded by the header's real size, already checked.
     let estimate = scanner.bytes.count / 96
-    var indexByName: [String: Int] = [:]
-    indexByName.reserveCapacity(estimate)
+    var index = TensorNameIndex(capacity: estimate)
     var removed: Set<Int> = []
     var entries: [TensorEntry] = []
     entries.reserveCapacity(estimate)
@@ -81,12 +80,13 @@ struct HeaderParser {
       let name = string(key)
       let (info, rawOffsets) = try parseEntry(name: name)
       // One hash per name: insert and learn about a previous entry at once.
-      if let previous = indexByName.updateValue(entries.count, forKey: name) {
+      if let previous = index.insert(name, at: entries.count, in: entries) {
         switch options.duplicateKeys {
         case .reject:
           if result.firstDuplicate == nil { result.firstDuplicate = name }
         case .lastWins:
           removed.insert(previous)
+          index.move(name, to: entries.count, in: entries)
         }
       }
       entries.append(TensorEntry(name: name, info: info, dataOffsets: nil, file: file))
@@ -96,7 +96,7 @@ struct HeaderParser {
     if removed.isEmpty {
       result.entries = entries
       result.offsets = offsets
-      result.indexByName = result.firstDuplicate == nil ? indexByName : nil
+      result.index = result.firstDuplicate == nil ? index : nil
     } else {
       let kept = entries.indices.filter { !removed.contains($0) }
       result.entries = kept.map { entries[$0] }

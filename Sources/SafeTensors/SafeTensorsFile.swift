@@ -182,10 +182,10 @@ public struct SafeTensorsFile: TensorFileReader {
       // Names are unique here, so appending cannot fail.
       for index in order { try? reordered.append(entries[index]) }
       table = reordered
-    } else if let indexByName = parsed.indexByName {
+    } else if let index = parsed.index {
       // Header order is offset order, as every known writer produces: reuse the parser's index.
       headerOrder = nil
-      table = TensorTable(entries: entries, indexByName: indexByName)
+      table = TensorTable(entries: entries, index: index)
     } else {
       headerOrder = nil
       var rebuilt = TensorTable()

@@ -23,11 +23,11 @@ public struct TensorEntry: Hashable, Sendable {
 /// this is not a dictionary.
 public struct TensorTable: Sendable, Hashable, RandomAccessCollection {
   public private(set) var entries: [TensorEntry]
-  private var indexByName: [String: Int]
+  private var index: TensorNameIndex
 
   public init() {
     entries = []
-    indexByName = [:]
+    index = TensorNameIndex()
   }
 
   /// Builds a table, rejecting duplicate names.
@@ -37,12 +37,12 @@ public struct TensorTable: Sendable, Hashable, RandomAccessCollection {
     for entry in entries { try append(entry) }
   }
 
-  /// Adopts entries whose names the caller already indexed (`indexByName[entries[i].name] == i`
+  /// Adopts entries whose names the caller already indexed (`index.position(of: entries[i].name) == i`
   /// for every `i`, names unique), so a codec that hashed every name while parsing does not hash
   /// them again. Visible to the package's codecs only.
-  package init(entries: [TensorEntry], indexByName: [String: Int]) {
+  package init(entries: [TensorEntry], index: TensorNameIndex) {
     self.entries = entries
-    self.indexByName = indexByName
+    self.index = index
   }
 
   /// The same tensors, each in `file`: the table of a byte-identical copy of a one-file checkpoint. The
@@ -56,29 +56,33 @@ public struct TensorTable: Sendable, Hashable, RandomAccessCollection {
   /// Appends an entry.
   /// - Throws: ``DuplicateTensorName`` if the name is already present.
   public mutating func append(_ entry: TensorEntry) throws(DuplicateTensorName) {
-    guard indexByName[entry.name] == nil else { throw DuplicateTensorName(name: entry.name) }
-    indexByName[entry.name] = entries.count
+    guard index.insert(entry.name, at: entries.count, in: entries) == nil else {
+      throw DuplicateTensorName(name: entry.name)
+    }
     entries.append(entry)
   }
 
   /// Inserts or replaces: a repeated name takes the new entry's value and the *last* position,
   /// which is how a JSON object read "last wins" orders its keys.
   public mutating func upsert(_ entry: TensorEntry) {
-    if let index = indexByName[entry.name] {
-      entries.remove(at: index)
-      for i in index..<entries.count { indexByName[entries[i].name] = i }
+    guard let position = index.position(of: entry.name, in: entries) else {
+      _ = index.insert(entry.name, at: entries.count, in: entries)
+      entries.append(entry)
+      return
     }
-    indexByName[entry.name] = entries.count
+    // The entries after it move up one; indexing the names again costs what renumbering them did.
+    entries.remove(at: position)
     entries.append(entry)
+    index = TensorNameIndex(entries)
   }
 
   /// The entry with that name, if any.
   public subscript(name: String) -> TensorEntry? {
-    indexByName[name].map { entries[$0] }
+    index.position(of: name, in: entries).map { entries[$0] }
   }
 
   /// Whether a tensor with that name exists.
-  public func contains(name: String) -> Bool { indexByName[name] != nil }
+  public func contains(name: String) -> Bool { index.position(of: name, in: entries) != nil }
 
   /// Names in table order.
   public var names: [String] { entries.map(\.name) }
