@@ -67,9 +67,9 @@ let package = Package(
   targets: [
     // libhdf5's headers (Debian's serial build, or a plain install: shim.h); linked below.
     .systemLibrary(name: "CHDF5", providers: [.apt(["libhdf5-dev"])]),
-    // Internal (no product): processes, locks, the monotonic clock, descriptor I/O, SHA-256.
     // <malloc.h>'s tuning, which the Glibc module leaves out (SystemSupport's HeapGrowth).
     .systemLibrary(name: "CMalloc"),
+    // Internal (no product): processes, locks, the monotonic clock, descriptor I/O, SHA-256, heap growth.
     .target(
       name: "SystemSupport", dependencies: ["CMalloc", .product(name: "Crypto", package: "swift-crypto")],
       swiftSettings: librarySettings),

@@ -2,7 +2,7 @@
 #ifndef ADAPTEST_CMALLOC_SHIM_H
 #define ADAPTEST_CMALLOC_SHIM_H
 
-#if defined(__GLIBC__) || (defined(__linux__) && __has_include(<malloc.h>))
+#if defined(__linux__) && __has_include(<malloc.h>)
 #include <malloc.h>
 #endif
 
