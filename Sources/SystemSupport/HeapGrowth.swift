@@ -21,8 +21,13 @@ package enum HeapGrowth {
   /// Call before other threads allocate: a heap already mapped keeps its size. Returns whether it was set.
   @discardableResult
   package static func padThreadHeaps() -> Bool {
-    if getenv("MALLOC_TOP_PAD_") != nil { return false }
-    if let tunables = getenv("GLIBC_TUNABLES"), String(cString: tunables).contains("top_pad") { return false }
-    return cmalloc_set_top_pad(topPad) == 1
+    !userSetPad && cmalloc_set_top_pad(topPad) == 1
+  }
+
+  /// Whether the environment sets glibc's pad (`MALLOC_TOP_PAD_`, or `top_pad` in `GLIBC_TUNABLES`).
+  package static var userSetPad: Bool {
+    if getenv("MALLOC_TOP_PAD_") != nil { return true }
+    guard let tunables = getenv("GLIBC_TUNABLES") else { return false }
+    return String(cString: tunables).contains("top_pad")
   }
 }

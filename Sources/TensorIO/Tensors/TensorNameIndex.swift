@@ -3,7 +3,7 @@
 ///
 /// A `[String: Int]` holds a copy of every name (a retain each) and writes each insertion into two arrays 24 bytes
 /// a slot apart; for the 18,867 names of a Qwen3-30B-A3B header that is three quarters of a megabyte written at
-/// random, whose cache misses were the largest single cost of parsing it. These slots take a third of that and
+/// random, whose cache misses were a tenth of parsing it. These slots take a third of that and
 /// hold no names. Names compare as Swift strings do, as the dictionary compared them. Positions take 40 bits: a
 /// table of 2^40 entries would need 88 TB of them.
 package struct TensorNameIndex: Sendable {
