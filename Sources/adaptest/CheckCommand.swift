@@ -3,6 +3,7 @@ import ArgumentParser
 import Checkpoints
 import ModelReferences
 import SafeTensors
+import SystemSupport
 import TensorIO
 
 struct CheckCommand: AsyncParsableCommand {
@@ -79,6 +80,8 @@ struct CheckCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
+    // The loading allocates on this thread, page by page of its heap (Benchmarks/README.md).
+    HeapGrowth.adviseHugePagesForThisThread()
     let resolver = ModelResolver()
     do {
       try await check(resolver)

@@ -1,0 +1,124 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+extension HeapGrowth {
+  /// What ``adviseHugePagesForThisThread()`` did.
+  package enum HugePageAdvice: Equatable, Sendable {
+    /// The calling thread's heap (its whole reservation) is advised; `collapsedFirst`: the huge page at its
+    /// start, whose pages the thread had touched before, was made one huge page.
+    case advised(heap: Range<UInt>, collapsedFirst: Bool)
+    /// The thread allocates from the main heap, or from a mapping not shaped as a glibc thread heap: nothing done.
+    case notAThreadHeap
+    /// Not Linux with glibc, `/proc/self/maps` unreadable, or the kernel refused the advice.
+    case unavailable
+  }
+
+  /// The address space glibc reserves for each thread heap (`HEAP_MAX_SIZE`: twice the largest mmap
+  /// threshold, 64 MiB on 64-bit systems), aligned to its size.
+  package static let threadHeapReservation = UInt(2 * 4 * 1024 * 1024 * MemoryLayout<Int>.size)
+
+  /// The huge page size of x86-64 and of arm64 with 4 KiB pages. Elsewhere the kernel declines the advice's
+  /// collapse (the advice itself stays harmless).
+  package static let hugePageSize: UInt = 2 << 20
+
+  /// Asks the kernel to back the calling thread's heap with transparent huge pages (`MADV_HUGEPAGE`; used where
+  /// the system's THP mode is `always` or `madvise`), and makes the heap's first huge page, already touched,
+  /// one huge page (`MADV_COLLAPSE`, Linux 6.1).
+  ///
+  /// A page fault costs 2–3 µs on a virtual machine: 1,700 of them in the loading thread's heap were a sixth of a
+  /// `check` of the Qwen3-30B-A3B shape (Benchmarks/README.md). Huge pages cost memory where a heap uses part of
+  /// one: at most a huge page per heap (1–1.5 MB measured). The advice changes how memory is backed, never what
+  /// it holds, so a mapping misjudged here would cost memory, not correctness; the heap is still recognised
+  /// strictly (``threadHeap(containing:maps:)``). Cost: reading `/proc/self/maps` and two system calls.
+  @discardableResult
+  package static func adviseHugePagesForThisThread() -> HugePageAdvice {
+    #if os(Linux) && canImport(Glibc)
+      guard let probe = malloc(1) else { return .unavailable }
+      let address = UInt(bitPattern: probe)
+      free(probe)
+      guard let maps = readSmallProcFile("/proc/self/maps") else { return .unavailable }
+      guard let heap = threadHeap(containing: address, maps: maps) else { return .notAThreadHeap }
+      guard let start = UnsafeMutableRawPointer(bitPattern: heap.reserved.lowerBound),
+        madvise(start, Int(heap.reserved.count), MADV_HUGEPAGE) == 0
+      else { return .unavailable }
+      let collapsed = heap.writable.count >= hugePageSize && madvise(start, Int(hugePageSize), madviseCollapse) == 0
+      return .advised(heap: heap.reserved, collapsedFirst: collapsed)
+    #else
+      return .unavailable
+    #endif
+  }
+
+  /// `MADV_COLLAPSE` (`<linux/mman.h>`, Linux 6.1), which glibc's headers may lack.
+  private static let madviseCollapse: Int32 = 25
+
+  /// The glibc thread heap holding `address`, from the text of `/proc/PID/maps`: a private anonymous writable
+  /// mapping that starts on a multiple of ``threadHeapReservation``, followed (unless it fills the whole
+  /// reservation) by the reservation's inaccessible rest, which ends at or after the reservation's end (the
+  /// kernel may merge it with a neighbouring reservation's). Anything else — the main heap, a file, a thread
+  /// stack, an arena of another allocator — is `nil`.
+  package static func threadHeap(containing address: UInt, maps: [UInt8]) -> (reserved: Range<UInt>, writable: Range<UInt>)? {
+    var lines = maps.split(separator: UInt8(ascii: "\n"))[...]
+    while let line = lines.popFirst() {
+      guard let mapping = Mapping(line), mapping.range.contains(address) else { continue }
+      let start = mapping.range.lowerBound
+      guard mapping.isPrivateAnonymous, mapping.permissions == "rw-p", start % threadHeapReservation == 0,
+        mapping.range.count <= threadHeapReservation
+      else { return nil }
+      let reserved = start..<(start + threadHeapReservation)
+      if mapping.range.upperBound < reserved.upperBound {
+        guard let rest = lines.first.flatMap(Mapping.init), rest.isPrivateAnonymous, rest.permissions == "---p",
+          rest.range.lowerBound == mapping.range.upperBound, rest.range.upperBound >= reserved.upperBound
+        else { return nil }
+      }
+      return (reserved, mapping.range)
+    }
+    return nil
+  }
+
+  /// One line of `/proc/PID/maps`: `start-end perms offset major:minor inode [path]`.
+  private struct Mapping {
+    var range: Range<UInt>
+    var permissions: String
+    var isPrivateAnonymous: Bool
+
+    init?(_ line: ArraySlice<UInt8>) {
+      let fields = line.split(separator: UInt8(ascii: " "), maxSplits: 5, omittingEmptySubsequences: true)
+      guard fields.count >= 5, let dash = fields[0].firstIndex(of: UInt8(ascii: "-")),
+        let start = UInt(String(decoding: fields[0][..<dash], as: UTF8.self), radix: 16),
+        let end = UInt(String(decoding: fields[0][(dash + 1)...], as: UTF8.self), radix: 16), start < end
+      else { return nil }
+      range = start..<end
+      permissions = String(decoding: fields[1], as: UTF8.self)
+      let path = fields.count > 5 ? fields[5].drop { $0 == UInt8(ascii: " ") } : []
+      isPrivateAnonymous = permissions.hasSuffix("p") && fields[4].elementsEqual("0".utf8) && path.isEmpty
+    }
+  }
+
+  /// A file of `/proc` (whose size `stat` reports as 0), read to its end; `nil` past 1 MiB or on an error.
+  private static func readSmallProcFile(_ path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    let limit = 1 << 20
+    var bytes = [UInt8](repeating: 0, count: 64 << 10)
+    var count = 0
+    while true {
+      if count == bytes.count {
+        guard bytes.count < limit else { return nil }
+        bytes.append(contentsOf: repeatElement(0, count: bytes.count))
+      }
+      let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
+      if n < 0 && errno == EINTR { continue }
+      guard n >= 0 else { return nil }
+      if n == 0 { break }
+      count += n
+    }
+    bytes.removeSubrange(count...)
+    return bytes
+  }
+}
