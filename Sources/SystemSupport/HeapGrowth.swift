@@ -8,7 +8,7 @@ import CMalloc
   import Darwin
 #endif
 
-/// How the C allocator grows its heaps, set once at process start.
+/// How the C allocator's heaps grow (set once at process start) and which pages back them.
 package enum HeapGrowth {
   /// The pad glibc adds when it first maps a thread's heap (and keeps when trimming one).
   package static let topPad: Int32 = 8 << 20

@@ -30,11 +30,12 @@ extension HeapGrowth {
   /// the system's THP mode is `always` or `madvise`), and makes the heap's first huge page, already touched,
   /// one huge page (`MADV_COLLAPSE`, Linux 6.1).
   ///
-  /// A page fault costs 2–3 µs on a virtual machine: 1,700 of them in the loading thread's heap were a sixth of a
-  /// `check` of the Qwen3-30B-A3B shape (Benchmarks/README.md). Huge pages cost memory where a heap uses part of
-  /// one: at most a huge page per heap (1–1.5 MB measured). The advice changes how memory is backed, never what
-  /// it holds, so a mapping misjudged here would cost memory, not correctness; the heap is still recognised
-  /// strictly (``threadHeap(containing:maps:)``). Cost: reading `/proc/self/maps` and two system calls.
+  /// A page fault costs 2–3 µs on a virtual machine: 1,700 of them in the loading thread's heap were a sixth of
+  /// a `check` of the Qwen3-30B-A3B shape (Benchmarks/README.md). Huge pages cost memory where a heap uses part
+  /// of one: at most a huge page per heap (0.6–1.5 MB of peak measured). The advice changes how memory is
+  /// backed, never what it holds, so a mapping misjudged here would cost memory, not correctness; the heap is
+  /// still recognised strictly (``threadHeap(containing:maps:)``). Cost: reading `/proc/self/maps` and two
+  /// system calls.
   @discardableResult
   package static func adviseHugePagesForThisThread() -> HugePageAdvice {
     #if os(Linux) && canImport(Glibc)
@@ -61,7 +62,9 @@ extension HeapGrowth {
   /// reservation) by the reservation's inaccessible rest, which ends at or after the reservation's end (the
   /// kernel may merge it with a neighbouring reservation's). Anything else — the main heap, a file, a thread
   /// stack, an arena of another allocator — is `nil`.
-  package static func threadHeap(containing address: UInt, maps: [UInt8]) -> (reserved: Range<UInt>, writable: Range<UInt>)? {
+  package static func threadHeap(containing address: UInt, maps: [UInt8])
+    -> (reserved: Range<UInt>, writable: Range<UInt>)?
+  {
     var lines = maps.split(separator: UInt8(ascii: "\n"))[...]
     while let line = lines.popFirst() {
       guard let mapping = Mapping(line), mapping.range.contains(address) else { continue }
