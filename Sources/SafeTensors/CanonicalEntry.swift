@@ -54,8 +54,8 @@ enum CanonicalEntry {
     return (contentStart..<contentEnd, contentEnd + 2)
   }
 
-  /// - Parameter scratch: reused between calls, so each shape is allocated once at its final size.
-  static func parse(_ bytes: UnsafeRawBufferPointer, at start: Int, scratch: inout [Int]) -> Entry? {
+  /// - Parameter shapes: the parsing's scratch and its recent shapes, which an equal shape shares.
+  static func parse(_ bytes: UnsafeRawBufferPointer, at start: Int, shapes: inout RecentShapes) -> Entry? {
     var cursor = Cursor(bytes: bytes, position: start)
     guard cursor.literal(#"{"dtype":""#) else { return nil }
     let nameStart = cursor.position
@@ -68,13 +68,13 @@ enum CanonicalEntry {
     else { return nil }
     cursor.position += 1
     guard cursor.literal(#","shape":["#) else { return nil }
-    scratch.removeAll(keepingCapacity: true)
+    shapes.scratch.removeAll(keepingCapacity: true)
     if cursor.literal("]") {
       // rank 0
     } else {
       while true {
         guard let dimension = cursor.integer() else { return nil }
-        scratch.append(Int(bitPattern: UInt(dimension)))
+        shapes.scratch.append(Int(bitPattern: UInt(dimension)))
         if cursor.literal(",") { continue }
         guard cursor.literal("]") else { return nil }
         break
@@ -83,7 +83,7 @@ enum CanonicalEntry {
     guard cursor.literal(#","data_offsets":["#), let begin = cursor.integer(), cursor.literal(","),
       let end = cursor.integer(), cursor.literal("]}")
     else { return nil }
-    return Entry(dtype: dtype, shape: scratch.isEmpty ? [] : Array(scratch), begin: begin, end: end, next: cursor.position)
+    return Entry(dtype: dtype, shape: shapes.sharedScratch(), begin: begin, end: end, next: cursor.position)
   }
 
   private struct Cursor {
@@ -145,5 +145,29 @@ enum CanonicalEntry {
         &+ (((value >> 16) & 0x0000_00FF_0000_00FF) &* (1 &+ (10_000 << 32)))) >> 32
       return value
     }
+  }
+}
+
+/// The shapes a header's entries had lately: a checkpoint repeats a handful of shapes (a Qwen3-30B-A3B header's 18,867
+/// entries have a dozen), so an entry shares an equal recent shape's storage instead of allocating its own.
+struct RecentShapes {
+  /// Where the parser collects a shape's dimensions.
+  var scratch: [Int] = []
+  private var recent: [[Int]] = []
+  private var next = 0
+  private static let kept = 8
+
+  /// `scratch` as a shape: an equal recent one, else a new array that becomes recent.
+  mutating func sharedScratch() -> [Int] {
+    if scratch.isEmpty { return [] }
+    for shape in recent where shape == scratch { return shape }
+    let shape = Array(scratch)
+    if recent.count < Self.kept {
+      recent.append(shape)
+    } else {
+      recent[next] = shape
+      next = (next + 1) % Self.kept
+    }
+    return shape
   }
 }

@@ -60,4 +60,32 @@ import Testing
     }
     #expect(accepted > 5_000)
   }
+
+  /// Entries read on the fast path share the storage of an equal recent shape; with more distinct shapes than
+  /// it keeps, in a shuffled order, every entry must still read back as written — as the general path reads it.
+  @Test func recentShapesNeverMixEntriesUp() throws {
+    var generator = SeededGenerator(seed: 0x5A4E)
+    let distinct = (0..<20).map { i in (0..<(i % 5)).map { _ in Int.random(in: 1...4, using: &generator) } + [i + 1] }
+    let shapes = (0..<400).map { _ in distinct.randomElement(using: &generator)! }
+    var offset = 0
+    var compact: [String] = []
+    var spaced: [String] = []
+    for (i, shape) in shapes.enumerated() {
+      let bytes = shape.reduce(1, *)
+      let dims = shape.map(String.init).joined(separator: ",")
+      compact.append(#""t\#(i)":{"dtype":"U8","shape":[\#(dims)],"data_offsets":[\#(offset),\#(offset + bytes)]}"#)
+      spaced.append(#""t\#(i)": {"dtype": "U8", "shape": [\#(dims)], "data_offsets": [\#(offset), \#(offset + bytes)]}"#)
+      offset += bytes
+    }
+    let data = [UInt8](repeating: 1, count: offset)
+    let fast = try TestImages.read(TestImages.image(header: "{" + compact.joined(separator: ",") + "}", data: data))
+    let general = try TestImages.read(TestImages.image(header: "{" + spaced.joined(separator: ", ") + "}", data: data))
+    let fastShapes = Dictionary(uniqueKeysWithValues: fast.tensors.map { ($0.name, $0.info.shape) })
+    let generalShapes = Dictionary(uniqueKeysWithValues: general.tensors.map { ($0.name, $0.info.shape) })
+    #expect(fastShapes.count == shapes.count)
+    for (i, shape) in shapes.enumerated() {
+      #expect(fastShapes["t\(i)"] == shape)
+      #expect(generalShapes["t\(i)"] == shape)
+    }
+  }
 }
