@@ -148,8 +148,8 @@ enum CanonicalEntry {
   }
 }
 
-/// The shapes a header's entries had lately: a checkpoint repeats a handful of shapes (a Qwen3-30B-A3B header's 18,867
-/// entries have a dozen), so an entry shares an equal recent shape's storage instead of allocating its own.
+/// The shapes a header's entries had lately: a checkpoint repeats a handful of shapes (a Qwen3-30B-A3B header's
+/// 18,867 entries have nine), so an entry shares an equal recent shape's storage instead of allocating its own.
 struct RecentShapes {
   /// Where the parser collects a shape's dimensions.
   var scratch: [Int] = []
