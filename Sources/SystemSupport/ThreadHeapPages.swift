@@ -32,7 +32,7 @@ extension HeapGrowth {
   ///
   /// A page fault costs 2–3 µs on a virtual machine: 1,700 of them in the loading thread's heap were a sixth of
   /// a `check` of the Qwen3-30B-A3B shape (Benchmarks/README.md). Huge pages cost memory where a heap uses part
-  /// of one: at most a huge page per heap (0.6–1.5 MB of peak measured). The advice changes how memory is
+  /// of one: at most a huge page per heap (0.6–1.8 MiB of peak measured). The advice changes how memory is
   /// backed, never what it holds, so a mapping misjudged here would cost memory, not correctness; the heap is
   /// still recognised strictly (``threadHeap(containing:maps:)``). Cost: reading `/proc/self/maps` and two
   /// system calls.
