@@ -9,40 +9,49 @@
 extension HeapGrowth {
   /// What ``adviseHugePagesForThisThread()`` did.
   package enum HugePageAdvice: Equatable, Sendable {
-    /// The calling thread's heap (its whole reservation) is advised; `collapsedFirst`: the huge page at its
-    /// start, whose pages the thread had touched before, was made one huge page.
+    /// The calling thread's heap (its whole reservation) is advised; `collapsedFirst`: the reservation's first
+    /// huge page, where the thread had already allocated, was made one huge page.
     case advised(heap: Range<UInt>, collapsedFirst: Bool)
     /// The thread allocates from the main heap, or from a mapping not shaped as a glibc thread heap: nothing done.
     case notAThreadHeap
-    /// Not Linux with glibc, `/proc/self/maps` unreadable, or the kernel refused the advice.
+    /// Not 64-bit Linux with glibc, transparent huge pages off (`never`) or not of ``hugePageSize``, the kernel's
+    /// files unreadable, or the advice refused: nothing done.
     case unavailable
   }
 
-  /// The address space glibc reserves for each thread heap (`HEAP_MAX_SIZE`: twice the largest mmap
-  /// threshold, 64 MiB on 64-bit systems), aligned to its size.
-  package static let threadHeapReservation = UInt(2 * 4 * 1024 * 1024 * MemoryLayout<Int>.size)
+  /// The address space glibc reserves for each thread heap on 64-bit systems (`HEAP_MAX_SIZE`: twice the largest
+  /// mmap threshold, 4 MiB × `sizeof(long)`), aligned to its size.
+  package static let threadHeapReservation: UInt = 64 << 20
 
-  /// The huge page size of x86-64 and of arm64 with 4 KiB pages. Elsewhere the kernel declines the advice's
-  /// collapse (the advice itself stays harmless).
+  /// The only huge page size advised: x86-64's, and arm64's with 4 KiB pages. With larger pages (arm64's 16 or
+  /// 64 KiB pages make huge pages of 32 or 512 MiB) one would cost more memory than the whole loading uses.
   package static let hugePageSize: UInt = 2 << 20
 
-  /// Asks the kernel to back the calling thread's heap with transparent huge pages (`MADV_HUGEPAGE`; used where
-  /// the system's THP mode is `always` or `madvise`), and makes the heap's first huge page, already touched,
-  /// one huge page (`MADV_COLLAPSE`, Linux 6.1).
+  /// Asks the kernel to back the calling thread's heap with transparent huge pages (`MADV_HUGEPAGE`, effective
+  /// where the system's THP mode is `always` or `madvise`), and makes the reservation's first huge page, where the
+  /// thread has already allocated, one huge page (`MADV_COLLAPSE`, Linux 6.1). Nothing is done where an
+  /// administrator turned THP off (`never`), which the collapse alone would ignore, or where huge pages are not
+  /// ``hugePageSize``.
   ///
   /// A page fault costs 2–3 µs on a virtual machine: 1,700 of them in the loading thread's heap were a sixth of
   /// a `check` of the Qwen3-30B-A3B shape (Benchmarks/README.md). Huge pages cost memory where a heap uses part
-  /// of one: at most a huge page per heap (0.6–1.8 MiB of peak measured). The advice changes how memory is
-  /// backed, never what it holds, so a mapping misjudged here would cost memory, not correctness; the heap is
-  /// still recognised strictly (``threadHeap(containing:maps:)``). Cost: reading `/proc/self/maps` and two
-  /// system calls.
+  /// of one: the collapse fills the whole first huge page at once, and the heap's last huge page is whole too
+  /// (0.6–1.8 MiB of peak measured); khugepaged may later collapse more of an advised heap. The advice changes how
+  /// memory is backed, never what it holds, so a mapping misjudged here would cost memory, not correctness; the
+  /// heap is still recognised strictly (``threadHeap(containing:maps:)``; a heap glibc names, with its
+  /// `glibc.mem.decorate_maps` tunable, is not recognised and not advised). Cost: three small kernel files read
+  /// and two system calls, the collapse allocating and zeroing a huge page (on a fragmented machine, possibly
+  /// after compacting memory, as for any program that asks for huge pages).
   @discardableResult
   package static func adviseHugePagesForThisThread() -> HugePageAdvice {
     #if os(Linux) && canImport(Glibc)
-      guard let probe = malloc(1) else { return .unavailable }
+      guard MemoryLayout<Int>.size == 8, hugePagesAvailable else { return .unavailable }
+      // Larger than glibc's per-thread cache holds (1,032 bytes), so the chunk comes from this thread's arena
+      // rather than from chunks other threads freed here; below the mmap threshold, so from a heap.
+      guard let probe = malloc(16 << 10) else { return .unavailable }
       let address = UInt(bitPattern: probe)
       free(probe)
-      guard let maps = readSmallProcFile("/proc/self/maps") else { return .unavailable }
+      guard let maps = readSmallKernelFile("/proc/self/maps") else { return .unavailable }
       guard let heap = threadHeap(containing: address, maps: maps) else { return .notAThreadHeap }
       guard let start = UnsafeMutableRawPointer(bitPattern: heap.reserved.lowerBound),
         madvise(start, Int(heap.reserved.count), MADV_HUGEPAGE) == 0
@@ -52,6 +61,16 @@ extension HeapGrowth {
     #else
       return .unavailable
     #endif
+  }
+
+  /// Whether transparent huge pages are on (`always` or `madvise`) and of ``hugePageSize``.
+  private static var hugePagesAvailable: Bool {
+    let directory = "/sys/kernel/mm/transparent_hugepage/"
+    guard let mode = readSmallKernelFile(directory + "enabled"), let size = readSmallKernelFile(directory + "hpage_pmd_size")
+    else { return false }
+    let selected = String(decoding: mode, as: UTF8.self)
+    let bytes = UInt(String(decoding: size, as: UTF8.self).filter { !$0.isWhitespace })
+    return (selected.contains("[always]") || selected.contains("[madvise]")) && bytes == hugePageSize
   }
 
   /// `MADV_COLLAPSE` (`<linux/mman.h>`, Linux 6.1), which glibc's headers may lack.
@@ -102,13 +121,13 @@ extension HeapGrowth {
     }
   }
 
-  /// A file of `/proc` (whose size `stat` reports as 0), read to its end; `nil` past 1 MiB or on an error.
-  private static func readSmallProcFile(_ path: String) -> [UInt8]? {
+  /// A file of `/proc` or `/sys` (whose size `stat` does not tell), read to its end; `nil` past 1 MiB or on an error.
+  private static func readSmallKernelFile(_ path: String) -> [UInt8]? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
     let limit = 1 << 20
-    var bytes = [UInt8](repeating: 0, count: 64 << 10)
+    var bytes = [UInt8](repeating: 0, count: 16 << 10)
     var count = 0
     while true {
       if count == bytes.count {

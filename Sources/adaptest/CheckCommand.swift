@@ -80,8 +80,9 @@ struct CheckCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    // The loading allocates on this thread: its heap on huge pages spares most of its page faults
-    // (Benchmarks/README.md).
+    // Huge pages for this thread's heap spare most of the loading's page faults (Benchmarks/README.md). The
+    // loading runs on the cooperative pool, in practice on this thread (every profile shows one thread doing it
+    // all); resuming on another pool thread after an `await` would only forgo the advice there.
     HeapGrowth.adviseHugePagesForThisThread()
     let resolver = ModelResolver()
     do {

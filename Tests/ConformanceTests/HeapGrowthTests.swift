@@ -55,8 +55,6 @@ import Testing
     "7f0320000000-7f0320821000 rw-p 00000000 00:00 0 \n7f0320821000-7f0323000000 ---p 00000000 00:00 0 \n",
     // Larger than a reservation.
     "7f0320000000-7f0328000000 rw-p 00000000 00:00 0 \n",
-    // A thread's stack with its guard page below.
-    "7f031ffff000-7f0320000000 ---p 00000000 00:00 0 \n7f0320000000-7f0320800000 rw-p 00000000 00:00 0 \n",
     // Not in any mapping, or not a maps text at all.
     "7f0324000000-7f0324821000 rw-p 00000000 00:00 0 \n",
     "garbage\n\n7f0320000000 rw-p\n",
@@ -65,11 +63,11 @@ import Testing
     #expect(HeapGrowth.threadHeap(containing: 0x7f03_2000_0010, maps: Array(maps.utf8)) == nil)
   }
 
-  /// On a thread of its own, the heap the thread allocates from is advised: the kernel then marks its mapping
-  /// `hg` (`VM_HUGEPAGE`) in `/proc/self/smaps`, read here independently of the code under test.
+  /// On a thread of its own, where THP is on with 2 MiB pages, the heap the thread allocates from is advised: the
+  /// kernel then marks its mapping `hg` (`VM_HUGEPAGE`) in `/proc/self/smaps`, read here independently of the code
+  /// under test.
   @Test func advisesTheCallingThreadsHeap() throws {
     #if os(Linux) && canImport(Glibc)
-      guard access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0 else { return }
       var advice = HeapGrowth.HugePageAdvice.unavailable
       var inMainHeap = false
       onNewThread {
@@ -77,6 +75,13 @@ import Testing
         defer { free(block) }
         inMainHeap = mappingLines().first { $0.range.contains(UInt(bitPattern: block)) }?.path == "[heap]"
         advice = HeapGrowth.adviseHugePagesForThisThread()
+      }
+      // Where THP is off or of another size, nothing may be advised.
+      let mode = firstLine(of: "/sys/kernel/mm/transparent_hugepage/enabled") ?? ""
+      let size = firstLine(of: "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size") ?? ""
+      guard (mode.contains("[always]") || mode.contains("[madvise]")) && size == "2097152" else {
+        #expect(advice == .unavailable)
+        return
       }
       if inMainHeap {
         // glibc gave this thread the main arena (it reuses arenas past eight per core): nothing to advise.
@@ -108,6 +113,17 @@ import Testing
   private final class ThreadBody {
     let run: () -> Void
     init(_ run: @escaping () -> Void) { self.run = run }
+  }
+
+  /// A file's first line, without its newline.
+  private func firstLine(of path: String) -> String? {
+    guard let stream = fopen(path, "r") else { return nil }
+    defer { fclose(stream) }
+    var line: UnsafeMutablePointer<CChar>?
+    var capacity = 0
+    defer { free(line) }
+    guard getline(&line, &capacity, stream) > 0 else { return nil }
+    return String(cString: line!).trimmingSuffix("\n")
   }
 
   /// `/proc/self/maps` as (range, path) pairs.
