@@ -46,8 +46,8 @@ extension HeapGrowth {
   package static func adviseHugePagesForThisThread() -> HugePageAdvice {
     #if os(Linux) && canImport(Glibc)
       guard MemoryLayout<Int>.size == 8, hugePagesAvailable else { return .unavailable }
-      // Larger than glibc's per-thread cache holds (1,032 bytes), so the chunk comes from this thread's arena
-      // rather than from chunks other threads freed here; below the mmap threshold, so from a heap.
+      // Larger than glibc's per-thread cache holds (1,032 bytes), so the chunk comes from this thread's arena, not
+      // from that cache (whose chunks may be another heap's); below the mmap threshold, so from a heap.
       guard let probe = malloc(16 << 10) else { return .unavailable }
       let address = UInt(bitPattern: probe)
       free(probe)
