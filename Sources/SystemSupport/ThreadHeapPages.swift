@@ -9,9 +9,8 @@
 extension HeapGrowth {
   /// What ``adviseHugePagesForThisThread()`` did.
   package enum HugePageAdvice: Equatable, Sendable {
-    /// The calling thread's heap (its whole reservation) is advised; `collapsedFirst`: the reservation's first
-    /// huge page, where the thread had already allocated, was made one huge page.
-    case advised(heap: Range<UInt>, collapsedFirst: Bool)
+    /// The calling thread's heap (its whole reservation) is advised.
+    case advised(heap: Range<UInt>)
     /// The thread allocates from the main heap, or from a mapping not shaped as a glibc thread heap: nothing done.
     case notAThreadHeap
     /// Not 64-bit Linux with glibc, transparent huge pages off (`never`) or not of ``hugePageSize``, the kernel's
@@ -56,8 +55,9 @@ extension HeapGrowth {
       guard let start = UnsafeMutableRawPointer(bitPattern: heap.reserved.lowerBound),
         madvise(start, Int(heap.reserved.count), MADV_HUGEPAGE) == 0
       else { return .unavailable }
-      let collapsed = heap.writable.count >= hugePageSize && madvise(start, Int(hugePageSize), madviseCollapse) == 0
-      return .advised(heap: heap.reserved, collapsedFirst: collapsed)
+      // Best effort: a kernel before 6.1 refuses the collapse, and the advice still holds for later faults.
+      if heap.writable.count >= hugePageSize { _ = madvise(start, Int(hugePageSize), madviseCollapse) }
+      return .advised(heap: heap.reserved)
     #else
       return .unavailable
     #endif

@@ -1,4 +1,5 @@
 import SystemSupport
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -73,12 +74,12 @@ import Testing
       onNewThread {
         let block = malloc(4096)!
         defer { free(block) }
-        inMainHeap = mappingLines().first { $0.range.contains(UInt(bitPattern: block)) }?.path == "[heap]"
+        inMainHeap = SmapsMapping.all().first { $0.range.contains(UInt(bitPattern: block)) }?.path == "[heap]"
         advice = HeapGrowth.adviseHugePagesForThisThread()
       }
       // Where THP is off or of another size, nothing may be advised.
-      let mode = firstLine(of: "/sys/kernel/mm/transparent_hugepage/enabled") ?? ""
-      let size = firstLine(of: "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size") ?? ""
+      let mode = kernelFileLines("/sys/kernel/mm/transparent_hugepage/enabled")?.first ?? ""
+      let size = kernelFileLines("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size")?.first ?? ""
       guard (mode.contains("[always]") || mode.contains("[madvise]")) && size == "2097152" else {
         #expect(advice == .unavailable)
         return
@@ -88,12 +89,12 @@ import Testing
         #expect(advice == .notAThreadHeap)
         return
       }
-      guard case .advised(let heap, _) = advice else {
+      guard case .advised(let heap) = advice else {
         Issue.record("expected the thread's heap to be advised, got \(advice)")
         return
       }
-      let flags = try #require(vmFlags(ofMappingAt: heap.lowerBound))
-      #expect(flags.contains("hg"))
+      let mapping = try #require(SmapsMapping.all().first { $0.range.lowerBound == heap.lowerBound })
+      #expect(mapping.flags.contains("hg"))
     #endif
   }
 }
@@ -113,60 +114,5 @@ import Testing
   private final class ThreadBody {
     let run: () -> Void
     init(_ run: @escaping () -> Void) { self.run = run }
-  }
-
-  /// A file's first line, without its newline.
-  private func firstLine(of path: String) -> String? {
-    guard let stream = fopen(path, "r") else { return nil }
-    defer { fclose(stream) }
-    var line: UnsafeMutablePointer<CChar>?
-    var capacity = 0
-    defer { free(line) }
-    guard getline(&line, &capacity, stream) > 0 else { return nil }
-    return String(cString: line!).trimmingSuffix("\n")
-  }
-
-  /// `/proc/self/maps` as (range, path) pairs.
-  private func mappingLines() -> [(range: Range<UInt>, path: String)] {
-    guard let stream = fopen("/proc/self/maps", "r") else { return [] }
-    defer { fclose(stream) }
-    var result: [(range: Range<UInt>, path: String)] = []
-    var line: UnsafeMutablePointer<CChar>?
-    var capacity = 0
-    while getline(&line, &capacity, stream) > 0 {
-      let text = String(cString: line!).trimmingSuffix("\n")
-      let fields = text.split(separator: " ", omittingEmptySubsequences: true)
-      let bounds = fields.first?.split(separator: "-") ?? []
-      guard bounds.count == 2, let start = UInt(bounds[0], radix: 16), let end = UInt(bounds[1], radix: 16) else { continue }
-      let path = fields.count > 5 ? String(fields[5]) : ""
-      result.append((start..<end, path))
-    }
-    free(line)
-    return result
-  }
-
-  /// The `VmFlags` of the mapping that starts at `start`, from `/proc/self/smaps`.
-  private func vmFlags(ofMappingAt start: UInt) -> [String]? {
-    guard let stream = fopen("/proc/self/smaps", "r") else { return nil }
-    defer { fclose(stream) }
-    var line: UnsafeMutablePointer<CChar>?
-    var capacity = 0
-    defer { free(line) }
-    let header = String(start, radix: 16) + "-"
-    var inMapping = false
-    while getline(&line, &capacity, stream) > 0 {
-      let text = String(cString: line!)
-      if text.hasPrefix(header) { inMapping = true }
-      if inMapping, text.hasPrefix("VmFlags:") {
-        return text.trimmingSuffix("\n").dropFirst("VmFlags:".count).split(separator: " ").map(String.init)
-      }
-    }
-    return nil
-  }
-
-  extension StringProtocol {
-    fileprivate func trimmingSuffix(_ suffix: String) -> String {
-      hasSuffix(suffix) ? String(dropLast(suffix.count)) : String(self)
-    }
   }
 #endif

@@ -140,22 +140,7 @@ import Testing
     guard let resolved = realpath(path, nil) else { return nil }
     let canonical = String(cString: resolved)
     free(resolved)
-    // A proc file reports no size: read line by line.
-    guard let stream = fopen("/proc/self/smaps", "r") else { return nil }
-    defer { fclose(stream) }
-    var buffer: UnsafeMutablePointer<CChar>?
-    var capacity = 0
-    defer { free(buffer) }
-    var total: Int?
-    var inMapping = false
-    while getline(&buffer, &capacity, stream) > 0, let buffer {
-      let line = String(cString: buffer)
-      if let first = line.first, first.isHexDigit, line.contains("-") {
-        inMapping = line.hasSuffix(" \(canonical)\n")
-      } else if inMapping, line.hasPrefix("Rss:") {
-        total = (total ?? 0) + (Int(line.split(separator: " ")[1]) ?? 0)
-      }
-    }
-    return total
+    let sizes = SmapsMapping.all().filter { $0.path == canonical }.map { $0.residentKilobytes ?? 0 }
+    return sizes.isEmpty ? nil : sizes.reduce(0, +)
   }
 }
