@@ -54,8 +54,8 @@ enum CanonicalEntry {
     return (contentStart..<contentEnd, contentEnd + 2)
   }
 
-  /// - Parameter shapes: the parsing's scratch and its recent shapes, which an equal shape shares.
-  static func parse(_ bytes: UnsafeRawBufferPointer, at start: Int, shapes: inout RecentShapes) -> Entry? {
+  /// - Parameter recent: the parsing's scratch, its recent shapes (which an equal shape shares) and dtype.
+  static func parse(_ bytes: UnsafeRawBufferPointer, at start: Int, recent: inout RecentParts) -> Entry? {
     var cursor = Cursor(bytes: bytes, position: start)
     guard cursor.literal(#"{"dtype":""#) else { return nil }
     let nameStart = cursor.position
@@ -64,17 +64,17 @@ enum CanonicalEntry {
       cursor.position += 1
     }
     guard cursor.position < bytes.count,
-      let dtype = DTypeNames.lookup(UnsafeRawBufferPointer(rebasing: bytes[nameStart..<cursor.position]))
+      let dtype = DTypeNames.lookup(UnsafeRawBufferPointer(rebasing: bytes[nameStart..<cursor.position]), recent: &recent.dtype)
     else { return nil }
     cursor.position += 1
     guard cursor.literal(#","shape":["#) else { return nil }
-    shapes.scratch.removeAll(keepingCapacity: true)
+    recent.scratch.removeAll(keepingCapacity: true)
     if cursor.literal("]") {
       // rank 0
     } else {
       while true {
         guard let dimension = cursor.integer() else { return nil }
-        shapes.scratch.append(Int(bitPattern: UInt(dimension)))
+        recent.scratch.append(Int(bitPattern: UInt(dimension)))
         if cursor.literal(",") { continue }
         guard cursor.literal("]") else { return nil }
         break
@@ -83,7 +83,7 @@ enum CanonicalEntry {
     guard cursor.literal(#","data_offsets":["#), let begin = cursor.integer(), cursor.literal(","),
       let end = cursor.integer(), cursor.literal("]}")
     else { return nil }
-    return Entry(dtype: dtype, shape: shapes.sharedScratch(), begin: begin, end: end, next: cursor.position)
+    return Entry(dtype: dtype, shape: recent.sharedScratch(), begin: begin, end: end, next: cursor.position)
   }
 
   private struct Cursor {
@@ -148,11 +148,14 @@ enum CanonicalEntry {
   }
 }
 
-/// The shapes a header's entries had lately: a checkpoint repeats a handful of shapes (a Qwen3-30B-A3B header's
-/// 18,867 entries have nine), so an entry shares an equal recent shape's storage instead of allocating its own.
-struct RecentShapes {
+/// The shapes and the dtype a header's entries had lately: a checkpoint repeats a handful of shapes (a
+/// Qwen3-30B-A3B header's 18,867 entries have nine), so an entry shares an equal recent shape's storage instead
+/// of allocating its own; and nearly always one dtype, tried first.
+struct RecentParts {
   /// Where the parser collects a shape's dimensions.
   var scratch: [Int] = []
+  /// The dtype the last entry named.
+  var dtype: DTypeNames.Match?
   private var recent: [[Int]] = []
   private var next = 0
   private static let kept = 8

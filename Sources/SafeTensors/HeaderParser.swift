@@ -41,7 +41,7 @@ struct HeaderParser {
   private var scanner: JSONScanner
   private let options: SafeTensorsReadOptions
   private let file: String
-  private var shapes = RecentShapes()
+  private var recent = RecentParts()
 
   /// - Parameter file: the path recorded in every entry.
   init(header: UnsafeRawBufferPointer, options: SafeTensorsReadOptions, file: String) {
@@ -141,7 +141,7 @@ struct HeaderParser {
 
   private mutating func parseEntry(name: String) throws(JSONError) -> (TensorInfo, RawOffsets) {
     scanner.skipWhitespace()
-    if let entry = CanonicalEntry.parse(scanner.bytes, at: scanner.position, shapes: &shapes) {
+    if let entry = CanonicalEntry.parse(scanner.bytes, at: scanner.position, recent: &recent) {
       scanner.position = entry.next
       return (TensorInfo(dtype: entry.dtype, shape: entry.shape), RawOffsets(begin: entry.begin, end: entry.end))
     }

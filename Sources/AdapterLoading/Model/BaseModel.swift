@@ -312,18 +312,40 @@ func isValidParameterName(_ key: String) -> Bool { dottedDepth(key) != nil }
 
 /// The number of dots in a valid parameter name (non-empty parts only), nil for an invalid one.
 func dottedDepth(_ key: String) -> Int? {
+  let dot = UInt8(ascii: ".")
   var key = key
   return key.withUTF8 { bytes -> Int? in
-    var previous = UInt8(ascii: ".")
+    guard let first = bytes.first, let last = bytes.last, first != dot, last != dot else { return nil }
     var dots = 0
-    for byte in bytes {
-      if byte == UInt8(ascii: ".") {
-        if previous == byte { return nil }
+    var position = 0
+    var previous: UInt8 = 0
+    #if _endian(little)
+      // Eight bytes a step (every name of a base is read here: 19k on a real-size MoE): a mask with 0x80 in
+      // each byte that is a dot; two dots side by side are adjacent bits eight apart.
+      let raw = UnsafeRawBufferPointer(bytes)
+      let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+      var lastWasDot: UInt64 = 0
+      while position + 8 <= bytes.count {
+        let word = raw.loadUnaligned(fromByteOffset: position, as: UInt64.self) ^ 0x2E2E_2E2E_2E2E_2E2E
+        let dotMask = ~(((word & low) &+ low) | word | low)
+        if dotMask & (dotMask >> 8 | lastWasDot) != 0 { return nil }
+        // The dots summed by a multiply (a byte each, 0 or 1): a portable build has no popcount instruction.
+        dots += Int(truncatingIfNeeded: ((dotMask >> 7) &* 0x0101_0101_0101_0101) >> 56)
+        lastWasDot = dotMask >> 56
+        position += 8
+      }
+      if lastWasDot != 0 { previous = dot }
+    #endif
+    while position < bytes.count {
+      let byte = bytes[position]
+      if byte == dot {
+        if previous == dot { return nil }
         dots += 1
       }
       previous = byte
+      position += 1
     }
-    return bytes.isEmpty || previous == UInt8(ascii: ".") ? nil : dots
+    return dots
   }
 }
 
