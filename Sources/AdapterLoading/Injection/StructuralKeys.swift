@@ -145,7 +145,11 @@ func removeAdapterName(from key: String, adapterName: String) -> String {
   }
   if let dot = endsWithName(bytes.endIndex) { return String(key[..<dot]) }
   guard let dot = endsWithName(lastDot) else { return key }
-  return String(key[..<dot]) + key[lastDot...]
+  // `append(contentsOf:)` of a substring: `String + Substring` is the generic operator, whose first use was
+  // instantiated at run time (a protocol-conformance scan of the whole executable).
+  var removed = String(key[..<dot])
+  removed.append(contentsOf: key[lastDot...])
+  return removed
 }
 
 /// ``removeAdapterName(from:adapterName:)`` with Swift's comparisons by characters: the definition, used

@@ -45,7 +45,12 @@ public struct PEFTRelease: Sendable, Hashable, Comparable, CustomStringConvertib
   public var description: String { "0.\(minor)" }
 
   /// The transformers release line this PEFT line runs with: `5.24` for 5.24.0.
-  public var transformersLine: String { transformersVersion.split(separator: ".").prefix(2).joined(separator: ".") }
+  public var transformersLine: String {
+    // Joined by hand: the generic `joined(separator:)` on a prefix of substrings was instantiated at run time,
+    // a protocol-conformance scan on every start (ArgumentParser lists the profiles).
+    let parts = transformersVersion.split(separator: ".")
+    return parts.count < 2 ? parts.first.map(String.init) ?? "" : String(parts[0]) + "." + String(parts[1])
+  }
 
   public static func < (lhs: PEFTRelease, rhs: PEFTRelease) -> Bool { lhs.minor < rhs.minor }
 

@@ -172,9 +172,17 @@ extension ExpertFusion {
   /// The MoE fusion described by transformers' converters (`….experts.*.<gate>.weight` +
   /// `….experts.*.<up>.weight` → `….experts.gate_up_proj`, `….experts.*.<down>.weight` → `down_proj`).
   init?(converters: [WeightTransform]) {
+    // On the UTF-8 bytes: `String.firstRange(of:)`'s first use instantiated the generic string algorithms
+    // (a protocol-conformance scan of the whole executable, on every check of a MoE model).
     func projection(_ pattern: String) -> String? {
-      guard let range = pattern.firstRange(of: "experts.*."), pattern.hasSuffix(".weight") else { return nil }
-      return String(pattern[range.upperBound...].dropLast(".weight".count))
+      let bytes = Array(pattern.utf8)
+      let marker = Array("experts.*.".utf8)
+      let suffix = Array(".weight".utf8)
+      guard bytes.count >= marker.count + suffix.count, bytes.suffix(suffix.count).elementsEqual(suffix),
+        let start = (0...(bytes.count - marker.count)).first(where: { bytes[$0..<$0 + marker.count].elementsEqual(marker) }),
+        start + marker.count <= bytes.count - suffix.count
+      else { return nil }
+      return String(decoding: bytes[(start + marker.count)..<(bytes.count - suffix.count)], as: UTF8.self)
     }
     var gate: String?
     var up: String?

@@ -127,12 +127,12 @@ struct TreeBuilder {
       let record = architecture.records.record(recordNodes[node])
       let name = String(names[node])
       if tree[node].children.count > 1 {
-        let ranks = Self.ranks(of: tree[node].children.map(\.name), record)
-        tree[node].children.sort { a, b in
-          let ra = ranks[a.name] ?? .infinity
-          let rb = ranks[b.name] ?? .infinity
-          return ra != rb ? ra < rb : Self.naturalPrecedes(a.name, b.name)
+        let children = tree[node].children
+        let ranks = Self.ranks(of: children.map { $0.name }, record)
+        let order = children.indices.sorted { a, b in
+          ranks[a] != ranks[b] ? ranks[a] < ranks[b] : Self.naturalPrecedes(children[a].name, children[b].name)
         }
+        tree[node].children = order.map { children[$0] }
       }
       if tree[node].tensors.count > 1 {
         tree[node].tensors.sort { Self.tensorPrecedes($0.name, $1.name, record) }
@@ -168,30 +168,26 @@ struct TreeBuilder {
   /// such as T5's gated `wi_0`/`wi_1` where the default config has `wi`) placed right after the last
   /// recorded sibling that comes before it by convention; without a record, the conventional order.
   /// Ties (indices, unknown names) fall back to natural order.
-  static func ranks(of names: [String], _ record: ModuleRecord?) -> [String: Double] {
+  /// One rank per name, in the order of `names` (an array: a `[String: Double]` here was the only one of its
+  /// type a check made, and instantiating it at run time scanned every protocol conformance of the executable).
+  static func ranks(of names: [String], _ record: ModuleRecord?) -> [Double] {
     let conventional = Architecture.conventionalRanks
     guard let record else {
-      var ranks: [String: Double] = [:]
-      for name in names { ranks[name] = conventional[name].map(Double.init) ?? .infinity }
-      return ranks
+      return names.map { conventional[$0].map(Double.init) ?? .infinity }
     }
-    var ranks: [String: Double] = [:]
     var recordedByConvention: [(conventional: Int, rank: Int)] = []
     for (i, child) in record.children.enumerated() {
       if let c = conventional[child] { recordedByConvention.append((c, i)) }
     }
-    for name in names {
+    return names.map { name in
       let key = isIndex(name) ? "*" : name
-      if let i = record.children.firstIndex(of: key) {
-        ranks[name] = Double(i)
-      } else if let c = conventional[name] {
-        let before = recordedByConvention.filter { $0.conventional < c }.map(\.rank).max()
-        ranks[name] = before.map { Double($0) + 0.5 } ?? -0.5
-      } else {
-        ranks[name] = Double(record.children.count)
+      if let i = record.children.firstIndex(of: key) { return Double(i) }
+      if let c = conventional[name] {
+        let before = recordedByConvention.filter { $0.conventional < c }.map { $0.rank }.max()
+        return before.map { Double($0) + 0.5 } ?? -0.5
       }
+      return Double(record.children.count)
     }
-    return ranks
   }
 
   static func tensorPrecedes(_ a: String, _ b: String, _ record: ModuleRecord?) -> Bool {

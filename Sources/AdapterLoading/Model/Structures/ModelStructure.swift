@@ -100,10 +100,12 @@ public struct ModuleRecord: Sendable, Hashable {
 
   /// The fully qualified Python class, as `type(module)` prints it.
   public func qualifiedClassName(module pythonModule: String) -> String {
-    if className.hasPrefix("~") { return pythonModule + "." + className.dropFirst() }
+    // Strings throughout: a `Substring` appended to a `String` went through the generic `append(contentsOf:)`,
+    // instantiated at run time on every check (a protocol-conformance scan of the whole executable).
+    if className.hasPrefix("~") { return pythonModule + "." + String(className.dropFirst()) }
     if className.hasPrefix("nn.") {
-      let name = className.dropFirst(3)
-      return "torch.nn.modules.\(Self.torchModules[String(name)] ?? "module").\(name)"
+      let name = String(className.dropFirst(3))
+      return "torch.nn.modules." + (Self.torchModules[name] ?? "module") + "." + name
     }
     return className
   }
