@@ -129,13 +129,13 @@ struct CheckCommand: AsyncParsableCommand {
       lowCPUMemUsage: lowCpuMemUsage)
     if allVersions {
       let rows = VersionCheck.rows(base: baseModel, adapter: adapter, context: context)
-      print(json ? JSONWriter(indent: 2).string(VersionCheck.json(rows)) : VersionCheck.table(rows))
+      StandardOutput.line(json ? JSONWriter(indent: 2).string(VersionCheck.json(rows)) : VersionCheck.table(rows))
       let worst = rows.map(\.status).max() ?? .clean
       if worst != .clean { throw ExitCode(ExitStatus.of(worst)) }
       return
     }
     let outcome = LoadSimulator.simulate(base: baseModel, adapter: adapter, context: context, profile: profile)
-    print(json ? JSONWriter(indent: 2).string(outcome.json) : outcome.text(verbose: verbose))
+    StandardOutput.line(json ? JSONWriter(indent: 2).string(outcome.json) : outcome.text(verbose: verbose))
     if outcome.status != .clean { throw ExitCode(ExitStatus.of(outcome.status)) }
   }
 }
