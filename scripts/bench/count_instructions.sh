@@ -17,7 +17,11 @@ command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgri
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 strip --strip-debug "$binary" -o "$work/$(basename "$binary")"
-valgrind --tool=callgrind --callgrind-out-file="$work/out" "$work/$(basename "$binary")" "$@" >/dev/null 2>"$work/log" || true
+status=0
+valgrind --tool=callgrind --callgrind-out-file="$work/out" "$work/$(basename "$binary")" "$@" >/dev/null 2>"$work/log" || status=$?
+# The command's own messages (a count of a command that failed early measures little).
+grep -v '^==[0-9]*==' "$work/log" >&2 || true
+echo "exit status $status"
 grep -E "Collected" "$work/log" | sed 's/^==[0-9]*== *//'
 demangle() { if command -v swift >/dev/null; then swift demangle --simplified; else cat; fi; }
 callgrind_annotate "$work/out" 2>/dev/null | grep -E '^ *[0-9,]+ \(' | head -n "$((top + 1))" | demangle | cut -c1-160

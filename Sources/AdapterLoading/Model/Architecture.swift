@@ -178,11 +178,11 @@ extension ExpertFusion {
       let bytes = Array(pattern.utf8)
       let marker = Array("experts.*.".utf8)
       let suffix = Array(".weight".utf8)
-      guard bytes.count >= marker.count + suffix.count, bytes.suffix(suffix.count).elementsEqual(suffix),
-        let start = (0...(bytes.count - marker.count)).first(where: { bytes[$0..<$0 + marker.count].elementsEqual(marker) }),
-        start + marker.count <= bytes.count - suffix.count
+      guard bytes.count >= max(marker.count, suffix.count), bytes.suffix(suffix.count).elementsEqual(suffix),
+        let start = (0...(bytes.count - marker.count)).first(where: { bytes[$0..<$0 + marker.count].elementsEqual(marker) })
       else { return nil }
-      return String(decoding: bytes[(start + marker.count)..<(bytes.count - suffix.count)], as: UTF8.self)
+      // What follows the marker, less the suffix's length (nothing when shorter).
+      return String(decoding: bytes[(start + marker.count)...].dropLast(suffix.count), as: UTF8.self)
     }
     var gate: String?
     var up: String?
