@@ -110,7 +110,7 @@ struct ExpertFuser {
     guard bytes.count > 16, Self.bytes(bytes, 0..<bytes.count, endWith: Self.weightSuffix) else { return nil }
     var end = bytes.count - Self.weightSuffix.count
     // The projection and `experts` are compared where they must end, right after a dot, rather than found by
-    // scanning back for that dot (those scans were a third of this on a 19k-tensor MoE checkpoint).
+    // scanning back for that dot (those scans were two fifths of this on a 19k-tensor MoE checkpoint).
     guard
       let projection = projections.firstIndex(where: { candidate in
         let start = end - candidate.bytes.count
