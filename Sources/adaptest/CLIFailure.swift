@@ -46,5 +46,10 @@ struct StandardError: TextOutputStream {
 /// print it, and that cast's first use scanned every protocol conformance of the executable (about as long as
 /// the rest of printing the answer).
 enum StandardOutput {
-  static func line(_ text: String) { FileDescriptor.write(1, text: text + "\n") }
+  static func line(_ text: String) {
+    // One copy of the answer's bytes (a `--verbose` answer lists every key), its newline appended to that copy.
+    var bytes = Array(text.utf8)
+    bytes.append(UInt8(ascii: "\n"))
+    _ = FileDescriptor.writeAll(1, bytes)
+  }
 }
