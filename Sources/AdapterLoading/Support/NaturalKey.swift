@@ -16,8 +16,11 @@ enum NaturalKey {
   private static let dot = UInt8(ascii: ".")
 
   private static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
-    var i = 0
-    var j = 0
+    // The parts before the first byte that differs are the same in both names, so they compare equal:
+    // start at the part holding that byte (names share long prefixes, `base_model.model.model.layers.`,
+    // and comparing those part by part was nine tenths of sorting a MoE adapter's LoRA keys).
+    var i = startOfDifferingPart(a, b)
+    var j = i
     while true {
       let aEnd = partEnd(a, from: i)
       let bEnd = partEnd(b, from: j)
@@ -30,6 +33,33 @@ enum NaturalKey {
       i = aEnd + 1
       j = bEnd + 1
     }
+  }
+
+  /// Where the part holding the first byte at which `a` and `b` differ starts (in both: the bytes before it
+  /// are equal); where the last part of the shorter starts when one is a prefix of the other.
+  static func startOfDifferingPart(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+    let common = min(a.count, b.count)
+    guard common > 0, let p = a.baseAddress, let q = b.baseAddress else { return 0 }
+    var first = 0
+    // Eight bytes a step: the lowest differing byte of two little-endian words is their XOR's lowest set byte.
+    while first + 8 <= common {
+      let x = UnsafeRawPointer(p + first).loadUnaligned(as: UInt64.self)
+      let y = UnsafeRawPointer(q + first).loadUnaligned(as: UInt64.self)
+      if x != y {
+        first += (x ^ y).littleEndian.trailingZeroBitCount / 8
+        return partStart(a, before: first)
+      }
+      first += 8
+    }
+    while first < common && p[first] == q[first] { first += 1 }
+    return partStart(a, before: first)
+  }
+
+  /// One past the last dot before `end`, else 0.
+  private static func partStart(_ bytes: UnsafeBufferPointer<UInt8>, before end: Int) -> Int {
+    var start = end
+    while start > 0 && bytes[start - 1] != dot { start -= 1 }
+    return start
   }
 
   private static func partEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
