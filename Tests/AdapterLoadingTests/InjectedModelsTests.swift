@@ -112,3 +112,23 @@ struct InjectedModelsTests {
     #expect(first.model?.options.accumulatesTargetedModuleNames == false)
   }
 }
+
+/// The kept keys read both prefix lists from one walk of the tree: they must be the two lists walked apart.
+@Suite("Tuner key prefixes")
+struct TunerKeyPrefixTests {
+  @Test("one walk gives the named and the every-adapter lists", arguments: ["default", "other", "absent"])
+  func oneWalk(_ name: String) throws {
+    var warnings: [PythonWarning] = []
+    // Two adapters with different targets, one with a modules_to_save wrapper and one with a bias-free
+    // adapter dict: containers holding one adapter, both, or neither.
+    var model = try PeftModel(
+      base: try Build.base(), config: try Build.lora(["q_proj", "v_proj"], extra: ["modules_to_save": .array([.string("lm_head")])]),
+      warnings: &warnings)
+    try model.addAdapter("other", config: try Build.lora(["v_proj", "o_proj"]), warnings: &warnings)
+    let lists = model.tunerKeyPrefixLists(adapterName: name)
+    #expect(lists.own == model.tunerKeyPrefixList(adapterName: name))
+    #expect(lists.every == model.tunerKeyPrefixList())
+    // The lists are not trivially equal: the named one narrows containers to the adapter's entry.
+    #expect(!lists.every.isEmpty && lists.own != lists.every)
+  }
+}

@@ -14,6 +14,36 @@ extension PeftModel {
   /// from, without hashing each prefix into a set first.
   func tunerKeyPrefixList(adapterName: String? = nil) -> [String] {
     var prefixes: [String] = []
+    forEachTunerKeyPrefix { prefix, adapterDict in
+      if let adapterName, let adapterDict {
+        if Self.holds(adapterDict, adapterName) { prefixes.append(prefix + "." + adapterName) }
+      } else {
+        prefixes.append(prefix)
+      }
+    }
+    return prefixes
+  }
+
+  /// ``tunerKeyPrefixList(adapterName:)`` for `adapterName` and for every adapter, from one walk of the tree
+  /// (a load's keys need both; the walk and its path strings were a quarter of building a Llama-3-70B
+  /// PEFT model, twice over).
+  func tunerKeyPrefixLists(adapterName: String) -> (own: [String], every: [String]) {
+    var own: [String] = []
+    var every: [String] = []
+    forEachTunerKeyPrefix { prefix, adapterDict in
+      every.append(prefix)
+      if let adapterDict {
+        if Self.holds(adapterDict, adapterName) { own.append(prefix + "." + adapterName) }
+      } else {
+        own.append(prefix)
+      }
+    }
+    return (own, every)
+  }
+
+  /// Every key prefix of the PEFT method's tensors, with the module when it is an adapter-keyed container
+  /// (whose prefix a named list narrows to the adapter's entry).
+  private func forEachTunerKeyPrefix(_ body: (_ prefix: String, _ adapterDict: Module?) -> Void) {
     var auxiliary: [String] = []
     let structural = tree.namedModules { module in
       switch module.kind {
@@ -22,41 +52,33 @@ extension PeftModel {
       }
     }
     for (name, node) in structural {
-      let module = tree[node]
-      switch module.kind {
+      switch tree[node].kind {
       case .modulesToSaveWrapper, .trainableTokensWrapper:
         auxiliary.append(name)
       case .tunerModel:
-        prefixes += attributePrefixes(node, path: name, adapterName: adapterName)
+        forEachAttributePrefix(node, path: name, body)
       case .tunerLayer:
-        if !Self.isUnder(name, auxiliary) {
-          prefixes += attributePrefixes(node, path: name, adapterName: adapterName)
-        }
+        if !Self.isUnder(name, auxiliary) { forEachAttributePrefix(node, path: name, body) }
       default:
         break
       }
     }
-    return prefixes
   }
 
-  private func attributePrefixes(_ node: Int, path: String, adapterName: String?) -> [String] {
+  private func forEachAttributePrefix(_ node: Int, path: String, _ body: (String, Module?) -> Void) {
     let module = tree[node]
-    var result: [String] = []
     for child in module.children where child.name != "base_layer" && child.name != "model" {
-      let prefix = ModuleTree.path(path, child.name)
       let childModule = tree[child.node]
-      if let adapterName, childModule.kind.isAdapterDict {
-        if childModule.child(adapterName) != nil || childModule.tensors.contains(where: { $0.name == adapterName }) {
-          result.append(prefix + "." + adapterName)
-        }
-      } else {
-        result.append(prefix)
-      }
+      body(ModuleTree.path(path, child.name), childModule.kind.isAdapterDict ? childModule : nil)
     }
     for tensor in module.tensors {
-      result.append(ModuleTree.path(path, tensor.name))
+      body(ModuleTree.path(path, tensor.name), nil)
     }
-    return result
+  }
+
+  /// Whether an adapter-keyed container holds `adapterName`'s entry.
+  private static func holds(_ adapterDict: Module, _ adapterName: String) -> Bool {
+    adapterDict.child(adapterName) != nil || adapterDict.tensors.contains(where: { $0.name == adapterName })
   }
 
   static func isUnder(_ name: String, _ prefixes: [String]) -> Bool {

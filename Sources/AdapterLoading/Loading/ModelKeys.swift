@@ -28,9 +28,15 @@ struct ModelKeys: Sendable {
     entries = model.tree.stateDictEntries()
     stateDict = StateDict(uniqueEntries: entries)
     self.adapterName = adapterName
-    prefixes = withPrefixes ? PrefixSet(model.tunerKeyPrefixList(adapterName: adapterName)) : nil
+    switch (withPrefixes, withEveryAdaptersPrefixes) {
+    case (true, true):
+      let lists = model.tunerKeyPrefixLists(adapterName: adapterName)
+      (prefixes, allAdaptersPrefixes) = (PrefixSet(lists.own), PrefixSet(lists.every))
+    case (true, false): (prefixes, allAdaptersPrefixes) = (PrefixSet(model.tunerKeyPrefixList(adapterName: adapterName)), nil)
+    case (false, true): (prefixes, allAdaptersPrefixes) = (nil, PrefixSet(model.tunerKeyPrefixList()))
+    case (false, false): (prefixes, allAdaptersPrefixes) = (nil, nil)
+    }
     loadMappings = withPrefixes ? Locked([:]) : nil
-    allAdaptersPrefixes = withEveryAdaptersPrefixes ? PrefixSet(model.tunerKeyPrefixList()) : nil
   }
 
   /// The prefixes of the adapter's own tensors in `model`, the model these keys were read from.
