@@ -5,6 +5,16 @@ struct RecordTrie: Sendable, Hashable {
     /// Keyed by substrings so that walking a checkpoint's names looks children up without copying them.
     var children: [Substring: Int] = [:]
     var record: ModuleRecord?
+    /// The `*` child, and whether some child is named by digits: an index is then looked up by `*` alone
+    /// (three of a layer key's parts are indices or under one).
+    var star: Int?
+    var hasIndexChild = false
+    /// This node's name, and its children by a hash of their names' bytes: making and hashing a `Substring`
+    /// per part was most of walking a name. An ASCII name is its own normal form, so its bytes compare as the
+    /// strings do; a node with a child of other bytes, or two whose hashes collide, is searched by `children`.
+    var name: [UInt8] = []
+    var byBytes: [UInt64: Int] = [:]
+    var searchedByBytes = true
   }
 
   private(set) var nodes: [Node] = [Node()]
@@ -30,10 +40,7 @@ struct RecordTrie: Sendable, Hashable {
     while let (s, t) = stack.popLast() {
       nodes[t].record = other.nodes[s].record
       for (name, child) in other.nodes[s].children {
-        let created = nodes.count
-        nodes.append(Node())
-        nodes[t].children[name] = created
-        stack.append((child, created))
+        stack.append((child, addChild(name, to: t)))
       }
     }
   }
@@ -41,24 +48,58 @@ struct RecordTrie: Sendable, Hashable {
   private mutating func insert(_ parts: [Substring]) -> Int {
     var node = Self.root
     for part in parts {
-      if let next = nodes[node].children[part] {
-        node = next
-      } else {
-        nodes.append(Node())
-        nodes[node].children[part] = nodes.count - 1
-        node = nodes.count - 1
-      }
+      node = nodes[node].children[part] ?? addChild(part, to: node)
     }
     return node
+  }
+
+  private mutating func addChild(_ name: Substring, to parent: Int) -> Int {
+    let created = nodes.count
+    nodes.append(Node(name: Array(name.utf8)))
+    nodes[parent].children[name] = created
+    if name == "*" { nodes[parent].star = created }
+    if isIndex(name) { nodes[parent].hasIndexChild = true }
+    let isASCII = name.utf8.allSatisfy { $0 < 0x80 }
+    if !isASCII || nodes[parent].byBytes.updateValue(created, forKey: Self.hash(nodes[created].name[...])) != nil {
+      nodes[parent].searchedByBytes = false
+    }
+    return created
+  }
+
+  /// FNV-1a over a name's bytes.
+  private static func hash(_ bytes: some Sequence<UInt8>) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+    return h
   }
 
   /// The node for a child named `name` (an index matches `*`), if recorded.
   func child(_ node: Int?, _ name: Substring) -> Int? {
     guard let node else { return nil }
-    let children = nodes[node].children
-    if let hit = children[name] { return hit }
-    if isIndex(name) { return children["*"] }
-    return nil
+    if let found = name.utf8.withContiguousStorageIfAvailable({ child(node, bytes: $0, name) }) { return found }
+    let index = isIndex(name)
+    if index && !nodes[node].hasIndexChild { return nodes[node].star }
+    if let hit = nodes[node].children[name] { return hit }
+    return index ? nodes[node].star : nil
+  }
+
+  /// ``child(_:_:)`` on the name's bytes; `name` is made only when the node must be searched by strings.
+  private func child(_ node: Int, bytes: UnsafeBufferPointer<UInt8>, _ name: @autoclosure () -> Substring) -> Int? {
+    var index = !bytes.isEmpty
+    var ascii = true
+    for b in bytes {
+      if b < 0x30 || b > 0x39 { index = false }
+      if b >= 0x80 { ascii = false }
+    }
+    if index && !nodes[node].hasIndexChild { return nodes[node].star }
+    let hit: Int?
+    if ascii && nodes[node].searchedByBytes {
+      let found = nodes[node].byBytes[Self.hash(bytes)]
+      hit = found.flatMap { nodes[$0].name.elementsEqual(bytes) ? $0 : nil }
+    } else {
+      hit = nodes[node].children[name()]
+    }
+    return hit ?? (index ? nodes[node].star : nil)
   }
 
   func record(_ node: Int?) -> ModuleRecord? { node.flatMap { nodes[$0].record } }
@@ -68,6 +109,23 @@ struct RecordTrie: Sendable, Hashable {
   func node(at path: Substring, from start: Int = Self.root) -> Int? {
     var node: Int? = start
     if path.isEmpty { return node }
+    let walked = path.utf8.withContiguousStorageIfAvailable { bytes -> Int? in
+      var node = start
+      var partStart = 0
+      for end in 0...bytes.count where end == bytes.count || bytes[end] == UInt8(ascii: ".") {
+        let part = UnsafeBufferPointer(rebasing: bytes[partStart..<end])
+        let utf8 = path.utf8
+        // The part as a substring only when the node must be searched by strings.
+        guard
+          let next = child(
+            node, bytes: part, path[utf8.index(utf8.startIndex, offsetBy: partStart)..<utf8.index(utf8.startIndex, offsetBy: end)])
+        else { return nil }
+        node = next
+        partStart = end + 1
+      }
+      return node
+    }
+    if let walked { return walked }
     var rest = path
     while let dot = rest.utf8.firstIndex(of: UInt8(ascii: ".")) {
       node = child(node, rest[..<dot])
