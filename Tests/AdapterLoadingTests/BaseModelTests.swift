@@ -126,6 +126,29 @@ struct BaseModelTests {
     }
   }
 
+  @Test("sorted runs of ASCII keys and keys with other bytes build every module once, each where its keys put it")
+  func asciiAndOtherKeysInterleaved() throws {
+    var rng = SeededGenerator(seed: 0xA5C1_1DEE)
+    let parts = ["model", "layers", "0", "1", "10", "mlp", "up", "é", "x\u{301}", "w"]
+    var keys: Set<String> = []
+    while keys.count < 400 {
+      let depth = 1 + Int(rng.next() % 5)
+      keys.insert((0..<depth).map { _ in parts[Int(rng.next() % UInt64(parts.count))] }.joined(separator: ".") + ".weight")
+    }
+    // Sorted by bytes: runs sharing long paths, ASCII keys next to ones with other bytes.
+    let ordered = keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+    let model = try Build.custom(ordered.map { ($0, [2, 2]) }, config: [("model_type", .string("acme_lm"))])
+    #expect(Set(model.stateDict.entries.map { Array($0.key.utf8) }) == Set(ordered.map { Array($0.utf8) }))
+    // Every module is a dotted prefix of some key, built once.
+    var prefixes: Set<[UInt8]> = []
+    for key in ordered {
+      let bytes = Array(key.utf8)
+      for (i, b) in bytes.enumerated() where b == UInt8(ascii: ".") { prefixes.insert(Array(bytes[..<i])) }
+    }
+    let modules = model.tree.namedModules().map { Array($0.name.utf8) }.filter { !$0.isEmpty }
+    #expect(modules.count == prefixes.count && Set(modules) == prefixes)
+  }
+
   @Test("keys whose dots carry combining marks stay distinct, and each is found where it was built")
   func combiningMarksNearDots() throws {
     let keys = [
@@ -145,7 +168,7 @@ struct BaseModelTests {
   func expertSlotsAreATable(seed: UInt64) {
     var generator = SeededGenerator(seed: seed)
     var slots = ExpertSlots(capacity: 8)
-    var table: [Int: TensorInfo] = [:]
+    var table: [Int: Int] = [:]
     for step in 0..<2_000 {
       let expert =
         switch Int.random(in: 0..<10, using: &generator) {
@@ -153,9 +176,8 @@ struct BaseModelTests {
         case 1: Int.random(in: 100..<400, using: &generator)
         default: Int.random(in: 0..<160, using: &generator)
         }
-      let info = TensorInfo(dtype: .f32, shape: [step])
-      slots.set(info, at: expert)
-      table[expert] = info
+      slots.set(step, at: expert)
+      table[expert] = step
       #expect(slots.count == table.count)
     }
     for expert in Array(table.keys) + Array(0..<500) + [999_999_999] {

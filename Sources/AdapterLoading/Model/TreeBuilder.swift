@@ -30,11 +30,13 @@ struct TreeBuilder {
   var vocabularyRows: Int?
   /// Modules the records do not describe under a recorded parent (config variants), for notes.
   private(set) var unrecordedModules = 0
-  /// The previous key's parts and the module each reaches: checkpoints list keys sorted, so a key's path
-  /// mostly repeats the previous one's (`model.layers.17.self_attn.`), and its parts are compared with
-  /// those instead of hashed and looked up again (inserting keys was a tenth of a Llama-3-70B-shaped check,
-  /// its child lookups half of that).
-  private var previousPath: [(name: Substring, node: Int)] = []
+  /// The previous ASCII key's bytes, and where each of its module parts ends (its dot) with the module it
+  /// reaches: checkpoints list keys sorted, so a key's path mostly repeats the previous one's
+  /// (`model.layers.17.self_attn.`); the parts before the first byte that differs are that key's modules,
+  /// and only the rest is looked up (inserting keys was a tenth of a Llama-3-70B-shaped check, its child
+  /// lookups half of that, then walking each part as a `Substring` most of the rest).
+  private var previousKey: [UInt8] = []
+  private var previousParts: [(end: Int, node: Int)] = []
 
   /// Names compare by their bytes, as Python's do: `Substring` equality is canonical equivalence,
   /// which would merge an NFC and an NFD spelling of one name into one module.
@@ -64,43 +66,60 @@ struct TreeBuilder {
     guard isValidParameterName(key) else {
       throw BaseModelError(source: source, subject: key, detail: "not a valid parameter name")
     }
-    var node = tree.root
-    var parts = key[...]
-    var depth = 0
-    var onPreviousPath = true
-    // Parts split where every other walk of a path splits (`firstDot`, which ``ModuleTree/module(at:)`` and
-    // torch's load use), so what is built here is found there.
-    while let dot = parts.firstDot() {
-      let name = parts[..<dot]
-      if onPreviousPath, depth < previousPath.count, Self.sameBytes(previousPath[depth].name, name) {
-        node = previousPath[depth].node
-      } else {
-        onPreviousPath = false
-        node = child(of: node, named: name)
-        if depth < previousPath.count { previousPath[depth] = (name, node) } else { previousPath.append((name, node)) }
-      }
-      depth += 1
-      // After a dot that is a character of its own, its next byte starts the next character.
-      parts = parts[parts.utf8.index(after: dot)...]
-    }
-    previousPath.removeSubrange(depth...)
-    let tensor = ModuleTensor(name: String(parts), info: info, tiedTo: tiedTo)
-    let slot = ChildKey(parent: node, name: parts)
+    let node =
+      key.utf8.withContiguousStorageIfAvailable { bytes in bytes.allSatisfy { $0 < 0x80 } ? module(ofASCII: key, bytes) : nil }
+      ?? nil
+    let (parent, tensorName) = node ?? module(of: key)
+    let tensor = ModuleTensor(name: String(tensorName), info: info, tiedTo: tiedTo)
+    let slot = ChildKey(parent: parent, name: tensorName)
     if let existing = tensorIndex[slot] {
-      tree[node].tensors[existing] = tensor
+      tree[parent].tensors[existing] = tensor
     } else {
-      tensorIndex[slot] = tree[node].tensors.count
-      tree[node].tensors.append(tensor)
+      tensorIndex[slot] = tree[parent].tensors.count
+      tree[parent].tensors.append(tensor)
     }
   }
 
-  private static func sameBytes(_ a: Substring, _ b: Substring) -> Bool {
-    let compared = a.utf8.withContiguousStorageIfAvailable { x in
-      b.utf8.withContiguousStorageIfAvailable { y in
-        x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
-      }
+  /// The module holding an ASCII key's tensor (made as needed), and the tensor's name. One byte is one
+  /// character, so the parts are split at every dot, as ``Substring/firstDot()`` splits them.
+  private mutating func module(ofASCII key: String, _ bytes: UnsafeBufferPointer<UInt8>) -> (Int, Substring) {
+    var common = 0
+    let shorter = min(bytes.count, previousKey.count)
+    while common < shorter && bytes[common] == previousKey[common] { common += 1 }
+    var node = tree.root
+    var depth = 0
+    // The previous key's parts whose dot comes before the first differing byte are this key's too.
+    while depth < previousParts.count && previousParts[depth].end < common {
+      node = previousParts[depth].node
+      depth += 1
     }
-    return (compared ?? nil) ?? a.utf8.elementsEqual(b.utf8)
+    previousParts.removeSubrange(depth...)
+    var start = depth == 0 ? 0 : previousParts[depth - 1].end + 1
+    let utf8 = key.utf8
+    for end in start..<bytes.count where bytes[end] == UInt8(ascii: ".") {
+      node = child(of: node, named: key[utf8.index(utf8.startIndex, offsetBy: start)..<utf8.index(utf8.startIndex, offsetBy: end)])
+      previousParts.append((end, node))
+      start = end + 1
+    }
+    previousKey.removeAll(keepingCapacity: true)
+    previousKey.append(contentsOf: bytes)
+    return (node, key[utf8.index(utf8.startIndex, offsetBy: start)...])
+  }
+
+  /// ``module(ofASCII:_:)`` for any key, its parts split by characters (`firstDot`, which
+  /// ``ModuleTree/module(at:)`` and torch's load use, so what is built here is found there).
+  private mutating func module(of key: String) -> (Int, Substring) {
+    var node = tree.root
+    var parts = key[...]
+    while let dot = parts.firstDot() {
+      node = child(of: node, named: parts[..<dot])
+      // After a dot that is a character of its own, its next byte starts the next character.
+      parts = parts[parts.utf8.index(after: dot)...]
+    }
+    // The next ASCII key shares no parts with this one by bytes.
+    previousKey.removeAll(keepingCapacity: true)
+    previousParts.removeAll(keepingCapacity: true)
+    return (node, parts)
   }
 
   private mutating func child(of parent: Int, named name: Substring) -> Int {
