@@ -78,3 +78,45 @@ struct ByteSearchTests {
     }
   }
 }
+
+/// One pass for many needles answers, needle by needle, what a search for each answers.
+@Suite("ByteSearch, many needles at once")
+struct ByteSearchManyNeedlesTests {
+  static func plain(_ bytes: [UInt8], _ needle: [UInt8]) -> Bool {
+    needle.isEmpty
+      || (needle.count <= bytes.count
+        && (0...(bytes.count - needle.count)).contains { bytes[$0..<$0 + needle.count].elementsEqual(needle) })
+  }
+
+  @Test(arguments: ByteSearchTests.texts)
+  func shortTexts(text: String) {
+    let bytes = Array(text.utf8)
+    let needles = ["", ".", "..", "weight", "LayerNorm.gamma", ".weight_g", "層", "q_proj.weight", text, text + "x", "a"]
+      .map { Array($0.utf8) }
+    let found = bytes.withUnsafeBufferPointer { ByteSearch.occurring(needles, in: $0) }
+    #expect(found == needles.map { Self.plain(bytes, $0) }, "\(text)")
+  }
+
+  /// Long texts on a small alphabet, groups of up to a dozen needles, repeated and overlapping, found near
+  /// the edges of the 16-byte steps and past the last one.
+  @Test(arguments: [1, 2, 3])
+  func longTexts(seed: UInt64) {
+    var generator = SeededGenerator(seed: seed)
+    let alphabet = Array("ab._g".utf8)
+    for length in [0, 1, 2, 15, 16, 17, 18, 33, 1_001] {
+      let bytes = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
+      for _ in 0..<60 {
+        let needles = (0..<Int.random(in: 0...12, using: &generator)).map { _ -> [UInt8] in
+          if !bytes.isEmpty && Bool.random(using: &generator) {
+            let count = Int.random(in: 1...min(9, bytes.count), using: &generator)
+            let start = Int.random(in: 0...(bytes.count - count), using: &generator)
+            return Array(bytes[start..<start + count])
+          }
+          return (0..<Int.random(in: 0...9, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+        }
+        let found = bytes.withUnsafeBufferPointer { ByteSearch.occurring(needles, in: $0) }
+        #expect(found == needles.map { Self.plain(bytes, $0) }, "\(length) \(needles)")
+      }
+    }
+  }
+}
