@@ -237,22 +237,29 @@ public struct ModuleTree: Hashable, Sendable {
   /// walk is built so.
   static func path(_ parent: String, _ child: String, separator: Bool = true) -> String {
     if parent.isEmpty { return child }
-    var path = ""
-    path.reserveCapacity(parent.utf8.count + child.utf8.count + 1)
-    path += parent
-    if separator { path += "." }
-    path += child
-    return path
+    return concatenated(parent, separator ? UInt8(ascii: ".") : nil, child, nil)
   }
 
   /// `prefix + child + "."`, in one allocation.
   static func childPrefix(_ prefix: String, _ child: String) -> String {
-    var path = ""
-    path.reserveCapacity(prefix.utf8.count + child.utf8.count + 1)
-    path += prefix
-    path += child
-    path += "."
-    return path
+    concatenated(prefix, nil, child, UInt8(ascii: "."))
+  }
+
+  /// `a`, then `between` if any, `b`, then `after` if any: the bytes copied whole into the string's one
+  /// allocation (reserving, then appending each part was most of listing a model's keys).
+  private static func concatenated(_ a: String, _ between: UInt8?, _ b: String, _ after: UInt8?) -> String {
+    a.withUTF8Bytes { x in
+      b.withUTF8Bytes { y in
+        let count = x.count + y.count + (between == nil ? 0 : 1) + (after == nil ? 0 : 1)
+        return String(unsafeUninitializedCapacity: count) { buffer in
+          var at = buffer.initialize(fromContentsOf: x)
+          if let between { buffer[at] = between; at += 1 }
+          at = buffer[at...].initialize(fromContentsOf: y)
+          if let after { buffer[at] = after; at += 1 }
+          return at
+        }
+      }
+    }
   }
 
   /// ``namedModules(from:removeDuplicates:)`` (deduplicated, from the root) with only the modules
