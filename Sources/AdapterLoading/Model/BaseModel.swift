@@ -130,8 +130,7 @@ public struct BaseModel: Sendable, Hashable {
     var result = keys
     // Renaming by renaming (each key still goes through all of them in order): a `KeyRenaming` copied
     // out of the array once per key and renaming was a third of this on 19k-tensor checkpoints.
-    let literals = renamings.flatMap(\.searchedLiterals)
-    var joined = JoinedKeys(result, searching: literals)
+    var joined = JoinedKeys(result)
     for renaming in renamings where renaming.mayMatchAny(of: joined) {
       var renamedAny = false
       for i in result.indices {
@@ -141,7 +140,7 @@ public struct BaseModel: Sendable, Hashable {
         }
       }
       // The next renaming sees the keys as this one left them.
-      if renamedAny { joined = JoinedKeys(result, searching: literals) }
+      if renamedAny { joined = JoinedKeys(result) }
     }
     for (entry, after) in zip(keys, result) where after.key != entry.key {
       if count == 0 { example = "\(entry.key) → \(after.key)" }

@@ -30,57 +30,6 @@ package enum ByteSearch {
     return false
   }
 
-  /// Which of `needles` occur in `haystack`, read once for all of them (an empty needle is everywhere):
-  /// transformers' renamings are ruled out by literals searched in a MoE base's megabyte of joined keys, and
-  /// a search per literal read it six times. Candidates are where some needle's last two bytes stand, 16
-  /// positions a step, as in ``contains(_:_:)``.
-  package static func occurring(_ needles: [[UInt8]], in haystack: UnsafeBufferPointer<UInt8>) -> [Bool] {
-    var found = needles.map(\.isEmpty)
-    guard let base = haystack.baseAddress else { return found }
-    // The needles still looked for by their last two bytes (each repeated in 16 lanes) and where those start.
-    var pairs: [(needle: Int, a: SIMD16<UInt8>, b: SIMD16<UInt8>, anchor: Int)] = []
-    for (i, needle) in needles.enumerated() where !needle.isEmpty && needle.count <= haystack.count {
-      if needle.count == 1 {
-        found[i] = memchr(base, Int32(needle[0]), haystack.count) != nil
-      } else {
-        let anchor = needle.count - 2
-        pairs.append((i, SIMD16(repeating: needle[anchor]), SIMD16(repeating: needle[anchor + 1]), anchor))
-      }
-    }
-    /// Marks found, and stops looking for, every needle a whole occurrence of which ends its pair at `position`.
-    func confirm(at position: Int) {
-      for k in pairs.indices.reversed() {
-        let (needle, a, b, anchor) = pairs[k]
-        let start = position - anchor
-        if start >= 0, base[position] == a[0], base[position + 1] == b[0],
-          memcmp(base + start, needles[needle], needles[needle].count) == 0
-        {
-          found[needle] = true
-          pairs.remove(at: k)
-        }
-      }
-    }
-    let end = haystack.count - 2
-    var p = 0
-    let raw = UnsafeRawPointer(base)
-    // 16 positions a step: bytes p ..< p + 17 are read, all at most `end + 1`.
-    while p + 15 <= end && !pairs.isEmpty {
-      let here = raw.loadUnaligned(fromByteOffset: p, as: SIMD16<UInt8>.self)
-      let next = raw.loadUnaligned(fromByteOffset: p + 1, as: SIMD16<UInt8>.self)
-      var hits = SIMDMask<SIMD16<Int8>>(repeating: false)
-      for pair in pairs { hits .|= (here .== pair.a) .& (next .== pair.b) }
-      if any(hits) {
-        for lane in 0..<16 where hits[lane] { confirm(at: p + lane) }
-      }
-      p += 16
-    }
-    while p <= end && !pairs.isEmpty {
-      confirm(at: p)
-      p += 1
-    }
-    return found
-  }
-
   /// The first position `p` in `from...through` where `bytes[p] == a` and `bytes[p + 1] == b`
   /// (`through + 1 < bytes.count`).
   private static func pair(

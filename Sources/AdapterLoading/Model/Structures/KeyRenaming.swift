@@ -34,9 +34,6 @@ struct KeyRenaming: Sendable, Hashable {
   /// `requiredLiterals` as UTF-8, searched in every key.
   private var literalBytes: [[UInt8]]?
 
-  /// The literals ``mayMatchAny(of:)`` looks for, to search for all renamings' at once (``JoinedKeys``).
-  var searchedLiterals: [[UInt8]] { literalBytes ?? [] }
-
   /// Whether some key in `keys` may match: `false` only when no key holds any of the literals every match
   /// contains. transformers' legacy renamings apply to almost no checkpoint, and one search through all the
   /// keys at once costs a fraction of trying each of 19,000 keys in turn.
@@ -44,7 +41,7 @@ struct KeyRenaming: Sendable, Hashable {
     guard let literalBytes else { return true }
     return literalBytes.contains { literal in
       // A literal holding the separator could match across two keys' boundary: searched key by key then.
-      literal.contains(JoinedKeys.separator) || keys.holds(literal)
+      literal.contains(JoinedKeys.separator) || keys.bytes.withUnsafeBufferPointer { ByteSearch.contains($0, literal) }
     }
   }
 
@@ -167,11 +164,8 @@ struct KeyRenaming: Sendable, Hashable {
 struct JoinedKeys {
   static let separator: UInt8 = 0
   let bytes: [UInt8]
-  /// Whether each literal searched when joining occurs (all renamings' literals found in one pass).
-  private var searched: [[UInt8]: Bool] = [:]
 
-  /// The keys joined, and `literals` searched in them at once.
-  init(_ keys: [(key: String, info: TensorInfo)], searching literals: [[UInt8]] = []) {
+  init(_ keys: [(key: String, info: TensorInfo)]) {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(keys.reduce(0) { $0 + $1.key.utf8.count + 1 })
     // Each name copied whole, in place (a generic copy of its `UTF8View` and the tuple's retains were most of
@@ -181,12 +175,5 @@ struct JoinedKeys {
       bytes.append(Self.separator)
     }
     self.bytes = bytes
-    let found = bytes.withUnsafeBufferPointer { ByteSearch.occurring(literals, in: $0) }
-    searched = Dictionary(zip(literals, found), uniquingKeysWith: { first, _ in first })
-  }
-
-  /// Whether `literal` occurs in the joined keys (looked up when it was searched with the others).
-  func holds(_ literal: [UInt8]) -> Bool {
-    searched[literal] ?? bytes.withUnsafeBufferPointer { ByteSearch.contains($0, literal) }
   }
 }
