@@ -6,9 +6,9 @@
   import Darwin
 #endif
 
-/// Substring search on UTF-8 bytes in place (a vector scan for the needle's last two bytes, then `memcmp`):
-/// the standard library's substring search builds a table per call, which dominated loading 19k-tensor
-/// checkpoints and matching expectation entries against thousands of case ids.
+/// Substring search on UTF-8 bytes in place (a vector scan for the needle's first and last two bytes, then
+/// `memcmp`): the standard library's substring search builds a table per call, which dominated loading
+/// 19k-tensor checkpoints and matching expectation entries against thousands of case ids.
 package enum ByteSearch {
   /// Whether `haystack` holds `needle` (an empty needle is everywhere).
   package static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
@@ -16,43 +16,45 @@ package enum ByteSearch {
     guard let base = haystack.baseAddress, haystack.count >= needle.count else { return false }
     let last = haystack.count - needle.count
     guard needle.count >= 2 else { return memchr(base, Int32(first), haystack.count) != nil }
-    // Candidates are where the needle's last two bytes stand, found 16 positions at a time: a single byte
-    // stopped too often in dotted names (a renaming's `.weight_g` at every `.weight` of a MoE base's
-    // megabyte of joined keys, each stop a `memcmp`).
+    // Candidates are where the needle's first byte and its last two bytes stand, found 16 positions at a
+    // time: its last two alone stopped too often in dotted names (a renaming's `.weight_g` at every `.weight`
+    // of a MoE base's megabyte of joined keys; `model.language_model.model`'s `el` twice in every key), each
+    // stop a `memcmp`.
     let anchor = needle.count - 2
     var start = 0
-    let (a, b) = (needle[anchor], needle[anchor + 1])
-    while let position = pair(a, b, in: haystack, from: start + anchor, through: last + anchor) {
-      start = position - anchor
-      if memcmp(base + start, needle, needle.count) == 0 { return true }
-      start += 1
+    while let position = candidate(needle, anchor: anchor, in: haystack, from: start, through: last) {
+      if memcmp(base + position, needle, needle.count) == 0 { return true }
+      start = position + 1
     }
     return false
   }
 
-  /// The first position `p` in `from...through` where `bytes[p] == a` and `bytes[p + 1] == b`
-  /// (`through + 1 < bytes.count`).
-  private static func pair(
-    _ a: UInt8, _ b: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int, through end: Int
+  /// The first start `s` in `from...through` where `bytes[s]` is the needle's first byte and
+  /// `bytes[s + anchor ..< s + anchor + 2]` its last two (`through + anchor + 1 < bytes.count`).
+  private static func candidate(
+    _ needle: [UInt8], anchor: Int, in bytes: UnsafeBufferPointer<UInt8>, from start: Int, through end: Int
   ) -> Int? {
     guard start <= end, let base = bytes.baseAddress else { return nil }
+    let (head, a, b) = (needle[0], needle[anchor], needle[anchor + 1])
     let raw = UnsafeRawPointer(base)
+    let wantHead = SIMD16<UInt8>(repeating: head)
     let wantA = SIMD16<UInt8>(repeating: a)
     let wantB = SIMD16<UInt8>(repeating: b)
-    var p = start
-    // 16 positions a step: bytes p ..< p + 17 are read, all at most `end + 1`.
-    while p + 15 <= end {
-      let here = raw.loadUnaligned(fromByteOffset: p, as: SIMD16<UInt8>.self)
-      let next = raw.loadUnaligned(fromByteOffset: p + 1, as: SIMD16<UInt8>.self)
-      let hits = (here .== wantA) .& (next .== wantB)
+    var s = start
+    // 16 starts a step: bytes s ..< s + anchor + 17 are read, all at most `end + anchor + 1`.
+    while s + 15 <= end {
+      let heads = raw.loadUnaligned(fromByteOffset: s, as: SIMD16<UInt8>.self)
+      let here = raw.loadUnaligned(fromByteOffset: s + anchor, as: SIMD16<UInt8>.self)
+      let next = raw.loadUnaligned(fromByteOffset: s + anchor + 1, as: SIMD16<UInt8>.self)
+      let hits = (heads .== wantHead) .& (here .== wantA) .& (next .== wantB)
       if any(hits) {
-        for lane in 0..<16 where hits[lane] { return p + lane }
+        for lane in 0..<16 where hits[lane] { return s + lane }
       }
-      p += 16
+      s += 16
     }
-    while p <= end {
-      if base[p] == a, base[p + 1] == b { return p }
-      p += 1
+    while s <= end {
+      if base[s] == head, base[s + anchor] == a, base[s + anchor + 1] == b { return s }
+      s += 1
     }
     return nil
   }
