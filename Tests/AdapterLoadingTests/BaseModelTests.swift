@@ -99,10 +99,16 @@ struct BaseModelTests {
     let bert = Architecture.resolve(modelType: "bert", modelClass: "BertModel")
     let gamma = try #require(bert.keyRenamings.first { $0.apply(to: "a.LayerNorm.gamma") != nil })
     let info = TensorInfo(dtype: .f32, shape: [1])
-    #expect(!gamma.mayMatchAny(of: JoinedKeys([("a.norm.weight", info), ("b.gamma", info)])))
-    #expect(gamma.mayMatchAny(of: JoinedKeys([("a.norm.weight", info), ("b.LayerNorm.gamma", info)])))
+    var absent = JoinedKeys([("a.norm.weight", info), ("b.gamma", info)])
+    var present = JoinedKeys([("a.norm.weight", info), ("b.LayerNorm.gamma", info)])
     // Two keys that spell the literal only across their boundary do not count.
-    #expect(!gamma.mayMatchAny(of: JoinedKeys([("a.Layer", info), ("Norm.gamma", info)])))
+    var across = JoinedKeys([("a.Layer", info), ("Norm.gamma", info)])
+    // Asked twice: the second answer is the first one's, kept.
+    for _ in 0..<2 {
+      #expect(!gamma.mayMatchAny(of: &absent))
+      #expect(gamma.mayMatchAny(of: &present))
+      #expect(!gamma.mayMatchAny(of: &across))
+    }
   }
 
   @Test("inconsistent expert weights are a typed error naming the block")

@@ -131,7 +131,7 @@ public struct BaseModel: Sendable, Hashable {
     // Renaming by renaming (each key still goes through all of them in order): a `KeyRenaming` copied
     // out of the array once per key and renaming was a third of this on 19k-tensor checkpoints.
     var joined = JoinedKeys(result)
-    for renaming in renamings where renaming.mayMatchAny(of: joined) {
+    for renaming in renamings where renaming.mayMatchAny(of: &joined) {
       var renamedAny = false
       for i in result.indices {
         if let next = renaming.apply(to: result[i].key) {
@@ -313,8 +313,8 @@ func isValidParameterName(_ key: String) -> Bool { dottedDepth(key) != nil }
 /// The number of dots in a valid parameter name (non-empty parts only), nil for an invalid one.
 func dottedDepth(_ key: String) -> Int? {
   let dot = UInt8(ascii: ".")
-  var key = key
-  return key.withUTF8 { bytes -> Int? in
+  // In place: `withUTF8` on a copy retained and released each of a base's names.
+  return key.withUTF8Bytes { bytes -> Int? in
     guard let first = bytes.first, let last = bytes.last, first != dot, last != dot else { return nil }
     var dots = 0
     var position = 0

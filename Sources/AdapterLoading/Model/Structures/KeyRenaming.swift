@@ -37,11 +37,11 @@ struct KeyRenaming: Sendable, Hashable {
   /// Whether some key in `keys` may match: `false` only when no key holds any of the literals every match
   /// contains. transformers' legacy renamings apply to almost no checkpoint, and one search through all the
   /// keys at once costs a fraction of trying each of 19,000 keys in turn.
-  func mayMatchAny(of keys: JoinedKeys) -> Bool {
+  func mayMatchAny(of keys: inout JoinedKeys) -> Bool {
     guard let literalBytes else { return true }
     return literalBytes.contains { literal in
       // A literal holding the separator could match across two keys' boundary: searched key by key then.
-      literal.contains(JoinedKeys.separator) || keys.bytes.withUnsafeBufferPointer { ByteSearch.contains($0, literal) }
+      literal.contains(JoinedKeys.separator) || keys.holds(literal)
     }
   }
 
@@ -164,6 +164,9 @@ struct KeyRenaming: Sendable, Hashable {
 struct JoinedKeys {
   static let separator: UInt8 = 0
   let bytes: [UInt8]
+  /// Literals searched so far: renamings share theirs (transformers' two legacy `LayerNorm` renamings), and
+  /// each search reads the megabyte of a MoE base's keys.
+  private var searched: [[UInt8]: Bool] = [:]
 
   init(_ keys: [(key: String, info: TensorInfo)]) {
     var bytes: [UInt8] = []
@@ -175,5 +178,13 @@ struct JoinedKeys {
       bytes.append(Self.separator)
     }
     self.bytes = bytes
+  }
+
+  /// Whether `literal` occurs in the joined keys.
+  mutating func holds(_ literal: [UInt8]) -> Bool {
+    if let known = searched[literal] { return known }
+    let found = bytes.withUnsafeBufferPointer { ByteSearch.contains($0, literal) }
+    searched[literal] = found
+    return found
   }
 }
