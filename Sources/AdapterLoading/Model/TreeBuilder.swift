@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
 import TensorIO
 
 /// Builds a ``ModuleTree`` from state-dict keys: every key's parent path is a module, its last

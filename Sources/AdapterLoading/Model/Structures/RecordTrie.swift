@@ -77,10 +77,7 @@ struct RecordTrie: Sendable, Hashable {
   func child(_ node: Int?, _ name: Substring) -> Int? {
     guard let node else { return nil }
     if let found = name.utf8.withContiguousStorageIfAvailable({ child(node, bytes: $0, name) }) { return found }
-    let index = isIndex(name)
-    if index && !nodes[node].hasIndexChild { return nodes[node].star }
-    if let hit = nodes[node].children[name] { return hit }
-    return index ? nodes[node].star : nil
+    return Array(name.utf8).withUnsafeBufferPointer { child(node, bytes: $0, name) }
   }
 
   /// ``child(_:_:)`` on the name's bytes; `name` is made only when the node must be searched by strings.
@@ -107,15 +104,14 @@ struct RecordTrie: Sendable, Hashable {
   /// The node at a dotted path below `start` (the root by default), if recorded. Walks the path's
   /// components in place: building a model asks this for every checkpoint key, several times.
   func node(at path: Substring, from start: Int = Self.root) -> Int? {
-    var node: Int? = start
-    if path.isEmpty { return node }
-    let walked = path.utf8.withContiguousStorageIfAvailable { bytes -> Int? in
+    if path.isEmpty { return start }
+    func walk(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
       var node = start
       var partStart = 0
+      let utf8 = path.utf8
       for end in 0...bytes.count where end == bytes.count || bytes[end] == UInt8(ascii: ".") {
-        let part = UnsafeBufferPointer(rebasing: bytes[partStart..<end])
-        let utf8 = path.utf8
         // The part as a substring only when the node must be searched by strings.
+        let part = UnsafeBufferPointer(rebasing: bytes[partStart..<end])
         guard
           let next = child(
             node, bytes: part, path[utf8.index(utf8.startIndex, offsetBy: partStart)..<utf8.index(utf8.startIndex, offsetBy: end)])
@@ -125,14 +121,8 @@ struct RecordTrie: Sendable, Hashable {
       }
       return node
     }
-    if let walked { return walked }
-    var rest = path
-    while let dot = rest.utf8.firstIndex(of: UInt8(ascii: ".")) {
-      node = child(node, rest[..<dot])
-      if node == nil { return nil }
-      rest = rest[rest.utf8.index(after: dot)...]
-    }
-    return child(node, rest)
+    if let walked = path.utf8.withContiguousStorageIfAvailable(walk) { return walked }
+    return Array(path.utf8).withUnsafeBufferPointer(walk)
   }
 
   /// Whether `key` (below `start`, the root by default) is a state-dict key of the recorded class: its
