@@ -119,8 +119,8 @@ struct TunerKeyPrefixTests {
   @Test("one walk gives the named and the every-adapter lists", arguments: ["default", "other", "absent"])
   func oneWalk(_ name: String) throws {
     var warnings: [PythonWarning] = []
-    // Two adapters with different targets, one with a modules_to_save wrapper and one with a bias-free
-    // adapter dict: containers holding one adapter, both, or neither.
+    // Two adapters sharing one target, the first with a modules_to_save wrapper: adapter-keyed containers
+    // holding one adapter or both, and a name that none holds.
     var model = try PeftModel(
       base: try Build.base(), config: try Build.lora(["q_proj", "v_proj"], extra: ["modules_to_save": .array([.string("lm_head")])]),
       warnings: &warnings)
