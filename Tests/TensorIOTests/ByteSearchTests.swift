@@ -78,3 +78,21 @@ struct ByteSearchTests {
     }
   }
 }
+
+/// The shared prefix's length, eight bytes a step, against counting equal bytes one by one.
+@Suite("ByteSearch, common prefixes")
+struct ByteSearchCommonPrefixTests {
+  @Test(arguments: [1, 2, 3])
+  func agreesWithCountingBytes(seed: UInt64) {
+    var generator = SeededGenerator(seed: seed)
+    for _ in 0..<2_000 {
+      let a = (0..<Int.random(in: 0...40, using: &generator)).map { _ in UInt8.random(in: 97...99, using: &generator) }
+      // A copy of a's start, then a byte that may differ at any offset, across and inside eight-byte words.
+      var b = Array(a.prefix(Int.random(in: 0...a.count, using: &generator)))
+      b += (0..<Int.random(in: 0...12, using: &generator)).map { _ in UInt8.random(in: 97...99, using: &generator) }
+      let plain = zip(a, b).prefix { $0 == $1 }.count
+      let found = a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { ByteSearch.commonPrefixLength(x, $0) } }
+      #expect(found == plain, "\(a) \(b)")
+    }
+  }
+}

@@ -59,10 +59,10 @@ struct TreeBuilder {
     guard isValidParameterName(key) else {
       throw BaseModelError(source: source, subject: key, detail: "not a valid parameter name")
     }
-    let node =
+    let placedByBytes =
       key.utf8.withContiguousStorageIfAvailable { bytes in bytes.allSatisfy { $0 < 0x80 } ? module(ofASCII: key, bytes) : nil }
       ?? nil
-    let (parent, tensorName) = node ?? module(of: key)
+    let (parent, tensorName) = placedByBytes ?? module(of: key)
     let tensor = ModuleTensor(name: String(tensorName), info: info, tiedTo: tiedTo)
     let slot = ChildKey(parent: parent, name: tensorName)
     if let existing = tensorIndex[slot] {
@@ -76,9 +76,7 @@ struct TreeBuilder {
   /// The module holding an ASCII key's tensor (made as needed), and the tensor's name. One byte is one
   /// character, so the parts are split at every dot, as ``Substring/firstDot()`` splits them.
   private mutating func module(ofASCII key: String, _ bytes: UnsafeBufferPointer<UInt8>) -> (Int, Substring) {
-    var common = 0
-    let shorter = min(bytes.count, previousKey.count)
-    while common < shorter && bytes[common] == previousKey[common] { common += 1 }
+    let common = previousKey.withUnsafeBufferPointer { ByteSearch.commonPrefixLength(bytes, $0) }
     var node = tree.root
     var depth = 0
     // The previous key's parts whose dot comes before the first differing byte are this key's too.

@@ -1,3 +1,5 @@
+import TensorIO
+
 /// transformers' `dot_natural_key` order for state-dict names: split on `.`; an all-digit part
 /// sorts as a number and before any text part; a text part sorts by its text without trailing
 /// digits, then by those digits as a number (`shard_2` before `shard_11`).
@@ -38,21 +40,7 @@ enum NaturalKey {
   /// Where the part holding the first byte at which `a` and `b` differ starts (in both: the bytes before it
   /// are equal); where the last part of the shorter starts when one is a prefix of the other.
   static func startOfDifferingPart(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
-    let common = min(a.count, b.count)
-    guard common > 0, let p = a.baseAddress, let q = b.baseAddress else { return 0 }
-    var first = 0
-    // Eight bytes a step: the lowest differing byte of two little-endian words is their XOR's lowest set byte.
-    while first + 8 <= common {
-      let x = UnsafeRawPointer(p + first).loadUnaligned(as: UInt64.self)
-      let y = UnsafeRawPointer(q + first).loadUnaligned(as: UInt64.self)
-      if x != y {
-        first += (x ^ y).littleEndian.trailingZeroBitCount / 8
-        return partStart(a, before: first)
-      }
-      first += 8
-    }
-    while first < common && p[first] == q[first] { first += 1 }
-    return partStart(a, before: first)
+    partStart(a, before: ByteSearch.commonPrefixLength(a, b))
   }
 
   /// One past the last dot before `end`, else 0.

@@ -77,6 +77,23 @@ package enum ByteSearch {
     return a.count - b.count
   }
 
+  /// How many leading bytes `a` and `b` share, compared eight at a time: sorted names share long prefixes
+  /// (`model.layers.17.self_attn.`), and both the natural key order and tree building start where they differ.
+  package static func commonPrefixLength(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+    let common = min(a.count, b.count)
+    guard common > 0, let p = a.baseAddress, let q = b.baseAddress else { return 0 }
+    var length = 0
+    while length + 8 <= common {
+      let x = UnsafeRawPointer(p + length).loadUnaligned(as: UInt64.self)
+      let y = UnsafeRawPointer(q + length).loadUnaligned(as: UInt64.self)
+      // The lowest differing byte of two little-endian words is their XOR's lowest set byte.
+      if x != y { return length + (x ^ y).littleEndian.trailingZeroBitCount / 8 }
+      length += 8
+    }
+    while length < common && p[length] == q[length] { length += 1 }
+    return length
+  }
+
   /// The position of the first `byte` in `bytes[from...]`, or `bytes.count` (`memchr`: the megabytes of an
   /// embedded table are indexed by line at start-up).
   package static func firstIndex(of byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
