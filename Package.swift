@@ -69,9 +69,11 @@ let package = Package(
     .systemLibrary(name: "CHDF5", providers: [.apt(["libhdf5-dev"])]),
     // <malloc.h>'s tuning, which the Glibc module leaves out (SystemSupport's HeapGrowth).
     .systemLibrary(name: "CMalloc"),
+    // glibc's CPU affinity calls, which the Glibc module leaves out (SystemSupport's ThreadJob).
+    .systemLibrary(name: "CScheduling"),
     // Internal (no product): processes, locks, the monotonic clock, descriptor I/O, SHA-256, heap growth.
     .target(
-      name: "SystemSupport", dependencies: ["CMalloc", .product(name: "Crypto", package: "swift-crypto")],
+      name: "SystemSupport", dependencies: ["CMalloc", "CScheduling", .product(name: "Crypto", package: "swift-crypto")],
       swiftSettings: librarySettings),
     .target(name: "TensorIO", dependencies: ["SystemSupport"], swiftSettings: librarySettings),
     .target(name: "SafeTensors", dependencies: ["TensorIO"], swiftSettings: librarySettings),

@@ -89,24 +89,50 @@ public actor ModelResolver {
     case .folder(let path):
       return try Self.openFolder(path, role: role, reference: reference, origin: .folder)
     case .hub(let hub):
-      if let cached = HuggingFaceCache(root: environment.hubCache).snapshot(of: hub),
-        Self.isComplete(cached.path, role: role)
-      {
-        return try Self.openFolder(cached.path, role: role, reference: reference, origin: .huggingFaceCache(commit: cached.commit))
-      }
-      let headers = HeaderCache(root: environment.headerCache)
-      if let known = headers.snapshot(of: hub, as: role) {
-        return try Self.openHeaders(
-          known.manifest, in: headers.folder(of: hub, commit: known.commit), reference: reference,
-          origin: .hub(commit: known.commit, fetchedBytes: 0))
-      }
+      if let cached = try cached(hub, as: role) { return cached }
       if environment.offline {
         throw HubError.offline(
           reference: hub.description,
           detail: "neither the Hugging Face cache (\(environment.hubCache)) nor Adaptest's (\(environment.headerCache)) holds its \(role.configName) and safetensors weights")
       }
-      return try await fetch(hub, role: role, cache: headers)
+      return try await fetch(hub, role: role, cache: HeaderCache(root: environment.headerCache))
     }
+  }
+
+  /// Resolves `reference` from this machine alone, as ``resolve(_:as:)`` does before it asks the Hub;
+  /// nil when only the Hub has it. Touches neither the network nor the actor's state, so it may run
+  /// on any thread (`check` reads its base this way while its command line is parsed).
+  /// - Parameter formats: the weight formats read (``Checkpoints/CheckpointFormats/standard`` by default).
+  /// - Throws: as ``resolve(_:as:)``, except ``HubError``.
+  public nonisolated func resolveLocally(
+    _ reference: ModelReference, as role: CheckpointRole, formats: CheckpointFormats = .standard
+  ) throws -> ResolvedCheckpoint? {
+    switch reference {
+    case .folder(let path):
+      return try Self.openFolder(path, role: role, reference: reference, origin: .folder, formats: formats)
+    case .hub(let hub):
+      return try cached(hub, as: role, formats: formats)
+    }
+  }
+
+  /// A Hub reference from a complete snapshot in the Hugging Face cache, else from Adaptest's cache of
+  /// fetched headers; nil when neither has it.
+  private nonisolated func cached(_ hub: HubReference, as role: CheckpointRole, formats: CheckpointFormats = .standard)
+    throws -> ResolvedCheckpoint?
+  {
+    let reference = ModelReference.hub(hub)
+    if let snapshot = HuggingFaceCache(root: environment.hubCache).snapshot(of: hub),
+      Self.isComplete(snapshot.path, role: role)
+    {
+      return try Self.openFolder(
+        snapshot.path, role: role, reference: reference, origin: .huggingFaceCache(commit: snapshot.commit),
+        formats: formats)
+    }
+    let headers = HeaderCache(root: environment.headerCache)
+    guard let known = headers.snapshot(of: hub, as: role) else { return nil }
+    return try Self.openHeaders(
+      known.manifest, in: headers.folder(of: hub, commit: known.commit), reference: reference,
+      origin: .hub(commit: known.commit, fetchedBytes: 0))
   }
 
   /// Resolves a Hub reference that may be a model or an adapter (for `inspect`): an adapter when
@@ -132,9 +158,10 @@ public actor ModelResolver {
   }
 
   /// Opens a folder: `config.json` and weights, or `adapter_config.json` and weights.
-  static func openFolder(_ path: String, role: CheckpointRole, reference: ModelReference, origin: ResolvedCheckpoint.Origin)
-    throws -> ResolvedCheckpoint
-  {
+  static func openFolder(
+    _ path: String, role: CheckpointRole, reference: ModelReference, origin: ResolvedCheckpoint.Origin,
+    formats: CheckpointFormats = .standard
+  ) throws -> ResolvedCheckpoint {
     let config: JSONObject
     let weights: WeightFiles
     // A cache snapshot's files are links into its repository's `blobs/`: links may lead there, no further.
@@ -152,7 +179,7 @@ public actor ModelResolver {
     }
     return ResolvedCheckpoint(
       reference: reference, role: role, origin: origin, path: path, configPath: FileSystem.join(path, role.configName),
-      config: config, weights: try Checkpoint(weights: weights, formats: .standard))
+      config: config, weights: try Checkpoint(weights: weights, formats: formats))
   }
 
   /// A cache snapshot counts when its config and all its weight files are there; huggingface_hub

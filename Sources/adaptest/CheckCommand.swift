@@ -118,6 +118,7 @@ struct CheckCommand: AsyncParsableCommand {
       CLIFailure.printError("(that base is the one the adapter names; --base checks against another)")
       throw exit
     }
+    CheckReadAhead.end()
     var already: [LoadedAdapter] = []
     for entry in loaded {
       let name = String(entry.prefix { $0 != "=" })
@@ -143,6 +144,11 @@ struct CheckCommand: AsyncParsableCommand {
 /// Reads `check`'s references into the library's inputs (names, dtypes and shapes only).
 enum CheckInputs {
   static func base(_ text: String, _ resolver: ModelResolver) async throws -> BaseModel {
+    if let read = await CheckReadAhead.take(text, as: .model), let model = read.model {
+      noteOrigin(read.resolved)
+      KeptUntilExit.keep(read.resolved)
+      return model
+    }
     let resolved = try await resolve(text, as: .model, resolver)
     // The header's table is not needed once the model is built, but freeing its entries one by one (19,000
     // names and shapes for a large MoE) was 5 % of a check, and 8 % when done on the other core (its frees
@@ -168,14 +174,23 @@ enum CheckInputs {
   static func resolve(_ text: String, as role: CheckpointRole, _ resolver: ModelResolver) async throws
     -> ResolvedCheckpoint
   {
+    if let read = await CheckReadAhead.take(text, as: role) {
+      noteOrigin(read.resolved)
+      return read.resolved
+    }
     do {
       let reference = try ModelReference.parse(text)
       let resolved = try await resolver.resolve(reference, as: role)
-      if let note = CheckInputs.originNote(resolved) { CLIFailure.printError(note) }
+      noteOrigin(resolved)
       return resolved
     } catch {
       throw CLIFailure.unreadable(error)
     }
+  }
+
+  /// Says on stderr where a Hub model came from.
+  static func noteOrigin(_ resolved: ResolvedCheckpoint) {
+    if let note = originNote(resolved) { CLIFailure.printError(note) }
   }
 
   /// `hf://org/name: Hugging Face cache, commit …` — nothing for a local folder.

@@ -32,7 +32,7 @@ struct InspectCommand: AsyncParsableCommand {
         await resolver.shutdown()
         throw CLIFailure.unreadable(error)
       }
-      if let note = CheckInputs.originNote(resolved) { CLIFailure.printError(note) }
+      CheckInputs.noteOrigin(resolved)
       let typeKey = resolved.role == .adapter ? "peft_type" : "model_type"
       inspection = CheckpointInspection(
         kind: resolved.role == .adapter ? "adapter" : "model", path: hub.description,

@@ -447,6 +447,54 @@ import Testing
     await hub.stop()
   }
 
+  /// `check` reads its base ahead through `resolveLocally`, off the actor: it must find what `resolve` finds
+  /// before it would ask the Hub — folder, Hugging Face cache, Adaptest's header cache — and nothing else.
+  @Test func resolvingLocallyFindsWhatResolveFindsBeforeTheHub() async throws {
+    let scratch = TemporaryDirectory("hub")
+    let pair = scratch.file("pair")
+    _ = try Pairs.write(Pairs.shardedClean, to: pair)
+    let expected = try await Self.folderOutcome(pair, scratch)
+    let hub = try await Self.hub(pair)
+    let environment = Self.environment(scratch, endpoint: hub.endpoint)
+    let resolver = ModelResolver(environment: environment, options: Self.fast)
+    func local(_ text: String, as role: CheckpointRole) throws -> ResolvedCheckpoint? {
+      try resolver.resolveLocally(try ModelReference.parse(text), as: role)
+    }
+    do {
+      let folders = (try #require(try local(FileSystem.join(pair, "base"), as: .model)),
+                     try #require(try local(FileSystem.join(pair, "adapter"), as: .adapter)))
+      #expect(folders.0.origin == .folder)
+      #expect(try Pairs.outcome(base: folders.0, adapter: folders.1).json == expected.json)
+      // Only the Hub has these: nothing, and nothing asked of it.
+      #expect(try local("org/base", as: .model) == nil)
+      #expect(try local("org/adapter", as: .adapter) == nil)
+      #expect(hub.log.isEmpty)
+      // Fetched once, they are in Adaptest's header cache.
+      _ = try await resolver.resolve(try ModelReference.parse("org/base"), as: .model)
+      _ = try await resolver.resolve(try ModelReference.parse("org/adapter"), as: .adapter)
+      let requests = hub.log.count
+      let cached = (try #require(try local("org/base", as: .model)), try #require(try local("org/adapter", as: .adapter)))
+      #expect(cached.0.origin == .hub(commit: Self.baseCommit, fetchedBytes: 0))
+      #expect(try Pairs.outcome(base: cached.0, adapter: cached.1).json == expected.json)
+      #expect(hub.log.count == requests)
+      // And from the Hugging Face cache, which comes first.
+      try Pairs.cache(FileSystem.join(pair, "base"), as: "org/base", commit: Self.baseCommit, in: scratch.file("hf"))
+      #expect(try local("org/base", as: .model)?.origin == .huggingFaceCache(commit: Self.baseCommit))
+      // Formats left out are refused, not read.
+      var withoutSafetensors = CheckpointFormats.standard
+      withoutSafetensors.openers[.safetensors] = nil
+      #expect(throws: LayoutError.self) {
+        _ = try resolver.resolveLocally(try ModelReference.parse(FileSystem.join(pair, "base")), as: .model, formats: withoutSafetensors)
+      }
+      await resolver.shutdown()
+      await hub.stop()
+    } catch {
+      await resolver.shutdown()
+      await hub.stop()
+      throw error
+    }
+  }
+
   @Test func aClosedEndpointIsATransportErrorAfterRetries() async throws {
     let scratch = TemporaryDirectory("hub")
     // Port 9 on loopback: nothing listens; the client tries to connect until the timeout.

@@ -1,3 +1,5 @@
+import SystemSupport
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -110,41 +112,5 @@ struct PendingJobs<Job> {
       head = 0
     }
     return job
-  }
-}
-
-/// A closure run once on a detached POSIX thread.
-final class ThreadJob: @unchecked Sendable {
-  private let body: () -> Void
-
-  init(_ body: @escaping () -> Void) { self.body = body }
-
-  /// Starts the thread; false if it could not be created.
-  func start() -> Bool {
-    var attributes = pthread_attr_t()
-    pthread_attr_init(&attributes)
-    defer { pthread_attr_destroy(&attributes) }
-    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-    let context = Unmanaged.passRetained(self).toOpaque()
-    #if canImport(Darwin)
-      var thread: pthread_t?
-    #else
-      var thread = pthread_t()
-    #endif
-    let status = pthread_create(&thread, &attributes, { context in
-      #if canImport(Darwin)
-        let job = Unmanaged<ThreadJob>.fromOpaque(context).takeRetainedValue()
-      #else
-        guard let context else { return nil }
-        let job = Unmanaged<ThreadJob>.fromOpaque(context).takeRetainedValue()
-      #endif
-      job.body()
-      return nil
-    }, context)
-    if status != 0 {
-      Unmanaged<ThreadJob>.fromOpaque(context).release()
-      return false
-    }
-    return true
   }
 }
