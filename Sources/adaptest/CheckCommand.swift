@@ -80,10 +80,6 @@ struct CheckCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    // Huge pages for this thread's heap spare most of the loading's page faults (Benchmarks/README.md). The
-    // loading runs on the cooperative pool, in practice on this thread (every profile shows one thread doing it
-    // all); resuming on another pool thread after an `await` would only forgo the advice there.
-    HeapGrowth.adviseHugePagesForThisThread()
     let resolver = ModelResolver()
     do {
       try await check(resolver)
@@ -149,6 +145,11 @@ enum CheckInputs {
       KeptUntilExit.keep(read.resolved)
       return model
     }
+    // Huge pages for the heap of the thread that builds the base spare most of its page faults (Benchmarks/README.md).
+    // The reading-ahead thread advises its own; this one, the cooperative pool's, builds a base only when none was
+    // read ahead (advised then, it had taken a 2 MB page for nothing). Resuming on another pool thread after an
+    // `await` would only forgo the advice there.
+    HeapGrowth.adviseHugePagesForThisThread()
     let resolved = try await resolve(text, as: .model, resolver)
     // The header's table is not needed once the model is built, but freeing its entries one by one (19,000
     // names and shapes for a large MoE) was 5 % of a check, and 8 % when done on the other core (its frees
