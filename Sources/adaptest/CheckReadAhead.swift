@@ -29,6 +29,7 @@ enum CheckReadAhead {
     let model: BaseModel?
   }
 
+  /// A word of the command line read as a model or as an adapter.
   struct Key: Hashable, Sendable {
     let text: String
     let role: CheckpointRole

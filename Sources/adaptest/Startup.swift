@@ -16,7 +16,8 @@ extension Adaptest {
 
   /// Start-up: HDF5 files this process did not write are validated in a child process (a second
   /// copy of this executable running ``hdf5ValidateCommand``), so that a file that crashes libhdf5
-  /// fails its own open instead of ending the run (docs/security.md). Then the usual parsing.
+  /// fails its own open instead of ending the run (docs/security.md). `check` starts reading its base on
+  /// another CPU (``CheckReadAhead``). Then the usual parsing.
   static func main() async {
     HeapGrowth.padThreadHeaps()
     let arguments = CommandLine.arguments
