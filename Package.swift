@@ -156,7 +156,7 @@ let package = Package(
       swiftSettings: strictSettings),
     .testTarget(name: "CLITests", dependencies: ["TestSupport", "TensorIO"], swiftSettings: strictSettings),
     .testTarget(
-      name: "ConformanceTests", dependencies: ["TestSupport", "SystemSupport", "AdapterLoading", "Checkpoints", "Conformance", "HDF5Checkpoint", "TensorIO"],
+      name: "ConformanceTests", dependencies: ["TestSupport", "SystemSupport", "CScheduling", "AdapterLoading", "Checkpoints", "Conformance", "HDF5Checkpoint", "TensorIO"],
       exclude: ["Fixtures"],
       swiftSettings: strictSettings),
   ],

@@ -91,6 +91,7 @@ struct CheckCommand: AsyncParsableCommand {
   }
 
   private func check(_ resolver: ModelResolver) async throws {
+    if references.count == 2 || base != nil { CheckReadAhead.baseGiven() }
     let adapterText = references[references.count - 1]
     let resolvedAdapter = try await CheckInputs.resolve(adapterText, as: .adapter, resolver)
     let adapter = try CheckInputs.adapter(resolvedAdapter, text: adapterText)

@@ -16,12 +16,15 @@ import TensorIO
 /// is a third of a check of a large base; the base's header and model another half).
 ///
 /// The command line is not parsed yet, so its words are guesses: each word after `check` (the value of an
-/// `--option=value`) that reads as a model on this machine — a folder, or a Hub model in one of the caches —
-/// is read and built as the base; then each that reads as an adapter; then, if no word was a model, the
-/// bases the adapters name. Only what ``CheckInputs`` would read itself is read, by the same calls, never
-/// from the network, and only safetensors weights (libhdf5 must not be in use on this thread when the
-/// process exits early). Whatever the parsed command asks for and the plan has not reached, it reads
-/// itself; a guess that fails is read again by the command, which reports the failure.
+/// `--option=value`) is tried as a model on this machine — a folder, or a Hub model in one of the caches —
+/// and the base is built from it; then each as an adapter; then, if none was read as a model and the parsed
+/// command has not said it names its base, the bases the adapters name. A wrong guess (the adapter tried as a
+/// model, an option's value) costs a failed open. Every read goes through the calls ``CheckInputs`` makes
+/// (`ModelResolver.resolveLocally`, `BaseModel`), never to the network, and reads safetensors weights only:
+/// an HDF5 file is validated in a child process before libhdf5 opens it (docs/security.md), and libhdf5 must
+/// not be in use on this thread when the process exits early. Whatever the parsed command asks for and the
+/// plan has not reached, it reads itself; a guess that fails is read again by the command, which reports
+/// the failure.
 enum CheckReadAhead {
   /// A checkpoint read ahead, and for a model the base built from it.
   struct Read: Sendable {
@@ -36,6 +39,8 @@ enum CheckReadAhead {
   }
 
   private static let current = Locked<Speculation<Key, Read>?>(nil)
+  /// Cleared once the command names its base (BASE or `--base`): the bases adapters name are then not read.
+  private static let namedBasesWanted = Locked(true)
 
   /// Off with `ADAPTEST_READ_AHEAD=0` (one thread; for measuring what it saves).
   static var enabled: Bool {
@@ -54,8 +59,8 @@ enum CheckReadAhead {
     current.value = Speculation { speculation in
       HeapGrowth.adviseHugePagesForThisThread()
       let resolver = ModelResolver()
-      var formats = CheckpointFormats.standard
-      formats.openers[.hdf5] = nil
+      var formats = CheckpointFormats(openers: [:], writers: [:])
+      formats.openers[.safetensors] = CheckpointFormats.standard.openers[.safetensors]
       var foundModel = false
       for text in guesses {
         let read = speculation.attempt(Key(text: text, role: .model)) { model(text, resolver, formats) }
@@ -68,7 +73,7 @@ enum CheckReadAhead {
         }
         if let base = read?.resolved.baseModelNameOrPath { named.append(base) }
       }
-      guard !foundModel else { return }
+      guard !foundModel, namedBasesWanted.value else { return }
       for text in named {
         speculation.attempt(Key(text: text, role: .model)) { model(text, resolver, formats) }
       }
@@ -80,6 +85,11 @@ enum CheckReadAhead {
   static func take(_ text: String, as role: CheckpointRole) async -> Read? {
     guard let speculation = current.value else { return nil }
     return await speculation.take(Key(text: text, role: role))
+  }
+
+  /// The command names its base itself: the bases adapters name are not wanted.
+  static func baseGiven() {
+    namedBasesWanted.value = false
   }
 
   /// Stops reading ahead: the command has what it needs.

@@ -24,11 +24,11 @@ extension Adaptest {
     if arguments.count > 1 && arguments[1] == hdf5ValidateCommand {
       terminate(HDF5ValidatorProcess.main(arguments: Array(arguments.dropFirst(2))))
     }
-    if arguments.count > 2 && arguments[1] == CheckCommand.configuration.commandName && CheckReadAhead.enabled {
-      CheckReadAhead.start(words: Array(arguments.dropFirst(2)))
-    }
     if let executable = currentExecutable() {
       HDF5Isolation.processDefault = .childProcess(HDF5Validator(executable: executable, arguments: [hdf5ValidateCommand]))
+    }
+    if arguments.count > 2 && arguments[1] == CheckCommand.configuration.commandName && CheckReadAhead.enabled {
+      CheckReadAhead.start(words: Array(arguments.dropFirst(2)))
     }
     do {
       var command = try parseAsRoot()
