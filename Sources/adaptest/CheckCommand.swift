@@ -141,9 +141,10 @@ struct CheckCommand: AsyncParsableCommand {
 /// Reads `check`'s references into the library's inputs (names, dtypes and shapes only).
 enum CheckInputs {
   static func base(_ text: String, _ resolver: ModelResolver) async throws -> BaseModel {
+    // Read ahead, the header's table stays with the read-ahead until exit. Read but not built (building failed),
+    // the resolved checkpoint is taken again below and built here, which reports the failure.
     if let read = await CheckReadAhead.take(text, as: .model), let model = read.model {
       noteOrigin(read.resolved)
-      KeptUntilExit.keep(read.resolved)
       return model
     }
     // Huge pages for the heap of the thread that builds the base spare most of its page faults (Benchmarks/README.md).
