@@ -56,6 +56,7 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    // The tests' reference for reading corpus YAML (YAMLComposerTests); the targets read it with libyaml itself.
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     // SHA-256 (SystemSupport). Already resolved among async-http-client's dependencies, but built only for this:
     // BoringSSL's C sources add about four minutes to a clean CI run.
@@ -71,6 +72,8 @@ let package = Package(
     .systemLibrary(name: "CMalloc"),
     // glibc's CPU affinity calls, which the Glibc module leaves out (SystemSupport's ThreadJob).
     .systemLibrary(name: "CScheduling"),
+    // libyaml's parser (Conformance's YAMLComposer); linked below.
+    .systemLibrary(name: "CYAML", providers: [.apt(["libyaml-dev"])]),
     // Internal (no product): processes, locks, the monotonic clock, descriptor I/O, SHA-256, heap growth.
     .target(
       name: "SystemSupport", dependencies: ["CMalloc", "CScheduling", .product(name: "Crypto", package: "swift-crypto")],
@@ -96,10 +99,15 @@ let package = Package(
     .target(
       name: "Conformance",
       dependencies: [
-        "SystemSupport", "TensorIO", "SafeTensors", "HDF5Checkpoint", "Checkpoints", "AdapterLoading", "Synthesis",
-        .product(name: "Yams", package: "Yams"),
+        "SystemSupport", "TensorIO", "SafeTensors", "HDF5Checkpoint", "Checkpoints", "AdapterLoading", "Synthesis", "CYAML",
       ],
-      swiftSettings: librarySettings),
+      swiftSettings: librarySettings,
+      linkerSettings: [
+        // From the static archive on Linux, as libhdf5: Yams's Swift layer brought the whole of Foundation (with
+        // CoreFoundation and ICU's 40 MB of data) into the executable, 2–3 ms of every start-up (Benchmarks/README.md).
+        .linkedLibrary(":libyaml.a", .when(platforms: [.linux])),
+        .linkedLibrary("yaml", .when(platforms: [.macOS])),
+      ]),
     .target(
       name: "ModelReferences",
       dependencies: [
@@ -156,7 +164,11 @@ let package = Package(
       swiftSettings: strictSettings),
     .testTarget(name: "CLITests", dependencies: ["TestSupport", "TensorIO"], swiftSettings: strictSettings),
     .testTarget(
-      name: "ConformanceTests", dependencies: ["TestSupport", "SystemSupport", "CScheduling", "AdapterLoading", "Checkpoints", "Conformance", "HDF5Checkpoint", "TensorIO"],
+      name: "ConformanceTests",
+      dependencies: [
+        "TestSupport", "SystemSupport", "CScheduling", "AdapterLoading", "Checkpoints", "Conformance", "HDF5Checkpoint",
+        "TensorIO", .product(name: "Yams", package: "Yams"),
+      ],
       exclude: ["Fixtures"],
       swiftSettings: strictSettings),
   ],

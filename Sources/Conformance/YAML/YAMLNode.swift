@@ -1,5 +1,4 @@
 import TensorIO
-import Yams
 
 /// A YAML document as a plain, `Sendable` tree that keeps every node's line and column, so that
 /// every problem found later can be reported at its place in the file.
@@ -132,63 +131,6 @@ enum YAMLDocument {
         message: "YAML anchors and aliases (&name, *name) are not supported in corpus files; quote text that starts with '&' or '*'",
         line: line, column: column)
     }
-    let root: Node?
-    do {
-      root = try Yams.compose(yaml: text)
-    } catch let error as YamlError {
-      throw syntaxError(error)
-    } catch {
-      throw YAMLSyntaxError(message: "\(error)", line: 0, column: 0)
-    }
-    guard let root else { return nil }
-    return try convert(root)
-  }
-
-  private static func convert(_ node: Node) throws(YAMLSyntaxError) -> YAMLNode {
-    let line = node.mark?.line ?? 0
-    let column = node.mark?.column ?? 0
-    switch node {
-    case .scalar(let scalar):
-      return YAMLNode(kind: .scalar(scalar.string, scalarType(scalar, node.tag)), line: line, column: column)
-    case .mapping(let mapping):
-      var pairs: [(key: YAMLNode, value: YAMLNode)] = []
-      for (key, value) in mapping { pairs.append((try convert(key), try convert(value))) }
-      return YAMLNode(kind: .mapping(pairs), line: line, column: column)
-    case .sequence(let sequence):
-      var items: [YAMLNode] = []
-      for item in sequence { items.append(try convert(item)) }
-      return YAMLNode(kind: .sequence(items), line: line, column: column)
-    case .alias:
-      throw YAMLSyntaxError(message: "YAML aliases are not supported in corpus files", line: line, column: column)
-    }
-  }
-
-  private static func scalarType(_ scalar: Node.Scalar, _ tag: Tag) -> YAMLNode.ScalarType {
-    // Quoted scalars are always strings; plain ones take the type the resolver gave them.
-    if scalar.style != .plain { return .string }
-    switch Tag.Name(rawValue: tag.description) {
-    case .int: return .int
-    case .float: return .float
-    case .bool: return .bool
-    case .null: return .null
-    default: return .string
-    }
-  }
-
-  private static func syntaxError(_ error: YamlError) -> YAMLSyntaxError {
-    switch error {
-    case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-      .composer(let context, let problem, let mark, _):
-      let text = context.map { "\($0.text): \(problem)" } ?? problem
-      return YAMLSyntaxError(message: "invalid YAML: \(text)", line: mark.line, column: mark.column)
-    case .duplicatedKeysInMapping(let duplicates, let context):
-      let names = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
-      return YAMLSyntaxError(
-        message: "field \(names) is given twice", line: context.mark.line, column: context.mark.column)
-    case .reader(let problem, _, _, _):
-      return YAMLSyntaxError(message: "unreadable YAML: \(problem)", line: 0, column: 0)
-    default:
-      return YAMLSyntaxError(message: "invalid YAML: \(error)", line: 0, column: 0)
-    }
+    return try YAMLComposer.compose(text)
   }
 }

@@ -1,0 +1,255 @@
+import CYAML
+
+/// Composes one YAML document into a ``YAMLNode`` from libyaml's parser events, with the semantics corpus files
+/// were defined by (Yams's `compose`): marks 1-based, plain scalars typed by ``YAMLScalarResolver``, quoted ones
+/// strings, a mapping's keys unique by text and resolved tag, one document per file.
+///
+/// Iterative, so that nesting costs heap rather than stack; nesting deeper than ``nestingLimit`` is refused, as the
+/// libyaml Yams bundles refuses it (Debian's has no limit). Aliases are refused (``YAMLAliasScan`` refuses anchors and aliases before
+/// the text gets here; this keeps an alias from ever being expanded should one get past it).
+enum YAMLComposer {
+  /// The most lists and mappings open at once: Yams's libyaml refuses the 1,000th nested block collection (its
+  /// scanner's look-ahead lets flow collections go a dozen levels further).
+  static let nestingLimit = 999
+
+  static func compose(_ text: String) throws(YAMLSyntaxError) -> YAMLNode? {
+    var text = text
+    let result = text.withUTF8 { bytes in Result { () throws(YAMLSyntaxError) in try compose(bytes) } }
+    return try result.get()
+  }
+
+  private static func compose(_ bytes: UnsafeBufferPointer<UInt8>) throws(YAMLSyntaxError) -> YAMLNode? {
+    // libyaml keeps a pointer to the parser in the parser (its input's handler data): it must not move.
+    let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
+    defer { parser.deallocate() }
+    guard yaml_parser_initialize(parser) == 1 else { throw outOfMemory }
+    defer { yaml_parser_delete(parser) }
+    yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
+    yaml_parser_set_input_string(parser, bytes.baseAddress, bytes.count)
+    let events = Events(parser: parser)
+
+    _ = try events.next()  // the stream's start
+    let first = try events.next()
+    if first.type == YAML_STREAM_END_EVENT { return nil }
+    var builder = TreeBuilder()
+    while builder.root == nil { try builder.add(try events.next()) }
+    _ = try events.next()  // the document's end
+    let after = try events.next()
+    guard after.type == YAML_STREAM_END_EVENT else {
+      throw YAMLSyntaxError(
+        message: "invalid YAML: expected a single document in the stream: but found another document",
+        line: after.line, column: after.column)
+    }
+    return builder.root?.node
+  }
+
+  private static let outOfMemory = YAMLSyntaxError(message: "invalid YAML: the YAML parser ran out of memory", line: 0, column: 0)
+
+  // MARK: Events
+
+  /// One parser event, copied out of libyaml's (which is freed at once).
+  private struct Event {
+    enum Content {
+      case scalar(text: String, tag: String?, plain: Bool, quotedImplicit: Bool)
+      case sequenceStart(tag: String?)
+      case mappingStart(tag: String?)
+      case collectionEnd
+      case alias
+      case other
+    }
+
+    var type: yaml_event_type_t
+    var content: Content
+    var line: Int
+    var column: Int
+  }
+
+  private struct Events {
+    let parser: UnsafeMutablePointer<yaml_parser_t>
+
+    func next() throws(YAMLSyntaxError) -> Event {
+      var event = yaml_event_t()
+      guard yaml_parser_parse(parser, &event) == 1 else { throw YAMLComposer.error(from: parser.pointee) }
+      defer { yaml_event_delete(&event) }
+      let content: Event.Content
+      switch event.type {
+      case YAML_SCALAR_EVENT:
+        let scalar = event.data.scalar
+        content = .scalar(
+          text: String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self),
+          tag: Self.string(scalar.tag), plain: scalar.style == YAML_PLAIN_SCALAR_STYLE,
+          quotedImplicit: scalar.quoted_implicit != 0)
+      case YAML_SEQUENCE_START_EVENT:
+        let start = event.data.sequence_start
+        content = .sequenceStart(tag: start.implicit != 0 ? nil : Self.string(start.tag))
+      case YAML_MAPPING_START_EVENT:
+        let start = event.data.mapping_start
+        content = .mappingStart(tag: start.implicit != 0 ? nil : Self.string(start.tag))
+      case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT: content = .collectionEnd
+      case YAML_ALIAS_EVENT: content = .alias
+      default: content = .other
+      }
+      return Event(
+        type: event.type, content: content, line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
+    }
+
+    private static func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+      pointer.map { String(cString: $0) }
+    }
+  }
+
+  /// A libyaml error as the corpus tools report it: `invalid YAML: <context>: <problem>` at the problem's place.
+  private static func error(from parser: yaml_parser_t) -> YAMLSyntaxError {
+    let problem = parser.problem.map { String(cString: $0) } ?? "unknown problem"
+    switch parser.error {
+    case YAML_MEMORY_ERROR:
+      return outOfMemory
+    case YAML_READER_ERROR:
+      return YAMLSyntaxError(message: "unreadable YAML: \(problem)", line: 0, column: 0)
+    default:
+      let text = parser.context.map { "\(String(cString: $0)): \(problem)" } ?? problem
+      return YAMLSyntaxError(
+        message: "invalid YAML: \(text)", line: Int(parser.problem_mark.line) + 1, column: Int(parser.problem_mark.column) + 1)
+    }
+  }
+
+  // MARK: The tree
+
+  /// A node with what makes it equal to another as a mapping key: its text or items, and its resolved tag.
+  private struct Composed {
+    var node: YAMLNode
+    var identity: Identity
+  }
+
+  private indirect enum Identity: Hashable {
+    case scalar(String, tag: String)
+    case sequence([Identity], tag: String)
+    case mapping([Identity], tag: String)  // keys and values, alternating
+
+    var text: String? {
+      if case .scalar(let text, _) = self { return text }
+      return nil
+    }
+  }
+
+  private struct TreeBuilder {
+    private enum Frame {
+      case sequence(items: [Composed], tag: String, line: Int, column: Int)
+      case mapping(pairs: [(key: Composed, value: Composed)], pendingKey: Composed?, tag: String, line: Int, column: Int)
+    }
+
+    private var stack: [Frame] = []
+    private(set) var root: Composed?
+
+    mutating func add(_ event: Event) throws(YAMLSyntaxError) {
+      switch event.content {
+      case .scalar(let text, let tag, let plain, let quotedImplicit):
+        // Quoted without a tag is a string; plain without one takes the resolver's type; `!` is a string.
+        let resolved: String
+        switch quotedImplicit ? YAMLScalarResolver.str : tag {
+        case nil: resolved = YAMLScalarResolver.tag(of: text)
+        case "!": resolved = YAMLScalarResolver.str
+        case let explicit?: resolved = explicit
+        }
+        let type: YAMLNode.ScalarType = plain ? Self.scalarType(resolved) : .string
+        try place(
+          Composed(
+            node: YAMLNode(kind: .scalar(text, type), line: event.line, column: event.column),
+            identity: .scalar(text, tag: resolved)))
+      case .sequenceStart(let tag):
+        try checkNesting(event)
+        stack.append(.sequence(items: [], tag: Self.collectionTag(tag, default: YAMLScalarResolver.seq), line: event.line, column: event.column))
+      case .mappingStart(let tag):
+        try checkNesting(event)
+        stack.append(
+          .mapping(pairs: [], pendingKey: nil, tag: Self.collectionTag(tag, default: YAMLScalarResolver.map), line: event.line, column: event.column))
+      case .collectionEnd:
+        guard let frame = stack.popLast() else { return }
+        switch frame {
+        case .sequence(let items, let tag, let line, let column):
+          try place(
+            Composed(
+              node: YAMLNode(kind: .sequence(items.map(\.node)), line: line, column: column),
+              identity: .sequence(items.map(\.identity), tag: tag)))
+        case .mapping(let pairs, _, let tag, let line, let column):
+          try Self.checkDuplicates(pairs.map(\.key))
+          try place(
+            Composed(
+              node: YAMLNode(kind: .mapping(pairs.map { ($0.key.node, $0.value.node) }), line: line, column: column),
+              identity: .mapping(pairs.flatMap { [$0.key.identity, $0.value.identity] }, tag: tag)))
+        }
+      case .alias:
+        throw YAMLSyntaxError(message: "YAML aliases are not supported in corpus files", line: event.line, column: event.column)
+      case .other:
+        return
+      }
+    }
+
+    private mutating func place(_ composed: Composed) throws(YAMLSyntaxError) {
+      guard let top = stack.popLast() else {
+        root = composed
+        return
+      }
+      switch top {
+      case .sequence(var items, let tag, let line, let column):
+        items.append(composed)
+        stack.append(.sequence(items: items, tag: tag, line: line, column: column))
+      case .mapping(var pairs, let pendingKey, let tag, let line, let column):
+        if let key = pendingKey {
+          pairs.append((key, composed))
+          stack.append(.mapping(pairs: pairs, pendingKey: nil, tag: tag, line: line, column: column))
+        } else {
+          stack.append(.mapping(pairs: pairs, pendingKey: composed, tag: tag, line: line, column: column))
+        }
+      }
+    }
+
+    private func checkNesting(_ event: Event) throws(YAMLSyntaxError) {
+      guard stack.count < YAMLComposer.nestingLimit else {
+        throw YAMLSyntaxError(
+          message: "invalid YAML: maximum nesting level reached (more than \(YAMLComposer.nestingLimit) nested lists and mappings)",
+          line: event.line, column: event.column)
+      }
+    }
+
+    /// Yams's duplicate-key error: every key given twice, at the first place of the first of them in order.
+    private static func checkDuplicates(_ keys: [Composed]) throws(YAMLSyntaxError) {
+      var seen: [Identity: Int] = [:]
+      var duplicated: [Int] = []
+      for (position, key) in keys.enumerated() {
+        if let first = seen[key.identity] {
+          if !duplicated.contains(first) { duplicated.append(first) }
+        } else {
+          seen[key.identity] = position
+        }
+      }
+      guard !duplicated.isEmpty else { return }
+      // Scalars in text order, then other keys as they came.
+      let ordered = duplicated.enumerated().sorted { a, b in
+        switch (keys[a.element].identity.text, keys[b.element].identity.text) {
+        case (let x?, let y?): return x == y ? a.offset < b.offset : x < y
+        case (.some, nil): return true
+        case (nil, .some): return false
+        case (nil, nil): return a.offset < b.offset
+        }
+      }.map { keys[$0.element] }
+      let names = ordered.map { "'\($0.identity.text ?? "<uncovertable>")'" }.sorted().joined(separator: ", ")
+      throw YAMLSyntaxError(message: "field \(names) is given twice", line: ordered[0].node.line, column: ordered[0].node.column)
+    }
+
+    private static func collectionTag(_ tag: String?, default defaultTag: String) -> String {
+      guard let tag, tag != "!" else { return defaultTag }
+      return tag
+    }
+
+    private static func scalarType(_ tag: String) -> YAMLNode.ScalarType {
+      switch tag {
+      case YAMLScalarResolver.int: .int
+      case YAMLScalarResolver.float: .float
+      case YAMLScalarResolver.bool: .bool
+      case YAMLScalarResolver.null: .null
+      default: .string
+      }
+    }
+  }
+}

@@ -1,0 +1,224 @@
+import TensorIO
+import TestSupport
+import Testing
+import Yams
+
+@testable import Conformance
+
+/// `YAMLComposer` reads corpus and expectation files with libyaml directly; Yams, which read them before (and
+/// whose resolver defines what a plain scalar is), is the reference: the same tree — kinds, texts, scalar
+/// types, lines and columns — or the same error, message and place, for every committed YAML file, for
+/// hand-written documents aimed at each rule, and for seeded mutations of the committed files.
+@Suite("YAML composer against Yams")
+struct YAMLComposerTests {
+  @Test("every committed YAML file composes as Yams composes it", arguments: Self.committedFiles())
+  func committedFile(_ path: String) throws {
+    let text = String(decoding: try FileSystem.read(path), as: UTF8.self)
+    let ours = Self.ours(text)
+    #expect(ours == Self.reference(text))
+    #expect(!ours.hasPrefix("error"), "\(ours)")
+  }
+
+  @Test("documents aimed at each rule compose as Yams composes them", arguments: Self.documents)
+  func document(_ text: String) {
+    #expect(Self.ours(text) == Self.reference(text))
+  }
+
+  @Test("plain scalars resolve to Yams's tags (seeded strings over the resolvers' alphabet)")
+  func resolver() {
+    var generator = SeededGenerator(seed: 0x59A3_1_2026)
+    let alphabet = Array("0123456789_+-.:eEbBoOxXaAfFtTzZ nN~lLuUiIsSyY<=\t")
+    var checked = 0
+    var failures: [String] = []
+    for literal in Self.scalarEdges { if YAMLScalarResolver.tag(of: literal) != Node(literal).tag.description { failures.append(literal) } }
+    for _ in 0..<20_000 {
+      let length = Int(generator.next() % 12)
+      let text = String((0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+      checked += 1
+      if YAMLScalarResolver.tag(of: text) != Node(text).tag.description { failures.append(text) }
+    }
+    #expect(failures.isEmpty, "\(failures.prefix(20).map { "'\($0)' ours \(YAMLScalarResolver.tag(of: $0)), Yams \(Node($0).tag.description)" })")
+    #expect(checked == 20_000)
+  }
+
+  @Test("seeded mutations of the committed files compose, or fail, as with Yams")
+  func mutations() throws {
+    var generator = SeededGenerator(seed: 0xC0_4505E)
+    let files = Self.committedFiles()
+    let inserts = Array(":-[]{},#&*!|>'\"?% \n\t\u{0}é")
+    var compared = 0
+    var errors = 0
+    for round in 0..<1_500 {
+      var text = Array(String(decoding: try FileSystem.read(files[round % files.count]), as: UTF8.self))
+      for _ in 0..<(1 + Int(generator.next() % 3)) where !text.isEmpty {
+        let at = Int(generator.next() % UInt64(text.count))
+        switch generator.next() % 3 {
+        case 0: text.remove(at: at)
+        case 1: text.insert(inserts[Int(generator.next() % UInt64(inserts.count))], at: at)
+        default: text.insert(text[at], at: at)
+        }
+      }
+      let document = String(text)
+      let ours = Self.ours(document)
+      #expect(ours == Self.reference(document), "\(document)")
+      compared += 1
+      if ours.hasPrefix("error") { errors += 1 }
+    }
+    // Both paths are exercised: most mutants still compose, a good share fail.
+    #expect(compared == 1_500)
+    #expect(errors > 100 && errors < 1_400, "\(errors) errors")
+  }
+
+  @Test("an alias that gets past the scan is refused, never expanded")
+  func aliasPastTheScan() {
+    #expect(throws: YAMLSyntaxError.self) { try YAMLComposer.compose("a: &x [1, 2]\nb: *x\n") }
+    #expect(Self.ours("a: &x [1, 2]\nb: *x\n").hasPrefix("error 1:4 YAML anchors and aliases"))
+  }
+
+  @Test("block nesting is refused at the depth Yams refuses it", arguments: [998, 999, 1_000, 1_001])
+  func blockNestingLimit(_ depth: Int) {
+    let mappings = (0..<depth).map { String(repeating: " ", count: $0) + "k:" }.joined(separator: "\n") + " 1\n"
+    let lists = (0..<depth).map { String(repeating: " ", count: $0 * 2) + "-" }.joined(separator: "\n") + " 1\n"
+    for text in [mappings, lists] {
+      let ours = Self.ours(text)
+      #expect(ours.hasPrefix("error") == Self.reference(text).hasPrefix("error"), "\(ours.prefix(120))")
+      #expect(ours.hasPrefix("error") == (depth > YAMLComposer.nestingLimit), "\(ours.prefix(120))")
+    }
+  }
+
+  @Test("flow nesting is refused past the same depth; Yams's look-ahead lets it go a dozen levels further")
+  func flowNestingLimit() {
+    func flow(_ depth: Int) -> String { "k: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "\n" }
+    // One block mapping and `depth` lists.
+    #expect(!Self.ours(flow(YAMLComposer.nestingLimit - 1)).hasPrefix("error"))
+    #expect(Self.ours(flow(YAMLComposer.nestingLimit)).contains("maximum nesting level"))
+    for depth in [990, 998, 1_013, 1_100, 100_000] {
+      #expect(Self.ours(flow(depth)).hasPrefix("error") == Self.reference(flow(depth)).hasPrefix("error"), "\(depth)")
+    }
+  }
+
+  // MARK: Inputs
+
+  static func committedFiles() -> [String] {
+    var found: [String] = []
+    func walk(_ folder: String) {
+      for name in ((try? FileSystem.contents(ofDirectory: folder)) ?? []).sorted() {
+        let path = FileSystem.join(folder, name)
+        if FileSystem.isFile(path) {
+          if name.hasSuffix(".yaml") || name.hasSuffix(".yml") { found.append(path) }
+        } else {
+          walk(path)
+        }
+      }
+    }
+    walk(Repository.corpus)
+    walk(FileSystem.join(Repository.root, "reports"))
+    return found
+  }
+
+  static let scalarEdges = [
+    "", "~", "null", "Null", "NULL", "nULL", "yes", "Yes", "YES", "yEs", "y", "n", "on", "OFF", "True", "tRUE",
+    "0", "00", "0_", "0o", "0o7", "0o8", "08", "09", "0b", "0b10", "0b12", "0x", "0x1F", "0xg", "-0", "+0", "+-1",
+    "1_000", "_1", "1:30", "1:60", "1:5:3", "190:20:30", "0:30", "1:123", "-1:59", "1:", ":1",
+    "1.5", "1.", ".5", "-.5", "1e5", "1e", "1e+5", "1E-05", ".5e5", ".5e+5", "1_0.0_1", "1:30.5", "1:30.", "-1:30.5",
+    ".inf", "-.inf", "+.Inf", ".INF", ".nan", "-.nan", ".NaN", "1.2.3", "1__", "-", "+", ".", "._", "._1",
+    "<<", "=", "2001-12-14", "2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43.10 -5", "2001-1-1 1:00:00",
+    "2001-12-14 21:59:43.10Z", "2001-12-14T21:59:43", "2001-12-14 21:59:43 ", "2001-12-1", "20011-12-14",
+  ]
+
+  static let documents = [
+    "", "# only a comment\n", "---\n", "--- \n...\n", "%YAML 1.1\n---\na: 1\n", "a: 1\n---\nb: 2\n", "a: 1\n...\n",
+    "key: value\nlist:\n  - 1\n  - two\n  - 3.0\n  - true\n  - ~\n", "flow: {a: [1, 2], b: {c: d}}\n",
+    "quoted: ['1', \"true\", 'null', \"\"]\n", "block: |\n  line\n   more\nfolded: >\n  a\n  b\n\n  c\n",
+    "tags: [!!str 1, !!int 1, !!int \"1\", ! 12, !custom x, !!float 3, !!bool yes, !!null '']\n",
+    "a: 1\na: 2\n", "a: 1\n'a': 2\n", "1: x\n'1': y\n", "b: 1\na: 2\nb: 3\na: 4\nc: 5\n", "x:\n  k: 1\n  k: 2\n",
+    "? [a, b]\n: 1\n? [a, b]\n: 2\n", "? {a: 1}\n: x\n", "a: b: c\n", "a:\n\t- 1\n", "a: 'unclosed\n",
+    "a: \"bad \\q escape\"\n", "- a\nb: c\n", "a: [1, 2\n", "a: {b\n", "a: 1\n  b: 2\n", "\u{FEFF}a: 1\n",
+    "a: 1\r\nb: [x,\r\n y]\r\n", "ключ: значение\n名前: 値\n", "a: \"\\0 and \\u00e9\"\n", "a: x\u{0}y\n",
+    "a: \u{7}\n", "- - - deep\n    - x\n", "plain: multi\n  line\n\n  text\n", "k: @reserved\n", "k: `tick\n",
+    "a: &anchor 1\nb: *anchor\n", "a: *undefined\n", "- !!map {a: 1}\n- !!seq [1]\n- !!str [1]\n",
+    "empty: \nnull-key:\n  ~: 1\n", "? \n: v\n", "[a, b]: c\n", "{a: 1}\n", "[1, 2]\n", "scalar only\n",
+    "k: 'it''s'\n", "k: \"a\\\n  b\"\n", "k: >-\n  x\n\nk2: |+\n  y\n\n", "- 0x1F\n- 0o17\n- 1:30\n- .5\n- 2001-12-14\n",
+  ]
+
+  // MARK: Both readers, as one comparable text
+
+  /// The corpus reader's path: anchors and aliases refused by ``YAMLAliasScan``, then the composer.
+  static func ours(_ text: String) -> String {
+    do {
+      guard let node = try YAMLDocument.parse(text) else { return "empty" }
+      return dump(node)
+    } catch {
+      return "error \(error.line):\(error.column) \(error.message)"
+    }
+  }
+
+  /// Yams's composition, converted as the corpus reader converted it while it used Yams. The anchor scan before
+  /// it is the same code on both paths (what a text the scan refuses gives is the scan's own answer).
+  static func reference(_ text: String) -> String {
+    if YAMLAliasScan.firstAnchorOrAlias(in: text) != nil { return ours(text) }
+    do {
+      guard let root = try Yams.compose(yaml: text) else { return "empty" }
+      return dump(try convert(root))
+    } catch let error as YAMLSyntaxError {
+      return "error \(error.line):\(error.column) \(error.message)"
+    } catch let error as YamlError {
+      let converted = syntaxError(error)
+      return "error \(converted.line):\(converted.column) \(converted.message)"
+    } catch {
+      return "error 0:0 \(error)"
+    }
+  }
+
+  static func dump(_ node: YAMLNode) -> String {
+    switch node.kind {
+    case .scalar(let text, let type): "\(node.line):\(node.column) \(type) \(text.debugDescription)"
+    case .sequence(let items): "\(node.line):\(node.column) [" + items.map(dump).joined(separator: ", ") + "]"
+    case .mapping(let pairs):
+      "\(node.line):\(node.column) {" + pairs.map { dump($0.key) + ": " + dump($0.value) }.joined(separator: ", ") + "}"
+    }
+  }
+
+  private static func convert(_ node: Node) throws -> YAMLNode {
+    let line = node.mark?.line ?? 0
+    let column = node.mark?.column ?? 0
+    switch node {
+    case .scalar(let scalar):
+      let type: YAMLNode.ScalarType
+      if scalar.style != .plain {
+        type = .string
+      } else {
+        switch Tag.Name(rawValue: node.tag.description) {
+        case .int: type = .int
+        case .float: type = .float
+        case .bool: type = .bool
+        case .null: type = .null
+        default: type = .string
+        }
+      }
+      return YAMLNode(kind: .scalar(scalar.string, type), line: line, column: column)
+    case .mapping(let mapping):
+      return YAMLNode(kind: .mapping(try mapping.map { (try convert($0.key), try convert($0.value)) }), line: line, column: column)
+    case .sequence(let sequence):
+      return YAMLNode(kind: .sequence(try sequence.map(convert)), line: line, column: column)
+    case .alias:
+      throw YAMLSyntaxError(message: "YAML aliases are not supported in corpus files", line: line, column: column)
+    }
+  }
+
+  private static func syntaxError(_ error: YamlError) -> YAMLSyntaxError {
+    switch error {
+    case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+      .composer(let context, let problem, let mark, _):
+      let text = context.map { "\($0.text): \(problem)" } ?? problem
+      return YAMLSyntaxError(message: "invalid YAML: \(text)", line: mark.line, column: mark.column)
+    case .duplicatedKeysInMapping(let duplicates, let context):
+      let names = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
+      return YAMLSyntaxError(message: "field \(names) is given twice", line: context.mark.line, column: context.mark.column)
+    case .reader(let problem, _, _, _):
+      return YAMLSyntaxError(message: "unreadable YAML: \(problem)", line: 0, column: 0)
+    default:
+      return YAMLSyntaxError(message: "invalid YAML: \(error)", line: 0, column: 0)
+    }
+  }
+}
