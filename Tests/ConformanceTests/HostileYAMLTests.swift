@@ -123,6 +123,23 @@ struct HostileYAMLTests {
     #expect(diagnostics.first?.message.contains("nesting") == true, "\(diagnostics.first?.message ?? "")")
   }
 
+  @Test("wide files cost their size: a list of 200,000 items and a mapping of 100,000 keys given twice")
+  func wideFiles() throws {
+    let list = "id: [" + (0..<200_000).map(String.init).joined(separator: ", ") + "]\n"
+    let keys = (0..<100_000).map { "k\($0): 1\n" }.joined()
+    var composed: YAMLNode?
+    var refused: YAMLSyntaxError?
+    // Appending each item to a copy of its list, or looking up each duplicate in a list of them, takes minutes here.
+    let elapsed = Self.seconds {
+      composed = try? YAMLDocument.parse(list)
+      do throws(YAMLSyntaxError) { _ = try YAMLDocument.parse(keys + keys) } catch { refused = error }
+    }
+    #expect(try #require(composed?.mapping?.first?.value.sequence).count == 200_000)
+    #expect(refused?.message.hasPrefix("field 'k0', 'k1', 'k10', ") == true)
+    #expect(refused?.line == 1)
+    #expect(elapsed < 10, "took \(elapsed) s")
+  }
+
   @Test("the deepest nesting the parser accepts decodes on a small thread stack")
   func deepestAcceptedNesting() async {
     // Swift concurrency runs the corpus loader on pool threads; 990 levels is just under the limit.

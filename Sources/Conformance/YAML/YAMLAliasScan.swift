@@ -1,9 +1,10 @@
-/// Finds YAML anchors (`&name`) and aliases (`*name`) *before* the text reaches the YAML library.
+/// Finds YAML anchors (`&name`) and aliases (`*name`) *before* the text reaches the YAML parser.
 ///
-/// Corpus files may not use them, and they must be refused before composing: the library resolves an
-/// alias by sharing the anchored node, so nine lines of nested aliases ("billion laughs") compose in
-/// microseconds into a tree of billions of nodes that any walk over it (duplicate-key hashing inside
-/// the library, the conversion to ``YAMLNode``) then expands in time and memory.
+/// Corpus files may not use them, and they are refused before composing: a composer that resolves an
+/// alias by sharing the anchored node (Yams's, which read corpus files before ``YAMLComposer``) turns nine
+/// lines of nested aliases ("billion laughs") in microseconds into a tree of billions of nodes that any
+/// walk over it (duplicate-key hashing, the conversion to ``YAMLNode``) then expands in time and memory.
+/// ``YAMLComposer`` refuses alias events as well; this scan gives the clearer message, at the anchor.
 ///
 /// The scan is conservative: it looks at every position where a node can start (line starts, after
 /// `- `, `? `, `: `, `[`, `{`, `,` and tags), skipping quoted scalars, comments and block scalars. A

@@ -133,9 +133,14 @@ enum YAMLComposer {
   }
 
   private struct TreeBuilder {
-    private enum Frame {
-      case sequence(items: [Composed], tag: String, line: Int, column: Int)
-      case mapping(pairs: [(key: Composed, value: Composed)], pendingKey: Composed?, tag: String, line: Int, column: Int)
+    /// An open list or mapping; a mapping's children are its keys and values, alternating. Children are appended
+    /// in place (`stack[last]`), so that a collection of n items costs n appends, not n copies.
+    private struct Frame {
+      var isMapping: Bool
+      var children: [Composed] = []
+      var tag: String
+      var line: Int
+      var column: Int
     }
 
     private var stack: [Frame] = []
@@ -152,31 +157,34 @@ enum YAMLComposer {
         case let explicit?: resolved = explicit
         }
         let type: YAMLNode.ScalarType = plain ? Self.scalarType(resolved) : .string
-        try place(
+        place(
           Composed(
             node: YAMLNode(kind: .scalar(text, type), line: event.line, column: event.column),
             identity: .scalar(text, tag: resolved)))
       case .sequenceStart(let tag):
         try checkNesting(event)
-        stack.append(.sequence(items: [], tag: Self.collectionTag(tag, default: YAMLScalarResolver.seq), line: event.line, column: event.column))
+        stack.append(
+          Frame(isMapping: false, tag: Self.collectionTag(tag, default: YAMLScalarResolver.seq), line: event.line, column: event.column))
       case .mappingStart(let tag):
         try checkNesting(event)
         stack.append(
-          .mapping(pairs: [], pendingKey: nil, tag: Self.collectionTag(tag, default: YAMLScalarResolver.map), line: event.line, column: event.column))
+          Frame(isMapping: true, tag: Self.collectionTag(tag, default: YAMLScalarResolver.map), line: event.line, column: event.column))
       case .collectionEnd:
         guard let frame = stack.popLast() else { return }
-        switch frame {
-        case .sequence(let items, let tag, let line, let column):
-          try place(
+        let children = frame.children
+        if frame.isMapping {
+          let keys = stride(from: 0, to: children.count, by: 2).map { children[$0] }
+          try Self.checkDuplicates(keys)
+          let pairs = keys.indices.map { (key: keys[$0].node, value: children[2 * $0 + 1].node) }
+          place(
             Composed(
-              node: YAMLNode(kind: .sequence(items.map(\.node)), line: line, column: column),
-              identity: .sequence(items.map(\.identity), tag: tag)))
-        case .mapping(let pairs, _, let tag, let line, let column):
-          try Self.checkDuplicates(pairs.map(\.key))
-          try place(
+              node: YAMLNode(kind: .mapping(pairs), line: frame.line, column: frame.column),
+              identity: .mapping(children.map(\.identity), tag: frame.tag)))
+        } else {
+          place(
             Composed(
-              node: YAMLNode(kind: .mapping(pairs.map { ($0.key.node, $0.value.node) }), line: line, column: column),
-              identity: .mapping(pairs.flatMap { [$0.key.identity, $0.value.identity] }, tag: tag)))
+              node: YAMLNode(kind: .sequence(children.map(\.node)), line: frame.line, column: frame.column),
+              identity: .sequence(children.map(\.identity), tag: frame.tag)))
         }
       case .alias:
         throw YAMLSyntaxError(message: "YAML aliases are not supported in corpus files", line: event.line, column: event.column)
@@ -185,22 +193,11 @@ enum YAMLComposer {
       }
     }
 
-    private mutating func place(_ composed: Composed) throws(YAMLSyntaxError) {
-      guard let top = stack.popLast() else {
+    private mutating func place(_ composed: Composed) {
+      if stack.isEmpty {
         root = composed
-        return
-      }
-      switch top {
-      case .sequence(var items, let tag, let line, let column):
-        items.append(composed)
-        stack.append(.sequence(items: items, tag: tag, line: line, column: column))
-      case .mapping(var pairs, let pendingKey, let tag, let line, let column):
-        if let key = pendingKey {
-          pairs.append((key, composed))
-          stack.append(.mapping(pairs: pairs, pendingKey: nil, tag: tag, line: line, column: column))
-        } else {
-          stack.append(.mapping(pairs: pairs, pendingKey: composed, tag: tag, line: line, column: column))
-        }
+      } else {
+        stack[stack.count - 1].children.append(composed)
       }
     }
 
@@ -215,10 +212,11 @@ enum YAMLComposer {
     /// Yams's duplicate-key error: every key given twice, at the first place of the first of them in order.
     private static func checkDuplicates(_ keys: [Composed]) throws(YAMLSyntaxError) {
       var seen: [Identity: Int] = [:]
-      var duplicated: [Int] = []
+      var isDuplicated = Set<Int>()
+      var duplicated: [Int] = []  // the first place of each key given twice, in order
       for (position, key) in keys.enumerated() {
         if let first = seen[key.identity] {
-          if !duplicated.contains(first) { duplicated.append(first) }
+          if isDuplicated.insert(first).inserted { duplicated.append(first) }
         } else {
           seen[key.identity] = position
         }
