@@ -131,7 +131,7 @@ struct YAMLComposerTests {
     "key: value\nlist:\n  - 1\n  - two\n  - 3.0\n  - true\n  - ~\n", "flow: {a: [1, 2], b: {c: d}}\n",
     "quoted: ['1', \"true\", 'null', \"\"]\n", "block: |\n  line\n   more\nfolded: >\n  a\n  b\n\n  c\n",
     "tags: [!!str 1, !!int 1, !!int \"1\", ! 12, !custom x, !!float 3, !!bool yes, !!null '']\n",
-    "a: 1\na: 2\n", "a: 1\n'a': 2\n", "1: x\n'1': y\n", "b: 1\na: 2\nb: 3\na: 4\nc: 5\n", "x:\n  k: 1\n  k: 2\n",
+    "a: 1\na: 2\n", "a: 1\n'a': 2\n", "a b: 1\na: 2\na b: 3\na: 4\n", "ab: 1\n'a''': 2\nab: 3\n'a''': 4\n", "1: x\n'1': y\n", "b: 1\na: 2\nb: 3\na: 4\nc: 5\n", "x:\n  k: 1\n  k: 2\n",
     "? [a, b]\n: 1\n? [a, b]\n: 2\n", "? {a: 1}\n: x\n", "a: b: c\n", "a:\n\t- 1\n", "a: 'unclosed\n",
     "a: \"bad \\q escape\"\n", "- a\nb: c\n", "a: [1, 2\n", "a: {b\n", "a: 1\n  b: 2\n", "\u{FEFF}a: 1\n",
     "a: 1\r\nb: [x,\r\n y]\r\n", "ключ: значение\n名前: 値\n", "a: \"\\0 and \\u00e9\"\n", "a: x\u{0}y\n",

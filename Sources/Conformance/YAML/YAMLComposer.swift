@@ -32,7 +32,14 @@ enum YAMLComposer {
     let first = try events.next()
     if first.type == YAML_STREAM_END_EVENT { return nil }
     var builder = TreeBuilder()
-    while builder.root == nil { try builder.add(try events.next()) }
+    while builder.root == nil {
+      let event = try events.next()
+      // libyaml gives every document a node; should it not, end here rather than ask again after the stream's end.
+      guard event.type != YAML_DOCUMENT_END_EVENT, event.type != YAML_STREAM_END_EVENT, event.type != YAML_NO_EVENT else {
+        throw YAMLSyntaxError(message: "invalid YAML: the document ended before its content", line: event.line, column: event.column)
+      }
+      try builder.add(event)
+    }
     _ = try events.next()  // the document's end
     let after = try events.next()
     guard after.type == YAML_STREAM_END_EVENT else {
@@ -231,7 +238,7 @@ enum YAMLComposer {
         case (nil, nil): return a.offset < b.offset
         }
       }.map { keys[$0.element] }
-      let names = ordered.map { "'\($0.identity.text ?? "<uncovertable>")'" }.sorted().joined(separator: ", ")
+      let names = ordered.map { $0.identity.text ?? "<uncovertable>" }.sorted().map { "'\($0)'" }.joined(separator: ", ")
       throw YAMLSyntaxError(message: "field \(names) is given twice", line: ordered[0].node.line, column: ordered[0].node.column)
     }
 
