@@ -56,7 +56,8 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-    // The tests' reference for reading corpus YAML (YAMLComposerTests); the targets read it with libyaml itself.
+    // The tests' reference for reading corpus YAML (`yaml-reference`, run by YAMLComposerTests); the targets read
+    // it with libyaml itself.
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     // SHA-256 (SystemSupport). Already resolved among async-http-client's dependencies, but built only for this:
     // BoringSSL's C sources add about four minutes to a clean CI run.
@@ -128,6 +129,11 @@ let package = Package(
     .executableTarget(
       name: "safetensors-bench", dependencies: ["SafeTensors", "TensorIO"], path: "Benchmarks/SafeTensorsBench",
       swiftSettings: strictSettings),
+    // Yams composing corpus YAML in a process of its own: the reference YAMLComposerTests compare with (the test
+    // binary holds the libyaml `adaptest` ships; Yams bundles another copy, and one binary cannot hold both).
+    .executableTarget(
+      name: "yaml-reference", dependencies: [.product(name: "Yams", package: "Yams")], path: "Tests/YAMLReference",
+      swiftSettings: strictSettings),
     .executableTarget(
       name: "report-bench", dependencies: ["Conformance", "TensorIO"], path: "Benchmarks/ReportBench",
       swiftSettings: strictSettings),
@@ -167,7 +173,7 @@ let package = Package(
       name: "ConformanceTests",
       dependencies: [
         "TestSupport", "SystemSupport", "CScheduling", "AdapterLoading", "Checkpoints", "Conformance", "HDF5Checkpoint",
-        "TensorIO", .product(name: "Yams", package: "Yams"),
+        "TensorIO",
       ],
       exclude: ["Fixtures"],
       swiftSettings: strictSettings),

@@ -1,12 +1,12 @@
 import TensorIO
 import TestSupport
 import Testing
-import Yams
 
 @testable import Conformance
 
 /// `YAMLComposer` reads corpus and expectation files with libyaml directly; Yams, which read them before (and
-/// whose resolver defines what a plain scalar is), is the reference: the same tree — kinds, texts, scalar
+/// whose resolver defines what a plain scalar is), is the reference, run as `yaml-reference` (a process of its
+/// own, so that the composer here uses the libyaml `adaptest` ships): the same tree — kinds, texts, scalar
 /// types, lines and columns — or the same error, message and place, for every committed YAML file, for
 /// hand-written documents aimed at each rule, and for seeded mutations of the committed files.
 @Suite("YAML composer against Yams")
@@ -15,30 +15,34 @@ struct YAMLComposerTests {
   func committedFile(_ path: String) throws {
     let text = String(decoding: try FileSystem.read(path), as: UTF8.self)
     let ours = Self.ours(text)
-    #expect(ours == Self.reference(text))
+    #expect(ours == (try Self.reference([text]))[0])
     #expect(!ours.hasPrefix("error"), "\(ours)")
   }
 
-  @Test("documents aimed at each rule compose as Yams composes them", arguments: Self.documents)
-  func document(_ text: String) {
-    #expect(Self.ours(text) == Self.reference(text))
+  @Test("documents aimed at each rule compose as Yams composes them")
+  func documents() throws {
+    let expected = try Self.reference(Self.documents)
+    for (text, reference) in zip(Self.documents, expected) {
+      #expect(Self.ours(text) == reference, "\(text.debugDescription)")
+    }
   }
 
   @Test("plain scalars resolve to Yams's tags (seeded strings over the resolvers' alphabet)")
-  func resolver() {
+  func resolver() throws {
     var generator = SeededGenerator(seed: 0x59A3_1_2026)
     let alphabet = Array("0123456789_+-.:eEbBoOxXaAfFtTzZ nN~lLuUiIsSyY<=\t")
-    var checked = 0
-    var failures: [String] = []
-    for literal in Self.scalarEdges { if YAMLScalarResolver.tag(of: literal) != Node(literal).tag.description { failures.append(literal) } }
+    var literals = Self.scalarEdges
     for _ in 0..<20_000 {
       let length = Int(generator.next() % 12)
-      let text = String((0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
-      checked += 1
-      if YAMLScalarResolver.tag(of: text) != Node(text).tag.description { failures.append(text) }
+      literals.append(String((0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }))
     }
-    #expect(failures.isEmpty, "\(failures.prefix(20).map { "'\($0)' ours \(YAMLScalarResolver.tag(of: $0)), Yams \(Node($0).tag.description)" })")
-    #expect(checked == 20_000)
+    let folder = TemporaryDirectory("yaml-resolver")
+    let file = try folder.write("literals", literals.map { $0 + "\n" }.joined())
+    let result = try ExternalCommand.run([try #require(Self.referenceTool), "--resolve", file])
+    let tags = result.output.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+    try #require(tags.count == literals.count, "\(result.errors)")
+    let failures = zip(literals, tags).filter { YAMLScalarResolver.tag(of: $0.0) != $0.1 }
+    #expect(failures.isEmpty, "\(failures.prefix(20).map { "'\($0.0)' ours \(YAMLScalarResolver.tag(of: $0.0)), Yams \($0.1)" })")
   }
 
   @Test("seeded mutations of the committed files compose, or fail, as with Yams")
@@ -48,6 +52,7 @@ struct YAMLComposerTests {
     let inserts = Array(":-[]{},#&*!|>'\"?% \n\t\u{0}é")
     var compared = 0
     var errors = 0
+    var mutants: [String] = []
     for round in 0..<1_500 {
       var text = Array(String(decoding: try FileSystem.read(files[round % files.count]), as: UTF8.self))
       for _ in 0..<(1 + Int(generator.next() % 3)) where !text.isEmpty {
@@ -58,9 +63,12 @@ struct YAMLComposerTests {
         default: text.insert(text[at], at: at)
         }
       }
-      let document = String(text)
+      mutants.append(String(text))
+    }
+    let expected = try Self.reference(mutants)
+    for (document, reference) in zip(mutants, expected) {
       let ours = Self.ours(document)
-      #expect(ours == Self.reference(document), "\(document)")
+      #expect(ours == reference, "\(document.debugDescription)")
       compared += 1
       if ours.hasPrefix("error") { errors += 1 }
     }
@@ -76,24 +84,25 @@ struct YAMLComposerTests {
   }
 
   @Test("block nesting is refused at the depth Yams refuses it", arguments: [998, 999, 1_000, 1_001])
-  func blockNestingLimit(_ depth: Int) {
+  func blockNestingLimit(_ depth: Int) throws {
     let mappings = (0..<depth).map { String(repeating: " ", count: $0) + "k:" }.joined(separator: "\n") + " 1\n"
     let lists = (0..<depth).map { String(repeating: " ", count: $0 * 2) + "-" }.joined(separator: "\n") + " 1\n"
-    for text in [mappings, lists] {
+    for (text, reference) in zip([mappings, lists], try Self.reference([mappings, lists])) {
       let ours = Self.ours(text)
-      #expect(ours.hasPrefix("error") == Self.reference(text).hasPrefix("error"), "\(ours.prefix(120))")
+      #expect(ours.hasPrefix("error") == reference.hasPrefix("error"), "\(ours.prefix(120))")
       #expect(ours.hasPrefix("error") == (depth > YAMLComposer.nestingLimit), "\(ours.prefix(120))")
     }
   }
 
   @Test("flow nesting is refused past the same depth; Yams's look-ahead lets it go a dozen levels further")
-  func flowNestingLimit() {
+  func flowNestingLimit() throws {
     func flow(_ depth: Int) -> String { "k: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "\n" }
     // One block mapping and `depth` lists.
     #expect(!Self.ours(flow(YAMLComposer.nestingLimit - 1)).hasPrefix("error"))
     #expect(Self.ours(flow(YAMLComposer.nestingLimit)).contains("maximum nesting level"))
-    for depth in [990, 998, 1_013, 1_100, 100_000] {
-      #expect(Self.ours(flow(depth)).hasPrefix("error") == Self.reference(flow(depth)).hasPrefix("error"), "\(depth)")
+    let depths = [990, 998, 1_013, 1_100, 100_000]
+    for (depth, reference) in zip(depths, try Self.reference(depths.map(flow))) {
+      #expect(Self.ours(flow(depth)).hasPrefix("error") == reference.hasPrefix("error"), "\(depth)")
     }
   }
 
@@ -133,7 +142,7 @@ struct YAMLComposerTests {
     "tags: [!!str 1, !!int 1, !!int \"1\", ! 12, !custom x, !!float 3, !!bool yes, !!null '']\n",
     "a: 1\na: 2\n", "a: 1\n'a': 2\n", "a b: 1\na: 2\na b: 3\na: 4\n", "ab: 1\n'a''': 2\nab: 3\n'a''': 4\n", "1: x\n'1': y\n", "b: 1\na: 2\nb: 3\na: 4\nc: 5\n", "x:\n  k: 1\n  k: 2\n",
     "? [a, b]\n: 1\n? [a, b]\n: 2\n", "? {a: 1}\n: x\n", "a: b: c\n", "a:\n\t- 1\n", "a: 'unclosed\n",
-    "a: \"bad \\q escape\"\n", "- a\nb: c\n", "a: [1, 2\n", "a: {b\n", "a: 1\n  b: 2\n", "\u{FEFF}a: 1\n",
+    "a: \"bad \\q escape\"\n", "- a\nb: c\n", "a: [1, 2\n", "a: {b\n", "a: 1\n  b: 2\n", "\u{FEFF}a: 1\n", "a: \u{FEFF}4\nb: \u{FEFF}\nc: \u{FEFF}\u{FEFF}x\nd: '\u{FEFF}q'\n", "a: 1\n\"\u{FEFF}a\": 2\n",
     "a: 1\r\nb: [x,\r\n y]\r\n", "ключ: значение\n名前: 値\n", "a: \"\\0 and \\u00e9\"\n", "a: x\u{0}y\n",
     "a: \u{7}\n", "- - - deep\n    - x\n", "plain: multi\n  line\n\n  text\n", "k: @reserved\n", "k: `tick\n",
     "a: &anchor 1\nb: *anchor\n", "a: *undefined\n", "- !!map {a: 1}\n- !!seq [1]\n- !!str [1]\n",
@@ -149,76 +158,34 @@ struct YAMLComposerTests {
       guard let node = try YAMLDocument.parse(text) else { return "empty" }
       return dump(node)
     } catch {
-      return "error \(error.line):\(error.column) \(error.message)"
+      return "error \(error.line):\(error.column) \(error.message)".split(separator: "\n", omittingEmptySubsequences: false)
+        .joined(separator: "\\n")
     }
   }
 
-  /// Yams's composition, converted as the corpus reader converted it while it used Yams. The anchor scan before
-  /// it is the same code on both paths (what a text the scan refuses gives is the scan's own answer).
-  static func reference(_ text: String) -> String {
-    if YAMLAliasScan.firstAnchorOrAlias(in: text) != nil { return ours(text) }
-    do {
-      guard let root = try Yams.compose(yaml: text) else { return "empty" }
-      return dump(try convert(root))
-    } catch let error as YAMLSyntaxError {
-      return "error \(error.line):\(error.column) \(error.message)"
-    } catch let error as YamlError {
-      let converted = syntaxError(error)
-      return "error \(converted.line):\(converted.column) \(converted.message)"
-    } catch {
-      return "error 0:0 \(error)"
+  static let referenceTool = ExternalCommand.builtExecutable("yaml-reference")
+
+  /// `yaml-reference` on each text, in order. A text the anchor scan refuses never reaches a YAML parser, on either
+  /// path: its answer is the scan's own.
+  static func reference(_ texts: [String]) throws -> [String] {
+    let folder = TemporaryDirectory("yaml-reference")
+    var files: [String] = []
+    for (index, text) in texts.enumerated() where YAMLAliasScan.firstAnchorOrAlias(in: text) == nil {
+      files.append(try folder.write("\(index).yaml", text))
     }
+    let result = try ExternalCommand.run([try #require(referenceTool)] + files)
+    var lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)[...]
+    try #require(lines.count == files.count, "\(result.errors)")
+    return texts.map { YAMLAliasScan.firstAnchorOrAlias(in: $0) == nil ? lines.removeFirst() : ours($0) }
   }
 
+  /// The tree as `yaml-reference` prints it (errors on one line).
   static func dump(_ node: YAMLNode) -> String {
     switch node.kind {
     case .scalar(let text, let type): "\(node.line):\(node.column) \(type) \(text.debugDescription)"
     case .sequence(let items): "\(node.line):\(node.column) [" + items.map(dump).joined(separator: ", ") + "]"
     case .mapping(let pairs):
       "\(node.line):\(node.column) {" + pairs.map { dump($0.key) + ": " + dump($0.value) }.joined(separator: ", ") + "}"
-    }
-  }
-
-  private static func convert(_ node: Node) throws -> YAMLNode {
-    let line = node.mark?.line ?? 0
-    let column = node.mark?.column ?? 0
-    switch node {
-    case .scalar(let scalar):
-      let type: YAMLNode.ScalarType
-      if scalar.style != .plain {
-        type = .string
-      } else {
-        switch Tag.Name(rawValue: node.tag.description) {
-        case .int: type = .int
-        case .float: type = .float
-        case .bool: type = .bool
-        case .null: type = .null
-        default: type = .string
-        }
-      }
-      return YAMLNode(kind: .scalar(scalar.string, type), line: line, column: column)
-    case .mapping(let mapping):
-      return YAMLNode(kind: .mapping(try mapping.map { (try convert($0.key), try convert($0.value)) }), line: line, column: column)
-    case .sequence(let sequence):
-      return YAMLNode(kind: .sequence(try sequence.map(convert)), line: line, column: column)
-    case .alias:
-      throw YAMLSyntaxError(message: "YAML aliases are not supported in corpus files", line: line, column: column)
-    }
-  }
-
-  private static func syntaxError(_ error: YamlError) -> YAMLSyntaxError {
-    switch error {
-    case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-      .composer(let context, let problem, let mark, _):
-      let text = context.map { "\($0.text): \(problem)" } ?? problem
-      return YAMLSyntaxError(message: "invalid YAML: \(text)", line: mark.line, column: mark.column)
-    case .duplicatedKeysInMapping(let duplicates, let context):
-      let names = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
-      return YAMLSyntaxError(message: "field \(names) is given twice", line: context.mark.line, column: context.mark.column)
-    case .reader(let problem, _, _, _):
-      return YAMLSyntaxError(message: "unreadable YAML: \(problem)", line: 0, column: 0)
-    default:
-      return YAMLSyntaxError(message: "invalid YAML: \(error)", line: 0, column: 0)
     }
   }
 }

@@ -52,19 +52,22 @@ public enum ExternalCommand {
 
   /// The `adaptest` executable built next to the running test binary (`swift build` builds it
   /// before the tests), or nil when it is not there.
-  public static let adaptest: String? = {
+  public static let adaptest: String? = builtExecutable("adaptest")
+
+  /// An executable of this package built next to the running test binary, or nil when it is not there.
+  public static func builtExecutable(_ name: String) -> String? {
     guard let test = CommandLine.arguments.first, let slash = test.lastIndex(of: "/") else { return nil }
     var folder = String(test[..<slash])
     // On Linux the test binary is `.build/debug/AdaptestPackageTests.xctest`; elsewhere it may sit
     // inside a bundle folder.
     for _ in 0..<4 {
-      let candidate = folder + "/adaptest"
+      let candidate = folder + "/" + name
       if access(candidate, X_OK) == 0, FileSystem.kind(of: candidate) == .file { return candidate }
       guard let up = folder.lastIndex(of: "/") else { break }
       folder = String(folder[..<up])
     }
     return nil
-  }()
+  }
 
   /// A variable of this process's environment, nil when unset or empty.
   public static func environment(_ name: String) -> String? {

@@ -4,12 +4,14 @@ import CYAML
 /// were defined by (Yams's `compose`): marks 1-based, plain scalars typed by ``YAMLScalarResolver``, quoted ones
 /// strings, a mapping's keys unique by text and resolved tag, one document per file.
 ///
-/// Iterative, so that nesting costs heap rather than stack; nesting deeper than ``nestingLimit`` is refused, as the
-/// libyaml Yams bundles refuses it (Debian's has no limit). Aliases are refused (``YAMLAliasScan`` refuses anchors and aliases before
-/// the text gets here; this keeps an alias from ever being expanded should one get past it).
+/// The tree is built without recursion (hashing keys and freeing the tree recurse, at most ``nestingLimit`` deep);
+/// nesting deeper than that is refused, as the libyaml Yams bundles refused it (Debian's has no limit). Aliases are
+/// refused (``YAMLAliasScan`` refuses anchors and aliases before the text gets here; this keeps an alias from ever
+/// being expanded should one get past it).
 enum YAMLComposer {
-  /// The most lists and mappings open at once: Yams's libyaml refuses the 1,000th nested block collection (its
-  /// scanner's look-ahead lets flow collections go a dozen levels further).
+  /// The most lists and mappings open at once. Yams's libyaml counted indentation and flow levels instead: it refused
+  /// the 1,000th nested block mapping, let flow collections go a dozen levels further (its scanner's look-ahead), and
+  /// lists written at their key's column add no indentation there.
   static let nestingLimit = 999
 
   static func compose(_ text: String) throws(YAMLSyntaxError) -> YAMLNode? {
@@ -50,7 +52,7 @@ enum YAMLComposer {
     return builder.root?.node
   }
 
-  private static let outOfMemory = YAMLSyntaxError(message: "invalid YAML: the YAML parser ran out of memory", line: 0, column: 0)
+  private static let outOfMemory = YAMLSyntaxError(message: "invalid YAML: Memory error", line: 0, column: 0)
 
   // MARK: Events
 
@@ -82,8 +84,12 @@ enum YAMLComposer {
       switch event.type {
       case YAML_SCALAR_EVENT:
         let scalar = event.data.scalar
+        // Yams decoded scalars with Foundation, which drops a leading byte-order mark (libyaml keeps one that is
+        // not at the start of the stream): `a: \u{FEFF}4` was the integer 4.
+        var value = UnsafeBufferPointer(start: scalar.value, count: scalar.length)[...]
+        if value.starts(with: [0xEF, 0xBB, 0xBF]) { value = value.dropFirst(3) }
         content = .scalar(
-          text: String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self),
+          text: String(decoding: value, as: UTF8.self),
           tag: Self.string(scalar.tag), plain: scalar.style == YAML_PLAIN_SCALAR_STYLE,
           quotedImplicit: scalar.quoted_implicit != 0)
       case YAML_SEQUENCE_START_EVENT:
@@ -128,13 +134,47 @@ enum YAMLComposer {
     var identity: Identity
   }
 
-  private indirect enum Identity: Hashable {
-    case scalar(String, tag: String)
-    case sequence([Identity], tag: String)
-    case mapping([Identity], tag: String)  // keys and values, alternating
+  /// Text or items and resolved tag, with a digest made once from the children's digests: a key nested in keys is
+  /// hashed once, not again at every level above it.
+  private struct Identity: Hashable {
+    private indirect enum Shape: Equatable {
+      case scalar(String, tag: String)
+      case sequence([Identity], tag: String)
+      case mapping([Identity], tag: String)  // keys and values, alternating
+    }
+
+    private let shape: Shape
+    private let digest: Int
+
+    static func scalar(_ text: String, tag: String) -> Identity {
+      var hasher = Hasher()
+      hasher.combine(0)
+      hasher.combine(text)
+      hasher.combine(tag)
+      return Identity(shape: .scalar(text, tag: tag), digest: hasher.finalize())
+    }
+
+    static func sequence(_ items: [Identity], tag: String) -> Identity {
+      Identity(shape: .sequence(items, tag: tag), digest: digest(1, items, tag))
+    }
+
+    static func mapping(_ keysAndValues: [Identity], tag: String) -> Identity {
+      Identity(shape: .mapping(keysAndValues, tag: tag), digest: digest(2, keysAndValues, tag))
+    }
+
+    private static func digest(_ kind: Int, _ children: [Identity], _ tag: String) -> Int {
+      var hasher = Hasher()
+      hasher.combine(kind)
+      hasher.combine(tag)
+      for child in children { hasher.combine(child.digest) }
+      return hasher.finalize()
+    }
+
+    static func == (a: Identity, b: Identity) -> Bool { a.digest == b.digest && a.shape == b.shape }
+    func hash(into hasher: inout Hasher) { hasher.combine(digest) }
 
     var text: String? {
-      if case .scalar(let text, _) = self { return text }
+      if case .scalar(let text, _) = shape { return text }
       return nil
     }
   }
