@@ -5,7 +5,7 @@ import CYAML
 /// strings, a mapping's keys unique by text and resolved tag, one document per file.
 ///
 /// The tree is built without recursion (hashing keys and freeing the tree recurse, at most ``nestingLimit`` deep);
-/// nesting deeper than that is refused, as the libyaml Yams bundles refused it (Debian's has no limit). Aliases are
+/// nesting deeper than that is refused (the libyaml Yams bundles had a limit of its own; Debian's has none). Aliases are
 /// refused (``YAMLAliasScan`` refuses anchors and aliases before the text gets here; this keeps an alias from ever
 /// being expanded should one get past it).
 enum YAMLComposer {
@@ -21,13 +21,15 @@ enum YAMLComposer {
   }
 
   private static func compose(_ bytes: UnsafeBufferPointer<UInt8>) throws(YAMLSyntaxError) -> YAMLNode? {
+    // libyaml asserts that its input has an address; an empty text is an empty stream.
+    guard let input = bytes.baseAddress else { return nil }
     // libyaml keeps a pointer to the parser in the parser (its input's handler data): it must not move.
     let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
     defer { parser.deallocate() }
     guard yaml_parser_initialize(parser) == 1 else { throw outOfMemory }
     defer { yaml_parser_delete(parser) }
     yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
-    yaml_parser_set_input_string(parser, bytes.baseAddress, bytes.count)
+    yaml_parser_set_input_string(parser, input, bytes.count)
     let events = Events(parser: parser)
 
     _ = try events.next()  // the stream's start
